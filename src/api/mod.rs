@@ -1,0 +1,1 @@
+//! api (see lib.rs module map).

@@ -1,0 +1,1 @@
+//! Development certificates (rcgen) and certificate loading helpers. Filled in by the SHS work.

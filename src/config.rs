@@ -1,0 +1,726 @@
+//! Layered configuration: built-in defaults → TOML file → environment `FOGD_<SECTION>_<KEY>` → command-line flags.
+//!
+//! Every section denies unknown keys, so a typo is an error with the key's name rather than a silently ignored
+//! setting. [`Config::validate`] checks values that parse but make no sense (bad URLs, cron expressions, …).
+//! `config/fogd.example.toml` documents every key; a test loads it.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has unknown/mistyped keys.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The path (or `<env>`).
+        path: String,
+        /// What is wrong, with the key.
+        message: String,
+    },
+    /// An environment override names an unknown key or has a bad value.
+    #[error("environment variable {var}: {message}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is out of range or inconsistent.
+    #[error("config key {key}: {message}")]
+    Invalid {
+        /// The dotted key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where state lives.
+    pub database: DatabaseConfig,
+    /// Who we are at Kronofogden.
+    pub ingivare: IngivareConfig,
+    /// The SHS node we talk to.
+    pub shs: ShsConfig,
+    /// Certificates.
+    pub tls: TlsConfig,
+    /// The HTTP API and ops page.
+    pub api: ApiConfig,
+    /// Cron schedules for `fogd serve`.
+    pub schedule: ScheduleConfig,
+    /// Record layouts.
+    pub layouts: LayoutsConfig,
+    /// Batching limits.
+    pub batch: BatchConfig,
+    /// Intake rules (cost caps, limitation).
+    pub rules: RulesConfig,
+    /// The simulator (`fogd sim`, `fogd demo`).
+    pub sim: SimConfig,
+    /// Alerts.
+    pub alerts: AlertsConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://fogd-data/fogd.db` or `postgres://user@host/db`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Days to keep sent files and received messages (bytes) for audit; 0 = forever.
+    pub retention_days: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://fogd-data/fogd.db".into(),
+            max_connections: 8,
+            retention_days: 0,
+        }
+    }
+}
+
+/// `[ingivare]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngivareConfig {
+    /// Organisation number (10 digits); also the SHS `from` and our outbox.
+    pub org_number: String,
+    /// Intressentkod at Kronofogden.
+    pub intressentkod: String,
+    /// Name.
+    pub name: String,
+    /// Contact person written in the missiv.
+    pub contact_name: String,
+    /// Contact phone written in the missiv.
+    pub contact_phone: String,
+}
+
+impl Default for IngivareConfig {
+    fn default() -> Self {
+        Self {
+            org_number: "5599999991".into(),
+            intressentkod: "DEV".into(),
+            name: "Utvecklings Inkasso AB".into(),
+            contact_name: "Driftansvarig".into(),
+            contact_phone: "08-000000".into(),
+        }
+    }
+}
+
+/// `[shs]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShsConfig {
+    /// Base URL; send = `{url}/rs`, list/fetch/ack = `{url}/ds/…`.
+    pub url: String,
+    /// Override of the send URL (default `{url}/rs`).
+    pub rs_url: Option<String>,
+    /// Override of the delivery-service base URL (default `{url}/ds`).
+    pub ds_url: Option<String>,
+    /// Kronofogden's node organisation number (`to`).
+    pub node_org_number: String,
+    /// `test` or `production` (label status).
+    pub status: String,
+    /// Connect timeout, seconds.
+    pub connect_timeout_secs: u64,
+    /// Whole-request timeout, seconds.
+    pub request_timeout_secs: u64,
+    /// SHS product ids per file kind and inbound kind (kronofogden.md §2.7).
+    pub products: BTreeMap<String, String>,
+}
+
+impl Default for ShsConfig {
+    fn default() -> Self {
+        let products = [
+            ("bfo-ansokan", "4d3faf08-f636-5b40-ba0d-742e5f17d771"),
+            ("bfo-nedsattning", "9e67e6eb-3421-5177-a5f6-0754dfe72efe"),
+            ("bfo-aterkallelse", "020c6f94-bb49-53ed-85dd-836f7db86dbf"),
+            ("vst-ansokan", "407756eb-f7c0-5d2b-8f8d-92f975947af8"),
+            ("vst-andring", "db99fa13-7fc5-5fc2-9d27-319c152d2101"),
+            (
+                "sks-fordringsanmalan",
+                "669fc3d5-8e37-511d-81b1-dfd286d5db81",
+            ),
+            ("kvittens", "b12dedf1-ec5b-55d4-8fe6-9d37c73368b1"),
+            ("bekraftelse", "2c92e378-4f27-5ea9-951b-6efc4980d971"),
+            ("utslag", "9bc8220d-44bd-56b2-b6e8-4ad337371b24"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Self {
+            url: "https://127.0.0.1:7443/shs".into(),
+            rs_url: None,
+            ds_url: None,
+            node_org_number: "2021000001".into(),
+            status: "test".into(),
+            connect_timeout_secs: 10,
+            request_timeout_secs: 120,
+            products,
+        }
+    }
+}
+
+impl ShsConfig {
+    /// The send (receive-service) URL.
+    pub fn rs(&self) -> String {
+        self.rs_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/rs", self.url.trim_end_matches('/')))
+    }
+    /// The delivery-service base URL.
+    pub fn ds(&self) -> String {
+        self.ds_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/ds", self.url.trim_end_matches('/')))
+    }
+}
+
+/// `[tls]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// CA certificate(s) (PEM) that signed the peer.
+    pub ca: PathBuf,
+    /// Our client identity: one PEM with certificate and key, or a PKCS#12 file (`.p12`/`.pfx`).
+    pub identity: PathBuf,
+    /// Password of a PKCS#12 identity.
+    pub identity_password: Option<String>,
+    /// The simulator's server certificate (PEM).
+    pub server_cert: PathBuf,
+    /// The simulator's server key (PEM).
+    pub server_key: PathBuf,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            ca: "fogd-data/certs/ca.pem".into(),
+            identity: "fogd-data/certs/client-identity.pem".into(),
+            identity_password: None,
+            server_cert: "fogd-data/certs/server.pem".into(),
+            server_key: "fogd-data/certs/server-key.pem".into(),
+        }
+    }
+}
+
+/// `[api]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Listen address.
+    pub listen: String,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[schedule]`: crontab expressions (5 fields, or 6 with seconds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Build and send.
+    pub send: String,
+    /// Poll the inbox.
+    pub poll: String,
+    /// Time zone of the schedules.
+    pub timezone: String,
+    /// Reports, if any.
+    pub reports: Option<String>,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self {
+            send: "*/5 * * * *".into(),
+            poll: "* * * * *".into(),
+            timezone: "Europe/Stockholm".into(),
+            reports: None,
+        }
+    }
+}
+
+/// `[layouts]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayoutsConfig {
+    /// A directory of layout TOML files overriding the embedded FOGD-REF-1 ones (by file name).
+    pub dir: Option<PathBuf>,
+}
+
+/// `[batch]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    /// Most cases in one file.
+    pub max_cases_per_file: u32,
+    /// Most unreceipted files per löpnummer series (kronofogden.md §2.3 default 1).
+    pub max_unreceipted_per_series: u32,
+    /// First löpnummer of a new series.
+    pub first_lopnummer: u32,
+    /// Minutes after sending before a missing kvittens is overdue.
+    pub kvittens_overdue_minutes: u32,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_cases_per_file: 10_000,
+            max_unreceipted_per_series: 1,
+            first_lopnummer: 1,
+            kvittens_overdue_minutes: 30,
+        }
+    }
+}
+
+/// `[rules]`: intake rules that are policy, not law of nature.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// Cap for påminnelseavgift, kronor.
+    pub cap_paminnelseavgift: String,
+    /// Cap for inkassokostnad, kronor.
+    pub cap_inkassokostnad: String,
+    /// Cap for förseningsersättning (business debtors only), kronor.
+    pub cap_forseningsersattning: String,
+    /// Years after the due date before a consumer claim is held for limitation.
+    pub limitation_years_consumer: u32,
+    /// Years after the due date before another claim is held for limitation.
+    pub limitation_years_other: u32,
+    /// Most debtors per case.
+    pub max_debtors: u32,
+    /// Most claims per case.
+    pub max_claims: u32,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        Self {
+            cap_paminnelseavgift: "60".into(),
+            cap_inkassokostnad: "180".into(),
+            cap_forseningsersattning: "450".into(),
+            limitation_years_consumer: 3,
+            limitation_years_other: 10,
+            max_debtors: 9,
+            max_claims: 20,
+        }
+    }
+}
+
+/// `[sim]`: the simulated Kronofogden node.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// Listen address.
+    pub listen: String,
+    /// The simulator's own SQLite state file.
+    pub state: PathBuf,
+    /// Evening run (bekräftelse), crontab.
+    pub evening_run: String,
+    /// Time zone of the evening run.
+    pub timezone: String,
+    /// Seconds after registration before an utslag report.
+    pub utslag_delay_secs: u64,
+    /// Share (0..=1) of registered BFÖ cases that the debtor disputes.
+    pub disputed_share: f64,
+    /// Largest accepted message body, bytes.
+    pub max_body_bytes: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:7443".into(),
+            state: "fogd-data/sim.db".into(),
+            evening_run: "0 19 * * 1-5".into(),
+            timezone: "Europe/Stockholm".into(),
+            utslag_delay_secs: 60,
+            disputed_share: 0.1,
+            max_body_bytes: 100 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Webhook URL for JSON alerts.
+    pub webhook: Option<String>,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `auto` (JSON when not on a terminal), `json` or `text`.
+    pub format: String,
+    /// Filter, e.g. `info` or `fogd=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "auto".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+const SECTIONS: &[&str] = &[
+    "database", "ingivare", "shs", "tls", "api", "schedule", "layouts", "batch", "rules", "sim",
+    "alerts", "log",
+];
+
+impl Config {
+    /// Parses TOML text (no environment).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Loads configuration: the file at `path` (or `./fogd.toml` when present, or defaults), then environment
+    /// overrides from `env` (pairs of name and value; pass `std::env::vars()`), then validates.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (mut value, origin) = match path {
+            Some(p) => (read_toml(p)?, p.display().to_string()),
+            None => {
+                let p = Path::new("fogd.toml");
+                if p.exists() {
+                    (read_toml(p)?, "fogd.toml".to_string())
+                } else {
+                    (
+                        toml::Value::Table(Default::default()),
+                        "<defaults>".to_string(),
+                    )
+                }
+            }
+        };
+        // Check the file alone first, so that its errors name the file.
+        let _: Config =
+            value
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: origin.clone(),
+                    message: e.to_string(),
+                })?;
+        apply_env(&mut value, env)?;
+        let cfg: Config = value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                path: "<environment>".into(),
+                message: e.to_string(),
+            })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: String| ConfigError::Invalid {
+            key: key.into(),
+            message,
+        };
+        let u = &self.database.url;
+        if !(u.starts_with("sqlite:")
+            || u.starts_with("postgres://")
+            || u.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "database.url",
+                format!("{u:?} must start with sqlite: or postgres://"),
+            ));
+        }
+        if self.ingivare.org_number.len() != 10
+            || !self.ingivare.org_number.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad(
+                "ingivare.org_number",
+                "must be 10 digits without a dash".into(),
+            ));
+        }
+        let ik = &self.ingivare.intressentkod;
+        if ik.is_empty() || ik.chars().count() > 3 {
+            return Err(bad(
+                "ingivare.intressentkod",
+                format!("{ik:?} must be 1–3 characters"),
+            ));
+        }
+        if !(self.shs.url.starts_with("https://") || self.shs.url.starts_with("http://")) {
+            return Err(bad(
+                "shs.url",
+                format!("{:?} is not an http(s) URL", self.shs.url),
+            ));
+        }
+        if self.shs.status != "test" && self.shs.status != "production" {
+            return Err(bad(
+                "shs.status",
+                format!("{:?} must be test or production", self.shs.status),
+            ));
+        }
+        for (key, expr) in [
+            ("schedule.send", &self.schedule.send),
+            ("schedule.poll", &self.schedule.poll),
+            ("sim.evening_run", &self.sim.evening_run),
+        ] {
+            cron_schedule(expr).map_err(|m| bad(key, m))?;
+        }
+        if let Some(r) = &self.schedule.reports {
+            cron_schedule(r).map_err(|m| bad("schedule.reports", m))?;
+        }
+        for (key, tz) in [
+            ("schedule.timezone", &self.schedule.timezone),
+            ("sim.timezone", &self.sim.timezone),
+        ] {
+            tz.parse::<chrono_tz::Tz>()
+                .map_err(|_| bad(key, format!("{tz:?} is not an IANA time zone")))?;
+        }
+        if !(0.0..=1.0).contains(&self.sim.disputed_share) {
+            return Err(bad("sim.disputed_share", "must be between 0 and 1".into()));
+        }
+        if self.batch.max_cases_per_file == 0 {
+            return Err(bad("batch.max_cases_per_file", "must be at least 1".into()));
+        }
+        if self.batch.max_unreceipted_per_series == 0 {
+            return Err(bad(
+                "batch.max_unreceipted_per_series",
+                "must be at least 1".into(),
+            ));
+        }
+        for (key, v) in [
+            (
+                "rules.cap_paminnelseavgift",
+                &self.rules.cap_paminnelseavgift,
+            ),
+            ("rules.cap_inkassokostnad", &self.rules.cap_inkassokostnad),
+            (
+                "rules.cap_forseningsersattning",
+                &self.rules.cap_forseningsersattning,
+            ),
+        ] {
+            crate::domain::Amount::parse_kronor(v).map_err(|e| bad(key, e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// True when the store is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database.url.starts_with("postgres")
+    }
+}
+
+/// Parses a crontab expression: standard 5 fields (minute hour day month weekday), or 6/7 with seconds first as
+/// the `cron` crate wants. 5-field lines get a `0` seconds field.
+pub fn cron_schedule(expr: &str) -> Result<cron::Schedule, String> {
+    let fields = expr.split_whitespace().count();
+    let full = match fields {
+        5 => format!("0 {}", expr.trim()),
+        6 | 7 => expr.trim().to_string(),
+        n => {
+            return Err(format!(
+                "{expr:?} has {n} fields; expected 5 (crontab) or 6 (with seconds)"
+            ))
+        }
+    };
+    // crontab counts weekdays 0–7 from Sunday; the cron crate counts 1–7 from Sunday. Map numeric weekdays.
+    let full = map_weekdays(&full, fields == 5);
+    full.parse::<cron::Schedule>()
+        .map_err(|e| format!("{expr:?} is not a valid cron expression: {e}"))
+}
+
+fn map_weekdays(full: &str, from_crontab: bool) -> String {
+    if !from_crontab {
+        return full.to_string();
+    }
+    let mut parts: Vec<String> = full.split_whitespace().map(str::to_string).collect();
+    if let Some(dow) = parts.get_mut(5) {
+        let mapped: String = dow
+            .split(',')
+            .map(|item| {
+                let (range, step) = match item.split_once('/') {
+                    Some((r, s)) => (r, Some(s)),
+                    None => (item, None),
+                };
+                let map_one = |t: &str| match t.parse::<u32>() {
+                    Ok(n) if n <= 7 => (if n == 0 || n == 7 { 1 } else { n + 1 }).to_string(),
+                    _ => t.to_string(),
+                };
+                let r = match range.split_once('-') {
+                    Some((a, b)) => {
+                        // 1-7 in crontab (Mon..Sun) wraps; express Sunday=7 as 1 separately.
+                        if b == "7" || b == "0" {
+                            format!("{}-7,1", map_one(a))
+                        } else {
+                            format!("{}-{}", map_one(a), map_one(b))
+                        }
+                    }
+                    None => map_one(range),
+                };
+                match step {
+                    Some(s) => format!("{r}/{s}"),
+                    None => r,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        *dow = mapped;
+    }
+    parts.join(" ")
+}
+
+fn read_toml(path: &Path) -> Result<toml::Value, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.parse::<toml::Value>().map_err(|e| ConfigError::Parse {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn apply_env(
+    value: &mut toml::Value,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let Some(root) = value.as_table_mut() else {
+        return Ok(());
+    };
+    for (var, val) in env {
+        let Some(rest) = var.strip_prefix("FOGD_") else {
+            continue;
+        };
+        let lower = rest.to_ascii_lowercase();
+        let Some(section) = SECTIONS
+            .iter()
+            .find(|s| lower.starts_with(&format!("{s}_")))
+        else {
+            continue; // FOGD_CONFIG, FOGD_TEST_*, FOGD_LOG …: not config keys
+        };
+        let key = &lower[section.len() + 1..];
+        if key.is_empty() {
+            return Err(ConfigError::Env {
+                var,
+                message: "names no key".into(),
+            });
+        }
+        let table = root
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
+        let Some(table) = table.as_table_mut() else {
+            continue;
+        };
+        // Values are parsed as TOML scalars when they look like one (numbers, booleans), else taken as strings.
+        let parsed = match format!("v = {val}").parse::<toml::Table>() {
+            Ok(mut t) if !val.trim().is_empty() => {
+                t.remove("v").unwrap_or(toml::Value::String(val.clone()))
+            }
+            _ => toml::Value::String(val.clone()),
+        };
+        let parsed = match parsed {
+            toml::Value::Table(_) | toml::Value::Array(_) | toml::Value::Datetime(_) => {
+                toml::Value::String(val.clone())
+            }
+            v => v,
+        };
+        table.insert(key.to_string(), parsed);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = Config::from_toml("[database]\nurll = \"x\"\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("urll"), "{e}");
+    }
+
+    #[test]
+    fn env_overrides_and_types() {
+        let cfg = Config::load(
+            Some(Path::new("config/fogd.example.toml")),
+            vec![
+                (
+                    "FOGD_DATABASE_URL".to_string(),
+                    "postgres://127.0.0.1/test".to_string(),
+                ),
+                (
+                    "FOGD_BATCH_MAX_CASES_PER_FILE".to_string(),
+                    "50".to_string(),
+                ),
+                ("FOGD_TEST_POSTGRES_URL".to_string(), "ignored".to_string()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(cfg.database.url, "postgres://127.0.0.1/test");
+        assert_eq!(cfg.batch.max_cases_per_file, 50);
+        let e = Config::load(
+            Some(Path::new("config/fogd.example.toml")),
+            vec![("FOGD_SHS_NOPE".to_string(), "1".to_string())],
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn example_config_loads_and_equals_defaults() {
+        let cfg = Config::load(Some(Path::new("config/fogd.example.toml")), Vec::new()).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn cron_five_and_six_fields() {
+        assert!(cron_schedule("*/5 * * * *").is_ok());
+        assert!(cron_schedule("0 0 19 * * Mon-Fri").is_ok());
+        assert!(cron_schedule("0 19 * * 1-5").is_ok());
+        assert!(cron_schedule("bad").is_err());
+        let s = cron_schedule("0 19 * * 1-5").unwrap();
+        use chrono::{Datelike, TimeZone};
+        let sat = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+            .unwrap();
+        let next = s.after(&sat).next().unwrap();
+        assert_eq!(next.weekday(), chrono::Weekday::Mon);
+    }
+}

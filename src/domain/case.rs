@@ -1,0 +1,499 @@
+//! The case model: what one application (or follow-up) to Kronofogden holds, for all six kinds (intake.md §1).
+//!
+//! [`CaseInput`] is what arrives (JSON/CSV, loosely typed, every field optional so that *all* problems of a case can
+//! be reported at once); [`Case`] is the validated, normalised form that the journal keeps and the builder writes.
+
+use super::amount::Amount;
+use super::ids::IdNumber;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The six kinds of case fogd files with Kronofogden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// Ansökan om betalningsföreläggande (BFÖ).
+    Betalningsforelaggande,
+    /// Nedsättning: reduce the claim of a BFÖ case.
+    Nedsattning,
+    /// Återkallelse: withdraw a BFÖ case.
+    Aterkallelse,
+    /// Ansökan om verkställighet.
+    Verkstallighet,
+    /// Ändring of a verkställighet case (amount, withdrawal, deferral).
+    VerkstallighetAndring,
+    /// Fordringsanmälan in a skuldsanering.
+    Fordringsanmalan,
+}
+
+impl CaseKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [CaseKind; 6] = [
+        CaseKind::Betalningsforelaggande,
+        CaseKind::Nedsattning,
+        CaseKind::Aterkallelse,
+        CaseKind::Verkstallighet,
+        CaseKind::VerkstallighetAndring,
+        CaseKind::Fordringsanmalan,
+    ];
+
+    /// The JSON name (`betalningsforelaggande`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::Betalningsforelaggande => "betalningsforelaggande",
+            CaseKind::Nedsattning => "nedsattning",
+            CaseKind::Aterkallelse => "aterkallelse",
+            CaseKind::Verkstallighet => "verkstallighet",
+            CaseKind::VerkstallighetAndring => "verkstallighet_andring",
+            CaseKind::Fordringsanmalan => "fordringsanmalan",
+        }
+    }
+
+    /// Parses the JSON name.
+    pub fn parse(text: &str) -> Option<CaseKind> {
+        CaseKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text.trim())
+    }
+
+    /// The name of the layout (file kind) this case travels in (kronofogden.md §3).
+    pub fn layout_name(self) -> &'static str {
+        match self {
+            CaseKind::Betalningsforelaggande => "bfo-ansokan",
+            CaseKind::Nedsattning => "bfo-nedsattning",
+            CaseKind::Aterkallelse => "bfo-aterkallelse",
+            CaseKind::Verkstallighet => "vst-ansokan",
+            CaseKind::VerkstallighetAndring => "vst-andring",
+            CaseKind::Fordringsanmalan => "sks-fordringsanmalan",
+        }
+    }
+
+    /// For follow-ups, the kind of the case they concern.
+    pub fn concerns_kind(self) -> Option<CaseKind> {
+        match self {
+            CaseKind::Nedsattning | CaseKind::Aterkallelse => {
+                Some(CaseKind::Betalningsforelaggande)
+            }
+            CaseKind::VerkstallighetAndring => Some(CaseKind::Verkstallighet),
+            _ => None,
+        }
+    }
+
+    /// True for nedsättning, återkallelse and ändring.
+    pub fn is_follow_up(self) -> bool {
+        self.concerns_kind().is_some()
+    }
+}
+
+impl std::fmt::Display for CaseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of a claim (delkrav). Costs are every kind but `kapital` and `upplupen_ranta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    /// The capital.
+    Kapital,
+    /// Interest accrued up to the application date.
+    UpplupenRanta,
+    /// Collection cost.
+    Inkassokostnad,
+    /// Reminder fee.
+    Paminnelseavgift,
+    /// Late-payment compensation (business debtors only).
+    Forseningsersattning,
+    /// Another cost.
+    AnnanKostnad,
+}
+
+impl ClaimKind {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimKind::Kapital => "kapital",
+            ClaimKind::UpplupenRanta => "upplupen_ranta",
+            ClaimKind::Inkassokostnad => "inkassokostnad",
+            ClaimKind::Paminnelseavgift => "paminnelseavgift",
+            ClaimKind::Forseningsersattning => "forseningsersattning",
+            ClaimKind::AnnanKostnad => "annan_kostnad",
+        }
+    }
+
+    /// Parses the JSON name.
+    pub fn parse(text: &str) -> Option<ClaimKind> {
+        [
+            ClaimKind::Kapital,
+            ClaimKind::UpplupenRanta,
+            ClaimKind::Inkassokostnad,
+            ClaimKind::Paminnelseavgift,
+            ClaimKind::Forseningsersattning,
+            ClaimKind::AnnanKostnad,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text.trim())
+    }
+
+    /// True for cost kinds that are capped by the cost tables.
+    pub fn is_cost(self) -> bool {
+        !matches!(self, ClaimKind::Kapital | ClaimKind::UpplupenRanta)
+    }
+}
+
+/// The kind of interest on a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterestKind {
+    /// Referensränta plus a margin (the rate is the margin, e.g. 8.00 for räntelagen 6 §).
+    ReferencePlus,
+    /// A fixed rate.
+    Fixed,
+}
+
+/// Interest on a claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interest {
+    /// Kind of interest.
+    pub kind: InterestKind,
+    /// Rate in hundredths of a percent (800 = 8.00 %).
+    pub rate_bp: u32,
+    /// Interest runs from this date.
+    pub from: NaiveDate,
+}
+
+/// One claim (delkrav) of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// Kind of claim.
+    pub kind: ClaimKind,
+    /// Amount, öre, > 0.
+    pub amount: Amount,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// The creditor's invoice number.
+    pub invoice_number: Option<String>,
+    /// Grund för fordran: the basis of the claim (normalised text; the builder wraps it).
+    pub basis: Option<String>,
+    /// Interest, if any.
+    pub interest: Option<Interest>,
+    /// Verkställighet / fordringsanmälan: interest accrued up to the title or decision date.
+    pub accrued_interest: Option<Amount>,
+    /// Verkställighet / fordringsanmälan: costs fixed in the title, or claimed costs.
+    pub costs: Option<Amount>,
+}
+
+/// A party identified by number and name (creditor, agent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    /// Identity number.
+    pub id: IdNumber,
+    /// Name as registered.
+    pub name: String,
+}
+
+/// A debtor (svarande / gäldenär). Several debtors of one case are jointly and severally liable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Debtor {
+    /// Identity number; `None` when unknown (id_typ U).
+    pub id: Option<IdNumber>,
+    /// Name as registered.
+    pub name: String,
+    /// c/o line.
+    pub care_of: Option<String>,
+    /// Street address.
+    pub street: Option<String>,
+    /// Postal code: 5 digits for SE, free form otherwise.
+    pub postal_code: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// ISO 3166 alpha-2, default `SE`.
+    pub country: String,
+    /// Phone (kept, not sent in FOGD-REF-1).
+    pub phone: Option<String>,
+    /// E-mail (kept, not sent in FOGD-REF-1).
+    pub email: Option<String>,
+}
+
+impl Debtor {
+    /// A business debtor: identified by organisationsnummer.
+    pub fn is_business(&self) -> bool {
+        self.id.as_ref().is_some_and(IdNumber::is_organisation)
+    }
+}
+
+/// The executive title a verkställighet application rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Title {
+    /// Kind of title.
+    pub kind: TitleKind,
+    /// Målnummer of the utslag or dom.
+    pub reference: String,
+    /// Date of the title.
+    pub date: NaiveDate,
+}
+
+/// Kinds of executive title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TitleKind {
+    /// Utslag i mål om betalningsföreläggande.
+    Utslag,
+    /// Dom.
+    Dom,
+    /// Förlikning.
+    Forlikning,
+    /// Skiljedom.
+    Skiljedom,
+    /// Annan exekutionstitel.
+    Annan,
+}
+
+/// Why a nedsättning or återkallelse is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpReason {
+    /// Nedsättning: payment received.
+    Betalning,
+    /// Nedsättning: credited.
+    Kreditering,
+    /// Återkallelse: paid.
+    Betald,
+    /// Återkallelse: instalment plan agreed.
+    Avbetalningsplan,
+    /// Either: another reason.
+    Annan,
+}
+
+/// The change a verkställighet ändring makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// New remaining capital.
+    Belopp,
+    /// Withdrawal.
+    Aterkallelse,
+    /// Deferral until a date.
+    Uppskov,
+}
+
+/// A verkställighet ändring.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Kind of change.
+    pub kind: ChangeKind,
+    /// New remaining capital (for `belopp`).
+    pub amount: Option<Amount>,
+    /// Deferral end (for `uppskov`).
+    pub until: Option<NaiveDate>,
+}
+
+/// A validated case, normalised, ready for the journal and the builder.
+///
+/// Follow-ups (nedsättning, återkallelse, ändring) are cases of their own: `reference` is their own id, `concerns`
+/// the reference of the case they concern (the same as `reference` when not given), and `malnummer` the målnummer
+/// of that case (supplied by fogd from the bekräftelse, or given in the input for the stateless `fogd build`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    /// The agency's case id (handlingsref), 1–20 characters.
+    pub reference: String,
+    /// The kind of case.
+    pub kind: CaseKind,
+    /// The ingivare's intressentkod.
+    pub intressentkod: String,
+    /// The creditor (sökande); BFÖ, verkställighet, fordringsanmälan.
+    pub creditor: Option<Party>,
+    /// The agent (ombud), if any.
+    pub agent: Option<Party>,
+    /// The creditor's own id of the debtor.
+    pub customer_number: Option<String>,
+    /// The claim rests on a löpande skuldebrev.
+    pub promissory_note: bool,
+    /// Debtors, 1..=9 for applications; empty for follow-ups.
+    pub debtors: Vec<Debtor>,
+    /// Claims, 1..=20 for applications; empty for follow-ups.
+    pub claims: Vec<Claim>,
+    /// Verkställighet: the executive title.
+    pub title: Option<Title>,
+    /// Fordringsanmälan: the skuldsanering case at Kronofogden.
+    pub debt_restructuring_case: Option<String>,
+    /// Follow-ups: the reference of the case concerned.
+    pub concerns: Option<String>,
+    /// Follow-ups: the målnummer of the case concerned.
+    pub malnummer: Option<String>,
+    /// Nedsättning: the reduction amount.
+    pub amount: Option<Amount>,
+    /// Nedsättning: which claim (delkrav_nr; 0 = the claim as a whole).
+    pub claim_index: Option<u32>,
+    /// Follow-ups: the date of payment/withdrawal/change.
+    pub date: Option<NaiveDate>,
+    /// Nedsättning / återkallelse: the reason.
+    pub reason: Option<FollowUpReason>,
+    /// Verkställighet ändring: the change.
+    pub change: Option<Change>,
+}
+
+impl Case {
+    /// The reference of the case this one concerns (itself for applications).
+    pub fn concerned_reference(&self) -> &str {
+        self.concerns.as_deref().unwrap_or(&self.reference)
+    }
+
+    /// The sum of the amounts this case contributes to its file's TOT-BEL: the claims' amounts for applications
+    /// (for verkställighet and fordringsanmälan plus accrued interest and costs), the reduction for nedsättning,
+    /// the new capital for a beloppsändring, zero otherwise. One place to change if a real layout sums differently.
+    pub fn total_amount(&self) -> Amount {
+        let mut sum = 0i64;
+        for c in &self.claims {
+            sum = sum.saturating_add(c.amount.0);
+        }
+        if let Some(a) = self.amount {
+            sum = sum.saturating_add(a.0);
+        }
+        if let Some(Change {
+            amount: Some(a), ..
+        }) = &self.change
+        {
+            sum = sum.saturating_add(a.0);
+        }
+        Amount(sum)
+    }
+}
+
+/// What arrives through the API or import, before validation: intake.md §1, every field optional and loosely
+/// typed so that validation can report every problem at once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    /// Case id.
+    pub reference: Option<String>,
+    /// Kind name.
+    pub kind: Option<String>,
+    /// Intressentkod (defaults to the configured one).
+    pub intressentkod: Option<String>,
+    /// Creditor.
+    pub creditor: Option<PartyInput>,
+    /// Agent.
+    pub agent: Option<PartyInput>,
+    /// Customer number.
+    pub customer_number: Option<String>,
+    /// Löpande skuldebrev.
+    pub promissory_note: Option<bool>,
+    /// Debtors.
+    #[serde(default)]
+    pub debtors: Vec<DebtorInput>,
+    /// Claims.
+    #[serde(default)]
+    pub claims: Vec<ClaimInput>,
+    /// Verkställighet title.
+    pub title: Option<TitleInput>,
+    /// Fordringsanmälan: skuldsanering case.
+    pub debt_restructuring_case: Option<String>,
+    /// Follow-ups: reference of the case concerned.
+    pub concerns: Option<String>,
+    /// Follow-ups: målnummer (normally supplied by fogd).
+    pub malnummer: Option<String>,
+    /// Nedsättning amount.
+    pub amount: Option<serde_json::Value>,
+    /// Nedsättning claim index.
+    pub claim_index: Option<u32>,
+    /// Follow-up date.
+    pub date: Option<String>,
+    /// Follow-up reason.
+    pub reason: Option<String>,
+    /// Ändring.
+    pub change: Option<ChangeInput>,
+}
+
+/// A party as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyInput {
+    /// Identity number text.
+    pub id: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+}
+
+/// A debtor as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebtorInput {
+    /// Identity number text.
+    pub id: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// c/o.
+    pub care_of: Option<String>,
+    /// Street.
+    pub street: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Country.
+    pub country: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+}
+
+/// A claim as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInput {
+    /// Kind name.
+    pub kind: Option<String>,
+    /// Amount (string or number, kronor).
+    pub amount: Option<serde_json::Value>,
+    /// Due date, `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    /// Invoice number.
+    pub invoice_number: Option<String>,
+    /// Basis text.
+    pub basis: Option<String>,
+    /// Interest.
+    pub interest: Option<InterestInput>,
+    /// Accrued interest (verkställighet, fordringsanmälan).
+    pub accrued_interest: Option<serde_json::Value>,
+    /// Costs (verkställighet, fordringsanmälan).
+    pub costs: Option<serde_json::Value>,
+}
+
+/// Interest as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterestInput {
+    /// `reference_plus` or `fixed`.
+    pub kind: Option<String>,
+    /// Percent, decimal string (`"8.00"`).
+    pub rate: Option<serde_json::Value>,
+    /// From date.
+    pub from: Option<String>,
+}
+
+/// A title as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleInput {
+    /// Kind name.
+    pub kind: Option<String>,
+    /// Målnummer of the title.
+    pub reference: Option<String>,
+    /// Date.
+    pub date: Option<String>,
+}
+
+/// A change as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeInput {
+    /// `belopp`, `aterkallelse` or `uppskov`.
+    pub kind: Option<String>,
+    /// New capital for `belopp`.
+    pub amount: Option<serde_json::Value>,
+    /// Deferral end for `uppskov`.
+    pub until: Option<String>,
+}

@@ -1,0 +1,14 @@
+//! Pure domain types and rules: cases, debtors, claims, amounts (öre, `i64`), identity numbers, text rules, states,
+//! and intake validation (intake.md). No I/O.
+
+pub mod amount;
+pub mod case;
+pub mod ids;
+pub mod state;
+pub mod text;
+pub mod validate;
+
+pub use amount::Amount;
+pub use case::{Case, CaseInput, CaseKind, Claim, ClaimKind, Debtor};
+pub use ids::{IdKind, IdNumber};
+pub use state::{CaseState, FileState};

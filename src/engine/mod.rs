@@ -1,0 +1,1 @@
+//! engine (see lib.rs module map).

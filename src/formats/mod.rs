@@ -1,0 +1,1 @@
+//! formats (see lib.rs module map).

@@ -1,0 +1,30 @@
+//! fogd — a gateway daemon for Kronofogden's file services.
+//!
+//! Data flows one way: intake → journal → build → outbox → SHS send → Kronofogden (or `fogd sim`) → inbox poll →
+//! receipts applied → case and file states → ops views. See `ARCHITECTURE.md` in the shared folder.
+//!
+//! Modules and their roles:
+//! - [`domain`]: pure types and rules (cases, debtors, claims, amounts in öre, identity numbers, validation). No I/O.
+//! - [`formats`]: pure codecs (layout model and loader, fixed-width builder and parser, Latin-1, missiv, receipts).
+//! - [`shs`]: the SHS protocol (label, message list, management documents, MIME message, mutual-TLS client).
+//! - [`store`]: the database (SQLite default, PostgreSQL), migrations, one repository API.
+//! - [`engine`]: the state machines and jobs (journal, batch building, send, poll, reconcile).
+//! - [`sim`]: `fogd sim`, the simulated Kronofogden SHS node.
+//! - [`api`]: axum JSON API, ops web page, metrics, health.
+//! - [`cli`]: clap commands, thin calls into the library.
+//! - [`config`]: layered configuration (file → env `FOGD_*` → flags), validated at start.
+//! - [`clock`]: the only place that reads the wall clock.
+//! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
+
+pub mod api;
+pub mod certs;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod formats;
+pub mod mask;
+pub mod shs;
+pub mod sim;
+pub mod store;

@@ -1,0 +1,1 @@
+//! shs (see lib.rs module map).

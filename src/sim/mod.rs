@@ -1,0 +1,1 @@
+//! sim (see lib.rs module map).

@@ -1,0 +1,1 @@
+//! store (see lib.rs module map).
