@@ -177,6 +177,8 @@ struct LineReader<R> {
 struct Line {
     /// Length of the line as found (may exceed what is kept).
     full_len: usize,
+    /// The last byte before the `\n` (or before the end of the file).
+    last: Option<u8>,
     /// The line ended with `\n`.
     terminated: bool,
 }
@@ -185,15 +187,19 @@ impl<R: BufRead> LineReader<R> {
     fn next_line(&mut self) -> std::io::Result<Option<Line>> {
         self.buf.clear();
         let mut full_len = 0usize;
+        let mut last = None;
         loop {
             let avail = self.inner.fill_buf()?;
             if avail.is_empty() {
-                return Ok((full_len > 0).then_some(Line { full_len, terminated: false }));
+                return Ok((full_len > 0).then_some(Line { full_len, last, terminated: false }));
             }
             let (chunk, found) = match avail.iter().position(|&b| b == b'\n') {
                 Some(p) => (p, true),
                 None => (avail.len(), false),
             };
+            if chunk > 0 {
+                last = avail.get(chunk - 1).copied();
+            }
             let room = self.max.saturating_sub(self.buf.len()).min(chunk);
             self.buf.extend_from_slice(&avail[..room]);
             full_len += chunk;
@@ -201,7 +207,7 @@ impl<R: BufRead> LineReader<R> {
             self.inner.consume(consumed);
             self.bytes += consumed as u64;
             if found {
-                return Ok(Some(Line { full_len, terminated: true }));
+                return Ok(Some(Line { full_len, last, terminated: true }));
             }
         }
     }
@@ -509,7 +515,7 @@ pub fn parse_reader<R: BufRead>(
         let mut full_len = line.full_len;
         let mut content: &[u8] = &lines.buf;
         let mut ending_problem = None;
-        let has_cr = content.len() == full_len && content.last() == Some(&b'\r');
+        let has_cr = line.last == Some(b'\r');
         match (layout.line_ending, line.terminated) {
             (_, false) => ending_problem = Some("the last record has no line ending"),
             (LineEnding::CrLf, true) if !has_cr => ending_problem = Some("line ends with LF without CR"),
@@ -517,10 +523,11 @@ pub fn parse_reader<R: BufRead>(
             _ => {}
         }
         if has_cr && (line.terminated || layout.line_ending == LineEnding::CrLf) {
-            content = &content[..content.len() - 1];
+            if content.len() == full_len {
+                content = &content[..content.len() - 1];
+            }
             full_len -= 1;
         }
-        let content = &content[..content.len().min(layout.record_length)];
         let def = v.feed(line_no, content, full_len, ending_problem);
         rec.line = line_no;
         rec.def = def;
