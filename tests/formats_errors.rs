@@ -5,13 +5,19 @@
 
 use chrono::NaiveDate;
 use fogd::domain::{Amount, Case, CaseKind};
-use fogd::formats::{self, BuildError, ErrorClass, FileFacts, FileStatus, Layout, LayoutSet, ParseError};
+use fogd::formats::{
+    self, BuildError, ErrorClass, FileFacts, FileStatus, Layout, LayoutSet, ParseError,
+};
 use proptest::prelude::*;
 
 const REC: usize = 130;
 
 fn golden() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/golden/bfo-ansokan/DEV.ANSOKAN")).unwrap()
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/golden/bfo-ansokan/DEV.ANSOKAN"
+    ))
+    .unwrap()
 }
 
 fn errors(bytes: &[u8]) -> Vec<ParseError> {
@@ -26,7 +32,8 @@ fn put(bytes: &mut [u8], line: usize, col: usize, text: &[u8]) {
 }
 
 fn has(errs: &[ParseError], class: ErrorClass, line: Option<u64>, field: Option<&str>) -> bool {
-    errs.iter().any(|e| e.class == class && e.line == line && e.field.as_deref() == field)
+    errs.iter()
+        .any(|e| e.class == class && e.line == line && e.field.as_deref() == field)
 }
 
 #[test]
@@ -47,12 +54,22 @@ fn wrong_record_length_and_overlong_line() {
     let mut b = golden();
     b.remove(2 * REC + 50);
     let e = errors(&b);
-    assert!(e.iter().any(|x| x.class == ErrorClass::RecordLength && x.line == Some(3) && x.message.contains("127")), "{e:?}");
+    assert!(
+        e.iter().any(|x| x.class == ErrorClass::RecordLength
+            && x.line == Some(3)
+            && x.message.contains("127")),
+        "{e:?}"
+    );
     let mut b = golden();
     let extra = vec![b'X'; 100_000];
     b.splice(REC - 2..REC - 2, extra);
     let e = errors(&b);
-    assert!(e.iter().any(|x| x.class == ErrorClass::RecordLength && x.line == Some(1) && x.message.contains("100128")), "{e:?}");
+    assert!(
+        e.iter().any(|x| x.class == ErrorClass::RecordLength
+            && x.line == Some(1)
+            && x.message.contains("100128")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -69,7 +86,11 @@ fn line_endings() {
     let mut b = golden();
     b.truncate(b.len() - 2);
     let e = errors(&b);
-    assert!(e.iter().any(|x| x.class == ErrorClass::LineEnding && x.message.contains("no line ending")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|x| x.class == ErrorClass::LineEnding && x.message.contains("no line ending")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -77,7 +98,12 @@ fn character_outside_the_set() {
     let mut b = golden();
     put(&mut b, 3, 40, &[0x80]);
     let e = errors(&b);
-    assert!(e.iter().any(|x| x.class == ErrorClass::Character && x.line == Some(3) && x.message.contains("column 40")), "{e:?}");
+    assert!(
+        e.iter().any(|x| x.class == ErrorClass::Character
+            && x.line == Some(3)
+            && x.message.contains("column 40")),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -91,15 +117,27 @@ fn order_no_head_first_and_missing_tail() {
     let mut t = b.clone();
     t.truncate(b.len() - REC);
     let e = errors(&t);
-    assert!(e.iter().any(|x| x.class == ErrorClass::Order && x.message.contains("no tail record")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|x| x.class == ErrorClass::Order && x.message.contains("no tail record")),
+        "{e:?}"
+    );
     // A truncated file (half a record) names the record length and the missing tail.
     let half = &b[..b.len() - 70];
     let e = errors(half);
-    assert!(e.iter().any(|x| x.class == ErrorClass::RecordLength && x.message.contains(" 60 ")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|x| x.class == ErrorClass::RecordLength && x.message.contains(" 60 ")),
+        "{e:?}"
+    );
     assert!(e.iter().any(|x| x.class == ErrorClass::LineEnding));
     let half = &b[..b.len() - 200];
     let e = errors(half);
-    assert!(e.iter().any(|x| x.class == ErrorClass::Order && x.message.contains("no tail record")), "{e:?}");
+    assert!(
+        e.iter()
+            .any(|x| x.class == ErrorClass::Order && x.message.contains("no tail record")),
+        "{e:?}"
+    );
     // A debtor record whose handlingsref is another case's.
     let mut m = b.clone();
     put(&mut m, 3, 3, b"INK-2024-9999");
@@ -113,24 +151,49 @@ fn controls_record_count_total_case_count_and_case_counts() {
     let last = b.len() / REC;
     let mut x = b.clone();
     put(&mut x, last, 3, b"0000099");
-    assert!(has(&errors(&x), ErrorClass::RecordCount, Some(last as u64), Some("antal_poster")));
+    assert!(has(
+        &errors(&x),
+        ErrorClass::RecordCount,
+        Some(last as u64),
+        Some("antal_poster")
+    ));
     let mut x = b.clone();
     put(&mut x, last, 10, b"000009");
-    assert!(has(&errors(&x), ErrorClass::CaseCount, Some(last as u64), Some("antal_handlingar")));
+    assert!(has(
+        &errors(&x),
+        ErrorClass::CaseCount,
+        Some(last as u64),
+        Some("antal_handlingar")
+    ));
     let mut x = b.clone();
     put(&mut x, last, 16, b"000000000000001");
-    assert!(has(&errors(&x), ErrorClass::Total, Some(last as u64), Some("tot_bel")));
+    assert!(has(
+        &errors(&x),
+        ErrorClass::Total,
+        Some(last as u64),
+        Some("tot_bel")
+    ));
     let mut x = b.clone();
     put(&mut x, 2, 103, b"05");
     let e = errors(&x);
-    assert!(e.iter().any(|y| y.class == ErrorClass::CaseCounts && y.handlingsref.as_deref() == Some("INK-2024-0001")), "{e:?}");
+    assert!(
+        e.iter().any(|y| y.class == ErrorClass::CaseCounts
+            && y.handlingsref.as_deref() == Some("INK-2024-0001")),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn field_classes() {
     let b = golden();
     let cases: [(usize, usize, &[u8], ErrorClass, &str); 6] = [
-        (2, 35, &[b' '; 40], ErrorClass::MandatoryEmpty, "sokande_namn"),
+        (
+            2,
+            35,
+            &[b' '; 40],
+            ErrorClass::MandatoryEmpty,
+            "sokande_namn",
+        ),
         (3, 26, b"198001011232", ErrorClass::InvalidId, "id"),
         (7, 40, b"20241340", ErrorClass::InvalidDate, "forfallodag"),
         (7, 27, b"00000001250X0", ErrorClass::InvalidAmount, "belopp"),
@@ -141,21 +204,35 @@ fn field_classes() {
         let mut x = b.clone();
         put(&mut x, line, col, text);
         let e = errors(&x);
-        assert!(has(&e, class, Some(line as u64), Some(field)), "{class:?}: {e:?}");
+        assert!(
+            has(&e, class, Some(line as u64), Some(field)),
+            "{class:?}: {e:?}"
+        );
         if line > 1 {
-            assert!(e.iter().any(|y| y.class == class && y.handlingsref.as_deref() == Some("INK-2024-0001")));
+            assert!(e
+                .iter()
+                .any(|y| y.class == class && y.handlingsref.as_deref() == Some("INK-2024-0001")));
         }
     }
     let mut x = b.clone();
     put(&mut x, 1, 6, b"NEDS    ");
-    assert!(has(&errors(&x), ErrorClass::ConstantMismatch, Some(1), Some("filtyp")));
+    assert!(has(
+        &errors(&x),
+        ErrorClass::ConstantMismatch,
+        Some(1),
+        Some("filtyp")
+    ));
 }
 
 #[test]
 fn missiv_disagreement_and_felkod() {
     let set = LayoutSet::embedded();
     let b = golden();
-    let m = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/golden/bfo-ansokan/DEV.ANSOKAN.MISSIV")).unwrap();
+    let m = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/golden/bfo-ansokan/DEV.ANSOKAN.MISSIV"
+    ))
+    .unwrap();
     assert!(formats::check_missiv(&set, &b, &m).is_empty());
     let mut bad = m.clone();
     bad[43..49].copy_from_slice(b"000008");
@@ -164,7 +241,10 @@ fn missiv_disagreement_and_felkod() {
     assert_eq!(p[0].class, ErrorClass::Missiv);
     assert_eq!(p[0].field.as_deref(), Some("lopnummer"));
     assert_eq!(set.felkoder().for_class(p[0].class).unwrap().code, "0021");
-    assert_eq!(formats::check_missiv(&set, &b, b"")[0].class, ErrorClass::MissivMissing);
+    assert_eq!(
+        formats::check_missiv(&set, &b, b"")[0].class,
+        ErrorClass::MissivMissing
+    );
     let k = formats::Kvittens::error_for(&set, &p[0]).unwrap();
     assert_eq!((k.felkod.as_str(), k.niva), ("0021", formats::Niva::F));
 }
@@ -173,7 +253,10 @@ fn facts() -> FileFacts {
     FileFacts {
         intressentkod: "DEV".into(),
         lopnummer: 1,
-        created: NaiveDate::from_ymd_opt(2024, 1, 2).unwrap().and_hms_opt(3, 4, 5).unwrap(),
+        created: NaiveDate::from_ymd_opt(2024, 1, 2)
+            .unwrap()
+            .and_hms_opt(3, 4, 5)
+            .unwrap(),
         status: FileStatus::Test,
         contact_name: "X".into(),
         contact_phone: "1".into(),
@@ -181,7 +264,11 @@ fn facts() -> FileFacts {
 }
 
 fn golden_cases() -> Vec<Case> {
-    let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/golden/cases/bfo-ansokan.json")).unwrap();
+    let json = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/golden/cases/bfo-ansokan.json"
+    ))
+    .unwrap();
     serde_json::from_str(&json).unwrap()
 }
 
@@ -192,8 +279,17 @@ fn build_errors_name_case_record_field_and_value() {
     let mut c = golden_cases();
     c[0].debtors[0].name = "N".repeat(61);
     match formats::build_file(&set, k, &c, &facts()).unwrap_err() {
-        BuildError::Field { case, record, field, value, problem } => {
-            assert_eq!((case.as_deref(), record.as_str(), field.as_str()), (Some("INK-2024-0001"), "20", "namn"));
+        BuildError::Field {
+            case,
+            record,
+            field,
+            value,
+            problem,
+        } => {
+            assert_eq!(
+                (case.as_deref(), record.as_str(), field.as_str()),
+                (Some("INK-2024-0001"), "20", "namn")
+            );
             assert_eq!(value.len(), 61);
             assert!(problem.contains("61 characters"), "{problem}");
         }
@@ -201,24 +297,50 @@ fn build_errors_name_case_record_field_and_value() {
     }
     let mut c = golden_cases();
     c[1].debtors[0].city = Some("Ümeå 東京".into());
-    let e = formats::build_file(&set, k, &c, &facts()).unwrap_err().to_string();
-    assert!(e.contains("case INK-2024-0002") && e.contains("postort") && e.contains("position 6"), "{e}");
+    let e = formats::build_file(&set, k, &c, &facts())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("case INK-2024-0002") && e.contains("postort") && e.contains("position 6"),
+        "{e}"
+    );
     let mut c = golden_cases();
     c[1].debtors[0].city = Some("Łódź ‘x’".into());
     let built = formats::build_file(&set, k, &c, &facts()).unwrap();
-    assert!(built.bytes.windows(8).any(|w| w == b"L\xf3dz 'x'"), "transliterated");
+    assert!(
+        built.bytes.windows(8).any(|w| w == b"L\xf3dz 'x'"),
+        "transliterated"
+    );
     let mut c = golden_cases();
     c[0].claims[0].amount = Amount(-5);
-    assert!(formats::build_file(&set, k, &c, &facts()).unwrap_err().to_string().contains("negative"));
+    assert!(formats::build_file(&set, k, &c, &facts())
+        .unwrap_err()
+        .to_string()
+        .contains("negative"));
     let mut c = golden_cases();
     c[0].claims[0].basis = Some("ord ".repeat(200));
-    assert!(matches!(formats::build_file(&set, k, &c, &facts()), Err(BuildError::TooManyLines { lines, max: 10, .. }) if lines > 10));
+    assert!(
+        matches!(formats::build_file(&set, k, &c, &facts()), Err(BuildError::TooManyLines { lines, max: 10, .. }) if lines > 10)
+    );
     let c = golden_cases();
-    assert!(matches!(formats::build_file(&set, CaseKind::Nedsattning, &c, &facts()), Err(BuildError::WrongKind { .. })));
-    let mut c: Vec<Case> = serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/golden/cases/sks-fordringsanmalan.json")).unwrap()).unwrap();
+    assert!(matches!(
+        formats::build_file(&set, CaseKind::Nedsattning, &c, &facts()),
+        Err(BuildError::WrongKind { .. })
+    ));
+    let mut c: Vec<Case> = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/golden/cases/sks-fordringsanmalan.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
     let d = c[0].debtors[0].clone();
     c[0].debtors.push(d);
-    assert!(matches!(formats::build_file(&set, CaseKind::Fordringsanmalan, &c, &facts()), Err(BuildError::NotCarried { .. })));
+    assert!(matches!(
+        formats::build_file(&set, CaseKind::Fordringsanmalan, &c, &facts()),
+        Err(BuildError::NotCarried { .. })
+    ));
 }
 
 proptest! {

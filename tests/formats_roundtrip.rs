@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDate;
-use fogd::domain::case::{Change, ChangeKind, Claim, ClaimKind, Debtor, FollowUpReason, Interest, InterestKind, Party, Title, TitleKind};
+use fogd::domain::case::{
+    Change, ChangeKind, Claim, ClaimKind, Debtor, FollowUpReason, Interest, InterestKind, Party,
+    Title, TitleKind,
+};
 use fogd::domain::{Amount, Case, CaseKind, IdNumber};
 use fogd::formats::{self, FileFacts, FileStatus, Layout, LayoutSet};
 use proptest::prelude::*;
@@ -13,7 +16,10 @@ fn facts() -> FileFacts {
     FileFacts {
         intressentkod: "DEV".into(),
         lopnummer: 42,
-        created: NaiveDate::from_ymd_opt(2024, 12, 30).unwrap().and_hms_opt(23, 59, 58).unwrap(),
+        created: NaiveDate::from_ymd_opt(2024, 12, 30)
+            .unwrap()
+            .and_hms_opt(23, 59, 58)
+            .unwrap(),
         status: FileStatus::Production,
         contact_name: String::new(),
         contact_phone: String::new(),
@@ -21,13 +27,17 @@ fn facts() -> FileFacts {
 }
 
 fn date() -> impl Strategy<Value = NaiveDate> {
-    (0i64..15000).prop_map(|d| NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(d))
+    (0i64..15000)
+        .prop_map(|d| NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(d))
 }
 
 /// Normalised text of 1..=max characters: words of letters incl. å/ä/ö/é, single spaces; sometimes exactly max.
 fn text(max: usize) -> impl Strategy<Value = String> {
     prop_oneof![
-        proptest::string::string_regex("[A-Za-zåäöéÅÄÖ0-9]{1,10}( [A-Za-zåäöéÅÄÖ0-9.,-]{1,10}){0,8}").unwrap(),
+        proptest::string::string_regex(
+            "[A-Za-zåäöéÅÄÖ0-9]{1,10}( [A-Za-zåäöéÅÄÖ0-9.,-]{1,10}){0,8}"
+        )
+        .unwrap(),
         proptest::string::string_regex("[a-zåäöéÅÄÖ]{200}").unwrap(),
     ]
     .prop_map(move |s| s.chars().take(max).collect::<String>().trim().to_string())
@@ -54,7 +64,8 @@ fn person() -> impl Strategy<Value = IdNumber> {
 }
 
 fn org() -> impl Strategy<Value = IdNumber> {
-    prop_oneof![Just("5599999991"), Just("5560360793"), Just("2021005489")].prop_map(|o| IdNumber::parse_org(o).unwrap())
+    prop_oneof![Just("5599999991"), Just("5560360793"), Just("2021005489")]
+        .prop_map(|o| IdNumber::parse_org(o).unwrap())
 }
 
 fn id() -> impl Strategy<Value = IdNumber> {
@@ -66,7 +77,9 @@ fn amount() -> impl Strategy<Value = Amount> {
 }
 
 fn basis() -> impl Strategy<Value = Option<String>> {
-    proptest::option::of(proptest::string::string_regex("[a-zåäöé]{1,12}( [A-Za-zåäöé0-9]{1,12}){0,40}").unwrap())
+    proptest::option::of(
+        proptest::string::string_regex("[a-zåäöé]{1,12}( [A-Za-zåäöé0-9]{1,12}){0,40}").unwrap(),
+    )
 }
 
 fn bare_case(reference: String, kind: CaseKind) -> Case {
@@ -106,17 +119,19 @@ fn bfo_debtor() -> impl Strategy<Value = Debtor> {
         proptest::option::of(text(25)),
         prop_oneof![Just("SE"), Just("NO"), Just("FI")],
     )
-        .prop_map(|(id, name, care_of, street, postal_code, city, country)| Debtor {
-            id,
-            name,
-            care_of,
-            street,
-            postal_code,
-            city,
-            country: country.into(),
-            phone: None,
-            email: None,
-        })
+        .prop_map(
+            |(id, name, care_of, street, postal_code, city, country)| Debtor {
+                id,
+                name,
+                care_of,
+                street,
+                postal_code,
+                city,
+                country: country.into(),
+                phone: None,
+                email: None,
+            },
+        )
 }
 
 fn claim_kind() -> impl Strategy<Value = ClaimKind> {
@@ -131,24 +146,41 @@ fn claim_kind() -> impl Strategy<Value = ClaimKind> {
 }
 
 fn interest() -> impl Strategy<Value = Option<Interest>> {
-    proptest::option::of((prop_oneof![Just(InterestKind::ReferencePlus), Just(InterestKind::Fixed)], 0u32..99_999, date()).prop_map(
-        |(kind, rate_bp, from)| Interest { kind, rate_bp, from },
-    ))
+    proptest::option::of(
+        (
+            prop_oneof![Just(InterestKind::ReferencePlus), Just(InterestKind::Fixed)],
+            0u32..99_999,
+            date(),
+        )
+            .prop_map(|(kind, rate_bp, from)| Interest {
+                kind,
+                rate_bp,
+                from,
+            }),
+    )
 }
 
 fn bfo_claim() -> impl Strategy<Value = Claim> {
-    (claim_kind(), amount(), proptest::option::of(date()), proptest::option::of(text(20)), basis(), interest()).prop_map(
-        |(kind, amount, due_date, invoice_number, basis, interest)| Claim {
-            kind,
-            amount,
-            due_date,
-            invoice_number,
-            basis,
-            interest,
-            accrued_interest: None,
-            costs: None,
-        },
+    (
+        claim_kind(),
+        amount(),
+        proptest::option::of(date()),
+        proptest::option::of(text(20)),
+        basis(),
+        interest(),
     )
+        .prop_map(
+            |(kind, amount, due_date, invoice_number, basis, interest)| Claim {
+                kind,
+                amount,
+                due_date,
+                invoice_number,
+                basis,
+                interest,
+                accrued_interest: None,
+                costs: None,
+            },
+        )
 }
 
 prop_compose! {
@@ -206,17 +238,27 @@ fn named_debtor() -> impl Strategy<Value = Debtor> {
 }
 
 fn vst_claim(with_due: bool) -> impl Strategy<Value = Claim> {
-    (amount(), interest(), proptest::option::of(amount()), proptest::option::of(amount()), basis(), proptest::option::of(date()), proptest::option::of(text(20)))
-        .prop_map(move |(amount, interest, accrued_interest, costs, basis, due, inv)| Claim {
-            kind: ClaimKind::Kapital,
-            amount,
-            due_date: if with_due { due } else { None },
-            invoice_number: if with_due { inv } else { None },
-            basis,
-            interest: if with_due { None } else { interest },
-            accrued_interest,
-            costs,
-        })
+    (
+        amount(),
+        interest(),
+        proptest::option::of(amount()),
+        proptest::option::of(amount()),
+        basis(),
+        proptest::option::of(date()),
+        proptest::option::of(text(20)),
+    )
+        .prop_map(
+            move |(amount, interest, accrued_interest, costs, basis, due, inv)| Claim {
+                kind: ClaimKind::Kapital,
+                amount,
+                due_date: if with_due { due } else { None },
+                invoice_number: if with_due { inv } else { None },
+                basis,
+                interest: if with_due { None } else { interest },
+                accrued_interest,
+                costs,
+            },
+        )
 }
 
 prop_compose! {
@@ -256,12 +298,25 @@ prop_compose! {
 }
 
 fn round_trip(set: &LayoutSet, kind: CaseKind, cases: &[Case]) -> Result<(), TestCaseError> {
-    let built = formats::build_file(set, kind, cases, &facts()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let (head, back) = formats::read_cases(set, &built.bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let built = formats::build_file(set, kind, cases, &facts())
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let (head, back) =
+        formats::read_cases(set, &built.bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(head, facts());
     prop_assert_eq!(back.as_slice(), cases);
     prop_assert!(formats::check_missiv(set, &built.bytes, &built.missiv_bytes).is_empty());
-    let total: i64 = cases.iter().map(|c| c.total_amount().0 + c.claims.iter().map(|x| x.accrued_interest.unwrap_or_default().0 + x.costs.unwrap_or_default().0).sum::<i64>()).sum();
+    let total: i64 = cases
+        .iter()
+        .map(|c| {
+            c.total_amount().0
+                + c.claims
+                    .iter()
+                    .map(|x| {
+                        x.accrued_interest.unwrap_or_default().0 + x.costs.unwrap_or_default().0
+                    })
+                    .sum::<i64>()
+        })
+        .sum();
     prop_assert_eq!(built.total.0, total);
     Ok(())
 }
@@ -438,10 +493,22 @@ fn alt_layout() -> Layout {
 #[test]
 fn alternative_layout_loads_and_parses_what_it_builds() {
     let alt = alt_layout();
-    let set = LayoutSet::from_layouts([alt.clone(), LayoutSet::embedded().get("missiv").unwrap().clone()]);
-    let json = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/golden/cases/bfo-ansokan.json")).unwrap();
-    let cases: Vec<Case> = serde_json::from_str::<Vec<Case>>(&json).unwrap().into_iter().map(project_alt).collect();
-    let built = formats::build_file(&set, CaseKind::Betalningsforelaggande, &cases, &facts()).unwrap();
+    let set = LayoutSet::from_layouts([
+        alt.clone(),
+        LayoutSet::embedded().get("missiv").unwrap().clone(),
+    ]);
+    let json = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/golden/cases/bfo-ansokan.json"
+    ))
+    .unwrap();
+    let cases: Vec<Case> = serde_json::from_str::<Vec<Case>>(&json)
+        .unwrap()
+        .into_iter()
+        .map(project_alt)
+        .collect();
+    let built =
+        formats::build_file(&set, CaseKind::Betalningsforelaggande, &cases, &facts()).unwrap();
     assert_eq!(built.file_name, "ALT_DEV.DAT");
     assert_eq!(built.missiv_name, "ALT_DEV.DAT.META");
     let first = std::str::from_utf8(&built.bytes[..101]).unwrap();
@@ -449,10 +516,17 @@ fn alternative_layout_loads_and_parses_what_it_builds() {
     assert!(first.ends_with("HDR\n"), "{first}");
     let parsed = formats::parse_file(&alt, &built.bytes);
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-    assert_eq!(set.recognise(&built.bytes).map(|l| l.name.as_str()), Some("alt-bfo"));
+    assert_eq!(
+        set.recognise(&built.bytes).map(|l| l.name.as_str()),
+        Some("alt-bfo")
+    );
     let (_, back) = formats::read_cases_with(&alt, &built.bytes).unwrap();
     assert_eq!(back, cases);
     // The FOGD-REF-1 layout refuses it.
     let refl = LayoutSet::embedded();
-    assert!(!formats::parse_file(refl.get("bfo-ansokan").unwrap(), &built.bytes).errors.is_empty());
+    assert!(
+        !formats::parse_file(refl.get("bfo-ansokan").unwrap(), &built.bytes)
+            .errors
+            .is_empty()
+    );
 }

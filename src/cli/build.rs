@@ -37,13 +37,17 @@ pub struct BuildArgs {
 
 /// Reads the layout set: embedded, with `[layouts] dir` overrides (every `*.toml` there).
 pub fn load_layouts(config: &Config) -> anyhow::Result<crate::formats::LayoutSet> {
-    let Some(dir) = &config.layouts.dir else { return Ok(crate::formats::LayoutSet::embedded()) };
+    let Some(dir) = &config.layouts.dir else {
+        return Ok(crate::formats::LayoutSet::embedded());
+    };
     let mut files = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| UsageError(format!("layouts.dir {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| UsageError(format!("layouts.dir {}: {e}", dir.display())))?;
     for entry in entries {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
             files.push((path.display().to_string(), text));
         }
     }
@@ -54,19 +58,42 @@ pub fn load_layouts(config: &Config) -> anyhow::Result<crate::formats::LayoutSet
 pub async fn run(config: Config, args: BuildArgs) -> anyhow::Result<u8> {
     let set = load_layouts(&config)?;
     let kind = CaseKind::parse(&args.kind)
-        .or_else(|| CaseKind::ALL.into_iter().find(|k| k.layout_name() == args.kind))
-        .ok_or_else(|| UsageError(format!("--kind {:?} is not a case kind or layout name", args.kind)))?;
-    let text = std::fs::read_to_string(&args.input).map_err(|e| UsageError(format!("{}: {e}", args.input.display())))?;
-    let cases: Vec<Case> = serde_json::from_str(&text)
-        .map_err(|e| UsageError(format!("{}: not a JSON array of cases: {e}", args.input.display())))?;
+        .or_else(|| {
+            CaseKind::ALL
+                .into_iter()
+                .find(|k| k.layout_name() == args.kind)
+        })
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--kind {:?} is not a case kind or layout name",
+                args.kind
+            ))
+        })?;
+    let text = std::fs::read_to_string(&args.input)
+        .map_err(|e| UsageError(format!("{}: {e}", args.input.display())))?;
+    let cases: Vec<Case> = serde_json::from_str(&text).map_err(|e| {
+        UsageError(format!(
+            "{}: not a JSON array of cases: {e}",
+            args.input.display()
+        ))
+    })?;
     let status_text = args.status.unwrap_or_else(|| config.shs.status.clone());
-    let status = FileStatus::parse(&status_text).ok_or_else(|| UsageError(format!("--status {status_text:?} is not test or production")))?;
+    let status = FileStatus::parse(&status_text).ok_or_else(|| {
+        UsageError(format!(
+            "--status {status_text:?} is not test or production"
+        ))
+    })?;
     let created = match args.created {
         Some(c) => c,
-        None => crate::clock::system().now().with_timezone(&chrono::Local).naive_local(),
+        None => crate::clock::system()
+            .now()
+            .with_timezone(&chrono::Local)
+            .naive_local(),
     };
     let facts = FileFacts {
-        intressentkod: args.intressentkod.unwrap_or_else(|| config.ingivare.intressentkod.clone()),
+        intressentkod: args
+            .intressentkod
+            .unwrap_or_else(|| config.ingivare.intressentkod.clone()),
         lopnummer: args.lopnummer,
         created,
         status,
@@ -80,13 +107,17 @@ pub async fn run(config: Config, args: BuildArgs) -> anyhow::Result<u8> {
             return Ok(crate::cli::EXIT_PROBLEMS);
         }
     };
-    std::fs::create_dir_all(&args.out).map_err(|e| UsageError(format!("{}: {e}", args.out.display())))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| UsageError(format!("{}: {e}", args.out.display())))?;
     let file = args.out.join(&built.file_name);
     let missiv = args.out.join(&built.missiv_name);
     std::fs::write(&file, &built.bytes)?;
     std::fs::write(&missiv, &built.missiv_bytes)?;
     println!("{}", file.display());
     println!("{}", missiv.display());
-    eprintln!("{} cases, {} records, TOT-BEL {}", built.case_count, built.record_count, built.total);
+    eprintln!(
+        "{} cases, {} records, TOT-BEL {}",
+        built.case_count, built.record_count, built.total
+    );
     Ok(crate::cli::EXIT_OK)
 }

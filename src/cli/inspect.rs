@@ -59,9 +59,15 @@ pub async fn run(config: Config, args: InspectArgs) -> anyhow::Result<u8> {
     let set;
     let layout: &Layout = match &args.layout {
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| UsageError(format!("{}: {e}", p.display())))?;
             own = Layout::from_toml(&text, &p.display().to_string()).map_err(|ps| {
-                UsageError(ps.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+                UsageError(
+                    ps.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
             })?;
             &own
         }
@@ -70,27 +76,47 @@ pub async fn run(config: Config, args: InspectArgs) -> anyhow::Result<u8> {
             match set.recognise(&bytes) {
                 Some(l) => l,
                 None => {
-                    eprintln!("fogd inspect: {}: no known layout recognises this file", args.file.display());
+                    eprintln!(
+                        "fogd inspect: {}: no known layout recognises this file",
+                        args.file.display()
+                    );
                     return Ok(crate::cli::EXIT_USAGE);
                 }
             }
         }
     };
     let parsed = parse_file(layout, &bytes);
-    let fields: Vec<Vec<(String, String)>> = parsed.records.iter().map(|r| r.fields(layout)).collect();
+    let fields: Vec<Vec<(String, String)>> =
+        parsed.records.iter().map(|r| r.fields(layout)).collect();
     if args.format == "json" {
         let records: Vec<RecordOut<'_>> = parsed
             .records
             .iter()
             .zip(&fields)
-            .map(|(r, f)| RecordOut { line: r.line, code: r.code(layout).trim_end().to_string(), fields: Fields(f) })
+            .map(|(r, f)| RecordOut {
+                line: r.line,
+                code: r.code(layout).trim_end().to_string(),
+                fields: Fields(f),
+            })
             .collect();
         // Printed piecewise so that each record's fields keep their layout order.
         let mut s = String::from("{");
-        s.push_str(&format!("\"layout\":{},", serde_json::to_string(&layout.name)?));
-        s.push_str(&format!("\"edition\":{},", serde_json::to_string(&layout.edition)?));
-        s.push_str(&format!("\"records\":{},", serde_json::to_string(&records)?));
-        s.push_str(&format!("\"errors\":{}", serde_json::to_string(&parsed.errors)?));
+        s.push_str(&format!(
+            "\"layout\":{},",
+            serde_json::to_string(&layout.name)?
+        ));
+        s.push_str(&format!(
+            "\"edition\":{},",
+            serde_json::to_string(&layout.edition)?
+        ));
+        s.push_str(&format!(
+            "\"records\":{},",
+            serde_json::to_string(&records)?
+        ));
+        s.push_str(&format!(
+            "\"errors\":{}",
+            serde_json::to_string(&parsed.errors)?
+        ));
         s.push('}');
         println!("{s}");
     } else {
@@ -105,7 +131,16 @@ pub async fn run(config: Config, args: InspectArgs) -> anyhow::Result<u8> {
         for e in &parsed.errors {
             println!("error: {e}");
         }
-        println!("{} records, {} cases, {} errors", parsed.summary.records, parsed.summary.cases, parsed.errors.len());
+        println!(
+            "{} records, {} cases, {} errors",
+            parsed.summary.records,
+            parsed.summary.cases,
+            parsed.errors.len()
+        );
     }
-    Ok(if parsed.errors.is_empty() { crate::cli::EXIT_OK } else { crate::cli::EXIT_PROBLEMS })
+    Ok(if parsed.errors.is_empty() {
+        crate::cli::EXIT_OK
+    } else {
+        crate::cli::EXIT_PROBLEMS
+    })
 }

@@ -28,7 +28,13 @@ pub async fn run(cmd: LayoutCommand) -> anyhow::Result<u8> {
             };
             match Layout::from_toml(&text, &path.display().to_string()) {
                 Ok(l) => {
-                    println!("{}: layout {} ({}), {} record types: ok", path.display(), l.name, l.edition, l.records.len());
+                    println!(
+                        "{}: layout {} ({}), {} record types: ok",
+                        path.display(),
+                        l.name,
+                        l.edition,
+                        l.records.len()
+                    );
                     Ok(crate::cli::EXIT_OK)
                 }
                 Err(problems) => {
@@ -42,7 +48,10 @@ pub async fn run(cmd: LayoutCommand) -> anyhow::Result<u8> {
         }
         LayoutCommand::List => {
             for l in LayoutSet::embedded().iter() {
-                println!("{:<22} {:<11} {:<8} {}", l.name, l.edition, l.filtyp, l.file_name);
+                println!(
+                    "{:<22} {:<11} {:<8} {}",
+                    l.name, l.edition, l.filtyp, l.file_name
+                );
             }
             Ok(crate::cli::EXIT_OK)
         }

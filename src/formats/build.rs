@@ -122,7 +122,9 @@ pub enum BuildError {
         layout: String,
     },
     /// The claim's text needs more lines than the layout allows.
-    #[error("case {case}: claim {claim}: grund för fordran needs {lines} lines, at most {max} allowed")]
+    #[error(
+        "case {case}: claim {claim}: grund för fordran needs {lines} lines, at most {max} allowed"
+    )]
     TooManyLines {
         /// Case reference.
         case: String,
@@ -148,7 +150,12 @@ pub(crate) struct Writer<'l> {
 
 impl<'l> Writer<'l> {
     pub(crate) fn new(layout: &'l Layout) -> Self {
-        Writer { layout, out: Vec::new(), records: 0, total: 0 }
+        Writer {
+            layout,
+            out: Vec::new(),
+            records: 0,
+            total: 0,
+        }
     }
 
     /// Writes one record; `get` supplies the value of each source.
@@ -170,9 +177,12 @@ impl<'l> Writer<'l> {
             let slot = &mut self.out[start + range.start..start + range.end];
             if let Err(FitError(problem)) = encode_field(self.layout, f, &value, slot) {
                 let shown = match f.source {
-                    Some(Source::CreditorId | Source::AgentId | Source::DebtorId | Source::FirstDebtorId) => {
-                        crate::mask::mask_id(&value.display())
-                    }
+                    Some(
+                        Source::CreditorId
+                        | Source::AgentId
+                        | Source::DebtorId
+                        | Source::FirstDebtorId,
+                    ) => crate::mask::mask_id(&value.display()),
                     _ => value.display(),
                 };
                 self.out.truncate(start);
@@ -244,41 +254,84 @@ impl<'a> Ctx<'a> {
             Source::CaseReference => opt_text(case.map(|c| c.reference.as_str())),
             Source::CaseCustomerNumber => opt_text(case.and_then(|c| c.customer_number.as_deref())),
             Source::CasePromissoryNote => {
-                Value::Code(Cow::Borrowed(if case.is_some_and(|c| c.promissory_note) { names::YES } else { names::NO }))
+                Value::Code(Cow::Borrowed(if case.is_some_and(|c| c.promissory_note) {
+                    names::YES
+                } else {
+                    names::NO
+                }))
             }
             Source::CaseMalnummer => opt_text(case.and_then(|c| c.malnummer.as_deref())),
-            Source::CaseDebtRestructuringCase => opt_text(case.and_then(|c| c.debt_restructuring_case.as_deref())),
-            Source::CaseAmount => opt_amount(case.and_then(|c| c.amount)),
-            Source::CaseClaimIndex => Value::Num(case.and_then(|c| c.claim_index).map_or(0, u64::from)),
-            Source::CaseDate => case.and_then(|c| c.date).map_or(Value::None, Value::Date),
-            Source::CaseReason => {
-                case.and_then(|c| c.reason).map_or(Value::None, |r| Value::Code(Cow::Borrowed(names::reason(r))))
+            Source::CaseDebtRestructuringCase => {
+                opt_text(case.and_then(|c| c.debt_restructuring_case.as_deref()))
             }
+            Source::CaseAmount => opt_amount(case.and_then(|c| c.amount)),
+            Source::CaseClaimIndex => {
+                Value::Num(case.and_then(|c| c.claim_index).map_or(0, u64::from))
+            }
+            Source::CaseDate => case.and_then(|c| c.date).map_or(Value::None, Value::Date),
+            Source::CaseReason => case.and_then(|c| c.reason).map_or(Value::None, |r| {
+                Value::Code(Cow::Borrowed(names::reason(r)))
+            }),
             Source::ChangeKind => case
                 .and_then(|c| c.change.as_ref())
-                .map_or(Value::None, |ch| Value::Code(Cow::Borrowed(names::change_kind(ch.kind)))),
-            Source::ChangeAmount => opt_amount(case.and_then(|c| c.change.as_ref()).and_then(|ch| ch.amount)),
-            Source::ChangeUntil => {
-                case.and_then(|c| c.change.as_ref()).and_then(|ch| ch.until).map_or(Value::None, Value::Date)
-            }
+                .map_or(Value::None, |ch| {
+                    Value::Code(Cow::Borrowed(names::change_kind(ch.kind)))
+                }),
+            Source::ChangeAmount => opt_amount(
+                case.and_then(|c| c.change.as_ref())
+                    .and_then(|ch| ch.amount),
+            ),
+            Source::ChangeUntil => case
+                .and_then(|c| c.change.as_ref())
+                .and_then(|ch| ch.until)
+                .map_or(Value::None, Value::Date),
             Source::TitleKind => case
                 .and_then(|c| c.title.as_ref())
-                .map_or(Value::None, |t| Value::Code(Cow::Borrowed(names::title_kind(t.kind)))),
-            Source::TitleReference => opt_text(case.and_then(|c| c.title.as_ref()).map(|t| t.reference.as_str())),
-            Source::TitleDate => case.and_then(|c| c.title.as_ref()).map_or(Value::None, |t| Value::Date(t.date)),
-            Source::CreditorId => opt_text(case.and_then(|c| c.creditor.as_ref()).map(|p| p.id.digits.as_str())),
-            Source::CreditorName => opt_text(case.and_then(|c| c.creditor.as_ref()).map(|p| p.name.as_str())),
-            Source::AgentId => opt_text(case.and_then(|c| c.agent.as_ref()).map(|p| p.id.digits.as_str())),
-            Source::AgentName => opt_text(case.and_then(|c| c.agent.as_ref()).map(|p| p.name.as_str())),
-            Source::FirstDebtorId => {
-                opt_text(case.and_then(|c| c.debtors.first()).and_then(|d| d.id.as_ref()).map(|i| i.digits.as_str()))
+                .map_or(Value::None, |t| {
+                    Value::Code(Cow::Borrowed(names::title_kind(t.kind)))
+                }),
+            Source::TitleReference => opt_text(
+                case.and_then(|c| c.title.as_ref())
+                    .map(|t| t.reference.as_str()),
+            ),
+            Source::TitleDate => case
+                .and_then(|c| c.title.as_ref())
+                .map_or(Value::None, |t| Value::Date(t.date)),
+            Source::CreditorId => opt_text(
+                case.and_then(|c| c.creditor.as_ref())
+                    .map(|p| p.id.digits.as_str()),
+            ),
+            Source::CreditorName => opt_text(
+                case.and_then(|c| c.creditor.as_ref())
+                    .map(|p| p.name.as_str()),
+            ),
+            Source::AgentId => opt_text(
+                case.and_then(|c| c.agent.as_ref())
+                    .map(|p| p.id.digits.as_str()),
+            ),
+            Source::AgentName => {
+                opt_text(case.and_then(|c| c.agent.as_ref()).map(|p| p.name.as_str()))
             }
-            Source::FirstDebtorName => opt_text(case.and_then(|c| c.debtors.first()).map(|d| d.name.as_str())),
+            Source::FirstDebtorId => opt_text(
+                case.and_then(|c| c.debtors.first())
+                    .and_then(|d| d.id.as_ref())
+                    .map(|i| i.digits.as_str()),
+            ),
+            Source::FirstDebtorName => opt_text(
+                case.and_then(|c| c.debtors.first())
+                    .map(|d| d.name.as_str()),
+            ),
             Source::DebtorIndex => Value::Num(self.debtor.map_or(0, |(i, _)| i as u64)),
             Source::DebtorIdKind => Value::Code(Cow::Borrowed(
-                debtor.and_then(|d| d.id.as_ref()).map_or(names::NO_ID, |i| names::id_kind(i.kind)),
+                debtor
+                    .and_then(|d| d.id.as_ref())
+                    .map_or(names::NO_ID, |i| names::id_kind(i.kind)),
             )),
-            Source::DebtorId => opt_text(debtor.and_then(|d| d.id.as_ref()).map(|i| i.digits.as_str())),
+            Source::DebtorId => opt_text(
+                debtor
+                    .and_then(|d| d.id.as_ref())
+                    .map(|i| i.digits.as_str()),
+            ),
             Source::DebtorName => opt_text(debtor.map(|d| d.name.as_str())),
             Source::DebtorCareOf => opt_text(debtor.and_then(|d| d.care_of.as_deref())),
             Source::DebtorStreet => opt_text(debtor.and_then(|d| d.street.as_deref())),
@@ -286,19 +339,25 @@ impl<'a> Ctx<'a> {
             Source::DebtorCity => opt_text(debtor.and_then(|d| d.city.as_deref())),
             Source::DebtorCountry => opt_text(debtor.map(|d| d.country.as_str())),
             Source::ClaimIndex => Value::Num(self.claim.map_or(0, |(i, _)| i as u64)),
-            Source::ClaimKind => claim.map_or(Value::None, |c| Value::Code(Cow::Borrowed(c.kind.as_str()))),
+            Source::ClaimKind => {
+                claim.map_or(Value::None, |c| Value::Code(Cow::Borrowed(c.kind.as_str())))
+            }
             Source::ClaimAmount => claim.map_or(Value::None, |c| Value::Amount(c.amount.0)),
-            Source::ClaimDueDate => claim.and_then(|c| c.due_date).map_or(Value::None, Value::Date),
+            Source::ClaimDueDate => claim
+                .and_then(|c| c.due_date)
+                .map_or(Value::None, Value::Date),
             Source::ClaimInvoiceNumber => opt_text(claim.and_then(|c| c.invoice_number.as_deref())),
             Source::ClaimInterestKind => claim
                 .and_then(|c| c.interest.as_ref())
-                .map_or(Value::None, |i| Value::Code(Cow::Borrowed(names::interest_kind(i.kind)))),
-            Source::ClaimInterestRate => {
-                claim.and_then(|c| c.interest.as_ref()).map_or(Value::None, |i| Value::Num(u64::from(i.rate_bp)))
-            }
-            Source::ClaimInterestFrom => {
-                claim.and_then(|c| c.interest.as_ref()).map_or(Value::None, |i| Value::Date(i.from))
-            }
+                .map_or(Value::None, |i| {
+                    Value::Code(Cow::Borrowed(names::interest_kind(i.kind)))
+                }),
+            Source::ClaimInterestRate => claim
+                .and_then(|c| c.interest.as_ref())
+                .map_or(Value::None, |i| Value::Num(u64::from(i.rate_bp))),
+            Source::ClaimInterestFrom => claim
+                .and_then(|c| c.interest.as_ref())
+                .map_or(Value::None, |i| Value::Date(i.from)),
             Source::ClaimAccruedInterest => opt_amount(claim.and_then(|c| c.accrued_interest)),
             Source::ClaimCosts => opt_amount(claim.and_then(|c| c.costs)),
             Source::LineIndex => Value::Num(self.line.map_or(0, |(i, _)| i as u64)),
@@ -319,7 +378,11 @@ pub fn wrap_text(text: &str, first: usize, next: usize) -> Vec<String> {
         let mut w: Vec<char> = word.chars().collect();
         loop {
             let room = width(lines.len());
-            let need = if cur_len == 0 { w.len() } else { cur_len + 1 + w.len() };
+            let need = if cur_len == 0 {
+                w.len()
+            } else {
+                cur_len + 1 + w.len()
+            };
             if need <= room {
                 if cur_len > 0 {
                     cur.push(' ');
@@ -363,11 +426,23 @@ pub fn build_file(
     cases: &[Case],
     facts: &FileFacts,
 ) -> Result<BuiltFile, BuildError> {
-    let layout = set.for_kind(kind).ok_or_else(|| BuildError::UnknownLayout(kind.layout_name().to_string()))?;
-    let missiv = set.by_role(Role::Missiv).ok_or_else(|| BuildError::UnknownLayout("missiv".into()))?;
+    let layout = set
+        .for_kind(kind)
+        .ok_or_else(|| BuildError::UnknownLayout(kind.layout_name().to_string()))?;
+    let missiv = set
+        .by_role(Role::Missiv)
+        .ok_or_else(|| BuildError::UnknownLayout("missiv".into()))?;
     let (bytes, record_count, case_count, total) = build_transaction(layout, cases, facts)?;
     let file_name = layout.file_name_for(&facts.intressentkod);
-    let missiv_bytes = build_missiv(missiv, layout, &file_name, facts, record_count, case_count, total)?;
+    let missiv_bytes = build_missiv(
+        missiv,
+        layout,
+        &file_name,
+        facts,
+        record_count,
+        case_count,
+        total,
+    )?;
     Ok(BuiltFile {
         missiv_name: layout.missiv_name_for(&file_name),
         file_name,
@@ -387,14 +462,29 @@ pub fn build_transaction(
 ) -> Result<(Vec<u8>, u64, u64, i128), BuildError> {
     let mut w = Writer::new(layout);
     w.out.reserve(cases.len() * (layout.record_length + 2) * 6);
-    let mut ctx = Ctx { layout, facts, case: None, debtor: None, claim: None, line: None, records: 0, cases: 0, total: 0 };
+    let mut ctx = Ctx {
+        layout,
+        facts,
+        case: None,
+        debtor: None,
+        claim: None,
+        line: None,
+        records: 0,
+        cases: 0,
+        total: 0,
+    };
     for rec in layout.records_of(Scope::FileHead) {
         w.record(rec, None, |s| ctx.value(s))?;
     }
     let has = |s: Scope| layout.records.iter().any(|r| r.scope == s);
-    let first_debtor_in_case = layout
-        .records_of(Scope::Case)
-        .any(|r| r.fields.iter().any(|f| matches!(f.source, Some(Source::FirstDebtorId | Source::FirstDebtorName))));
+    let first_debtor_in_case = layout.records_of(Scope::Case).any(|r| {
+        r.fields.iter().any(|f| {
+            matches!(
+                f.source,
+                Some(Source::FirstDebtorId | Source::FirstDebtorName)
+            )
+        })
+    });
     let debtor_capacity = if has(Scope::Debtor) || has(Scope::FurtherDebtor) {
         usize::MAX
     } else {
@@ -417,7 +507,10 @@ pub fn build_transaction(
             });
         }
         if case.debtors.len() > debtor_capacity {
-            return Err(not_carried(case, &format!("{} debtors", case.debtors.len())));
+            return Err(not_carried(
+                case,
+                &format!("{} debtors", case.debtors.len()),
+            ));
         }
         if !case.claims.is_empty() && !has(Scope::Claim) {
             return Err(not_carried(case, "claims"));
@@ -432,7 +525,11 @@ pub fn build_transaction(
         }
         for (i, d) in case.debtors.iter().enumerate() {
             ctx.debtor = Some((i + 1, d));
-            for rec in layout.records.iter().filter(|x| x.scope == Scope::Debtor || (x.scope == Scope::FurtherDebtor && i > 0)) {
+            for rec in layout
+                .records
+                .iter()
+                .filter(|x| x.scope == Scope::Debtor || (x.scope == Scope::FurtherDebtor && i > 0))
+            {
                 w.record(rec, r, |s| ctx.value(s))?;
             }
         }
@@ -443,7 +540,9 @@ pub fn build_transaction(
             for rec in layout.records_of(Scope::Claim) {
                 w.record(rec, r, |s| ctx.value(s))?;
             }
-            let Some(basis) = c.basis.as_deref().filter(|b| !b.trim().is_empty()) else { continue };
+            let Some(basis) = c.basis.as_deref().filter(|b| !b.trim().is_empty()) else {
+                continue;
+            };
             if !has_text {
                 return Err(not_carried(case, "grund för fordran"));
             }
@@ -520,7 +619,11 @@ pub fn build_missiv(
         Source::FileEdition => text(&file_layout.edition),
         other => ctx.value(other),
     };
-    for rec in missiv.records.iter().filter(|r| matches!(r.scope, Scope::FileHead | Scope::FileTail)) {
+    for rec in missiv
+        .records
+        .iter()
+        .filter(|r| matches!(r.scope, Scope::FileHead | Scope::FileTail))
+    {
         w.record(rec, None, get)?;
     }
     Ok(w.out)
@@ -536,6 +639,8 @@ mod tests {
         assert_eq!(wrap_text("abcdefgh ij", 3, 4), vec!["abc", "defg", "h ij"]);
         assert!(wrap_text("   ", 5, 5).is_empty());
         let long = "ord ".repeat(100);
-        assert!(wrap_text(&long, 70, 70).iter().all(|l| l.chars().count() <= 70));
+        assert!(wrap_text(&long, 70, 70)
+            .iter()
+            .all(|l| l.chars().count() <= 70));
     }
 }

@@ -61,7 +61,11 @@ fn write_digits(slot: &mut [u8], mut n: u64) -> Result<(), FitError> {
 /// Normalises text for an A field: collapse whitespace, transliterate what the layout does not allow, refuse the
 /// rest with its position.
 pub fn normalise_for(layout: &Layout, text: &str) -> Result<String, FitError> {
-    let collapsed = if text.contains(|c: char| c.is_whitespace() && c != ' ') || text.contains("  ") || text.starts_with(' ') || text.ends_with(' ') {
+    let collapsed = if text.contains(|c: char| c.is_whitespace() && c != ' ')
+        || text.contains("  ")
+        || text.starts_with(' ')
+        || text.ends_with(' ')
+    {
         crate::domain::text::collapse_whitespace(text)
     } else {
         text.to_string()
@@ -82,7 +86,12 @@ pub fn normalise_for(layout: &Layout, text: &str) -> Result<String, FitError> {
 }
 
 /// Writes `value` into `slot` (the field's bytes in a space-filled record).
-pub fn encode_field(layout: &Layout, f: &FieldDef, value: &Value<'_>, slot: &mut [u8]) -> Result<(), FitError> {
+pub fn encode_field(
+    layout: &Layout,
+    f: &FieldDef,
+    value: &Value<'_>,
+    slot: &mut [u8],
+) -> Result<(), FitError> {
     match (f.kind, value) {
         (FieldKind::C, _) => {
             let v = f.value.as_deref().unwrap_or("");
@@ -104,7 +113,11 @@ pub fn encode_field(layout: &Layout, f: &FieldDef, value: &Value<'_>, slot: &mut
                 return Err(FitError("is not digits only".into()));
             }
             if t.len() > slot.len() {
-                return Err(FitError(format!("has {} digits, the field holds {}", t.len(), slot.len())));
+                return Err(FitError(format!(
+                    "has {} digits, the field holds {}",
+                    t.len(),
+                    slot.len()
+                )));
             }
             let pad = slot.len() - t.len();
             slot[..pad].fill(b'0');
@@ -140,10 +153,14 @@ pub fn encode_field(layout: &Layout, f: &FieldDef, value: &Value<'_>, slot: &mut
 fn write_text(slot: &mut [u8], t: &str) -> Result<(), FitError> {
     let n = t.chars().count();
     if n > slot.len() {
-        return Err(FitError(format!("is {n} characters, the field holds {}", slot.len())));
+        return Err(FitError(format!(
+            "is {n} characters, the field holds {}",
+            slot.len()
+        )));
     }
     for (i, c) in t.chars().enumerate() {
-        slot[i] = u8::try_from(u32::from(c)).map_err(|_| FitError(format!("character {c:?} is not Latin-1")))?;
+        slot[i] = u8::try_from(u32::from(c))
+            .map_err(|_| FitError(format!("character {c:?} is not Latin-1")))?;
     }
     Ok(())
 }
@@ -180,7 +197,10 @@ fn digits(raw: &[u8]) -> Option<u64> {
     if raw.is_empty() || raw.len() > 19 || !raw.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(raw.iter().fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0')))
+    Some(
+        raw.iter()
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0')),
+    )
 }
 
 fn two(raw: &[u8]) -> u32 {
@@ -204,7 +224,10 @@ pub fn decode_field(f: &FieldDef, raw: &[u8]) -> Result<Value<'static>, FieldPro
             if text.trim_end() == want.trim_end() {
                 Ok(Value::Text(Cow::Owned(want.to_string())))
             } else {
-                Err(bad(ErrorClass::ConstantMismatch, format!("holds {:?}, expected {want:?}", text.trim_end())))
+                Err(bad(
+                    ErrorClass::ConstantMismatch,
+                    format!("holds {:?}, expected {want:?}", text.trim_end()),
+                ))
             }
         }
         FieldKind::A => {
@@ -218,26 +241,54 @@ pub fn decode_field(f: &FieldDef, raw: &[u8]) -> Result<Value<'static>, FieldPro
         }
         FieldKind::N => {
             if !raw.iter().all(u8::is_ascii_digit) {
-                return Err(bad(ErrorClass::InvalidNumber, format!("{:?} is not digits", crate::domain::text::decode_latin1(raw))));
+                return Err(bad(
+                    ErrorClass::InvalidNumber,
+                    format!(
+                        "{:?} is not digits",
+                        crate::domain::text::decode_latin1(raw)
+                    ),
+                ));
             }
             let id_source = matches!(
                 f.source,
-                Some(Source::CreditorId | Source::AgentId | Source::DebtorId | Source::FirstDebtorId)
+                Some(
+                    Source::CreditorId | Source::AgentId | Source::DebtorId | Source::FirstDebtorId
+                )
             );
             if id_source && !zeros {
                 let text = String::from_utf8_lossy(raw).into_owned();
                 if let Err(e) = crate::domain::IdNumber::from_digits12(&text) {
-                    return Err(bad(ErrorClass::InvalidId, format!("{}: {}", crate::mask::mask_id(&text), e.message)));
+                    return Err(bad(
+                        ErrorClass::InvalidId,
+                        format!("{}: {}", crate::mask::mask_id(&text), e.message),
+                    ));
                 }
             }
             match digits(raw) {
-                Some(n) if raw.len() <= 18 && !id_source && !matches!(f.source, Some(Source::DebtorPostalCode | Source::EntryFelkod)) => Ok(Value::Num(n)),
-                _ => Ok(Value::Text(Cow::Owned(String::from_utf8_lossy(raw).into_owned()))),
+                Some(n)
+                    if raw.len() <= 18
+                        && !id_source
+                        && !matches!(
+                            f.source,
+                            Some(Source::DebtorPostalCode | Source::EntryFelkod)
+                        ) =>
+                {
+                    Ok(Value::Num(n))
+                }
+                _ => Ok(Value::Text(Cow::Owned(
+                    String::from_utf8_lossy(raw).into_owned(),
+                ))),
             }
         }
         FieldKind::B => match digits(raw).and_then(|n| i64::try_from(n).ok()) {
             Some(n) => Ok(Value::Amount(n)),
-            None => Err(bad(ErrorClass::InvalidAmount, format!("{:?} is not an amount in öre", crate::domain::text::decode_latin1(raw)))),
+            None => Err(bad(
+                ErrorClass::InvalidAmount,
+                format!(
+                    "{:?} is not an amount in öre",
+                    crate::domain::text::decode_latin1(raw)
+                ),
+            )),
         },
         FieldKind::D => {
             if zeros {
@@ -249,13 +300,29 @@ pub fn decode_field(f: &FieldDef, raw: &[u8]) -> Result<Value<'static>, FieldPro
                     NaiveDate::from_ymd_opt(y, two(&raw[4..6]), two(&raw[6..8]))
                 })
                 .flatten();
-            d.map(Value::Date).ok_or_else(|| bad(ErrorClass::InvalidDate, format!("{:?} is not a date YYYYMMDD", crate::domain::text::decode_latin1(raw))))
+            d.map(Value::Date).ok_or_else(|| {
+                bad(
+                    ErrorClass::InvalidDate,
+                    format!(
+                        "{:?} is not a date YYYYMMDD",
+                        crate::domain::text::decode_latin1(raw)
+                    ),
+                )
+            })
         }
         FieldKind::T => {
             let t = (raw.len() == 6 && raw.iter().all(u8::is_ascii_digit))
                 .then(|| NaiveTime::from_hms_opt(two(&raw[0..2]), two(&raw[2..4]), two(&raw[4..6])))
                 .flatten();
-            t.map(Value::Time).ok_or_else(|| bad(ErrorClass::InvalidTime, format!("{:?} is not a time HHMMSS", crate::domain::text::decode_latin1(raw))))
+            t.map(Value::Time).ok_or_else(|| {
+                bad(
+                    ErrorClass::InvalidTime,
+                    format!(
+                        "{:?} is not a time HHMMSS",
+                        crate::domain::text::decode_latin1(raw)
+                    ),
+                )
+            })
         }
         FieldKind::K => {
             let text = crate::domain::text::decode_latin1(raw);
@@ -265,7 +332,13 @@ pub fn decode_field(f: &FieldDef, raw: &[u8]) -> Result<Value<'static>, FieldPro
             }
             match f.name_for(t) {
                 Some(n) => Ok(Value::Code(Cow::Owned(n.to_string()))),
-                None => Err(bad(ErrorClass::InvalidCode, format!("{t:?} is not one of {}", f.codes.values().cloned().collect::<Vec<_>>().join(", ")))),
+                None => Err(bad(
+                    ErrorClass::InvalidCode,
+                    format!(
+                        "{t:?} is not one of {}",
+                        f.codes.values().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )),
             }
         }
     }

@@ -126,7 +126,8 @@ impl Felkoder {
 
     /// Loads a table; every class name must be known and used at most once.
     pub fn from_toml(text: &str) -> Result<Felkoder, String> {
-        let raw: RawFelkoder = toml::from_str(text).map_err(|e| format!("not a valid felkod table: {e}"))?;
+        let raw: RawFelkoder =
+            toml::from_str(text).map_err(|e| format!("not a valid felkod table: {e}"))?;
         let mut seen = std::collections::HashSet::new();
         for f in &raw.felkod {
             if f.code.len() != 4 || !f.code.bytes().all(|b| b.is_ascii_digit()) {
@@ -146,7 +147,9 @@ impl Felkoder {
 
     /// The felkod reported for a parse-error class.
     pub fn for_class(&self, class: ErrorClass) -> Option<&Felkod> {
-        self.codes.iter().find(|f| f.classes.iter().any(|c| c == class.as_str()))
+        self.codes
+            .iter()
+            .find(|f| f.classes.iter().any(|c| c == class.as_str()))
     }
 
     /// The felkod with this code.

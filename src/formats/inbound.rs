@@ -198,14 +198,18 @@ pub struct InboundFile {
 fn match_pattern(pattern: &str, name: &str) -> Option<String> {
     let (pre, post) = pattern.split_once("{ik}")?;
     let ik = name.strip_prefix(pre)?.strip_suffix(post)?;
-    (!ik.is_empty() && ik.len() <= 8 && ik.chars().all(|c| c.is_ascii_alphanumeric())).then(|| ik.to_string())
+    (!ik.is_empty() && ik.len() <= 8 && ik.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| ik.to_string())
 }
 
 impl LayoutSet {
     /// The inbound file name of `what` answering files of `kind` for intressentkod `ik` (from the transaction
     /// layout's `receipts` patterns).
     pub fn inbound_file_name(&self, what: InboundKind, kind: CaseKind, ik: &str) -> Option<String> {
-        self.for_kind(kind)?.receipts.get(what.key()).map(|p| p.replace("{ik}", ik))
+        self.for_kind(kind)?
+            .receipts
+            .get(what.key())
+            .map(|p| p.replace("{ik}", ik))
     }
 
     /// Routes an inbound file by its name.
@@ -213,10 +217,18 @@ impl LayoutSet {
         for l in self.iter().filter(|l| l.role == Role::Transaction) {
             for (key, pattern) in &l.receipts {
                 if let (Some(ik), Some(kind)) = (match_pattern(pattern, name), l.case_kind) {
-                    let what = [InboundKind::Kvittens, InboundKind::Bekraftelse, InboundKind::Utslag]
-                        .into_iter()
-                        .find(|k| k.key() == key)?;
-                    return Some(InboundFile { kind: what, answers: kind, intressentkod: ik });
+                    let what = [
+                        InboundKind::Kvittens,
+                        InboundKind::Bekraftelse,
+                        InboundKind::Utslag,
+                    ]
+                    .into_iter()
+                    .find(|k| k.key() == key)?;
+                    return Some(InboundFile {
+                        kind: what,
+                        answers: kind,
+                        intressentkod: ik,
+                    });
                 }
             }
         }
@@ -245,7 +257,8 @@ pub fn classify_inbound(set: &LayoutSet, name: &str) -> Option<InboundFile> {
 }
 
 fn layout_for(set: &LayoutSet, kind: InboundKind) -> Result<&Layout, BuildError> {
-    set.by_role(kind.role()).ok_or_else(|| BuildError::UnknownLayout(kind.key().into()))
+    set.by_role(kind.role())
+        .ok_or_else(|| BuildError::UnknownLayout(kind.key().into()))
 }
 
 /// Writes a head/entries/tail document: `head` gives document values, `entry` each entry's.
@@ -280,7 +293,11 @@ fn t(s: &str) -> Value<'_> {
 }
 
 /// Parsed records of an inbound document, or why not.
-fn parse_doc<'l>(set: &'l LayoutSet, kind: InboundKind, bytes: &[u8]) -> Result<(&'l Layout, Vec<ParsedRecord>), ReadError> {
+fn parse_doc<'l>(
+    set: &'l LayoutSet,
+    kind: InboundKind,
+    bytes: &[u8],
+) -> Result<(&'l Layout, Vec<ParsedRecord>), ReadError> {
     let layout = set.by_role(kind.role()).ok_or(ReadError::Unrecognised)?;
     let parsed = parse_file(layout, bytes);
     if !parsed.errors.is_empty() {
@@ -290,7 +307,11 @@ fn parse_doc<'l>(set: &'l LayoutSet, kind: InboundKind, bytes: &[u8]) -> Result<
 }
 
 fn missing(rec: &ParsedRecord, src: Source) -> ReadError {
-    ReadError::Value { line: rec.line, field: src.as_str().into(), message: "missing or invalid".into() }
+    ReadError::Value {
+        line: rec.line,
+        field: src.as_str().into(),
+        message: "missing or invalid".into(),
+    }
 }
 
 fn get_text(l: &Layout, r: &ParsedRecord, s: Source) -> String {
@@ -323,11 +344,21 @@ fn get_code(l: &Layout, r: &ParsedRecord, s: Source) -> Option<String> {
     }
 }
 
-fn split<'a>(l: &Layout, records: &'a [ParsedRecord]) -> (Option<&'a ParsedRecord>, Vec<&'a ParsedRecord>, Option<&'a ParsedRecord>) {
+fn split<'a>(
+    l: &Layout,
+    records: &'a [ParsedRecord],
+) -> (
+    Option<&'a ParsedRecord>,
+    Vec<&'a ParsedRecord>,
+    Option<&'a ParsedRecord>,
+) {
     let scope = |r: &ParsedRecord| r.def(l).map(|d| d.scope);
     (
         records.iter().find(|r| scope(r) == Some(Scope::FileHead)),
-        records.iter().filter(|r| scope(r) == Some(Scope::Entry)).collect(),
+        records
+            .iter()
+            .filter(|r| scope(r) == Some(Scope::Entry))
+            .collect(),
         records.iter().find(|r| scope(r) == Some(Scope::FileTail)),
     )
 }
@@ -423,11 +454,16 @@ impl Kvittens {
             Some(l) => format!("rad {l}: {}", e.message),
             None => e.message.clone(),
         };
-        text = super::codec::normalise_for(layout_for(set, InboundKind::Kvittens).ok()?, &text).unwrap_or_else(|_| f.text.clone());
+        text = super::codec::normalise_for(layout_for(set, InboundKind::Kvittens).ok()?, &text)
+            .unwrap_or_else(|_| f.text.clone());
         let text: String = text.chars().take(80).collect();
         Some(KvittensError {
             niva,
-            handlingsref: if niva == Niva::H { e.handlingsref.clone() } else { None },
+            handlingsref: if niva == Niva::H {
+                e.handlingsref.clone()
+            } else {
+                None
+            },
             felkod: f.code.clone(),
             feltext: text,
         })
@@ -546,6 +582,10 @@ impl UtslagReport {
                 utslag_ref: get_text(l, e, Source::EntryUtslagRef),
             });
         }
-        Ok(UtslagReport { intressentkod: get_text(l, head, Source::FileIntressentkod), datum: get_date(l, head, Source::DocDate)?, decisions })
+        Ok(UtslagReport {
+            intressentkod: get_text(l, head, Source::FileIntressentkod),
+            datum: get_date(l, head, Source::DocDate)?,
+            decisions,
+        })
     }
 }

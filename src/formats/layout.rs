@@ -67,7 +67,10 @@ impl Scope {
 
     /// True for the claim-text scopes.
     pub fn is_text(self) -> bool {
-        matches!(self, Scope::ClaimText | Scope::ClaimTextFirst | Scope::ClaimTextNext)
+        matches!(
+            self,
+            Scope::ClaimText | Scope::ClaimTextFirst | Scope::ClaimTextNext
+        )
     }
 }
 
@@ -411,7 +414,11 @@ fn parse_ranges(items: &[String]) -> Result<Box<[bool; 256]>, String> {
                     allowed[usize::from(x)] = true;
                 }
             }
-            _ => return Err(format!("allowed_characters: {item:?} is not a hex range like \"20-7E\"")),
+            _ => {
+                return Err(format!(
+                    "allowed_characters: {item:?} is not a hex range like \"20-7E\""
+                ))
+            }
         }
     }
     Ok(allowed)
@@ -431,41 +438,84 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
         p(None, None, "name is empty".into());
     }
     let role = Role::parse(&raw.role).unwrap_or_else(|| {
-        p(None, None, format!("role {:?} is not one of transaction, missiv, kvittens, bekraftelse, utslag", raw.role));
+        p(
+            None,
+            None,
+            format!(
+                "role {:?} is not one of transaction, missiv, kvittens, bekraftelse, utslag",
+                raw.role
+            ),
+        );
         Role::Transaction
     });
-    if !raw.encoding.eq_ignore_ascii_case("ISO-8859-1") && !raw.encoding.eq_ignore_ascii_case("latin1") {
-        p(None, None, format!("encoding {:?} is not supported (only ISO-8859-1)", raw.encoding));
+    if !raw.encoding.eq_ignore_ascii_case("ISO-8859-1")
+        && !raw.encoding.eq_ignore_ascii_case("latin1")
+    {
+        p(
+            None,
+            None,
+            format!(
+                "encoding {:?} is not supported (only ISO-8859-1)",
+                raw.encoding
+            ),
+        );
     }
     let line_ending = match raw.line_ending.to_ascii_uppercase().as_str() {
         "CRLF" => LineEnding::CrLf,
         "LF" => LineEnding::Lf,
         other => {
-            p(None, None, format!("line_ending {other:?} is not CRLF or LF"));
+            p(
+                None,
+                None,
+                format!("line_ending {other:?} is not CRLF or LF"),
+            );
             LineEnding::CrLf
         }
     };
     if raw.record_length == 0 || raw.record_length > MAX_RECORD_LENGTH {
-        p(None, None, format!("record_length {} is not within 1..={MAX_RECORD_LENGTH}", raw.record_length));
+        p(
+            None,
+            None,
+            format!(
+                "record_length {} is not within 1..={MAX_RECORD_LENGTH}",
+                raw.record_length
+            ),
+        );
     }
     let allowed = parse_ranges(&raw.allowed_characters).unwrap_or_else(|m| {
         p(None, None, m);
         Box::new([false; 256])
     });
     if allowed[usize::from(b'\r')] || allowed[usize::from(b'\n')] {
-        p(None, None, "allowed_characters must not include CR or LF".into());
+        p(
+            None,
+            None,
+            "allowed_characters must not include CR or LF".into(),
+        );
     }
     if !allowed[usize::from(b' ')] {
-        p(None, None, "allowed_characters must include the space (padding)".into());
+        p(
+            None,
+            None,
+            "allowed_characters must include the space (padding)".into(),
+        );
     }
     if !allowed[usize::from(b'0')] {
-        p(None, None, "allowed_characters must include the digits".into());
+        p(
+            None,
+            None,
+            "allowed_characters must include the digits".into(),
+        );
     }
     let case_kind = match &raw.case_kind {
         Some(k) => match crate::domain::CaseKind::parse(k) {
             Some(k) => Some(k),
             None => {
-                p(None, None, format!("case_kind {k:?} is not a known case kind"));
+                p(
+                    None,
+                    None,
+                    format!("case_kind {k:?} is not a known case kind"),
+                );
                 None
             }
         },
@@ -476,19 +526,41 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
             p(None, None, "a transaction layout needs case_kind".into());
         }
         if raw.file_name.as_deref().is_none_or(|f| !f.contains("{ik}")) {
-            p(None, None, "a transaction layout needs file_name with {ik}".into());
+            p(
+                None,
+                None,
+                "a transaction layout needs file_name with {ik}".into(),
+            );
         }
     }
     for (k, v) in &raw.receipts {
         if !matches!(k.as_str(), "kvittens" | "bekraftelse" | "utslag") {
-            p(None, None, format!("receipts.{k}: not kvittens, bekraftelse or utslag"));
+            p(
+                None,
+                None,
+                format!("receipts.{k}: not kvittens, bekraftelse or utslag"),
+            );
         }
         if v.matches("{ik}").count() != 1 {
-            p(None, None, format!("receipts.{k}: pattern {v:?} must hold {{ik}} once"));
+            p(
+                None,
+                None,
+                format!("receipts.{k}: pattern {v:?} must hold {{ik}} once"),
+            );
         }
     }
-    if raw.code_length == 0 || raw.code_start == 0 || raw.code_start - 1 + raw.code_length > raw.record_length {
-        p(None, None, format!("code_start {} / code_length {} do not lie within the record", raw.code_start, raw.code_length));
+    if raw.code_length == 0
+        || raw.code_start == 0
+        || raw.code_start - 1 + raw.code_length > raw.record_length
+    {
+        p(
+            None,
+            None,
+            format!(
+                "code_start {} / code_length {} do not lie within the record",
+                raw.code_start, raw.code_length
+            ),
+        );
     }
 
     let mut records = Vec::new();
@@ -499,7 +571,14 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
             p(rc, None, "record code used twice".into());
         }
         if rr.code.len() != raw.code_length || !rr.code.bytes().all(|b| allowed[usize::from(b)]) {
-            p(rc, None, format!("code {:?} is not {} allowed characters", rr.code, raw.code_length));
+            p(
+                rc,
+                None,
+                format!(
+                    "code {:?} is not {} allowed characters",
+                    rr.code, raw.code_length
+                ),
+            );
         }
         let Some(scope) = Scope::parse(&rr.scope) else {
             p(rc, None, format!("scope {:?} is unknown (file_head, case, debtor, further_debtor, claim, claim_text, claim_text_first, claim_text_next, entry, file_tail)", rr.scope));
@@ -521,24 +600,49 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
                 "T" => FieldKind::T,
                 "K" => FieldKind::K,
                 other => {
-                    p(rc, fname, format!("kind {other:?} is not one of C, A, N, B, D, T, K"));
+                    p(
+                        rc,
+                        fname,
+                        format!("kind {other:?} is not one of C, A, N, B, D, T, K"),
+                    );
                     continue;
                 }
             };
             if rf.start == 0 || rf.length == 0 {
-                p(rc, fname, format!("start {} / length {} must be at least 1", rf.start, rf.length));
+                p(
+                    rc,
+                    fname,
+                    format!(
+                        "start {} / length {} must be at least 1",
+                        rf.start, rf.length
+                    ),
+                );
                 continue;
             }
             let end = rf.start - 1 + rf.length;
             if end > raw.record_length {
-                p(rc, fname, format!("columns {}..{} lie outside the record (length {})", rf.start, end, raw.record_length));
+                p(
+                    rc,
+                    fname,
+                    format!(
+                        "columns {}..{} lie outside the record (length {})",
+                        rf.start, end, raw.record_length
+                    ),
+                );
                 continue;
             }
             let source = match &rf.source {
                 Some(s) => match Source::parse(s) {
                     Some(src) => {
                         if !src.category().allowed_in(scope) {
-                            p(rc, fname, format!("source {s:?} cannot fill a field of a {} record", rr.scope));
+                            p(
+                                rc,
+                                fname,
+                                format!(
+                                    "source {s:?} cannot fill a field of a {} record",
+                                    rr.scope
+                                ),
+                            );
                         }
                         Some(src)
                     }
@@ -551,11 +655,26 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
             };
             match kind {
                 FieldKind::C => match &rf.value {
-                    Some(v) if v.chars().count() <= rf.length && v.chars().all(|c| u8::try_from(u32::from(c)).is_ok_and(|b| allowed[usize::from(b)])) => {}
-                    Some(v) => p(rc, fname, format!("constant {v:?} does not fit {} allowed characters", rf.length)),
+                    Some(v)
+                        if v.chars().count() <= rf.length
+                            && v.chars().all(|c| {
+                                u8::try_from(u32::from(c)).is_ok_and(|b| allowed[usize::from(b)])
+                            }) => {}
+                    Some(v) => p(
+                        rc,
+                        fname,
+                        format!(
+                            "constant {v:?} does not fit {} allowed characters",
+                            rf.length
+                        ),
+                    ),
                     None => p(rc, fname, "a C field needs a value".into()),
                 },
-                _ if rf.source.is_none() => p(rc, fname, "a field that is not a constant needs a source".into()),
+                _ if rf.source.is_none() => p(
+                    rc,
+                    fname,
+                    "a field that is not a constant needs a source".into(),
+                ),
                 _ => {}
             }
             if kind == FieldKind::D && rf.length != 8 {
@@ -570,7 +689,11 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
                 }
                 for (n, c) in &rf.codes {
                     if c.chars().count() > rf.length || c.trim().is_empty() {
-                        p(rc, fname, format!("code {n} = {c:?} is empty or longer than {}", rf.length));
+                        p(
+                            rc,
+                            fname,
+                            format!("code {n} = {c:?} is empty or longer than {}", rf.length),
+                        );
                     }
                 }
             } else if !rf.codes.is_empty() || rf.blank {
@@ -579,7 +702,18 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
             for other in &fields {
                 let (a, b) = (other.range(), rf.start - 1..end);
                 if a.start < b.end && b.start < a.end {
-                    p(rc, fname, format!("columns {}..{} overlap field {} ({}..{})", rf.start, end, other.name, other.start, other.start - 1 + other.length));
+                    p(
+                        rc,
+                        fname,
+                        format!(
+                            "columns {}..{} overlap field {} ({}..{})",
+                            rf.start,
+                            end,
+                            other.name,
+                            other.start,
+                            other.start - 1 + other.length
+                        ),
+                    );
                 }
             }
             fields.push(FieldDef {
@@ -595,38 +729,87 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
                 required: rf.required,
             });
         }
-        let code_range = raw.code_start.saturating_sub(1)..raw.code_start.saturating_sub(1) + raw.code_length;
-        if !fields.iter().any(|f| f.kind == FieldKind::C && f.range() == code_range && f.value.as_deref() == Some(rr.code.as_str())) {
-            p(rc, None, format!("needs a C field at columns {}..{} holding the code {:?}", raw.code_start, raw.code_start - 1 + raw.code_length, rr.code));
+        let code_range =
+            raw.code_start.saturating_sub(1)..raw.code_start.saturating_sub(1) + raw.code_length;
+        if !fields.iter().any(|f| {
+            f.kind == FieldKind::C
+                && f.range() == code_range
+                && f.value.as_deref() == Some(rr.code.as_str())
+        }) {
+            p(
+                rc,
+                None,
+                format!(
+                    "needs a C field at columns {}..{} holding the code {:?}",
+                    raw.code_start,
+                    raw.code_start - 1 + raw.code_length,
+                    rr.code
+                ),
+            );
         }
-        records.push(RecordDef { code: rr.code.clone(), name: rr.name.clone(), scope, fields, total_fields: Vec::new() });
+        records.push(RecordDef {
+            code: rr.code.clone(),
+            name: rr.name.clone(),
+            scope,
+            fields,
+            total_fields: Vec::new(),
+        });
     }
-    let heads = records.iter().filter(|r| r.scope == Scope::FileHead).count();
-    let tails = records.iter().filter(|r| r.scope == Scope::FileTail).count();
+    let heads = records
+        .iter()
+        .filter(|r| r.scope == Scope::FileHead)
+        .count();
+    let tails = records
+        .iter()
+        .filter(|r| r.scope == Scope::FileTail)
+        .count();
     if heads != 1 {
-        p(None, None, format!("needs exactly one file_head record, has {heads}"));
+        p(
+            None,
+            None,
+            format!("needs exactly one file_head record, has {heads}"),
+        );
     }
     if tails > 1 {
-        p(None, None, format!("has {tails} file_tail records, at most one allowed"));
+        p(
+            None,
+            None,
+            format!("has {tails} file_tail records, at most one allowed"),
+        );
     }
     if role == Role::Transaction {
         if tails != 1 {
-            p(None, None, "a transaction layout needs a file_tail record".into());
+            p(
+                None,
+                None,
+                "a transaction layout needs a file_tail record".into(),
+            );
         }
         if !records.iter().any(|r| r.scope == Scope::Case) {
-            p(None, None, "a transaction layout needs a case record".into());
+            p(
+                None,
+                None,
+                "a transaction layout needs a case record".into(),
+            );
         }
     }
     for t in &raw.total {
         let found = t.split_once('.').and_then(|(code, field)| {
             records.iter_mut().find(|r| r.code == code).and_then(|r| {
-                let i = r.fields.iter().position(|f| f.name == field && f.kind == FieldKind::B)?;
+                let i = r
+                    .fields
+                    .iter()
+                    .position(|f| f.name == field && f.kind == FieldKind::B)?;
                 r.total_fields.push(i);
                 Some(())
             })
         });
         if found.is_none() {
-            p(None, None, format!("total: {t:?} does not name a B field as \"record.field\""));
+            p(
+                None,
+                None,
+                format!("total: {t:?} does not name a B field as \"record.field\""),
+            );
         }
     }
     if problems.is_empty() {
@@ -656,16 +839,46 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
 
 /// The embedded FOGD-REF-1 layout files: (file name, contents).
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("bfo-ansokan.toml", include_str!("../../layouts/fogd-ref-1/bfo-ansokan.toml")),
-    ("bfo-nedsattning.toml", include_str!("../../layouts/fogd-ref-1/bfo-nedsattning.toml")),
-    ("bfo-aterkallelse.toml", include_str!("../../layouts/fogd-ref-1/bfo-aterkallelse.toml")),
-    ("vst-ansokan.toml", include_str!("../../layouts/fogd-ref-1/vst-ansokan.toml")),
-    ("vst-andring.toml", include_str!("../../layouts/fogd-ref-1/vst-andring.toml")),
-    ("sks-fordringsanmalan.toml", include_str!("../../layouts/fogd-ref-1/sks-fordringsanmalan.toml")),
-    ("missiv.toml", include_str!("../../layouts/fogd-ref-1/missiv.toml")),
-    ("kvittens.toml", include_str!("../../layouts/fogd-ref-1/kvittens.toml")),
-    ("bekraftelse.toml", include_str!("../../layouts/fogd-ref-1/bekraftelse.toml")),
-    ("utslag.toml", include_str!("../../layouts/fogd-ref-1/utslag.toml")),
+    (
+        "bfo-ansokan.toml",
+        include_str!("../../layouts/fogd-ref-1/bfo-ansokan.toml"),
+    ),
+    (
+        "bfo-nedsattning.toml",
+        include_str!("../../layouts/fogd-ref-1/bfo-nedsattning.toml"),
+    ),
+    (
+        "bfo-aterkallelse.toml",
+        include_str!("../../layouts/fogd-ref-1/bfo-aterkallelse.toml"),
+    ),
+    (
+        "vst-ansokan.toml",
+        include_str!("../../layouts/fogd-ref-1/vst-ansokan.toml"),
+    ),
+    (
+        "vst-andring.toml",
+        include_str!("../../layouts/fogd-ref-1/vst-andring.toml"),
+    ),
+    (
+        "sks-fordringsanmalan.toml",
+        include_str!("../../layouts/fogd-ref-1/sks-fordringsanmalan.toml"),
+    ),
+    (
+        "missiv.toml",
+        include_str!("../../layouts/fogd-ref-1/missiv.toml"),
+    ),
+    (
+        "kvittens.toml",
+        include_str!("../../layouts/fogd-ref-1/kvittens.toml"),
+    ),
+    (
+        "bekraftelse.toml",
+        include_str!("../../layouts/fogd-ref-1/bekraftelse.toml"),
+    ),
+    (
+        "utslag.toml",
+        include_str!("../../layouts/fogd-ref-1/utslag.toml"),
+    ),
 ];
 
 /// The layouts in use: the embedded FOGD-REF-1 set, optionally with files from a configured directory replacing
@@ -691,7 +904,10 @@ impl LayoutSet {
                 layouts.insert(l.name.clone(), l);
             }
         }
-        LayoutSet { layouts, felkoder: super::felkod::Felkoder::embedded() }
+        LayoutSet {
+            layouts,
+            felkoder: super::felkod::Felkoder::embedded(),
+        }
     }
 
     /// The embedded set with overrides: `files` are (file name, TOML text) pairs, e.g. every `*.toml` of
@@ -704,7 +920,12 @@ impl LayoutSet {
             if file.ends_with("felkoder.toml") {
                 match super::felkod::Felkoder::from_toml(text) {
                     Ok(f) => set.felkoder = f,
-                    Err(m) => problems.push(LayoutProblem { file: file.clone(), record: None, field: None, message: m }),
+                    Err(m) => problems.push(LayoutProblem {
+                        file: file.clone(),
+                        record: None,
+                        field: None,
+                        message: m,
+                    }),
                 }
                 continue;
             }
@@ -813,23 +1034,43 @@ mod tests {
         let set = LayoutSet::embedded();
         assert_eq!(set.iter().count(), 10);
         for k in crate::domain::CaseKind::ALL {
-            assert_eq!(set.for_kind(k).map(|l| l.name.as_str()), Some(k.layout_name()));
+            assert_eq!(
+                set.for_kind(k).map(|l| l.name.as_str()),
+                Some(k.layout_name())
+            );
         }
     }
 
     #[test]
     fn reports_overlap_outside_unknown_source_and_bad_kind() {
-        let text = EMBEDDED[0].1
-            .replace("{ name = \"kundnummer\", start = 87", "{ name = \"kundnummer\", start = 80")
+        let text = EMBEDDED[0]
+            .1
+            .replace(
+                "{ name = \"kundnummer\", start = 87",
+                "{ name = \"kundnummer\", start = 80",
+            )
             .replace("source = \"debtor.street\"", "source = \"debtor.streat\"")
-            .replace("{ name = \"landkod\", start = 120, length = 2, kind = \"A\"", "{ name = \"landkod\", start = 127, length = 3, kind = \"A\"")
-            .replace("{ name = \"radnr\", start = 25, length = 2, kind = \"N\"", "{ name = \"radnr\", start = 25, length = 2, kind = \"X\"");
+            .replace(
+                "{ name = \"landkod\", start = 120, length = 2, kind = \"A\"",
+                "{ name = \"landkod\", start = 127, length = 3, kind = \"A\"",
+            )
+            .replace(
+                "{ name = \"radnr\", start = 25, length = 2, kind = \"N\"",
+                "{ name = \"radnr\", start = 25, length = 2, kind = \"X\"",
+            );
         let p = Layout::from_toml(&text, "x.toml").unwrap_err();
         let has = |rec: &str, field: &str, needle: &str| {
-            p.iter().any(|q| q.record.as_deref() == Some(rec) && q.field.as_deref() == Some(field) && q.message.contains(needle))
+            p.iter().any(|q| {
+                q.record.as_deref() == Some(rec)
+                    && q.field.as_deref() == Some(field)
+                    && q.message.contains(needle)
+            })
         };
         assert!(has("10", "kundnummer", "overlap field ombud_id"), "{p:#?}");
-        assert!(has("21", "utdelningsadress", "unknown source \"debtor.streat\""), "{p:#?}");
+        assert!(
+            has("21", "utdelningsadress", "unknown source \"debtor.streat\""),
+            "{p:#?}"
+        );
         assert!(has("21", "landkod", "outside the record"), "{p:#?}");
         assert!(has("31", "radnr", "kind \"X\""), "{p:#?}");
         assert_eq!(p.len(), 4, "{p:#?}");
@@ -839,18 +1080,30 @@ mod tests {
     fn reports_toml_syntax_and_scope_misuse() {
         let p = Layout::from_toml("name = ", "bad.toml").unwrap_err();
         assert!(p[0].message.contains("not a valid layout file"));
-        let text = EMBEDDED[0].1.replace("source = \"file.lopnummer\"", "source = \"debtor.name\"");
+        let text = EMBEDDED[0]
+            .1
+            .replace("source = \"file.lopnummer\"", "source = \"debtor.name\"");
         let p = Layout::from_toml(&text, "x.toml").unwrap_err();
-        assert!(p[0].message.contains("cannot fill a field of a file_head record"), "{p:?}");
+        assert!(
+            p[0].message
+                .contains("cannot fill a field of a file_head record"),
+            "{p:?}"
+        );
     }
 
     #[test]
     fn recognises_by_head_constants() {
         let set = LayoutSet::embedded();
         let line = format!("{:<128}\r\n", format!("{:<43}T", "00DEVANSOKAN 000001"));
-        assert_eq!(set.recognise(line.as_bytes()).map(|l| l.name.as_str()), Some("bfo-ansokan"));
+        assert_eq!(
+            set.recognise(line.as_bytes()).map(|l| l.name.as_str()),
+            Some("bfo-ansokan")
+        );
         let line = format!("{:<128}\r\n", "00DEVEMALUT  000001");
-        assert_eq!(set.recognise(line.as_bytes()).map(|l| l.name.as_str()), Some("bekraftelse"));
+        assert_eq!(
+            set.recognise(line.as_bytes()).map(|l| l.name.as_str()),
+            Some("bekraftelse")
+        );
         assert!(set.recognise(b"garbage").is_none());
     }
 }

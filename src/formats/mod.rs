@@ -23,14 +23,22 @@ pub mod parse;
 pub mod read;
 pub mod source;
 
-pub use build::{build_file, build_missiv, build_transaction, wrap_text, BuildError, BuiltFile, FileFacts, FileStatus};
+pub use build::{
+    build_file, build_missiv, build_transaction, wrap_text, BuildError, BuiltFile, FileFacts,
+    FileStatus,
+};
 pub use felkod::{ErrorClass, Felkod, Felkoder, Level};
 pub use inbound::{
-    bekraftelse_file_name, classify_inbound, kvittens_file_name, utslag_file_name, Bekraftelse, BekraftelseEntry,
-    BekraftelseTyp, Beslutstyp, Decision, InboundFile, InboundKind, Kvittens, KvittensError, KvittensStatus, Niva,
-    UtslagReport,
+    bekraftelse_file_name, classify_inbound, kvittens_file_name, utslag_file_name, Bekraftelse,
+    BekraftelseEntry, BekraftelseTyp, Beslutstyp, Decision, InboundFile, InboundKind, Kvittens,
+    KvittensError, KvittensStatus, Niva, UtslagReport,
 };
-pub use layout::{FieldDef, FieldKind, Layout, LayoutProblem, LayoutSet, LayoutSetError, LineEnding, RecordDef, Role, Scope};
-pub use parse::{parse_file, parse_reader, ParseError, ParseSummary, ParsedFile, ParsedRecord, Problem};
+pub use layout::{
+    FieldDef, FieldKind, Layout, LayoutProblem, LayoutSet, LayoutSetError, LineEnding, RecordDef,
+    Role, Scope,
+};
+pub use parse::{
+    parse_file, parse_reader, ParseError, ParseSummary, ParsedFile, ParsedRecord, Problem,
+};
 pub use read::{check_missiv, read_cases, read_cases_with, ReadError};
 pub use source::Source;

@@ -16,7 +16,9 @@ pub fn interest_kind(k: InterestKind) -> &'static str {
 
 /// Inverse of [`interest_kind`].
 pub fn parse_interest_kind(s: &str) -> Option<InterestKind> {
-    [InterestKind::ReferencePlus, InterestKind::Fixed].into_iter().find(|k| interest_kind(*k) == s)
+    [InterestKind::ReferencePlus, InterestKind::Fixed]
+        .into_iter()
+        .find(|k| interest_kind(*k) == s)
 }
 
 /// `utslag` / `dom` / `forlikning` / `skiljedom` / `annan`.
@@ -32,9 +34,15 @@ pub fn title_kind(k: TitleKind) -> &'static str {
 
 /// Inverse of [`title_kind`].
 pub fn parse_title_kind(s: &str) -> Option<TitleKind> {
-    [TitleKind::Utslag, TitleKind::Dom, TitleKind::Forlikning, TitleKind::Skiljedom, TitleKind::Annan]
-        .into_iter()
-        .find(|k| title_kind(*k) == s)
+    [
+        TitleKind::Utslag,
+        TitleKind::Dom,
+        TitleKind::Forlikning,
+        TitleKind::Skiljedom,
+        TitleKind::Annan,
+    ]
+    .into_iter()
+    .find(|k| title_kind(*k) == s)
 }
 
 /// `betalning` / `kreditering` / `betald` / `avbetalningsplan` / `annan`.
@@ -72,7 +80,13 @@ pub fn change_kind(k: ChangeKind) -> &'static str {
 
 /// Inverse of [`change_kind`].
 pub fn parse_change_kind(s: &str) -> Option<ChangeKind> {
-    [ChangeKind::Belopp, ChangeKind::Aterkallelse, ChangeKind::Uppskov].into_iter().find(|k| change_kind(*k) == s)
+    [
+        ChangeKind::Belopp,
+        ChangeKind::Aterkallelse,
+        ChangeKind::Uppskov,
+    ]
+    .into_iter()
+    .find(|k| change_kind(*k) == s)
 }
 
 /// `personnummer` / `samordningsnummer` / `organisationsnummer` (and `none` for no id, written by the caller).
@@ -101,19 +115,39 @@ mod tests {
             assert_eq!(serde_json::to_value(k).unwrap(), interest_kind(k));
             assert_eq!(parse_interest_kind(interest_kind(k)), Some(k));
         }
-        for k in [TitleKind::Utslag, TitleKind::Dom, TitleKind::Forlikning, TitleKind::Skiljedom, TitleKind::Annan] {
+        for k in [
+            TitleKind::Utslag,
+            TitleKind::Dom,
+            TitleKind::Forlikning,
+            TitleKind::Skiljedom,
+            TitleKind::Annan,
+        ] {
             assert_eq!(serde_json::to_value(k).unwrap(), title_kind(k));
             assert_eq!(parse_title_kind(title_kind(k)), Some(k));
         }
-        for k in [FollowUpReason::Betalning, FollowUpReason::Kreditering, FollowUpReason::Betald, FollowUpReason::Avbetalningsplan, FollowUpReason::Annan] {
+        for k in [
+            FollowUpReason::Betalning,
+            FollowUpReason::Kreditering,
+            FollowUpReason::Betald,
+            FollowUpReason::Avbetalningsplan,
+            FollowUpReason::Annan,
+        ] {
             assert_eq!(serde_json::to_value(k).unwrap(), reason(k));
             assert_eq!(parse_reason(reason(k)), Some(k));
         }
-        for k in [ChangeKind::Belopp, ChangeKind::Aterkallelse, ChangeKind::Uppskov] {
+        for k in [
+            ChangeKind::Belopp,
+            ChangeKind::Aterkallelse,
+            ChangeKind::Uppskov,
+        ] {
             assert_eq!(serde_json::to_value(k).unwrap(), change_kind(k));
             assert_eq!(parse_change_kind(change_kind(k)), Some(k));
         }
-        for k in [IdKind::Personnummer, IdKind::Samordningsnummer, IdKind::Organisationsnummer] {
+        for k in [
+            IdKind::Personnummer,
+            IdKind::Samordningsnummer,
+            IdKind::Organisationsnummer,
+        ] {
             assert_eq!(serde_json::to_value(k).unwrap(), id_kind(k));
         }
     }

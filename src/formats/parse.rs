@@ -75,18 +75,24 @@ impl ParsedRecord {
 
     /// The posttyp as written.
     pub fn code(&self, layout: &Layout) -> String {
-        let r = layout.code_start.saturating_sub(1)..layout.code_start.saturating_sub(1) + layout.code_length;
+        let r = layout.code_start.saturating_sub(1)
+            ..layout.code_start.saturating_sub(1) + layout.code_length;
         crate::domain::text::decode_latin1(self.bytes.get(r).unwrap_or(&[]))
     }
 
     /// Every field as written (trimmed), in layout order; fields beyond a short record are left out.
     pub fn fields(&self, layout: &Layout) -> Vec<(String, String)> {
-        let Some(def) = self.def(layout) else { return Vec::new() };
+        let Some(def) = self.def(layout) else {
+            return Vec::new();
+        };
         def.fields
             .iter()
             .filter_map(|f| {
                 let raw = self.bytes.get(f.range())?;
-                Some((f.name.clone(), crate::domain::text::decode_latin1(raw).trim().to_string()))
+                Some((
+                    f.name.clone(),
+                    crate::domain::text::decode_latin1(raw).trim().to_string(),
+                ))
             })
             .collect()
     }
@@ -99,7 +105,9 @@ impl ParsedRecord {
 
     /// The decoded values of every field filled from `source` (e.g. the D and T parts of `file.created`).
     pub fn values(&self, layout: &Layout, source: Source) -> Vec<Value<'static>> {
-        let Some(def) = self.def(layout) else { return Vec::new() };
+        let Some(def) = self.def(layout) else {
+            return Vec::new();
+        };
         def.fields
             .iter()
             .filter(|f| f.source == Some(source))
@@ -152,7 +160,13 @@ pub fn parse_file(layout: &Layout, bytes: &[u8]) -> ParsedFile {
         Ok(x) => x,
         Err(e) => (vec![unreadable(e)], ParseSummary::default()),
     };
-    ParsedFile { layout: layout.name.clone(), edition: layout.edition.clone(), records, errors, summary }
+    ParsedFile {
+        layout: layout.name.clone(),
+        edition: layout.edition.clone(),
+        records,
+        errors,
+        summary,
+    }
 }
 
 fn unreadable(e: std::io::Error) -> ParseError {
@@ -191,7 +205,11 @@ impl<R: BufRead> LineReader<R> {
         loop {
             let avail = self.inner.fill_buf()?;
             if avail.is_empty() {
-                return Ok((full_len > 0).then_some(Line { full_len, last, terminated: false }));
+                return Ok((full_len > 0).then_some(Line {
+                    full_len,
+                    last,
+                    terminated: false,
+                }));
             }
             let (chunk, found) = match avail.iter().position(|&b| b == b'\n') {
                 Some(p) => (p, true),
@@ -207,7 +225,11 @@ impl<R: BufRead> LineReader<R> {
             self.inner.consume(consumed);
             self.bytes += consumed as u64;
             if found {
-                return Ok(Some(Line { full_len, last, terminated: true }));
+                return Ok(Some(Line {
+                    full_len,
+                    last,
+                    terminated: true,
+                }));
             }
         }
     }
@@ -261,19 +283,36 @@ impl<'l> Validator<'l> {
             first_debtor_def: first(Scope::Debtor),
             first_further_def: first(Scope::FurtherDebtor),
             first_claim_def: first(Scope::Claim),
-            has_first_debtor_in_case: layout.records_of(Scope::Case).any(|r| r.field_for(Source::FirstDebtorId).is_some() || r.field_for(Source::FirstDebtorName).is_some()),
+            has_first_debtor_in_case: layout.records_of(Scope::Case).any(|r| {
+                r.field_for(Source::FirstDebtorId).is_some()
+                    || r.field_for(Source::FirstDebtorName).is_some()
+            }),
             has_tail: layout.tail().is_some(),
         }
     }
 
-    fn push(&mut self, line: Option<u64>, record: Option<&str>, field: Option<&str>, class: ErrorClass, message: String) {
+    fn push(
+        &mut self,
+        line: Option<u64>,
+        record: Option<&str>,
+        field: Option<&str>,
+        class: ErrorClass,
+        message: String,
+    ) {
         if self.errors.len() >= MAX_ERRORS {
             self.suppressed += 1;
             return;
         }
         let handlingsref = match class {
-            ErrorClass::RecordLength | ErrorClass::LineEnding | ErrorClass::Character | ErrorClass::UnknownRecord => None,
-            _ => self.case.as_ref().map(|c| crate::domain::text::decode_latin1(&c.reference).trim().to_string()),
+            ErrorClass::RecordLength
+            | ErrorClass::LineEnding
+            | ErrorClass::Character
+            | ErrorClass::UnknownRecord => None,
+            _ => self.case.as_ref().map(|c| {
+                crate::domain::text::decode_latin1(&c.reference)
+                    .trim()
+                    .to_string()
+            }),
         };
         self.errors.push(ParseError {
             line,
@@ -287,9 +326,17 @@ impl<'l> Validator<'l> {
 
     fn close_case(&mut self) {
         let Some(c) = self.case.take() else { return };
-        let reference = crate::domain::text::decode_latin1(&c.reference).trim().to_string();
-        let debtors = c.debtors + u64::from(self.has_first_debtor_in_case && self.first_further_def.is_some() && c.debtors > 0);
-        let checks = [(c.declared_debtors, debtors, "debtors"), (c.declared_claims, c.claims, "claims")];
+        let reference = crate::domain::text::decode_latin1(&c.reference)
+            .trim()
+            .to_string();
+        let debtors = c.debtors
+            + u64::from(
+                self.has_first_debtor_in_case && self.first_further_def.is_some() && c.debtors > 0,
+            );
+        let checks = [
+            (c.declared_debtors, debtors, "debtors"),
+            (c.declared_claims, c.claims, "claims"),
+        ];
         for (declared, found, what) in checks {
             if let Some(d) = declared {
                 if d != found {
@@ -299,7 +346,10 @@ impl<'l> Validator<'l> {
                     }
                     self.errors.push(ParseError {
                         line: Some(c.line),
-                        record: self.opener.and_then(|i| self.layout.records.get(i)).map(|r| r.code.clone()),
+                        record: self
+                            .opener
+                            .and_then(|i| self.layout.records.get(i))
+                            .map(|r| r.code.clone()),
                         field: None,
                         handlingsref: Some(reference.clone()),
                         class: ErrorClass::CaseCounts,
@@ -311,11 +361,23 @@ impl<'l> Validator<'l> {
     }
 
     /// Checks one record; returns the index of its record type when known.
-    fn feed(&mut self, line_no: u64, rec: &[u8], full_len: usize, ending_problem: Option<&str>) -> Option<usize> {
+    fn feed(
+        &mut self,
+        line_no: u64,
+        rec: &[u8],
+        full_len: usize,
+        ending_problem: Option<&str>,
+    ) -> Option<usize> {
         let layout = self.layout;
         self.records += 1;
         if let Some(m) = ending_problem {
-            self.push(Some(line_no), None, None, ErrorClass::LineEnding, m.to_string());
+            self.push(
+                Some(line_no),
+                None,
+                None,
+                ErrorClass::LineEnding,
+                m.to_string(),
+            );
         }
         if full_len != layout.record_length {
             self.push(
@@ -323,7 +385,10 @@ impl<'l> Validator<'l> {
                 None,
                 None,
                 ErrorClass::RecordLength,
-                format!("record is {full_len} characters long, expected {}", layout.record_length),
+                format!(
+                    "record is {full_len} characters long, expected {}",
+                    layout.record_length
+                ),
             );
         }
         if let Some(pos) = rec.iter().position(|&b| !layout.allows(b)) {
@@ -332,13 +397,23 @@ impl<'l> Validator<'l> {
                 None,
                 None,
                 ErrorClass::Character,
-                format!("byte 0x{:02X} at column {} is not an allowed character", rec[pos], pos + 1),
+                format!(
+                    "byte 0x{:02X} at column {} is not an allowed character",
+                    rec[pos],
+                    pos + 1
+                ),
             );
         }
         let code_range = layout.code_start - 1..layout.code_start - 1 + layout.code_length;
         let Some((idx, def)) = rec.get(code_range.clone()).and_then(|c| layout.record(c)) else {
             let code = crate::domain::text::decode_latin1(rec.get(code_range).unwrap_or(rec));
-            self.push(Some(line_no), Some(&code), None, ErrorClass::UnknownRecord, format!("unknown posttyp {code:?}"));
+            self.push(
+                Some(line_no),
+                Some(&code),
+                None,
+                ErrorClass::UnknownRecord,
+                format!("unknown posttyp {code:?}"),
+            );
             if self.records == 1 {
                 self.seen_head = true;
             }
@@ -347,12 +422,24 @@ impl<'l> Validator<'l> {
         let code = def.code.as_str();
         // Order.
         if self.seen_tail {
-            self.push(Some(line_no), Some(code), None, ErrorClass::Order, "record after the tail record".into());
+            self.push(
+                Some(line_no),
+                Some(code),
+                None,
+                ErrorClass::Order,
+                "record after the tail record".into(),
+            );
         }
         match def.scope {
             Scope::FileHead => {
                 if self.records != 1 {
-                    self.push(Some(line_no), Some(code), None, ErrorClass::Order, "head record not first".into());
+                    self.push(
+                        Some(line_no),
+                        Some(code),
+                        None,
+                        ErrorClass::Order,
+                        "head record not first".into(),
+                    );
                 }
                 self.seen_head = true;
             }
@@ -362,7 +449,13 @@ impl<'l> Validator<'l> {
             }
             _ => {
                 if !self.seen_head {
-                    self.push(Some(line_no), Some(code), None, ErrorClass::Order, "the file does not start with the head record".into());
+                    self.push(
+                        Some(line_no),
+                        Some(code),
+                        None,
+                        ErrorClass::Order,
+                        "the file does not start with the head record".into(),
+                    );
                     self.seen_head = true;
                 }
             }
@@ -377,11 +470,25 @@ impl<'l> Validator<'l> {
                     .and_then(|f| rec.get(f.range()))
                     .map(<[u8]>::to_vec)
                     .unwrap_or_default();
-                self.case = Some(CaseAcc { reference, line: line_no, declared_debtors: None, declared_claims: None, debtors: 0, claims: 0, rank });
+                self.case = Some(CaseAcc {
+                    reference,
+                    line: line_no,
+                    declared_debtors: None,
+                    declared_claims: None,
+                    debtors: 0,
+                    claims: 0,
+                    rank,
+                });
             }
             Scope::Entry => {
                 if self.case.is_some() {
-                    self.push(Some(line_no), Some(code), None, ErrorClass::Order, "entry record inside a case".into());
+                    self.push(
+                        Some(line_no),
+                        Some(code),
+                        None,
+                        ErrorClass::Order,
+                        "entry record inside a case".into(),
+                    );
                 }
                 self.in_entries = true;
             }
@@ -389,11 +496,17 @@ impl<'l> Validator<'l> {
             _ => {
                 let mut order_problem = None;
                 match self.case.as_mut() {
-                    None => order_problem = Some("record outside a case (no case record before it)".to_string()),
+                    None => {
+                        order_problem =
+                            Some("record outside a case (no case record before it)".to_string())
+                    }
                     Some(c) => {
                         let back_ok = c.rank == 4 && rank == 3;
                         if rank < c.rank && !back_ok {
-                            order_problem = Some(format!("{:?} record after a deeper record of the case", def.scope));
+                            order_problem = Some(format!(
+                                "{:?} record after a deeper record of the case",
+                                def.scope
+                            ));
                         }
                         c.rank = rank;
                         if let Some(f) = def.field_for(Source::CaseReference) {
@@ -406,7 +519,8 @@ impl<'l> Validator<'l> {
                                 }
                             }
                         }
-                        if Some(idx) == self.first_debtor_def || Some(idx) == self.first_further_def {
+                        if Some(idx) == self.first_debtor_def || Some(idx) == self.first_further_def
+                        {
                             c.debtors += 1;
                         }
                         if Some(idx) == self.first_claim_def {
@@ -421,18 +535,25 @@ impl<'l> Validator<'l> {
         }
         // Fields.
         for (i, f) in def.fields.iter().enumerate() {
-            let Some(raw) = rec.get(f.range()) else { continue };
+            let Some(raw) = rec.get(f.range()) else {
+                continue;
+            };
             let checked = match f.kind {
                 FieldKind::A => {
                     if f.required && raw.iter().all(|&b| b == b' ') {
-                        Err(FieldProblem { class: ErrorClass::MandatoryEmpty, message: "is empty".into() })
+                        Err(FieldProblem {
+                            class: ErrorClass::MandatoryEmpty,
+                            message: "is empty".into(),
+                        })
                     } else {
                         Ok(Value::None)
                     }
                 }
                 FieldKind::C => {
                     let want = f.value.as_deref().unwrap_or("").as_bytes();
-                    if raw.starts_with(want) && raw[want.len().min(raw.len())..].iter().all(|&b| b == b' ') {
+                    if raw.starts_with(want)
+                        && raw[want.len().min(raw.len())..].iter().all(|&b| b == b' ')
+                    {
                         Ok(Value::None)
                     } else {
                         decode_field(f, raw)
@@ -457,7 +578,14 @@ impl<'l> Validator<'l> {
         Some(idx)
     }
 
-    fn control(&mut self, line_no: u64, def: &RecordDef, field: &str, source: Option<Source>, v: &Value<'_>) {
+    fn control(
+        &mut self,
+        line_no: u64,
+        def: &RecordDef,
+        field: &str,
+        source: Option<Source>,
+        v: &Value<'_>,
+    ) {
         let num = match v {
             Value::Num(n) => i128::from(*n),
             Value::Amount(a) => i128::from(*a),
@@ -482,19 +610,43 @@ impl<'l> Validator<'l> {
             _ => return,
         };
         if def.scope == Scope::FileTail && expected != num {
-            self.push(Some(line_no), Some(&def.code), Some(field), class, format!("says {num}, the file has {expected}"));
+            self.push(
+                Some(line_no),
+                Some(&def.code),
+                Some(field),
+                class,
+                format!("says {num}, the file has {expected}"),
+            );
         }
     }
 
     fn finish(mut self, last_line: u64) -> (Vec<ParseError>, u64, u64, i128, u64) {
         self.close_case();
         if self.records == 0 {
-            self.push(None, None, None, ErrorClass::Order, "the file is empty (no head record)".into());
+            self.push(
+                None,
+                None,
+                None,
+                ErrorClass::Order,
+                "the file is empty (no head record)".into(),
+            );
         } else if self.has_tail && !self.seen_tail {
             let code = self.layout.tail().map(|t| t.code.clone());
-            self.push(Some(last_line), code.as_deref(), None, ErrorClass::Order, "no tail record at the end of the file (truncated?)".into());
+            self.push(
+                Some(last_line),
+                code.as_deref(),
+                None,
+                ErrorClass::Order,
+                "no tail record at the end of the file (truncated?)".into(),
+            );
         }
-        (self.errors, self.suppressed, self.records, self.total, self.cases)
+        (
+            self.errors,
+            self.suppressed,
+            self.records,
+            self.total,
+            self.cases,
+        )
     }
 }
 
@@ -506,10 +658,19 @@ pub fn parse_reader<R: BufRead>(
     mut on_record: impl FnMut(&ParsedRecord),
 ) -> std::io::Result<(Vec<ParseError>, ParseSummary)> {
     let ending_len = layout.line_ending.bytes().len();
-    let mut lines = LineReader { inner: reader, buf: Vec::with_capacity(layout.record_length + 2), max: layout.record_length + ending_len, bytes: 0 };
+    let mut lines = LineReader {
+        inner: reader,
+        buf: Vec::with_capacity(layout.record_length + 2),
+        max: layout.record_length + ending_len,
+        bytes: 0,
+    };
     let mut v = Validator::new(layout);
     let mut line_no = 0u64;
-    let mut rec = ParsedRecord { line: 0, def: None, bytes: Vec::with_capacity(layout.record_length + 2) };
+    let mut rec = ParsedRecord {
+        line: 0,
+        def: None,
+        bytes: Vec::with_capacity(layout.record_length + 2),
+    };
     while let Some(line) = lines.next_line()? {
         line_no += 1;
         let mut full_len = line.full_len;
@@ -518,8 +679,12 @@ pub fn parse_reader<R: BufRead>(
         let has_cr = line.last == Some(b'\r');
         match (layout.line_ending, line.terminated) {
             (_, false) => ending_problem = Some("the last record has no line ending"),
-            (LineEnding::CrLf, true) if !has_cr => ending_problem = Some("line ends with LF without CR"),
-            (LineEnding::Lf, true) if has_cr => ending_problem = Some("line ends with CR LF, the layout says LF"),
+            (LineEnding::CrLf, true) if !has_cr => {
+                ending_problem = Some("line ends with LF without CR")
+            }
+            (LineEnding::Lf, true) if has_cr => {
+                ending_problem = Some("line ends with CR LF, the layout says LF")
+            }
             _ => {}
         }
         if has_cr && (line.terminated || layout.line_ending == LineEnding::CrLf) {
@@ -537,7 +702,16 @@ pub fn parse_reader<R: BufRead>(
     }
     let bytes = lines.bytes;
     let (errors, suppressed, records, total, cases) = v.finish(line_no);
-    Ok((errors, ParseSummary { records, cases, total, bytes, errors_suppressed: suppressed }))
+    Ok((
+        errors,
+        ParseSummary {
+            records,
+            cases,
+            total,
+            bytes,
+            errors_suppressed: suppressed,
+        },
+    ))
 }
 
 /// Splits a record into its fields' raw bytes with nom (`take` per field, in column order); fields beyond the

@@ -96,21 +96,33 @@ pub fn read_head(layout: &Layout, head: &ParsedRecord) -> FileFacts {
     let created = NaiveDateTime::new(date.unwrap_or_default(), time.unwrap_or(NaiveTime::MIN));
     FileFacts {
         intressentkod: text_of(head.value(layout, Source::FileIntressentkod)).unwrap_or_default(),
-        lopnummer: num_of(head.value(layout, Source::FileLopnummer)).and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+        lopnummer: num_of(head.value(layout, Source::FileLopnummer))
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0),
         created,
-        status: code_of(head.value(layout, Source::FileStatus)).and_then(|s| FileStatus::parse(&s)).unwrap_or(FileStatus::Test),
+        status: code_of(head.value(layout, Source::FileStatus))
+            .and_then(|s| FileStatus::parse(&s))
+            .unwrap_or(FileStatus::Test),
         contact_name: text_of(head.value(layout, Source::FileContactName)).unwrap_or_default(),
         contact_phone: text_of(head.value(layout, Source::FileContactPhone)).unwrap_or_default(),
     }
 }
 
-fn id_of(line: u64, field: Source, v: Option<Value<'static>>) -> Result<Option<IdNumber>, ReadError> {
+fn id_of(
+    line: u64,
+    field: Source,
+    v: Option<Value<'static>>,
+) -> Result<Option<IdNumber>, ReadError> {
     match text_of(v) {
-        Some(t) if !t.bytes().all(|b| b == b'0') => IdNumber::from_digits12(&t).map(Some).map_err(|e| ReadError::Value {
-            line,
-            field: field.as_str().into(),
-            message: e.message,
-        }),
+        Some(t) if !t.bytes().all(|b| b == b'0') => {
+            IdNumber::from_digits12(&t)
+                .map(Some)
+                .map_err(|e| ReadError::Value {
+                    line,
+                    field: field.as_str().into(),
+                    message: e.message,
+                })
+        }
         _ => Ok(None),
     }
 }
@@ -140,8 +152,20 @@ fn new_debtor() -> Debtor {
 
 fn finish_claim(acc: ClaimAcc) -> Option<Claim> {
     let mut c = acc.claim?;
-    if let (Some(k), Some(from)) = (acc.interest_kind.as_deref().and_then(names::parse_interest_kind), acc.interest_from) {
-        c.interest = Some(Interest { kind: k, rate_bp: acc.interest_rate.and_then(|r| u32::try_from(r).ok()).unwrap_or(0), from });
+    if let (Some(k), Some(from)) = (
+        acc.interest_kind
+            .as_deref()
+            .and_then(names::parse_interest_kind),
+        acc.interest_from,
+    ) {
+        c.interest = Some(Interest {
+            kind: k,
+            rate_bp: acc
+                .interest_rate
+                .and_then(|r| u32::try_from(r).ok())
+                .unwrap_or(0),
+            from,
+        });
     }
     if !acc.lines.is_empty() {
         c.basis = Some(acc.lines.join(" "));
@@ -158,34 +182,55 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
     if !parsed.errors.is_empty() {
         return Err(ReadError::Invalid(parsed.errors));
     }
-    let kind = layout.case_kind.ok_or_else(|| ReadError::NotTransaction(layout.name.clone()))?;
+    let kind = layout
+        .case_kind
+        .ok_or_else(|| ReadError::NotTransaction(layout.name.clone()))?;
     let first = |s: Scope| layout.records.iter().position(|r| r.scope == s);
-    let (opener, first_debtor, first_further, first_claim) =
-        (first(Scope::Case), first(Scope::Debtor), first(Scope::FurtherDebtor), first(Scope::Claim));
+    let (opener, first_debtor, first_further, first_claim) = (
+        first(Scope::Case),
+        first(Scope::Debtor),
+        first(Scope::FurtherDebtor),
+        first(Scope::Claim),
+    );
     let mut facts = None;
     let mut cases: Vec<Case> = Vec::new();
     let mut claim_acc: Option<ClaimAcc> = None;
     let mut title: (Option<String>, Option<String>, Option<NaiveDate>) = (None, None, None);
     let mut change: (Option<String>, Option<Amount>, Option<NaiveDate>) = (None, None, None);
 
-    let close = |cases: &mut Vec<Case>, claim_acc: &mut Option<ClaimAcc>, title: &mut (Option<String>, Option<String>, Option<NaiveDate>), change: &mut (Option<String>, Option<Amount>, Option<NaiveDate>)| {
+    let close = |cases: &mut Vec<Case>,
+                 claim_acc: &mut Option<ClaimAcc>,
+                 title: &mut (Option<String>, Option<String>, Option<NaiveDate>),
+                 change: &mut (Option<String>, Option<Amount>, Option<NaiveDate>)| {
         let Some(case) = cases.last_mut() else { return };
         if let Some(c) = claim_acc.take().and_then(finish_claim) {
             case.claims.push(c);
         }
         let t = std::mem::take(title);
-        if let (Some(k), Some(r), Some(d)) = (t.0.as_deref().and_then(names::parse_title_kind), t.1, t.2) {
-            case.title = Some(Title { kind: k, reference: r, date: d });
+        if let (Some(k), Some(r), Some(d)) =
+            (t.0.as_deref().and_then(names::parse_title_kind), t.1, t.2)
+        {
+            case.title = Some(Title {
+                kind: k,
+                reference: r,
+                date: d,
+            });
         }
         let ch = std::mem::take(change);
         if let Some(k) = ch.0.as_deref().and_then(names::parse_change_kind) {
-            case.change = Some(Change { kind: k, amount: ch.1, until: ch.2 });
+            case.change = Some(Change {
+                kind: k,
+                amount: ch.1,
+                until: ch.2,
+            });
         }
     };
 
     for rec in &parsed.records {
         let Some(idx) = rec.def else { continue };
-        let Some(def) = layout.records.get(idx) else { continue };
+        let Some(def) = layout.records.get(idx) else {
+            continue;
+        };
         let line = rec.line;
         match def.scope {
             Scope::FileHead => facts = Some(read_head(layout, rec)),
@@ -193,7 +238,10 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
             Scope::Case => {
                 if Some(idx) == opener {
                     close(&mut cases, &mut claim_acc, &mut title, &mut change);
-                    let ik = facts.as_ref().map(|f| f.intressentkod.clone()).unwrap_or_default();
+                    let ik = facts
+                        .as_ref()
+                        .map(|f| f.intressentkod.clone())
+                        .unwrap_or_default();
                     cases.push(Case {
                         reference: String::new(),
                         kind,
@@ -247,24 +295,33 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
             }
             Scope::ClaimText | Scope::ClaimTextFirst | Scope::ClaimTextNext => {}
         }
-        let Some(case) = cases.last_mut() else { continue };
+        let Some(case) = cases.last_mut() else {
+            continue;
+        };
         for f in &def.fields {
             let Some(src) = f.source else { continue };
-            let v = rec.bytes.get(f.range()).and_then(|raw| super::codec::decode_field(f, raw).ok());
+            let v = rec
+                .bytes
+                .get(f.range())
+                .and_then(|raw| super::codec::decode_field(f, raw).ok());
             match src {
-                Source::CaseReference => {
-                    if def.scope == Scope::Case {
-                        case.reference = text_of(v).unwrap_or_default();
-                    }
+                Source::CaseReference if def.scope == Scope::Case => {
+                    case.reference = text_of(v).unwrap_or_default();
                 }
                 Source::CaseCustomerNumber => case.customer_number = text_of(v),
-                Source::CasePromissoryNote => case.promissory_note = code_of(v).as_deref() == Some(names::YES),
+                Source::CasePromissoryNote => {
+                    case.promissory_note = code_of(v).as_deref() == Some(names::YES)
+                }
                 Source::CaseMalnummer => case.malnummer = text_of(v),
                 Source::CaseDebtRestructuringCase => case.debt_restructuring_case = text_of(v),
                 Source::CaseAmount => case.amount = amount_of(v),
-                Source::CaseClaimIndex => case.claim_index = num_of(v).and_then(|n| u32::try_from(n).ok()),
+                Source::CaseClaimIndex => {
+                    case.claim_index = num_of(v).and_then(|n| u32::try_from(n).ok())
+                }
                 Source::CaseDate => case.date = date_of(v),
-                Source::CaseReason => case.reason = code_of(v).as_deref().and_then(names::parse_reason),
+                Source::CaseReason => {
+                    case.reason = code_of(v).as_deref().and_then(names::parse_reason)
+                }
                 Source::ChangeKind => change.0 = code_of(v),
                 Source::ChangeAmount => change.1 = amount_of(v),
                 Source::ChangeUntil => change.2 = date_of(v),
@@ -273,7 +330,10 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 Source::TitleDate => title.2 = date_of(v),
                 Source::CreditorId => {
                     if let Some(id) = id_of(line, src, v)? {
-                        case.creditor = Some(Party { id, name: String::new() });
+                        case.creditor = Some(Party {
+                            id,
+                            name: String::new(),
+                        });
                     }
                 }
                 Source::CreditorName => {
@@ -283,7 +343,10 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 }
                 Source::AgentId => {
                     if let Some(id) = id_of(line, src, v)? {
-                        case.agent = Some(Party { id, name: String::new() });
+                        case.agent = Some(Party {
+                            id,
+                            name: String::new(),
+                        });
                     }
                 }
                 Source::AgentName => {
@@ -303,27 +366,50 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                         }
                     }
                 }
-                Source::DebtorId | Source::DebtorName | Source::DebtorCareOf | Source::DebtorStreet | Source::DebtorPostalCode | Source::DebtorCity | Source::DebtorCountry => {
-                    let Some(d) = case.debtors.last_mut() else { continue };
+                Source::DebtorId
+                | Source::DebtorName
+                | Source::DebtorCareOf
+                | Source::DebtorStreet
+                | Source::DebtorPostalCode
+                | Source::DebtorCity
+                | Source::DebtorCountry => {
+                    let Some(d) = case.debtors.last_mut() else {
+                        continue;
+                    };
                     match src {
                         Source::DebtorId => d.id = id_of(line, src, v)?,
                         Source::DebtorName => d.name = text_of(v).unwrap_or_default(),
                         Source::DebtorCareOf => d.care_of = text_of(v),
                         Source::DebtorStreet => d.street = text_of(v),
-                        Source::DebtorPostalCode => d.postal_code = text_of(v).filter(|t| !t.bytes().all(|b| b == b'0')),
+                        Source::DebtorPostalCode => {
+                            d.postal_code = text_of(v).filter(|t| !t.bytes().all(|b| b == b'0'))
+                        }
                         Source::DebtorCity => d.city = text_of(v),
                         _ => d.country = text_of(v).unwrap_or_else(|| "SE".into()),
                     }
                 }
-                Source::ClaimKind | Source::ClaimAmount | Source::ClaimDueDate | Source::ClaimInvoiceNumber | Source::ClaimInterestKind | Source::ClaimInterestRate | Source::ClaimInterestFrom | Source::ClaimAccruedInterest | Source::ClaimCosts | Source::LineText => {
-                    let Some(acc) = claim_acc.as_mut() else { continue };
+                Source::ClaimKind
+                | Source::ClaimAmount
+                | Source::ClaimDueDate
+                | Source::ClaimInvoiceNumber
+                | Source::ClaimInterestKind
+                | Source::ClaimInterestRate
+                | Source::ClaimInterestFrom
+                | Source::ClaimAccruedInterest
+                | Source::ClaimCosts
+                | Source::LineText => {
+                    let Some(acc) = claim_acc.as_mut() else {
+                        continue;
+                    };
                     if src == Source::LineText {
                         if let Some(t) = text_of(v) {
                             acc.lines.push(t);
                         }
                         continue;
                     }
-                    let Some(c) = acc.claim.as_mut() else { continue };
+                    let Some(c) = acc.claim.as_mut() else {
+                        continue;
+                    };
                     match src {
                         Source::ClaimKind => {
                             if let Some(k) = code_of(v).as_deref().and_then(ClaimKind::parse) {
@@ -370,35 +456,76 @@ pub fn check_missiv(set: &LayoutSet, file_bytes: &[u8], missiv_bytes: &[u8]) -> 
     };
     use super::felkod::ErrorClass;
     let Some(missiv) = set.by_role(Role::Missiv) else {
-        return vec![problem(None, None, ErrorClass::MissivMissing, "no missiv layout".into())];
+        return vec![problem(
+            None,
+            None,
+            ErrorClass::MissivMissing,
+            "no missiv layout".into(),
+        )];
     };
     if missiv_bytes.is_empty() {
-        return vec![problem(None, None, ErrorClass::MissivMissing, "the missiv is missing or empty".into())];
+        return vec![problem(
+            None,
+            None,
+            ErrorClass::MissivMissing,
+            "the missiv is missing or empty".into(),
+        )];
     }
-    let Some(layout) = set.recognise(file_bytes).filter(|l| l.role == Role::Transaction) else {
-        return vec![problem(None, None, ErrorClass::Missiv, "the transaction file is not of a known layout".into())];
+    let Some(layout) = set
+        .recognise(file_bytes)
+        .filter(|l| l.role == Role::Transaction)
+    else {
+        return vec![problem(
+            None,
+            None,
+            ErrorClass::Missiv,
+            "the transaction file is not of a known layout".into(),
+        )];
     };
     let pm = parse_file(missiv, missiv_bytes);
     let mut out: Vec<ParseError> = pm
         .errors
         .iter()
-        .map(|e| ParseError { class: ErrorClass::Missiv, message: format!("missiv: {}", e.message), ..e.clone() })
+        .map(|e| ParseError {
+            class: ErrorClass::Missiv,
+            message: format!("missiv: {}", e.message),
+            ..e.clone()
+        })
         .collect();
     let pf = parse_file(layout, file_bytes);
-    let Some(mrec) = pm.records.first() else { return out };
-    let Some(mdef) = mrec.def(missiv) else { return out };
-    let head = pf.records.first().filter(|r| r.def(layout).is_some_and(|d| d.scope == Scope::FileHead));
-    let tail = pf.records.last().filter(|r| r.def(layout).is_some_and(|d| d.scope == Scope::FileTail));
+    let Some(mrec) = pm.records.first() else {
+        return out;
+    };
+    let Some(mdef) = mrec.def(missiv) else {
+        return out;
+    };
+    let head = pf
+        .records
+        .first()
+        .filter(|r| r.def(layout).is_some_and(|d| d.scope == Scope::FileHead));
+    let tail = pf
+        .records
+        .last()
+        .filter(|r| r.def(layout).is_some_and(|d| d.scope == Scope::FileTail));
     for f in &mdef.fields {
         let Some(src) = f.source else { continue };
-        let mine = mrec.bytes.get(f.range()).and_then(|raw| super::codec::decode_field(f, raw).ok());
+        let mine = mrec
+            .bytes
+            .get(f.range())
+            .and_then(|raw| super::codec::decode_field(f, raw).ok());
         let theirs = match src {
             Source::FileFiltyp => Some(Value::Text(layout.filtyp.clone().into())),
             Source::ControlRecordCount => Some(Value::Num(pf.summary.records)),
             Source::ControlCaseCount => Some(Value::Num(pf.summary.cases)),
             Source::ControlTotal => i64::try_from(pf.summary.total).ok().map(Value::Amount),
-            Source::FileCreated => head.and_then(|h| h.values(layout, src).into_iter().find(|v| matches!(v, Value::Date(_)))),
-            Source::FileLopnummer | Source::FileIntressentkod => head.and_then(|h| h.value(layout, src)).or_else(|| tail.and_then(|t| t.value(layout, src))),
+            Source::FileCreated => head.and_then(|h| {
+                h.values(layout, src)
+                    .into_iter()
+                    .find(|v| matches!(v, Value::Date(_)))
+            }),
+            Source::FileLopnummer | Source::FileIntressentkod => head
+                .and_then(|h| h.value(layout, src))
+                .or_else(|| tail.and_then(|t| t.value(layout, src))),
             _ => continue,
         };
         let Some(theirs) = theirs else { continue };
