@@ -1,0 +1,140 @@
+//! The formats commands through the real binary: `fogd build`, `fogd inspect`, `fogd layout check`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+fn fogd(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fogd"));
+    c.current_dir(dir)
+        .env("FOGD_LOG", "error")
+        .env_remove("FOGD_CONFIG");
+    c
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn build_then_inspect_json_then_corrupt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = fogd(tmp.path())
+        .args([
+            "build",
+            "--kind",
+            "betalningsforelaggande",
+            "--lopnummer",
+            "7",
+            "--intressentkod",
+            "DEV",
+            "--created",
+            "2024-03-01T09:30:05",
+        ])
+        .arg("--input")
+        .arg(root().join("fixtures/golden/cases/bfo-ansokan.json"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let paths: Vec<&str> = stdout.lines().collect();
+    assert_eq!(paths.len(), 2);
+    assert!(
+        paths[0].ends_with("DEV.ANSOKAN") && paths[1].ends_with("DEV.ANSOKAN.MISSIV"),
+        "{paths:?}"
+    );
+    let built = std::fs::read(paths[0]).unwrap();
+    assert_eq!(
+        built,
+        std::fs::read(root().join("fixtures/golden/bfo-ansokan/DEV.ANSOKAN")).unwrap()
+    );
+
+    let o = fogd(tmp.path())
+        .args(["inspect", "--format", "json"])
+        .arg(paths[0])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["layout"], "bfo-ansokan");
+    assert_eq!(v["edition"], "FOGD-REF-1");
+    assert_eq!(v["records"][0]["line"], 1);
+    assert_eq!(v["records"][0]["code"], "00");
+    assert_eq!(v["records"][0]["fields"]["posttyp"], "00");
+    assert_eq!(v["records"][0]["fields"]["lopnummer"], "000007");
+    assert_eq!(v["records"][2]["fields"]["namn"], "Åsa Öberg");
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0);
+
+    // Break TOT-BEL: exit 3 with a total error naming line and field.
+    let mut bad = built.clone();
+    let tail = bad.len() - 130;
+    bad[tail + 29] = if bad[tail + 29] == b'9' { b'8' } else { b'9' };
+    let bad_path = tmp.path().join("BAD.ANSOKAN");
+    std::fs::write(&bad_path, &bad).unwrap();
+    let o = fogd(tmp.path())
+        .args(["inspect", "--format", "json"])
+        .arg(&bad_path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["errors"][0]["class"], "total");
+    assert_eq!(v["errors"][0]["field"], "tot_bel");
+
+    // Unreadable / unrecognised: exit 2.
+    let o = fogd(tmp.path())
+        .args(["inspect"])
+        .arg(tmp.path().join("missing"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::write(tmp.path().join("junk"), b"hello").unwrap();
+    let o = fogd(tmp.path()).args(["inspect", "junk"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn layout_check_good_and_bad() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = root().join("layouts/fogd-ref-1/vst-ansokan.toml");
+    let o = fogd(tmp.path())
+        .args(["layout", "check"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replace("start = 65, length = 60", "start = 60, length = 70");
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, text).unwrap();
+    let o = fogd(tmp.path())
+        .args(["layout", "check"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains("record 01, field svarande_namn: columns 60..129 lie outside the record"),
+        "{out}"
+    );
+}
