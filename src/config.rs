@@ -145,6 +145,9 @@ pub struct ShsConfig {
     pub request_timeout_secs: u64,
     /// SHS product ids per file kind and inbound kind (kronofogden.md §2.7).
     pub products: BTreeMap<String, String>,
+    /// HTTP `Content-Type` of a send: `message/rfc822` (node-to-node form) or `multipart/mixed` (Axel's client);
+    /// nodes parse the MIME headers inside the body and ignore this (shs.md §4.1).
+    pub send_content_type: String,
 }
 
 impl Default for ShsConfig {
@@ -175,6 +178,7 @@ impl Default for ShsConfig {
             connect_timeout_secs: 10,
             request_timeout_secs: 120,
             products,
+            send_content_type: "message/rfc822".into(),
         }
     }
 }
