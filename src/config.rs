@@ -355,6 +355,9 @@ pub struct SimConfig {
     pub disputed_share: f64,
     /// Largest accepted message body, bytes.
     pub max_body_bytes: u64,
+    /// Refuse (`UnknownSender`) a message whose sender differs from the client certificate's subject
+    /// `serialNumber` (the check SHS nodes can run, shs.md §8).
+    pub check_sender: bool,
 }
 
 impl Default for SimConfig {
@@ -367,6 +370,7 @@ impl Default for SimConfig {
             utslag_delay_secs: 60,
             disputed_share: 0.1,
             max_body_bytes: 100 * 1024 * 1024,
+            check_sender: true,
         }
     }
 }
