@@ -7,8 +7,8 @@ use bytes::Bytes;
 use fogd::config::Config;
 use fogd::shs::label::{Address, Status, TransferType};
 use fogd::shs::{
-    ClientSettings, DataPart, Label, ListFilter, Management, SequenceType, ShsClient, ShsClientError, ShsErrorCode,
-    ShsMessage,
+    ClientSettings, DataPart, Label, ListFilter, Management, SequenceType, ShsClient,
+    ShsClientError, ShsErrorCode, ShsMessage,
 };
 use fogd::sim::behaviour::EchoBehaviour;
 use fogd::sim::{SimHandle, StartOptions};
@@ -68,7 +68,11 @@ impl Env {
         f(&mut config);
         let sim = start_sim(&config, None).await;
         config.shs.url = sim.shs_url();
-        Env { dir, config, sim: Some(sim) }
+        Env {
+            dir,
+            config,
+            sim: Some(sim),
+        }
     }
     fn sim(&self) -> &SimHandle {
         self.sim.as_ref().unwrap()
@@ -111,8 +115,18 @@ fn message(subject: &str) -> ShsMessage {
     ShsMessage::new(
         label,
         vec![
-            DataPart::new("transaktionsfil", Some("DEV.ANSOKAN"), "text/plain; charset=ISO-8859-1", &b"00 rad\r\n99 slut\r\n"[..]),
-            DataPart::new("missiv", Some("DEV.ANSOKAN.MISSIV"), "text/plain; charset=ISO-8859-1", &b"missiv"[..]),
+            DataPart::new(
+                "transaktionsfil",
+                Some("DEV.ANSOKAN"),
+                "text/plain; charset=ISO-8859-1",
+                &b"00 rad\r\n99 slut\r\n"[..],
+            ),
+            DataPart::new(
+                "missiv",
+                Some("DEV.ANSOKAN.MISSIV"),
+                "text/plain; charset=ISO-8859-1",
+                &b"missiv"[..],
+            ),
         ],
     )
 }
@@ -141,24 +155,53 @@ async fn send_duplicate_list_fetch_ack_confirm() {
     assert_eq!(mine.messages.len(), 1);
     let e = &mine.messages[0];
     assert_eq!(e.corr_id.as_deref(), Some(msg.label.corr_id.as_str()));
-    assert_eq!(e.product.as_deref(), Some(format!("urn:X-shs:{REPLY}").as_str()));
+    assert_eq!(
+        e.product.as_deref(),
+        Some(format!("urn:X-shs:{REPLY}").as_str())
+    );
     let f = c.fetch(ME, &e.tx_id).await.unwrap();
-    assert_eq!(f.message.parts[0].bytes().unwrap().as_ref(), b"DEV.ANSOKAN\nDEV.ANSOKAN.MISSIV");
+    assert_eq!(
+        f.message.parts[0].bytes().unwrap().as_ref(),
+        b"DEV.ANSOKAN\nDEV.ANSOKAN.MISSIV"
+    );
     assert_eq!(f.message.label.from.as_ref().unwrap().plain(), NODE);
     // Fetched messages leave the list and cannot be fetched again.
-    assert!(c.list(ME, &ListFilter::default()).await.unwrap().messages.is_empty());
-    assert!(matches!(c.fetch(ME, &e.tx_id).await, Err(ShsClientError::NotFound(_))));
+    assert!(c
+        .list(ME, &ListFilter::default())
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    assert!(matches!(
+        c.fetch(ME, &e.tx_id).await,
+        Err(ShsClientError::NotFound(_))
+    ));
     c.ack(ME, &e.tx_id).await.unwrap();
-    assert!(matches!(c.ack(ME, "no-such-tx").await, Err(ShsClientError::NotFound(_))));
+    assert!(matches!(
+        c.ack(ME, "no-such-tx").await,
+        Err(ShsClientError::NotFound(_))
+    ));
 
     // Kronofogden's side: fetch our message (history added) and acknowledge it -> a confirm comes to us.
     let got = c.fetch(NODE, &msg.label.tx_id).await.unwrap();
     assert_eq!(got.message.label.history.len(), 1);
-    assert_eq!(got.message.label.history[0].comment.as_deref(), Some("Received"));
+    assert_eq!(
+        got.message.label.history[0].comment.as_deref(),
+        Some("Received")
+    );
     assert_eq!(got.message.parts, msg.parts);
     c.ack(NODE, &msg.label.tx_id).await.unwrap();
     c.ack(NODE, &msg.label.tx_id).await.unwrap(); // second ack: flag only, no second confirm
-    let mine = c.list(ME, &ListFilter { noack: true, ..Default::default() }).await.unwrap();
+    let mine = c
+        .list(
+            ME,
+            &ListFilter {
+                noack: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(mine.messages.len(), 1, "{mine:?}");
     let confirm = &mine.messages[0];
     assert_eq!(confirm.sequence_type, SequenceType::Adm);
@@ -181,34 +224,146 @@ async fn list_filters() {
         sent.push(m);
     }
     let all = c.list(NODE, &ListFilter::default()).await.unwrap();
-    assert_eq!(all.messages.iter().map(|m| m.tx_id.clone()).collect::<Vec<_>>(),
-        sent.iter().map(|m| m.label.tx_id.clone()).collect::<Vec<_>>());
-    let two = c.list(NODE, &ListFilter { maxhits: Some(2), ..Default::default() }).await.unwrap();
+    assert_eq!(
+        all.messages
+            .iter()
+            .map(|m| m.tx_id.clone())
+            .collect::<Vec<_>>(),
+        sent.iter()
+            .map(|m| m.label.tx_id.clone())
+            .collect::<Vec<_>>()
+    );
+    let two = c
+        .list(
+            NODE,
+            &ListFilter {
+                maxhits: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(two.messages.len(), 2);
-    let desc = c.list(NODE, &ListFilter { arrival_order: Some("descending".into()), ..Default::default() }).await.unwrap();
+    let desc = c
+        .list(
+            NODE,
+            &ListFilter {
+                arrival_order: Some("descending".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(desc.messages[0].tx_id, sent[2].label.tx_id);
-    let by_corr = c.list(NODE, &ListFilter { corr_id: Some(sent[1].label.corr_id.clone()), ..Default::default() }).await.unwrap();
+    let by_corr = c
+        .list(
+            NODE,
+            &ListFilter {
+                corr_id: Some(sent[1].label.corr_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(by_corr.messages.len(), 1);
-    let by_content = c.list(NODE, &ListFilter { content_id: Some(sent[0].label.content_id.clone()), ..Default::default() }).await.unwrap();
+    let by_content = c
+        .list(
+            NODE,
+            &ListFilter {
+                content_id: Some(sent[0].label.content_id.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(by_content.messages[0].tx_id, sent[0].label.tx_id);
-    let prod = c.list(NODE, &ListFilter { product_types: vec![REPLY.into()], ..Default::default() }).await.unwrap();
+    let prod = c
+        .list(
+            NODE,
+            &ListFilter {
+                product_types: vec![REPLY.into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(prod.messages.is_empty());
-    let prod = c.list(NODE, &ListFilter { product_types: vec![PRODUCT.into()], status: Some(Status::Test), ..Default::default() }).await.unwrap();
+    let prod = c
+        .list(
+            NODE,
+            &ListFilter {
+                product_types: vec![PRODUCT.into()],
+                status: Some(Status::Test),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(prod.messages.len(), 3);
-    let prodn = c.list(NODE, &ListFilter { status: Some(Status::Production), ..Default::default() }).await.unwrap();
+    let prodn = c
+        .list(
+            NODE,
+            &ListFilter {
+                status: Some(Status::Production),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(prodn.messages.is_empty());
-    let orig = c.list(NODE, &ListFilter { originator: Some(ME.into()), ..Default::default() }).await.unwrap();
+    let orig = c
+        .list(
+            NODE,
+            &ListFilter {
+                originator: Some(ME.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(orig.messages.len(), 3);
-    let sorted = c.list(NODE, &ListFilter { sort_attribute: Some("subject".into()), sort_order: Some("desc".into()), ..Default::default() }).await.unwrap();
+    let sorted = c
+        .list(
+            NODE,
+            &ListFilter {
+                sort_attribute: Some("subject".into()),
+                sort_order: Some("desc".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(sorted.messages[0].subject.as_deref(), Some("m2"));
-    let future = c.list(NODE, &ListFilter { since: fogd::shs::parse_time("2999-01-01T00:00:00"), ..Default::default() }).await.unwrap();
+    let future = c
+        .list(
+            NODE,
+            &ListFilter {
+                since: fogd::shs::parse_time("2999-01-01T00:00:00"),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     assert!(future.messages.is_empty());
     // Unknown outbox: empty; malformed parameters and a missing outbox: 400.
-    assert!(c.list("1111111111", &ListFilter::default()).await.unwrap().messages.is_empty());
+    assert!(c
+        .list("1111111111", &ListFilter::default())
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
     let raw = env.raw();
-    let r = raw.get(env.url(&format!("/shs/ds/urn:X-shs:{NODE}?since=2024-01-01"))).send().await.unwrap();
+    let r = raw
+        .get(env.url(&format!("/shs/ds/urn:X-shs:{NODE}?since=2024-01-01")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
-    let r = raw.get(env.url(&format!("/shs/ds/{NODE}?sortattribute=size"))).send().await.unwrap();
+    let r = raw
+        .get(env.url(&format!("/shs/ds/{NODE}?sortattribute=size")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let r = raw.get(env.url("/shs/ds/")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
@@ -236,19 +391,79 @@ async fn every_shs_error_code_the_node_raises() {
         f(&mut m.label);
         m
     };
-    expect_code(&c, &edit(&|l| l.from = Some(Address::new("abc", Some("")))), ShsErrorCode::IllegalSender).await;
-    expect_code(&c, &edit(&|l| l.from = Some(Address::new("5560000001", Some("")))), ShsErrorCode::UnknownSender).await;
-    expect_code(&c, &edit(&|l| l.originator = Some(Address::new("zz", None))), ShsErrorCode::IllegalOriginator).await;
-    expect_code(&c, &edit(&|l| l.end_recipient = Some(Address { value: " ".into(), name: None })), ShsErrorCode::IllegalEndRecipient).await;
-    expect_code(&c, &edit(&|l| l.to = Some(Address::new("kronofogden", None))), ShsErrorCode::IllegalReceiver).await;
+    expect_code(
+        &c,
+        &edit(&|l| l.from = Some(Address::new("abc", Some("")))),
+        ShsErrorCode::IllegalSender,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| l.from = Some(Address::new("5560000001", Some("")))),
+        ShsErrorCode::UnknownSender,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| l.originator = Some(Address::new("zz", None))),
+        ShsErrorCode::IllegalOriginator,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| {
+            l.end_recipient = Some(Address {
+                value: " ".into(),
+                name: None,
+            })
+        }),
+        ShsErrorCode::IllegalEndRecipient,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| l.to = Some(Address::new("kronofogden", None))),
+        ShsErrorCode::IllegalReceiver,
+    )
+    .await;
     expect_code(&c, &edit(&|l| l.to = None), ShsErrorCode::IllegalReceiver).await;
-    expect_code(&c, &edit(&|l| l.to = Some(Address::new("1111111111", None))), ShsErrorCode::UnknownReceiver).await;
-    expect_code(&c, &edit(&|l| l.product = "urn:X-shs:not-a-uuid".into()), ShsErrorCode::IllegalProductType).await;
-    expect_code(&c, &edit(&|l| l.product = "urn:X-shs:confirm".into()), ShsErrorCode::IllegalProductType).await;
-    expect_code(&c, &edit(&|l| l.product = format!("urn:X-shs:{}", uuid::Uuid::new_v4())), ShsErrorCode::UnknownProductType).await;
-    expect_code(&c, &edit(&|l| l.transfer_type = TransferType::Synch), ShsErrorCode::MissingAgreement).await;
+    expect_code(
+        &c,
+        &edit(&|l| l.to = Some(Address::new("1111111111", None))),
+        ShsErrorCode::UnknownReceiver,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| l.product = "urn:X-shs:not-a-uuid".into()),
+        ShsErrorCode::IllegalProductType,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| l.product = "urn:X-shs:confirm".into()),
+        ShsErrorCode::IllegalProductType,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| l.product = format!("urn:X-shs:{}", uuid::Uuid::new_v4())),
+        ShsErrorCode::UnknownProductType,
+    )
+    .await;
+    expect_code(
+        &c,
+        &edit(&|l| l.transfer_type = TransferType::Synch),
+        ShsErrorCode::MissingAgreement,
+    )
+    .await;
     // The behaviour's own refusals travel the same way.
-    expect_code(&c, &message("reject:IllegalDatapartContent"), ShsErrorCode::IllegalDatapartContent).await;
+    expect_code(
+        &c,
+        &message("reject:IllegalDatapartContent"),
+        ShsErrorCode::IllegalDatapartContent,
+    )
+    .await;
     expect_code(&c, &message("reject:OtherError"), ShsErrorCode::OtherError).await;
 
     // Malformed bodies: 400 with the right code, never a crash.
@@ -256,20 +471,51 @@ async fn every_shs_error_code_the_node_raises() {
     let good = String::from_utf8_lossy(&message("y").to_bytes().unwrap()).into_owned();
     let bodies: Vec<(Vec<u8>, &str)> = vec![
         (b"garbage".to_vec(), "IllegalMessageStructure"),
-        (b"Content-Type: text/plain\r\n\r\nhello".to_vec(), "IllegalMessageStructure"),
-        (good.as_bytes()[..good.len() - 20].to_vec(), "IllegalMessageStructure"),
-        (good.replace("<shs.label ", "<shs.labl ").into_bytes(), "IllegalMessageStructure"),
-        (good.replace("sequence-type=\"event\"", "sequence-type=\"message\"").into_bytes(), "IllegalMessageStructure"),
-        (good.replacen("Content-Transfer-Encoding: binary\r\nContent-Disposition", "Content-Transfer-Encoding: base64\r\nContent-Disposition", 1).into_bytes(), "IllegalDatapartContent"),
+        (
+            b"Content-Type: text/plain\r\n\r\nhello".to_vec(),
+            "IllegalMessageStructure",
+        ),
+        (
+            good.as_bytes()[..good.len() - 20].to_vec(),
+            "IllegalMessageStructure",
+        ),
+        (
+            good.replace("<shs.label ", "<shs.labl ").into_bytes(),
+            "IllegalMessageStructure",
+        ),
+        (
+            good.replace("sequence-type=\"event\"", "sequence-type=\"message\"")
+                .into_bytes(),
+            "IllegalMessageStructure",
+        ),
+        (
+            good.replacen(
+                "Content-Transfer-Encoding: binary\r\nContent-Disposition",
+                "Content-Transfer-Encoding: base64\r\nContent-Disposition",
+                1,
+            )
+            .into_bytes(),
+            "IllegalDatapartContent",
+        ),
         (Vec::new(), "IllegalMessageStructure"),
     ];
     for (body, code) in bodies {
-        let r = raw.post(env.url("/shs/rs")).body(body).send().await.unwrap();
+        let r = raw
+            .post(env.url("/shs/rs"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 400);
         assert_eq!(r.headers()["x-shs-errorcode"], code);
     }
     // Nothing of the refused messages was stored.
-    assert!(c.list(NODE, &ListFilter::default()).await.unwrap().messages.is_empty());
+    assert!(c
+        .list(NODE, &ListFilter::default())
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
 }
 
 #[tokio::test]
@@ -277,11 +523,16 @@ async fn body_over_the_limit_gets_413() {
     let env = Env::with(|c| c.sim.max_body_bytes = 20_000).await;
     let c = env.client();
     let mut m = message("big");
-    m.parts[0] = DataPart::new("transaktionsfil", Some("BIG"), "application/octet-stream", vec![b'x'; 50_000]);
+    m.parts[0] = DataPart::new(
+        "transaktionsfil",
+        Some("BIG"),
+        "application/octet-stream",
+        vec![b'x'; 50_000],
+    );
     m.sync_label();
     match c.send(&m).await {
         Err(ShsClientError::Http { status: 413, .. }) => {}
-        Err(e) if matches!(e, ShsClientError::Transport(_)) => {} // the node may close while the body still flows
+        Err(ShsClientError::Transport(_)) => {} // the node may close while the body still flows
         other => panic!("expected 413, got {other:?}"),
     }
     c.send(&message("small")).await.unwrap();
@@ -298,20 +549,33 @@ async fn handshake_refused_without_or_with_foreign_client_certificate() {
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
         .build()
         .unwrap();
-    assert!(bare.get(env.url("/shs/ds/5599999991")).send().await.is_err());
+    assert!(bare
+        .get(env.url("/shs/ds/5599999991"))
+        .send()
+        .await
+        .is_err());
     // A client certificate from an unknown CA.
     let other = tempfile::tempdir().unwrap();
     let p = fogd::certs::write_dev_certs(other.path(), ME, "Fel CA AB").unwrap();
     let c = env.client_with(|s| s.identity = p.client_identity.clone());
     let e = c.send(&message("x")).await.unwrap_err();
-    assert!(matches!(e, ShsClientError::Connect(_) | ShsClientError::Transport(_)), "{e:?}");
+    assert!(
+        matches!(e, ShsClientError::Connect(_) | ShsClientError::Transport(_)),
+        "{e:?}"
+    );
     // A server the client does not trust (client trusts only the other CA).
     let c = env.client_with(|s| s.ca = p.ca.clone());
     let e = c.list(ME, &ListFilter::default()).await.unwrap_err();
     assert!(matches!(e, ShsClientError::Connect(_)), "{e:?}");
     assert!(e.is_retryable() && !e.outcome_unknown());
     // Nothing arrived.
-    assert!(env.client().list(NODE, &ListFilter::default()).await.unwrap().messages.is_empty());
+    assert!(env
+        .client()
+        .list(NODE, &ListFilter::default())
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
 }
 
 async fn post_faults(env: &Env, spec: &str) {
@@ -333,16 +597,25 @@ async fn faults_status_timeout_reset_and_retry_with_same_tx_id() {
     post_faults(&env, "status=503@rs*1").await;
     let m = message("a");
     let e = c.send(&m).await.unwrap_err();
-    assert!(matches!(e, ShsClientError::Http { status: 503, .. }) && e.is_retryable(), "{e:?}");
+    assert!(
+        matches!(e, ShsClientError::Http { status: 503, .. }) && e.is_retryable(),
+        "{e:?}"
+    );
     post_faults(&env, "status=500@rs*2").await;
-    let r = c.send_with_retry(&m, 3, Duration::from_millis(10)).await.unwrap();
+    let r = c
+        .send_with_retry(&m, 3, Duration::from_millis(10))
+        .await
+        .unwrap();
     assert!(!r.duplicate);
 
     // Timeout after the node stored the message: outcome unknown; the retry with the same tx.id is a duplicate.
     post_faults(&env, "timeout@rs*1").await;
     let m2 = message("b");
     let e = c.send(&m2).await.unwrap_err();
-    assert!(matches!(e, ShsClientError::Timeout(_)) && e.outcome_unknown(), "{e:?}");
+    assert!(
+        matches!(e, ShsClientError::Timeout(_)) && e.outcome_unknown(),
+        "{e:?}"
+    );
     let r = c.send(&m2).await.unwrap();
     assert!(r.duplicate);
 
@@ -351,7 +624,10 @@ async fn faults_status_timeout_reset_and_retry_with_same_tx_id() {
     let m3 = message("c");
     let e = c.send(&m3).await.unwrap_err();
     assert!(e.outcome_unknown() && e.is_retryable(), "{e:?}");
-    let r = c.send_with_retry(&m3, 2, Duration::from_millis(10)).await.unwrap();
+    let r = c
+        .send_with_retry(&m3, 2, Duration::from_millis(10))
+        .await
+        .unwrap();
     assert!(r.duplicate);
 
     // Reset mid-body on fetch: error, and the message is still there to fetch again.
@@ -375,18 +651,49 @@ async fn faults_status_timeout_reset_and_retry_with_same_tx_id() {
 
     // Withheld reply: missing from the first list, there on the next.
     post_faults(&env, "withhold*1").await;
-    let before = c.list(ME, &ListFilter::default()).await.unwrap().messages.len();
+    let before = c
+        .list(ME, &ListFilter::default())
+        .await
+        .unwrap()
+        .messages
+        .len();
     c.send(&message("d")).await.unwrap();
-    assert_eq!(c.list(ME, &ListFilter::default()).await.unwrap().messages.len(), before);
-    assert_eq!(c.list(ME, &ListFilter::default()).await.unwrap().messages.len(), before + 1);
+    assert_eq!(
+        c.list(ME, &ListFilter::default())
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        before
+    );
+    assert_eq!(
+        c.list(ME, &ListFilter::default())
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        before + 1
+    );
 
     // Faults are listed and cleared through the admin API.
     let raw = env.raw();
     post_faults(&env, "status=503@ack").await;
-    let v: serde_json::Value = raw.get(env.url("/sim/v1/faults")).send().await.unwrap().json().await.unwrap();
+    let v: serde_json::Value = raw
+        .get(env.url("/sim/v1/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1);
     raw.delete(env.url("/sim/v1/faults")).send().await.unwrap();
-    let bad = raw.post(env.url("/sim/v1/faults")).json(&serde_json::json!({"spec": "explode"})).send().await.unwrap();
+    let bad = raw
+        .post(env.url("/sim/v1/faults"))
+        .json(&serde_json::json!({"spec": "explode"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 }
 
@@ -406,11 +713,32 @@ async fn state_survives_restart_and_admin_api() {
     assert!(c.send(&m).await.unwrap().duplicate);
 
     let raw = env.raw();
-    let msgs: serde_json::Value = raw.get(env.url("/sim/v1/messages")).send().await.unwrap().json().await.unwrap();
+    let msgs: serde_json::Value = raw
+        .get(env.url("/sim/v1/messages"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(msgs.as_array().unwrap().len(), 2); // the message and the echo reply
-    let files: serde_json::Value = raw.get(env.url("/sim/v1/files")).send().await.unwrap().json().await.unwrap();
+    let files: serde_json::Value = raw
+        .get(env.url("/sim/v1/files"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(files["pending_evening"], 1);
-    let run: serde_json::Value = raw.post(env.url("/sim/v1/evening-run")).send().await.unwrap().json().await.unwrap();
+    let run: serde_json::Value = raw
+        .post(env.url("/sim/v1/evening-run"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(run["replies"], 1);
     let mine = c.list(ME, &ListFilter::default()).await.unwrap();
     assert_eq!(mine.messages.len(), 2);
@@ -425,15 +753,21 @@ async fn pkcs12_identity_works() {
     // Build a PKCS#12 from the dev client identity.
     let pem = std::fs::read(&env.config.tls.identity).unwrap();
     use rustls_pki_types::pem::PemObject;
-    let cert = rustls_pki_types::CertificateDer::pem_slice_iter(&pem).next().unwrap().unwrap();
+    let cert = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+        .next()
+        .unwrap()
+        .unwrap();
     let key = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(&pem).unwrap();
     let mut ks = p12_keystore::KeyStore::new();
     let chain = p12_keystore::PrivateKeyChain::new(
-        key.secret_pkcs8_der().to_vec(),
+        key.secret_pkcs8_der(),
         [1u8; 20],
         vec![p12_keystore::Certificate::from_der(cert.as_ref()).unwrap()],
     );
-    ks.add_entry("client", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+    ks.add_entry(
+        "client",
+        p12_keystore::KeyStoreEntry::PrivateKeyChain(chain),
+    );
     let p12 = ks.writer("hemligt").write().unwrap();
     let path = env.dir.path().join("client.p12");
     std::fs::write(&path, p12).unwrap();

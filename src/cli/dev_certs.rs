@@ -14,11 +14,25 @@ pub struct DevCertsArgs {
 
 /// Runs the command. The client certificate's subject carries `ingivare.org_number` as `serialNumber`.
 pub async fn run(config: Config, args: DevCertsArgs) -> anyhow::Result<u8> {
-    let p = crate::certs::write_dev_certs(&args.dir, &config.ingivare.org_number, &config.ingivare.name)?;
+    let p = crate::certs::write_dev_certs(
+        &args.dir,
+        &config.ingivare.org_number,
+        &config.ingivare.name,
+    )?;
     println!("wrote development certificates to {}:", args.dir.display());
-    for f in [&p.ca, &p.server_cert, &p.server_key, &p.client_cert, &p.client_key, &p.client_identity] {
+    for f in [
+        &p.ca,
+        &p.server_cert,
+        &p.server_key,
+        &p.client_cert,
+        &p.client_key,
+        &p.client_identity,
+    ] {
         println!("  {}", f.display());
     }
-    println!("client subject serialNumber = {}", config.ingivare.org_number);
+    println!(
+        "client subject serialNumber = {}",
+        config.ingivare.org_number
+    );
     Ok(crate::cli::EXIT_OK)
 }

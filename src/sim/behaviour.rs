@@ -108,22 +108,34 @@ pub trait Behaviour: Send + Sync + 'static {
 
     /// The evening run, requested through `POST /sim/v1/evening-run` (a behaviour with its own cron does the same
     /// from [`Behaviour::due`]).
-    fn evening_run<'a>(&'a self, _ctx: &'a SimContext) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
+    fn evening_run<'a>(
+        &'a self,
+        _ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 
     /// Periodic tick: return replies that have become due at `ctx.now`.
-    fn due<'a>(&'a self, _ctx: &'a SimContext) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
+    fn due<'a>(
+        &'a self,
+        _ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 
     /// `GET /sim/v1/files`.
-    fn admin_files<'a>(&'a self, _ctx: &'a SimContext) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
+    fn admin_files<'a>(
+        &'a self,
+        _ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
         Box::pin(async { Ok(serde_json::json!([])) })
     }
 
     /// `GET /sim/v1/cases`.
-    fn admin_cases<'a>(&'a self, _ctx: &'a SimContext) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
+    fn admin_cases<'a>(
+        &'a self,
+        _ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
         Box::pin(async { Ok(serde_json::json!([])) })
     }
 }
@@ -172,28 +184,44 @@ impl Behaviour for EchoBehaviour {
         msg: &'a ShsMessage,
     ) -> BoxFuture<'a, Result<Vec<OutboundReply>, Rejection>> {
         Box::pin(async move {
-            if let Some(code) = msg.label.subject.as_deref().and_then(|s| s.strip_prefix("reject:")) {
+            if let Some(code) = msg
+                .label
+                .subject
+                .as_deref()
+                .and_then(|s| s.strip_prefix("reject:"))
+            {
                 return Err(Rejection {
                     code: ShsErrorCode::parse(code),
                     info: format!("echo behaviour refuses: {code}"),
                 });
             }
             let sender = msg.label.sender_org().unwrap_or_default().to_string();
-            sqlx::query("INSERT OR IGNORE INTO echo_pending (tx_id, sender, corr_id) VALUES (?, ?, ?)")
-                .bind(&msg.label.tx_id)
-                .bind(&sender)
-                .bind(&msg.label.corr_id)
-                .execute(&ctx.pool)
-                .await
-                .map_err(|e| Rejection {
-                    code: ShsErrorCode::OtherError,
-                    info: e.to_string(),
-                })?;
-            let names: Vec<String> = msg.parts.iter().filter_map(|p| p.filename.clone()).collect();
+            sqlx::query(
+                "INSERT OR IGNORE INTO echo_pending (tx_id, sender, corr_id) VALUES (?, ?, ?)",
+            )
+            .bind(&msg.label.tx_id)
+            .bind(&sender)
+            .bind(&msg.label.corr_id)
+            .execute(&ctx.pool)
+            .await
+            .map_err(|e| Rejection {
+                code: ShsErrorCode::OtherError,
+                info: e.to_string(),
+            })?;
+            let names: Vec<String> = msg
+                .parts
+                .iter()
+                .filter_map(|p| p.filename.clone())
+                .collect();
             let mut r = OutboundReply::event(
                 &sender,
                 &self.reply_product,
-                DataPart::new("echo", Some("echo.txt"), "text/plain; charset=ISO-8859-1", names.join("\n").into_bytes()),
+                DataPart::new(
+                    "echo",
+                    Some("echo.txt"),
+                    "text/plain; charset=ISO-8859-1",
+                    names.join("\n").into_bytes(),
+                ),
             );
             r.corr_id = Some(msg.label.corr_id.clone());
             r.subject = Some("echo".into());
@@ -201,20 +229,30 @@ impl Behaviour for EchoBehaviour {
         })
     }
 
-    fn evening_run<'a>(&'a self, ctx: &'a SimContext) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
+    fn evening_run<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
         Box::pin(async move {
             let rows: Vec<(String, String, String)> =
                 sqlx::query_as("SELECT tx_id, sender, corr_id FROM echo_pending ORDER BY tx_id")
                     .fetch_all(&ctx.pool)
                     .await?;
-            sqlx::query("DELETE FROM echo_pending").execute(&ctx.pool).await?;
+            sqlx::query("DELETE FROM echo_pending")
+                .execute(&ctx.pool)
+                .await?;
             Ok(rows
                 .into_iter()
                 .map(|(tx, sender, corr)| {
                     let mut r = OutboundReply::event(
                         &sender,
                         &self.evening_product,
-                        DataPart::new("evening", Some("evening.txt"), "text/plain", tx.into_bytes()),
+                        DataPart::new(
+                            "evening",
+                            Some("evening.txt"),
+                            "text/plain",
+                            tx.into_bytes(),
+                        ),
                     );
                     r.corr_id = Some(corr);
                     r
@@ -223,9 +261,14 @@ impl Behaviour for EchoBehaviour {
         })
     }
 
-    fn admin_files<'a>(&'a self, ctx: &'a SimContext) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
+    fn admin_files<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
         Box::pin(async move {
-            let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM echo_pending").fetch_one(&ctx.pool).await?;
+            let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM echo_pending")
+                .fetch_one(&ctx.pool)
+                .await?;
             Ok(serde_json::json!({ "pending_evening": n.0 }))
         })
     }

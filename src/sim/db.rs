@@ -19,7 +19,10 @@ pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true);
-    let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(opts)
+        .await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS shs_messages (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -42,9 +45,11 @@ pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
     )
     .execute(&pool)
     .await?;
-    sqlx::query("CREATE INDEX IF NOT EXISTS shs_messages_outbox ON shs_messages (outbox, state, seq)")
-        .execute(&pool)
-        .await?;
+    sqlx::query(
+        "CREATE INDEX IF NOT EXISTS shs_messages_outbox ON shs_messages (outbox, state, seq)",
+    )
+    .execute(&pool)
+    .await?;
     Ok(pool)
 }
 
@@ -79,13 +84,28 @@ pub struct StoredMeta {
     pub entry: ListEntry,
 }
 
-type MetaRow = (String, String, String, String, String, String, String, String, String, String, i64, i64, String);
+type MetaRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    String,
+);
 
 const META_COLS: &str =
     "tx_id, outbox, sender, corr_id, content_id, product, sequence_type, arrival, state, state_changed, acked, size, entry_json";
 
 fn meta(r: MetaRow) -> Result<StoredMeta, sqlx::Error> {
-    let entry: ListEntry = serde_json::from_str(&r.12).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let entry: ListEntry =
+        serde_json::from_str(&r.12).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     Ok(StoredMeta {
         tx_id: r.0,
         outbox: r.1,
@@ -118,7 +138,8 @@ pub async fn insert<'c, E>(ex: E, m: NewMessage<'_>) -> Result<bool, sqlx::Error
 where
     E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
 {
-    let entry = serde_json::to_string(&m.meta.entry).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let entry =
+        serde_json::to_string(&m.meta.entry).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let r = sqlx::query(
         "INSERT OR IGNORE INTO shs_messages (tx_id, outbox, sender, corr_id, content_id, product, sequence_type, arrival,
            state, state_changed, acked, hidden_lists, size, entry_json, raw)
@@ -144,10 +165,12 @@ where
 
 /// The message with this `tx.id`, any outbox.
 pub async fn get(pool: &SqlitePool, tx_id: &str) -> Result<Option<StoredMeta>, sqlx::Error> {
-    let row: Option<MetaRow> = sqlx::query_as(&format!("SELECT {META_COLS} FROM shs_messages WHERE tx_id = ?"))
-        .bind(tx_id)
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<MetaRow> = sqlx::query_as(&format!(
+        "SELECT {META_COLS} FROM shs_messages WHERE tx_id = ?"
+    ))
+    .bind(tx_id)
+    .fetch_optional(pool)
+    .await?;
     row.map(meta).transpose()
 }
 
@@ -169,31 +192,47 @@ pub async fn listable(pool: &SqlitePool, outbox: &str) -> Result<Vec<StoredMeta>
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    rows.into_iter().filter(|(_, h)| *h <= 0).map(|(r, _)| meta(r)).collect()
+    rows.into_iter()
+        .filter(|(_, h)| *h <= 0)
+        .map(|(r, _)| meta(r))
+        .collect()
 }
 
 /// Every message (admin view), newest first, optionally for one outbox.
 pub async fn all(pool: &SqlitePool, outbox: Option<&str>) -> Result<Vec<StoredMeta>, sqlx::Error> {
     let rows: Vec<MetaRow> = match outbox {
-        Some(o) => sqlx::query_as(&format!("SELECT {META_COLS} FROM shs_messages WHERE outbox = ? ORDER BY seq DESC"))
+        Some(o) => {
+            sqlx::query_as(&format!(
+                "SELECT {META_COLS} FROM shs_messages WHERE outbox = ? ORDER BY seq DESC"
+            ))
             .bind(o)
             .fetch_all(pool)
-            .await?,
-        None => sqlx::query_as(&format!("SELECT {META_COLS} FROM shs_messages ORDER BY seq DESC"))
+            .await?
+        }
+        None => {
+            sqlx::query_as(&format!(
+                "SELECT {META_COLS} FROM shs_messages ORDER BY seq DESC"
+            ))
             .fetch_all(pool)
-            .await?,
+            .await?
+        }
     };
     rows.into_iter().map(meta).collect()
 }
 
 /// The raw bytes of a message in `received` state for this outbox.
-pub async fn raw_for_fetch(pool: &SqlitePool, outbox: &str, tx_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    let r: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT raw FROM shs_messages WHERE outbox = ? AND tx_id = ? AND state = 'received'")
-            .bind(outbox)
-            .bind(tx_id)
-            .fetch_optional(pool)
-            .await?;
+pub async fn raw_for_fetch(
+    pool: &SqlitePool,
+    outbox: &str,
+    tx_id: &str,
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    let r: Option<(Vec<u8>,)> = sqlx::query_as(
+        "SELECT raw FROM shs_messages WHERE outbox = ? AND tx_id = ? AND state = 'received'",
+    )
+    .bind(outbox)
+    .bind(tx_id)
+    .fetch_optional(pool)
+    .await?;
     Ok(r.map(|r| r.0))
 }
 
@@ -213,10 +252,12 @@ pub async fn mark_acked(pool: &SqlitePool, tx_id: &str, at: &str) -> Result<bool
         .bind(tx_id)
         .fetch_optional(pool)
         .await?;
-    sqlx::query("UPDATE shs_messages SET acked = 1, state_changed = ? WHERE tx_id = ? AND acked = 0")
-        .bind(at)
-        .bind(tx_id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE shs_messages SET acked = 1, state_changed = ? WHERE tx_id = ? AND acked = 0",
+    )
+    .bind(at)
+    .bind(tx_id)
+    .execute(pool)
+    .await?;
     Ok(prev.is_some_and(|p| p.0 != 0))
 }

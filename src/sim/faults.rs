@@ -69,7 +69,14 @@ pub fn parse_spec(spec: &str) -> Result<Vec<FaultRule>, String> {
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let bad = |why: &str| format!("fault {item:?}: {why}");
         let (rest, count) = match item.split_once('*') {
-            Some((r, c)) => (r, Some(c.trim().parse::<u32>().map_err(|_| bad("count after * must be a number"))?)),
+            Some((r, c)) => (
+                r,
+                Some(
+                    c.trim()
+                        .parse::<u32>()
+                        .map_err(|_| bad("count after * must be a number"))?,
+                ),
+            ),
             None => (item, None),
         };
         let (rest, endpoint) = match rest.split_once('@') {
@@ -108,7 +115,11 @@ pub fn parse_spec(spec: &str) -> Result<Vec<FaultRule>, String> {
             "reset" => FaultKind::Reset,
             "duplicate" => FaultKind::Duplicate,
             "withhold" => FaultKind::Withhold,
-            _ => return Err(bad("kind must be status, delay, timeout, reset, duplicate or withhold")),
+            _ => {
+                return Err(bad(
+                    "kind must be status, delay, timeout, reset, duplicate or withhold",
+                ))
+            }
         };
         out.push(FaultRule {
             kind,
@@ -185,14 +196,20 @@ mod tests {
 
     #[test]
     fn spec_parsing_and_counts() {
-        let rules = parse_spec("status=503@rs*2, delay=10@list,reset@fetch*1,duplicate@list,withhold*1,timeout@ack").unwrap();
+        let rules = parse_spec(
+            "status=503@rs*2, delay=10@list,reset@fetch*1,duplicate@list,withhold*1,timeout@ack",
+        )
+        .unwrap();
         assert_eq!(rules.len(), 6);
         let f = Faults::default();
         f.add(rules);
         assert_eq!(f.take(Endpoint::Rs), vec![FaultKind::Status(503)]);
         assert_eq!(f.take(Endpoint::Rs), vec![FaultKind::Status(503)]);
         assert!(f.take(Endpoint::Rs).is_empty());
-        assert_eq!(f.take(Endpoint::List), vec![FaultKind::Delay(10), FaultKind::Duplicate]);
+        assert_eq!(
+            f.take(Endpoint::List),
+            vec![FaultKind::Delay(10), FaultKind::Duplicate]
+        );
         assert!(f.take_withhold());
         assert!(!f.take_withhold());
         assert_eq!(f.take(Endpoint::Fetch), vec![FaultKind::Reset]);

@@ -147,11 +147,16 @@ fn server_tls(config: &Config) -> Result<rustls::ServerConfig, SimError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for c in crate::certs::load_certs(&config.tls.ca)? {
-        roots.add(c).map_err(|e| SimError::Tls(format!("CA {}: {e}", config.tls.ca.display())))?;
+        roots
+            .add(c)
+            .map_err(|e| SimError::Tls(format!("CA {}: {e}", config.tls.ca.display())))?;
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|e| SimError::Tls(e.to_string()))?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| SimError::Tls(e.to_string()))?;
     let certs = crate::certs::load_certs(&config.tls.server_cert)?;
     let key = crate::certs::load_private_key(&config.tls.server_key)?;
     let mut sc = rustls::ServerConfig::builder_with_provider(provider)
@@ -172,10 +177,12 @@ pub async fn start_with(
 ) -> Result<SimHandle, SimError> {
     crate::certs::ensure_dev_certs(&config)?;
     let tls = tokio_rustls::TlsAcceptor::from(Arc::new(server_tls(&config)?));
-    let pool = db::open(&config.sim.state).await.map_err(|source| SimError::Db {
-        path: config.sim.state.display().to_string(),
-        source,
-    })?;
+    let pool = db::open(&config.sim.state)
+        .await
+        .map_err(|source| SimError::Db {
+            path: config.sim.state.display().to_string(),
+            source,
+        })?;
     behaviour.init(&pool).await?;
     let faults = Faults::default();
     if let Some(spec) = &opts.faults {
@@ -194,7 +201,11 @@ pub async fn start_with(
         addr: config.sim.listen.clone(),
         source,
     })?;
-    let tz = config.sim.timezone.parse().unwrap_or(chrono_tz::Europe::Stockholm);
+    let tz = config
+        .sim
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Stockholm);
     let shared = Arc::new(SimShared {
         config: Arc::new(config),
         pool: pool.clone(),
@@ -259,7 +270,10 @@ pub async fn start_with(
                             Err(never) => match never {},
                         };
                         if resp.extensions().get::<AbortConnection>().is_some() {
-                            return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected fault"));
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionReset,
+                                "injected fault",
+                            ));
                         }
                         Ok::<_, std::io::Error>(resp)
                     }

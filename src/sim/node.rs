@@ -6,8 +6,8 @@ use super::faults::{parse_spec, Endpoint, FaultKind, FaultRule, TIMEOUT_HANG};
 use super::{AbortConnection, PeerIdentity, SimShared};
 use crate::shs::label::{Address, History};
 use crate::shs::{
-    self, format_time, is_org_number, strip_urn, DataPart, Label, ListEntry, ListFilter, Management, MessageList,
-    SequenceType, ShsErrorCode, ShsMessage, TransferType,
+    self, format_time, is_org_number, strip_urn, DataPart, Label, ListEntry, ListFilter,
+    Management, MessageList, SequenceType, ShsErrorCode, ShsMessage, TransferType,
 };
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
@@ -33,19 +33,28 @@ pub fn router(shared: Arc<SimShared>) -> Router {
         .route("/sim/v1/files", get(admin_files))
         .route("/sim/v1/cases", get(admin_cases))
         .route("/sim/v1/evening-run", post(admin_evening_run))
-        .route("/sim/v1/faults", get(faults_get).post(faults_post).delete(faults_delete))
+        .route(
+            "/sim/v1/faults",
+            get(faults_get).post(faults_post).delete(faults_delete),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .with_state(shared)
 }
 
 fn text(status: StatusCode, body: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=ISO-8859-1")], body.into()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=ISO-8859-1")],
+        body.into(),
+    )
+        .into_response()
 }
 
 /// HTTP 400 with `X-shs-errorcode` and a text body.
 fn shs_error(code: ShsErrorCode, info: &str) -> Response {
     let mut r = text(StatusCode::BAD_REQUEST, format!("{code}: {info}"));
-    r.headers_mut().insert("X-shs-errorcode", HeaderValue::from_static(code.as_str()));
+    r.headers_mut()
+        .insert("X-shs-errorcode", HeaderValue::from_static(code.as_str()));
     r
 }
 
@@ -60,6 +69,7 @@ fn abort() -> Response {
     r
 }
 
+#[allow(clippy::result_large_err)]
 /// Applies request faults; returns a response to send instead, or the faults left for the handler (reset,
 /// timeout, duplicate).
 async fn apply_faults(shared: &SimShared, ep: Endpoint) -> Result<Vec<FaultKind>, Response> {
@@ -82,7 +92,11 @@ async fn apply_faults(shared: &SimShared, ep: Endpoint) -> Result<Vec<FaultKind>
     Ok(rest)
 }
 
-fn check_label(shared: &SimShared, label: &Label, peer: Option<&str>) -> Result<(), (ShsErrorCode, String)> {
+fn check_label(
+    shared: &SimShared,
+    label: &Label,
+    peer: Option<&str>,
+) -> Result<(), (ShsErrorCode, String)> {
     if label.transfer_type == TransferType::Synch {
         return Err((
             ShsErrorCode::MissingAgreement,
@@ -91,14 +105,21 @@ fn check_label(shared: &SimShared, label: &Label, peer: Option<&str>) -> Result<
     }
     if let Some(o) = &label.originator {
         if !is_org_number(shs::actor_org(&o.value)) {
-            return Err((ShsErrorCode::IllegalOriginator, format!("originator {:?}", o.value)));
+            return Err((
+                ShsErrorCode::IllegalOriginator,
+                format!("originator {:?}", o.value),
+            ));
         }
     }
-    let sender = label
-        .sender_org()
-        .ok_or((ShsErrorCode::IllegalSender, "no from or originator".to_string()))?;
+    let sender = label.sender_org().ok_or((
+        ShsErrorCode::IllegalSender,
+        "no from or originator".to_string(),
+    ))?;
     if !is_org_number(sender) {
-        return Err((ShsErrorCode::IllegalSender, format!("sender {sender:?} is not an organisation number")));
+        return Err((
+            ShsErrorCode::IllegalSender,
+            format!("sender {sender:?} is not an organisation number"),
+        ));
     }
     if shared.config.sim.check_sender {
         if let Some(cert_org) = peer {
@@ -112,22 +133,36 @@ fn check_label(shared: &SimShared, label: &Label, peer: Option<&str>) -> Result<
     }
     if let Some(e) = &label.end_recipient {
         if e.value.trim().is_empty() {
-            return Err((ShsErrorCode::IllegalEndRecipient, "empty end-recipient".into()));
+            return Err((
+                ShsErrorCode::IllegalEndRecipient,
+                "empty end-recipient".into(),
+            ));
         }
     }
     let to = label
         .recipient_org()
         .ok_or((ShsErrorCode::IllegalReceiver, "no to".to_string()))?;
     if !is_org_number(to) {
-        return Err((ShsErrorCode::IllegalReceiver, format!("receiver {to:?} is not an organisation number")));
+        return Err((
+            ShsErrorCode::IllegalReceiver,
+            format!("receiver {to:?} is not an organisation number"),
+        ));
     }
     if to != shared.config.shs.node_org_number {
-        return Err((ShsErrorCode::UnknownReceiver, format!("receiver {to} is not served by this node")));
+        return Err((
+            ShsErrorCode::UnknownReceiver,
+            format!("receiver {to} is not served by this node"),
+        ));
     }
     let product = label.product_plain();
-    let special = shs::SPECIAL_PRODUCTS.iter().any(|p| p.eq_ignore_ascii_case(product));
+    let special = shs::SPECIAL_PRODUCTS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(product));
     if !special && uuid::Uuid::parse_str(product).is_err() {
-        return Err((ShsErrorCode::IllegalProductType, format!("product {product:?} is not a UUID")));
+        return Err((
+            ShsErrorCode::IllegalProductType,
+            format!("product {product:?} is not a UUID"),
+        ));
     }
     if !special
         && !shared
@@ -137,10 +172,16 @@ fn check_label(shared: &SimShared, label: &Label, peer: Option<&str>) -> Result<
             .values()
             .any(|p| p.eq_ignore_ascii_case(product))
     {
-        return Err((ShsErrorCode::UnknownProductType, format!("product {product} is not known to this node")));
+        return Err((
+            ShsErrorCode::UnknownProductType,
+            format!("product {product} is not known to this node"),
+        ));
     }
     if label.sequence_type != SequenceType::Adm && special {
-        return Err((ShsErrorCode::IllegalProductType, format!("product {product} needs sequence-type adm")));
+        return Err((
+            ShsErrorCode::IllegalProductType,
+            format!("product {product} needs sequence-type adm"),
+        ));
     }
     Ok(())
 }
@@ -221,9 +262,16 @@ pub(crate) async fn store_replies(
         let raw = msg.to_bytes().map_err(|e| e.to_string())?;
         let meta = stored_meta(&msg.label, &arrival, raw.len() as u64);
         let hidden = if shared.faults.take_withhold() { 1 } else { 0 };
-        db::insert(&shared.pool, NewMessage { meta: &meta, hidden_lists: hidden, raw: &raw })
-            .await
-            .map_err(|e| e.to_string())?;
+        db::insert(
+            &shared.pool,
+            NewMessage {
+                meta: &meta,
+                hidden_lists: hidden,
+                raw: &raw,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         n += 1;
     }
     Ok(n)
@@ -250,7 +298,11 @@ fn accepted(m: &StoredMeta, duplicate: bool) -> Response {
     r
 }
 
-async fn receive(State(shared): St, Extension(peer): Extension<PeerIdentity>, body: Bytes) -> Response {
+async fn receive(
+    State(shared): St,
+    Extension(peer): Extension<PeerIdentity>,
+    body: Bytes,
+) -> Response {
     let faults = match apply_faults(&shared, Endpoint::Rs).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -289,7 +341,16 @@ async fn receive(State(shared): St, Extension(peer): Extension<PeerIdentity>, bo
         Err(e) => return internal(e),
     };
     let meta = stored_meta(&stored.label, &arrival, raw.len() as u64);
-    match db::insert(&shared.pool, NewMessage { meta: &meta, hidden_lists: 0, raw: &raw }).await {
+    match db::insert(
+        &shared.pool,
+        NewMessage {
+            meta: &meta,
+            hidden_lists: 0,
+            raw: &raw,
+        },
+    )
+    .await
+    {
         Ok(true) => {}
         Ok(false) => {
             // Raced with the same tx.id: report the first arrival.
@@ -320,13 +381,20 @@ async fn receive(State(shared): St, Extension(peer): Extension<PeerIdentity>, bo
 }
 
 async fn missing_outbox() -> Response {
-    shs_error(ShsErrorCode::IllegalReceiver, "no outbox in the path: GET {ds}/{outbox}")
+    shs_error(
+        ShsErrorCode::IllegalReceiver,
+        "no outbox in the path: GET {ds}/{outbox}",
+    )
 }
 
+#[allow(clippy::result_large_err)]
 fn outbox_of(raw: &str) -> Result<String, Response> {
     let o = shs::actor_org(raw).to_string();
     if !is_org_number(&o) {
-        return Err(shs_error(ShsErrorCode::IllegalReceiver, &format!("outbox {raw:?} is not an organisation number")));
+        return Err(shs_error(
+            ShsErrorCode::IllegalReceiver,
+            &format!("outbox {raw:?} is not an organisation number"),
+        ));
     }
     Ok(o)
 }
@@ -344,7 +412,11 @@ fn sort_key(e: &ListEntry, attr: &str) -> String {
         "transfertype" => "asynch".into(),
         m => {
             let name = m.strip_prefix("meta-").unwrap_or(m);
-            e.meta.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+            e.meta
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
         }
     }
 }
@@ -379,17 +451,30 @@ async fn list(State(shared): St, Path(outbox): Path<String>, RawQuery(q): RawQue
         .filter(|m| !filter.noack || !m.acked)
         .filter(|m| {
             filter.product_types.is_empty()
-                || filter.product_types.iter().any(|p| p.eq_ignore_ascii_case(&m.product))
+                || filter
+                    .product_types
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(&m.product))
         })
         .filter(|m| filter.status.is_none_or(|s| s == m.entry.status))
         .filter(|m| filter.corr_id.as_ref().is_none_or(|c| *c == m.corr_id))
-        .filter(|m| filter.content_id.as_ref().is_none_or(|c| *c == m.content_id))
+        .filter(|m| {
+            filter
+                .content_id
+                .as_ref()
+                .is_none_or(|c| *c == m.content_id)
+        })
         .filter(|m| {
             filter.originator.as_ref().is_none_or(|o| {
                 m.sender == *o || m.entry.originator.as_deref().map(strip_urn) == Some(o.as_str())
             })
         })
-        .filter(|m| filter.end_recipient.as_ref().is_none_or(|e| m.entry.end_recipient.as_ref() == Some(e)))
+        .filter(|m| {
+            filter
+                .end_recipient
+                .as_ref()
+                .is_none_or(|e| m.entry.end_recipient.as_ref() == Some(e))
+        })
         .filter(|m| since.as_ref().is_none_or(|s| m.state_changed >= *s))
         .map(|m| m.entry)
         .collect();
@@ -402,12 +487,22 @@ async fn list(State(shared): St, Path(outbox): Path<String>, RawQuery(q): RawQue
             entries.reverse();
         }
     }
-    entries.truncate(filter.maxhits.map(|m| m as usize).unwrap_or(DEFAULT_MAXHITS));
+    entries.truncate(
+        filter
+            .maxhits
+            .map(|m| m as usize)
+            .unwrap_or(DEFAULT_MAXHITS),
+    );
     if faults.contains(&FaultKind::Duplicate) {
         entries = entries.into_iter().flat_map(|e| [e.clone(), e]).collect();
     }
     let body = MessageList { messages: entries }.to_xml();
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml; charset=ISO-8859-1")], body).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/xml; charset=ISO-8859-1")],
+        body,
+    )
+        .into_response()
 }
 
 fn url_pairs(q: &str) -> Vec<(String, String)> {
@@ -431,7 +526,10 @@ fn percent_decode(s: &str) -> String {
                 i += 1;
             }
             b'%' if i + 3 <= b.len() => {
-                match std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&b[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(v) => {
                         out.push(v);
                         i += 3;
@@ -462,7 +560,12 @@ async fn fetch(State(shared): St, Path((outbox, tx_id)): Path<(String, String)>)
     };
     let raw = match db::raw_for_fetch(&shared.pool, &outbox, &tx_id).await {
         Ok(Some(r)) => r,
-        Ok(None) => return text(StatusCode::NOT_FOUND, format!("Message entry not found in message log: {tx_id}")),
+        Ok(None) => {
+            return text(
+                StatusCode::NOT_FOUND,
+                format!("Message entry not found in message log: {tx_id}"),
+            )
+        }
         Err(e) => return internal(e),
     };
     let len = raw.len();
@@ -471,20 +574,28 @@ async fn fetch(State(shared): St, Path((outbox, tx_id)): Path<(String, String)>)
         let half = Bytes::from(raw).slice(..len / 2);
         let stream = futures_util::stream::iter(vec![
             Ok::<Bytes, std::io::Error>(half),
-            Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "injected reset",
+            )),
         ]);
         return Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, "message/rfc822")
             .header(header::CONTENT_LENGTH, len)
             .body(Body::from_stream(stream))
-            .unwrap_or_else(|e| internal(e));
+            .unwrap_or_else(internal);
     }
     let now = format_time(shared.context().now_local);
     if let Err(e) = db::mark_fetched(&shared.pool, &tx_id, &now).await {
         return internal(e);
     }
-    (StatusCode::OK, [(header::CONTENT_TYPE, "message/rfc822")], raw).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "message/rfc822")],
+        raw,
+    )
+        .into_response()
 }
 
 async fn ack(
@@ -504,7 +615,12 @@ async fn ack(
     };
     let m = match db::get(&shared.pool, &tx_id).await {
         Ok(Some(m)) if m.outbox == outbox => m,
-        Ok(_) => return text(StatusCode::NOT_FOUND, format!("Message entry not found in message log: {tx_id}")),
+        Ok(_) => {
+            return text(
+                StatusCode::NOT_FOUND,
+                format!("Message entry not found in message log: {tx_id}"),
+            )
+        }
         Err(e) => return internal(e),
     };
     let ctx = shared.context();
@@ -524,7 +640,12 @@ async fn ack(
             meta: Vec::new(),
             sequence_type: SequenceType::Adm,
             status: Some(m.entry.status),
-            parts: vec![DataPart::new("confirm", Some("confirm.xml"), "text/xml; charset=ISO-8859-1", doc.to_xml())],
+            parts: vec![DataPart::new(
+                "confirm",
+                Some("confirm.xml"),
+                "text/xml; charset=ISO-8859-1",
+                doc.to_xml(),
+            )],
         };
         // The confirm comes from the acknowledging actor (the outbox owner), to the original sender.
         let mut msg = build_reply(&shared, &ctx, reply);
@@ -534,7 +655,16 @@ async fn ack(
             Err(e) => return internal(e),
         };
         let meta = stored_meta(&msg.label, &now, raw.len() as u64);
-        if let Err(e) = db::insert(&shared.pool, NewMessage { meta: &meta, hidden_lists: 0, raw: &raw }).await {
+        if let Err(e) = db::insert(
+            &shared.pool,
+            NewMessage {
+                meta: &meta,
+                hidden_lists: 0,
+                raw: &raw,
+            },
+        )
+        .await
+        {
             return internal(e);
         }
     }
