@@ -145,6 +145,9 @@ pub struct ShsConfig {
     pub request_timeout_secs: u64,
     /// SHS product ids per file kind and inbound kind (kronofogden.md §2.7).
     pub products: BTreeMap<String, String>,
+    /// HTTP `Content-Type` of a send: `message/rfc822` (node-to-node form) or `multipart/mixed` (Axel's client);
+    /// nodes parse the MIME headers inside the body and ignore this (shs.md §4.1).
+    pub send_content_type: String,
 }
 
 impl Default for ShsConfig {
@@ -175,6 +178,7 @@ impl Default for ShsConfig {
             connect_timeout_secs: 10,
             request_timeout_secs: 120,
             products,
+            send_content_type: "message/rfc822".into(),
         }
     }
 }
@@ -351,6 +355,9 @@ pub struct SimConfig {
     pub disputed_share: f64,
     /// Largest accepted message body, bytes.
     pub max_body_bytes: u64,
+    /// Refuse (`UnknownSender`) a message whose sender differs from the client certificate's subject
+    /// `serialNumber` (the check SHS nodes can run, shs.md §8).
+    pub check_sender: bool,
 }
 
 impl Default for SimConfig {
@@ -363,6 +370,7 @@ impl Default for SimConfig {
             utslag_delay_secs: 60,
             disputed_share: 0.1,
             max_body_bytes: 100 * 1024 * 1024,
+            check_sender: true,
         }
     }
 }

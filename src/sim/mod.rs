@@ -1,1 +1,296 @@
-//! sim (see lib.rs module map).
+//! `fogd sim`: the simulated Kronofogden SHS node (kronofogden.md §2.6, shs.md §4).
+//!
+//! The node is generic SHS: mutual TLS (a client certificate signed by the configured CA is required; anything
+//! else fails the handshake), `POST /shs/rs`, `GET /shs/ds/{outbox}`, `GET /shs/ds/{outbox}/{tx.id}`,
+//! `POST /shs/ds/{outbox}/{tx.id}?action=ack`, duplicate detection by `tx.id`, confirm messages on ack, SHS error
+//! codes with HTTP 400, a body limit (413), fault injection, and an admin JSON API under `/sim/v1`. Its state lives
+//! in its own SQLite file. What Kronofogden does with a file sits behind [`behaviour::Behaviour`].
+//!
+//! Uses `shs` documents; never `engine` or `store`.
+
+pub mod behaviour;
+pub mod db;
+pub mod faults;
+mod node;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use behaviour::{Behaviour, SimContext};
+use faults::Faults;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use sqlx::SqlitePool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+/// The node id written in `X-shs-nodeid` and `history/@node.id`.
+pub const NODE_ID: &str = "fogd-sim";
+/// The display name in the `from` of the node's own messages.
+pub const NODE_NAME: &str = "Kronofogden (simulerad)";
+
+/// Why the sim could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Certificates.
+    #[error(transparent)]
+    Certs(#[from] crate::certs::CertError),
+    /// TLS set-up.
+    #[error("sim TLS: {0}")]
+    Tls(String),
+    /// State file.
+    #[error("sim state {path}: {source}")]
+    Db {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: sqlx::Error,
+    },
+    /// Behaviour init.
+    #[error(transparent)]
+    Behaviour(#[from] behaviour::BehaviourError),
+    /// Listening.
+    #[error("sim listen {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Bad fault spec.
+    #[error("sim faults: {0}")]
+    Faults(String),
+}
+
+/// The client identity (subject `serialNumber`) of a connection, put into each request.
+#[derive(Debug, Clone, Default)]
+pub struct PeerIdentity(pub Option<String>);
+
+/// Response marker: drop the connection instead of answering (fault injection).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AbortConnection;
+
+/// State shared by all connections.
+pub struct SimShared {
+    pub(crate) config: Arc<Config>,
+    pub(crate) pool: SqlitePool,
+    pub(crate) behaviour: Arc<dyn Behaviour>,
+    pub(crate) faults: Faults,
+    pub(crate) clock: SharedClock,
+    pub(crate) tz: chrono_tz::Tz,
+}
+
+impl SimShared {
+    pub(crate) fn context(&self) -> SimContext {
+        let now = self.clock.now();
+        SimContext {
+            pool: self.pool.clone(),
+            now,
+            now_local: now.with_timezone(&self.tz).naive_local(),
+            config: self.config.clone(),
+        }
+    }
+
+    /// Asks the behaviour for due replies and stores them.
+    pub(crate) async fn tick(&self) -> Result<usize, String> {
+        let ctx = self.context();
+        let replies = self.behaviour.due(&ctx).await.map_err(|e| e.to_string())?;
+        if replies.is_empty() {
+            return Ok(0);
+        }
+        node::store_replies(self, &ctx, replies).await
+    }
+}
+
+/// A running sim.
+pub struct SimHandle {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The state file's pool (tests and the demo may read it).
+    pub pool: SqlitePool,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SimHandle {
+    /// The base URL of the SHS endpoints, `https://ADDR/shs`.
+    pub fn shs_url(&self) -> String {
+        format!("https://{}/shs", self.addr)
+    }
+    /// Stops accepting connections and the periodic tick, and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Options beyond the configuration.
+#[derive(Default)]
+pub struct StartOptions {
+    /// Listen here instead of `sim.listen` (e.g. a listener bound to port 0).
+    pub listener: Option<TcpListener>,
+    /// A fault spec to start with.
+    pub faults: Option<String>,
+    /// The clock (default: system).
+    pub clock: Option<SharedClock>,
+}
+
+/// Starts the sim with `config` (`sim.*`, `tls.*`, `shs.node_org_number`, `shs.products`) and `behaviour`,
+/// listening on `sim.listen`. Dev certificates are created first when none of the `[tls]` files exist.
+pub async fn start(config: Config, behaviour: Arc<dyn Behaviour>) -> Result<SimHandle, SimError> {
+    start_with(config, behaviour, StartOptions::default()).await
+}
+
+fn server_tls(config: &Config) -> Result<rustls::ServerConfig, SimError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in crate::certs::load_certs(&config.tls.ca)? {
+        roots
+            .add(c)
+            .map_err(|e| SimError::Tls(format!("CA {}: {e}", config.tls.ca.display())))?;
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| SimError::Tls(e.to_string()))?;
+    let certs = crate::certs::load_certs(&config.tls.server_cert)?;
+    let key = crate::certs::load_private_key(&config.tls.server_key)?;
+    let mut sc = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SimError::Tls(e.to_string()))?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .map_err(|e| SimError::Tls(e.to_string()))?;
+    sc.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(sc)
+}
+
+/// Starts the sim with options (see [`start`]).
+pub async fn start_with(
+    config: Config,
+    behaviour: Arc<dyn Behaviour>,
+    opts: StartOptions,
+) -> Result<SimHandle, SimError> {
+    crate::certs::ensure_dev_certs(&config)?;
+    let tls = tokio_rustls::TlsAcceptor::from(Arc::new(server_tls(&config)?));
+    let pool = db::open(&config.sim.state)
+        .await
+        .map_err(|source| SimError::Db {
+            path: config.sim.state.display().to_string(),
+            source,
+        })?;
+    behaviour.init(&pool).await?;
+    let faults = Faults::default();
+    if let Some(spec) = &opts.faults {
+        faults.add(faults::parse_spec(spec).map_err(SimError::Faults)?);
+    }
+    let listener = match opts.listener {
+        Some(l) => l,
+        None => TcpListener::bind(&config.sim.listen)
+            .await
+            .map_err(|source| SimError::Listen {
+                addr: config.sim.listen.clone(),
+                source,
+            })?,
+    };
+    let addr = listener.local_addr().map_err(|source| SimError::Listen {
+        addr: config.sim.listen.clone(),
+        source,
+    })?;
+    let tz = config
+        .sim
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Stockholm);
+    let shared = Arc::new(SimShared {
+        config: Arc::new(config),
+        pool: pool.clone(),
+        behaviour,
+        faults,
+        clock: opts.clock.unwrap_or_else(crate::clock::system),
+        tz,
+    });
+    let router = node::router(shared.clone());
+    let (tx, rx) = watch::channel(false);
+
+    // Periodic tick for the behaviour's scheduled replies.
+    let mut tick_rx = rx.clone();
+    let tick_shared = shared.clone();
+    tokio::spawn(async move {
+        let mut iv = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                _ = iv.tick() => {
+                    if let Err(e) = tick_shared.tick().await {
+                        tracing::warn!(error = %e, "sim behaviour tick failed");
+                    }
+                }
+                _ = tick_rx.changed() => break,
+            }
+        }
+    });
+
+    let mut stop = rx;
+    let task = tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok(x) => x,
+                    Err(e) => { tracing::warn!(error = %e, "sim accept failed"); continue; }
+                },
+                _ = stop.changed() => break,
+            };
+            let tls = tls.clone();
+            let router = router.clone();
+            tokio::spawn(async move {
+                let stream = match tls.accept(tcp).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::info!(%peer, error = %e, "sim TLS handshake refused");
+                        return;
+                    }
+                };
+                let serial = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .and_then(|c| crate::certs::subject_serial_number(c.as_ref()));
+                let ident = PeerIdentity(serial);
+                let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                    req.extensions_mut().insert(ident.clone());
+                    let router = router.clone();
+                    async move {
+                        let resp = match router.oneshot(req).await {
+                            Ok(r) => r,
+                            Err(never) => match never {},
+                        };
+                        if resp.extensions().get::<AbortConnection>().is_some() {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionReset,
+                                "injected fault",
+                            ));
+                        }
+                        Ok::<_, std::io::Error>(resp)
+                    }
+                });
+                if let Err(e) = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await
+                {
+                    tracing::debug!(%peer, error = %e, "sim connection ended with an error");
+                }
+            });
+        }
+    });
+    Ok(SimHandle {
+        addr,
+        pool,
+        shutdown: tx,
+        task,
+    })
+}

@@ -1,0 +1,143 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The `fogd sim` and `fogd dev-certs` binaries, driven by `curl` (a client fogd did not write).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+struct Kill(std::process::Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn curl_drives_the_sim_with_dev_certs() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let out = Command::new(env!("CARGO_BIN_EXE_fogd"))
+        .arg("dev-certs")
+        .arg(&certs)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let toml = format!(
+        "[tls]\nca = \"{c}/ca.pem\"\nidentity = \"{c}/client-identity.pem\"\nserver_cert = \"{c}/server.pem\"\nserver_key = \"{c}/server-key.pem\"\n",
+        c = certs.display()
+    );
+    std::fs::write(dir.path().join("fogd.toml"), toml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fogd"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--state"])
+        .arg(dir.path().join("sim.db"))
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on https://")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+
+    // A message written by fogd's writer, sent by curl.
+    let at = fogd::shs::parse_time("2026-01-05T10:00:00").unwrap();
+    let label = fogd::shs::Label::new_event(
+        fogd::shs::label::Address::new("5599999991", Some("Dev")),
+        fogd::shs::label::Address::new("2021000001", None),
+        "4d3faf08-f636-5b40-ba0d-742e5f17d771",
+        fogd::shs::Status::Test,
+        at,
+    );
+    let tx = label.tx_id.clone();
+    let msg = fogd::shs::ShsMessage::new(
+        label,
+        vec![fogd::shs::DataPart::new(
+            "transaktionsfil",
+            Some("DEV.ANSOKAN"),
+            "text/plain",
+            &b"data"[..],
+        )],
+    );
+    let body = dir.path().join("msg.mime");
+    std::fs::write(&body, msg.to_bytes().unwrap()).unwrap();
+    let curl = |extra: &[&str], url: &str| {
+        let mut c = Command::new("curl");
+        c.args(["-sS", "-D", "-", "--cacert"])
+            .arg(certs.join("ca.pem"));
+        c.arg("--cert")
+            .arg(certs.join("client.pem"))
+            .arg("--key")
+            .arg(certs.join("client-key.pem"));
+        c.args(extra).arg(format!("https://{addr}{url}"));
+        let o = c.output().expect("curl is needed at /usr/bin/curl");
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let data = format!("@{}", body.display());
+    let (ok, out) = curl(
+        &["-H", "Content-Type: message/rfc822", "--data-binary", &data],
+        "/shs/rs",
+    );
+    assert!(ok && out.starts_with("HTTP/1.1 202"), "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains(&format!("x-shs-txid: {tx}")),
+        "{out}"
+    );
+    assert!(
+        out.to_ascii_lowercase().contains("x-shs-duplicatemsg: no"),
+        "{out}"
+    );
+    let (_, out) = curl(
+        &["-H", "Content-Type: message/rfc822", "--data-binary", &data],
+        "/shs/rs",
+    );
+    assert!(
+        out.to_ascii_lowercase().contains("x-shs-duplicatemsg: yes"),
+        "{out}"
+    );
+    let (_, out) = curl(&[], "/shs/ds/urn:X-shs:2021000001?filter=noack");
+    assert!(
+        out.starts_with("HTTP/1.1 200") && out.contains(&format!("tx.id=\"{tx}\"")),
+        "{out}"
+    );
+    let (_, out) = curl(&[], &format!("/shs/ds/2021000001/{tx}"));
+    assert!(
+        out.contains("message/rfc822") && out.contains("DEV.ANSOKAN"),
+        "{out}"
+    );
+    let (_, out) = curl(
+        &["-X", "POST"],
+        &format!("/shs/ds/2021000001/{tx}?action=ack"),
+    );
+    assert!(
+        out.starts_with("HTTP/1.1 200") && out.trim_end().ends_with("OK"),
+        "{out}"
+    );
+    let (_, out) = curl(&["--data-binary", "not mime"], "/shs/rs");
+    assert!(
+        out.starts_with("HTTP/1.1 400") && out.contains("IllegalMessageStructure"),
+        "{out}"
+    );
+    // Without a client certificate curl's handshake fails.
+    let o = Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(certs.join("ca.pem"))
+        .arg(format!("https://{addr}/shs/ds/5599999991"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success() || String::from_utf8_lossy(&o.stdout).is_empty());
+}
