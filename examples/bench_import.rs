@@ -40,7 +40,7 @@ fn main() {
     config.database.url = format!("sqlite://{}", db.display());
     let args = fogd::cli::import::ImportArgs {
         file: csv_path.clone(),
-        dry_run: false,
+        dry_run: std::env::var_os("BENCH_DRY_RUN").is_some(),
         format: fogd::cli::import::OutputFormat::Json,
         encoding: None,
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),

@@ -16,7 +16,11 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("fogd.toml");
         let db = dir.path().join("data/fogd.db");
-        std::fs::write(&config, format!("[database]\nurl = \"sqlite://{}\"\n", db.display())).unwrap();
+        std::fs::write(
+            &config,
+            format!("[database]\nurl = \"sqlite://{}\"\n", db.display()),
+        )
+        .unwrap();
         Env { dir, config }
     }
 
@@ -45,7 +49,9 @@ impl Env {
 }
 
 fn fixture(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases").join(p)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/cases")
+        .join(p)
 }
 
 fn stdout(o: &Output) -> String {
@@ -61,7 +67,8 @@ fn json_lines(o: &Output) -> (Vec<serde_json::Value>, serde_json::Value) {
     let mut problems = Vec::new();
     let mut summary = None;
     for line in stdout(o).lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         if let Some(s) = v.get("summary") {
             summary = Some(s.clone());
         } else {
@@ -85,7 +92,13 @@ fn fixtures_import_cleanly_and_reimport_is_unchanged() {
     let env = Env::new();
     for (file, n) in [("cases.json", 7), ("cases.csv", 3)] {
         let o = env.import(&fixture(file), &["--format", "json"]);
-        assert_eq!(o.status.code(), Some(0), "{file}: {}{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{file}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
         let (problems, summary) = json_lines(&o);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(summary["read"], n);
@@ -98,12 +111,17 @@ fn fixtures_import_cleanly_and_reimport_is_unchanged() {
     }
     let cases = status_json(&env, &[]);
     assert_eq!(cases.len(), 10);
-    let kinds: std::collections::BTreeSet<&str> = cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    let kinds: std::collections::BTreeSet<&str> =
+        cases.iter().map(|c| c["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds.len(), 6, "all six kinds: {kinds:?}");
     assert!(cases.iter().all(|c| c["state"] == "journal"));
     // The text output has a summary table.
     let o = env.import(&fixture("cases.json"), &[]);
-    assert!(stdout(&o).contains("unchanged          7"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("unchanged          7"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -151,7 +169,10 @@ fn every_bad_row_reports_its_rule() {
     assert_eq!(cases[0]["errors"][0]["rule"], "personnummer.checksum");
     let held = status_json(&env, &["--case", "B-022"]);
     assert_eq!(held[0]["state"], "held");
-    assert!(held[0]["hold_reason"].as_str().unwrap().contains("cost.cap"));
+    assert!(held[0]["hold_reason"]
+        .as_str()
+        .unwrap()
+        .contains("cost.cap"));
 }
 
 #[test]
@@ -185,13 +206,23 @@ fn ten_thousand_rows_with_three_percent_bad_lose_nothing() {
     assert_eq!(problems.len(), 300);
     for p in &problems {
         let reference = p["reference"].as_str().unwrap();
-        assert_eq!(Some(&p["line"].as_u64().unwrap()), bad.get(reference), "{p}");
-        assert!(["debtor_id", "amount"].contains(&p["field"].as_str().unwrap()), "{p}");
+        assert_eq!(
+            Some(&p["line"].as_u64().unwrap()),
+            bad.get(reference),
+            "{p}"
+        );
+        assert!(
+            ["debtor_id", "amount"].contains(&p["field"].as_str().unwrap()),
+            "{p}"
+        );
         assert!(p["rule"].as_str().unwrap().contains('.'));
     }
     let cases = status_json(&env, &[]);
     assert_eq!(cases.len(), 10_000, "nothing lost");
-    assert_eq!(cases.iter().filter(|c| c["state"] == "invalid").count(), 300);
+    assert_eq!(
+        cases.iter().filter(|c| c["state"] == "invalid").count(),
+        300
+    );
 }
 
 #[test]
@@ -201,7 +232,10 @@ fn unreadable_input_is_a_usage_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
 
-    let unknown = env.write("typo.csv", "reference;kind;debtor_nmae\nA;betalningsforelaggande;X\n".as_bytes());
+    let unknown = env.write(
+        "typo.csv",
+        "reference;kind;debtor_nmae\nA;betalningsforelaggande;X\n".as_bytes(),
+    );
     let o = env.import(&unknown, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("debtor_nmae"), "{}", stderr(&o));
@@ -209,7 +243,11 @@ fn unreadable_input_is_a_usage_error() {
     let cp1252 = env.write("latin.csv", b"reference;debtor_name\nA;\xd6berg\n");
     let o = env.import(&cp1252, &["--encoding", "utf-8"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("line 2") && stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("line 2") && stderr(&o).contains("not UTF-8"),
+        "{}",
+        stderr(&o)
+    );
     let o = env.import(&cp1252, &["--encoding", "ebcdic"]);
     assert_eq!(o.status.code(), Some(2));
 
@@ -254,7 +292,10 @@ fn replaced_while_in_journal_and_journal_review() {
     assert!(stdout(&o).contains("held J-1"), "{}", stdout(&o));
     let o = env.fogd(&["journal", "approve", "--all"]);
     assert!(stdout(&o).contains("approved J-2"));
-    assert!(!stdout(&o).contains("approved J-1"), "held cases need their reference");
+    assert!(
+        !stdout(&o).contains("approved J-1"),
+        "held cases need their reference"
+    );
     let o = env.fogd(&["journal", "list"]);
     assert!(stdout(&o).contains("Kunden ringde"), "{}", stdout(&o));
     let o = env.fogd(&["journal", "approve", "J-1", "NOPE"]);

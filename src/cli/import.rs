@@ -46,7 +46,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// The validation context from the configuration and today's date in Stockholm.
-pub fn validation_context(config: &Config, clock: &dyn crate::clock::Clock) -> anyhow::Result<ValidationContext> {
+pub fn validation_context(
+    config: &Config,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<ValidationContext> {
     let rules = Rules::from_config(&config.rules).map_err(UsageError)?;
     let today = clock
         .now()
@@ -71,8 +74,8 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
         })?),
     };
     let name = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
+    let bytes =
+        std::fs::read(&args.file).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
     let source = open_source(&bytes, forced).map_err(|e| UsageError(format!("{name}: {e}")))?;
     let records = source
         .records()
@@ -98,8 +101,10 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
     let bar = (std::io::stderr().is_terminal() && args.format == OutputFormat::Text).then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {pos} cases read ({per_sec}) {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} cases read ({per_sec}) {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar
     });
@@ -108,7 +113,15 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
             b.set_position(n);
         }
     };
-    let outcome = import(store.as_ref(), records, &ctx, &opts, clock.as_ref(), &mut progress).await?;
+    let outcome = import(
+        store.as_ref(),
+        records,
+        &ctx,
+        &opts,
+        clock.as_ref(),
+        &mut progress,
+    )
+    .await?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -137,7 +150,11 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
     })
 }
 
-fn print_outcome(outcome: &ImportOutcome, format: OutputFormat, dry_run: bool) -> anyhow::Result<()> {
+fn print_outcome(
+    outcome: &ImportOutcome,
+    format: OutputFormat,
+    dry_run: bool,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
@@ -150,7 +167,12 @@ fn print_outcome(outcome: &ImportOutcome, format: OutputFormat, dry_run: bool) -
             struct Summary<'a> {
                 summary: &'a crate::engine::intake::ImportSummary,
             }
-            serde_json::to_writer(&mut out, &Summary { summary: &outcome.summary })?;
+            serde_json::to_writer(
+                &mut out,
+                &Summary {
+                    summary: &outcome.summary,
+                },
+            )?;
             writeln!(out)?;
         }
         OutputFormat::Text => {
@@ -175,7 +197,12 @@ fn print_outcome(outcome: &ImportOutcome, format: OutputFormat, dry_run: bool) -
             if !outcome.problems.is_empty() {
                 writeln!(out)?;
             }
-            writeln!(out, "{:<10} {:>9}", if dry_run { "dry run" } else { "import" }, "cases")?;
+            writeln!(
+                out,
+                "{:<10} {:>9}",
+                if dry_run { "dry run" } else { "import" },
+                "cases"
+            )?;
             for (label, n) in [
                 ("read", s.read),
                 ("accepted", s.accepted),

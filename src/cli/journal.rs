@@ -62,7 +62,11 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
                     writeln!(out)?;
                 }
                 OutputFormat::Text => {
-                    writeln!(out, "{:<20} {:<22} {:<8} REASON", "REFERENCE", "KIND", "STATE")?;
+                    writeln!(
+                        out,
+                        "{:<20} {:<22} {:<8} REASON",
+                        "REFERENCE", "KIND", "STATE"
+                    )?;
                     for r in &rows {
                         writeln!(
                             out,
@@ -97,7 +101,14 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
                 return Err(UsageError("--reason must not be empty".into()).into());
             }
             let store = open_store(&config).await?;
-            let report = journal::hold(&store, &reference, reason.trim(), "operator", clock.as_ref()).await?;
+            let report = journal::hold(
+                &store,
+                &reference,
+                reason.trim(),
+                "operator",
+                clock.as_ref(),
+            )
+            .await?;
             store.close().await;
             print_report(&report, "held")
         }
@@ -108,12 +119,21 @@ fn print_report(report: &JournalReport, verb: &str) -> anyhow::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for c in &report.changed {
-        writeln!(out, "{verb} {} ({}): {} -> {}", c.reference, c.kind, c.from, c.to)?;
+        writeln!(
+            out,
+            "{verb} {} ({}): {} -> {}",
+            c.reference, c.kind, c.from, c.to
+        )?;
     }
     for s in &report.skipped {
         writeln!(out, "skipped {}: {}", s.reference, s.reason)?;
     }
-    writeln!(out, "{} case(s) {verb}, {} skipped", report.changed.len(), report.skipped.len())?;
+    writeln!(
+        out,
+        "{} case(s) {verb}, {} skipped",
+        report.changed.len(),
+        report.skipped.len()
+    )?;
     Ok(if report.skipped.is_empty() {
         EXIT_OK
     } else {

@@ -55,15 +55,29 @@ pub async fn run(config: Config, args: StatusArgs) -> anyhow::Result<u8> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         OutputFormat::Json => {
-            let cases = rows.iter().map(case_json).collect::<anyhow::Result<Vec<_>>>()?;
+            let cases = rows
+                .iter()
+                .map(case_json)
+                .collect::<anyhow::Result<Vec<_>>>()?;
             serde_json::to_writer(&mut out, &serde_json::json!({ "cases": cases }))?;
             writeln!(out)?;
         }
         OutputFormat::Text => {
-            writeln!(out, "{:<20} {:<22} {:<10} ISSUES", "REFERENCE", "KIND", "STATE")?;
+            writeln!(
+                out,
+                "{:<20} {:<22} {:<10} ISSUES",
+                "REFERENCE", "KIND", "STATE"
+            )?;
             for r in &rows {
                 let issues = r.issues()?;
-                writeln!(out, "{:<20} {:<22} {:<10} {}", r.reference, r.kind, r.state.as_str(), issues.len())?;
+                writeln!(
+                    out,
+                    "{:<20} {:<22} {:<10} {}",
+                    r.reference,
+                    r.kind,
+                    r.state.as_str(),
+                    issues.len()
+                )?;
                 if args.case.is_some() {
                     if let Some(h) = &r.hold_reason {
                         writeln!(out, "    held: {h}")?;

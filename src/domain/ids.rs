@@ -129,7 +129,11 @@ impl IdNumber {
         let yy = num(&last10[..2]);
         let month = num(&last10[2..4]);
         let day_written = num(&last10[4..6]);
-        let day = if day_written > 60 { day_written - 60 } else { day_written };
+        let day = if day_written > 60 {
+            day_written - 60
+        } else {
+            day_written
+        };
         let year = if digits.len() == 12 {
             num(&digits[..4])
         } else {

@@ -253,7 +253,11 @@ fn csv_locate(path: &str, line: usize, claim_lines: &[usize]) -> (usize, String)
         return (l, col);
     }
     if let Some((i, tail)) = index_of(path, "debtors[") {
-        let tail = if tail.is_empty() { "id".to_string() } else { tail };
+        let tail = if tail.is_empty() {
+            "id".to_string()
+        } else {
+            tail
+        };
         let col = if i == 0 {
             format!("debtor_{tail}")
         } else {
@@ -424,7 +428,10 @@ fn scan_value(b: &[u8], start: usize) -> Result<usize, (usize, String)> {
                 }
                 i += 1;
             }
-            Err((start, "this JSON value is never closed (missing } or ])".into()))
+            Err((
+                start,
+                "this JSON value is never closed (missing } or ])".into(),
+            ))
         }
         b'"' => {
             let mut esc = false;
@@ -443,7 +450,8 @@ fn scan_value(b: &[u8], start: usize) -> Result<usize, (usize, String)> {
             Err((start, "unterminated string".into()))
         }
         _ => {
-            while i < b.len() && !matches!(b[i], b',' | b']' | b'}') && !b[i].is_ascii_whitespace() {
+            while i < b.len() && !matches!(b[i], b',' | b']' | b'}') && !b[i].is_ascii_whitespace()
+            {
                 i += 1;
             }
             Ok(i)
@@ -464,7 +472,11 @@ fn json_record(slice: &str, line: usize, format: SourceFormat) -> SourceRecord {
             // Keep the reference when the record is readable as a JSON object at all.
             let reference = serde_json::from_str::<serde_json::Value>(slice)
                 .ok()
-                .and_then(|v| v.get("reference").and_then(|r| r.as_str()).map(str::to_string));
+                .and_then(|v| {
+                    v.get("reference")
+                        .and_then(|r| r.as_str())
+                        .map(str::to_string)
+                });
             let input = reference.map(|r| CaseInput {
                 reference: Some(r),
                 ..CaseInput::default()
@@ -547,21 +559,31 @@ impl Source<'_> {
             i = skip_ws(i);
             let end = scan_value(b, i).map_err(|(p, m)| structure(p, m))?;
             advance(i, &mut line);
-            out.push(json_record(&self.text[i..end], line, SourceFormat::JsonArray));
+            out.push(json_record(
+                &self.text[i..end],
+                line,
+                SourceFormat::JsonArray,
+            ));
             i = skip_ws(end);
             match b.get(i) {
                 Some(b',') => i += 1,
                 Some(b']') => {
                     let rest = skip_ws(i + 1);
                     if rest < b.len() {
-                        return Err(structure(rest, "text after the closing ] of the array".into()));
+                        return Err(structure(
+                            rest,
+                            "text after the closing ] of the array".into(),
+                        ));
                     }
                     return Ok(out);
                 }
                 Some(c) => {
                     return Err(structure(
                         i,
-                        format!("expected , or ] between array elements, found {:?}", char::from(*c)),
+                        format!(
+                            "expected , or ] between array elements, found {:?}",
+                            char::from(*c)
+                        ),
                     ))
                 }
                 None => return Err(structure(i, "the array is never closed (missing ])".into())),
@@ -670,7 +692,10 @@ impl Columns {
             known.extend(CLAIM_COLUMNS.iter().map(|s| s.to_string()));
             return Err(ReadError::UnknownColumns {
                 columns: unknown,
-                known: format!("{} (and debtor2_… to debtor{MAX_CSV_DEBTORS}_…)", known.join(", ")),
+                known: format!(
+                    "{} (and debtor2_… to debtor{MAX_CSV_DEBTORS}_…)",
+                    known.join(", ")
+                ),
             });
         }
         Ok(cols)
@@ -728,7 +753,8 @@ impl<'s> CsvRecords<'s> {
         let mut agent = PartyInput::default();
         let mut title = TitleInput::default();
         let mut change = ChangeInput::default();
-        let case_values: Vec<Option<String>> = self.cols.case.iter().map(|(i, _)| get(*i)).collect();
+        let case_values: Vec<Option<String>> =
+            self.cols.case.iter().map(|(i, _)| get(*i)).collect();
         for ((_, name), v) in self.cols.case.iter().zip(&case_values) {
             let Some(v) = v.clone() else { continue };
             let s = serde_json::Value::String;
@@ -794,7 +820,9 @@ impl<'s> CsvRecords<'s> {
         let mut debtors: Vec<DebtorInput> = vec![DebtorInput::default(); MAX_CSV_DEBTORS];
         for ((_, d, f), v) in self.cols.debtor.iter().zip(&debtor_values) {
             let Some(v) = v.clone() else { continue };
-            let Some(dd) = debtors.get_mut(*d) else { continue };
+            let Some(dd) = debtors.get_mut(*d) else {
+                continue;
+            };
             match *f {
                 "id" => dd.id = Some(v),
                 "name" => dd.name = Some(v),
@@ -1000,18 +1028,30 @@ mod tests {
         assert_eq!(b.reference(), Some("B-1"));
         assert_eq!(b.line, 3);
         assert_eq!(b.input.as_ref().unwrap().debtors.len(), 2);
-        assert_eq!(b.input.as_ref().unwrap().debtors[0].name.as_deref(), Some("Åsa Öberg"));
+        assert_eq!(
+            b.input.as_ref().unwrap().debtors[0].name.as_deref(),
+            Some("Åsa Öberg")
+        );
         let a = &recs[1];
         assert_eq!(a.line, 2);
         assert_eq!(a.claim_lines, vec![2, 4]);
         let ai = a.input.as_ref().unwrap();
         assert_eq!(ai.claims.len(), 2);
-        assert_eq!(ai.claims[0].interest.as_ref().unwrap().rate, Some(serde_json::json!("8")));
+        assert_eq!(
+            ai.claims[0].interest.as_ref().unwrap().rate,
+            Some(serde_json::json!("8"))
+        );
         assert!(a.read_issues.is_empty(), "{:?}", a.read_issues);
         assert_eq!(a.locate("claims[1].amount"), (4, "amount".to_string()));
-        assert_eq!(a.locate("claims[0].interest.rate"), (2, "interest_rate".to_string()));
+        assert_eq!(
+            a.locate("claims[0].interest.rate"),
+            (2, "interest_rate".to_string())
+        );
         assert_eq!(a.locate("debtors[1].id"), (2, "debtor2_id".to_string()));
-        assert_eq!(a.locate("debtors[0].postal_code"), (2, "debtor_postal_code".to_string()));
+        assert_eq!(
+            a.locate("debtors[0].postal_code"),
+            (2, "debtor_postal_code".to_string())
+        );
         assert_eq!(a.locate("amount"), (2, "reduction_amount".to_string()));
     }
 
@@ -1019,12 +1059,18 @@ mod tests {
     fn csv_comma_bom_and_windows_1252() {
         let text = "\u{feff}reference,kind,debtor_name\nA,betalningsforelaggande,\"Öberg, Åsa\"\n";
         let recs = records(text.as_bytes());
-        assert_eq!(recs[0].input.as_ref().unwrap().debtors[0].name.as_deref(), Some("Öberg, Åsa"));
+        assert_eq!(
+            recs[0].input.as_ref().unwrap().debtors[0].name.as_deref(),
+            Some("Öberg, Åsa")
+        );
         let cp1252: Vec<u8> = b"reference;debtor_name\nA;\xd6berg \x80\n".to_vec();
         let src = open_source(&cp1252, None).unwrap();
         assert_eq!(src.encoding, Encoding::Windows1252);
         let recs: Vec<_> = src.records().unwrap().collect();
-        assert_eq!(recs[0].input.as_ref().unwrap().debtors[0].name.as_deref(), Some("Öberg €"));
+        assert_eq!(
+            recs[0].input.as_ref().unwrap().debtors[0].name.as_deref(),
+            Some("Öberg €")
+        );
         // Forced UTF-8 on a Windows-1252 file is a clear error with the line.
         let e = open_source(&cp1252, Some(Encoding::Utf8)).unwrap_err();
         assert!(matches!(e, ReadError::Encoding { line: 2, .. }), "{e}");
@@ -1051,9 +1097,16 @@ mod tests {
         let recs = records(text.as_bytes());
         assert_eq!(recs.len(), 2);
         let a = &recs[0];
-        let rules: Vec<_> = a.read_issues.iter().map(|i| (i.rule.as_str(), i.field.as_str(), i.line)).collect();
+        let rules: Vec<_> = a
+            .read_issues
+            .iter()
+            .map(|i| (i.rule.as_str(), i.field.as_str(), i.line))
+            .collect();
         assert!(rules.contains(&("csv.conflict", "kind", 3)), "{rules:?}");
-        assert!(rules.contains(&("csv.conflict", "debtor_name", 3)), "{rules:?}");
+        assert!(
+            rules.contains(&("csv.conflict", "debtor_name", 3)),
+            "{rules:?}"
+        );
         assert_eq!(recs[1].read_issues[0].rule, "csv.field_count");
     }
 
@@ -1071,15 +1124,22 @@ mod tests {
         assert!(recs[2].read_issues[0].message.contains("typo"));
         let one = records(b"{\n \"reference\": \"A\",\n \"kind\": \"nedsattning\"\n}\n");
         assert_eq!(one.len(), 1);
-        assert_eq!(open_source(b" {\"reference\":\"A\"}", None).unwrap().format, SourceFormat::JsonObject);
-        let lines = records(b"{\"reference\":\"A\"}\n\n{\"reference\":\"B\"\n{\"reference\":\"C\"}\n");
+        assert_eq!(
+            open_source(b" {\"reference\":\"A\"}", None).unwrap().format,
+            SourceFormat::JsonObject
+        );
+        let lines =
+            records(b"{\"reference\":\"A\"}\n\n{\"reference\":\"B\"\n{\"reference\":\"C\"}\n");
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[1].line, 3);
         assert_eq!(lines[1].read_issues[0].rule, "json.syntax");
         assert_eq!(lines[2].line, 4);
         assert!(records(b"[]").is_empty());
         let src = open_source(b"[{\"reference\":\"A\"} {}]", None).unwrap();
-        assert!(matches!(src.records().map(|_| ()), Err(ReadError::JsonStructure { .. })));
+        assert!(matches!(
+            src.records().map(|_| ()),
+            Err(ReadError::JsonStructure { .. })
+        ));
         let src = open_source(b"[{\"reference\":\"A\"", None).unwrap();
         assert!(src.records().is_err());
     }

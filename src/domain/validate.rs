@@ -99,9 +99,8 @@ impl Default for Rules {
 impl Rules {
     /// Converts the `[rules]` configuration section; names the key of a bad amount.
     pub fn from_config(cfg: &crate::config::RulesConfig) -> Result<Rules, String> {
-        let amt = |key: &str, v: &str| {
-            Amount::parse_kronor(v).map_err(|e| format!("rules.{key}: {e}"))
-        };
+        let amt =
+            |key: &str, v: &str| Amount::parse_kronor(v).map_err(|e| format!("rules.{key}: {e}"));
         Ok(Rules {
             cap_paminnelseavgift: amt("cap_paminnelseavgift", &cfg.cap_paminnelseavgift)?,
             cap_inkassokostnad: amt("cap_inkassokostnad", &cfg.cap_inkassokostnad)?,
@@ -183,7 +182,14 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn push(&mut self, severity: Severity, path: &str, rule: &str, value: Option<&str>, msg: String) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: &str,
+        rule: &str,
+        value: Option<&str>,
+        msg: String,
+    ) {
         self.issues.push(Issue {
             severity,
             path: path.to_string(),
@@ -281,7 +287,10 @@ impl Validator<'_> {
                     path,
                     rule,
                     Some(&d.to_string()),
-                    format!("{what} {d} lies in the future (today is {})", self.ctx.today),
+                    format!(
+                        "{what} {d} lies in the future (today is {})",
+                        self.ctx.today
+                    ),
                 );
             }
         }
@@ -333,8 +342,15 @@ impl Validator<'_> {
                 None
             }
         };
-        let name = self.required_text(&format!("{path}.name"), p.name.as_deref(), &format!("the {what}'s name"));
-        Some(Party { id: id?, name: name? })
+        let name = self.required_text(
+            &format!("{path}.name"),
+            p.name.as_deref(),
+            &format!("the {what}'s name"),
+        );
+        Some(Party {
+            id: id?,
+            name: name?,
+        })
     }
 
     fn case(&mut self, input: &CaseInput) -> Option<Case> {
@@ -352,7 +368,12 @@ impl Validator<'_> {
             }
         }
         // Kind.
-        let kind = match input.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let kind = match input
+            .kind
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => {
                 self.required("kind", "kind");
                 None
@@ -426,7 +447,12 @@ impl Validator<'_> {
 
     /// Validates everything below the case header for `kind`. With `kind_known == false` (kind missing or unknown)
     /// only the kind-independent checks run, so their problems are still reported.
-    fn parts_any_kind(&mut self, input: &CaseInput, kind: CaseKind, kind_known: bool) -> Option<Parts> {
+    fn parts_any_kind(
+        &mut self,
+        input: &CaseInput,
+        kind: CaseKind,
+        kind_known: bool,
+    ) -> Option<Parts> {
         let is_app = !kind.is_follow_up();
         let mut ok = true;
 
@@ -477,13 +503,21 @@ impl Validator<'_> {
             match kind {
                 CaseKind::Betalningsforelaggande | CaseKind::Verkstallighet => {
                     if n_debtors == 0 {
-                        self.err("debtors", "debtors.count", None, "at least one debtor is required".into());
+                        self.err(
+                            "debtors",
+                            "debtors.count",
+                            None,
+                            "at least one debtor is required".into(),
+                        );
                     } else if n_debtors > self.ctx.rules.max_debtors {
                         self.err(
                             "debtors",
                             "debtors.count",
                             Some(&n_debtors.to_string()),
-                            format!("{n_debtors} debtors, at most {} are allowed", self.ctx.rules.max_debtors),
+                            format!(
+                                "{n_debtors} debtors, at most {} are allowed",
+                                self.ctx.rules.max_debtors
+                            ),
                         );
                     }
                 }
@@ -510,21 +544,29 @@ impl Validator<'_> {
                 None => ok = false,
             }
         }
-        let any_consumer = debtors.iter().any(|d| !d.is_business())
-            || input.debtors.len() != debtors.len();
+        let any_consumer =
+            debtors.iter().any(|d| !d.is_business()) || input.debtors.len() != debtors.len();
 
         // Claims.
         let n_claims = input.claims.len();
         if kind_known {
             if is_app {
                 if n_claims == 0 {
-                    self.err("claims", "claims.count", None, "at least one claim is required".into());
+                    self.err(
+                        "claims",
+                        "claims.count",
+                        None,
+                        "at least one claim is required".into(),
+                    );
                 } else if n_claims > self.ctx.rules.max_claims {
                     self.err(
                         "claims",
                         "claims.count",
                         Some(&n_claims.to_string()),
-                        format!("{n_claims} claims, at most {} are allowed", self.ctx.rules.max_claims),
+                        format!(
+                            "{n_claims} claims, at most {} are allowed",
+                            self.ctx.rules.max_claims
+                        ),
                     );
                 }
             } else if n_claims > 0 {
@@ -552,13 +594,24 @@ impl Validator<'_> {
             ok = false;
         }
 
-        let drc = self.text("debt_restructuring_case", input.debt_restructuring_case.as_deref());
+        let drc = self.text(
+            "debt_restructuring_case",
+            input.debt_restructuring_case.as_deref(),
+        );
         if kind_known {
-            if kind == CaseKind::Fordringsanmalan && drc.is_none() && input.debt_restructuring_case.is_none() {
+            if kind == CaseKind::Fordringsanmalan
+                && drc.is_none()
+                && input.debt_restructuring_case.is_none()
+            {
                 self.required("debt_restructuring_case", "the skuldsanering case number");
                 ok = false;
-            } else if kind != CaseKind::Fordringsanmalan && input.debt_restructuring_case.is_some() {
-                self.not_allowed("debt_restructuring_case", input.debt_restructuring_case.as_deref(), kind);
+            } else if kind != CaseKind::Fordringsanmalan && input.debt_restructuring_case.is_some()
+            {
+                self.not_allowed(
+                    "debt_restructuring_case",
+                    input.debt_restructuring_case.as_deref(),
+                    kind,
+                );
             }
         }
 
@@ -586,22 +639,39 @@ impl Validator<'_> {
         if kind_known {
             if kind == CaseKind::Nedsattning {
                 match amount {
-                    None if input.amount.as_ref().is_none_or(|v| json_text(v).trim().is_empty() || v.is_null()) => {
+                    None if input
+                        .amount
+                        .as_ref()
+                        .is_none_or(|v| json_text(v).trim().is_empty() || v.is_null()) =>
+                    {
                         self.required(amount_path, "the reduction amount");
                         ok = false;
                     }
                     None => ok = false,
                     Some(a) if a.0 <= 0 => {
-                        self.err(amount_path, "amount.positive", Some(&a.to_string()), "the reduction must be more than 0".into());
+                        self.err(
+                            amount_path,
+                            "amount.positive",
+                            Some(&a.to_string()),
+                            "the reduction must be more than 0".into(),
+                        );
                         ok = false;
                     }
                     Some(_) => {}
                 }
             } else if input.amount.as_ref().is_some_and(|v| !v.is_null()) {
-                self.not_allowed(amount_path, input.amount.as_ref().map(json_text).as_deref(), kind);
+                self.not_allowed(
+                    amount_path,
+                    input.amount.as_ref().map(json_text).as_deref(),
+                    kind,
+                );
             }
             if kind != CaseKind::Nedsattning && input.claim_index.is_some() {
-                self.not_allowed("claim_index", input.claim_index.map(|c| c.to_string()).as_deref(), kind);
+                self.not_allowed(
+                    "claim_index",
+                    input.claim_index.map(|c| c.to_string()).as_deref(),
+                    kind,
+                );
             }
         }
 
@@ -648,12 +718,21 @@ impl Validator<'_> {
             }
             None => None,
         };
-        let name = self.required_text(&format!("{path}.name"), d.name.as_deref(), "the debtor's name");
+        let name = self.required_text(
+            &format!("{path}.name"),
+            d.name.as_deref(),
+            "the debtor's name",
+        );
         ok &= name.is_some();
         let care_of = self.text(&format!("{path}.care_of"), d.care_of.as_deref());
         let street = self.text(&format!("{path}.street"), d.street.as_deref());
         let city = self.text(&format!("{path}.city"), d.city.as_deref());
-        let country_raw = d.country.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("SE");
+        let country_raw = d
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("SE");
         let country = country_raw.to_ascii_uppercase();
         if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
             self.err(
@@ -683,7 +762,11 @@ impl Validator<'_> {
             }
         }
         if id.is_none() && d.id.as_deref().is_none_or(|s| s.trim().is_empty()) {
-            for (field, v) in [("street", &street), ("postal_code", &postal_code), ("city", &city)] {
+            for (field, v) in [
+                ("street", &street),
+                ("postal_code", &postal_code),
+                ("city", &city),
+            ] {
                 if v.is_none() && ok {
                     self.err(
                         &format!("{path}.{field}"),
@@ -745,13 +828,22 @@ impl Validator<'_> {
         let ap = format!("{path}.amount");
         let amount = self.amount(&ap, c.amount.as_ref());
         match amount {
-            None if c.amount.as_ref().is_none_or(|v| v.is_null() || json_text(v).trim().is_empty()) => {
+            None if c
+                .amount
+                .as_ref()
+                .is_none_or(|v| v.is_null() || json_text(v).trim().is_empty()) =>
+            {
                 self.required(&ap, "the claim amount");
                 ok = false;
             }
             None => ok = false,
             Some(a) if a.0 <= 0 => {
-                self.err(&ap, "claim.amount_positive", Some(&a.to_string()), format!("the amount must be more than 0, got {a}"));
+                self.err(
+                    &ap,
+                    "claim.amount_positive",
+                    Some(&a.to_string()),
+                    format!("the amount must be more than 0, got {a}"),
+                );
                 ok = false;
             }
             Some(_) => {}
@@ -761,7 +853,10 @@ impl Validator<'_> {
         if c.due_date.as_deref().is_some_and(|s| !s.trim().is_empty()) && due_date.is_none() {
             ok = false;
         }
-        let invoice_number = self.text(&format!("{path}.invoice_number"), c.invoice_number.as_deref());
+        let invoice_number = self.text(
+            &format!("{path}.invoice_number"),
+            c.invoice_number.as_deref(),
+        );
         let bp = format!("{path}.basis");
         let basis = self.text(&bp, c.basis.as_deref());
         if c.basis.as_deref().is_some_and(|s| !s.trim().is_empty()) && basis.is_none() {
@@ -780,7 +875,15 @@ impl Validator<'_> {
         if kind_known && kind == CaseKind::Betalningsforelaggande {
             if let Some(d) = due_date {
                 if d > self.ctx.today {
-                    self.err(&dp, "claim.due_date_future", Some(&d.to_string()), format!("the due date {d} lies in the future (today is {})", self.ctx.today));
+                    self.err(
+                        &dp,
+                        "claim.due_date_future",
+                        Some(&d.to_string()),
+                        format!(
+                            "the due date {d} lies in the future (today is {})",
+                            self.ctx.today
+                        ),
+                    );
                     ok = false;
                 }
             }
@@ -797,7 +900,14 @@ impl Validator<'_> {
                 Some("reference_plus") => Some(InterestKind::ReferencePlus),
                 Some("fixed") => Some(InterestKind::Fixed),
                 Some(other) => {
-                    self.err(&format!("{ip}.kind"), "interest.kind", Some(other), format!("unknown interest kind {other:?}; expected reference_plus or fixed"));
+                    self.err(
+                        &format!("{ip}.kind"),
+                        "interest.kind",
+                        Some(other),
+                        format!(
+                            "unknown interest kind {other:?}; expected reference_plus or fixed"
+                        ),
+                    );
                     None
                 }
             };
@@ -812,11 +922,21 @@ impl Validator<'_> {
                     match Amount::parse_kronor(&raw) {
                         Ok(a) if (0..=5000).contains(&a.0) => u32::try_from(a.0).ok(),
                         Ok(_) => {
-                            self.err(&rp, "interest.rate_range", Some(&raw), format!("interest rate {raw} % is outside 0–50 %"));
+                            self.err(
+                                &rp,
+                                "interest.rate_range",
+                                Some(&raw),
+                                format!("interest rate {raw} % is outside 0–50 %"),
+                            );
                             None
                         }
                         Err(_) => {
-                            self.err(&rp, "interest.rate_format", Some(&raw), format!("{raw:?} is not a percentage with at most two decimals"));
+                            self.err(
+                                &rp,
+                                "interest.rate_format",
+                                Some(&raw),
+                                format!("{raw:?} is not a percentage with at most two decimals"),
+                            );
                             None
                         }
                     }
@@ -826,35 +946,50 @@ impl Validator<'_> {
             let from = self.required_date(&fp, i.from.as_deref(), "the date interest runs from");
             if let (Some(f), Some(d)) = (from, due_date) {
                 if f < d {
-                    self.err(&fp, "interest.from_before_due", Some(&f.to_string()), format!("interest runs from {f}, before the due date {d}"));
+                    self.err(
+                        &fp,
+                        "interest.from_before_due",
+                        Some(&f.to_string()),
+                        format!("interest runs from {f}, before the due date {d}"),
+                    );
                 }
             }
             match (ik, rate, from) {
                 (Some(kind), Some(rate_bp), Some(from)) if due_date.is_none_or(|d| from >= d) => {
-                    interest = Some(Interest { kind, rate_bp, from });
+                    interest = Some(Interest {
+                        kind,
+                        rate_bp,
+                        from,
+                    });
                 }
                 _ => ok = false,
             }
         }
         // Title/decision amounts: verkställighet and fordringsanmälan only.
         let extra_allowed = matches!(kind, CaseKind::Verkstallighet | CaseKind::Fordringsanmalan);
-        let mut extra = |v: &mut Self, field: &str, value: Option<&serde_json::Value>| -> Option<Amount> {
-            let p = format!("{path}.{field}");
-            let present = value.is_some_and(|x| !x.is_null());
-            if kind_known && present && !extra_allowed {
-                v.not_allowed(&p, value.map(json_text).as_deref(), kind);
-            }
-            let a = v.amount(&p, value);
-            if let Some(a) = a {
-                if a.0 < 0 {
-                    v.err(&p, "amount.positive", Some(&a.to_string()), format!("{field} must not be negative"));
+        let mut extra =
+            |v: &mut Self, field: &str, value: Option<&serde_json::Value>| -> Option<Amount> {
+                let p = format!("{path}.{field}");
+                let present = value.is_some_and(|x| !x.is_null());
+                if kind_known && present && !extra_allowed {
+                    v.not_allowed(&p, value.map(json_text).as_deref(), kind);
+                }
+                let a = v.amount(&p, value);
+                if let Some(a) = a {
+                    if a.0 < 0 {
+                        v.err(
+                            &p,
+                            "amount.positive",
+                            Some(&a.to_string()),
+                            format!("{field} must not be negative"),
+                        );
+                        ok = false;
+                    }
+                } else if present && value.is_some_and(|x| !json_text(x).trim().is_empty()) {
                     ok = false;
                 }
-            } else if present && value.is_some_and(|x| !json_text(x).trim().is_empty()) {
-                ok = false;
-            }
-            a
-        };
+                a
+            };
         let accrued_interest = extra(self, "accrued_interest", c.accrued_interest.as_ref());
         let costs = extra(self, "costs", c.costs.as_ref());
 
@@ -868,21 +1003,39 @@ impl Validator<'_> {
             };
             if let Some(cap) = cap {
                 if a > cap {
-                    self.warn(&ap, "cost.cap", Some(&a.to_string()), format!("{} of {a} kr exceeds the cap of {cap} kr", k.as_str()));
+                    self.warn(
+                        &ap,
+                        "cost.cap",
+                        Some(&a.to_string()),
+                        format!("{} of {a} kr exceeds the cap of {cap} kr", k.as_str()),
+                    );
                 }
             }
             if k == ClaimKind::Forseningsersattning && any_consumer {
-                self.warn(&kp, "cost.forseningsersattning_consumer", Some(k.as_str()), "förseningsersättning may only be claimed from business debtors".into());
+                self.warn(
+                    &kp,
+                    "cost.forseningsersattning_consumer",
+                    Some(k.as_str()),
+                    "förseningsersättning may only be claimed from business debtors".into(),
+                );
             }
         }
-        if kind_known && matches!(kind, CaseKind::Betalningsforelaggande | CaseKind::Fordringsanmalan) {
+        if kind_known
+            && matches!(
+                kind,
+                CaseKind::Betalningsforelaggande | CaseKind::Fordringsanmalan
+            )
+        {
             if let Some(d) = due_date {
                 let years = if any_consumer {
                     self.ctx.rules.limitation_years_consumer
                 } else {
                     self.ctx.rules.limitation_years_other
                 };
-                let limit = self.ctx.today.checked_sub_months(Months::new(years.saturating_mul(12)));
+                let limit = self
+                    .ctx
+                    .today
+                    .checked_sub_months(Months::new(years.saturating_mul(12)));
                 if limit.is_some_and(|l| d < l) {
                     self.warn(&dp, "limitation", Some(&d.to_string()), format!("due date {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
                 }
@@ -924,14 +1077,27 @@ impl Validator<'_> {
                 parsed
             }
         };
-        let reference = self.required_text("title.reference", t.reference.as_deref(), "the title's målnummer");
+        let reference = self.required_text(
+            "title.reference",
+            t.reference.as_deref(),
+            "the title's målnummer",
+        );
         let date = self.required_date("title.date", t.date.as_deref(), "the title's date");
         self.not_future("title.date", date, "date.future", "the title date");
         let date = date.filter(|d| *d <= self.ctx.today);
-        Some(Title { kind: kind?, reference: reference?, date: date? })
+        Some(Title {
+            kind: kind?,
+            reference: reference?,
+            date: date?,
+        })
     }
 
-    fn reason(&mut self, raw: Option<&str>, kind: CaseKind, kind_known: bool) -> Option<FollowUpReason> {
+    fn reason(
+        &mut self,
+        raw: Option<&str>,
+        kind: CaseKind,
+        kind_known: bool,
+    ) -> Option<FollowUpReason> {
         let allowed: &[(&str, FollowUpReason)] = match kind {
             CaseKind::Nedsattning => &[
                 ("betalning", FollowUpReason::Betalning),
@@ -963,7 +1129,15 @@ impl Validator<'_> {
                 Some((_, v)) => Some(*v),
                 None => {
                     let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
-                    self.err("reason", "reason.not_allowed", Some(r), format!("reason {r:?} is not allowed for {kind}; expected one of {}", names.join(", ")));
+                    self.err(
+                        "reason",
+                        "reason.not_allowed",
+                        Some(r),
+                        format!(
+                            "reason {r:?} is not allowed for {kind}; expected one of {}",
+                            names.join(", ")
+                        ),
+                    );
                     None
                 }
             },
@@ -980,7 +1154,12 @@ impl Validator<'_> {
             Some("aterkallelse") => ChangeKind::Aterkallelse,
             Some("uppskov") => ChangeKind::Uppskov,
             Some(other) => {
-                self.err("change.kind", "change.kind", Some(other), format!("unknown change {other:?}; expected belopp, aterkallelse or uppskov"));
+                self.err(
+                    "change.kind",
+                    "change.kind",
+                    Some(other),
+                    format!("unknown change {other:?}; expected belopp, aterkallelse or uppskov"),
+                );
                 return None;
             }
         };
@@ -990,13 +1169,21 @@ impl Validator<'_> {
         match kind {
             ChangeKind::Belopp => match amount {
                 None => {
-                    if c.amount.as_ref().is_none_or(|v| v.is_null() || json_text(v).trim().is_empty()) {
+                    if c.amount
+                        .as_ref()
+                        .is_none_or(|v| v.is_null() || json_text(v).trim().is_empty())
+                    {
                         self.required("change.amount", "the new amount of a beloppsändring");
                     }
                     ok = false;
                 }
                 Some(a) if a.0 <= 0 => {
-                    self.err("change.amount", "amount.positive", Some(&a.to_string()), "the new amount must be more than 0 (use aterkallelse to withdraw)".into());
+                    self.err(
+                        "change.amount",
+                        "amount.positive",
+                        Some(&a.to_string()),
+                        "the new amount must be more than 0 (use aterkallelse to withdraw)".into(),
+                    );
                     ok = false;
                 }
                 Some(_) => {}
@@ -1011,7 +1198,12 @@ impl Validator<'_> {
                 Some(u) => {
                     let after = date.unwrap_or(self.ctx.today).max(self.ctx.today);
                     if u <= after {
-                        self.err("change.until", "change.until_past", Some(&u.to_string()), format!("the deferral must end after {after}"));
+                        self.err(
+                            "change.until",
+                            "change.until_past",
+                            Some(&u.to_string()),
+                            format!("the deferral must end after {after}"),
+                        );
                         ok = false;
                     }
                 }
@@ -1019,11 +1211,21 @@ impl Validator<'_> {
             ChangeKind::Aterkallelse => {}
         }
         if kind != ChangeKind::Belopp && c.amount.as_ref().is_some_and(|v| !v.is_null()) {
-            self.err("change.amount", "field.not_allowed", c.amount.as_ref().map(json_text).as_deref(), "an amount belongs only to a belopp change".into());
+            self.err(
+                "change.amount",
+                "field.not_allowed",
+                c.amount.as_ref().map(json_text).as_deref(),
+                "an amount belongs only to a belopp change".into(),
+            );
             ok = false;
         }
         if kind != ChangeKind::Uppskov && c.until.is_some() {
-            self.err("change.until", "field.not_allowed", c.until.as_deref(), "until belongs only to an uppskov change".into());
+            self.err(
+                "change.until",
+                "field.not_allowed",
+                c.until.as_deref(),
+                "until belongs only to an uppskov change".into(),
+            );
             ok = false;
         }
         if !ok {
@@ -1031,8 +1233,16 @@ impl Validator<'_> {
         }
         Some(Change {
             kind,
-            amount: if kind == ChangeKind::Belopp { amount } else { None },
-            until: if kind == ChangeKind::Uppskov { until } else { None },
+            amount: if kind == ChangeKind::Belopp {
+                amount
+            } else {
+                None
+            },
+            until: if kind == ChangeKind::Uppskov {
+                until
+            } else {
+                None
+            },
         })
     }
 }
@@ -1091,20 +1301,37 @@ mod tests {
         validate(&input, &ctx())
     }
 
-    fn with(mut base: serde_json::Value, pointer: &str, value: serde_json::Value) -> serde_json::Value {
+    fn with(
+        mut base: serde_json::Value,
+        pointer: &str,
+        value: serde_json::Value,
+    ) -> serde_json::Value {
         if let Some(slot) = base.pointer_mut(pointer) {
             *slot = value;
             return base;
         }
         let (parent, key) = pointer.rsplit_once('/').unwrap();
-        base.pointer_mut(parent).unwrap().as_object_mut().unwrap().insert(key.to_string(), value);
+        base.pointer_mut(parent)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(key.to_string(), value);
         base
     }
 
     /// Asserts exactly one issue with this rule and path, and returns it.
     fn one(v: &Validation, rule: &str, path: &str) -> Issue {
-        let hits: Vec<&Issue> = v.issues.iter().filter(|i| i.rule == rule && i.path == path).collect();
-        assert_eq!(hits.len(), 1, "expected one {rule} at {path}, got {:#?}", v.issues);
+        let hits: Vec<&Issue> = v
+            .issues
+            .iter()
+            .filter(|i| i.rule == rule && i.path == path)
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "expected one {rule} at {path}, got {:#?}",
+            v.issues
+        );
         hits[0].clone()
     }
 
@@ -1158,17 +1385,47 @@ mod tests {
 
     #[test]
     fn header_rules() {
-        error_rule(with(bfo(), "/reference", json!("")), "field.required", "reference");
-        error_rule(with(bfo(), "/reference", json!("X".repeat(21))), "reference.length", "reference");
-        assert!(run(with(bfo(), "/reference", json!("X".repeat(20)))).case.is_some());
+        error_rule(
+            with(bfo(), "/reference", json!("")),
+            "field.required",
+            "reference",
+        );
+        error_rule(
+            with(bfo(), "/reference", json!("X".repeat(21))),
+            "reference.length",
+            "reference",
+        );
+        assert!(run(with(bfo(), "/reference", json!("X".repeat(20))))
+            .case
+            .is_some());
         error_rule(with(bfo(), "/kind", json!("bfo")), "kind.unknown", "kind");
-        error_rule(with(bfo(), "/kind", serde_json::Value::Null), "field.required", "kind");
-        error_rule(with(bfo(), "/intressentkod", json!("ABCD")), "intressentkod.format", "intressentkod");
+        error_rule(
+            with(bfo(), "/kind", serde_json::Value::Null),
+            "field.required",
+            "kind",
+        );
+        error_rule(
+            with(bfo(), "/intressentkod", json!("ABCD")),
+            "intressentkod.format",
+            "intressentkod",
+        );
         let r = run(with(bfo(), "/intressentkod", serde_json::Value::Null));
         assert_eq!(r.case.unwrap().intressentkod, "DEV");
-        error_rule(with(bfo(), "/creditor", serde_json::Value::Null), "field.required", "creditor");
-        error_rule(with(bfo(), "/creditor/name", json!(" ")), "field.required", "creditor.name");
-        error_rule(with(bfo(), "/creditor/id", json!("202100-5488")), "organisationsnummer.checksum", "creditor.id");
+        error_rule(
+            with(bfo(), "/creditor", serde_json::Value::Null),
+            "field.required",
+            "creditor",
+        );
+        error_rule(
+            with(bfo(), "/creditor/name", json!(" ")),
+            "field.required",
+            "creditor.name",
+        );
+        error_rule(
+            with(bfo(), "/creditor/id", json!("202100-5488")),
+            "organisationsnummer.checksum",
+            "creditor.id",
+        );
     }
 
     #[test]
@@ -1182,22 +1439,58 @@ mod tests {
 
     #[test]
     fn debtor_rules() {
-        error_rule(with(bfo(), "/debtors", json!([])), "debtors.count", "debtors");
+        error_rule(
+            with(bfo(), "/debtors", json!([])),
+            "debtors.count",
+            "debtors",
+        );
         let d = bfo()["debtors"][0].clone();
         let ten: Vec<_> = (0..10).map(|_| d.clone()).collect();
-        error_rule(with(bfo(), "/debtors", json!(ten)), "debtors.count", "debtors");
+        error_rule(
+            with(bfo(), "/debtors", json!(ten)),
+            "debtors.count",
+            "debtors",
+        );
         let nine: Vec<_> = (0..9).map(|_| d.clone()).collect();
         assert!(run(with(bfo(), "/debtors", json!(nine))).case.is_some());
-        error_rule(with(bfo(), "/debtors/0/name", serde_json::Value::Null), "field.required", "debtors[0].name");
-        error_rule(with(bfo(), "/debtors/0/id", json!("19121312-1211")), "personnummer.date", "debtors[0].id");
-        error_rule(with(bfo(), "/debtors/0/id", json!("1912121212x")), "personnummer.format", "debtors[0].id");
-        error_rule(with(bfo(), "/debtors/0/postal_code", json!("11 1 22")), "postal_code.format", "debtors[0].postal_code");
-        error_rule(with(bfo(), "/debtors/0/country", json!("Sverige")), "country.format", "debtors[0].country");
+        error_rule(
+            with(bfo(), "/debtors/0/name", serde_json::Value::Null),
+            "field.required",
+            "debtors[0].name",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/id", json!("19121312-1211")),
+            "personnummer.date",
+            "debtors[0].id",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/id", json!("1912121212x")),
+            "personnummer.format",
+            "debtors[0].id",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/postal_code", json!("11 1 22")),
+            "postal_code.format",
+            "debtors[0].postal_code",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/country", json!("Sverige")),
+            "country.format",
+            "debtors[0].country",
+        );
         // Other countries: free-form postal codes.
-        let v = with(with(bfo(), "/debtors/0/country", json!("NO")), "/debtors/0/postal_code", json!("N-0150"));
+        let v = with(
+            with(bfo(), "/debtors/0/country", json!("NO")),
+            "/debtors/0/postal_code",
+            json!("N-0150"),
+        );
         assert!(run(v).case.is_some());
         // No number → full address required.
-        let v = with(with(bfo(), "/debtors/0/id", serde_json::Value::Null), "/debtors/0/city", serde_json::Value::Null);
+        let v = with(
+            with(bfo(), "/debtors/0/id", serde_json::Value::Null),
+            "/debtors/0/city",
+            serde_json::Value::Null,
+        );
         error_rule(v, "debtor.address_required", "debtors[0].city");
         let v = with(bfo(), "/debtors/0/id", serde_json::Value::Null);
         assert!(run(v).case.unwrap().debtors[0].id.is_none());
@@ -1205,14 +1498,25 @@ mod tests {
 
     #[test]
     fn text_must_be_latin1_after_normalisation() {
-        let i = error_rule(with(bfo(), "/debtors/0/name", json!("Åsa 日本")), "text.latin1", "debtors[0].name");
-        assert!(i.message.contains("'日'") && i.message.contains("position 5"), "{}", i.message);
+        let i = error_rule(
+            with(bfo(), "/debtors/0/name", json!("Åsa 日本")),
+            "text.latin1",
+            "debtors[0].name",
+        );
+        assert!(
+            i.message.contains("'日'") && i.message.contains("position 5"),
+            "{}",
+            i.message
+        );
         let r = run(with(bfo(), "/debtors/0/name", json!("  Łukasz \t Øberg  ")));
         assert_eq!(r.case.unwrap().debtors[0].name, "Lukasz Øberg");
         // The basis is kept whole (no truncation), only normalised.
         let long = "Grund ".repeat(60);
         let r = run(with(bfo(), "/claims/0/basis", json!(long)));
-        assert_eq!(r.case.unwrap().claims[0].basis.as_deref(), Some(long.trim()));
+        assert_eq!(
+            r.case.unwrap().claims[0].basis.as_deref(),
+            Some(long.trim())
+        );
     }
 
     #[test]
@@ -1220,25 +1524,85 @@ mod tests {
         error_rule(with(bfo(), "/claims", json!([])), "claims.count", "claims");
         let c = bfo()["claims"][1].clone();
         let many: Vec<_> = (0..21).map(|_| c.clone()).collect();
-        error_rule(with(bfo(), "/claims", json!(many)), "claims.count", "claims");
-        error_rule(with(bfo(), "/claims/0/amount", json!("0")), "claim.amount_positive", "claims[0].amount");
-        error_rule(with(bfo(), "/claims/0/amount", json!("1.234")), "amount.format", "claims[0].amount");
-        error_rule(with(bfo(), "/claims/0/amount", serde_json::Value::Null), "field.required", "claims[0].amount");
-        error_rule(with(bfo(), "/claims/0/kind", json!("kapitel")), "claim.kind", "claims[0].kind");
-        error_rule(with(bfo(), "/claims/0/due_date", serde_json::Value::Null), "field.required", "claims[0].due_date");
-        error_rule(with(bfo(), "/claims/0/basis", json!("")), "field.required", "claims[0].basis");
-        error_rule(with(bfo(), "/claims/0/due_date", json!("2026-13-01")), "date.format", "claims[0].due_date");
-        error_rule(with(bfo(), "/claims/0/due_date", json!("2026-3-1")), "date.format", "claims[0].due_date");
+        error_rule(
+            with(bfo(), "/claims", json!(many)),
+            "claims.count",
+            "claims",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/amount", json!("0")),
+            "claim.amount_positive",
+            "claims[0].amount",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/amount", json!("1.234")),
+            "amount.format",
+            "claims[0].amount",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/amount", serde_json::Value::Null),
+            "field.required",
+            "claims[0].amount",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/kind", json!("kapitel")),
+            "claim.kind",
+            "claims[0].kind",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/due_date", serde_json::Value::Null),
+            "field.required",
+            "claims[0].due_date",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/basis", json!("")),
+            "field.required",
+            "claims[0].basis",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/due_date", json!("2026-13-01")),
+            "date.format",
+            "claims[0].due_date",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/due_date", json!("2026-3-1")),
+            "date.format",
+            "claims[0].due_date",
+        );
         let v = with(bfo(), "/claims/0/due_date", json!("2026-03-02"));
         let v = with(v, "/claims/0/interest/from", json!("2026-03-02"));
         error_rule(v, "claim.due_date_future", "claims[0].due_date");
-        error_rule(with(bfo(), "/claims/0/interest/rate", json!("50.01")), "interest.rate_range", "claims[0].interest.rate");
-        assert!(run(with(bfo(), "/claims/0/interest/rate", json!("50"))).case.is_some());
-        assert!(run(with(bfo(), "/claims/0/interest/rate", json!(0))).case.is_some());
-        error_rule(with(bfo(), "/claims/0/interest/rate", json!("åtta")), "interest.rate_format", "claims[0].interest.rate");
-        error_rule(with(bfo(), "/claims/0/interest/kind", json!("daily")), "interest.kind", "claims[0].interest.kind");
-        error_rule(with(bfo(), "/claims/0/interest/from", json!("2026-02-08")), "interest.from_before_due", "claims[0].interest.from");
-        error_rule(with(bfo(), "/claims/0/accrued_interest", json!("10")), "field.not_allowed", "claims[0].accrued_interest");
+        error_rule(
+            with(bfo(), "/claims/0/interest/rate", json!("50.01")),
+            "interest.rate_range",
+            "claims[0].interest.rate",
+        );
+        assert!(run(with(bfo(), "/claims/0/interest/rate", json!("50")))
+            .case
+            .is_some());
+        assert!(run(with(bfo(), "/claims/0/interest/rate", json!(0)))
+            .case
+            .is_some());
+        error_rule(
+            with(bfo(), "/claims/0/interest/rate", json!("åtta")),
+            "interest.rate_format",
+            "claims[0].interest.rate",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/interest/kind", json!("daily")),
+            "interest.kind",
+            "claims[0].interest.kind",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/interest/from", json!("2026-02-08")),
+            "interest.from_before_due",
+            "claims[0].interest.from",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/accrued_interest", json!("10")),
+            "field.not_allowed",
+            "claims[0].accrued_interest",
+        );
         // Amount notations of intake.md §1.
         let r = run(with(bfo(), "/claims/0/amount", json!("1 250,5")));
         assert_eq!(r.case.unwrap().claims[0].amount, Amount(125_050));
@@ -1246,28 +1610,63 @@ mod tests {
 
     #[test]
     fn cost_caps_and_limitation_are_warnings() {
-        let i = warning_rule(with(bfo(), "/claims/1/amount", json!("180.01")), "cost.cap", "claims[1].amount");
+        let i = warning_rule(
+            with(bfo(), "/claims/1/amount", json!("180.01")),
+            "cost.cap",
+            "claims[1].amount",
+        );
         assert_eq!(i.value.as_deref(), Some("180.01"));
         let v = with(bfo(), "/claims/1/kind", json!("paminnelseavgift"));
-        warning_rule(with(v, "/claims/1/amount", json!("61")), "cost.cap", "claims[1].amount");
-        assert!(run(with(bfo(), "/claims/1/kind", json!("paminnelseavgift"))).issues.iter().any(|i| i.rule == "cost.cap"));
+        warning_rule(
+            with(v, "/claims/1/amount", json!("61")),
+            "cost.cap",
+            "claims[1].amount",
+        );
+        assert!(
+            run(with(bfo(), "/claims/1/kind", json!("paminnelseavgift")))
+                .issues
+                .iter()
+                .any(|i| i.rule == "cost.cap")
+        );
         let v = with(bfo(), "/claims/1/kind", json!("annan_kostnad"));
-        assert!(run(with(v, "/claims/1/amount", json!("5000"))).issues.is_empty());
+        assert!(run(with(v, "/claims/1/amount", json!("5000")))
+            .issues
+            .is_empty());
         // förseningsersättning: consumer → warning; business debtor within cap → fine; above cap → warning.
         let v = with(bfo(), "/claims/1/kind", json!("forseningsersattning"));
-        warning_rule(v.clone(), "cost.forseningsersattning_consumer", "claims[1].kind");
+        warning_rule(
+            v.clone(),
+            "cost.forseningsersattning_consumer",
+            "claims[1].kind",
+        );
         let biz = with(v, "/debtors/0/id", json!("556036-0793"));
-        assert!(run(biz.clone()).issues.is_empty(), "{:#?}", run(biz.clone()).issues);
-        warning_rule(with(biz, "/claims/1/amount", json!("450.01")), "cost.cap", "claims[1].amount");
+        assert!(
+            run(biz.clone()).issues.is_empty(),
+            "{:#?}",
+            run(biz.clone()).issues
+        );
+        warning_rule(
+            with(biz, "/claims/1/amount", json!("450.01")),
+            "cost.cap",
+            "claims[1].amount",
+        );
         // Limitation: 3 years for consumers, 10 otherwise.
         let old = with(bfo(), "/claims/0/due_date", json!("2023-02-28"));
         let old = with(old, "/claims/0/interest/from", json!("2023-03-01"));
         warning_rule(old.clone(), "limitation", "claims[0].due_date");
-        let recent = with(with(bfo(), "/claims/0/due_date", json!("2023-03-01")), "/claims/0/interest/from", json!("2023-03-01"));
+        let recent = with(
+            with(bfo(), "/claims/0/due_date", json!("2023-03-01")),
+            "/claims/0/interest/from",
+            json!("2023-03-01"),
+        );
         assert!(run(recent).issues.is_empty());
         let biz_old = with(old, "/debtors/0/id", json!("556036-0793"));
         assert!(run(biz_old.clone()).issues.is_empty());
-        let very_old = with(with(biz_old, "/claims/0/due_date", json!("2016-02-01")), "/claims/0/interest/from", json!("2016-02-01"));
+        let very_old = with(
+            with(biz_old, "/claims/0/due_date", json!("2016-02-01")),
+            "/claims/0/interest/from",
+            json!("2016-02-01"),
+        );
         warning_rule(very_old, "limitation", "claims[0].due_date");
     }
 
@@ -1277,21 +1676,53 @@ mod tests {
 
     #[test]
     fn nedsattning_rules() {
-        let ok = with(with(follow_up("nedsattning"), "/date", json!("2026-02-20")), "", json!({
-            "reference": "N-1", "kind": "nedsattning", "date": "2026-02-20", "reason": "betalning", "amount": "100"
-        }));
+        let ok = with(
+            with(follow_up("nedsattning"), "/date", json!("2026-02-20")),
+            "",
+            json!({
+                "reference": "N-1", "kind": "nedsattning", "date": "2026-02-20", "reason": "betalning", "amount": "100"
+            }),
+        );
         let c = run(ok.clone()).case.unwrap();
-        assert_eq!(c.concerns.as_deref(), Some("N-1"), "concerns defaults to the own reference");
+        assert_eq!(
+            c.concerns.as_deref(),
+            Some("N-1"),
+            "concerns defaults to the own reference"
+        );
         assert_eq!(c.amount, Some(Amount(10_000)));
         let mut v = ok.clone();
         v["concerns"] = json!("A-1");
         assert_eq!(run(v).case.unwrap().concerns.as_deref(), Some("A-1"));
-        error_rule(with(ok.clone(), "/amount", serde_json::Value::Null), "field.required", "amount");
-        error_rule(with(ok.clone(), "/amount", json!("0")), "amount.positive", "amount");
-        error_rule(with(ok.clone(), "/reason", json!("betald")), "reason.not_allowed", "reason");
-        error_rule(with(ok.clone(), "/reason", serde_json::Value::Null), "field.required", "reason");
-        error_rule(with(ok.clone(), "/date", serde_json::Value::Null), "field.required", "date");
-        error_rule(with(ok.clone(), "/date", json!("2026-03-02")), "date.future", "date");
+        error_rule(
+            with(ok.clone(), "/amount", serde_json::Value::Null),
+            "field.required",
+            "amount",
+        );
+        error_rule(
+            with(ok.clone(), "/amount", json!("0")),
+            "amount.positive",
+            "amount",
+        );
+        error_rule(
+            with(ok.clone(), "/reason", json!("betald")),
+            "reason.not_allowed",
+            "reason",
+        );
+        error_rule(
+            with(ok.clone(), "/reason", serde_json::Value::Null),
+            "field.required",
+            "reason",
+        );
+        error_rule(
+            with(ok.clone(), "/date", serde_json::Value::Null),
+            "field.required",
+            "date",
+        );
+        error_rule(
+            with(ok.clone(), "/date", json!("2026-03-02")),
+            "date.future",
+            "date",
+        );
         let mut v = ok.clone();
         v["debtors"] = bfo()["debtors"].clone();
         error_rule(v, "field.not_allowed", "debtors");
@@ -1306,7 +1737,11 @@ mod tests {
         let mut ok = ok;
         ok["reason"] = json!("avbetalningsplan");
         assert!(run(ok.clone()).case.is_some());
-        error_rule(with(ok.clone(), "/reason", json!("betalning")), "reason.not_allowed", "reason");
+        error_rule(
+            with(ok.clone(), "/reason", json!("betalning")),
+            "reason.not_allowed",
+            "reason",
+        );
         let mut v = ok;
         v["amount"] = json!("5");
         error_rule(v, "field.not_allowed", "amount");
@@ -1322,11 +1757,31 @@ mod tests {
         let c = run(v.clone()).case.unwrap();
         assert_eq!(c.title.unwrap().reference, "12-345678-26");
         assert_eq!(c.claims[0].accrued_interest, Some(Amount(1250)));
-        error_rule(with(v.clone(), "/title", serde_json::Value::Null), "field.required", "title");
-        error_rule(with(v.clone(), "/title/kind", json!("beslut")), "title.kind", "title.kind");
-        error_rule(with(v.clone(), "/title/date", json!("2027-01-01")), "date.future", "title.date");
-        error_rule(with(v.clone(), "/title/reference", json!("")), "field.required", "title.reference");
-        error_rule(with(v.clone(), "/claims/0/costs", json!("-1")), "amount.positive", "claims[0].costs");
+        error_rule(
+            with(v.clone(), "/title", serde_json::Value::Null),
+            "field.required",
+            "title",
+        );
+        error_rule(
+            with(v.clone(), "/title/kind", json!("beslut")),
+            "title.kind",
+            "title.kind",
+        );
+        error_rule(
+            with(v.clone(), "/title/date", json!("2027-01-01")),
+            "date.future",
+            "title.date",
+        );
+        error_rule(
+            with(v.clone(), "/title/reference", json!("")),
+            "field.required",
+            "title.reference",
+        );
+        error_rule(
+            with(v.clone(), "/claims/0/costs", json!("-1")),
+            "amount.positive",
+            "claims[0].costs",
+        );
         let mut b = bfo();
         b["title"] = v["title"].clone();
         error_rule(b, "field.not_allowed", "title");
@@ -1338,14 +1793,45 @@ mod tests {
                            "change": { "kind": "belopp", "amount": "500" } });
         let c = run(base.clone()).case.unwrap();
         assert_eq!(c.change.unwrap().amount, Some(Amount(50_000)));
-        error_rule(with(base.clone(), "/change", serde_json::Value::Null), "field.required", "change");
-        error_rule(with(base.clone(), "/change/kind", json!("x")), "change.kind", "change.kind");
-        error_rule(with(base.clone(), "/change/amount", serde_json::Value::Null), "field.required", "change.amount");
-        let upp = with(base.clone(), "/change", json!({ "kind": "uppskov", "until": "2026-06-01" }));
-        assert_eq!(run(upp.clone()).case.unwrap().change.unwrap().until, NaiveDate::from_ymd_opt(2026, 6, 1));
-        error_rule(with(upp.clone(), "/change/until", json!("2026-02-01")), "change.until_past", "change.until");
-        error_rule(with(upp, "/change/until", serde_json::Value::Null), "field.required", "change.until");
-        let ater = with(base, "/change", json!({ "kind": "aterkallelse", "amount": "5" }));
+        error_rule(
+            with(base.clone(), "/change", serde_json::Value::Null),
+            "field.required",
+            "change",
+        );
+        error_rule(
+            with(base.clone(), "/change/kind", json!("x")),
+            "change.kind",
+            "change.kind",
+        );
+        error_rule(
+            with(base.clone(), "/change/amount", serde_json::Value::Null),
+            "field.required",
+            "change.amount",
+        );
+        let upp = with(
+            base.clone(),
+            "/change",
+            json!({ "kind": "uppskov", "until": "2026-06-01" }),
+        );
+        assert_eq!(
+            run(upp.clone()).case.unwrap().change.unwrap().until,
+            NaiveDate::from_ymd_opt(2026, 6, 1)
+        );
+        error_rule(
+            with(upp.clone(), "/change/until", json!("2026-02-01")),
+            "change.until_past",
+            "change.until",
+        );
+        error_rule(
+            with(upp, "/change/until", serde_json::Value::Null),
+            "field.required",
+            "change.until",
+        );
+        let ater = with(
+            base,
+            "/change",
+            json!({ "kind": "aterkallelse", "amount": "5" }),
+        );
         error_rule(ater, "field.not_allowed", "change.amount");
     }
 
@@ -1354,21 +1840,45 @@ mod tests {
         let mut v = bfo();
         v["kind"] = json!("fordringsanmalan");
         v["debt_restructuring_case"] = json!("SKS-2026-001");
-        assert!(run(v.clone()).case.is_some(), "{:#?}", run(v.clone()).issues);
-        error_rule(with(v.clone(), "/debt_restructuring_case", serde_json::Value::Null), "field.required", "debt_restructuring_case");
+        assert!(
+            run(v.clone()).case.is_some(),
+            "{:#?}",
+            run(v.clone()).issues
+        );
+        error_rule(
+            with(
+                v.clone(),
+                "/debt_restructuring_case",
+                serde_json::Value::Null,
+            ),
+            "field.required",
+            "debt_restructuring_case",
+        );
         let d = v["debtors"][0].clone();
-        error_rule(with(v.clone(), "/debtors", json!([d.clone(), d])), "debtors.count", "debtors");
+        error_rule(
+            with(v.clone(), "/debtors", json!([d.clone(), d])),
+            "debtors.count",
+            "debtors",
+        );
         let mut b = bfo();
         b["debt_restructuring_case"] = json!("SKS-1");
         error_rule(b, "field.not_allowed", "debt_restructuring_case");
         // Future due dates are allowed outside BFÖ.
-        let v = with(with(v, "/claims/0/due_date", json!("2026-04-01")), "/claims/0/interest/from", json!("2026-04-01"));
+        let v = with(
+            with(v, "/claims/0/due_date", json!("2026-04-01")),
+            "/claims/0/interest/from",
+            json!("2026-04-01"),
+        );
         assert!(run(v).case.is_some());
     }
 
     fn ids_dir() -> std::path::PathBuf {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/ids");
-        assert!(dir.is_dir(), "test data folder {} is missing (expected the shared folder beside the crate)", dir.display());
+        assert!(
+            dir.is_dir(),
+            "test data folder {} is missing (expected the shared folder beside the crate)",
+            dir.display()
+        );
         dir
     }
 
@@ -1385,20 +1895,39 @@ mod tests {
         for e in &list {
             let valid = e["valid"].as_bool().unwrap();
             let is_con = e["type"] == "con";
-            for key in ["long_format", "short_format", "separated_format", "separated_long"] {
+            for key in [
+                "long_format",
+                "short_format",
+                "separated_format",
+                "separated_long",
+            ] {
                 let id = e[key].as_str().unwrap();
                 let r = debtor_with_id(id);
                 if valid {
-                    let c = r.case.unwrap_or_else(|| panic!("{id} ({key}) should be accepted: {:#?}", r.issues));
+                    let c = r.case.unwrap_or_else(|| {
+                        panic!("{id} ({key}) should be accepted: {:#?}", r.issues)
+                    });
                     let got = c.debtors[0].id.clone().unwrap();
-                    assert_eq!(got.kind == crate::domain::IdKind::Samordningsnummer, is_con, "{id}");
+                    assert_eq!(
+                        got.kind == crate::domain::IdKind::Samordningsnummer,
+                        is_con,
+                        "{id}"
+                    );
                     assert!(!got.is_organisation());
                     if key.contains("long") {
-                        assert_eq!(got.digits, e["long_format"].as_str().unwrap(), "{id} stored as 12 digits");
+                        assert_eq!(
+                            got.digits,
+                            e["long_format"].as_str().unwrap(),
+                            "{id} stored as 12 digits"
+                        );
                     }
                 } else {
                     assert!(r.case.is_none(), "{id} ({key}) should be refused");
-                    let i = r.issues.iter().find(|i| i.path == "debtors[0].id").unwrap_or_else(|| panic!("{id}: no id issue: {:#?}", r.issues));
+                    let i = r
+                        .issues
+                        .iter()
+                        .find(|i| i.path == "debtors[0].id")
+                        .unwrap_or_else(|| panic!("{id}: no id issue: {:#?}", r.issues));
                     assert!(i.rule.starts_with("personnummer."), "{id}: {}", i.rule);
                     assert!(!i.message.is_empty());
                 }
@@ -1410,16 +1939,22 @@ mod tests {
 
     #[test]
     fn every_organisationsnummer_of_the_shared_test_list() {
-        let text = std::fs::read_to_string(ids_dir().join("organisationsnummer-list.json")).unwrap();
+        let text =
+            std::fs::read_to_string(ids_dir().join("organisationsnummer-list.json")).unwrap();
         let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
         assert!(!list.is_empty());
         for e in &list {
             for key in ["short_format", "separated_format"] {
                 let id = e[key].as_str().unwrap();
                 let r = debtor_with_id(id);
-                let c = r.case.unwrap_or_else(|| panic!("{id} should be a company debtor: {:#?}", r.issues));
+                let c = r
+                    .case
+                    .unwrap_or_else(|| panic!("{id} should be a company debtor: {:#?}", r.issues));
                 assert!(c.debtors[0].is_business(), "{id}");
-                assert_eq!(c.debtors[0].id.as_ref().unwrap().digits, format!("16{}", e["short_format"].as_str().unwrap()));
+                assert_eq!(
+                    c.debtors[0].id.as_ref().unwrap().digits,
+                    format!("16{}", e["short_format"].as_str().unwrap())
+                );
                 // Also accepted as creditor.
                 let r = run(with(bfo(), "/creditor/id", json!(id)));
                 assert!(r.case.is_some(), "{id} as creditor");

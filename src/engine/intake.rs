@@ -136,7 +136,11 @@ pub async fn import(
                     out.problems.extend(problems);
                     continue;
                 }
-                let key = (new.intressentkod.clone(), new.kind.clone(), new.reference.clone());
+                let key = (
+                    new.intressentkod.clone(),
+                    new.kind.clone(),
+                    new.reference.clone(),
+                );
                 if keys.contains(&key) || batch.len() >= opts.batch_size.max(1) {
                     flush(store, &mut batch, &mut out, opts, clock).await?;
                     keys.clear();

@@ -73,13 +73,32 @@ pub async fn approve(
     match selection {
         Selection::All => {
             for row in store.list_cases(&[CaseState::Journal]).await? {
-                move_case(store, &row, &[CaseState::Journal], CaseState::Approved, None, actor, clock, &mut report)
-                    .await?;
+                move_case(
+                    store,
+                    &row,
+                    &[CaseState::Journal],
+                    CaseState::Approved,
+                    None,
+                    actor,
+                    clock,
+                    &mut report,
+                )
+                .await?;
             }
         }
         Selection::References(refs) => {
             for r in refs {
-                act_on_reference(store, r, APPROVABLE, CaseState::Approved, None, actor, clock, &mut report).await?;
+                act_on_reference(
+                    store,
+                    r,
+                    APPROVABLE,
+                    CaseState::Approved,
+                    None,
+                    actor,
+                    clock,
+                    &mut report,
+                )
+                .await?;
             }
         }
     }
@@ -96,7 +115,17 @@ pub async fn hold(
     clock: &dyn Clock,
 ) -> Result<JournalReport, EngineError> {
     let mut report = JournalReport::default();
-    act_on_reference(store, reference, HOLDABLE, CaseState::Held, Some(reason), actor, clock, &mut report).await?;
+    act_on_reference(
+        store,
+        reference,
+        HOLDABLE,
+        CaseState::Held,
+        Some(reason),
+        actor,
+        clock,
+        &mut report,
+    )
+    .await?;
     Ok(report)
 }
 
@@ -143,7 +172,10 @@ async fn move_case(
     clock: &dyn Clock,
     report: &mut JournalReport,
 ) -> Result<(), EngineError> {
-    match store.transition_case(row.id, from, to, reason, actor, clock.now()).await? {
+    match store
+        .transition_case(row.id, from, to, reason, actor, clock.now())
+        .await?
+    {
         Some(prev) => report.changed.push(Changed {
             reference: row.reference.clone(),
             kind: row.kind.clone(),

@@ -209,7 +209,8 @@ pub struct CaseEvent {
     pub at: String,
 }
 
-const CASE_COLUMNS: &str = "id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
+const CASE_COLUMNS: &str =
+    "id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
      issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at";
 
 struct EventRow {
@@ -294,7 +295,10 @@ impl Store {
                                     None => "replaced by new content".to_string(),
                                 }),
                             });
-                            outcomes[i] = Some(UpsertOutcome::Replaced { id: *id, from: state });
+                            outcomes[i] = Some(UpsertOutcome::Replaced {
+                                id: *id,
+                                from: state,
+                            });
                         } else {
                             outcomes[i] = Some(UpsertOutcome::Refused { id: *id, state });
                         }
@@ -448,10 +452,11 @@ impl Store {
         let hold_reason = if to == CaseState::Held { reason } else { None };
         crate::with_pool!(self, |pool, DB| {
             let mut tx = pool.begin().await?;
-            let current: Option<(String,)> = sqlx::query_as("SELECT state FROM cases WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let current: Option<(String,)> =
+                sqlx::query_as("SELECT state FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let Some((current,)) = current else {
                 return Ok(None);
             };

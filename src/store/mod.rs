@@ -157,8 +157,13 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut opts = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
             if let Some(schema) = schema {
-                if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                    return Err(bad(format!("schema name {schema:?} must be letters, digits and _")));
+                if !schema
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
+                    return Err(bad(format!(
+                        "schema name {schema:?} must be letters, digits and _"
+                    )));
                 }
                 let admin = PgPoolOptions::new()
                     .max_connections(1)
