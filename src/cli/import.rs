@@ -1,12 +1,220 @@
-//! `fogd import`: intake from JSON, JSON Lines or CSV.
+//! `fogd import FILE [--dry-run] [--format json] [--encoding E]`: intake from JSON, JSON Lines or CSV
+//! (intake.md §2–4). Exit 0 when every case was accepted (or unchanged), 3 when some are invalid, held or refused,
+//! 2 for usage errors and unreadable input, 1 for internal errors.
 
+use crate::cli::{UsageError, EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
+use crate::domain::intake::{open_source, Encoding};
+use crate::domain::validate::{Rules, ValidationContext};
+use crate::engine::intake::{import, ImportOptions, ImportOutcome};
+use crate::store::Store;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Output format of the intake commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Human-readable lines and a table.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
 
 /// Arguments of `fogd import`.
 #[derive(Debug, clap::Args)]
-pub struct ImportArgs {}
+pub struct ImportArgs {
+    /// The file to import: a JSON array or object, JSON Lines, or CSV (`;` or `,`, with a header row).
+    pub file: PathBuf,
+    /// Validate only; store nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output: `text` (problems and a summary table) or `json` (one object per problem, then the summary).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Force the input encoding: utf-8, windows-1252 or iso-8859-1 (default: detected).
+    #[arg(long, value_name = "E")]
+    pub encoding: Option<String>,
+    /// Validate as of this date instead of today (tests, re-running an old import). Hidden.
+    #[arg(long, value_name = "YYYY-MM-DD", hide = true)]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+/// Opens the configured store (creating a SQLite database on first use).
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Ok(Store::open(&config.database.url, config.database.max_connections).await?)
+}
+
+/// The validation context from the configuration and today's date in Stockholm.
+pub fn validation_context(
+    config: &Config,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<ValidationContext> {
+    let rules = Rules::from_config(&config.rules).map_err(UsageError)?;
+    let today = clock
+        .now()
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    Ok(ValidationContext {
+        rules,
+        today,
+        default_intressentkod: config.ingivare.intressentkod.clone(),
+    })
+}
 
 /// Runs the command.
-pub async fn run(_config: Config, _args: ImportArgs) -> anyhow::Result<u8> {
-    Err(crate::cli::UsageError("`fogd import` is not built yet".into()).into())
+pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
+    let clock = crate::clock::system();
+    let forced = match &args.encoding {
+        None => None,
+        Some(name) => Some(Encoding::parse(name).ok_or_else(|| {
+            UsageError(format!(
+                "unknown --encoding {name:?}; use utf-8, windows-1252 or iso-8859-1"
+            ))
+        })?),
+    };
+    let name = args.file.display().to_string();
+    let bytes =
+        std::fs::read(&args.file).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
+    let source = open_source(&bytes, forced).map_err(|e| UsageError(format!("{name}: {e}")))?;
+    let records = source
+        .records()
+        .map_err(|e| UsageError(format!("{name}: {e}")))?;
+    let mut ctx = validation_context(&config, clock.as_ref())?;
+    if let Some(today) = args.today {
+        ctx.today = today;
+    }
+    let store = if args.dry_run {
+        None
+    } else {
+        Some(open_store(&config).await?)
+    };
+    let source_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.clone());
+    let opts = ImportOptions {
+        dry_run: args.dry_run,
+        ..ImportOptions::file(&source_name)
+    };
+    let bar = (std::io::stderr().is_terminal() && args.format == OutputFormat::Text).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos} cases read ({per_sec}) {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let mut progress = |n: u64| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    };
+    let outcome = import(
+        store.as_ref(),
+        records,
+        &ctx,
+        &opts,
+        clock.as_ref(),
+        &mut progress,
+    )
+    .await?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if let Some(store) = &store {
+        store.close().await;
+    }
+    let s = &outcome.summary;
+    tracing::info!(
+        source = %source_name,
+        format = source.format.as_str(),
+        encoding = source.encoding.as_str(),
+        read = s.read,
+        accepted = s.accepted,
+        invalid = s.invalid,
+        held = s.held,
+        unchanged = s.unchanged,
+        refused = s.refused,
+        dry_run = args.dry_run,
+        "import finished"
+    );
+    print_outcome(&outcome, args.format, args.dry_run)?;
+    Ok(if outcome.all_accepted() {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEMS
+    })
+}
+
+fn print_outcome(
+    outcome: &ImportOutcome,
+    format: OutputFormat,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        OutputFormat::Json => {
+            for p in &outcome.problems {
+                serde_json::to_writer(&mut out, p)?;
+                writeln!(out)?;
+            }
+            #[derive(serde::Serialize)]
+            struct Summary<'a> {
+                summary: &'a crate::engine::intake::ImportSummary,
+            }
+            serde_json::to_writer(
+                &mut out,
+                &Summary {
+                    summary: &outcome.summary,
+                },
+            )?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => {
+            for p in &outcome.problems {
+                writeln!(
+                    out,
+                    "{} {}:{} {} {} [{}] {}{}",
+                    p.severity.as_str(),
+                    p.source,
+                    p.line,
+                    p.reference.as_deref().unwrap_or("-"),
+                    if p.field.is_empty() { "-" } else { &p.field },
+                    p.rule,
+                    p.message,
+                    p.value
+                        .as_deref()
+                        .map(|v| format!(" (value {v:?})"))
+                        .unwrap_or_default()
+                )?;
+            }
+            let s = &outcome.summary;
+            if !outcome.problems.is_empty() {
+                writeln!(out)?;
+            }
+            writeln!(
+                out,
+                "{:<10} {:>9}",
+                if dry_run { "dry run" } else { "import" },
+                "cases"
+            )?;
+            for (label, n) in [
+                ("read", s.read),
+                ("accepted", s.accepted),
+                ("invalid", s.invalid),
+                ("held", s.held),
+                ("unchanged", s.unchanged),
+                ("refused", s.refused),
+            ] {
+                writeln!(out, "{label:<10} {n:>9}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
 }

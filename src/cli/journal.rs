@@ -1,15 +1,142 @@
-//! `fogd journal …`.
+//! `fogd journal list | approve (--all | REF…) | hold REF --reason TEXT`: the review step. `approve` and `hold`
+//! print what changed; exit 3 when a reference could not be acted on.
 
+use crate::cli::import::{open_store, OutputFormat};
+use crate::cli::{UsageError, EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
+use crate::engine::journal::{self, JournalReport, Selection};
+use std::io::Write;
 
 /// Subcommands of `fogd journal`.
 #[derive(Debug, clap::Subcommand)]
 pub enum JournalCommand {
-    /// Placeholder until built.
-    List,
+    /// Cases waiting for review (journal and held).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Approve cases for sending: every case in the journal (`--all`; held cases need their reference) or the
+    /// given references.
+    Approve {
+        /// Approve every case in the journal.
+        #[arg(long, conflicts_with = "references")]
+        all: bool,
+        /// References to approve.
+        #[arg(value_name = "REF")]
+        references: Vec<String>,
+    },
+    /// Hold a case for review.
+    Hold {
+        /// The reference.
+        #[arg(value_name = "REF")]
+        reference: String,
+        /// Why (kept with the case).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 /// Runs the command.
-pub async fn run(_config: Config, _cmd: JournalCommand) -> anyhow::Result<u8> {
-    Err(crate::cli::UsageError("`fogd journal` is not built yet".into()).into())
+pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
+    let clock = crate::clock::system();
+    match cmd {
+        JournalCommand::List { format } => {
+            let store = open_store(&config).await?;
+            let rows = journal::list(&store).await?;
+            store.close().await;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            match format {
+                OutputFormat::Json => {
+                    let cases: Vec<serde_json::Value> = rows
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "reference": r.reference, "kind": r.kind, "intressentkod": r.intressentkod,
+                                "state": r.state, "hold_reason": r.hold_reason, "updated_at": r.updated_at,
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer(&mut out, &serde_json::json!({ "cases": cases }))?;
+                    writeln!(out)?;
+                }
+                OutputFormat::Text => {
+                    writeln!(
+                        out,
+                        "{:<20} {:<22} {:<8} REASON",
+                        "REFERENCE", "KIND", "STATE"
+                    )?;
+                    for r in &rows {
+                        writeln!(
+                            out,
+                            "{:<20} {:<22} {:<8} {}",
+                            r.reference,
+                            r.kind,
+                            r.state.as_str(),
+                            r.hold_reason.as_deref().unwrap_or("")
+                        )?;
+                    }
+                    writeln!(out, "{} case(s) waiting for review", rows.len())?;
+                }
+            }
+            out.flush()?;
+            Ok(EXIT_OK)
+        }
+        JournalCommand::Approve { all, references } => {
+            let selection = if all {
+                Selection::All
+            } else if references.is_empty() {
+                return Err(UsageError("give --all or one or more references".into()).into());
+            } else {
+                Selection::References(references)
+            };
+            let store = open_store(&config).await?;
+            let report = journal::approve(&store, &selection, "operator", clock.as_ref()).await?;
+            store.close().await;
+            print_report(&report, "approved")
+        }
+        JournalCommand::Hold { reference, reason } => {
+            if reason.trim().is_empty() {
+                return Err(UsageError("--reason must not be empty".into()).into());
+            }
+            let store = open_store(&config).await?;
+            let report = journal::hold(
+                &store,
+                &reference,
+                reason.trim(),
+                "operator",
+                clock.as_ref(),
+            )
+            .await?;
+            store.close().await;
+            print_report(&report, "held")
+        }
+    }
+}
+
+fn print_report(report: &JournalReport, verb: &str) -> anyhow::Result<u8> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for c in &report.changed {
+        writeln!(
+            out,
+            "{verb} {} ({}): {} -> {}",
+            c.reference, c.kind, c.from, c.to
+        )?;
+    }
+    for s in &report.skipped {
+        writeln!(out, "skipped {}: {}", s.reference, s.reason)?;
+    }
+    writeln!(
+        out,
+        "{} case(s) {verb}, {} skipped",
+        report.changed.len(),
+        report.skipped.len()
+    )?;
+    Ok(if report.skipped.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEMS
+    })
 }

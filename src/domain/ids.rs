@@ -1,6 +1,7 @@
 //! Swedish identity numbers: personnummer, samordningsnummer and organisationsnummer, checked through the
 //! `personnummer` and `organisationsnummer` crates and stored as 12 digits.
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -74,7 +75,20 @@ fn shape_ok(text: &str) -> bool {
 
 impl IdNumber {
     /// Parses a personnummer or samordningsnummer: 10 or 12 digits with optional `-`/`+` (`+` = 100 years or older).
+    /// A 10-digit number is placed in its century relative to the current date (see [`IdNumber::parse_person_at`]).
     pub fn parse_person(text: &str) -> Result<IdNumber, IdError> {
+        IdNumber::parse_person_at(text, crate::clock::system().now().date_naive())
+    }
+
+    /// Parses a personnummer or samordningsnummer as of `today`: 10 or 12 digits with optional `-`/`+`. A 10-digit
+    /// number gets the latest century that puts the birth date on or before `today`, and 100 years earlier with `+`
+    /// (Skatteverket's rule); a 12-digit number keeps its century. The Luhn check digit covers the last 10 digits
+    /// (for samordningsnummer with the day + 60 as written) and the serial number must not be `000`.
+    ///
+    /// The `personnummer` crate (3.1) checks the shape and the date (day − 60 for samordningsnummer) of the
+    /// 12-digit form built here. Its own `valid()` is not used: it computes the check digit over the day *without*
+    /// the + 60, so it refuses every valid samordningsnummer, and it assumes 19xx for 10-digit numbers.
+    pub fn parse_person_at(text: &str, today: NaiveDate) -> Result<IdNumber, IdError> {
         let t = text.trim();
         if !shape_ok(t) {
             return Err(IdError {
@@ -83,10 +97,18 @@ impl IdNumber {
             });
         }
         let digits: Vec<u8> = t.bytes().filter(u8::is_ascii_digit).collect();
-        if digits.len() != 10 && digits.len() != 12 {
+        let separators = t.bytes().filter(|b| !b.is_ascii_digit()).count();
+        let sep_ok = separators == 0
+            || (separators == 1 && {
+                let pos = t.len() - 5;
+                matches!(t.as_bytes().get(pos), Some(b'-' | b'+'))
+            });
+        if (digits.len() != 10 && digits.len() != 12) || !sep_ok {
             return Err(IdError {
                 rule: "personnummer.format",
-                message: format!("{t:?} has {} digits, expected 10 or 12", digits.len()),
+                message: format!(
+                    "{t:?} is not 10 or 12 digits with an optional - or + before the last four"
+                ),
             });
         }
         let last10 = &digits[digits.len() - 10..];
@@ -97,24 +119,54 @@ impl IdNumber {
                 message: format!("check digit should be {want}"),
             });
         }
-        let p = personnummer::Personnummer::parse(t).map_err(|_| IdError {
+        if &last10[6..9] == b"000" {
+            return Err(IdError {
+                rule: "personnummer.serial",
+                message: format!("{t:?} has the serial number 000, which is never issued"),
+            });
+        }
+        let num = |s: &[u8]| s.iter().fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'));
+        let yy = num(&last10[..2]);
+        let month = num(&last10[2..4]);
+        let day_written = num(&last10[4..6]);
+        let day = if day_written > 60 {
+            day_written - 60
+        } else {
+            day_written
+        };
+        let year = if digits.len() == 12 {
+            num(&digits[..4])
+        } else {
+            let mut y = today.year() - today.year().rem_euclid(100) + yy;
+            let born = |y: i32| {
+                u32::try_from(month)
+                    .ok()
+                    .zip(u32::try_from(day).ok())
+                    .and_then(|(m, d)| NaiveDate::from_ymd_opt(y, m, d))
+            };
+            // Compare (month, day) when the date itself is invalid in this year (Feb 29), to pick a century.
+            let after_today = match born(y) {
+                Some(d) => d > today,
+                None => (month, day) > (today.month() as i32, today.day() as i32),
+            };
+            if y > today.year() || after_today {
+                y -= 100;
+            }
+            if t.contains('+') {
+                y -= 100;
+            }
+            y
+        };
+        let long = format!(
+            "{year:04}{}-{}",
+            String::from_utf8_lossy(&last10[2..6]),
+            String::from_utf8_lossy(&last10[6..])
+        );
+        let p = personnummer::Personnummer::parse(&long).map_err(|_| IdError {
             rule: "personnummer.date",
             message: format!("{t:?} does not hold a valid birth date"),
         })?;
-        if !p.valid() {
-            return Err(IdError {
-                rule: "personnummer.date",
-                message: format!("{t:?} does not hold a valid birth date"),
-            });
-        }
-        let long = p.format().long();
         let digits12: String = long.chars().filter(char::is_ascii_digit).collect();
-        if digits12.len() != 12 {
-            return Err(IdError {
-                rule: "personnummer.format",
-                message: format!("{t:?} could not be written as 12 digits"),
-            });
-        }
         let kind = if p.is_coordination_number() {
             IdKind::Samordningsnummer
         } else {
@@ -181,13 +233,19 @@ impl IdNumber {
     /// Parses either kind: an organisationsnummer when the (10-digit) number's third digit is ≥ 2 or it carries the
     /// `16` prefix, otherwise a personnummer/samordningsnummer.
     pub fn parse_any(text: &str) -> Result<IdNumber, IdError> {
+        IdNumber::parse_any_at(text, crate::clock::system().now().date_naive())
+    }
+
+    /// [`IdNumber::parse_any`] as of `today` (the century of 10-digit personnummer, see
+    /// [`IdNumber::parse_person_at`]).
+    pub fn parse_any_at(text: &str, today: NaiveDate) -> Result<IdNumber, IdError> {
         let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_digit).collect();
         let looks_org = (digits.len() == 10 && digits[2] >= b'2' && !text.contains('+'))
             || (digits.len() == 12 && digits.starts_with(b"16"));
         if looks_org {
             IdNumber::parse_org(text)
         } else {
-            IdNumber::parse_person(text)
+            IdNumber::parse_person_at(text, today)
         }
     }
 
@@ -252,5 +310,23 @@ mod tests {
             .unwrap()
             .is_organisation());
         assert_eq!(IdNumber::from_digits12("162021005489").unwrap(), o);
+    }
+
+    #[test]
+    fn century_of_ten_digit_numbers() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let p = IdNumber::parse_person_at("0012099891", today).unwrap();
+        assert_eq!(p.digits, "200012099891");
+        let p = IdNumber::parse_person_at("121212-1212", today).unwrap();
+        assert_eq!(p.digits, "201212121212");
+        let p = IdNumber::parse_person_at("121212+1212", today).unwrap();
+        assert_eq!(p.digits, "191212121212");
+        let p = IdNumber::parse_person_at("570574-9959", today).unwrap();
+        assert_eq!(p.kind, IdKind::Samordningsnummer);
+        assert_eq!(p.digits, "195705749959");
+        let e = IdNumber::parse_person_at("1509160006", today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.serial");
+        let e = IdNumber::parse_person_at("1212-121212", today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.format");
     }
 }

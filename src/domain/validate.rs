@@ -1,1 +1,1964 @@
-//! Intake validation (intake.md §3). Filled in by the intake work.
+//! Intake validation (intake.md §3): a [`CaseInput`] becomes a normalised [`Case`], with *every* problem of the case
+//! reported at once as an [`Issue`].
+//!
+//! Errors make the case `invalid`; warnings (cost cap, förseningsersättning to a consumer, limitation) keep the case
+//! but hold it for review. Readings of gaps in the spec, kept here in one place:
+//! - A follow-up's `concerns` defaults to its own `reference` (the follow-up is usually filed under the same
+//!   ärendenummer as the case it concerns).
+//! - A field that does not belong to the case's kind (e.g. `title` on a BFÖ) is an error (`field.not_allowed`), so
+//!   that data is never silently dropped.
+//! - A debtor without an identity number (id_typ U) must have a full postal address (street, postal code, city).
+//! - Cost caps apply per claim; `annan_kostnad` has no cap. förseningsersättning to a debtor that is not an
+//!   organisation is a warning (the law allows it for business debtors only).
+//! - Limitation applies to BFÖ and fordringsanmälan claims with a due date; the consumer period applies when any
+//!   debtor is not an organisation (or has no number). Verkställighet rests on a title and is not checked.
+//! - The due date must not lie in the future for BFÖ; follow-up dates and title dates must not lie in the future.
+//! - An intressentkod is 1–3 ASCII letters or digits.
+
+use super::amount::Amount;
+use super::case::{
+    Case, CaseInput, CaseKind, Change, ChangeKind, Claim, ClaimInput, ClaimKind, Debtor,
+    DebtorInput, FollowUpReason, Interest, InterestKind, Party, PartyInput, Title, TitleKind,
+};
+use super::ids::IdNumber;
+use super::text;
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// How bad an issue is: errors make the case invalid, warnings hold it for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The case cannot be filed.
+    Error,
+    /// The case may be filed, after an operator's review.
+    Warning,
+}
+
+impl Severity {
+    /// `error` or `warning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One problem found in a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    /// Error or warning.
+    pub severity: Severity,
+    /// JSON path of the value, e.g. `debtors[0].id` (empty for the case as a whole).
+    pub path: String,
+    /// The field's own name (last path segment), e.g. `id`.
+    pub field: String,
+    /// The rule broken, `family.rule`, e.g. `personnummer.checksum`.
+    pub rule: String,
+    /// The offending value as given, if any.
+    pub value: Option<String>,
+    /// A sentence for the operator.
+    pub message: String,
+}
+
+/// The rules that are policy (from `[rules]`), in domain types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// Cap for påminnelseavgift.
+    pub cap_paminnelseavgift: Amount,
+    /// Cap for inkassokostnad.
+    pub cap_inkassokostnad: Amount,
+    /// Cap for förseningsersättning (business debtors only).
+    pub cap_forseningsersattning: Amount,
+    /// Limitation period for consumer debtors, years.
+    pub limitation_years_consumer: u32,
+    /// Limitation period otherwise, years.
+    pub limitation_years_other: u32,
+    /// Most debtors per case.
+    pub max_debtors: usize,
+    /// Most claims per case.
+    pub max_claims: usize,
+}
+
+impl Default for Rules {
+    /// The intake.md defaults.
+    fn default() -> Self {
+        Rules {
+            cap_paminnelseavgift: Amount(6_000),
+            cap_inkassokostnad: Amount(18_000),
+            cap_forseningsersattning: Amount(45_000),
+            limitation_years_consumer: 3,
+            limitation_years_other: 10,
+            max_debtors: 9,
+            max_claims: 20,
+        }
+    }
+}
+
+impl Rules {
+    /// Converts the `[rules]` configuration section; names the key of a bad amount.
+    pub fn from_config(cfg: &crate::config::RulesConfig) -> Result<Rules, String> {
+        let amt =
+            |key: &str, v: &str| Amount::parse_kronor(v).map_err(|e| format!("rules.{key}: {e}"));
+        Ok(Rules {
+            cap_paminnelseavgift: amt("cap_paminnelseavgift", &cfg.cap_paminnelseavgift)?,
+            cap_inkassokostnad: amt("cap_inkassokostnad", &cfg.cap_inkassokostnad)?,
+            cap_forseningsersattning: amt(
+                "cap_forseningsersattning",
+                &cfg.cap_forseningsersattning,
+            )?,
+            limitation_years_consumer: cfg.limitation_years_consumer,
+            limitation_years_other: cfg.limitation_years_other,
+            max_debtors: cfg.max_debtors as usize,
+            max_claims: cfg.max_claims as usize,
+        })
+    }
+}
+
+/// Everything validation needs besides the case: the rules, today's date and the default intressentkod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationContext {
+    /// Policy rules.
+    pub rules: Rules,
+    /// Today (local date of the run), for due dates in the future and limitation.
+    pub today: NaiveDate,
+    /// The intressentkod used when a case names none.
+    pub default_intressentkod: String,
+}
+
+/// The outcome of validating one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// The normalised case, when there are no errors (warnings allowed).
+    pub case: Option<Case>,
+    /// Every problem found.
+    pub issues: Vec<Issue>,
+}
+
+impl Validation {
+    /// True when any issue is an error.
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(|i| i.severity == Severity::Error)
+    }
+    /// True when any issue is a warning.
+    pub fn has_warnings(&self) -> bool {
+        self.issues.iter().any(|i| i.severity == Severity::Warning)
+    }
+}
+
+/// Validates one case: every rule of intake.md §3 for its kind; all problems reported.
+pub fn validate(input: &CaseInput, ctx: &ValidationContext) -> Validation {
+    let mut v = Validator {
+        issues: Vec::new(),
+        ctx,
+    };
+    let case = v.case(input);
+    let has_errors = v.issues.iter().any(|i| i.severity == Severity::Error);
+    Validation {
+        case: if has_errors { None } else { case },
+        issues: v.issues,
+    }
+}
+
+fn leaf(path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    match last.find('[') {
+        Some(i) => last[..i].to_string(),
+        None => last.to_string(),
+    }
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+struct Validator<'a> {
+    issues: Vec<Issue>,
+    ctx: &'a ValidationContext,
+}
+
+impl Validator<'_> {
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: &str,
+        rule: &str,
+        value: Option<&str>,
+        msg: String,
+    ) {
+        self.issues.push(Issue {
+            severity,
+            path: path.to_string(),
+            field: leaf(path),
+            rule: rule.to_string(),
+            value: value.map(str::to_string),
+            message: msg,
+        });
+    }
+
+    fn err(&mut self, path: &str, rule: &str, value: Option<&str>, msg: String) {
+        self.push(Severity::Error, path, rule, value, msg);
+    }
+
+    fn warn(&mut self, path: &str, rule: &str, value: Option<&str>, msg: String) {
+        self.push(Severity::Warning, path, rule, value, msg);
+    }
+
+    fn required(&mut self, path: &str, what: &str) {
+        self.err(path, "field.required", None, format!("{what} is required"));
+    }
+
+    fn not_allowed(&mut self, path: &str, value: Option<&str>, kind: CaseKind) {
+        self.err(
+            path,
+            "field.not_allowed",
+            value,
+            format!("{path} does not belong to a {kind} case"),
+        );
+    }
+
+    /// Normalises optional text; empty text counts as absent.
+    fn text(&mut self, path: &str, value: Option<&str>) -> Option<String> {
+        let raw = value?;
+        match text::normalise(raw) {
+            Ok(t) if t.is_empty() => None,
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.err(
+                    path,
+                    "text.latin1",
+                    Some(raw),
+                    format!(
+                        "character {:?} (U+{:04X}) at position {} cannot be written in ISO-8859-1",
+                        e.ch, e.code, e.position
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Normalised text that must be present.
+    fn required_text(&mut self, path: &str, value: Option<&str>, what: &str) -> Option<String> {
+        let present = value.is_some_and(|s| !s.trim().is_empty());
+        let t = self.text(path, value);
+        if !present {
+            self.required(path, what);
+        }
+        t
+    }
+
+    fn date(&mut self, path: &str, value: Option<&str>) -> Option<NaiveDate> {
+        let raw = value?.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        let ok = raw.len() == 10 && raw.as_bytes().get(4) == Some(&b'-');
+        match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+            Ok(d) if ok => Some(d),
+            _ => {
+                self.err(
+                    path,
+                    "date.format",
+                    Some(raw),
+                    format!("{raw:?} is not a date YYYY-MM-DD"),
+                );
+                None
+            }
+        }
+    }
+
+    fn required_date(&mut self, path: &str, value: Option<&str>, what: &str) -> Option<NaiveDate> {
+        if value.is_none_or(|s| s.trim().is_empty()) {
+            self.required(path, what);
+            return None;
+        }
+        self.date(path, value)
+    }
+
+    fn not_future(&mut self, path: &str, d: Option<NaiveDate>, rule: &str, what: &str) {
+        if let Some(d) = d {
+            if d > self.ctx.today {
+                self.err(
+                    path,
+                    rule,
+                    Some(&d.to_string()),
+                    format!(
+                        "{what} {d} lies in the future (today is {})",
+                        self.ctx.today
+                    ),
+                );
+            }
+        }
+    }
+
+    fn amount(&mut self, path: &str, value: Option<&serde_json::Value>) -> Option<Amount> {
+        let v = value?;
+        if v.is_null() {
+            return None;
+        }
+        let raw = json_text(v);
+        if raw.trim().is_empty() {
+            return None;
+        }
+        if !(v.is_string() || v.is_number()) {
+            self.err(
+                path,
+                "amount.format",
+                Some(&raw),
+                "an amount must be a decimal string in kronor".into(),
+            );
+            return None;
+        }
+        match Amount::parse_kronor(&raw) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                self.err(path, "amount.format", Some(&raw), e.to_string());
+                None
+            }
+        }
+    }
+
+    fn id(&mut self, path: &str, raw: &str) -> Option<IdNumber> {
+        match IdNumber::parse_any_at(raw, self.ctx.today) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                self.err(path, e.rule, Some(raw), e.message);
+                None
+            }
+        }
+    }
+
+    fn party(&mut self, path: &str, p: &PartyInput, what: &str) -> Option<Party> {
+        let idp = format!("{path}.id");
+        let id = match p.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => self.id(&idp, raw),
+            None => {
+                self.required(&idp, &format!("the {what}'s identity number"));
+                None
+            }
+        };
+        let name = self.required_text(
+            &format!("{path}.name"),
+            p.name.as_deref(),
+            &format!("the {what}'s name"),
+        );
+        Some(Party {
+            id: id?,
+            name: name?,
+        })
+    }
+
+    fn case(&mut self, input: &CaseInput) -> Option<Case> {
+        // Reference.
+        let reference = self.required_text("reference", input.reference.as_deref(), "reference");
+        if let Some(r) = &reference {
+            let n = r.chars().count();
+            if n > 20 {
+                self.err(
+                    "reference",
+                    "reference.length",
+                    Some(r),
+                    format!("reference has {n} characters, at most 20 are allowed"),
+                );
+            }
+        }
+        // Kind.
+        let kind = match input
+            .kind
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => {
+                self.required("kind", "kind");
+                None
+            }
+            Some(k) => match CaseKind::parse(k) {
+                Some(kind) => Some(kind),
+                None => {
+                    let all: Vec<&str> = CaseKind::ALL.iter().map(|k| k.as_str()).collect();
+                    self.err(
+                        "kind",
+                        "kind.unknown",
+                        Some(k),
+                        format!("unknown kind {k:?}; expected one of {}", all.join(", ")),
+                    );
+                    None
+                }
+            },
+        };
+        // Intressentkod.
+        let ik_raw = input
+            .intressentkod
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.ctx.default_intressentkod)
+            .to_string();
+        let ik_ok = (1..=3).contains(&ik_raw.chars().count())
+            && ik_raw.chars().all(|c| c.is_ascii_alphanumeric());
+        if !ik_ok {
+            self.err(
+                "intressentkod",
+                "intressentkod.format",
+                Some(&ik_raw),
+                format!("{ik_raw:?} is not 1–3 letters or digits"),
+            );
+        }
+        // Without a kind, check what can be checked kind-independently and stop.
+        let Some(kind) = kind else {
+            let _ = self.parts_any_kind(input, CaseKind::Betalningsforelaggande, false);
+            return None;
+        };
+        let parts = self.parts_any_kind(input, kind, true);
+        let reference = reference?;
+        let parts = parts?;
+        let concerns = if kind.is_follow_up() {
+            Some(parts.concerns.unwrap_or_else(|| reference.clone()))
+        } else {
+            parts.concerns
+        };
+        Some(Case {
+            reference,
+            kind,
+            intressentkod: ik_raw,
+            creditor: parts.creditor,
+            agent: parts.agent,
+            customer_number: parts.customer_number,
+            promissory_note: input.promissory_note.unwrap_or(false),
+            debtors: parts.debtors,
+            claims: parts.claims,
+            title: parts.title,
+            debt_restructuring_case: parts.debt_restructuring_case,
+            concerns,
+            malnummer: parts.malnummer,
+            amount: parts.amount,
+            claim_index: input.claim_index,
+            date: parts.date,
+            reason: parts.reason,
+            change: parts.change,
+        })
+    }
+
+    /// Validates everything below the case header for `kind`. With `kind_known == false` (kind missing or unknown)
+    /// only the kind-independent checks run, so their problems are still reported.
+    fn parts_any_kind(
+        &mut self,
+        input: &CaseInput,
+        kind: CaseKind,
+        kind_known: bool,
+    ) -> Option<Parts> {
+        let is_app = !kind.is_follow_up();
+        let mut ok = true;
+
+        // Creditor and agent.
+        let creditor = match &input.creditor {
+            Some(p) => {
+                let c = self.party("creditor", p, "creditor");
+                ok &= c.is_some();
+                c
+            }
+            None => {
+                if is_app && kind_known {
+                    self.required("creditor", "the creditor");
+                    ok = false;
+                }
+                None
+            }
+        };
+        let agent = match &input.agent {
+            Some(p) => {
+                let a = self.party("agent", p, "agent");
+                ok &= a.is_some();
+                a
+            }
+            None => None,
+        };
+        let customer_number = self.text("customer_number", input.customer_number.as_deref());
+        let malnummer = self.text("malnummer", input.malnummer.as_deref());
+        let concerns = self.text("concerns", input.concerns.as_deref());
+        if let Some(c) = &concerns {
+            if c.chars().count() > 20 {
+                self.err(
+                    "concerns",
+                    "reference.length",
+                    Some(c),
+                    "concerns names a reference of more than 20 characters".into(),
+                );
+            }
+        }
+        if kind_known && !kind.is_follow_up() && input.concerns.is_some() {
+            self.not_allowed("concerns", input.concerns.as_deref(), kind);
+        }
+
+        // Debtors.
+        let mut debtors = Vec::new();
+        let n_debtors = input.debtors.len();
+        if kind_known {
+            match kind {
+                CaseKind::Betalningsforelaggande | CaseKind::Verkstallighet => {
+                    if n_debtors == 0 {
+                        self.err(
+                            "debtors",
+                            "debtors.count",
+                            None,
+                            "at least one debtor is required".into(),
+                        );
+                    } else if n_debtors > self.ctx.rules.max_debtors {
+                        self.err(
+                            "debtors",
+                            "debtors.count",
+                            Some(&n_debtors.to_string()),
+                            format!(
+                                "{n_debtors} debtors, at most {} are allowed",
+                                self.ctx.rules.max_debtors
+                            ),
+                        );
+                    }
+                }
+                CaseKind::Fordringsanmalan => {
+                    if n_debtors != 1 {
+                        self.err(
+                            "debtors",
+                            "debtors.count",
+                            Some(&n_debtors.to_string()),
+                            format!("a fordringsanmälan names exactly one debtor, got {n_debtors}"),
+                        );
+                    }
+                }
+                _ => {
+                    if n_debtors > 0 {
+                        self.not_allowed("debtors", None, kind);
+                    }
+                }
+            }
+        }
+        for (i, d) in input.debtors.iter().enumerate() {
+            match self.debtor(&format!("debtors[{i}]"), d) {
+                Some(d) => debtors.push(d),
+                None => ok = false,
+            }
+        }
+        let any_consumer =
+            debtors.iter().any(|d| !d.is_business()) || input.debtors.len() != debtors.len();
+
+        // Claims.
+        let n_claims = input.claims.len();
+        if kind_known {
+            if is_app {
+                if n_claims == 0 {
+                    self.err(
+                        "claims",
+                        "claims.count",
+                        None,
+                        "at least one claim is required".into(),
+                    );
+                } else if n_claims > self.ctx.rules.max_claims {
+                    self.err(
+                        "claims",
+                        "claims.count",
+                        Some(&n_claims.to_string()),
+                        format!(
+                            "{n_claims} claims, at most {} are allowed",
+                            self.ctx.rules.max_claims
+                        ),
+                    );
+                }
+            } else if n_claims > 0 {
+                self.not_allowed("claims", None, kind);
+            }
+        }
+        let mut claims = Vec::new();
+        for (i, c) in input.claims.iter().enumerate() {
+            match self.claim(&format!("claims[{i}]"), c, kind, kind_known, any_consumer) {
+                Some(c) => claims.push(c),
+                None => ok = false,
+            }
+        }
+
+        // Kind-specific parts.
+        let mut title = None;
+        if let Some(t) = &input.title {
+            if kind_known && kind != CaseKind::Verkstallighet {
+                self.not_allowed("title", None, kind);
+            }
+            title = self.title(t);
+            ok &= title.is_some();
+        } else if kind_known && kind == CaseKind::Verkstallighet {
+            self.required("title", "the executive title");
+            ok = false;
+        }
+
+        let drc = self.text(
+            "debt_restructuring_case",
+            input.debt_restructuring_case.as_deref(),
+        );
+        if kind_known {
+            if kind == CaseKind::Fordringsanmalan
+                && drc.is_none()
+                && input.debt_restructuring_case.is_none()
+            {
+                self.required("debt_restructuring_case", "the skuldsanering case number");
+                ok = false;
+            } else if kind != CaseKind::Fordringsanmalan && input.debt_restructuring_case.is_some()
+            {
+                self.not_allowed(
+                    "debt_restructuring_case",
+                    input.debt_restructuring_case.as_deref(),
+                    kind,
+                );
+            }
+        }
+
+        // Follow-up fields.
+        let date_allowed = kind.is_follow_up();
+        let date = if kind_known && date_allowed {
+            let d = self.required_date("date", input.date.as_deref(), "date");
+            self.not_future("date", d, "date.future", "the date");
+            ok &= d.is_some();
+            d
+        } else {
+            if kind_known && input.date.is_some() {
+                self.not_allowed("date", input.date.as_deref(), kind);
+            }
+            self.date("date", input.date.as_deref())
+        };
+
+        let reason = self.reason(input.reason.as_deref(), kind, kind_known);
+        if kind_known && matches!(kind, CaseKind::Nedsattning | CaseKind::Aterkallelse) {
+            ok &= reason.is_some();
+        }
+
+        let amount_path = "amount";
+        let amount = self.amount(amount_path, input.amount.as_ref());
+        if kind_known {
+            if kind == CaseKind::Nedsattning {
+                match amount {
+                    None if input
+                        .amount
+                        .as_ref()
+                        .is_none_or(|v| json_text(v).trim().is_empty() || v.is_null()) =>
+                    {
+                        self.required(amount_path, "the reduction amount");
+                        ok = false;
+                    }
+                    None => ok = false,
+                    Some(a) if a.0 <= 0 => {
+                        self.err(
+                            amount_path,
+                            "amount.positive",
+                            Some(&a.to_string()),
+                            "the reduction must be more than 0".into(),
+                        );
+                        ok = false;
+                    }
+                    Some(_) => {}
+                }
+            } else if input.amount.as_ref().is_some_and(|v| !v.is_null()) {
+                self.not_allowed(
+                    amount_path,
+                    input.amount.as_ref().map(json_text).as_deref(),
+                    kind,
+                );
+            }
+            if kind != CaseKind::Nedsattning && input.claim_index.is_some() {
+                self.not_allowed(
+                    "claim_index",
+                    input.claim_index.map(|c| c.to_string()).as_deref(),
+                    kind,
+                );
+            }
+        }
+
+        let mut change = None;
+        if let Some(c) = &input.change {
+            if kind_known && kind != CaseKind::VerkstallighetAndring {
+                self.not_allowed("change", None, kind);
+            }
+            change = self.change(c, date);
+            ok &= change.is_some();
+        } else if kind_known && kind == CaseKind::VerkstallighetAndring {
+            self.required("change", "the change");
+            ok = false;
+        }
+
+        if !ok {
+            return None;
+        }
+        Some(Parts {
+            creditor,
+            agent,
+            customer_number,
+            malnummer,
+            concerns,
+            debtors,
+            claims,
+            title,
+            debt_restructuring_case: drc,
+            date,
+            reason,
+            amount,
+            change,
+        })
+    }
+
+    fn debtor(&mut self, path: &str, d: &DebtorInput) -> Option<Debtor> {
+        let mut ok = true;
+        let idp = format!("{path}.id");
+        let id = match d.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => {
+                let id = self.id(&idp, raw);
+                ok &= id.is_some();
+                id
+            }
+            None => None,
+        };
+        let name = self.required_text(
+            &format!("{path}.name"),
+            d.name.as_deref(),
+            "the debtor's name",
+        );
+        ok &= name.is_some();
+        let care_of = self.text(&format!("{path}.care_of"), d.care_of.as_deref());
+        let street = self.text(&format!("{path}.street"), d.street.as_deref());
+        let city = self.text(&format!("{path}.city"), d.city.as_deref());
+        let country_raw = d
+            .country
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or("SE");
+        let country = country_raw.to_ascii_uppercase();
+        if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
+            self.err(
+                &format!("{path}.country"),
+                "country.format",
+                Some(country_raw),
+                format!("{country_raw:?} is not an ISO 3166 two-letter country code"),
+            );
+            ok = false;
+        }
+        let pcp = format!("{path}.postal_code");
+        let mut postal_code = self.text(&pcp, d.postal_code.as_deref());
+        if country == "SE" {
+            if let Some(pc) = &postal_code {
+                let once = pc.replacen(' ', "", 1);
+                if once.len() == 5 && once.bytes().all(|b| b.is_ascii_digit()) {
+                    postal_code = Some(once);
+                } else {
+                    self.err(
+                        &pcp,
+                        "postal_code.format",
+                        Some(pc),
+                        format!("{pc:?} is not a Swedish postal code (5 digits, e.g. 111 22)"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if id.is_none() && d.id.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            for (field, v) in [
+                ("street", &street),
+                ("postal_code", &postal_code),
+                ("city", &city),
+            ] {
+                if v.is_none() && ok {
+                    self.err(
+                        &format!("{path}.{field}"),
+                        "debtor.address_required",
+                        None,
+                        "a debtor without an identity number needs a full postal address".into(),
+                    );
+                }
+            }
+            ok &= street.is_some() && postal_code.is_some() && city.is_some();
+        }
+        let phone = self.text(&format!("{path}.phone"), d.phone.as_deref());
+        let email = self.text(&format!("{path}.email"), d.email.as_deref());
+        if !ok {
+            return None;
+        }
+        Some(Debtor {
+            id,
+            name: name?,
+            care_of,
+            street,
+            postal_code,
+            city,
+            country,
+            phone,
+            email,
+        })
+    }
+
+    fn claim(
+        &mut self,
+        path: &str,
+        c: &ClaimInput,
+        kind: CaseKind,
+        kind_known: bool,
+        any_consumer: bool,
+    ) -> Option<Claim> {
+        let mut ok = true;
+        let kp = format!("{path}.kind");
+        let ckind = match c.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                self.required(&kp, "the claim kind");
+                None
+            }
+            Some(k) => {
+                let parsed = ClaimKind::parse(k);
+                if parsed.is_none() {
+                    self.err(
+                        &kp,
+                        "claim.kind",
+                        Some(k),
+                        format!("unknown claim kind {k:?}; expected kapital, upplupen_ranta, inkassokostnad, paminnelseavgift, forseningsersattning or annan_kostnad"),
+                    );
+                }
+                parsed
+            }
+        };
+        ok &= ckind.is_some();
+        let ap = format!("{path}.amount");
+        let amount = self.amount(&ap, c.amount.as_ref());
+        match amount {
+            None if c
+                .amount
+                .as_ref()
+                .is_none_or(|v| v.is_null() || json_text(v).trim().is_empty()) =>
+            {
+                self.required(&ap, "the claim amount");
+                ok = false;
+            }
+            None => ok = false,
+            Some(a) if a.0 <= 0 => {
+                self.err(
+                    &ap,
+                    "claim.amount_positive",
+                    Some(&a.to_string()),
+                    format!("the amount must be more than 0, got {a}"),
+                );
+                ok = false;
+            }
+            Some(_) => {}
+        }
+        let dp = format!("{path}.due_date");
+        let due_date = self.date(&dp, c.due_date.as_deref());
+        if c.due_date.as_deref().is_some_and(|s| !s.trim().is_empty()) && due_date.is_none() {
+            ok = false;
+        }
+        let invoice_number = self.text(
+            &format!("{path}.invoice_number"),
+            c.invoice_number.as_deref(),
+        );
+        let bp = format!("{path}.basis");
+        let basis = self.text(&bp, c.basis.as_deref());
+        if c.basis.as_deref().is_some_and(|s| !s.trim().is_empty()) && basis.is_none() {
+            ok = false;
+        }
+        if ckind == Some(ClaimKind::Kapital) {
+            if c.due_date.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                self.required(&dp, "a kapital claim's due date");
+                ok = false;
+            }
+            if c.basis.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                self.required(&bp, "a kapital claim's basis (grund för fordran)");
+                ok = false;
+            }
+        }
+        if kind_known && kind == CaseKind::Betalningsforelaggande {
+            if let Some(d) = due_date {
+                if d > self.ctx.today {
+                    self.err(
+                        &dp,
+                        "claim.due_date_future",
+                        Some(&d.to_string()),
+                        format!(
+                            "the due date {d} lies in the future (today is {})",
+                            self.ctx.today
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        // Interest.
+        let mut interest = None;
+        if let Some(i) = &c.interest {
+            let ip = format!("{path}.interest");
+            let ik = match i.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => {
+                    self.required(&format!("{ip}.kind"), "the interest kind");
+                    None
+                }
+                Some("reference_plus") => Some(InterestKind::ReferencePlus),
+                Some("fixed") => Some(InterestKind::Fixed),
+                Some(other) => {
+                    self.err(
+                        &format!("{ip}.kind"),
+                        "interest.kind",
+                        Some(other),
+                        format!(
+                            "unknown interest kind {other:?}; expected reference_plus or fixed"
+                        ),
+                    );
+                    None
+                }
+            };
+            let rp = format!("{ip}.rate");
+            let rate = match i.rate.as_ref().filter(|v| !v.is_null()) {
+                None => {
+                    self.required(&rp, "the interest rate");
+                    None
+                }
+                Some(v) => {
+                    let raw = json_text(v);
+                    match Amount::parse_kronor(&raw) {
+                        Ok(a) if (0..=5000).contains(&a.0) => u32::try_from(a.0).ok(),
+                        Ok(_) => {
+                            self.err(
+                                &rp,
+                                "interest.rate_range",
+                                Some(&raw),
+                                format!("interest rate {raw} % is outside 0–50 %"),
+                            );
+                            None
+                        }
+                        Err(_) => {
+                            self.err(
+                                &rp,
+                                "interest.rate_format",
+                                Some(&raw),
+                                format!("{raw:?} is not a percentage with at most two decimals"),
+                            );
+                            None
+                        }
+                    }
+                }
+            };
+            let fp = format!("{ip}.from");
+            let from = self.required_date(&fp, i.from.as_deref(), "the date interest runs from");
+            if let (Some(f), Some(d)) = (from, due_date) {
+                if f < d {
+                    self.err(
+                        &fp,
+                        "interest.from_before_due",
+                        Some(&f.to_string()),
+                        format!("interest runs from {f}, before the due date {d}"),
+                    );
+                }
+            }
+            match (ik, rate, from) {
+                (Some(kind), Some(rate_bp), Some(from)) if due_date.is_none_or(|d| from >= d) => {
+                    interest = Some(Interest {
+                        kind,
+                        rate_bp,
+                        from,
+                    });
+                }
+                _ => ok = false,
+            }
+        }
+        // Title/decision amounts: verkställighet and fordringsanmälan only.
+        let extra_allowed = matches!(kind, CaseKind::Verkstallighet | CaseKind::Fordringsanmalan);
+        let mut extra =
+            |v: &mut Self, field: &str, value: Option<&serde_json::Value>| -> Option<Amount> {
+                let p = format!("{path}.{field}");
+                let present = value.is_some_and(|x| !x.is_null());
+                if kind_known && present && !extra_allowed {
+                    v.not_allowed(&p, value.map(json_text).as_deref(), kind);
+                }
+                let a = v.amount(&p, value);
+                if let Some(a) = a {
+                    if a.0 < 0 {
+                        v.err(
+                            &p,
+                            "amount.positive",
+                            Some(&a.to_string()),
+                            format!("{field} must not be negative"),
+                        );
+                        ok = false;
+                    }
+                } else if present && value.is_some_and(|x| !json_text(x).trim().is_empty()) {
+                    ok = false;
+                }
+                a
+            };
+        let accrued_interest = extra(self, "accrued_interest", c.accrued_interest.as_ref());
+        let costs = extra(self, "costs", c.costs.as_ref());
+
+        // Warnings: caps, förseningsersättning to a consumer, limitation.
+        if let (Some(k), Some(a)) = (ckind, amount) {
+            let cap = match k {
+                ClaimKind::Paminnelseavgift => Some(self.ctx.rules.cap_paminnelseavgift),
+                ClaimKind::Inkassokostnad => Some(self.ctx.rules.cap_inkassokostnad),
+                ClaimKind::Forseningsersattning => Some(self.ctx.rules.cap_forseningsersattning),
+                _ => None,
+            };
+            if let Some(cap) = cap {
+                if a > cap {
+                    self.warn(
+                        &ap,
+                        "cost.cap",
+                        Some(&a.to_string()),
+                        format!("{} of {a} kr exceeds the cap of {cap} kr", k.as_str()),
+                    );
+                }
+            }
+            if k == ClaimKind::Forseningsersattning && any_consumer {
+                self.warn(
+                    &kp,
+                    "cost.forseningsersattning_consumer",
+                    Some(k.as_str()),
+                    "förseningsersättning may only be claimed from business debtors".into(),
+                );
+            }
+        }
+        if kind_known
+            && matches!(
+                kind,
+                CaseKind::Betalningsforelaggande | CaseKind::Fordringsanmalan
+            )
+        {
+            if let Some(d) = due_date {
+                let years = if any_consumer {
+                    self.ctx.rules.limitation_years_consumer
+                } else {
+                    self.ctx.rules.limitation_years_other
+                };
+                let limit = self
+                    .ctx
+                    .today
+                    .checked_sub_months(Months::new(years.saturating_mul(12)));
+                if limit.is_some_and(|l| d < l) {
+                    self.warn(&dp, "limitation", Some(&d.to_string()), format!("due date {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(Claim {
+            kind: ckind?,
+            amount: amount?,
+            due_date,
+            invoice_number,
+            basis,
+            interest,
+            accrued_interest,
+            costs,
+        })
+    }
+
+    fn title(&mut self, t: &super::case::TitleInput) -> Option<Title> {
+        let kind = match t.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                self.required("title.kind", "the title kind");
+                None
+            }
+            Some(k) => {
+                let parsed = match k {
+                    "utslag" => Some(TitleKind::Utslag),
+                    "dom" => Some(TitleKind::Dom),
+                    "forlikning" => Some(TitleKind::Forlikning),
+                    "skiljedom" => Some(TitleKind::Skiljedom),
+                    "annan" => Some(TitleKind::Annan),
+                    _ => None,
+                };
+                if parsed.is_none() {
+                    self.err("title.kind", "title.kind", Some(k), format!("unknown title kind {k:?}; expected utslag, dom, forlikning, skiljedom or annan"));
+                }
+                parsed
+            }
+        };
+        let reference = self.required_text(
+            "title.reference",
+            t.reference.as_deref(),
+            "the title's målnummer",
+        );
+        let date = self.required_date("title.date", t.date.as_deref(), "the title's date");
+        self.not_future("title.date", date, "date.future", "the title date");
+        let date = date.filter(|d| *d <= self.ctx.today);
+        Some(Title {
+            kind: kind?,
+            reference: reference?,
+            date: date?,
+        })
+    }
+
+    fn reason(
+        &mut self,
+        raw: Option<&str>,
+        kind: CaseKind,
+        kind_known: bool,
+    ) -> Option<FollowUpReason> {
+        let allowed: &[(&str, FollowUpReason)] = match kind {
+            CaseKind::Nedsattning => &[
+                ("betalning", FollowUpReason::Betalning),
+                ("kreditering", FollowUpReason::Kreditering),
+                ("annan", FollowUpReason::Annan),
+            ],
+            CaseKind::Aterkallelse => &[
+                ("betald", FollowUpReason::Betald),
+                ("avbetalningsplan", FollowUpReason::Avbetalningsplan),
+                ("annan", FollowUpReason::Annan),
+            ],
+            _ => &[],
+        };
+        let raw = raw.map(str::trim).filter(|s| !s.is_empty());
+        if !kind_known {
+            return None;
+        }
+        match raw {
+            None if !allowed.is_empty() => {
+                self.required("reason", "the reason");
+                None
+            }
+            None => None,
+            Some(r) if allowed.is_empty() => {
+                self.not_allowed("reason", Some(r), kind);
+                None
+            }
+            Some(r) => match allowed.iter().find(|(n, _)| *n == r) {
+                Some((_, v)) => Some(*v),
+                None => {
+                    let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+                    self.err(
+                        "reason",
+                        "reason.not_allowed",
+                        Some(r),
+                        format!(
+                            "reason {r:?} is not allowed for {kind}; expected one of {}",
+                            names.join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn change(&mut self, c: &super::case::ChangeInput, date: Option<NaiveDate>) -> Option<Change> {
+        let kind = match c.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                self.required("change.kind", "the change kind");
+                return None;
+            }
+            Some("belopp") => ChangeKind::Belopp,
+            Some("aterkallelse") => ChangeKind::Aterkallelse,
+            Some("uppskov") => ChangeKind::Uppskov,
+            Some(other) => {
+                self.err(
+                    "change.kind",
+                    "change.kind",
+                    Some(other),
+                    format!("unknown change {other:?}; expected belopp, aterkallelse or uppskov"),
+                );
+                return None;
+            }
+        };
+        let amount = self.amount("change.amount", c.amount.as_ref());
+        let until = self.date("change.until", c.until.as_deref());
+        let mut ok = true;
+        match kind {
+            ChangeKind::Belopp => match amount {
+                None => {
+                    if c.amount
+                        .as_ref()
+                        .is_none_or(|v| v.is_null() || json_text(v).trim().is_empty())
+                    {
+                        self.required("change.amount", "the new amount of a beloppsändring");
+                    }
+                    ok = false;
+                }
+                Some(a) if a.0 <= 0 => {
+                    self.err(
+                        "change.amount",
+                        "amount.positive",
+                        Some(&a.to_string()),
+                        "the new amount must be more than 0 (use aterkallelse to withdraw)".into(),
+                    );
+                    ok = false;
+                }
+                Some(_) => {}
+            },
+            ChangeKind::Uppskov => match until {
+                None => {
+                    if c.until.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                        self.required("change.until", "the end of the deferral");
+                    }
+                    ok = false;
+                }
+                Some(u) => {
+                    let after = date.unwrap_or(self.ctx.today).max(self.ctx.today);
+                    if u <= after {
+                        self.err(
+                            "change.until",
+                            "change.until_past",
+                            Some(&u.to_string()),
+                            format!("the deferral must end after {after}"),
+                        );
+                        ok = false;
+                    }
+                }
+            },
+            ChangeKind::Aterkallelse => {}
+        }
+        if kind != ChangeKind::Belopp && c.amount.as_ref().is_some_and(|v| !v.is_null()) {
+            self.err(
+                "change.amount",
+                "field.not_allowed",
+                c.amount.as_ref().map(json_text).as_deref(),
+                "an amount belongs only to a belopp change".into(),
+            );
+            ok = false;
+        }
+        if kind != ChangeKind::Uppskov && c.until.is_some() {
+            self.err(
+                "change.until",
+                "field.not_allowed",
+                c.until.as_deref(),
+                "until belongs only to an uppskov change".into(),
+            );
+            ok = false;
+        }
+        if !ok {
+            return None;
+        }
+        Some(Change {
+            kind,
+            amount: if kind == ChangeKind::Belopp {
+                amount
+            } else {
+                None
+            },
+            until: if kind == ChangeKind::Uppskov {
+                until
+            } else {
+                None
+            },
+        })
+    }
+}
+
+struct Parts {
+    creditor: Option<Party>,
+    agent: Option<Party>,
+    customer_number: Option<String>,
+    malnummer: Option<String>,
+    concerns: Option<String>,
+    debtors: Vec<Debtor>,
+    claims: Vec<Claim>,
+    title: Option<Title>,
+    debt_restructuring_case: Option<String>,
+    date: Option<NaiveDate>,
+    reason: Option<FollowUpReason>,
+    amount: Option<Amount>,
+    change: Option<Change>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> ValidationContext {
+        ValidationContext {
+            rules: Rules::default(),
+            today: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            default_intressentkod: "DEV".into(),
+        }
+    }
+
+    fn bfo() -> serde_json::Value {
+        json!({
+          "reference": "A-2026-000123",
+          "kind": "betalningsforelaggande",
+          "intressentkod": "ABC",
+          "creditor": { "id": "202100-5489", "name": "Exempel Kredit AB" },
+          "customer_number": "K-4411",
+          "debtors": [
+            { "id": "19121212-1212", "name": "Tolvan Tolvansson",
+              "street": "Storgatan 1", "postal_code": "111 22", "city": "Stockholm", "country": "SE" }
+          ],
+          "claims": [
+            { "kind": "kapital", "amount": "1250.00", "due_date": "2026-02-09", "invoice_number": "F-1001",
+              "basis": "Avgift för extra offentlig kontroll",
+              "interest": { "kind": "reference_plus", "rate": "8.00", "from": "2026-02-10" } },
+            { "kind": "inkassokostnad", "amount": "180.00", "basis": "Inkassokostnad enligt förordning (1981:739)" }
+          ]
+        })
+    }
+
+    fn run(v: serde_json::Value) -> Validation {
+        let input: CaseInput = serde_json::from_value(v).unwrap();
+        validate(&input, &ctx())
+    }
+
+    fn with(
+        mut base: serde_json::Value,
+        pointer: &str,
+        value: serde_json::Value,
+    ) -> serde_json::Value {
+        if let Some(slot) = base.pointer_mut(pointer) {
+            *slot = value;
+            return base;
+        }
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        base.pointer_mut(parent)
+            .unwrap()
+            .as_object_mut()
+            .unwrap()
+            .insert(key.to_string(), value);
+        base
+    }
+
+    /// Asserts exactly one issue with this rule and path, and returns it.
+    fn one(v: &Validation, rule: &str, path: &str) -> Issue {
+        let hits: Vec<&Issue> = v
+            .issues
+            .iter()
+            .filter(|i| i.rule == rule && i.path == path)
+            .collect();
+        assert_eq!(
+            hits.len(),
+            1,
+            "expected one {rule} at {path}, got {:#?}",
+            v.issues
+        );
+        hits[0].clone()
+    }
+
+    fn error_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
+        let r = run(v);
+        assert!(r.case.is_none(), "case should be invalid: {:#?}", r.issues);
+        let i = one(&r, rule, path);
+        assert_eq!(i.severity, Severity::Error);
+        i
+    }
+
+    fn warning_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
+        let r = run(v);
+        assert!(r.case.is_some(), "warnings keep the case: {:#?}", r.issues);
+        assert!(!r.has_errors());
+        let i = one(&r, rule, path);
+        assert_eq!(i.severity, Severity::Warning);
+        i
+    }
+
+    #[test]
+    fn the_spec_example_is_valid_and_normalised() {
+        let r = run(bfo());
+        assert!(r.issues.is_empty(), "{:#?}", r.issues);
+        let c = r.case.unwrap();
+        assert_eq!(c.kind, CaseKind::Betalningsforelaggande);
+        assert_eq!(c.debtors[0].postal_code.as_deref(), Some("11122"));
+        assert_eq!(c.debtors[0].id.as_ref().unwrap().digits, "191212121212");
+        assert_eq!(c.claims[0].amount, Amount(125_000));
+        assert_eq!(c.claims[0].interest.as_ref().unwrap().rate_bp, 800);
+        assert_eq!(c.creditor.unwrap().id.digits, "162021005489");
+        assert_eq!(c.concerns, None);
+    }
+
+    #[test]
+    fn all_errors_reported_at_once() {
+        let v = with(bfo(), "/debtors/0/id", json!("19121212-1213"));
+        let v = with(v, "/claims/0/amount", json!("-5"));
+        let v = with(v, "/debtors/0/postal_code", json!("1234"));
+        let r = run(v);
+        assert!(r.case.is_none());
+        let rules: Vec<&str> = r.issues.iter().map(|i| i.rule.as_str()).collect();
+        assert!(rules.contains(&"personnummer.checksum"), "{rules:?}");
+        assert!(rules.contains(&"claim.amount_positive"), "{rules:?}");
+        assert!(rules.contains(&"postal_code.format"), "{rules:?}");
+        let i = one(&r, "personnummer.checksum", "debtors[0].id");
+        assert_eq!(i.value.as_deref(), Some("19121212-1213"));
+        assert_eq!(i.message, "check digit should be 2");
+        assert_eq!(i.field, "id");
+    }
+
+    #[test]
+    fn header_rules() {
+        error_rule(
+            with(bfo(), "/reference", json!("")),
+            "field.required",
+            "reference",
+        );
+        error_rule(
+            with(bfo(), "/reference", json!("X".repeat(21))),
+            "reference.length",
+            "reference",
+        );
+        assert!(run(with(bfo(), "/reference", json!("X".repeat(20))))
+            .case
+            .is_some());
+        error_rule(with(bfo(), "/kind", json!("bfo")), "kind.unknown", "kind");
+        error_rule(
+            with(bfo(), "/kind", serde_json::Value::Null),
+            "field.required",
+            "kind",
+        );
+        error_rule(
+            with(bfo(), "/intressentkod", json!("ABCD")),
+            "intressentkod.format",
+            "intressentkod",
+        );
+        let r = run(with(bfo(), "/intressentkod", serde_json::Value::Null));
+        assert_eq!(r.case.unwrap().intressentkod, "DEV");
+        error_rule(
+            with(bfo(), "/creditor", serde_json::Value::Null),
+            "field.required",
+            "creditor",
+        );
+        error_rule(
+            with(bfo(), "/creditor/name", json!(" ")),
+            "field.required",
+            "creditor.name",
+        );
+        error_rule(
+            with(bfo(), "/creditor/id", json!("202100-5488")),
+            "organisationsnummer.checksum",
+            "creditor.id",
+        );
+    }
+
+    #[test]
+    fn unknown_kind_still_reports_other_problems() {
+        let v = with(bfo(), "/kind", json!("nope"));
+        let v = with(v, "/claims/0/amount", json!("abc"));
+        let r = run(v);
+        one(&r, "kind.unknown", "kind");
+        one(&r, "amount.format", "claims[0].amount");
+    }
+
+    #[test]
+    fn debtor_rules() {
+        error_rule(
+            with(bfo(), "/debtors", json!([])),
+            "debtors.count",
+            "debtors",
+        );
+        let d = bfo()["debtors"][0].clone();
+        let ten: Vec<_> = (0..10).map(|_| d.clone()).collect();
+        error_rule(
+            with(bfo(), "/debtors", json!(ten)),
+            "debtors.count",
+            "debtors",
+        );
+        let nine: Vec<_> = (0..9).map(|_| d.clone()).collect();
+        assert!(run(with(bfo(), "/debtors", json!(nine))).case.is_some());
+        error_rule(
+            with(bfo(), "/debtors/0/name", serde_json::Value::Null),
+            "field.required",
+            "debtors[0].name",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/id", json!("19121312-1211")),
+            "personnummer.date",
+            "debtors[0].id",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/id", json!("1912121212x")),
+            "personnummer.format",
+            "debtors[0].id",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/postal_code", json!("11 1 22")),
+            "postal_code.format",
+            "debtors[0].postal_code",
+        );
+        error_rule(
+            with(bfo(), "/debtors/0/country", json!("Sverige")),
+            "country.format",
+            "debtors[0].country",
+        );
+        // Other countries: free-form postal codes.
+        let v = with(
+            with(bfo(), "/debtors/0/country", json!("NO")),
+            "/debtors/0/postal_code",
+            json!("N-0150"),
+        );
+        assert!(run(v).case.is_some());
+        // No number → full address required.
+        let v = with(
+            with(bfo(), "/debtors/0/id", serde_json::Value::Null),
+            "/debtors/0/city",
+            serde_json::Value::Null,
+        );
+        error_rule(v, "debtor.address_required", "debtors[0].city");
+        let v = with(bfo(), "/debtors/0/id", serde_json::Value::Null);
+        assert!(run(v).case.unwrap().debtors[0].id.is_none());
+    }
+
+    #[test]
+    fn text_must_be_latin1_after_normalisation() {
+        let i = error_rule(
+            with(bfo(), "/debtors/0/name", json!("Åsa 日本")),
+            "text.latin1",
+            "debtors[0].name",
+        );
+        assert!(
+            i.message.contains("'日'") && i.message.contains("position 5"),
+            "{}",
+            i.message
+        );
+        let r = run(with(bfo(), "/debtors/0/name", json!("  Łukasz \t Øberg  ")));
+        assert_eq!(r.case.unwrap().debtors[0].name, "Lukasz Øberg");
+        // The basis is kept whole (no truncation), only normalised.
+        let long = "Grund ".repeat(60);
+        let r = run(with(bfo(), "/claims/0/basis", json!(long)));
+        assert_eq!(
+            r.case.unwrap().claims[0].basis.as_deref(),
+            Some(long.trim())
+        );
+    }
+
+    #[test]
+    fn claim_rules() {
+        error_rule(with(bfo(), "/claims", json!([])), "claims.count", "claims");
+        let c = bfo()["claims"][1].clone();
+        let many: Vec<_> = (0..21).map(|_| c.clone()).collect();
+        error_rule(
+            with(bfo(), "/claims", json!(many)),
+            "claims.count",
+            "claims",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/amount", json!("0")),
+            "claim.amount_positive",
+            "claims[0].amount",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/amount", json!("1.234")),
+            "amount.format",
+            "claims[0].amount",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/amount", serde_json::Value::Null),
+            "field.required",
+            "claims[0].amount",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/kind", json!("kapitel")),
+            "claim.kind",
+            "claims[0].kind",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/due_date", serde_json::Value::Null),
+            "field.required",
+            "claims[0].due_date",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/basis", json!("")),
+            "field.required",
+            "claims[0].basis",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/due_date", json!("2026-13-01")),
+            "date.format",
+            "claims[0].due_date",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/due_date", json!("2026-3-1")),
+            "date.format",
+            "claims[0].due_date",
+        );
+        let v = with(bfo(), "/claims/0/due_date", json!("2026-03-02"));
+        let v = with(v, "/claims/0/interest/from", json!("2026-03-02"));
+        error_rule(v, "claim.due_date_future", "claims[0].due_date");
+        error_rule(
+            with(bfo(), "/claims/0/interest/rate", json!("50.01")),
+            "interest.rate_range",
+            "claims[0].interest.rate",
+        );
+        assert!(run(with(bfo(), "/claims/0/interest/rate", json!("50")))
+            .case
+            .is_some());
+        assert!(run(with(bfo(), "/claims/0/interest/rate", json!(0)))
+            .case
+            .is_some());
+        error_rule(
+            with(bfo(), "/claims/0/interest/rate", json!("åtta")),
+            "interest.rate_format",
+            "claims[0].interest.rate",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/interest/kind", json!("daily")),
+            "interest.kind",
+            "claims[0].interest.kind",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/interest/from", json!("2026-02-08")),
+            "interest.from_before_due",
+            "claims[0].interest.from",
+        );
+        error_rule(
+            with(bfo(), "/claims/0/accrued_interest", json!("10")),
+            "field.not_allowed",
+            "claims[0].accrued_interest",
+        );
+        // Amount notations of intake.md §1.
+        let r = run(with(bfo(), "/claims/0/amount", json!("1 250,5")));
+        assert_eq!(r.case.unwrap().claims[0].amount, Amount(125_050));
+    }
+
+    #[test]
+    fn cost_caps_and_limitation_are_warnings() {
+        let i = warning_rule(
+            with(bfo(), "/claims/1/amount", json!("180.01")),
+            "cost.cap",
+            "claims[1].amount",
+        );
+        assert_eq!(i.value.as_deref(), Some("180.01"));
+        let v = with(bfo(), "/claims/1/kind", json!("paminnelseavgift"));
+        warning_rule(
+            with(v, "/claims/1/amount", json!("61")),
+            "cost.cap",
+            "claims[1].amount",
+        );
+        assert!(
+            run(with(bfo(), "/claims/1/kind", json!("paminnelseavgift")))
+                .issues
+                .iter()
+                .any(|i| i.rule == "cost.cap")
+        );
+        let v = with(bfo(), "/claims/1/kind", json!("annan_kostnad"));
+        assert!(run(with(v, "/claims/1/amount", json!("5000")))
+            .issues
+            .is_empty());
+        // förseningsersättning: consumer → warning; business debtor within cap → fine; above cap → warning.
+        let v = with(bfo(), "/claims/1/kind", json!("forseningsersattning"));
+        warning_rule(
+            v.clone(),
+            "cost.forseningsersattning_consumer",
+            "claims[1].kind",
+        );
+        let biz = with(v, "/debtors/0/id", json!("556036-0793"));
+        assert!(
+            run(biz.clone()).issues.is_empty(),
+            "{:#?}",
+            run(biz.clone()).issues
+        );
+        warning_rule(
+            with(biz, "/claims/1/amount", json!("450.01")),
+            "cost.cap",
+            "claims[1].amount",
+        );
+        // Limitation: 3 years for consumers, 10 otherwise.
+        let old = with(bfo(), "/claims/0/due_date", json!("2023-02-28"));
+        let old = with(old, "/claims/0/interest/from", json!("2023-03-01"));
+        warning_rule(old.clone(), "limitation", "claims[0].due_date");
+        let recent = with(
+            with(bfo(), "/claims/0/due_date", json!("2023-03-01")),
+            "/claims/0/interest/from",
+            json!("2023-03-01"),
+        );
+        assert!(run(recent).issues.is_empty());
+        let biz_old = with(old, "/debtors/0/id", json!("556036-0793"));
+        assert!(run(biz_old.clone()).issues.is_empty());
+        let very_old = with(
+            with(biz_old, "/claims/0/due_date", json!("2016-02-01")),
+            "/claims/0/interest/from",
+            json!("2016-02-01"),
+        );
+        warning_rule(very_old, "limitation", "claims[0].due_date");
+    }
+
+    fn follow_up(kind: &str) -> serde_json::Value {
+        json!({ "reference": "A-2026-000123", "kind": kind, "date": "2026-02-20" })
+    }
+
+    #[test]
+    fn nedsattning_rules() {
+        let ok = with(
+            with(follow_up("nedsattning"), "/date", json!("2026-02-20")),
+            "",
+            json!({
+                "reference": "N-1", "kind": "nedsattning", "date": "2026-02-20", "reason": "betalning", "amount": "100"
+            }),
+        );
+        let c = run(ok.clone()).case.unwrap();
+        assert_eq!(
+            c.concerns.as_deref(),
+            Some("N-1"),
+            "concerns defaults to the own reference"
+        );
+        assert_eq!(c.amount, Some(Amount(10_000)));
+        let mut v = ok.clone();
+        v["concerns"] = json!("A-1");
+        assert_eq!(run(v).case.unwrap().concerns.as_deref(), Some("A-1"));
+        error_rule(
+            with(ok.clone(), "/amount", serde_json::Value::Null),
+            "field.required",
+            "amount",
+        );
+        error_rule(
+            with(ok.clone(), "/amount", json!("0")),
+            "amount.positive",
+            "amount",
+        );
+        error_rule(
+            with(ok.clone(), "/reason", json!("betald")),
+            "reason.not_allowed",
+            "reason",
+        );
+        error_rule(
+            with(ok.clone(), "/reason", serde_json::Value::Null),
+            "field.required",
+            "reason",
+        );
+        error_rule(
+            with(ok.clone(), "/date", serde_json::Value::Null),
+            "field.required",
+            "date",
+        );
+        error_rule(
+            with(ok.clone(), "/date", json!("2026-03-02")),
+            "date.future",
+            "date",
+        );
+        let mut v = ok.clone();
+        v["debtors"] = bfo()["debtors"].clone();
+        error_rule(v, "field.not_allowed", "debtors");
+        let mut v = ok;
+        v["claims"] = bfo()["claims"].clone();
+        error_rule(v, "field.not_allowed", "claims");
+    }
+
+    #[test]
+    fn aterkallelse_rules() {
+        let ok = with(follow_up("aterkallelse"), "/date", json!("2026-02-20"));
+        let mut ok = ok;
+        ok["reason"] = json!("avbetalningsplan");
+        assert!(run(ok.clone()).case.is_some());
+        error_rule(
+            with(ok.clone(), "/reason", json!("betalning")),
+            "reason.not_allowed",
+            "reason",
+        );
+        let mut v = ok;
+        v["amount"] = json!("5");
+        error_rule(v, "field.not_allowed", "amount");
+    }
+
+    #[test]
+    fn verkstallighet_rules() {
+        let mut v = bfo();
+        v["kind"] = json!("verkstallighet");
+        v["title"] = json!({ "kind": "utslag", "reference": "12-345678-26", "date": "2026-01-15" });
+        v["claims"][0]["accrued_interest"] = json!("12.50");
+        v["claims"][0]["costs"] = json!("300");
+        let c = run(v.clone()).case.unwrap();
+        assert_eq!(c.title.unwrap().reference, "12-345678-26");
+        assert_eq!(c.claims[0].accrued_interest, Some(Amount(1250)));
+        error_rule(
+            with(v.clone(), "/title", serde_json::Value::Null),
+            "field.required",
+            "title",
+        );
+        error_rule(
+            with(v.clone(), "/title/kind", json!("beslut")),
+            "title.kind",
+            "title.kind",
+        );
+        error_rule(
+            with(v.clone(), "/title/date", json!("2027-01-01")),
+            "date.future",
+            "title.date",
+        );
+        error_rule(
+            with(v.clone(), "/title/reference", json!("")),
+            "field.required",
+            "title.reference",
+        );
+        error_rule(
+            with(v.clone(), "/claims/0/costs", json!("-1")),
+            "amount.positive",
+            "claims[0].costs",
+        );
+        let mut b = bfo();
+        b["title"] = v["title"].clone();
+        error_rule(b, "field.not_allowed", "title");
+    }
+
+    #[test]
+    fn andring_rules() {
+        let base = json!({ "reference": "V-1", "kind": "verkstallighet_andring", "date": "2026-02-20",
+                           "change": { "kind": "belopp", "amount": "500" } });
+        let c = run(base.clone()).case.unwrap();
+        assert_eq!(c.change.unwrap().amount, Some(Amount(50_000)));
+        error_rule(
+            with(base.clone(), "/change", serde_json::Value::Null),
+            "field.required",
+            "change",
+        );
+        error_rule(
+            with(base.clone(), "/change/kind", json!("x")),
+            "change.kind",
+            "change.kind",
+        );
+        error_rule(
+            with(base.clone(), "/change/amount", serde_json::Value::Null),
+            "field.required",
+            "change.amount",
+        );
+        let upp = with(
+            base.clone(),
+            "/change",
+            json!({ "kind": "uppskov", "until": "2026-06-01" }),
+        );
+        assert_eq!(
+            run(upp.clone()).case.unwrap().change.unwrap().until,
+            NaiveDate::from_ymd_opt(2026, 6, 1)
+        );
+        error_rule(
+            with(upp.clone(), "/change/until", json!("2026-02-01")),
+            "change.until_past",
+            "change.until",
+        );
+        error_rule(
+            with(upp, "/change/until", serde_json::Value::Null),
+            "field.required",
+            "change.until",
+        );
+        let ater = with(
+            base,
+            "/change",
+            json!({ "kind": "aterkallelse", "amount": "5" }),
+        );
+        error_rule(ater, "field.not_allowed", "change.amount");
+    }
+
+    #[test]
+    fn fordringsanmalan_rules() {
+        let mut v = bfo();
+        v["kind"] = json!("fordringsanmalan");
+        v["debt_restructuring_case"] = json!("SKS-2026-001");
+        assert!(
+            run(v.clone()).case.is_some(),
+            "{:#?}",
+            run(v.clone()).issues
+        );
+        error_rule(
+            with(
+                v.clone(),
+                "/debt_restructuring_case",
+                serde_json::Value::Null,
+            ),
+            "field.required",
+            "debt_restructuring_case",
+        );
+        let d = v["debtors"][0].clone();
+        error_rule(
+            with(v.clone(), "/debtors", json!([d.clone(), d])),
+            "debtors.count",
+            "debtors",
+        );
+        let mut b = bfo();
+        b["debt_restructuring_case"] = json!("SKS-1");
+        error_rule(b, "field.not_allowed", "debt_restructuring_case");
+        // Future due dates are allowed outside BFÖ.
+        let v = with(
+            with(v, "/claims/0/due_date", json!("2026-04-01")),
+            "/claims/0/interest/from",
+            json!("2026-04-01"),
+        );
+        assert!(run(v).case.is_some());
+    }
+
+    fn ids_dir() -> std::path::PathBuf {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/ids");
+        assert!(
+            dir.is_dir(),
+            "test data folder {} is missing (expected the shared folder beside the crate)",
+            dir.display()
+        );
+        dir
+    }
+
+    fn debtor_with_id(id: &str) -> Validation {
+        run(with(bfo(), "/debtors/0/id", json!(id)))
+    }
+
+    #[test]
+    fn every_personnummer_of_the_shared_test_list() {
+        let text = std::fs::read_to_string(ids_dir().join("personnummer-list.json")).unwrap();
+        let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        assert!(list.len() >= 10);
+        let mut checked = 0;
+        for e in &list {
+            let valid = e["valid"].as_bool().unwrap();
+            let is_con = e["type"] == "con";
+            for key in [
+                "long_format",
+                "short_format",
+                "separated_format",
+                "separated_long",
+            ] {
+                let id = e[key].as_str().unwrap();
+                let r = debtor_with_id(id);
+                if valid {
+                    let c = r.case.unwrap_or_else(|| {
+                        panic!("{id} ({key}) should be accepted: {:#?}", r.issues)
+                    });
+                    let got = c.debtors[0].id.clone().unwrap();
+                    assert_eq!(
+                        got.kind == crate::domain::IdKind::Samordningsnummer,
+                        is_con,
+                        "{id}"
+                    );
+                    assert!(!got.is_organisation());
+                    if key.contains("long") {
+                        assert_eq!(
+                            got.digits,
+                            e["long_format"].as_str().unwrap(),
+                            "{id} stored as 12 digits"
+                        );
+                    }
+                } else {
+                    assert!(r.case.is_none(), "{id} ({key}) should be refused");
+                    let i = r
+                        .issues
+                        .iter()
+                        .find(|i| i.path == "debtors[0].id")
+                        .unwrap_or_else(|| panic!("{id}: no id issue: {:#?}", r.issues));
+                    assert!(i.rule.starts_with("personnummer."), "{id}: {}", i.rule);
+                    assert!(!i.message.is_empty());
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, list.len() * 4);
+    }
+
+    #[test]
+    fn every_organisationsnummer_of_the_shared_test_list() {
+        let text =
+            std::fs::read_to_string(ids_dir().join("organisationsnummer-list.json")).unwrap();
+        let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        assert!(!list.is_empty());
+        for e in &list {
+            for key in ["short_format", "separated_format"] {
+                let id = e[key].as_str().unwrap();
+                let r = debtor_with_id(id);
+                let c = r
+                    .case
+                    .unwrap_or_else(|| panic!("{id} should be a company debtor: {:#?}", r.issues));
+                assert!(c.debtors[0].is_business(), "{id}");
+                assert_eq!(
+                    c.debtors[0].id.as_ref().unwrap().digits,
+                    format!("16{}", e["short_format"].as_str().unwrap())
+                );
+                // Also accepted as creditor.
+                let r = run(with(bfo(), "/creditor/id", json!(id)));
+                assert!(r.case.is_some(), "{id} as creditor");
+            }
+        }
+    }
+}

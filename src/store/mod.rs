@@ -1,1 +1,203 @@
-//! store (see lib.rs module map).
+//! The database: SQLite (embedded default) or PostgreSQL behind one repository API.
+//!
+//! [`Store::open`] takes the `[database] url`. SQLite files (and their directories) are created on first use and
+//! opened with WAL, `synchronous=FULL`, foreign keys on and an explicit busy timeout. Migrations live in
+//! `migrations/sqlite/` and `migrations/postgres/` (the same schema). SQL is kept portable: `$1` placeholders
+//! (SQLite accepts them too), no backend-specific functions; where a statement must differ, [`with_pool!`] runs
+//! the same code against either pool type. Each area has its own `impl Store` file (`cases.rs`, …).
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub mod cases;
+
+pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
+
+/// How long SQLite waits for a lock held by another connection or process before failing.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The URL is not a SQLite or PostgreSQL URL, or cannot be parsed.
+    #[error("database url {url:?}: {message}")]
+    Url {
+        /// The URL.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The database directory could not be created.
+    #[error("cannot create database directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A database error.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data that cannot be read back (a bug or a hand-edited database).
+    #[error("stored data of case {id}: {message}")]
+    Corrupt {
+        /// The case id.
+        id: i64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A case that cannot be replaced any more (intake.md §1).
+    #[error("case {reference} ({kind}) is {state} and cannot be replaced; corrections after sending go through nedsattning, aterkallelse or verkstallighet_andring")]
+    Refused {
+        /// The reference.
+        reference: String,
+        /// The kind.
+        kind: String,
+        /// The state it is in.
+        state: String,
+    },
+}
+
+/// The connection pool of either backend.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    /// Embedded SQLite.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// The repository: every database access of fogd goes through a `Store`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The pool (public so that later areas can add their own `impl Store` blocks in this module's files).
+    pub pool: Pool,
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool (`&SqlitePool` or `&PgPool`) and `$DB` to the database type,
+/// so one piece of portable sqlx code serves both backends.
+#[macro_export]
+macro_rules! with_pool {
+    ($store:expr, |$p:ident, $DB:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($p) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Sqlite;
+                $body
+            }
+            $crate::store::Pool::Postgres($p) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// The filesystem path of a SQLite URL (`sqlite://fogd-data/fogd.db`, `sqlite:x.db?mode=rwc`), `None` for memory.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+impl Store {
+    /// Opens (and creates, for SQLite) the database at `url` and runs the migrations.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Store::open_with_schema(url, max_connections, None).await
+    }
+
+    /// Like [`Store::open`]; for PostgreSQL, `schema` (created if missing) becomes the search path — tests use a
+    /// fresh schema each.
+    pub async fn open_with_schema(
+        url: &str,
+        max_connections: u32,
+        schema: Option<&str>,
+    ) -> Result<Store, StoreError> {
+        let bad = |message: String| StoreError::Url {
+            url: url.to_string(),
+            message,
+        };
+        if url.starts_with("sqlite:") {
+            if let Some(path) = sqlite_path(url) {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| bad(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut opts = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+            if let Some(schema) = schema {
+                if !schema
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
+                    return Err(bad(format!(
+                        "schema name {schema:?} must be letters, digits and _"
+                    )));
+                }
+                let admin = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(opts.clone())
+                    .await?;
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                    .execute(&admin)
+                    .await?;
+                admin.close().await;
+                opts = opts.options([("search_path", schema)]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .connect_with(opts)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            Err(bad("must start with sqlite: or postgres://".into()))
+        }
+    }
+
+    /// True for PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
+    /// Closes the pool (flushes SQLite's WAL on the last connection).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}

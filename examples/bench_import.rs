@@ -1,0 +1,86 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! End-to-end intake benchmark: generates N cases (default 100,000; first argument overrides) as CSV in a temp
+//! directory, imports them through `fogd import`'s own code path into a fresh SQLite database, and prints cases/s
+//! and peak RSS, beside the time `sqlite3 .import` takes for the same rows into a plain table.
+//! Run: `cargo run --release --example bench_import [N]`.
+
+use std::io::Write;
+use std::time::Instant;
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("cases.csv");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&csv_path).unwrap());
+        writeln!(w, "reference;kind;creditor_id;creditor_name;customer_number;debtor_id;debtor_name;debtor_street;debtor_postal_code;debtor_city;claim_kind;amount;due_date;invoice_number;basis;interest_kind;interest_rate;interest_from").unwrap();
+        for i in 0..n {
+            writeln!(
+                w,
+                "B-{i:08};betalningsforelaggande;556036-0793;Exempel Kredit AB;K-{i};19121212-1212;Åsa Öberg {i};Storgatan {};111 22;Stockholm;kapital;{},{:02};2026-02-09;F-{i};Avgift för extra offentlig kontroll enligt beslut 2026-01-10;reference_plus;8,00;2026-02-10",
+                i % 200 + 1,
+                100 + i % 9000,
+                i % 100
+            )
+            .unwrap();
+        }
+    }
+    let bytes = std::fs::metadata(&csv_path).unwrap().len();
+    let db = dir.path().join("data/fogd.db");
+    let mut config = fogd::config::Config::default();
+    config.database.url = format!("sqlite://{}", db.display());
+    let args = fogd::cli::import::ImportArgs {
+        file: csv_path.clone(),
+        dry_run: std::env::var_os("BENCH_DRY_RUN").is_some(),
+        format: fogd::cli::import::OutputFormat::Json,
+        encoding: None,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let code = rt.block_on(fogd::cli::import::run(config, args)).unwrap();
+    let fogd_secs = start.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "every generated case must be accepted");
+    let rss = peak_rss_kib().unwrap_or(0);
+    println!("cases: {n} ({:.1} MB CSV)", bytes as f64 / 1e6);
+    println!(
+        "fogd import: {fogd_secs:.2} s, {:.0} cases/s, peak RSS {:.1} MB",
+        n as f64 / fogd_secs,
+        rss as f64 / 1024.0
+    );
+    let plain = dir.path().join("plain.db");
+    let start = Instant::now();
+    let out = std::process::Command::new("sqlite3")
+        .arg(&plain)
+        .arg(".mode csv")
+        .arg(".separator ;")
+        .arg(format!(".import {} plain", csv_path.display()))
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "sqlite3 .import: {secs:.2} s, {:.0} rows/s; ratio fogd/sqlite3 = {:.2}",
+                n as f64 / secs,
+                fogd_secs / secs
+            );
+        }
+        Ok(o) => println!(
+            "sqlite3 .import failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => println!("sqlite3 not available ({e}); no comparison"),
+    }
+}

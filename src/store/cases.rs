@@ -1,0 +1,507 @@
+//! Cases and their audit trail (`cases`, `case_events`): idempotent intake (intake.md §1), journal transitions,
+//! look-ups for status.
+
+use super::{Store, StoreError};
+use crate::domain::validate::Issue;
+use crate::domain::{Case, CaseState};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::QueryBuilder;
+use std::collections::HashMap;
+
+/// Rows per multi-row INSERT (16 columns each; well under SQLite's and PostgreSQL's parameter limits).
+const INSERT_CHUNK: usize = 200;
+
+/// Formats an instant the way the store keeps times: RFC 3339, UTC, microseconds, `Z`.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A case to take in, prepared by the engine (validated, serialised, hashed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCase {
+    /// The agency's reference.
+    pub reference: String,
+    /// Kind name (as given when the kind is unknown, so that an invalid case is still kept).
+    pub kind: String,
+    /// Intressentkod.
+    pub intressentkod: String,
+    /// `journal`, `held` or `invalid`.
+    pub state: CaseState,
+    /// The input as read (JSON).
+    pub input_json: String,
+    /// The validated case (JSON), when valid.
+    pub case_json: Option<String>,
+    /// SHA-256 (hex) of the content that decides "same content" (see the engine).
+    pub content_hash: String,
+    /// The issues (JSON array).
+    pub issues_json: String,
+    /// Why it is held, if it is.
+    pub hold_reason: Option<String>,
+    /// Follow-ups: the case concerned.
+    pub concerns: Option<String>,
+    /// Målnummer, if known.
+    pub malnummer: Option<String>,
+    /// Source file name (or `api`).
+    pub source: Option<String>,
+    /// Line in the source.
+    pub source_line: Option<i64>,
+}
+
+/// What an upsert did with one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    /// A new case.
+    Inserted {
+        /// Its id.
+        id: i64,
+    },
+    /// The same content was already there: nothing changed.
+    Unchanged {
+        /// Its id.
+        id: i64,
+        /// Its state.
+        state: CaseState,
+    },
+    /// Different content replaced a case that was still replaceable.
+    Replaced {
+        /// Its id.
+        id: i64,
+        /// The state it had.
+        from: CaseState,
+    },
+    /// Different content for a case that is already on its way (sent or later): refused.
+    Refused {
+        /// Its id.
+        id: i64,
+        /// Its state.
+        state: CaseState,
+    },
+}
+
+/// A stored case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// Row id.
+    pub id: i64,
+    /// Reference.
+    pub reference: String,
+    /// Kind name.
+    pub kind: String,
+    /// Intressentkod.
+    pub intressentkod: String,
+    /// State.
+    pub state: CaseState,
+    /// Input JSON.
+    pub input_json: String,
+    /// Validated case JSON.
+    pub case_json: Option<String>,
+    /// Content hash.
+    pub content_hash: String,
+    /// Issues JSON.
+    pub issues_json: String,
+    /// Why held.
+    pub hold_reason: Option<String>,
+    /// Case concerned (follow-ups).
+    pub concerns: Option<String>,
+    /// Målnummer.
+    pub malnummer: Option<String>,
+    /// Source file.
+    pub source: Option<String>,
+    /// Line in the source.
+    pub source_line: Option<i64>,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+impl CaseRow {
+    /// The validated case, if the case is valid.
+    pub fn case(&self) -> Result<Option<Case>, StoreError> {
+        self.case_json
+            .as_deref()
+            .map(|j| {
+                serde_json::from_str(j).map_err(|e| StoreError::Corrupt {
+                    id: self.id,
+                    message: format!("case_json: {e}"),
+                })
+            })
+            .transpose()
+    }
+
+    /// The issues found at intake.
+    pub fn issues(&self) -> Result<Vec<Issue>, StoreError> {
+        serde_json::from_str(&self.issues_json).map_err(|e| StoreError::Corrupt {
+            id: self.id,
+            message: format!("issues_json: {e}"),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RawCaseRow {
+    id: i64,
+    reference: String,
+    kind: String,
+    intressentkod: String,
+    state: String,
+    input_json: String,
+    case_json: Option<String>,
+    content_hash: String,
+    issues_json: String,
+    hold_reason: Option<String>,
+    concerns: Option<String>,
+    malnummer: Option<String>,
+    source: Option<String>,
+    source_line: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl TryFrom<RawCaseRow> for CaseRow {
+    type Error = StoreError;
+    fn try_from(r: RawCaseRow) -> Result<Self, StoreError> {
+        let state = parse_state(r.id, &r.state)?;
+        Ok(CaseRow {
+            id: r.id,
+            reference: r.reference,
+            kind: r.kind,
+            intressentkod: r.intressentkod,
+            state,
+            input_json: r.input_json,
+            case_json: r.case_json,
+            content_hash: r.content_hash,
+            issues_json: r.issues_json,
+            hold_reason: r.hold_reason,
+            concerns: r.concerns,
+            malnummer: r.malnummer,
+            source: r.source,
+            source_line: r.source_line,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+fn parse_state(id: i64, s: &str) -> Result<CaseState, StoreError> {
+    CaseState::parse(s).ok_or_else(|| StoreError::Corrupt {
+        id,
+        message: format!("unknown state {s:?}"),
+    })
+}
+
+/// One state change of a case (audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseEvent {
+    /// Row id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// State before (`None` when the case was created).
+    pub from_state: Option<String>,
+    /// State after.
+    pub to_state: String,
+    /// Why (hold reason, "replaced", …).
+    pub reason: Option<String>,
+    /// Who: `import`, `api`, `operator`, …
+    pub actor: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+const CASE_COLUMNS: &str =
+    "id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
+     issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at";
+
+struct EventRow {
+    case_id: i64,
+    from: Option<CaseState>,
+    to: CaseState,
+    reason: Option<String>,
+}
+
+impl Store {
+    /// Takes in a batch of cases in one transaction, idempotently per (intressentkod, kind, reference): a new case
+    /// is inserted; the same content leaves the stored case alone; different content replaces a case that is still
+    /// replaceable ([`CaseState::is_replaceable`]) and is refused otherwise. Every insert and replacement records a
+    /// `case_events` row. A key must not appear twice in one batch (the engine splits batches there).
+    pub async fn upsert_cases(
+        &self,
+        batch: &[NewCase],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = time_text(now);
+        crate::with_pool!(self, |pool, DB| {
+            let mut tx = pool.begin().await?;
+            // Existing cases with these references.
+            let mut existing: HashMap<(String, String, String), (i64, String, String)> =
+                HashMap::new();
+            for chunk in batch.chunks(500) {
+                let mut qb = QueryBuilder::<DB>::new(
+                    "SELECT id, intressentkod, kind, reference, state, content_hash FROM cases WHERE reference IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for c in chunk {
+                    sep.push_bind(c.reference.as_str());
+                }
+                qb.push(")");
+                let rows: Vec<(i64, String, String, String, String, String)> =
+                    qb.build_query_as().fetch_all(&mut *tx).await?;
+                for (id, ik, kind, reference, state, hash) in rows {
+                    existing.insert((ik, kind, reference), (id, state, hash));
+                }
+            }
+            let mut outcomes: Vec<Option<UpsertOutcome>> = vec![None; batch.len()];
+            let mut to_insert: Vec<usize> = Vec::new();
+            let mut events: Vec<EventRow> = Vec::new();
+            for (i, c) in batch.iter().enumerate() {
+                let key = (c.intressentkod.clone(), c.kind.clone(), c.reference.clone());
+                match existing.get(&key) {
+                    None => to_insert.push(i),
+                    Some((id, state, hash)) => {
+                        let state = parse_state(*id, state)?;
+                        if *hash == c.content_hash {
+                            outcomes[i] = Some(UpsertOutcome::Unchanged { id: *id, state });
+                        } else if state.is_replaceable() {
+                            sqlx::query(
+                                "UPDATE cases SET state = $1, input_json = $2, case_json = $3, content_hash = $4, \
+                                 issues_json = $5, hold_reason = $6, concerns = $7, malnummer = $8, source = $9, \
+                                 source_line = $10, updated_at = $11 WHERE id = $12",
+                            )
+                            .bind(c.state.as_str())
+                            .bind(&c.input_json)
+                            .bind(&c.case_json)
+                            .bind(&c.content_hash)
+                            .bind(&c.issues_json)
+                            .bind(&c.hold_reason)
+                            .bind(&c.concerns)
+                            .bind(&c.malnummer)
+                            .bind(&c.source)
+                            .bind(c.source_line)
+                            .bind(&now)
+                            .bind(*id)
+                            .execute(&mut *tx)
+                            .await?;
+                            events.push(EventRow {
+                                case_id: *id,
+                                from: Some(state),
+                                to: c.state,
+                                reason: Some(match &c.hold_reason {
+                                    Some(r) => format!("replaced by new content; {r}"),
+                                    None => "replaced by new content".to_string(),
+                                }),
+                            });
+                            outcomes[i] = Some(UpsertOutcome::Replaced {
+                                id: *id,
+                                from: state,
+                            });
+                        } else {
+                            outcomes[i] = Some(UpsertOutcome::Refused { id: *id, state });
+                        }
+                    }
+                }
+            }
+            for chunk in to_insert.chunks(INSERT_CHUNK) {
+                let mut qb = QueryBuilder::<DB>::new(
+                    "INSERT INTO cases (reference, kind, intressentkod, state, input_json, case_json, content_hash, \
+                     issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at) ",
+                );
+                qb.push_values(chunk, |mut b, &i| {
+                    let c = &batch[i];
+                    b.push_bind(c.reference.as_str())
+                        .push_bind(c.kind.as_str())
+                        .push_bind(c.intressentkod.as_str())
+                        .push_bind(c.state.as_str())
+                        .push_bind(c.input_json.as_str())
+                        .push_bind(c.case_json.as_deref())
+                        .push_bind(c.content_hash.as_str())
+                        .push_bind(c.issues_json.as_str())
+                        .push_bind(c.hold_reason.as_deref())
+                        .push_bind(c.concerns.as_deref())
+                        .push_bind(c.malnummer.as_deref())
+                        .push_bind(c.source.as_deref())
+                        .push_bind(c.source_line)
+                        .push_bind(now.as_str())
+                        .push_bind(now.as_str());
+                });
+                qb.push(" RETURNING id, intressentkod, kind, reference");
+                let rows: Vec<(i64, String, String, String)> =
+                    qb.build_query_as().fetch_all(&mut *tx).await?;
+                let mut ids: HashMap<(String, String, String), i64> = rows
+                    .into_iter()
+                    .map(|(id, ik, kind, r)| ((ik, kind, r), id))
+                    .collect();
+                for &i in chunk {
+                    let c = &batch[i];
+                    let key = (c.intressentkod.clone(), c.kind.clone(), c.reference.clone());
+                    let id = ids.remove(&key).ok_or_else(|| StoreError::Corrupt {
+                        id: 0,
+                        message: format!("insert of {} returned no id", c.reference),
+                    })?;
+                    outcomes[i] = Some(UpsertOutcome::Inserted { id });
+                    events.push(EventRow {
+                        case_id: id,
+                        from: None,
+                        to: c.state,
+                        reason: c.hold_reason.clone(),
+                    });
+                }
+            }
+            for chunk in events.chunks(INSERT_CHUNK) {
+                let mut qb = QueryBuilder::<DB>::new(
+                    "INSERT INTO case_events (case_id, from_state, to_state, reason, actor, at) ",
+                );
+                qb.push_values(chunk, |mut b, e| {
+                    b.push_bind(e.case_id)
+                        .push_bind(e.from.map(CaseState::as_str))
+                        .push_bind(e.to.as_str())
+                        .push_bind(e.reason.as_deref())
+                        .push_bind(actor)
+                        .push_bind(now.as_str());
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    o.ok_or_else(|| StoreError::Corrupt {
+                        id: 0,
+                        message: format!("no outcome for {}", batch[i].reference),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Cases with this reference (one per kind and intressentkod), optionally only of one intressentkod.
+    pub async fn cases_by_reference(
+        &self,
+        reference: &str,
+        intressentkod: Option<&str>,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1 AND ($2 IS NULL OR intressentkod = $2) ORDER BY id"
+        );
+        let rows: Vec<RawCaseRow> = crate::with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql)
+                .bind(reference)
+                .bind(intressentkod)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(CaseRow::try_from).collect()
+    }
+
+    /// A case by id.
+    pub async fn case_by_id(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row: Option<RawCaseRow> = crate::with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+        });
+        row.map(CaseRow::try_from).transpose()
+    }
+
+    /// Cases in `states` (all cases when empty), oldest first.
+    pub async fn list_cases(&self, states: &[CaseState]) -> Result<Vec<CaseRow>, StoreError> {
+        let rows: Vec<RawCaseRow> = crate::with_pool!(self, |pool, DB| {
+            let mut qb = QueryBuilder::<DB>::new(format!("SELECT {CASE_COLUMNS} FROM cases"));
+            if !states.is_empty() {
+                qb.push(" WHERE state IN (");
+                let mut sep = qb.separated(", ");
+                for s in states {
+                    sep.push_bind(s.as_str());
+                }
+                qb.push(")");
+            }
+            qb.push(" ORDER BY id");
+            qb.build_query_as().fetch_all(pool).await?
+        });
+        rows.into_iter().map(CaseRow::try_from).collect()
+    }
+
+    /// Counts cases per state.
+    pub async fn count_by_state(&self) -> Result<Vec<(CaseState, i64)>, StoreError> {
+        let rows: Vec<(String, i64)> = crate::with_pool!(self, |pool, DB| {
+            sqlx::query_as("SELECT state, COUNT(*) FROM cases GROUP BY state ORDER BY state")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(s, n)| Ok((parse_state(0, &s)?, n)))
+            .collect()
+    }
+
+    /// Moves case `id` to `to` if it is in one of `from` (atomically), setting `hold_reason` (cleared unless `to`
+    /// is held), and records the event. Returns the state it had, or `None` when it was not in `from`.
+    pub async fn transition_case(
+        &self,
+        id: i64,
+        from: &[CaseState],
+        to: CaseState,
+        reason: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<CaseState>, StoreError> {
+        let now = time_text(now);
+        let hold_reason = if to == CaseState::Held { reason } else { None };
+        crate::with_pool!(self, |pool, DB| {
+            let mut tx = pool.begin().await?;
+            let current: Option<(String,)> =
+                sqlx::query_as("SELECT state FROM cases WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some((current,)) = current else {
+                return Ok(None);
+            };
+            let current = parse_state(id, &current)?;
+            if !from.contains(&current) {
+                return Ok(None);
+            }
+            let done = sqlx::query(
+                "UPDATE cases SET state = $1, hold_reason = $2, updated_at = $3 WHERE id = $4 AND state = $5",
+            )
+            .bind(to.as_str())
+            .bind(hold_reason)
+            .bind(&now)
+            .bind(id)
+            .bind(current.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Ok(None);
+            }
+            sqlx::query(
+                "INSERT INTO case_events (case_id, from_state, to_state, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(current.as_str())
+            .bind(to.as_str())
+            .bind(reason)
+            .bind(actor)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(current))
+        })
+    }
+
+    /// The audit trail of a case, oldest first.
+    pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>, StoreError> {
+        Ok(crate::with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT id, case_id, from_state, to_state, reason, actor, at FROM case_events WHERE case_id = $1 ORDER BY id",
+            )
+            .bind(case_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}
