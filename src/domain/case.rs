@@ -347,6 +347,8 @@ impl Case {
         let mut sum = 0i64;
         for c in &self.claims {
             sum = sum.saturating_add(c.amount.0);
+            sum = sum.saturating_add(c.accrued_interest.map_or(0, |a| a.0));
+            sum = sum.saturating_add(c.costs.map_or(0, |a| a.0));
         }
         if let Some(a) = self.amount {
             sum = sum.saturating_add(a.0);

@@ -74,12 +74,6 @@ fn shape_ok(text: &str) -> bool {
 }
 
 impl IdNumber {
-    /// Parses a personnummer or samordningsnummer: 10 or 12 digits with optional `-`/`+` (`+` = 100 years or older).
-    /// A 10-digit number is placed in its century relative to the current date (see [`IdNumber::parse_person_at`]).
-    pub fn parse_person(text: &str) -> Result<IdNumber, IdError> {
-        IdNumber::parse_person_at(text, crate::clock::system().now().date_naive())
-    }
-
     /// Parses a personnummer or samordningsnummer as of `today`: 10 or 12 digits with optional `-`/`+`. A 10-digit
     /// number gets the latest century that puts the birth date on or before `today`, and 100 years earlier with `+`
     /// (Skatteverket's rule); a 12-digit number keeps its century. The Luhn check digit covers the last 10 digits
@@ -230,14 +224,10 @@ impl IdNumber {
         })
     }
 
-    /// Parses either kind: an organisationsnummer when the (10-digit) number's third digit is ≥ 2 or it carries the
-    /// `16` prefix, otherwise a personnummer/samordningsnummer.
-    pub fn parse_any(text: &str) -> Result<IdNumber, IdError> {
-        IdNumber::parse_any_at(text, crate::clock::system().now().date_naive())
-    }
-
-    /// [`IdNumber::parse_any`] as of `today` (the century of 10-digit personnummer, see
-    /// [`IdNumber::parse_person_at`]).
+    /// Parses either kind as of `today`: an organisationsnummer when the (10-digit) number's third digit is ≥ 2 or
+    /// it carries the `16` prefix, otherwise a personnummer/samordningsnummer (`today` places a 10-digit
+    /// personnummer in its century, see [`IdNumber::parse_person_at`]). The domain never reads the wall clock: the
+    /// caller passes `today` from its `Clock`.
     pub fn parse_any_at(text: &str, today: NaiveDate) -> Result<IdNumber, IdError> {
         let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_digit).collect();
         let looks_org = (digits.len() == 10 && digits[2] >= b'2' && !text.contains('+'))
@@ -260,7 +250,8 @@ impl IdNumber {
         if digits.starts_with("16") {
             IdNumber::parse_org(digits)
         } else {
-            IdNumber::parse_person(digits)
+            // 12 digits carry their century, so `today` plays no part.
+            IdNumber::parse_person_at(digits, NaiveDate::MAX)
         }
     }
 
@@ -295,10 +286,10 @@ mod tests {
 
     #[test]
     fn person_and_org() {
-        let p = IdNumber::parse_person("19121212-1212").unwrap();
+        let p = IdNumber::parse_person_at("19121212-1212", NaiveDate::MAX).unwrap();
         assert_eq!(p.digits, "191212121212");
         assert_eq!(p.kind, IdKind::Personnummer);
-        let e = IdNumber::parse_person("19121212-1213").unwrap_err();
+        let e = IdNumber::parse_person_at("19121212-1213", NaiveDate::MAX).unwrap_err();
         assert_eq!(e.rule, "personnummer.checksum");
         assert_eq!(e.message, "check digit should be 2");
         let o = IdNumber::parse_org("556677-8899");
@@ -306,7 +297,7 @@ mod tests {
         let _ = o;
         let o = IdNumber::parse_org("202100-5489").unwrap();
         assert_eq!(o.digits, "162021005489");
-        assert!(IdNumber::parse_any("202100-5489")
+        assert!(IdNumber::parse_any_at("202100-5489", NaiveDate::MAX)
             .unwrap()
             .is_organisation());
         assert_eq!(IdNumber::from_digits12("162021005489").unwrap(), o);
