@@ -95,7 +95,8 @@ impl Env {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("https://{}{path}", self.sim.as_ref().unwrap().addr)
+        let base = self.config.shs.url.trim_end_matches("/shs");
+        format!("{base}{path}")
     }
 
     async fn admin(&self, path: &str) -> Vec<Value> {
@@ -255,12 +256,17 @@ fn felkoder(k: &Kvittens) -> Vec<&str> {
 /// Replaces the 12-digit debtor id of record 20 of case `href` with `id`.
 fn patch_debtor_id(bytes: &mut [u8], href: &str, id: &str) {
     let mut pos = 0;
-    for line in bytes.to_vec().split(|&b| b == b'\n') {
+    let mut found = None;
+    for line in bytes.split(|&b| b == b'\n') {
         if line.starts_with(b"20") && line[2..22].starts_with(href.as_bytes()) {
-            bytes[pos + 25..pos + 37].copy_from_slice(id.as_bytes());
-            return;
+            found = Some(pos);
+            break;
         }
         pos += line.len() + 1;
+    }
+    if let Some(pos) = found {
+        bytes[pos + 25..pos + 37].copy_from_slice(id.as_bytes());
+        return;
     }
     panic!("no record 20 for {href}");
 }
@@ -281,9 +287,11 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     assert!(k.errors.is_empty());
 
     // No bekräftelse before the evening; the cron (19:00 Stockholm = 18:00 UTC) brings it.
-    env.clock.set(Utc.with_ymd_and_hms(2026, 1, 5, 17, 59, 0).unwrap());
+    env.clock
+        .set(Utc.with_ymd_and_hms(2026, 1, 5, 17, 59, 0).unwrap());
     assert!(env.inbox().await.is_empty());
-    env.clock.set(Utc.with_ymd_and_hms(2026, 1, 5, 18, 0, 30).unwrap());
+    env.clock
+        .set(Utc.with_ymd_and_hms(2026, 1, 5, 18, 0, 30).unwrap());
     let got = env.inbox().await;
     assert_eq!(got.len(), 1, "{:?}", names(&got));
     assert_eq!(got[0].0, "bekraftelse");
@@ -292,10 +300,16 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     let bek = Bekraftelse::parse(&env.set, &got[0].3).unwrap();
     assert_eq!(bek.filtyp, BekraftelseTyp::Ansbekr);
     assert_eq!(bek.avser_lopnummer, 1);
-    let refs_back: Vec<&str> = bek.entries.iter().map(|e| e.handlingsref.as_str()).collect();
+    let refs_back: Vec<&str> = bek
+        .entries
+        .iter()
+        .map(|e| e.handlingsref.as_str())
+        .collect();
     assert_eq!(refs_back, refs);
     let mal: Vec<String> = bek.entries.iter().map(|e| e.malnummer.clone()).collect();
-    assert!(mal.iter().all(|m| m.starts_with("BF-") && m.ends_with("-26")));
+    assert!(mal
+        .iter()
+        .all(|m| m.starts_with("BF-") && m.ends_with("-26")));
     let unique: std::collections::HashSet<_> = mal.iter().collect();
     assert_eq!(unique.len(), mal.len());
     // A second run has nothing new.
@@ -330,11 +344,17 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     let corr = env.send(CaseKind::Aterkallelse, &b).await;
     let got = env.inbox().await;
     assert_eq!(got.len(), 2, "{:?}", names(&got));
-    assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("kvittens", corr.as_str()));
+    assert_eq!(
+        (got[0].0.as_str(), got[0].1.as_str()),
+        ("kvittens", corr.as_str())
+    );
     assert_eq!(got[0].2, "SUPRO.DEV.ATK.KVITTENS");
     let k = Kvittens::parse(&env.set, &got[0].3).unwrap();
     assert_eq!(k.status, KvittensStatus::G);
-    assert_eq!((got[1].0.as_str(), got[1].2.as_str()), ("utslag", "SUPRO.DEV.RAPPORT"));
+    assert_eq!(
+        (got[1].0.as_str(), got[1].2.as_str()),
+        ("utslag", "SUPRO.DEV.RAPPORT")
+    );
     let rep = UtslagReport::parse(&env.set, &got[1].3).unwrap();
     assert_eq!(rep.decisions.len(), 1);
     assert_eq!(rep.decisions[0].handlingsref, "BFO-B");
@@ -371,7 +391,10 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
             assert!(!d.utslag_ref.is_empty());
         }
     }
-    assert!(disputed > 0 && disputed < 5, "the refs were chosen to give both");
+    assert!(
+        disputed > 0 && disputed < 5,
+        "the refs were chosen to give both"
+    );
 
     // A nedsättning after the decision: closed.
     let neds = vec![follow_up("bfo-nedsattning", 1, "NED-3", &mal[2])];
@@ -399,7 +422,10 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     assert_eq!(a["claimed_ore"], cs[0].total_amount().0);
     assert_eq!(a["current_ore"], cs[0].total_amount().0 - reduction);
     let b_ = cases.iter().find(|c| c["handlingsref"] == "BFO-B").unwrap();
-    assert_eq!((b_["status"].as_str(), b_["decision"].as_str()), (Some("withdrawn"), Some("R")));
+    assert_eq!(
+        (b_["status"].as_str(), b_["decision"].as_str()),
+        (Some("withdrawn"), Some("R"))
+    );
     let n2 = cases.iter().find(|c| c["handlingsref"] == "NED-2").unwrap();
     assert_eq!(n2["status"], "rejected");
     assert_eq!(n2["felkoder"][0], "0050");
@@ -426,7 +452,10 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let again = env.build(k, &bfo(&["L-1b"]), 1);
     let corr = env.send(k, &again).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, felkoder(&kv)), (KvittensStatus::U, vec!["0011"]));
+    assert_eq!(
+        (kv.status, felkoder(&kv)),
+        (KvittensStatus::U, vec!["0011"])
+    );
 
     // Missiv disagreeing (it describes another file) and a missing missiv.
     let b2 = env.build(k, &bfo(&["L-2", "L-2b"]), 2);
@@ -437,7 +466,10 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     assert!(felkoder(&kv).iter().all(|c| *c == "0021"), "{kv:?}");
     let corr = env.send_parts(k, &b2, None).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, felkoder(&kv)), (KvittensStatus::U, vec!["0020"]));
+    assert_eq!(
+        (kv.status, felkoder(&kv)),
+        (KvittensStatus::U, vec!["0020"])
+    );
 
     // A malformed record: one record cut short → 0002.
     let mut bad = b2.clone();
@@ -452,10 +484,17 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let mut bad = b2.clone();
     let tail = bad.bytes.len() - 130;
     assert_eq!(&bad.bytes[tail..tail + 2], b"99");
-    bad.bytes[tail + 29] = if bad.bytes[tail + 29] == b'9' { b'8' } else { b'9' };
+    bad.bytes[tail + 29] = if bad.bytes[tail + 29] == b'9' {
+        b'8'
+    } else {
+        b'9'
+    };
     let corr = env.send(k, &bad).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, felkoder(&kv)), (KvittensStatus::U, vec!["0031"]));
+    assert_eq!(
+        (kv.status, felkoder(&kv)),
+        (KvittensStatus::U, vec!["0031"])
+    );
 
     // The corrected file is accepted with the same löpnummer.
     let corr = env.send(k, &b2).await;
@@ -467,18 +506,30 @@ async fn lopnummer_series_missiv_and_malformed_files() {
         .post("/sim/v1/reject-next", serde_json::json!({"felkod": "0021"}))
         .await;
     assert_eq!(r.status(), 200);
-    let bad = env.post("/sim/v1/reject-next", serde_json::json!({"felkod": "21"})).await;
+    let bad = env
+        .post("/sim/v1/reject-next", serde_json::json!({"felkod": "21"}))
+        .await;
     assert_eq!(bad.status(), 400);
     let b3 = env.build(k, &bfo(&["L-3"]), 3);
     let corr = env.send(k, &b3).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, felkoder(&kv)), (KvittensStatus::U, vec!["0021"]));
+    assert_eq!(
+        (kv.status, felkoder(&kv)),
+        (KvittensStatus::U, vec!["0021"])
+    );
     // The in-process hook (what `fogd demo` uses), through the fault spec.
-    env.sim.as_ref().unwrap().add_faults("reject=0003*1").unwrap();
+    env.sim
+        .as_ref()
+        .unwrap()
+        .add_faults("reject=0003*1")
+        .unwrap();
     let b3b = env.build(k, &bfo(&["L-3", "L-3x"]), 3);
     let corr = env.send(k, &b3b).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, felkoder(&kv)), (KvittensStatus::U, vec!["0003"]));
+    assert_eq!(
+        (kv.status, felkoder(&kv)),
+        (KvittensStatus::U, vec!["0003"])
+    );
     let corr = env.send(k, &b3).await;
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!((kv.status, kv.avser_lopnummer), (KvittensStatus::G, 3));
@@ -487,11 +538,28 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let files = env.admin("/sim/v1/files").await;
     let st: Vec<(i64, &str)> = files
         .iter()
-        .map(|f| (f["lopnummer"].as_i64().unwrap(), f["status"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["lopnummer"].as_i64().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         st,
-        [(1, "G"), (3, "U"), (1, "U"), (2, "U"), (2, "U"), (2, "U"), (2, "U"), (2, "G"), (3, "U"), (3, "U"), (3, "G")]
+        [
+            (1, "G"),
+            (3, "U"),
+            (1, "U"),
+            (2, "U"),
+            (2, "U"),
+            (2, "U"),
+            (2, "U"),
+            (2, "G"),
+            (3, "U"),
+            (3, "U"),
+            (3, "G")
+        ]
     );
     // Only the accepted files' cases are registered in the evening.
     let r: Value = env
@@ -502,7 +570,10 @@ async fn lopnummer_series_missiv_and_malformed_files() {
         .unwrap();
     assert_eq!(r["replies"], 3);
     let cases = env.admin("/sim/v1/cases").await;
-    let refs: Vec<&str> = cases.iter().map(|c| c["handlingsref"].as_str().unwrap()).collect();
+    let refs: Vec<&str> = cases
+        .iter()
+        .map(|c| c["handlingsref"].as_str().unwrap())
+        .collect();
     assert_eq!(refs, ["L-1", "L-2", "L-2b", "L-3"]);
     assert!(cases.iter().all(|c| c["status"] == "registered"));
 }
@@ -567,11 +638,17 @@ async fn verkstallighet_andring_and_fordringsanmalan() {
     let corr = env.send(CaseKind::Verkstallighet, &b).await;
     let (name, kv) = env.kvittens(&corr).await;
     assert_eq!(name, "REX.DEV.KVITTENS");
-    assert_eq!((kv.status, kv.avser_filtyp.as_str()), (KvittensStatus::G, "EMALIN"));
+    assert_eq!(
+        (kv.status, kv.avser_filtyp.as_str()),
+        (KvittensStatus::G, "EMALIN")
+    );
     env.post("/sim/v1/evening-run", Value::Null).await;
     let got = env.inbox().await;
     assert_eq!(got.len(), 1);
-    assert_eq!((got[0].0.as_str(), got[0].2.as_str()), ("bekraftelse", "DEV.EMALUT"));
+    assert_eq!(
+        (got[0].0.as_str(), got[0].2.as_str()),
+        ("bekraftelse", "DEV.EMALUT")
+    );
     let bek = Bekraftelse::parse(&env.set, &got[0].3).unwrap();
     assert_eq!(bek.filtyp, BekraftelseTyp::Emalut);
     let mal: Vec<String> = bek.entries.iter().map(|e| e.malnummer.clone()).collect();
@@ -588,7 +665,10 @@ async fn verkstallighet_andring_and_fordringsanmalan() {
     let corr = env.send(CaseKind::VerkstallighetAndring, &b).await;
     let (name, kv) = env.kvittens(&corr).await;
     assert_eq!(name, "REX.DEV.KVITTENS");
-    assert_eq!((kv.status, kv.avser_filtyp.as_str()), (KvittensStatus::G, "ANDRING"));
+    assert_eq!(
+        (kv.status, kv.avser_filtyp.as_str()),
+        (KvittensStatus::G, "ANDRING")
+    );
     assert_eq!(felkoder(&kv), ["0050"]);
     let all = env.admin("/sim/v1/cases").await;
     let get = |r: &str| all.iter().find(|c| c["handlingsref"] == r).unwrap().clone();
@@ -610,15 +690,25 @@ async fn verkstallighet_andring_and_fordringsanmalan() {
     assert_eq!(felkoder(&env.kvittens(&corr).await.1), ["0051"]);
 
     // Fordringsanmälan: kvittens only, lodged; no bekräftelse, no utslag.
-    let b = env.build(CaseKind::Fordringsanmalan, &cases("sks-fordringsanmalan"), 1);
+    let b = env.build(
+        CaseKind::Fordringsanmalan,
+        &cases("sks-fordringsanmalan"),
+        1,
+    );
     let corr = env.send(CaseKind::Fordringsanmalan, &b).await;
     let (name, kv) = env.kvittens(&corr).await;
-    assert_eq!((name.as_str(), kv.status, kv.avser_filtyp.as_str()), ("REX.DEV.KVITTENS", KvittensStatus::G, "SKSANM"));
+    assert_eq!(
+        (name.as_str(), kv.status, kv.avser_filtyp.as_str()),
+        ("REX.DEV.KVITTENS", KvittensStatus::G, "SKSANM")
+    );
     env.post("/sim/v1/evening-run", Value::Null).await;
     env.clock.advance(chrono::Duration::days(2));
     assert!(env.inbox().await.is_empty());
     let all = env.admin("/sim/v1/cases").await;
-    let s = all.iter().find(|c| c["handlingsref"] == "SKS-0001").unwrap();
+    let s = all
+        .iter()
+        .find(|c| c["handlingsref"] == "SKS-0001")
+        .unwrap();
     assert_eq!(s["status"], "lodged");
     assert_eq!(s["kind"], "fordringsanmalan");
 }
@@ -635,10 +725,14 @@ async fn state_survives_a_restart() {
     assert_eq!(felkoder(&env.kvittens(&corr).await.1), ["0011"]);
     let corr = env.send(k, &env.build(k, &bfo(&["R-1", "R-2"]), 2)).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, felkoder(&kv)), (KvittensStatus::G, vec!["0060"]));
+    assert_eq!(
+        (kv.status, felkoder(&kv)),
+        (KvittensStatus::G, vec!["0060"])
+    );
     // An evening run missed while stopped happens at the first tick after the restart.
     env.sim.take().unwrap().shutdown().await;
-    env.clock.set(Utc.with_ymd_and_hms(2026, 1, 6, 7, 0, 0).unwrap());
+    env.clock
+        .set(Utc.with_ymd_and_hms(2026, 1, 6, 7, 0, 0).unwrap());
     env.start().await;
     let got = env.inbox().await;
     assert_eq!(got.len(), 2, "{:?}", names(&got));
@@ -658,13 +752,19 @@ async fn state_survives_a_restart() {
 async fn no_evening_run_on_weekends_and_foreign_products_refused() {
     let env = Env::new(|_| {}).await;
     let k = CaseKind::Betalningsforelaggande;
-    env.clock.set(Utc.with_ymd_and_hms(2026, 1, 10, 10, 0, 0).unwrap()); // Saturday
-    assert!(env.inbox().await.is_empty(), "the missed Monday run had nothing to do");
+    env.clock
+        .set(Utc.with_ymd_and_hms(2026, 1, 10, 10, 0, 0).unwrap()); // Saturday
+    assert!(
+        env.inbox().await.is_empty(),
+        "the missed Monday run had nothing to do"
+    );
     let corr = env.send(k, &env.build(k, &bfo(&["W-1"]), 1)).await;
     env.kvittens(&corr).await;
-    env.clock.set(Utc.with_ymd_and_hms(2026, 1, 11, 20, 0, 0).unwrap()); // Sunday evening
+    env.clock
+        .set(Utc.with_ymd_and_hms(2026, 1, 11, 20, 0, 0).unwrap()); // Sunday evening
     assert!(env.inbox().await.is_empty());
-    env.clock.set(Utc.with_ymd_and_hms(2026, 1, 12, 18, 5, 0).unwrap()); // Monday 19:05 Stockholm
+    env.clock
+        .set(Utc.with_ymd_and_hms(2026, 1, 12, 18, 5, 0).unwrap()); // Monday 19:05 Stockholm
     assert_eq!(env.inbox().await.len(), 1);
 
     // A message with an inbound product (kvittens) is refused with an SHS error; nothing is recorded.
@@ -678,9 +778,87 @@ async fn no_evening_run_on_weekends_and_foreign_products_refused() {
     );
     let msg = ShsMessage::new(
         label,
-        vec![DataPart::new("transaktionsfil", Some("DEV.ANSOKAN"), "text/plain", b.bytes)],
+        vec![DataPart::new(
+            "transaktionsfil",
+            Some("DEV.ANSOKAN"),
+            "text/plain",
+            b.bytes,
+        )],
     );
     let err = env.client().send(&msg).await.unwrap_err();
     assert!(err.to_string().contains("IllegalProductType"), "{err}");
     assert_eq!(env.admin("/sim/v1/files").await.len(), 1);
+}
+
+struct Kill(std::process::Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `fogd sim` binary runs this behaviour, and `--faults reject=FELKOD*1` rejects the first file.
+#[tokio::test]
+async fn fogd_sim_binary_answers_as_kronofogden() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("certs");
+    let toml = format!(
+        "[tls]\nca = \"{c}/ca.pem\"\nidentity = \"{c}/client-identity.pem\"\nserver_cert = \"{c}/server.pem\"\nserver_key = \"{c}/server-key.pem\"\n",
+        c = c.display()
+    );
+    std::fs::write(dir.path().join("fogd.toml"), toml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fogd"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--faults",
+            "reject=0021*1",
+            "--state",
+        ])
+        .arg(dir.path().join("sim.db"))
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on https://")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    let mut config = Config::default();
+    config.tls.ca = c.join("ca.pem");
+    config.tls.identity = c.join("client-identity.pem");
+    config.shs.url = format!("https://{addr}/shs");
+    let env = Env {
+        _dir: dir,
+        config,
+        clock: ManualClock::new(t0()),
+        sim: None,
+        set: LayoutSet::embedded(),
+    };
+    let k = CaseKind::Betalningsforelaggande;
+    let b = env.build(k, &bfo(&["BIN-1"]), 1);
+    let corr = env.send(k, &b).await;
+    let (_, kv) = env.kvittens(&corr).await;
+    assert_eq!(
+        (kv.status, felkoder(&kv)),
+        (KvittensStatus::U, vec!["0021"])
+    );
+    let corr = env.send(k, &b).await;
+    let (_, kv) = env.kvittens(&corr).await;
+    assert_eq!((kv.status, kv.antal_godkanda), (KvittensStatus::G, 1));
 }

@@ -243,7 +243,10 @@ mod tests {
         f.clear();
         assert!(f.snapshot().is_empty());
         f.add(parse_spec("reject=0021*1,status=500@list*1").unwrap());
-        assert!(f.take(Endpoint::Rs).is_empty(), "reject is not a request fault");
+        assert!(
+            f.take(Endpoint::Rs).is_empty(),
+            "reject is not a request fault"
+        );
         assert_eq!(f.take_reject().as_deref(), Some("0021"));
         assert_eq!(f.take_reject(), None);
         assert_eq!(f.snapshot().len(), 1);

@@ -158,8 +158,7 @@ pub fn check_file(
         match def.scope {
             Scope::FileHead => {
                 let facts = crate::formats::read::read_head(layout, rec);
-                out.intressentkod =
-                    Some(facts.intressentkod).filter(|s| !s.trim().is_empty());
+                out.intressentkod = Some(facts.intressentkod).filter(|s| !s.trim().is_empty());
                 out.lopnummer = Some(facts.lopnummer).filter(|n| *n > 0);
                 continue;
             }
@@ -228,11 +227,12 @@ pub fn check_file(
     // Parse problems → felkoder.
     let mut has_file_parse_error = false;
     for e in &parsed.errors {
-        let ke = Kvittens::error_for(set, e).unwrap_or_else(|| {
-            file_error(set, &felkod_for(set, e.class), Some(&e.to_string()))
-        });
+        let ke = Kvittens::error_for(set, e)
+            .unwrap_or_else(|| file_error(set, &felkod_for(set, e.class), Some(&e.to_string())));
         let target = match (&ke.niva, e.handlingsref.as_deref()) {
-            (Niva::H, Some(h)) if !h.is_empty() => out.cases.iter_mut().find(|c| c.handlingsref == h),
+            (Niva::H, Some(h)) if !h.is_empty() => {
+                out.cases.iter_mut().find(|c| c.handlingsref == h)
+            }
             _ => None,
         };
         match target {

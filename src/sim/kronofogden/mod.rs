@@ -39,8 +39,8 @@ use crate::domain::case::ChangeKind;
 use crate::domain::{Amount, CaseKind};
 use crate::formats::{
     bekraftelse_file_name, kvittens_file_name, utslag_file_name, Bekraftelse, BekraftelseEntry,
-    BekraftelseTyp, Beslutstyp, Decision, Kvittens, KvittensError, KvittensStatus, LayoutSet,
-    Niva, Role, UtslagReport,
+    BekraftelseTyp, Beslutstyp, Decision, Kvittens, KvittensError, KvittensStatus, LayoutSet, Niva,
+    Role, UtslagReport,
 };
 use crate::shs::{DataPart, SequenceType, ShsErrorCode, ShsMessage, SPECIAL_PRODUCTS};
 use check::{case_error, check_file, file_error};
@@ -103,7 +103,8 @@ pub struct KronofogdenBehaviour {
 
 impl std::fmt::Debug for KronofogdenBehaviour {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KronofogdenBehaviour").finish_non_exhaustive()
+        f.debug_struct("KronofogdenBehaviour")
+            .finish_non_exhaustive()
     }
 }
 
@@ -191,7 +192,10 @@ fn build_err(e: impl std::fmt::Display) -> BehaviourError {
     BehaviourError::Other(format!("building a reply: {e}"))
 }
 
-async fn meta_get(tx: &mut Transaction<'_, Sqlite>, key: &str) -> Result<Option<String>, sqlx::Error> {
+async fn meta_get(
+    tx: &mut Transaction<'_, Sqlite>,
+    key: &str,
+) -> Result<Option<String>, sqlx::Error> {
     let r: Option<(String,)> = sqlx::query_as("SELECT value FROM kf_meta WHERE key = ?")
         .bind(key)
         .fetch_optional(&mut **tx)
@@ -199,13 +203,27 @@ async fn meta_get(tx: &mut Transaction<'_, Sqlite>, key: &str) -> Result<Option<
     Ok(r.map(|r| r.0))
 }
 
-async fn meta_set(tx: &mut Transaction<'_, Sqlite>, key: &str, value: &str) -> Result<(), sqlx::Error> {
+async fn meta_set(
+    tx: &mut Transaction<'_, Sqlite>,
+    key: &str,
+    value: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO kf_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
         .bind(key)
         .bind(value)
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// The cases of one received file registered by an evening run (one bekräftelse).
+struct FileRegistrations {
+    kind: CaseKind,
+    ik: String,
+    sender: String,
+    corr: String,
+    lop: i64,
+    entries: Vec<BekraftelseEntry>,
 }
 
 /// The registered case a follow-up names.
@@ -223,7 +241,9 @@ impl KronofogdenBehaviour {
     ) -> Result<Vec<OutboundReply>, Rejection> {
         let product = msg.label.product_plain();
         if msg.label.sequence_type == SequenceType::Adm
-            || SPECIAL_PRODUCTS.iter().any(|p| p.eq_ignore_ascii_case(product))
+            || SPECIAL_PRODUCTS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(product))
         {
             return Ok(Vec::new());
         }
@@ -300,7 +320,13 @@ impl KronofogdenBehaviour {
             let lop = i64::from(lop);
             if lop != expected {
                 let (code, text) = if last.is_some_and(|l| lop <= l) {
-                    ("0011", format!("lopnummer {lop} ar redan godkant (senast godkanda {})", last.unwrap_or(0)))
+                    (
+                        "0011",
+                        format!(
+                            "lopnummer {lop} ar redan godkant (senast godkanda {})",
+                            last.unwrap_or(0)
+                        ),
+                    )
                 } else {
                     ("0010", format!("lopnummer {lop}, vantat {expected}"))
                 };
@@ -318,9 +344,13 @@ impl KronofogdenBehaviour {
             .filename
             .clone()
             .unwrap_or_else(|| layout.file_name_for(&ik));
-        let kvittens_name = kvittens_file_name(set, kind, &ik)
-            .unwrap_or_else(|| format!("{ik}.KVITTENS"));
-        let handlingsrefs: Vec<&str> = check.cases.iter().map(|c| c.handlingsref.as_str()).collect();
+        let kvittens_name =
+            kvittens_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.KVITTENS"));
+        let handlingsrefs: Vec<&str> = check
+            .cases
+            .iter()
+            .map(|c| c.handlingsref.as_str())
+            .collect();
         let file_id: i64 = sqlx::query_scalar(
             "INSERT INTO kf_files (tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp,
                intressentkod, lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name)
@@ -365,8 +395,9 @@ impl KronofogdenBehaviour {
             for c in &check.cases {
                 let mut errs = c.errors.clone();
                 if errs.is_empty() {
-                    if let Some(e) =
-                        self.semantic(&mut tx, ctx, kind, &ik, c, &mut in_file).await?
+                    if let Some(e) = self
+                        .semantic(&mut tx, ctx, kind, &ik, c, &mut in_file)
+                        .await?
                     {
                         errs.push(e);
                     }
@@ -486,7 +517,12 @@ impl KronofogdenBehaviour {
             return Ok(None);
         };
         let Some(mal) = &c.malnummer else {
-            return Ok(Some(case_error(set, &c.handlingsref, "0050", Some("malnummer saknas"))));
+            return Ok(Some(case_error(
+                set,
+                &c.handlingsref,
+                "0050",
+                Some("malnummer saknas"),
+            )));
         };
         let row = sqlx::query(
             "SELECT id, status, current_ore FROM kf_cases WHERE malnummer = ? AND intressentkod = ? AND kind = ?",
@@ -554,15 +590,23 @@ impl KronofogdenBehaviour {
             CaseKind::VerkstallighetAndring => {
                 let (k, amount, until) = c.change.unwrap_or((ChangeKind::Belopp, None, None));
                 let q = match k {
-                    ChangeKind::Belopp => sqlx::query("UPDATE kf_cases SET current_ore = ? WHERE id = ?")
-                        .bind(amount.unwrap_or(0)),
-                    ChangeKind::Aterkallelse => {
-                        sqlx::query("UPDATE kf_cases SET status = ? WHERE id = ?").bind(status::WITHDRAWN)
+                    ChangeKind::Belopp => {
+                        sqlx::query("UPDATE kf_cases SET current_ore = ? WHERE id = ?")
+                            .bind(amount.unwrap_or(0))
                     }
-                    ChangeKind::Uppskov => sqlx::query("UPDATE kf_cases SET deferral_until = ? WHERE id = ?")
-                        .bind(until.map(|d| d.to_string())),
+                    ChangeKind::Aterkallelse => {
+                        sqlx::query("UPDATE kf_cases SET status = ? WHERE id = ?")
+                            .bind(status::WITHDRAWN)
+                    }
+                    ChangeKind::Uppskov => {
+                        sqlx::query("UPDATE kf_cases SET deferral_until = ? WHERE id = ?")
+                            .bind(until.map(|d| d.to_string()))
+                    }
                 };
-                q.bind(t.id).execute(&mut **tx).await.map_err(db_rejection)?;
+                q.bind(t.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_rejection)?;
             }
             _ => {}
         }
@@ -588,14 +632,15 @@ impl KronofogdenBehaviour {
             .unwrap_or(0);
         let yy = ctx.now_local.year() % 100;
         let today = ctx.now_local.date();
-        let due = ctx.now.timestamp() + i64::try_from(ctx.config.sim.utslag_delay_secs).unwrap_or(i64::MAX / 2);
-        // Per file: (kind, ik, sender, corr_id, löpnummer, entries).
-        let mut per_file: BTreeMap<i64, (CaseKind, String, String, String, i64, Vec<BekraftelseEntry>)> =
-            BTreeMap::new();
+        let due = ctx.now.timestamp()
+            + i64::try_from(ctx.config.sim.utslag_delay_secs).unwrap_or(i64::MAX / 2);
+        let mut per_file: BTreeMap<i64, FileRegistrations> = BTreeMap::new();
         for r in rows {
             let id: i64 = r.try_get("id")?;
             let kind_s: String = r.try_get("kind")?;
-            let Some(kind) = CaseKind::parse(&kind_s) else { continue };
+            let Some(kind) = CaseKind::parse(&kind_s) else {
+                continue;
+            };
             seq += 1;
             let mal = format!("{}-{seq:06}-{yy:02}", malnummer_prefix(kind));
             sqlx::query(
@@ -609,15 +654,15 @@ impl KronofogdenBehaviour {
             .execute(&mut *tx)
             .await?;
             let file_id: i64 = r.try_get("file_id")?;
-            let entry = per_file.entry(file_id).or_insert((
+            let entry = per_file.entry(file_id).or_insert(FileRegistrations {
                 kind,
-                r.try_get("intressentkod")?,
-                r.try_get("sender")?,
-                r.try_get("corr_id")?,
-                r.try_get::<Option<i64>, _>("lopnummer")?.unwrap_or(0),
-                Vec::new(),
-            ));
-            entry.5.push(BekraftelseEntry {
+                ik: r.try_get("intressentkod")?,
+                sender: r.try_get("sender")?,
+                corr: r.try_get("corr_id")?,
+                lop: r.try_get::<Option<i64>, _>("lopnummer")?.unwrap_or(0),
+                entries: Vec::new(),
+            });
+            entry.entries.push(BekraftelseEntry {
                 handlingsref: r.try_get("handlingsref")?,
                 malnummer: mal,
                 registrerad: today,
@@ -627,7 +672,18 @@ impl KronofogdenBehaviour {
         meta_set(&mut tx, "malnummer_seq", &seq.to_string()).await?;
         let product = product_for(&ctx.config, "bekraftelse")?;
         let mut replies = Vec::new();
-        for (file_id, (kind, ik, sender, corr, lop, entries)) in per_file {
+        for (
+            file_id,
+            FileRegistrations {
+                kind,
+                ik,
+                sender,
+                corr,
+                lop,
+                entries,
+            },
+        ) in per_file
+        {
             let doc = Bekraftelse {
                 intressentkod: ik.clone(),
                 filtyp: if kind == CaseKind::Verkstallighet {
@@ -640,7 +696,8 @@ impl KronofogdenBehaviour {
                 entries,
             };
             let bytes = doc.build(set).map_err(build_err)?;
-            let name = bekraftelse_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.BEKR"));
+            let name =
+                bekraftelse_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.BEKR"));
             sqlx::query("UPDATE kf_files SET bekraftelse_sent = 1 WHERE id = ?")
                 .bind(file_id)
                 .execute(&mut *tx)
@@ -730,7 +787,11 @@ impl KronofogdenBehaviour {
                 Beslutstyp::D => "D",
                 Beslutstyp::R => "R",
             };
-            let new_status = if st == status::WITHDRAWN { status::WITHDRAWN } else { status::DECIDED };
+            let new_status = if st == status::WITHDRAWN {
+                status::WITHDRAWN
+            } else {
+                status::DECIDED
+            };
             sqlx::query(
                 "UPDATE kf_cases SET decision = ?, decision_amount_ore = ?, decided_at = ?, status = ? WHERE id = ?",
             )
@@ -794,7 +855,8 @@ impl KronofogdenBehaviour {
             let errors: Vec<KvittensError> =
                 serde_json::from_str(&r.try_get::<String, _>("errors_json")?).unwrap_or_default();
             let handlingsrefs: Vec<String> =
-                serde_json::from_str(&r.try_get::<String, _>("handlingsrefs_json")?).unwrap_or_default();
+                serde_json::from_str(&r.try_get::<String, _>("handlingsrefs_json")?)
+                    .unwrap_or_default();
             let felkoder: Vec<&str> = errors.iter().map(|e| e.felkod.as_str()).collect();
             out.push(serde_json::json!({
                 "name": r.try_get::<String, _>("name")?,
