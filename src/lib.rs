@@ -15,6 +15,7 @@
 //! - [`config`]: layered configuration (file → env `FOGD_*` → flags), validated at start.
 //! - [`clock`]: the only place that reads the wall clock.
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
+//! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
 
 pub mod api;
 pub mod certs;
@@ -24,6 +25,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod formats;
+pub mod layout_files;
 pub mod mask;
 pub mod shs;
 pub mod sim;

@@ -131,23 +131,7 @@ impl KronofogdenBehaviour {
 /// The layout set for `config`: embedded FOGD-REF-1 plus the `*.toml` files of `[layouts] dir` (read here; the
 /// sim may do I/O, `formats` may not).
 pub fn layouts_from_config(config: &Config) -> Result<LayoutSet, BehaviourError> {
-    let Some(dir) = &config.layouts.dir else {
-        return Ok(LayoutSet::embedded());
-    };
-    let rd = std::fs::read_dir(dir)
-        .map_err(|e| BehaviourError::Other(format!("layouts.dir {}: {e}", dir.display())))?;
-    let mut files = Vec::new();
-    for entry in rd {
-        let entry = entry
-            .map_err(|e| BehaviourError::Other(format!("layouts.dir {}: {e}", dir.display())))?;
-        let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) == Some("toml") {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| BehaviourError::Other(format!("{}: {e}", path.display())))?;
-            files.push((path.display().to_string(), text));
-        }
-    }
-    LayoutSet::with_overrides(&files).map_err(|e| BehaviourError::Other(e.to_string()))
+    crate::layout_files::load(config).map_err(|e| BehaviourError::Other(e.to_string()))
 }
 
 /// Whether the debtor disputes the BFÖ case `handlingsref` of `intressentkod`, for a disputed share `share`
