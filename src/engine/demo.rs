@@ -1,0 +1,1 @@
+//! `fogd demo` (filled in below).
