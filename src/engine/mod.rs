@@ -7,13 +7,11 @@
 //! - [`send`]: the send pass — one SHS message per file, back-off, `outcome_unknown`, same tx.id on every try.
 //! - [`poll`]: the poll pass — list, fetch, store raw, ack; then apply.
 //! - [`apply`]: receipts applied idempotently (kvittens, bekräftelse, utslag, SHS confirm/error).
-//! - [`demo`]: `fogd demo`, the main job end to end against the in-process simulator.
 //!
 //! [`Engine`] bundles what the passes need; `fogd send`/`poll` and (later) `fogd serve` call its passes.
 
 pub mod apply;
 pub mod batch;
-pub mod demo;
 pub mod intake;
 pub mod journal;
 pub mod poll;
@@ -140,6 +138,19 @@ impl Engine {
             clock,
             worker: uuid::Uuid::new_v4().to_string(),
         }
+    }
+
+    /// An engine from configuration with the real SHS client (mutual TLS) and the system clock.
+    pub fn from_config(store: Store, config: Config) -> Result<Engine, EngineError> {
+        let layouts = load_layouts(&config)?;
+        let client = ShsClient::new(crate::shs::ClientSettings::from_config(&config))?;
+        Ok(Engine::new(
+            store,
+            Arc::new(client),
+            Arc::new(layouts),
+            Arc::new(config),
+            crate::clock::system(),
+        ))
     }
 
     /// Call once at start: a file left in `sending` by a crash becomes `outcome_unknown` (re-sent with the same

@@ -1,1 +1,0 @@
-//! `fogd demo` (filled in below).
