@@ -17,12 +17,22 @@ fn demo_runs_end_to_end() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(started.elapsed() < Duration::from_secs(60));
-    assert!(stdout.contains("10 of 10 case(s) reached their expected state"), "{stdout}");
+    assert!(
+        stdout.contains("10 of 10 case(s) reached their expected state"),
+        "{stdout}"
+    );
     // The whole-file rejection and the löpnummer reset are visible.
     assert!(stdout.contains("superseded by file"), "{stdout}");
-    assert!(stdout.contains("0050"), "the case Kronofogden rejected: {stdout}");
+    assert!(
+        stdout.contains("0050"),
+        "the case Kronofogden rejected: {stdout}"
+    );
     assert!(dir.path().join("fogd-data/demo.db").exists());
     assert!(dir.path().join("fogd-data/certs/ca.pem").exists());
     // A second run starts afresh and passes too.
@@ -32,5 +42,10 @@ fn demo_runs_end_to_end() {
         .env("FOGD_LOG", "warn")
         .output()
         .unwrap();
-    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stdout));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
 }

@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 fn fogd(dir: &std::path::Path, args: &[&str], failpoint: Option<&str>) -> std::process::Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_fogd"));
-    c.args(["--config", "fogd.toml"]).args(args).current_dir(dir).env("FOGD_LOG", "warn");
+    c.args(["--config", "fogd.toml"])
+        .args(args)
+        .current_dir(dir)
+        .env("FOGD_LOG", "warn");
     match failpoint {
         Some(f) => c.env("FOGD_FAILPOINT", f),
         None => c.env_remove("FOGD_FAILPOINT"),
@@ -32,9 +35,17 @@ async fn abort_after_network_send_then_recover() {
     config.sim.state = d.join("sim.db");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let behaviour = Arc::new(KronofogdenBehaviour::from_config(&config).unwrap());
-    let sim = start_with(config.clone(), behaviour, StartOptions { listener: Some(listener), faults: None, clock: None })
-        .await
-        .unwrap();
+    let sim = start_with(
+        config.clone(),
+        behaviour,
+        StartOptions {
+            listener: Some(listener),
+            faults: None,
+            clock: None,
+        },
+    )
+    .await
+    .unwrap();
     let toml = format!(
         "[database]\nurl = \"sqlite://{db}\"\n[shs]\nurl = \"{url}\"\n[tls]\nca = \"{ca}\"\nidentity = \"{id}\"\nserver_cert = \"{sc}\"\nserver_key = \"{sk}\"\n",
         db = d.join("fogd.db").display(),
@@ -53,8 +64,16 @@ async fn abort_after_network_send_then_recover() {
         "claims": [{ "kind": "kapital", "amount": "1000", "due_date": "2026-05-15", "basis": "Faktura" }]
     }]);
     std::fs::write(d.join("cases.json"), cases.to_string()).unwrap();
-    assert_eq!(fogd(d, &["import", "cases.json"], None).status.code(), Some(0));
-    assert_eq!(fogd(d, &["journal", "approve", "--all"], None).status.code(), Some(0));
+    assert_eq!(
+        fogd(d, &["import", "cases.json"], None).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        fogd(d, &["journal", "approve", "--all"], None)
+            .status
+            .code(),
+        Some(0)
+    );
     let crashed = fogd(d, &["send"], Some("after_network_send"));
     assert_ne!(crashed.status.code(), Some(0), "the fail point aborts");
     assert!(String::from_utf8_lossy(&crashed.stderr).contains("fail point after_network_send"));
@@ -64,7 +83,12 @@ async fn abort_after_network_send_then_recover() {
     let tx = v["files"][0]["tx_id"].as_str().unwrap().to_string();
     let again = fogd(d, &["send"], None);
     let out = String::from_utf8_lossy(&again.stdout).to_string();
-    assert_eq!(again.status.code(), Some(0), "{out} {}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{out} {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert!(out.contains("sent 1 (1 duplicate)"), "{out}");
     let v: serde_json::Value =
         serde_json::from_slice(&fogd(d, &["status", "--format", "json"], None).stdout).unwrap();

@@ -94,7 +94,15 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<u8> {
     config.batch.send_retry_max_secs = 2;
     let created = crate::certs::ensure_dev_certs(&config)?;
     if created {
-        println!("made dev certificates under {}", config.tls.ca.parent().map(|p| p.display().to_string()).unwrap_or_default());
+        println!(
+            "made dev certificates under {}",
+            config
+                .tls
+                .ca
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let behaviour = Arc::new(KronofogdenBehaviour::from_config(&config)?);
@@ -130,11 +138,20 @@ async fn evening_run(config: &Config) -> anyhow::Result<()> {
         .post(format!("{base}/sim/v1/evening-run"))
         .send()
         .await?;
-    anyhow::ensure!(resp.status().is_success(), "evening run: HTTP {}", resp.status());
+    anyhow::ensure!(
+        resp.status().is_success(),
+        "evening run: HTTP {}",
+        resp.status()
+    );
     Ok(())
 }
 
-async fn drive(config: &Config, store: &Store, args: &DemoArgs, started: Instant) -> anyhow::Result<u8> {
+async fn drive(
+    config: &Config,
+    store: &Store,
+    args: &DemoArgs,
+    started: Instant,
+) -> anyhow::Result<u8> {
     let clock = crate::clock::system();
     let source = crate::domain::intake::open_source(DEMO_CASES.as_bytes(), None)?;
     let ctx = crate::cli::import::validation_context(config, clock.as_ref())?;
@@ -152,7 +169,14 @@ async fn drive(config: &Config, store: &Store, args: &DemoArgs, started: Instant
         out.summary.read, out.summary.accepted, out.summary.invalid, out.summary.held
     );
     for p in &out.problems {
-        println!("  {} line {}: {} [{}] {}", p.source, p.line, p.reference.as_deref().unwrap_or("-"), p.rule, p.message);
+        println!(
+            "  {} line {}: {} [{}] {}",
+            p.source,
+            p.line,
+            p.reference.as_deref().unwrap_or("-"),
+            p.rule,
+            p.message
+        );
     }
     let a = approve(store, &Selection::All, "demo", clock.as_ref()).await?;
     println!("approved {} case(s)", a.changed.len());
@@ -171,7 +195,10 @@ async fn drive(config: &Config, store: &Store, args: &DemoArgs, started: Instant
         tokio::time::sleep(Duration::from_millis(150)).await;
         let p = engine.poll_pass().await?;
         if p.stored > 0 {
-            println!("received {} message(s), applied {}", p.stored, p.apply.applied);
+            println!(
+                "received {} message(s), applied {}",
+                p.stored, p.apply.applied
+            );
         }
         let accepted = store
             .list_cases(&[CaseState::Accepted])
@@ -213,5 +240,9 @@ async fn drive(config: &Config, store: &Store, args: &DemoArgs, started: Instant
     for m in &missing {
         writeln!(w, "  {m}")?;
     }
-    Ok(if missing.is_empty() { EXIT_OK } else { EXIT_PROBLEMS })
+    Ok(if missing.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_PROBLEMS
+    })
 }

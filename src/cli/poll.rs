@@ -20,7 +20,12 @@ pub async fn run(config: Config, _args: PollArgs) -> anyhow::Result<u8> {
     let r = r?;
     println!(
         "listed {}, stored {}, acked {}, applied {} ({} unmatched), {} error(s)",
-        r.listed, r.stored, r.acked, r.apply.applied, r.apply.unmatched, r.errors + r.apply.failed
+        r.listed,
+        r.stored,
+        r.acked,
+        r.apply.applied,
+        r.apply.unmatched,
+        r.errors + r.apply.failed
     );
     Ok(if r.ok() { EXIT_OK } else { EXIT_INTERNAL })
 }

@@ -59,10 +59,19 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
     let mut out = Vec::new();
     for row in rows {
         let info = infos.get(&row.id).cloned().unwrap_or_default();
-        let waiting = match (CaseKind::parse(&row.kind).and_then(CaseKind::concerns_kind), &row.concerns) {
-            (Some(parent), Some(c)) if row.state == CaseState::Approved && row.malnummer.is_none() => {
+        let waiting = match (
+            CaseKind::parse(&row.kind).and_then(CaseKind::concerns_kind),
+            &row.concerns,
+        ) {
+            (Some(parent), Some(c))
+                if row.state == CaseState::Approved && row.malnummer.is_none() =>
+            {
                 let has = mal
-                    .get(&(row.intressentkod.clone(), parent.as_str().to_string(), c.clone()))
+                    .get(&(
+                        row.intressentkod.clone(),
+                        parent.as_str().to_string(),
+                        c.clone(),
+                    ))
                     .is_some_and(|m| m.is_some());
                 (!has).then(|| format!("waiting for målnummer of {c}"))
             }

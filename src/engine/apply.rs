@@ -17,7 +17,9 @@
 
 use super::{Engine, EngineError};
 use crate::domain::{CaseKind, CaseState, FileState};
-use crate::formats::{Bekraftelse, BekraftelseTyp, Beslutstyp, Kvittens, KvittensStatus, Niva, UtslagReport};
+use crate::formats::{
+    Bekraftelse, BekraftelseTyp, Beslutstyp, Kvittens, KvittensStatus, Niva, UtslagReport,
+};
 use crate::shs::{Management, ManagementKind, ShsMessage};
 use crate::store::{CaseUpdate, StoreTx};
 use chrono::{DateTime, Utc};
@@ -104,7 +106,9 @@ impl Engine {
         let product = msg.label.product_plain().to_ascii_lowercase();
         if product == "confirm" || product == "error" {
             let Some(part) = msg.parts.first().and_then(|p| p.bytes()) else {
-                return Ok(Some(format!("{product} message without a management document")));
+                return Ok(Some(format!(
+                    "{product} message without a management document"
+                )));
             };
             let m = match Management::parse(part) {
                 Ok(m) => m,
@@ -189,7 +193,11 @@ impl Engine {
                     )
                     .await?;
                 }
-                tracing::warn!(file = file.id, lopnummer = lop, "file rejected whole; cases will be rebuilt");
+                tracing::warn!(
+                    file = file.id,
+                    lopnummer = lop,
+                    "file rejected whole; cases will be rebuilt"
+                );
             }
             KvittensStatus::G => {
                 tx.record_kvittens(file.id, FileState::ReceiptedOk, "G", &errors, now)
@@ -200,21 +208,40 @@ impl Engine {
                     let errs: Vec<_> = k
                         .errors
                         .iter()
-                        .filter(|e| e.niva == Niva::H && e.handlingsref.as_deref() == Some(reference.as_str()))
+                        .filter(|e| {
+                            e.niva == Niva::H
+                                && e.handlingsref.as_deref() == Some(reference.as_str())
+                        })
                         .map(|e| serde_json::json!({"felkod": e.felkod, "feltext": e.feltext}))
                         .collect();
                     if errs.is_empty() {
-                        tx.set_case_state(*cid, &from, CaseState::Accepted, None, "kvittens", now, &CaseUpdate::default())
-                            .await?;
+                        tx.set_case_state(
+                            *cid,
+                            &from,
+                            CaseState::Accepted,
+                            None,
+                            "kvittens",
+                            now,
+                            &CaseUpdate::default(),
+                        )
+                        .await?;
                         if kind == CaseKind::Aterkallelse.as_str() {
                             if let Some(parent) = concerns {
                                 if let Some((pid, _)) = tx
-                                    .case_by_key(&file.intressentkod, CaseKind::Betalningsforelaggande.as_str(), parent)
+                                    .case_by_key(
+                                        &file.intressentkod,
+                                        CaseKind::Betalningsforelaggande.as_str(),
+                                        parent,
+                                    )
                                     .await?
                                 {
                                     tx.set_case_state(
                                         pid,
-                                        &[CaseState::Sent, CaseState::Accepted, CaseState::Registered],
+                                        &[
+                                            CaseState::Sent,
+                                            CaseState::Accepted,
+                                            CaseState::Registered,
+                                        ],
                                         CaseState::Withdrawn,
                                         Some(&format!("återkallelse {reference} accepted")),
                                         "kvittens",
@@ -228,7 +255,13 @@ impl Engine {
                     } else {
                         let text = errs
                             .iter()
-                            .map(|e| format!("{} {}", e["felkod"].as_str().unwrap_or(""), e["feltext"].as_str().unwrap_or("")))
+                            .map(|e| {
+                                format!(
+                                    "{} {}",
+                                    e["felkod"].as_str().unwrap_or(""),
+                                    e["feltext"].as_str().unwrap_or("")
+                                )
+                            })
                             .collect::<Vec<_>>()
                             .join("; ");
                         tx.set_case_state(
@@ -263,7 +296,9 @@ impl Engine {
         };
         let mut unmatched = Vec::new();
         for e in &b.entries {
-            let hit = tx.case_by_key(&b.intressentkod, kind.as_str(), &e.handlingsref).await?;
+            let hit = tx
+                .case_by_key(&b.intressentkod, kind.as_str(), &e.handlingsref)
+                .await?;
             let done = match hit {
                 Some((id, _)) => {
                     tx.set_case_state(
@@ -287,7 +322,10 @@ impl Engine {
             }
         }
         Ok((!unmatched.is_empty()).then(|| {
-            format!("bekräftelse: no {kind} case awaiting a målnummer for {}", unmatched.join(", "))
+            format!(
+                "bekräftelse: no {kind} case awaiting a målnummer for {}",
+                unmatched.join(", ")
+            )
         }))
     }
 
@@ -300,7 +338,11 @@ impl Engine {
         let mut unmatched = Vec::new();
         for d in &u.decisions {
             let hit = tx
-                .case_by_key(&u.intressentkod, CaseKind::Betalningsforelaggande.as_str(), &d.handlingsref)
+                .case_by_key(
+                    &u.intressentkod,
+                    CaseKind::Betalningsforelaggande.as_str(),
+                    &d.handlingsref,
+                )
                 .await?;
             let to = if d.beslutstyp == Beslutstyp::R {
                 CaseState::Withdrawn
@@ -319,7 +361,10 @@ impl Engine {
                             id,
                             &[CaseState::Sent, CaseState::Accepted, CaseState::Registered],
                             to,
-                            Some(&format!("utslag report: {:?} {}", d.beslutstyp, d.malnummer)),
+                            Some(&format!(
+                                "utslag report: {:?} {}",
+                                d.beslutstyp, d.malnummer
+                            )),
                             "utslag",
                             now,
                             &CaseUpdate {
@@ -335,8 +380,12 @@ impl Engine {
                 None => unmatched.push(d.handlingsref.clone()),
             }
         }
-        Ok((!unmatched.is_empty())
-            .then(|| format!("utslag report: no case awaiting a decision for {}", unmatched.join(", "))))
+        Ok((!unmatched.is_empty()).then(|| {
+            format!(
+                "utslag report: no case awaiting a decision for {}",
+                unmatched.join(", ")
+            )
+        }))
     }
 
     async fn apply_management(
@@ -346,7 +395,10 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<Option<String>, EngineError> {
         let Some(file) = tx.file_by_tx(&m.corr_id).await? else {
-            return Ok(Some(format!("SHS management message for corr.id {} matches no file", m.corr_id)));
+            return Ok(Some(format!(
+                "SHS management message for corr.id {} matches no file",
+                m.corr_id
+            )));
         };
         match &m.kind {
             ManagementKind::Confirmation => {
@@ -362,7 +414,11 @@ impl Engine {
                 let moved = tx
                     .set_file_state(
                         file.id,
-                        &[FileState::Sent, FileState::OutcomeUnknown, FileState::Sending],
+                        &[
+                            FileState::Sent,
+                            FileState::OutcomeUnknown,
+                            FileState::Sending,
+                        ],
                         FileState::Built,
                         now,
                         Some(&text),
@@ -380,8 +436,16 @@ impl Engine {
                     )
                     .await?;
                     for cid in tx.file_case_ids(file.id).await? {
-                        tx.set_case_state(cid, &[CaseState::Sent], CaseState::Batched, Some(&text), "shs", now, &CaseUpdate::default())
-                            .await?;
+                        tx.set_case_state(
+                            cid,
+                            &[CaseState::Sent],
+                            CaseState::Batched,
+                            Some(&text),
+                            "shs",
+                            now,
+                            &CaseUpdate::default(),
+                        )
+                        .await?;
                     }
                 }
                 tracing::error!(alert = true, file = file.id, error = %text, "SHS node reported an error for a sent file");

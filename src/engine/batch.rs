@@ -120,7 +120,15 @@ impl Engine {
                     cases.push((c.id, c.issues_json.clone(), case));
                 }
                 None => {
-                    refuse(&mut tx, c.id, &c.issues_json, "", "stored case is unreadable", now).await?;
+                    refuse(
+                        &mut tx,
+                        c.id,
+                        &c.issues_json,
+                        "",
+                        "stored case is unreadable",
+                        now,
+                    )
+                    .await?;
                     report.refused += 1;
                     refused_any = true;
                 }
@@ -148,7 +156,11 @@ impl Engine {
         let built = loop {
             if cases.is_empty() {
                 tx.commit().await?;
-                return Ok(if refused_any { One::OnlyRefused } else { One::Nothing });
+                return Ok(if refused_any {
+                    One::OnlyRefused
+                } else {
+                    One::Nothing
+                });
             }
             let domain: Vec<Case> = cases.iter().map(|c| c.2.clone()).collect();
             match build_file(&self.layouts, kind, &domain, &facts) {
@@ -209,11 +221,17 @@ impl Engine {
             )
             .await?;
         }
-        tx.supersede_rejected(ik, &filtyp, lopnummer, file_id).await?;
+        tx.supersede_rejected(ik, &filtyp, lopnummer, file_id)
+            .await?;
         tx.commit().await?;
         crate::failpoint!("after_build_commit");
         tracing::info!(file = file_id, name = %built.file_name, lopnummer, cases = ids.len(), "file built");
-        Ok(One::Built(file_id, built.file_name, lopnummer, ids.len() as i64))
+        Ok(One::Built(
+            file_id,
+            built.file_name,
+            lopnummer,
+            ids.len() as i64,
+        ))
     }
 }
 

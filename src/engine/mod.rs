@@ -20,7 +20,9 @@ pub mod send;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::formats::LayoutSet;
-use crate::shs::{FetchedMessage, ListFilter, MessageList, SendReceipt, ShsClient, ShsClientError, ShsMessage};
+use crate::shs::{
+    FetchedMessage, ListFilter, MessageList, SendReceipt, ShsClient, ShsClientError, ShsMessage,
+};
 use crate::store::Store;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -66,7 +68,10 @@ pub enum EngineError {
 /// [`ShsClient`] and by in-process fakes in tests.
 pub trait ShsPort: Send + Sync {
     /// Sends one message (see [`ShsClient::send`]).
-    fn send<'a>(&'a self, msg: &'a ShsMessage) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>>;
+    fn send<'a>(
+        &'a self,
+        msg: &'a ShsMessage,
+    ) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>>;
     /// Lists the outbox.
     fn list<'a>(&'a self, outbox: &'a str) -> BoxFuture<'a, Result<MessageList, ShsClientError>>;
     /// Fetches one message.
@@ -76,11 +81,18 @@ pub trait ShsPort: Send + Sync {
         tx_id: &'a str,
     ) -> BoxFuture<'a, Result<FetchedMessage, ShsClientError>>;
     /// Acknowledges one message.
-    fn ack<'a>(&'a self, outbox: &'a str, tx_id: &'a str) -> BoxFuture<'a, Result<(), ShsClientError>>;
+    fn ack<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ShsClientError>>;
 }
 
 impl ShsPort for ShsClient {
-    fn send<'a>(&'a self, msg: &'a ShsMessage) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>> {
+    fn send<'a>(
+        &'a self,
+        msg: &'a ShsMessage,
+    ) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>> {
         Box::pin(ShsClient::send(self, msg))
     }
     fn list<'a>(&'a self, outbox: &'a str) -> BoxFuture<'a, Result<MessageList, ShsClientError>> {
@@ -93,7 +105,11 @@ impl ShsPort for ShsClient {
     ) -> BoxFuture<'a, Result<FetchedMessage, ShsClientError>> {
         Box::pin(ShsClient::fetch(self, outbox, tx_id))
     }
-    fn ack<'a>(&'a self, outbox: &'a str, tx_id: &'a str) -> BoxFuture<'a, Result<(), ShsClientError>> {
+    fn ack<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ShsClientError>> {
         Box::pin(ShsClient::ack(self, outbox, tx_id))
     }
 }
@@ -117,7 +133,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("worker", &self.worker).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
     }
 }
 
@@ -173,7 +191,10 @@ pub fn load_layouts(config: &Config) -> Result<LayoutSet, EngineError> {
         if p.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&p)
                 .map_err(|e| EngineError::Config(format!("{}: {e}", p.display())))?;
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             files.push((name, text));
         }
     }

@@ -64,7 +64,10 @@ pub fn file_message(
 ) -> Result<ShsMessage, EngineError> {
     let cfg = &engine.config;
     let product = cfg.shs.products.get(&file.layout).ok_or_else(|| {
-        EngineError::Config(format!("no SHS product for {} in [shs.products]", file.layout))
+        EngineError::Config(format!(
+            "no SHS product for {} in [shs.products]",
+            file.layout
+        ))
     })?;
     let local = engine
         .clock
@@ -97,7 +100,8 @@ impl Engine {
         let mut report = SendReport::default();
         let mut seen: Vec<i64> = Vec::new();
         let claim_for = Duration::seconds(
-            i64::try_from(self.config.shs.request_timeout_secs.saturating_mul(2) + 60).unwrap_or(600),
+            i64::try_from(self.config.shs.request_timeout_secs.saturating_mul(2) + 60)
+                .unwrap_or(600),
         );
         loop {
             let now = self.clock.now();
@@ -130,7 +134,9 @@ impl Engine {
             let now = self.clock.now();
             match result {
                 Ok(r) => {
-                    let note = r.duplicate.then_some("node reported a duplicate: an earlier attempt had arrived");
+                    let note = r
+                        .duplicate
+                        .then_some("node reported a duplicate: an earlier attempt had arrived");
                     self.store.mark_file_sent(file.id, now, note).await?;
                     report.sent += 1;
                     if r.duplicate {
@@ -141,7 +147,13 @@ impl Engine {
                 Err(e) if e.outcome_unknown() => {
                     let at = now + self.backoff_for(file.attempts);
                     self.store
-                        .mark_file_retry(file.id, FileState::OutcomeUnknown, &e.to_string(), at, now)
+                        .mark_file_retry(
+                            file.id,
+                            FileState::OutcomeUnknown,
+                            &e.to_string(),
+                            at,
+                            now,
+                        )
                         .await?;
                     report.unknown += 1;
                     tracing::warn!(file = file.id, tx_id = %file.tx_id, error = %e, "send outcome unknown; will re-send the same tx.id");

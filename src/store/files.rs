@@ -249,7 +249,8 @@ pub struct InboundRow {
     pub apply_error: Option<String>,
 }
 
-const INBOUND_COLUMNS: &str = "id, tx_id, product, file_name, kind, corr_id, content_id, sha256, received_at, \
+const INBOUND_COLUMNS: &str =
+    "id, tx_id, product, file_name, kind, corr_id, content_id, sha256, received_at, \
      acked_at, applied_at, apply_error";
 
 type InboundTuple = (
@@ -558,7 +559,10 @@ impl Store {
     pub async fn inbound_by_tx(&self, tx_id: &str) -> Result<Option<InboundRow>, StoreError> {
         let sql = format!("SELECT {INBOUND_COLUMNS} FROM inbound WHERE tx_id = $1");
         let r: Option<InboundTuple> = crate::with_pool!(self, |pool, DB| {
-            sqlx::query_as(&sql).bind(tx_id).fetch_optional(pool).await?
+            sqlx::query_as(&sql)
+                .bind(tx_id)
+                .fetch_optional(pool)
+                .await?
         });
         Ok(r.map(inbound_row))
     }
@@ -776,16 +780,16 @@ impl StoreTx {
                         AND COALESCE(c.malnummer, p.malnummer) IS NOT NULL ORDER BY c.id LIMIT $4"
                 .to_string(),
         };
-        let rows: Vec<(i64, String, Option<String>, String, Option<String>)> =
-            with_tx!(self, |t, DB| {
-                sqlx::query_as(&sql)
-                    .bind(intressentkod)
-                    .bind(kind)
-                    .bind(parent_kind.unwrap_or(""))
-                    .bind(limit)
-                    .fetch_all(&mut **t)
-                    .await?
-            });
+        type Row = (i64, String, Option<String>, String, Option<String>);
+        let rows: Vec<Row> = with_tx!(self, |t, DB| {
+            sqlx::query_as(&sql)
+                .bind(intressentkod)
+                .bind(kind)
+                .bind(parent_kind.unwrap_or(""))
+                .bind(limit)
+                .fetch_all(&mut **t)
+                .await?
+        });
         Ok(rows
             .into_iter()
             .map(
@@ -952,7 +956,9 @@ impl StoreTx {
             if let Some(n) = note {
                 qb.push(", last_error = ").push_bind(n.to_string());
             }
-            qb.push(" WHERE id = ").push_bind(id).push(" AND state IN (");
+            qb.push(" WHERE id = ")
+                .push_bind(id)
+                .push(" AND state IN (");
             let mut sep = qb.separated(", ");
             for s in from {
                 sep.push_bind(s.as_str());

@@ -45,13 +45,23 @@ pub struct FakeShs {
 
 impl FakeShs {
     /// Puts a message with one data part into the ingivare's outbox.
-    pub fn reply(&self, product: &str, name: &str, datapart: &str, bytes: Vec<u8>, corr: Option<&str>) -> String {
+    pub fn reply(
+        &self,
+        product: &str,
+        name: &str,
+        datapart: &str,
+        bytes: Vec<u8>,
+        corr: Option<&str>,
+    ) -> String {
         let mut label = Label::new_event(
             Address::new("2021000001", None),
             Address::new("5599999991", None),
             product,
             Status::Test,
-            NaiveDate::from_ymd_opt(2026, 6, 1).unwrap().and_hms_opt(12, 0, 0).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 6, 1)
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap(),
         );
         if let Some(c) = corr {
             label.corr_id = c.to_string();
@@ -59,15 +69,26 @@ impl FakeShs {
         let tx = label.tx_id.clone();
         let msg = ShsMessage::new(
             label,
-            vec![DataPart::new(datapart, Some(name), "text/plain; charset=ISO-8859-1", bytes)],
+            vec![DataPart::new(
+                datapart,
+                Some(name),
+                "text/plain; charset=ISO-8859-1",
+                bytes,
+            )],
         );
-        self.outbox.lock().unwrap().push((tx.clone(), Bytes::from(msg.to_bytes().unwrap())));
+        self.outbox
+            .lock()
+            .unwrap()
+            .push((tx.clone(), Bytes::from(msg.to_bytes().unwrap())));
         tx
     }
 }
 
 impl ShsPort for FakeShs {
-    fn send<'a>(&'a self, msg: &'a ShsMessage) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>> {
+    fn send<'a>(
+        &'a self,
+        msg: &'a ShsMessage,
+    ) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>> {
         Box::pin(async move {
             self.attempts.lock().unwrap().push(msg.label.tx_id.clone());
             let fault = self.faults.lock().unwrap().pop_front();
@@ -127,7 +148,11 @@ impl ShsPort for FakeShs {
             Ok(MessageList { messages })
         })
     }
-    fn fetch<'a>(&'a self, _outbox: &'a str, tx_id: &'a str) -> BoxFuture<'a, Result<FetchedMessage, ShsClientError>> {
+    fn fetch<'a>(
+        &'a self,
+        _outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<FetchedMessage, ShsClientError>> {
         Box::pin(async move {
             let raw = self
                 .outbox
@@ -141,7 +166,11 @@ impl ShsPort for FakeShs {
             Ok(FetchedMessage { raw, message })
         })
     }
-    fn ack<'a>(&'a self, _outbox: &'a str, tx_id: &'a str) -> BoxFuture<'a, Result<(), ShsClientError>> {
+    fn ack<'a>(
+        &'a self,
+        _outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ShsClientError>> {
         Box::pin(async move {
             self.acks.lock().unwrap().push(tx_id.to_string());
             let mut o = self.outbox.lock().unwrap();
@@ -177,7 +206,11 @@ pub async fn postgres_store() -> Option<Store> {
         return None;
     };
     let schema = format!("fogd_eng_{}", uuid::Uuid::new_v4().simple());
-    Some(Store::open_with_schema(&url, 4, Some(&schema)).await.unwrap())
+    Some(
+        Store::open_with_schema(&url, 4, Some(&schema))
+            .await
+            .unwrap(),
+    )
 }
 
 /// An engine with the fake node and a manual clock at 2026-06-01 10:00 UTC.
@@ -185,7 +218,13 @@ pub fn engine(store: Store, config: Config) -> (Engine, Arc<FakeShs>, ManualCloc
     let fake = Arc::new(FakeShs::default());
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap());
     let shared: SharedClock = Arc::new(clock.clone());
-    let e = Engine::new(store, fake.clone(), Arc::new(LayoutSet::embedded()), Arc::new(config), shared);
+    let e = Engine::new(
+        store,
+        fake.clone(),
+        Arc::new(LayoutSet::embedded()),
+        Arc::new(config),
+        shared,
+    );
     (e, fake, clock)
 }
 
@@ -204,8 +243,16 @@ pub async fn import_and_approve(e: &Engine, json: &str) {
     )
     .await
     .unwrap();
-    assert!(out.problems.iter().all(|p| p.severity != fogd::domain::validate::Severity::Error), "{:?}", out.problems);
-    approve(&e.store, &Selection::All, "test", e.clock.as_ref()).await.unwrap();
+    assert!(
+        out.problems
+            .iter()
+            .all(|p| p.severity != fogd::domain::validate::Severity::Error),
+        "{:?}",
+        out.problems
+    );
+    approve(&e.store, &Selection::All, "test", e.clock.as_ref())
+        .await
+        .unwrap();
 }
 
 /// A BFÖ case as JSON.
@@ -229,7 +276,12 @@ pub fn neds(reference: &str, concerns: &str) -> serde_json::Value {
 }
 
 /// A kvittens for `filtyp`/`lopnummer` with these errors.
-pub fn kvittens(filtyp: &str, lop: u32, status: KvittensStatus, errors: Vec<KvittensError>) -> Vec<u8> {
+pub fn kvittens(
+    filtyp: &str,
+    lop: u32,
+    status: KvittensStatus,
+    errors: Vec<KvittensError>,
+) -> Vec<u8> {
     Kvittens {
         intressentkod: "DEV".into(),
         avser_filtyp: filtyp.into(),
@@ -247,12 +299,22 @@ pub fn kvittens(filtyp: &str, lop: u32, status: KvittensStatus, errors: Vec<Kvit
 
 /// A case-level kvittens error.
 pub fn h_error(reference: &str, felkod: &str) -> KvittensError {
-    KvittensError { niva: Niva::H, handlingsref: Some(reference.into()), felkod: felkod.into(), feltext: "fel".into() }
+    KvittensError {
+        niva: Niva::H,
+        handlingsref: Some(reference.into()),
+        felkod: felkod.into(),
+        feltext: "fel".into(),
+    }
 }
 
 /// A file-level kvittens error.
 pub fn f_error(felkod: &str) -> KvittensError {
-    KvittensError { niva: Niva::F, handlingsref: None, felkod: felkod.into(), feltext: "filfel".into() }
+    KvittensError {
+        niva: Niva::F,
+        handlingsref: None,
+        felkod: felkod.into(),
+        feltext: "filfel".into(),
+    }
 }
 
 /// An ANSBEKR for (reference, målnummer) pairs.
