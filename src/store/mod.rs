@@ -14,8 +14,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub mod cases;
+pub mod files;
 
 pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
+pub use files::{
+    BatchCandidate, CaseFileInfo, CaseUpdate, FileRow, InboundRow, NewFile, NewInbound, StoreTx,
+};
 
 /// How long SQLite waits for a lock held by another connection or process before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
