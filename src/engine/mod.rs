@@ -160,7 +160,8 @@ impl Engine {
 
     /// An engine from configuration with the real SHS client (mutual TLS) and the system clock.
     pub fn from_config(store: Store, config: Config) -> Result<Engine, EngineError> {
-        let layouts = load_layouts(&config)?;
+        let layouts =
+            crate::layout_files::load(&config).map_err(|e| EngineError::Config(e.to_string()))?;
         let client = ShsClient::new(crate::shs::ClientSettings::from_config(&config))?;
         Ok(Engine::new(
             store,
@@ -176,29 +177,6 @@ impl Engine {
     pub async fn recover(&self) -> Result<u64, EngineError> {
         Ok(self.store.recover_sending().await?)
     }
-}
-
-/// The layouts from configuration: the embedded FOGD-REF-1 set with `[layouts] dir` overrides.
-pub fn load_layouts(config: &Config) -> Result<LayoutSet, EngineError> {
-    let Some(dir) = &config.layouts.dir else {
-        return Ok(LayoutSet::embedded());
-    };
-    let mut files = Vec::new();
-    let rd = std::fs::read_dir(dir)
-        .map_err(|e| EngineError::Config(format!("layouts dir {}: {e}", dir.display())))?;
-    for entry in rd.flatten() {
-        let p = entry.path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| EngineError::Config(format!("{}: {e}", p.display())))?;
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            files.push((name, text));
-        }
-    }
-    LayoutSet::with_overrides(&files).map_err(|e| EngineError::Config(format!("layouts: {e:?}")))
 }
 
 /// Aborts the process when the environment variable `FOGD_FAILPOINT` names this point (crash tests). Compiled
