@@ -2,9 +2,11 @@
 //!
 //! - [`intake`]: validated, idempotent intake of cases from any source (CLI import, API).
 //! - [`journal`]: the review step: list, approve, hold.
+//! - [`schedule`]: cron schedules (DST-correct), the job runner (no overlap, catch-up once at start).
 
 pub mod intake;
 pub mod journal;
+pub mod schedule;
 
 /// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]
