@@ -15,7 +15,10 @@
 //! - [`config`]: layered configuration (file → env `FOGD_*` → flags), validated at start.
 //! - [`clock`]: the only place that reads the wall clock.
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
+//! - [`alerts`]: alert conditions, the webhook (retried) and recovery notices.
+//! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
 
+pub mod alerts;
 pub mod api;
 pub mod certs;
 pub mod cli;
@@ -25,6 +28,7 @@ pub mod domain;
 pub mod engine;
 pub mod formats;
 pub mod mask;
+pub mod report;
 pub mod shs;
 pub mod sim;
 pub mod store;
