@@ -80,16 +80,27 @@ impl CaseView {
 }
 
 /// `POST /api/v1/cases`: one case (JSON object), an array, JSON Lines or CSV; the same validation and journal as
-/// `fogd import`. Idempotent per reference: the same content again changes nothing (`unchanged`).
+/// `fogd import` (CSV only with `Content-Type: text/csv`). Idempotent per reference: the same content again changes nothing (`unchanged`).
 pub async fn post_cases(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::Submit)?;
+    let csv_allowed = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
     let records: Vec<_> = {
         let source = open_source(&body, None).map_err(|e| bad(format!("body: {e}")))?;
+        if source.format == crate::domain::intake::SourceFormat::Csv && !csv_allowed {
+            return Err(bad(
+                "body: not JSON (send a case object, an array or JSON Lines; CSV with Content-Type: text/csv)"
+                    .into(),
+            ));
+        }
         let records: Vec<_> = source
             .records()
             .map_err(|e| bad(format!("body: {e}")))?
@@ -98,6 +109,13 @@ pub async fn post_cases(
     };
     if records.is_empty() {
         return Err(bad("body: no cases".into()));
+    }
+    if records.iter().all(|r| r.input.is_none()) {
+        let why: Vec<String> = records
+            .iter()
+            .flat_map(|r| r.read_issues.iter().map(|i| format!("line {}: {}", i.line, i.message)))
+            .collect();
+        return Err(bad(format!("body: no readable case: {}", why.join("; "))));
     }
     let references: Vec<String> = records
         .iter()
