@@ -114,7 +114,8 @@ impl Alerter {
             Some(alert) => {
                 let message = format!("recovered: {}", alert.message);
                 tracing::info!(alert = ?alert.kind, key, "alert recovered");
-                self.notify("recovered", alert.kind, key, &message, now).await;
+                self.notify("recovered", alert.kind, key, &message, now)
+                    .await;
                 true
             }
             None => false,
@@ -139,7 +140,11 @@ impl Alerter {
         for attempt in 1..=self.attempts {
             match self.client.post(url).json(&body).send().await {
                 Ok(r) if r.status().is_success() => return,
-                Ok(r) => tracing::warn!(attempt, status = r.status().as_u16(), "alert webhook refused"),
+                Ok(r) => tracing::warn!(
+                    attempt,
+                    status = r.status().as_u16(),
+                    "alert webhook refused"
+                ),
                 Err(e) => tracing::warn!(attempt, error = %e, "alert webhook failed"),
             }
             if attempt < self.attempts {
@@ -147,7 +152,11 @@ impl Alerter {
                 delay = delay.saturating_mul(2);
             }
         }
-        tracing::error!(key, "alert webhook gave up after {} attempts", self.attempts);
+        tracing::error!(
+            key,
+            "alert webhook gave up after {} attempts",
+            self.attempts
+        );
     }
 
     /// Checks the certificates at `paths`: raises `cert:<path>` when one expires within the smallest threshold
@@ -165,7 +174,8 @@ impl Alerter {
                             } else {
                                 format!("certificate {} expires within {t} days", path.display())
                             };
-                            self.raise(&key, AlertKind::CertificateExpiry, &msg, now).await;
+                            self.raise(&key, AlertKind::CertificateExpiry, &msg, now)
+                                .await;
                         }
                         None => {
                             self.clear(&key, now).await;
@@ -173,8 +183,13 @@ impl Alerter {
                     }
                 }
                 Err(e) => {
-                    self.raise(&key, AlertKind::CertificateExpiry, &format!("certificate: {e}"), now)
-                        .await;
+                    self.raise(
+                        &key,
+                        AlertKind::CertificateExpiry,
+                        &format!("certificate: {e}"),
+                        now,
+                    )
+                    .await;
                 }
             }
         }
@@ -212,10 +227,13 @@ pub fn expiry_threshold(days_left: i64, warn_days: &[u32]) -> Option<u32> {
 pub async fn shs_reachable(url: &str, timeout: Duration) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
     let host = parsed.host_str().ok_or("URL has no host")?.to_string();
-    let port = parsed
-        .port_or_known_default()
-        .ok_or("URL has no port")?;
-    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port))).await {
+    let port = parsed.port_or_known_default().ok_or("URL has no port")?;
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no answer within {} s", timeout.as_secs())),
@@ -267,9 +285,14 @@ mod tests {
             ..AlertsConfig::default()
         };
         let a = Alerter::new(&cfg);
-        let now = DateTime::parse_from_rfc3339("2026-02-02T08:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-02-02T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert!(a.raise("shs", AlertKind::ShsUnreachable, "down", now).await);
-        assert!(!a.raise("shs", AlertKind::ShsUnreachable, "down", now).await, "no repeat");
+        assert!(
+            !a.raise("shs", AlertKind::ShsUnreachable, "down", now).await,
+            "no repeat"
+        );
         assert_eq!(a.active().len(), 1);
         assert!(a.clear("shs", now).await);
         assert!(!a.clear("shs", now).await);
@@ -295,7 +318,8 @@ mod tests {
         assert!(a.active()[0].message.contains("within 60 days"));
         a.check_certificates(&paths, &[60, 30, 7], at(5)).await;
         assert!(a.active()[0].message.contains("within 7 days"));
-        a.check_certificates(&[dir.path().join("missing.pem").as_path()], &[60], at(5)).await;
+        a.check_certificates(&[dir.path().join("missing.pem").as_path()], &[60], at(5))
+            .await;
         assert_eq!(a.active().len(), 2);
 
         // A port nobody listens on.
@@ -304,6 +328,9 @@ mod tests {
         drop(l);
         let url = format!("https://127.0.0.1:{port}/shs");
         a.check_shs(&url, Duration::from_secs(2), at(5)).await;
-        assert!(a.active().iter().any(|x| x.kind == AlertKind::ShsUnreachable));
+        assert!(a
+            .active()
+            .iter()
+            .any(|x| x.kind == AlertKind::ShsUnreachable));
     }
 }

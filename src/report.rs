@@ -170,9 +170,15 @@ pub async fn build(
             let n = rows.len() as i64;
             Ok(Report {
                 title: format!("Rejections {from} to {to}"),
-                headers: ["reference", "kind", "rejected_at", "felkod_and_text", "what_to_do"]
-                    .map(String::from)
-                    .to_vec(),
+                headers: [
+                    "reference",
+                    "kind",
+                    "rejected_at",
+                    "felkod_and_text",
+                    "what_to_do",
+                ]
+                .map(String::from)
+                .to_vec(),
                 rows,
                 summary: vec![("rejected".into(), n)],
             })
@@ -219,26 +225,36 @@ pub fn write_xlsx(report: &Report, path: &Path) -> Result<(), ReportError> {
         .collect();
     ws.set_name(&name).map_err(err)?;
     for (c, h) in report.headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, h, &bold).map_err(err)?;
+        ws.write_string_with_format(0, c as u16, h, &bold)
+            .map_err(err)?;
     }
     for (r, row) in report.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            ws.write_string((r + 1) as u32, c as u16, cell).map_err(err)?;
+            ws.write_string((r + 1) as u32, c as u16, cell)
+                .map_err(err)?;
         }
     }
     ws.set_freeze_panes(1, 0).map_err(err)?;
     if !report.headers.is_empty() {
-        ws.autofilter(0, 0, report.rows.len() as u32, (report.headers.len() - 1) as u16)
-            .map_err(err)?;
+        ws.autofilter(
+            0,
+            0,
+            report.rows.len() as u32,
+            (report.headers.len() - 1) as u16,
+        )
+        .map_err(err)?;
     }
     ws.autofit();
     let sum = wb.add_worksheet();
     sum.set_name("Summary").map_err(err)?;
-    sum.write_string_with_format(0, 0, "what", &bold).map_err(err)?;
-    sum.write_string_with_format(0, 1, "count", &bold).map_err(err)?;
+    sum.write_string_with_format(0, 0, "what", &bold)
+        .map_err(err)?;
+    sum.write_string_with_format(0, 1, "count", &bold)
+        .map_err(err)?;
     for (i, (label, n)) in report.summary.iter().enumerate() {
         sum.write_string((i + 1) as u32, 0, label).map_err(err)?;
-        sum.write_number((i + 1) as u32, 1, *n as f64).map_err(err)?;
+        sum.write_number((i + 1) as u32, 1, *n as f64)
+            .map_err(err)?;
     }
     wb.save(path).map_err(err)?;
     Ok(())
@@ -285,7 +301,10 @@ mod tests {
         let r = Report {
             title: "Status 2026-01-01 to 2026-01-31".into(),
             headers: vec!["reference".into(), "state".into()],
-            rows: vec![vec!["A-1".into(), "journal".into()], vec!["B,\"2\"".into(), "held".into()]],
+            rows: vec![
+                vec!["A-1".into(), "journal".into()],
+                vec!["B,\"2\"".into(), "held".into()],
+            ],
             summary: vec![("journal".into(), 1), ("held".into(), 1)],
         };
         let mut buf = Vec::new();

@@ -32,37 +32,67 @@ impl Driver {
         v["value"].clone()
     }
     async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({ "url": url })).await;
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
     }
     async fn find(&self, css: &str) -> String {
         let v = self
-            .call(reqwest::Method::POST, "/element", json!({"using": "css selector", "value": css}))
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
             .await;
-        v[ELEMENT].as_str().unwrap_or_else(|| panic!("find {css}: {v}")).to_string()
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("find {css}: {v}"))
+            .to_string()
     }
     async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
-        let v = self.call(reqwest::Method::GET, &format!("/element/{e}/text"), Value::Null).await;
+        let v = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{e}/text"),
+                Value::Null,
+            )
+            .await;
         v.as_str().unwrap().to_string()
     }
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/value"), json!({ "text": text }))
-            .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({ "text": text }),
+        )
+        .await;
     }
     async fn click(&self, css: &str) {
         let e = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{e}/click"), json!({})).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        )
+        .await;
     }
     async fn current_url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", Value::Null).await.as_str().unwrap().to_string()
+        self.call(reqwest::Method::GET, "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ops_page_in_headless_chromium() {
     for bin in ["chromium", "chromedriver"] {
-        let found = Command::new("sh").args(["-c", &format!("command -v {bin}")]).output().unwrap();
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {bin}")])
+            .output()
+            .unwrap();
         assert!(
             found.status.success(),
             "{bin} is missing: install Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
@@ -115,13 +145,31 @@ async fn ops_page_in_headless_chromium() {
                      format!("--user-data-dir={}", profile.path().display())]
         }
     }}});
-    let v: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-    let session = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {v}")).to_string();
-    let d = Driver { http: http.clone(), base: base.clone(), session };
+    let v: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {v}"))
+        .to_string();
+    let d = Driver {
+        http: http.clone(),
+        base: base.clone(),
+        session,
+    };
 
     let result = async {
         d.go(&srv.url("/")).await;
-        assert!(d.current_url().await.ends_with("/signin"), "redirected to sign-in");
+        assert!(
+            d.current_url().await.ends_with("/signin"),
+            "redirected to sign-in"
+        );
         d.type_into("#token", &viewer).await;
         d.click("#signin").await;
         let counts = d.text("#counts").await;
@@ -138,10 +186,16 @@ async fn ops_page_in_headless_chromium() {
         // Search by case reference: the debtor's personal number is masked.
         d.go(&srv.url("/?q=A-2026-000123")).await;
         let results = d.text("#results").await;
-        assert!(results.contains("19121212-****") && !results.contains("19121212-1212"), "{results}");
+        assert!(
+            results.contains("19121212-****") && !results.contains("19121212-1212"),
+            "{results}"
+        );
     }
     .await;
-    let _ = http.delete(format!("{base}/session/{}", d.session)).send().await;
+    let _ = http
+        .delete(format!("{base}/session/{}", d.session))
+        .send()
+        .await;
     let _ = driver.kill();
     let _ = driver.wait();
     result

@@ -12,7 +12,8 @@ fn notify_ready_watchdog_and_sigterm() {
     let inst = Install::new("");
     let sock_path = inst.path().join("notify.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut srv = inst.serve(
         &[],
         &[
@@ -50,13 +51,28 @@ fn token_list_revoke_report_and_doctor() {
     let inst = Install::new("");
     let t = inst.token("viewer", "wallboard");
     assert!(t.starts_with("fogd_") && t.len() == 69);
-    let out = inst.cmd().args(["token", "list", "--json"]).output().unwrap();
+    let out = inst
+        .cmd()
+        .args(["token", "list", "--json"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["name"], "wallboard");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(&t), "the secret is never listed");
-    let st = inst.cmd().args(["token", "revoke", "wallboard"]).status().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&t),
+        "the secret is never listed"
+    );
+    let st = inst
+        .cmd()
+        .args(["token", "revoke", "wallboard"])
+        .status()
+        .unwrap();
     assert!(st.success());
-    let st = inst.cmd().args(["token", "revoke", "wallboard"]).status().unwrap();
+    let st = inst
+        .cmd()
+        .args(["token", "revoke", "wallboard"])
+        .status()
+        .unwrap();
     assert_eq!(st.code(), Some(3));
 
     // Reports: import the example cases, then status as CSV and xlsx.
@@ -66,26 +82,67 @@ fn token_list_revoke_report_and_doctor() {
     let csv = inst.path().join("status.csv");
     let out = inst
         .cmd()
-        .args(["report", "--kind", "status", "--from", "2000-01-01", "--to", "2100-01-01", "--out"])
+        .args([
+            "report",
+            "--kind",
+            "status",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-01-01",
+            "--out",
+        ])
         .arg(&csv)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert!(text.starts_with("reference,kind,intressentkod,state"), "{text}");
-    assert!(text.contains("A-2026-000123,betalningsforelaggande,DEV,journal"), "{text}");
+    assert!(
+        text.starts_with("reference,kind,intressentkod,state"),
+        "{text}"
+    );
+    assert!(
+        text.contains("A-2026-000123,betalningsforelaggande,DEV,journal"),
+        "{text}"
+    );
     let xlsx = inst.path().join("rej.xlsx");
     let out = inst
         .cmd()
-        .args(["report", "--kind", "rejections", "--from", "2000-01-01", "--to", "2100-01-01", "--out"])
+        .args([
+            "report",
+            "--kind",
+            "rejections",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2100-01-01",
+            "--out",
+        ])
         .arg(&xlsx)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
     let out = inst
         .cmd()
-        .args(["report", "--kind", "status", "--from", "2026-02-01", "--to", "2026-01-01", "--out"])
+        .args([
+            "report",
+            "--kind",
+            "status",
+            "--from",
+            "2026-02-01",
+            "--to",
+            "2026-01-01",
+            "--out",
+        ])
         .arg(&csv)
         .output()
         .unwrap();
@@ -93,15 +150,32 @@ fn token_list_revoke_report_and_doctor() {
 
     // Doctor: no certificates yet → 12; with dev certs but no SHS node → 13; a group-readable key → 12.
     let out = inst.cmd().args(["doctor"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(12), "{}", String::from_utf8_lossy(&out.stdout));
-    let st = inst.cmd().args(["dev-certs", "fogd-data/certs"]).status().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(12),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let st = inst
+        .cmd()
+        .args(["dev-certs", "fogd-data/certs"])
+        .status()
+        .unwrap();
     assert!(st.success());
     let out = inst.cmd().args(["doctor"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(13), "{text}");
-    assert!(text.contains("ok    database") && text.contains("FAIL  shs node"), "{text}");
+    assert!(
+        text.contains("ok    database") && text.contains("FAIL  shs node"),
+        "{text}"
+    );
     let out = inst.cmd().args(["doctor", "--skip-shs"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     use std::os::unix::fs::PermissionsExt;
     let key = inst.path().join("fogd-data/certs/client-identity.pem");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();

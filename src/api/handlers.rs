@@ -3,12 +3,12 @@
 use super::auth::Caller;
 use super::{ApiError, AppState};
 use crate::domain::intake::open_source;
-use crate::domain::CaseState;
 use crate::domain::intake::SourceRecord;
+use crate::domain::CaseState;
 use crate::engine::intake::{prepare, ImportOptions, ImportSummary, Problem};
-use crate::store::{NewCase, UpsertOutcome};
 use crate::engine::journal::{self, Selection};
 use crate::store::{CaseRow, Permission};
+use crate::store::{NewCase, UpsertOutcome};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -113,7 +113,11 @@ pub async fn post_cases(
     if records.iter().all(|r| r.input.is_none()) {
         let why: Vec<String> = records
             .iter()
-            .flat_map(|r| r.read_issues.iter().map(|i| format!("line {}: {}", i.line, i.message)))
+            .flat_map(|r| {
+                r.read_issues
+                    .iter()
+                    .map(|i| format!("line {}: {}", i.line, i.message))
+            })
             .collect();
         return Err(bad(format!("body: no readable case: {}", why.join("; "))));
     }
@@ -191,7 +195,11 @@ async fn import_send(
                 out.problems.extend(problems);
             }
             Some(new) => {
-                let key = (new.intressentkod.clone(), new.kind.clone(), new.reference.clone());
+                let key = (
+                    new.intressentkod.clone(),
+                    new.kind.clone(),
+                    new.reference.clone(),
+                );
                 if !keys.insert(key.clone()) {
                     batches.push(Vec::new());
                     keys.clear();
@@ -294,7 +302,9 @@ pub async fn get_case(
         );
         views.push(v);
     }
-    Ok(Json(serde_json::json!({ "reference": reference, "cases": views })))
+    Ok(Json(
+        serde_json::json!({ "reference": reference, "cases": views }),
+    ))
 }
 
 /// Query of `GET /api/v1/cases`.
@@ -344,7 +354,9 @@ pub async fn list_cases(
         }
     };
     let views: Vec<CaseView> = rows.iter().map(|r| CaseView::of(r, false)).collect();
-    Ok(Json(serde_json::json!({ "cases": views, "limit": limit, "offset": offset })))
+    Ok(Json(
+        serde_json::json!({ "cases": views, "limit": limit, "offset": offset }),
+    ))
 }
 
 /// Body of `POST /api/v1/journal/approve`.
@@ -378,8 +390,13 @@ pub async fn approve(
             ))
         }
     };
-    let report =
-        journal::approve(&state.store, &selection, &caller.actor(), state.clock.as_ref()).await?;
+    let report = journal::approve(
+        &state.store,
+        &selection,
+        &caller.actor(),
+        state.clock.as_ref(),
+    )
+    .await?;
     Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
 }
 
@@ -403,7 +420,10 @@ pub async fn hold(
     let body: HoldBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
     if body.reason.trim().is_empty() {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "reason must not be empty"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "reason must not be empty",
+        ));
     }
     let report = journal::hold(
         &state.store,

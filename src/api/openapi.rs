@@ -115,7 +115,10 @@ mod tests {
         let mut documented = 0;
         for (p, ops) in paths {
             for m in ops.as_object().unwrap().keys() {
-                assert!(PATHS.contains(&(p.as_str(), m.as_str())), "{m} {p} not in PATHS");
+                assert!(
+                    PATHS.contains(&(p.as_str(), m.as_str())),
+                    "{m} {p} not in PATHS"
+                );
                 documented += 1;
             }
         }

@@ -133,7 +133,11 @@ pub async fn ops_page(
     if caller.require(Permission::View).is_err() {
         return (
             StatusCode::FORBIDDEN,
-            Html(page("fogd", "<p>This token may not view the ops page.</p>", false)),
+            Html(page(
+                "fogd",
+                "<p>This token may not view the ops page.</p>",
+                false,
+            )),
         )
             .into_response();
     }
@@ -212,7 +216,10 @@ async fn render(
     }
     b.push_str("</tbody></table>");
     // Rejected.
-    let rejected = state.store.cases_page(&[CaseState::Rejected], ROWS, 0).await?;
+    let rejected = state
+        .store
+        .cases_page(&[CaseState::Rejected], ROWS, 0)
+        .await?;
     b.push_str("<h2>Rejected cases</h2><table id=\"rejected\"><thead><tr><th>Reference</th><th>Kind</th><th>Felkod and text</th><th>What to do</th></tr></thead><tbody>");
     for r in &rejected {
         let events = state.store.case_events(r.id).await?;
@@ -241,7 +248,11 @@ async fn render(
             esc(name),
             s.runs.load(Ordering::Relaxed),
             s.failures.load(Ordering::Relaxed),
-            if s.running.load(Ordering::Relaxed) { "yes" } else { "no" }
+            if s.running.load(Ordering::Relaxed) {
+                "yes"
+            } else {
+                "no"
+            }
         );
     }
     b.push_str("</tbody></table>");
@@ -318,7 +329,10 @@ mod tests {
 
     #[test]
     fn escapes_and_advises() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert!(advice("0001 Okänd posttyp").starts_with("File-level"));
         assert!(advice("9999 något").starts_with("Correct the case"));
     }

@@ -56,7 +56,13 @@ pub async fn run(config: Config, args: DoctorArgs) -> anyhow::Result<u8> {
     let mut checks = Vec::new();
     match config.validate() {
         Ok(()) => push(&mut checks, EXIT_CONFIG, "config", Outcome::Ok, "valid"),
-        Err(e) => push(&mut checks, EXIT_CONFIG, "config", Outcome::Fail, e.to_string()),
+        Err(e) => push(
+            &mut checks,
+            EXIT_CONFIG,
+            "config",
+            Outcome::Fail,
+            e.to_string(),
+        ),
     }
     check_database(&config, &mut checks).await;
     check_certificates(&config, clock.now().timestamp(), &mut checks);
@@ -96,10 +102,11 @@ async fn check_database(config: &Config, out: &mut Vec<Check>) {
                 .connect(url)
                 .await
                 .map_err(|e| format!("cannot connect: {e}"))?;
-            let v: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&pool)
-                .await
-                .unwrap_or_default();
+            let v: Vec<(i64,)> =
+                sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap_or_default();
             pool.close().await;
             Ok(v.into_iter().map(|x| x.0).collect())
         }
@@ -123,10 +130,11 @@ async fn check_database(config: &Config, out: &mut Vec<Check>) {
                 .connect_with(opts)
                 .await
                 .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-            let v: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
-                .fetch_all(&pool)
-                .await
-                .unwrap_or_default();
+            let v: Vec<(i64,)> =
+                sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap_or_default();
             pool.close().await;
             Ok(v.into_iter().map(|x| x.0).collect())
         }
@@ -138,33 +146,76 @@ async fn check_database(config: &Config, out: &mut Vec<Check>) {
         Ok(applied) => {
             push(out, EXIT_DATABASE, "database", Outcome::Ok, "reachable");
             let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
-            let unknown: Vec<i64> = applied.iter().filter(|v| !known.contains(v)).copied().collect();
-            let pending: Vec<i64> = known.iter().filter(|v| !applied.contains(v)).copied().collect();
+            let unknown: Vec<i64> = applied
+                .iter()
+                .filter(|v| !known.contains(v))
+                .copied()
+                .collect();
+            let pending: Vec<i64> = known
+                .iter()
+                .filter(|v| !applied.contains(v))
+                .copied()
+                .collect();
             if !unknown.is_empty() {
                 push(out, EXIT_DATABASE, "migrations", Outcome::Fail,
                     format!("the database has migrations this fogd does not know: {unknown:?} (a newer fogd?)"));
             } else if !pending.is_empty() {
-                push(out, EXIT_DATABASE, "migrations", Outcome::Warn,
-                    format!("{} pending ({pending:?}); fogd serve applies them at start", pending.len()));
+                push(
+                    out,
+                    EXIT_DATABASE,
+                    "migrations",
+                    Outcome::Warn,
+                    format!(
+                        "{} pending ({pending:?}); fogd serve applies them at start",
+                        pending.len()
+                    ),
+                );
             } else {
-                push(out, EXIT_DATABASE, "migrations", Outcome::Ok, format!("{} applied", applied.len()));
+                push(
+                    out,
+                    EXIT_DATABASE,
+                    "migrations",
+                    Outcome::Ok,
+                    format!("{} applied", applied.len()),
+                );
             }
         }
     }
 }
 
 fn check_certificates(config: &Config, now: i64, out: &mut Vec<Check>) {
-    let warn_days = config.alerts.cert_warn_days.iter().copied().max().unwrap_or(60);
-    for (name, path) in [("certificate ca", &config.tls.ca), ("certificate identity", &config.tls.identity)] {
+    let warn_days = config
+        .alerts
+        .cert_warn_days
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(60);
+    for (name, path) in [
+        ("certificate ca", &config.tls.ca),
+        ("certificate identity", &config.tls.identity),
+    ] {
         let is_p12 = path
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("p12") || e.eq_ignore_ascii_case("pfx"));
         if is_p12 {
             if path.exists() {
-                push(out, EXIT_CERTS, name, Outcome::Ok, format!("{} (PKCS#12; expiry not read)", path.display()));
+                push(
+                    out,
+                    EXIT_CERTS,
+                    name,
+                    Outcome::Ok,
+                    format!("{} (PKCS#12; expiry not read)", path.display()),
+                );
             } else {
-                push(out, EXIT_CERTS, name, Outcome::Fail, format!("{} is missing", path.display()));
+                push(
+                    out,
+                    EXIT_CERTS,
+                    name,
+                    Outcome::Fail,
+                    format!("{} is missing", path.display()),
+                );
             }
         } else {
             match crate::certs::not_after_unix(path) {
@@ -174,11 +225,29 @@ fn check_certificates(config: &Config, now: i64, out: &mut Vec<Check>) {
                         .map(|d| d.format("%Y-%m-%d").to_string())
                         .unwrap_or_default();
                     if t <= now {
-                        push(out, EXIT_CERTS, name, Outcome::Fail, format!("{} expired on {when}", path.display()));
+                        push(
+                            out,
+                            EXIT_CERTS,
+                            name,
+                            Outcome::Fail,
+                            format!("{} expired on {when}", path.display()),
+                        );
                     } else if days <= i64::from(warn_days) {
-                        push(out, EXIT_CERTS, name, Outcome::Warn, format!("{} expires in {days} days ({when})", path.display()));
+                        push(
+                            out,
+                            EXIT_CERTS,
+                            name,
+                            Outcome::Warn,
+                            format!("{} expires in {days} days ({when})", path.display()),
+                        );
                     } else {
-                        push(out, EXIT_CERTS, name, Outcome::Ok, format!("{} valid until {when}", path.display()));
+                        push(
+                            out,
+                            EXIT_CERTS,
+                            name,
+                            Outcome::Ok,
+                            format!("{} valid until {when}", path.display()),
+                        );
                     }
                 }
                 Err(e) => push(out, EXIT_CERTS, name, Outcome::Fail, e.to_string()),
@@ -186,14 +255,29 @@ fn check_certificates(config: &Config, now: i64, out: &mut Vec<Check>) {
         }
     }
     // Files holding private keys must not be readable by group or others.
-    for (name, path) in [("key identity", &config.tls.identity), ("key sim server", &config.tls.server_key)] {
+    for (name, path) in [
+        ("key identity", &config.tls.identity),
+        ("key sim server", &config.tls.server_key),
+    ] {
         if name == "key sim server" && !path.exists() {
             continue; // only the simulator needs it
         }
         match key_mode_problem(path) {
-            Ok(None) => push(out, EXIT_CERTS, name, Outcome::Ok, format!("{} private to its owner", path.display())),
+            Ok(None) => push(
+                out,
+                EXIT_CERTS,
+                name,
+                Outcome::Ok,
+                format!("{} private to its owner", path.display()),
+            ),
             Ok(Some(p)) => push(out, EXIT_CERTS, name, Outcome::Fail, p),
-            Err(e) => push(out, EXIT_CERTS, name, Outcome::Fail, format!("{}: {e}", path.display())),
+            Err(e) => push(
+                out,
+                EXIT_CERTS,
+                name,
+                Outcome::Fail,
+                format!("{}: {e}", path.display()),
+            ),
         }
     }
 }
@@ -203,7 +287,10 @@ fn key_mode_problem(path: &Path) -> std::io::Result<Option<String>> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
     Ok((mode & 0o077 != 0).then(|| {
-        format!("{} has mode {mode:o}: readable by group or others; chmod 600 it", path.display())
+        format!(
+            "{} has mode {mode:o}: readable by group or others; chmod 600 it",
+            path.display()
+        )
     }))
 }
 
@@ -215,7 +302,13 @@ async fn check_shs(config: &Config, out: &mut Vec<Check>) {
     let client = match ShsClient::new(settings) {
         Ok(c) => c,
         Err(e) => {
-            push(out, EXIT_SHS, "shs node", Outcome::Fail, format!("cannot set up the client: {e}"));
+            push(
+                out,
+                EXIT_SHS,
+                "shs node",
+                Outcome::Fail,
+                format!("cannot set up the client: {e}"),
+            );
             return;
         }
     };
@@ -224,7 +317,19 @@ async fn check_shs(config: &Config, out: &mut Vec<Check>) {
         ..ListFilter::default()
     };
     match client.list(&config.ingivare.org_number, &filter).await {
-        Ok(_) => push(out, EXIT_SHS, "shs node", Outcome::Ok, format!("{} answers", config.shs.ds())),
-        Err(e) => push(out, EXIT_SHS, "shs node", Outcome::Fail, format!("{}: {e}", config.shs.ds())),
+        Ok(_) => push(
+            out,
+            EXIT_SHS,
+            "shs node",
+            Outcome::Ok,
+            format!("{} answers", config.shs.ds()),
+        ),
+        Err(e) => push(
+            out,
+            EXIT_SHS,
+            "shs node",
+            Outcome::Fail,
+            format!("{}: {e}", config.shs.ds()),
+        ),
     }
 }

@@ -27,12 +27,12 @@ pub struct ReportArgs {
 
 /// Runs the command.
 pub async fn run(config: Config, args: ReportArgs) -> anyhow::Result<u8> {
-    let format = args.format.unwrap_or_else(|| {
-        match args.out.extension().and_then(|e| e.to_str()) {
-            Some(e) if e.eq_ignore_ascii_case("xlsx") => ReportFormat::Xlsx,
-            _ => ReportFormat::Csv,
-        }
-    });
+    let format =
+        args.format
+            .unwrap_or_else(|| match args.out.extension().and_then(|e| e.to_str()) {
+                Some(e) if e.eq_ignore_ascii_case("xlsx") => ReportFormat::Xlsx,
+                _ => ReportFormat::Csv,
+            });
     let store = crate::cli::import::open_store(&config).await?;
     let result = write_report(&store, args.kind, args.from, args.to, format, &args.out).await;
     store.close().await;

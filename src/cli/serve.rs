@@ -49,7 +49,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
             }),
         });
         if let Some(expr) = &config.schedule.reports {
-            let (s, c, dir) = (store.clone(), clock.clone(), config.schedule.reports_dir.clone());
+            let (s, c, dir) = (
+                store.clone(),
+                clock.clone(),
+                config.schedule.reports_dir.clone(),
+            );
             scheduler.add(Job {
                 name: "reports".into(),
                 spec: CronSpec::parse("schedule.reports", expr, &tz)?,
@@ -68,7 +72,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
     });
     state.ready.store(false, Ordering::SeqCst);
 
-    let listen = args.listen.clone().unwrap_or_else(|| config.api.listen.clone());
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| config.api.listen.clone());
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .map_err(|e| crate::cli::UsageError(format!("cannot listen on {listen}: {e}")))?;
@@ -133,7 +140,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
 /// Waits for SIGTERM or SIGINT, then flips `stop`.
 async fn wait_for_signal(stop: watch::Sender<bool>) {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => tracing::info!("SIGTERM"),
@@ -168,7 +178,9 @@ async fn scheduled_reports(
     now: chrono::DateTime<chrono::Utc>,
     dir: &std::path::Path,
 ) -> Result<(), String> {
-    let today = now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive();
+    let today = now
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
     let day = today.pred_opt().unwrap_or(today);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for kind in [ReportKind::Status, ReportKind::Rejections] {

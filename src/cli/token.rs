@@ -52,13 +52,22 @@ pub async fn run(config: Config, cmd: TokenCommand) -> anyhow::Result<u8> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
-                println!("{:>4}  {:<10} {:<24} {:<28} status", "id", "role", "name", "created");
+                println!(
+                    "{:>4}  {:<10} {:<24} {:<28} status",
+                    "id", "role", "name", "created"
+                );
                 for r in rows {
                     let status = match &r.revoked_at {
                         Some(at) => format!("revoked {at}"),
                         None => "active".into(),
                     };
-                    println!("{:>4}  {:<10} {:<24} {:<28} {status}", r.id, r.role.as_str(), r.name, r.created_at);
+                    println!(
+                        "{:>4}  {:<10} {:<24} {:<28} {status}",
+                        r.id,
+                        r.role.as_str(),
+                        r.name,
+                        r.created_at
+                    );
                 }
             }
             EXIT_OK

@@ -15,7 +15,9 @@
 
 use crate::clock::SharedClock;
 use crate::store::Store;
-use chrono::{DateTime, Duration as ChronoDuration, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Duration as ChronoDuration, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use std::future::Future;
 use std::pin::Pin;
@@ -55,10 +57,11 @@ pub struct CronSpec {
 impl CronSpec {
     /// Parses `expr` (5 or 6 fields) for time zone `tz` (IANA name).
     pub fn parse(name: &str, expr: &str, tz: &str) -> Result<CronSpec, ScheduleError> {
-        let schedule = crate::config::cron_schedule(expr).map_err(|message| ScheduleError::Cron {
-            name: name.to_string(),
-            message,
-        })?;
+        let schedule =
+            crate::config::cron_schedule(expr).map_err(|message| ScheduleError::Cron {
+                name: name.to_string(),
+                message,
+            })?;
         let tz: Tz = tz
             .parse()
             .map_err(|_| ScheduleError::TimeZone(tz.to_string()))?;
@@ -96,7 +99,10 @@ impl CronSpec {
                 }
             }
             LocalResult::None => {
-                let mut m = n.with_second(0).and_then(|m| m.with_nanosecond(0)).unwrap_or(n);
+                let mut m = n
+                    .with_second(0)
+                    .and_then(|m| m.with_nanosecond(0))
+                    .unwrap_or(n);
                 for _ in 0..(24 * 60) {
                     m += ChronoDuration::minutes(1);
                     if let Some(t) = self.tz.from_local_datetime(&m).earliest() {
@@ -255,7 +261,10 @@ impl JobLoop {
                         .and_then(|d| self.job.spec.next_after(d.with_timezone(&Utc)))
                         .is_some_and(|next| next <= now);
                     if missed && !*shutdown.borrow() {
-                        tracing::info!(job = name, "a run was missed while fogd was down; running it once now");
+                        tracing::info!(
+                            job = name,
+                            "a run was missed while fogd was down; running it once now"
+                        );
                         self.run_once(now).await;
                     }
                 }
@@ -281,7 +290,10 @@ impl JobLoop {
                 }
                 continue;
             }
-            let wait = (next - now).to_std().unwrap_or(Duration::ZERO).min(self.tick);
+            let wait = (next - now)
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(self.tick);
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}
@@ -316,7 +328,11 @@ impl JobLoop {
         }
         if let Some(store) = &self.store {
             if let Err(e) = store
-                .job_finished(name, self.clock.now(), result.as_ref().err().map(String::as_str))
+                .job_finished(
+                    name,
+                    self.clock.now(),
+                    result.as_ref().err().map(String::as_str),
+                )
                 .await
             {
                 tracing::warn!(job = name, error = %e, "cannot record the job end");
@@ -450,7 +466,8 @@ mod tests {
         let max_active = Arc::new(AtomicU64::new(0));
         let release = Arc::new(tokio::sync::Notify::new());
         let (a, m, r) = (active.clone(), max_active.clone(), release.clone());
-        let mut sched = Scheduler::new(shared, Some(store.clone())).with_tick(Duration::from_millis(2));
+        let mut sched =
+            Scheduler::new(shared, Some(store.clone())).with_tick(Duration::from_millis(2));
         let stats = sched.add(Job {
             name: "send".into(),
             spec: CronSpec::parse("send", "* * * * *", "Europe/Stockholm").unwrap(),
@@ -487,7 +504,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert!(!handle.is_finished(), "waits for the run in flight");
         release.notify_one();
-        tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), handle)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(max_active.load(Ordering::SeqCst), 1);
         assert_eq!(stats.failures.load(Ordering::SeqCst), 2);
         let rec = store.job_run("send").await.unwrap().unwrap();
@@ -499,7 +519,11 @@ mod tests {
         let (_d, store) = temp_store().await;
         // Last due 09:00; the every-15-minutes job missed 09:15 … 10:00 while fogd was down.
         store
-            .job_started("poll", utc("2026-05-01T09:00:00Z"), utc("2026-05-01T09:00:00Z"))
+            .job_started(
+                "poll",
+                utc("2026-05-01T09:00:00Z"),
+                utc("2026-05-01T09:00:00Z"),
+            )
             .await
             .unwrap();
         store
@@ -507,8 +531,8 @@ mod tests {
             .await
             .unwrap();
         let clock = ManualClock::new(utc("2026-05-01T10:07:00Z"));
-        let mut sched =
-            Scheduler::new(Arc::new(clock.clone()), Some(store.clone())).with_tick(Duration::from_millis(2));
+        let mut sched = Scheduler::new(Arc::new(clock.clone()), Some(store.clone()))
+            .with_tick(Duration::from_millis(2));
         let stats = sched.add(Job {
             name: "poll".into(),
             spec: CronSpec::parse("poll", "*/15 * * * *", "Europe/Stockholm").unwrap(),
@@ -518,7 +542,11 @@ mod tests {
         let handle = tokio::spawn(sched.run(rx));
         wait_for(|| stats.runs.load(Ordering::SeqCst) == 1).await;
         tokio::time::sleep(Duration::from_millis(40)).await;
-        assert_eq!(stats.runs.load(Ordering::SeqCst), 1, "exactly one catch-up run");
+        assert_eq!(
+            stats.runs.load(Ordering::SeqCst),
+            1,
+            "exactly one catch-up run"
+        );
         clock.set(utc("2026-05-01T10:15:00Z"));
         wait_for(|| stats.runs.load(Ordering::SeqCst) == 2).await;
         tx.send(true).unwrap();
@@ -526,8 +554,8 @@ mod tests {
 
         // A job that is not behind does not run at start.
         let clock2 = ManualClock::new(utc("2026-05-01T10:20:00Z"));
-        let mut sched2 =
-            Scheduler::new(Arc::new(clock2), Some(store.clone())).with_tick(Duration::from_millis(2));
+        let mut sched2 = Scheduler::new(Arc::new(clock2), Some(store.clone()))
+            .with_tick(Duration::from_millis(2));
         let stats2 = sched2.add(Job {
             name: "poll".into(),
             spec: CronSpec::parse("poll", "*/15 * * * *", "Europe/Stockholm").unwrap(),

@@ -197,7 +197,12 @@ impl Store {
                     r.try_get(14)?,
                     r.try_get(15)?,
                 );
-                let ev: Ev = (r.try_get(16)?, r.try_get(17)?, r.try_get(18)?, r.try_get(19)?);
+                let ev: Ev = (
+                    r.try_get(16)?,
+                    r.try_get(17)?,
+                    r.try_get(18)?,
+                    r.try_get(19)?,
+                );
                 out.push((raw, ev));
             }
             out
@@ -218,7 +223,9 @@ impl Store {
     /// A cheap round trip to the database (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         let _: (i64,) = crate::with_pool!(self, |pool, DB| {
-            sqlx::query_as("SELECT CAST(1 AS BIGINT)").fetch_one(pool).await?
+            sqlx::query_as("SELECT CAST(1 AS BIGINT)")
+                .fetch_one(pool)
+                .await?
         });
         Ok(())
     }

@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 pub const TOKEN_PREFIX: &str = "fogd_";
 
 /// What a token may do. Permissions are decided in one place, [`Role::allows`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Submits cases (`POST /cases`) and reads their status (`GET /cases/{ref}`).
@@ -222,7 +224,11 @@ impl Store {
     }
 
     /// Revokes the token with this id or name; returns how many tokens were revoked.
-    pub async fn revoke_token(&self, id_or_name: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    pub async fn revoke_token(
+        &self,
+        id_or_name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let now = time_text(now);
         let id: i64 = id_or_name.parse().unwrap_or(-1);
         let done = crate::with_pool!(self, |pool, DB| {
@@ -341,9 +347,15 @@ mod tests {
     fn role_table() {
         use Permission::*;
         assert!(Role::Submitter.allows(Submit) && !Role::Submitter.allows(View));
-        assert!(Role::Viewer.allows(View) && !Role::Viewer.allows(Submit) && !Role::Viewer.allows(Approve));
+        assert!(
+            Role::Viewer.allows(View)
+                && !Role::Viewer.allows(Submit)
+                && !Role::Viewer.allows(Approve)
+        );
         assert!(Role::Operator.allows(Approve) && !Role::Operator.allows(Submit));
-        assert!([Submit, ReadCase, View, Approve].iter().all(|p| Role::Admin.allows(*p)));
+        assert!([Submit, ReadCase, View, Approve]
+            .iter()
+            .all(|p| Role::Admin.allows(*p)));
         for r in [Role::Submitter, Role::Operator, Role::Viewer, Role::Admin] {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }

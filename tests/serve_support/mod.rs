@@ -49,7 +49,11 @@ impl Install {
             .args(["token", "create", "--role", role, "--name", name])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
@@ -68,10 +72,7 @@ impl Install {
         let mut child = c.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
-        let line = lines
-            .next()
-            .expect("fogd serve printed nothing")
-            .unwrap();
+        let line = lines.next().expect("fogd serve printed nothing").unwrap();
         let base = line
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
@@ -125,5 +126,9 @@ impl Drop for Server {
 
 /// The example cases (JSON array).
 pub fn example_cases() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cases/cases.json")).unwrap()
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/cases/cases.json"
+    ))
+    .unwrap()
 }
