@@ -293,6 +293,11 @@ pub struct BatchConfig {
     pub first_lopnummer: u32,
     /// Minutes after sending before a missing kvittens is overdue.
     pub kvittens_overdue_minutes: u32,
+    /// First wait, seconds, before re-sending a file after a send error a retry can help (doubles per attempt).
+    pub send_retry_base_secs: u64,
+    /// Longest wait between send attempts, seconds (the cap of the exponential back-off; also the wait after an
+    /// SHS error that needs an operator, e.g. a wrong product id).
+    pub send_retry_max_secs: u64,
 }
 
 impl Default for BatchConfig {
@@ -302,6 +307,8 @@ impl Default for BatchConfig {
             max_unreceipted_per_series: 1,
             first_lopnummer: 1,
             kvittens_overdue_minutes: 30,
+            send_retry_base_secs: 30,
+            send_retry_max_secs: 3600,
         }
     }
 }

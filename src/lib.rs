@@ -17,6 +17,7 @@
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
 //! - [`alerts`]: alert conditions, the webhook (retried) and recovery notices.
 //! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
+//! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
 
 pub mod alerts;
 pub mod api;
@@ -27,6 +28,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod formats;
+pub mod layout_files;
 pub mod mask;
 pub mod report;
 pub mod shs;

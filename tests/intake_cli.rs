@@ -277,7 +277,7 @@ fn windows_1252_csv_is_detected() {
 fn replaced_while_in_journal_and_journal_review() {
     let env = Env::new();
     let one = |amount: &str| {
-        format!("{{\"reference\":\"J-1\",\"kind\":\"betalningsforelaggande\",\"creditor\":{{\"id\":\"556036-0793\",\"name\":\"Kredit AB\"}},\"debtors\":[{{\"id\":\"19121212-1212\",\"name\":\"Tolvan\"}}],\"claims\":[{{\"kind\":\"kapital\",\"amount\":\"{amount}\",\"due_date\":\"2026-02-09\",\"basis\":\"Faktura\"}}]}}\n{{\"reference\":\"J-2\",\"kind\":\"aterkallelse\",\"date\":\"2026-06-01\",\"reason\":\"betald\"}}\n")
+        format!("{{\"reference\":\"J-1\",\"kind\":\"betalningsforelaggande\",\"creditor\":{{\"id\":\"556036-0793\",\"name\":\"Kredit AB\"}},\"debtors\":[{{\"id\":\"19121212-1212\",\"name\":\"Tolvan\"}}],\"claims\":[{{\"kind\":\"kapital\",\"amount\":\"{amount}\",\"due_date\":\"2026-02-09\",\"basis\":\"Faktura\"}}]}}\n{{\"reference\":\"J-2\",\"kind\":\"aterkallelse\",\"concerns\":\"J-1\",\"date\":\"2026-06-01\",\"reason\":\"betald\"}}\n")
     };
     let path = env.write("j.jsonl", one("100").as_bytes());
     assert_eq!(env.import(&path, &[]).status.code(), Some(0));

@@ -37,21 +37,7 @@ pub struct BuildArgs {
 
 /// Reads the layout set: embedded, with `[layouts] dir` overrides (every `*.toml` there).
 pub fn load_layouts(config: &Config) -> anyhow::Result<crate::formats::LayoutSet> {
-    let Some(dir) = &config.layouts.dir else {
-        return Ok(crate::formats::LayoutSet::embedded());
-    };
-    let mut files = Vec::new();
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| UsageError(format!("layouts.dir {}: {e}", dir.display())))?;
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-            files.push((path.display().to_string(), text));
-        }
-    }
-    crate::formats::LayoutSet::with_overrides(&files).map_err(|e| UsageError(e.to_string()).into())
+    crate::layout_files::load(config).map_err(|e| UsageError(e.to_string()).into())
 }
 
 /// Runs the command.

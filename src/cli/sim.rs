@@ -2,7 +2,6 @@
 
 use crate::config::Config;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Arguments of `fogd sim`.
 #[derive(Debug, clap::Args)]
@@ -29,9 +28,8 @@ pub async fn run(mut config: Config, args: SimArgs) -> anyhow::Result<u8> {
     if let Some(spec) = &args.faults {
         crate::sim::faults::parse_spec(spec).map_err(crate::cli::UsageError)?;
     }
-    let handle = crate::sim::start_with(
+    let handle = crate::sim::start_kronofogden(
         config,
-        Arc::new(crate::sim::behaviour::NullBehaviour),
         crate::sim::StartOptions {
             faults: args.faults,
             ..Default::default()

@@ -1,10 +1,15 @@
-//! `fogd status [--case REF] [--format json]`: where cases stand, with their intake issues.
-//! JSON: `{"cases":[{"reference","kind","state","errors":[…],…}]}`.
+//! `fogd status [--case REF] [--file ID] [--format json]`: where cases and files stand.
+//!
+//! Each case shows its current file and löpnummer, felkod/feltext of a rejection, målnummer, decision, and for a
+//! follow-up waiting to be built "waiting for målnummer of REF". JSON: `{"cases":[…],"files":[…]}` (with `--file`,
+//! `{"file":{…},"cases":[…]}` holding the cases that file carried).
 
 use crate::cli::import::{open_store, OutputFormat};
 use crate::cli::{UsageError, EXIT_OK};
 use crate::config::Config;
-use crate::store::CaseRow;
+use crate::domain::{CaseKind, CaseState};
+use crate::store::{CaseFileInfo, CaseRow, FileRow, Store};
+use std::collections::HashMap;
 use std::io::Write;
 
 /// Arguments of `fogd status`.
@@ -13,13 +18,113 @@ pub struct StatusArgs {
     /// Show only the case(s) with this reference, with their issues.
     #[arg(long = "case", value_name = "REF")]
     pub case: Option<String>,
+    /// Show one file and the cases it carried.
+    #[arg(long = "file", value_name = "ID", conflicts_with = "case")]
+    pub file: Option<i64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }
 
-fn case_json(r: &CaseRow) -> anyhow::Result<serde_json::Value> {
+/// A case as the status views show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseView {
+    /// The stored case.
+    #[serde(skip)]
+    pub row: CaseRow,
+    /// File and receipt columns.
+    #[serde(skip)]
+    pub info: CaseFileInfo,
+    /// "waiting for målnummer of REF" for an approved follow-up whose concerned case has none yet.
+    pub waiting: Option<String>,
+    /// Felkod + feltext of a rejection, joined.
+    pub rejection: Option<String>,
+    /// Decision (beslutstyp, belopp), short.
+    pub decision: Option<String>,
+}
+
+/// Builds the views of `rows`.
+pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec<CaseView>> {
+    let infos: HashMap<i64, CaseFileInfo> = store
+        .case_file_info()
+        .await?
+        .into_iter()
+        .map(|i| (i.case_id, i))
+        .collect();
+    let all = store.list_cases(&[]).await?;
+    let mal: HashMap<(String, String, String), Option<String>> = all
+        .into_iter()
+        .map(|c| ((c.intressentkod, c.kind, c.reference), c.malnummer))
+        .collect();
+    let mut out = Vec::new();
+    for row in rows {
+        let info = infos.get(&row.id).cloned().unwrap_or_default();
+        let waiting = match (
+            CaseKind::parse(&row.kind).and_then(CaseKind::concerns_kind),
+            &row.concerns,
+        ) {
+            (Some(parent), Some(c))
+                if row.state == CaseState::Approved && row.malnummer.is_none() =>
+            {
+                let has = mal
+                    .get(&(
+                        row.intressentkod.clone(),
+                        parent.as_str().to_string(),
+                        c.clone(),
+                    ))
+                    .is_some_and(|m| m.is_some());
+                (!has).then(|| format!("waiting for målnummer of {c}"))
+            }
+            _ => None,
+        };
+        let rejection = info.rejection_json.as_deref().and_then(|j| {
+            let v: serde_json::Value = serde_json::from_str(j).ok()?;
+            Some(
+                v.as_array()?
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {}",
+                            e["felkod"].as_str().unwrap_or(""),
+                            e["feltext"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        });
+        let decision = info.decision_json.as_deref().and_then(|j| {
+            let v: serde_json::Value = serde_json::from_str(j).ok()?;
+            Some(format!(
+                "{} {}",
+                v["beslutstyp"].as_str().unwrap_or("?"),
+                v["beslutsdatum"].as_str().unwrap_or("")
+            ))
+        });
+        out.push(CaseView {
+            row,
+            info,
+            waiting,
+            rejection,
+            decision,
+        });
+    }
+    Ok(out)
+}
+
+fn case_json(v: &CaseView) -> anyhow::Result<serde_json::Value> {
+    let r = &v.row;
     let issues = r.issues()?;
+    let rejection: Option<serde_json::Value> = v
+        .info
+        .rejection_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let decision: Option<serde_json::Value> = v
+        .info
+        .decision_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
     Ok(serde_json::json!({
         "reference": r.reference,
         "kind": r.kind,
@@ -29,6 +134,12 @@ fn case_json(r: &CaseRow) -> anyhow::Result<serde_json::Value> {
         "hold_reason": r.hold_reason,
         "concerns": r.concerns,
         "malnummer": r.malnummer,
+        "file_id": v.info.file_id,
+        "lopnummer": v.info.lopnummer,
+        "file_name": v.info.file_name,
+        "rejection": rejection,
+        "decision": decision,
+        "waiting": v.waiting,
         "source": r.source,
         "line": r.source_line,
         "created_at": r.created_at,
@@ -36,56 +147,163 @@ fn case_json(r: &CaseRow) -> anyhow::Result<serde_json::Value> {
     }))
 }
 
+fn file_json(f: &FileRow) -> serde_json::Value {
+    let mut v = serde_json::to_value(f).unwrap_or_default();
+    if let Some(errs) = f
+        .kvittens_errors_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+    {
+        v["kvittens_errors"] = errs;
+    }
+    v
+}
+
+/// The detail column of a case: the most telling of waiting / rejection / decision / målnummer / hold reason.
+pub fn detail(v: &CaseView) -> String {
+    if let Some(w) = &v.waiting {
+        return w.clone();
+    }
+    if let Some(r) = &v.rejection {
+        return format!("rejected: {r}");
+    }
+    let mut parts = Vec::new();
+    if let Some(m) = &v.row.malnummer {
+        parts.push(format!("målnummer {m}"));
+    }
+    if let Some(d) = &v.decision {
+        parts.push(format!("decision {d}"));
+    }
+    if let Some(h) = &v.row.hold_reason {
+        parts.push(format!("held: {h}"));
+    }
+    if parts.is_empty() && v.row.state == CaseState::Invalid {
+        if let Ok(issues) = v.row.issues() {
+            if let Some(i) = issues.first() {
+                parts.push(format!("[{}] {}", i.rule, i.message));
+            }
+        }
+    }
+    parts.join(", ")
+}
+
+/// Writes the cases table.
+pub fn write_cases(out: &mut dyn Write, views: &[CaseView]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<16} {:<22} {:<10} {:<22} DETAIL",
+        "REFERENCE", "KIND", "STATE", "FILE (LÖPNUMMER)"
+    )?;
+    for v in views {
+        let file = match (&v.info.file_name, v.info.lopnummer) {
+            (Some(n), Some(l)) => format!("{n} ({l})"),
+            _ => "-".into(),
+        };
+        writeln!(
+            out,
+            "{:<16} {:<22} {:<10} {:<22} {}",
+            v.row.reference,
+            v.row.kind,
+            v.row.state.as_str(),
+            file,
+            detail(v)
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the files table.
+pub fn write_files(out: &mut dyn Write, files: &[FileRow]) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<4} {:<18} {:>9} {:<18} {:>5} {:<8} NOTE",
+        "ID", "FILE", "LÖPNUMMER", "STATE", "CASES", "KVITTENS"
+    )?;
+    for f in files {
+        let note = match (f.superseded_by, &f.last_error, &f.kvittens_errors_json) {
+            (Some(by), _, _) => format!("superseded by file {by}"),
+            (_, _, Some(e)) if f.kvittens_status.as_deref() == Some("U") => {
+                format!("rejected whole: {e}")
+            }
+            (_, Some(e), _) if f.state != crate::domain::FileState::ReceiptedOk => e.clone(),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{:<4} {:<18} {:>9} {:<18} {:>5} {:<8} {}",
+            f.id,
+            f.file_name,
+            f.lopnummer,
+            f.state.as_str(),
+            f.case_count,
+            f.kvittens_status.as_deref().unwrap_or("-"),
+            note
+        )?;
+    }
+    Ok(())
+}
+
 /// Runs the command.
 pub async fn run(config: Config, args: StatusArgs) -> anyhow::Result<u8> {
     let store = open_store(&config).await?;
-    let rows = match &args.case {
-        Some(r) => {
-            let rows = store.cases_by_reference(r, None).await?;
-            if rows.is_empty() {
-                store.close().await;
-                return Err(UsageError(format!("no case with reference {r:?}")).into());
-            }
-            rows
-        }
-        None => store.list_cases(&[]).await?,
-    };
+    let result = run_with(&store, &args).await;
     store.close().await;
+    result
+}
+
+async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
+    let mut files = store.list_files().await?;
+    let rows = if let Some(id) = args.file {
+        let Some(f) = store.file_by_id(id).await? else {
+            return Err(UsageError(format!("no file with id {id}")).into());
+        };
+        let ids = store.file_case_ids(id).await?;
+        files = vec![f];
+        let mut rows = Vec::new();
+        for cid in ids {
+            if let Some(r) = store.case_by_id(cid).await? {
+                rows.push(r);
+            }
+        }
+        rows
+    } else if let Some(r) = &args.case {
+        let rows = store.cases_by_reference(r, None).await?;
+        if rows.is_empty() {
+            return Err(UsageError(format!("no case with reference {r:?}")).into());
+        }
+        rows
+    } else {
+        store.list_cases(&[]).await?
+    };
+    let views = case_views(store, rows).await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
         OutputFormat::Json => {
-            let cases = rows
+            let cases = views
                 .iter()
                 .map(case_json)
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            serde_json::to_writer(&mut out, &serde_json::json!({ "cases": cases }))?;
+            let files: Vec<_> = files.iter().map(file_json).collect();
+            let doc = if args.file.is_some() {
+                serde_json::json!({ "file": files.first(), "cases": cases })
+            } else if args.case.is_some() {
+                serde_json::json!({ "cases": cases })
+            } else {
+                serde_json::json!({ "cases": cases, "files": files })
+            };
+            serde_json::to_writer(&mut out, &doc)?;
             writeln!(out)?;
         }
         OutputFormat::Text => {
-            writeln!(
-                out,
-                "{:<20} {:<22} {:<10} ISSUES",
-                "REFERENCE", "KIND", "STATE"
-            )?;
-            for r in &rows {
-                let issues = r.issues()?;
-                writeln!(
-                    out,
-                    "{:<20} {:<22} {:<10} {}",
-                    r.reference,
-                    r.kind,
-                    r.state.as_str(),
-                    issues.len()
-                )?;
-                if args.case.is_some() {
-                    if let Some(h) = &r.hold_reason {
-                        writeln!(out, "    held: {h}")?;
-                    }
-                    for i in &issues {
+            write_cases(&mut out, &views)?;
+            if args.case.is_some() {
+                for v in &views {
+                    for i in v.row.issues()? {
                         writeln!(
                             out,
-                            "    {} {} [{}] {}",
+                            "    {} {} {} [{}] {}",
+                            v.row.reference,
                             i.severity.as_str(),
                             if i.path.is_empty() { "-" } else { &i.path },
                             i.rule,
@@ -94,7 +312,12 @@ pub async fn run(config: Config, args: StatusArgs) -> anyhow::Result<u8> {
                     }
                 }
             }
-            writeln!(out, "{} case(s)", rows.len())?;
+            writeln!(out, "{} case(s)", views.len())?;
+            if args.case.is_none() {
+                writeln!(out)?;
+                write_files(&mut out, &files)?;
+                writeln!(out, "{} file(s)", files.len())?;
+            }
         }
     }
     out.flush()?;

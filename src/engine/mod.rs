@@ -1,12 +1,38 @@
-//! The state machines and jobs. Talks to the world only through [`crate::store`] (and, later, an `Shs` trait).
+//! The state machines and jobs. Talks to the world only through [`crate::store`] and the [`ShsPort`] trait (the
+//! real [`crate::shs::ShsClient`], or an in-process stand-in for tests).
 //!
 //! - [`intake`]: validated, idempotent intake of cases from any source (CLI import, API).
 //! - [`journal`]: the review step: list, approve, hold.
 //! - [`schedule`]: cron schedules (DST-correct), the job runner (no overlap, catch-up once at start).
+//! - [`batch`]: the build pass — approved cases → files with löpnummer, bytes frozen, in one transaction each.
+//! - [`send`]: the send pass — one SHS message per file, back-off, `outcome_unknown`, same tx.id on every try.
+//! - [`poll`]: the poll pass — list, fetch, store raw, ack; then apply.
+//! - [`apply`]: receipts applied idempotently (kvittens, bekräftelse, utslag, SHS confirm/error).
+//!
+//! [`Engine`] bundles what the passes need; `fogd send`/`poll` and (later) `fogd serve` call its passes.
 
+pub mod apply;
+pub mod batch;
 pub mod intake;
 pub mod journal;
+pub mod poll;
 pub mod schedule;
+pub mod send;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::formats::LayoutSet;
+use crate::shs::{
+    FetchedMessage, ListFilter, MessageList, SendReceipt, ShsClient, ShsClientError, ShsMessage,
+};
+use crate::store::Store;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
+pub use apply::ApplyReport;
+pub use batch::BuildReport;
+pub use poll::PollReport;
+pub use send::SendReport;
 
 /// Why an engine operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,4 +48,188 @@ pub enum EngineError {
         /// The cause.
         message: String,
     },
+    /// The configuration lacks something a pass needs (a layout, a product id).
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A file could not be built for a reason that is not one case's fault (a layout problem).
+    #[error("building {layout} löpnummer {lopnummer}: {message}")]
+    Build {
+        /// Layout.
+        layout: String,
+        /// Löpnummer.
+        lopnummer: i64,
+        /// The builder's error.
+        message: String,
+    },
+    /// The SHS node could not be reached for listing (a poll pass cannot start).
+    #[error("SHS: {0}")]
+    Shs(#[from] ShsClientError),
+}
+
+/// The SHS operations the engine uses: the seam between the engine and the network, implemented by
+/// [`ShsClient`] and by in-process fakes in tests.
+pub trait ShsPort: Send + Sync {
+    /// Sends one message (see [`ShsClient::send`]).
+    fn send<'a>(
+        &'a self,
+        msg: &'a ShsMessage,
+    ) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>>;
+    /// Lists the outbox.
+    fn list<'a>(&'a self, outbox: &'a str) -> BoxFuture<'a, Result<MessageList, ShsClientError>>;
+    /// Fetches one message.
+    fn fetch<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<FetchedMessage, ShsClientError>>;
+    /// Acknowledges one message.
+    fn ack<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ShsClientError>>;
+}
+
+impl ShsPort for ShsClient {
+    fn send<'a>(
+        &'a self,
+        msg: &'a ShsMessage,
+    ) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>> {
+        Box::pin(ShsClient::send(self, msg))
+    }
+    fn list<'a>(&'a self, outbox: &'a str) -> BoxFuture<'a, Result<MessageList, ShsClientError>> {
+        Box::pin(async move { ShsClient::list(self, outbox, &ListFilter::default()).await })
+    }
+    fn fetch<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<FetchedMessage, ShsClientError>> {
+        Box::pin(ShsClient::fetch(self, outbox, tx_id))
+    }
+    fn ack<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ShsClientError>> {
+        Box::pin(ShsClient::ack(self, outbox, tx_id))
+    }
+}
+
+/// Everything the passes need.
+#[derive(Clone)]
+pub struct Engine {
+    /// The store.
+    pub store: Store,
+    /// The SHS node.
+    pub shs: Arc<dyn ShsPort>,
+    /// Layouts (embedded FOGD-REF-1 plus overrides).
+    pub layouts: Arc<LayoutSet>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// The clock.
+    pub clock: SharedClock,
+    /// This instance's name for send claims (`claimed_by`).
+    pub worker: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine over these parts; the worker name is a new UUID.
+    pub fn new(
+        store: Store,
+        shs: Arc<dyn ShsPort>,
+        layouts: Arc<LayoutSet>,
+        config: Arc<Config>,
+        clock: SharedClock,
+    ) -> Engine {
+        Engine {
+            store,
+            shs,
+            layouts,
+            config,
+            clock,
+            worker: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// An engine from configuration with the real SHS client (mutual TLS) and the system clock.
+    pub fn from_config(store: Store, config: Config) -> Result<Engine, EngineError> {
+        let layouts = load_layouts(&config)?;
+        let client = ShsClient::new(crate::shs::ClientSettings::from_config(&config))?;
+        Ok(Engine::new(
+            store,
+            Arc::new(client),
+            Arc::new(layouts),
+            Arc::new(config),
+            crate::clock::system(),
+        ))
+    }
+
+    /// Call once at start: a file left in `sending` by a crash becomes `outcome_unknown` (re-sent with the same
+    /// tx.id). Returns how many.
+    pub async fn recover(&self) -> Result<u64, EngineError> {
+        Ok(self.store.recover_sending().await?)
+    }
+}
+
+/// The layouts from configuration: the embedded FOGD-REF-1 set with `[layouts] dir` overrides.
+pub fn load_layouts(config: &Config) -> Result<LayoutSet, EngineError> {
+    let Some(dir) = &config.layouts.dir else {
+        return Ok(LayoutSet::embedded());
+    };
+    let mut files = Vec::new();
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| EngineError::Config(format!("layouts dir {}: {e}", dir.display())))?;
+    for entry in rd.flatten() {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| EngineError::Config(format!("{}: {e}", p.display())))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push((name, text));
+        }
+    }
+    LayoutSet::with_overrides(&files).map_err(|e| EngineError::Config(format!("layouts: {e:?}")))
+}
+
+/// Aborts the process when the environment variable `FOGD_FAILPOINT` names this point (crash tests). Compiled
+/// in only with the cargo feature `failpoints`.
+#[macro_export]
+macro_rules! failpoint {
+    ($name:expr) => {
+        #[cfg(feature = "failpoints")]
+        {
+            $crate::engine::failpoint_hit($name);
+        }
+    };
+}
+pub use crate::failpoint;
+
+/// The names of every fail point, in the order a file and a receipt meet them.
+pub const FAILPOINTS: [&str; 6] = [
+    "after_build_commit",
+    "after_sending_commit",
+    "after_network_send",
+    "after_inbound_stored",
+    "after_ack",
+    "inside_apply",
+];
+
+/// Aborts when `FOGD_FAILPOINT` equals `name` (see [`failpoint!`]).
+pub fn failpoint_hit(name: &str) {
+    if std::env::var("FOGD_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("fogd: fail point {name} reached; aborting");
+        std::process::abort();
+    }
 }

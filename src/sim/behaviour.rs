@@ -27,6 +27,9 @@ pub struct SimContext {
     pub now_local: NaiveDateTime,
     /// The whole configuration (products in `shs.products`, `sim.*` settings, the node org number).
     pub config: Arc<Config>,
+    /// Set on [`Behaviour::on_message`] when a `reject=FELKOD` fault fired for this message: the behaviour should
+    /// reject the file whole with this felkod (a demo/test hook; `None` otherwise).
+    pub reject_with: Option<String>,
 }
 
 /// A message the behaviour wants the node to send (store in `to`'s outbox). The node fills in `from` (its own

@@ -3,8 +3,9 @@
 //! re-listed").
 //!
 //! Spec string (for `fogd sim --faults` and `POST /sim/v1/faults {"spec": …}`): comma-separated items
-//! `KIND[=ARG][@ENDPOINT][*COUNT]`, where KIND is `status=CODE`, `delay=MS`, `timeout`, `reset`, `duplicate` or
-//! `withhold`; ENDPOINT is `rs`, `list`, `fetch`, `ack` or `any` (default `any`); COUNT limits how many times the
+//! `KIND[=ARG][@ENDPOINT][*COUNT]`, where KIND is `status=CODE`, `delay=MS`, `timeout`, `reset`, `duplicate`,
+//! `withhold` or `reject=FELKOD` (the behaviour rejects the next received file whole with that four-digit felkod,
+//! e.g. `reject=0021*1`; the demo uses it to show the löpnummer reset); ENDPOINT is `rs`, `list`, `fetch`, `ack` or `any` (default `any`); COUNT limits how many times the
 //! rule fires (default: until cleared). Examples: `status=503@rs*2`, `delay=500@list`, `reset@fetch*1`,
 //! `withhold*1`. `timeout` on `rs` stores the message and then never answers (for [`TIMEOUT_HANG`]); `reset` on `rs`
 //! stores the message and then drops the connection without an answer; on `fetch` it sends half the body and
@@ -49,6 +50,9 @@ pub enum FaultKind {
     Duplicate,
     /// Hide the next new outbound message from the first list that would show it.
     Withhold,
+    /// Have the behaviour reject the next received message's file whole with this felkod (0–9999, written with
+    /// four digits).
+    Reject(u16),
 }
 
 /// One rule.
@@ -115,9 +119,16 @@ pub fn parse_spec(spec: &str) -> Result<Vec<FaultRule>, String> {
             "reset" => FaultKind::Reset,
             "duplicate" => FaultKind::Duplicate,
             "withhold" => FaultKind::Withhold,
+            "reject" => {
+                let a = arg.ok_or_else(|| bad("needs =FELKOD (four digits)"))?;
+                if a.len() != 4 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad("felkod must be four digits"));
+                }
+                FaultKind::Reject(num(Some(a))? as u16)
+            }
             _ => {
                 return Err(bad(
-                    "kind must be status, delay, timeout, reset, duplicate or withhold",
+                    "kind must be status, delay, timeout, reset, duplicate, withhold or reject",
                 ))
             }
         };
@@ -153,11 +164,26 @@ impl Faults {
     pub fn snapshot(&self) -> Vec<FaultRule> {
         self.rules.lock().map(|g| g.clone()).unwrap_or_default()
     }
-    /// Takes the faults that fire now for `endpoint` (request faults only: not `Withhold`), using up counts.
+    /// Takes the faults that fire now for `endpoint` (request faults only: not `Withhold` or `Reject`), using up
+    /// counts.
     pub fn take(&self, endpoint: Endpoint) -> Vec<FaultKind> {
         self.take_where(|r| {
-            (r.endpoint == Endpoint::Any || r.endpoint == endpoint) && r.kind != FaultKind::Withhold
+            (r.endpoint == Endpoint::Any || r.endpoint == endpoint)
+                && r.kind != FaultKind::Withhold
+                && !matches!(r.kind, FaultKind::Reject(_))
         })
+    }
+    /// Takes one `Reject` (for a message about to be handed to the behaviour): its felkod as four digits.
+    pub fn take_reject(&self) -> Option<String> {
+        let mut code = None;
+        let _ = self.take_where(|r| match r.kind {
+            FaultKind::Reject(c) if code.is_none() => {
+                code = Some(format!("{c:04}"));
+                true
+            }
+            _ => false,
+        });
+        code
     }
     /// Takes one `Withhold` (for a new outbound message), if any.
     pub fn take_withhold(&self) -> bool {
@@ -216,7 +242,24 @@ mod tests {
         assert!(f.take(Endpoint::Fetch).is_empty());
         f.clear();
         assert!(f.snapshot().is_empty());
-        for bad in ["status=200", "delay", "nope", "reset@x", "reset*x"] {
+        f.add(parse_spec("reject=0021*1,status=500@list*1").unwrap());
+        assert!(
+            f.take(Endpoint::Rs).is_empty(),
+            "reject is not a request fault"
+        );
+        assert_eq!(f.take_reject().as_deref(), Some("0021"));
+        assert_eq!(f.take_reject(), None);
+        assert_eq!(f.snapshot().len(), 1);
+        for bad in [
+            "status=200",
+            "delay",
+            "nope",
+            "reset@x",
+            "reset*x",
+            "reject",
+            "reject=21",
+            "reject=00x1",
+        ] {
             assert!(parse_spec(bad).is_err(), "{bad}");
         }
     }

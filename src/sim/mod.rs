@@ -11,6 +11,7 @@
 pub mod behaviour;
 pub mod db;
 pub mod faults;
+pub mod kronofogden;
 mod node;
 
 use crate::clock::SharedClock;
@@ -90,6 +91,7 @@ impl SimShared {
             now,
             now_local: now.with_timezone(&self.tz).naive_local(),
             config: self.config.clone(),
+            reject_with: None,
         }
     }
 
@@ -110,6 +112,7 @@ pub struct SimHandle {
     pub addr: SocketAddr,
     /// The state file's pool (tests and the demo may read it).
     pub pool: SqlitePool,
+    shared: Arc<SimShared>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -118,6 +121,14 @@ impl SimHandle {
     /// The base URL of the SHS endpoints, `https://ADDR/shs`.
     pub fn shs_url(&self) -> String {
         format!("https://{}/shs", self.addr)
+    }
+    /// Adds faults from a spec string (see [`faults`]), e.g. `reject=0021*1` to have the next received file
+    /// rejected whole with felkod 0021 (what `fogd demo` does in-process).
+    pub fn add_faults(&self, spec: &str) -> Result<(), SimError> {
+        self.shared
+            .faults
+            .add(faults::parse_spec(spec).map_err(SimError::Faults)?);
+        Ok(())
     }
     /// Stops accepting connections and the periodic tick, and waits for the accept loop to end.
     pub async fn shutdown(self) {
@@ -169,6 +180,13 @@ fn server_tls(config: &Config) -> Result<rustls::ServerConfig, SimError> {
     Ok(sc)
 }
 
+/// Starts the sim as Kronofogden in the FOGD-REF-1 profile ([`kronofogden::KronofogdenBehaviour`], layouts from
+/// `[layouts]`): what `fogd sim` and `fogd demo` run.
+pub async fn start_kronofogden(config: Config, opts: StartOptions) -> Result<SimHandle, SimError> {
+    let b = kronofogden::KronofogdenBehaviour::from_config(&config)?;
+    start_with(config, Arc::new(b), opts).await
+}
+
 /// Starts the sim with options (see [`start`]).
 pub async fn start_with(
     config: Config,
@@ -215,6 +233,7 @@ pub async fn start_with(
         tz,
     });
     let router = node::router(shared.clone());
+    let router_shared = shared.clone();
     let (tx, rx) = watch::channel(false);
 
     // Periodic tick for the behaviour's scheduled replies.
@@ -290,6 +309,7 @@ pub async fn start_with(
     Ok(SimHandle {
         addr,
         pool,
+        shared: router_shared,
         shutdown: tx,
         task,
     })

@@ -33,6 +33,7 @@ pub fn router(shared: Arc<SimShared>) -> Router {
         .route("/sim/v1/files", get(admin_files))
         .route("/sim/v1/cases", get(admin_cases))
         .route("/sim/v1/evening-run", post(admin_evening_run))
+        .route("/sim/v1/reject-next", post(admin_reject_next))
         .route(
             "/sim/v1/faults",
             get(faults_get).post(faults_post).delete(faults_delete),
@@ -319,7 +320,8 @@ async fn receive(
         Ok(None) => {}
         Err(e) => return internal(e),
     }
-    let ctx = shared.context();
+    let mut ctx = shared.context();
+    ctx.reject_with = shared.faults.take_reject();
     let replies = match shared.behaviour.on_message(&ctx, &msg).await {
         Ok(r) => r,
         Err(rej) => return shs_error(rej.code, &rej.info),
@@ -721,6 +723,25 @@ async fn admin_evening_run(State(shared): St) -> Response {
         Ok(n) => Json(serde_json::json!({ "replies": n })).into_response(),
         Err(e) => internal(e),
     }
+}
+
+/// `POST /sim/v1/reject-next {"felkod": "0021"}`: the next received file is rejected whole with that felkod (a
+/// one-shot `reject=FELKOD*1` fault).
+#[derive(serde::Deserialize)]
+struct RejectNextBody {
+    felkod: String,
+}
+
+async fn admin_reject_next(State(shared): St, body: Bytes) -> Response {
+    let b: RejectNextBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("reject-next body: {e}")),
+    };
+    match parse_spec(&format!("reject={}*1", b.felkod.trim())) {
+        Ok(r) => shared.faults.add(r),
+        Err(e) => return text(StatusCode::BAD_REQUEST, e),
+    }
+    Json(shared.faults.snapshot()).into_response()
 }
 
 async fn faults_get(State(shared): St) -> Response {

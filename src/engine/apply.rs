@@ -1,0 +1,456 @@
+//! Applying stored inbound messages, each in its own transaction that first marks it applied (so applying the same
+//! message twice changes nothing):
+//!
+//! - **Kvittens** for (intressentkod, avser_filtyp, avser_lopnummer): the latest file of that series and number
+//!   still awaiting its kvittens. `G`: file `receipted_ok`, the series' last approved = its löpnummer; cases named
+//!   in `niva H` errors → `rejected` with felkod and feltext, the others → `accepted` (an accepted återkallelse
+//!   also moves the case it concerns to `withdrawn`). `U`: file `receipted_rejected` with its errors; its cases →
+//!   `approved` again, to be rebuilt with last approved + 1 (the same number) and a new missiv.
+//! - **Bekräftelse** (ANSBEKR → BFÖ, EMALUT → verkställighet): each handlingsref's case gets its målnummer and
+//!   becomes `registered`.
+//! - **Utslag report**: `U`/`A`/`D` → `decided` with the decision kept; `R` → `withdrawn`.
+//! - **SHS confirm** → the file's `confirmed_at`; **SHS error** → the file back to `built` with the error and the
+//!   longest back-off, logged as an alert.
+//!
+//! A message that matches nothing (or only partly) is kept with `apply_error` and logged for operators, never
+//! dropped.
+
+use super::{Engine, EngineError};
+use crate::domain::{CaseKind, CaseState, FileState};
+use crate::formats::{
+    Bekraftelse, BekraftelseTyp, Beslutstyp, Kvittens, KvittensStatus, Niva, UtslagReport,
+};
+use crate::shs::{Management, ManagementKind, ShsMessage};
+use crate::store::{CaseUpdate, StoreTx};
+use chrono::{DateTime, Utc};
+
+/// What applying did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ApplyReport {
+    /// Messages applied.
+    pub applied: u64,
+    /// Of those, with an apply error (matched nothing, or unreadable).
+    pub unmatched: u64,
+    /// Messages that could not be applied now (store error; retried on the next pass).
+    pub failed: u64,
+}
+
+/// The outcome of applying one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Applied; with the apply error if it matched nothing or only part.
+    Done(Option<String>),
+    /// It had been applied before: nothing changed.
+    AlreadyApplied,
+}
+
+const AWAITING: [FileState; 4] = [
+    FileState::Built,
+    FileState::Sending,
+    FileState::Sent,
+    FileState::OutcomeUnknown,
+];
+
+impl Engine {
+    /// Applies every stored, unapplied message.
+    pub async fn apply_pending(&self) -> Result<ApplyReport, EngineError> {
+        let mut r = ApplyReport::default();
+        for id in self.store.unapplied_inbound().await? {
+            match self.apply_inbound(id).await {
+                Ok(Applied::Done(err)) => {
+                    r.applied += 1;
+                    if err.is_some() {
+                        r.unmatched += 1;
+                    }
+                }
+                Ok(Applied::AlreadyApplied) => {}
+                Err(e) => {
+                    tracing::error!(inbound = id, error = %e, "applying an inbound message failed; will retry");
+                    r.failed += 1;
+                }
+            }
+        }
+        Ok(r)
+    }
+
+    /// Applies one stored message (idempotent).
+    pub async fn apply_inbound(&self, id: i64) -> Result<Applied, EngineError> {
+        let Some(bytes) = self.store.inbound_bytes(id).await? else {
+            return Ok(Applied::AlreadyApplied);
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.claim_inbound_apply(id, now).await? {
+            tx.rollback().await?;
+            return Ok(Applied::AlreadyApplied);
+        }
+        crate::failpoint!("inside_apply");
+        let problem = match ShsMessage::parse(bytes::Bytes::from(bytes)) {
+            Err(e) => Some(format!("unreadable SHS message: {e}")),
+            Ok(msg) => self.apply_message(&mut tx, &msg, now).await?,
+        };
+        if let Some(p) = &problem {
+            tx.set_apply_error(id, p).await?;
+            tracing::error!(alert = true, inbound = id, problem = %p, "inbound message kept unmatched");
+        }
+        tx.commit().await?;
+        Ok(Applied::Done(problem))
+    }
+
+    async fn apply_message(
+        &self,
+        tx: &mut StoreTx,
+        msg: &ShsMessage,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, EngineError> {
+        let product = msg.label.product_plain().to_ascii_lowercase();
+        if product == "confirm" || product == "error" {
+            let Some(part) = msg.parts.first().and_then(|p| p.bytes()) else {
+                return Ok(Some(format!(
+                    "{product} message without a management document"
+                )));
+            };
+            let m = match Management::parse(part) {
+                Ok(m) => m,
+                Err(e) => return Ok(Some(format!("{product} document unreadable: {e}"))),
+            };
+            return self.apply_management(tx, &m, now).await;
+        }
+        let Some(part) = msg.parts.iter().find(|p| p.filename.is_some()) else {
+            return Ok(Some("message without a named data part".into()));
+        };
+        let name = part.filename.clone().unwrap_or_default();
+        let Some(data) = part.bytes() else {
+            return Ok(Some(format!("{name}: no bytes")));
+        };
+        let Some(class) = self.layouts.classify_inbound(&name) else {
+            return Ok(Some(format!("{name}: not a known inbound file name")));
+        };
+        use crate::formats::InboundKind as K;
+        match class.kind {
+            K::Kvittens => match Kvittens::parse(&self.layouts, data) {
+                Ok(k) => self.apply_kvittens(tx, &k, now).await,
+                Err(e) => Ok(Some(format!("{name}: {e}"))),
+            },
+            K::Bekraftelse => match Bekraftelse::parse(&self.layouts, data) {
+                Ok(b) => self.apply_bekraftelse(tx, &b, now).await,
+                Err(e) => Ok(Some(format!("{name}: {e}"))),
+            },
+            K::Utslag => match UtslagReport::parse(&self.layouts, data) {
+                Ok(u) => self.apply_utslag(tx, &u, now).await,
+                Err(e) => Ok(Some(format!("{name}: {e}"))),
+            },
+        }
+    }
+
+    async fn apply_kvittens(
+        &self,
+        tx: &mut StoreTx,
+        k: &Kvittens,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, EngineError> {
+        let lop = i64::from(k.avser_lopnummer);
+        let Some(file) = tx
+            .find_file(&k.intressentkod, &k.avser_filtyp, lop, &AWAITING)
+            .await?
+        else {
+            return Ok(Some(format!(
+                "kvittens for {} {} löpnummer {lop} matches no file awaiting a kvittens",
+                k.intressentkod, k.avser_filtyp
+            )));
+        };
+        let errors = serde_json::to_string(&k.errors).map_err(|e| EngineError::Serialise {
+            what: "kvittens errors",
+            message: e.to_string(),
+        })?;
+        let cases = tx.file_cases(file.id).await?;
+        let from = [CaseState::Batched, CaseState::Sent];
+        match k.status {
+            KvittensStatus::U => {
+                tx.record_kvittens(file.id, FileState::ReceiptedRejected, "U", &errors, now)
+                    .await?;
+                let reason = format!(
+                    "{} löpnummer {lop} rejected whole: {}",
+                    file.file_name,
+                    k.errors
+                        .iter()
+                        .map(|e| format!("{} {}", e.felkod, e.feltext))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+                for (cid, ..) in &cases {
+                    tx.set_case_state(
+                        *cid,
+                        &from,
+                        CaseState::Approved,
+                        Some(&reason),
+                        "kvittens",
+                        now,
+                        &CaseUpdate {
+                            file_id: Some(None),
+                            ..CaseUpdate::default()
+                        },
+                    )
+                    .await?;
+                }
+                tracing::warn!(
+                    file = file.id,
+                    lopnummer = lop,
+                    "file rejected whole; cases will be rebuilt"
+                );
+            }
+            KvittensStatus::G => {
+                tx.record_kvittens(file.id, FileState::ReceiptedOk, "G", &errors, now)
+                    .await?;
+                tx.set_series_approved(&file.intressentkod, &file.filtyp, lop)
+                    .await?;
+                for (cid, reference, kind, _state, concerns) in &cases {
+                    let errs: Vec<_> = k
+                        .errors
+                        .iter()
+                        .filter(|e| {
+                            e.niva == Niva::H
+                                && e.handlingsref.as_deref() == Some(reference.as_str())
+                        })
+                        .map(|e| serde_json::json!({"felkod": e.felkod, "feltext": e.feltext}))
+                        .collect();
+                    if errs.is_empty() {
+                        tx.set_case_state(
+                            *cid,
+                            &from,
+                            CaseState::Accepted,
+                            None,
+                            "kvittens",
+                            now,
+                            &CaseUpdate::default(),
+                        )
+                        .await?;
+                        if kind == CaseKind::Aterkallelse.as_str() {
+                            if let Some(parent) = concerns {
+                                if let Some((pid, _)) = tx
+                                    .case_by_key(
+                                        &file.intressentkod,
+                                        CaseKind::Betalningsforelaggande.as_str(),
+                                        parent,
+                                    )
+                                    .await?
+                                {
+                                    tx.set_case_state(
+                                        pid,
+                                        &[
+                                            CaseState::Sent,
+                                            CaseState::Accepted,
+                                            CaseState::Registered,
+                                        ],
+                                        CaseState::Withdrawn,
+                                        Some(&format!("återkallelse {reference} accepted")),
+                                        "kvittens",
+                                        now,
+                                        &CaseUpdate::default(),
+                                    )
+                                    .await?;
+                                }
+                            }
+                        }
+                    } else {
+                        let text = errs
+                            .iter()
+                            .map(|e| {
+                                format!(
+                                    "{} {}",
+                                    e["felkod"].as_str().unwrap_or(""),
+                                    e["feltext"].as_str().unwrap_or("")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        tx.set_case_state(
+                            *cid,
+                            &from,
+                            CaseState::Rejected,
+                            Some(&text),
+                            "kvittens",
+                            now,
+                            &CaseUpdate {
+                                rejection_json: Some(serde_json::Value::Array(errs).to_string()),
+                                ..CaseUpdate::default()
+                            },
+                        )
+                        .await?;
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    async fn apply_bekraftelse(
+        &self,
+        tx: &mut StoreTx,
+        b: &Bekraftelse,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, EngineError> {
+        let kind = match b.filtyp {
+            BekraftelseTyp::Ansbekr => CaseKind::Betalningsforelaggande,
+            BekraftelseTyp::Emalut => CaseKind::Verkstallighet,
+        };
+        let mut unmatched = Vec::new();
+        for e in &b.entries {
+            let hit = tx
+                .case_by_key(&b.intressentkod, kind.as_str(), &e.handlingsref)
+                .await?;
+            let done = match hit {
+                Some((id, _)) => {
+                    tx.set_case_state(
+                        id,
+                        &[CaseState::Batched, CaseState::Sent, CaseState::Accepted],
+                        CaseState::Registered,
+                        Some(&format!("målnummer {}", e.malnummer)),
+                        "bekraftelse",
+                        now,
+                        &CaseUpdate {
+                            malnummer: Some(e.malnummer.clone()),
+                            ..CaseUpdate::default()
+                        },
+                    )
+                    .await?
+                }
+                None => false,
+            };
+            if !done {
+                unmatched.push(e.handlingsref.clone());
+            }
+        }
+        Ok((!unmatched.is_empty()).then(|| {
+            format!(
+                "bekräftelse: no {kind} case awaiting a målnummer for {}",
+                unmatched.join(", ")
+            )
+        }))
+    }
+
+    async fn apply_utslag(
+        &self,
+        tx: &mut StoreTx,
+        u: &UtslagReport,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, EngineError> {
+        let mut unmatched = Vec::new();
+        for d in &u.decisions {
+            let hit = tx
+                .case_by_key(
+                    &u.intressentkod,
+                    CaseKind::Betalningsforelaggande.as_str(),
+                    &d.handlingsref,
+                )
+                .await?;
+            let to = if d.beslutstyp == Beslutstyp::R {
+                CaseState::Withdrawn
+            } else {
+                CaseState::Decided
+            };
+            let json = serde_json::to_string(d).map_err(|e| EngineError::Serialise {
+                what: "decision",
+                message: e.to_string(),
+            })?;
+            match hit {
+                Some((_, s)) if s == to => {}
+                Some((id, _)) => {
+                    let ok = tx
+                        .set_case_state(
+                            id,
+                            &[CaseState::Sent, CaseState::Accepted, CaseState::Registered],
+                            to,
+                            Some(&format!(
+                                "utslag report: {:?} {}",
+                                d.beslutstyp, d.malnummer
+                            )),
+                            "utslag",
+                            now,
+                            &CaseUpdate {
+                                decision_json: Some(json),
+                                ..CaseUpdate::default()
+                            },
+                        )
+                        .await?;
+                    if !ok {
+                        unmatched.push(d.handlingsref.clone());
+                    }
+                }
+                None => unmatched.push(d.handlingsref.clone()),
+            }
+        }
+        Ok((!unmatched.is_empty()).then(|| {
+            format!(
+                "utslag report: no case awaiting a decision for {}",
+                unmatched.join(", ")
+            )
+        }))
+    }
+
+    async fn apply_management(
+        &self,
+        tx: &mut StoreTx,
+        m: &Management,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, EngineError> {
+        let Some(file) = tx.file_by_tx(&m.corr_id).await? else {
+            return Ok(Some(format!(
+                "SHS management message for corr.id {} matches no file",
+                m.corr_id
+            )));
+        };
+        match &m.kind {
+            ManagementKind::Confirmation => {
+                tx.exec_file_sql(
+                    file.id,
+                    "UPDATE files SET confirmed_at = $2 WHERE id = $1",
+                    Some(&crate::store::cases::time_text(now)),
+                )
+                .await?;
+            }
+            ManagementKind::Error { code, info } => {
+                let text = format!("SHS error {code}: {}", info.as_deref().unwrap_or(""));
+                let moved = tx
+                    .set_file_state(
+                        file.id,
+                        &[
+                            FileState::Sent,
+                            FileState::OutcomeUnknown,
+                            FileState::Sending,
+                        ],
+                        FileState::Built,
+                        now,
+                        Some(&text),
+                    )
+                    .await?;
+                if moved {
+                    let at = now
+                        + chrono::Duration::seconds(
+                            i64::try_from(self.config.batch.send_retry_max_secs).unwrap_or(3600),
+                        );
+                    tx.exec_file_sql(
+                        file.id,
+                        "UPDATE files SET next_attempt_at = $2 WHERE id = $1",
+                        Some(&crate::store::cases::time_text(at)),
+                    )
+                    .await?;
+                    for cid in tx.file_case_ids(file.id).await? {
+                        tx.set_case_state(
+                            cid,
+                            &[CaseState::Sent],
+                            CaseState::Batched,
+                            Some(&text),
+                            "shs",
+                            now,
+                            &CaseUpdate::default(),
+                        )
+                        .await?;
+                    }
+                }
+                tracing::error!(alert = true, file = file.id, error = %text, "SHS node reported an error for a sent file");
+            }
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,273 @@
+//! The build pass (the outbox rule): approved cases of one kind and intressentkod are cut into files. Each file is
+//! made in **one** transaction: lock the series, allocate `last approved + 1 + unreceipted`, take the oldest
+//! approved cases (follow-ups only once the case they concern has a målnummer), build file + missiv, freeze bytes
+//! and hashes, assign the cases (`batched`), create the send job (the file row in `built`, with a new tx.id), and
+//! mark a `receipted_rejected` file of the same number `superseded`.
+//!
+//! A case the builder refuses (a value that does not fit its field) goes to `invalid` with the builder's error as
+//! an issue (rule `build.refused`) and the file is built without it. At most `batch.max_unreceipted_per_series`
+//! files per series wait for their kvittens (kronofogden.md §2.3; default 1).
+
+use super::{Engine, EngineError};
+use crate::domain::validate::{Issue, Severity};
+use crate::domain::{Case, CaseKind, CaseState};
+use crate::formats::{build_file, BuildError, FileFacts, FileStatus};
+use crate::store::{CaseUpdate, NewFile, StoreTx};
+
+/// What a build pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BuildReport {
+    /// Files built: (file id, file name, löpnummer, cases).
+    pub files: Vec<(i64, String, i64, i64)>,
+    /// Cases refused by the builder (now `invalid`).
+    pub refused: u64,
+    /// Series that had approved cases but already their maximum of unreceipted files.
+    pub waiting_series: u64,
+}
+
+enum One {
+    Built(i64, String, i64, i64),
+    OnlyRefused,
+    Nothing,
+    SeriesFull,
+}
+
+fn refused_case(e: &BuildError) -> Option<(&str, String)> {
+    match e {
+        BuildError::WrongKind { case, .. }
+        | BuildError::NotCarried { case, .. }
+        | BuildError::TooManyLines { case, .. } => Some((case.as_str(), String::new())),
+        BuildError::Field {
+            case: Some(case),
+            field,
+            ..
+        } => Some((case.as_str(), field.clone())),
+        _ => None,
+    }
+}
+
+impl Engine {
+    /// Builds every file that can be built now. Returns what was built.
+    pub async fn build_pass(&self) -> Result<BuildReport, EngineError> {
+        let mut report = BuildReport::default();
+        for (ik, kind_name) in self.store.approved_groups().await? {
+            let Some(kind) = CaseKind::parse(&kind_name) else {
+                continue;
+            };
+            loop {
+                match self.build_one(&ik, kind, &mut report).await? {
+                    One::Built(id, name, lop, n) => report.files.push((id, name, lop, n)),
+                    One::OnlyRefused => continue,
+                    One::Nothing => break,
+                    One::SeriesFull => {
+                        report.waiting_series += 1;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn build_one(
+        &self,
+        ik: &str,
+        kind: CaseKind,
+        report: &mut BuildReport,
+    ) -> Result<One, EngineError> {
+        let layout = self
+            .layouts
+            .for_kind(kind)
+            .ok_or_else(|| EngineError::Config(format!("no layout for {kind}")))?;
+        let filtyp = layout.filtyp.clone();
+        let layout_name = layout.name.clone();
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let last = tx
+            .ensure_series(ik, &filtyp, i64::from(self.config.batch.first_lopnummer))
+            .await?;
+        let unreceipted = tx.count_unreceipted(ik, &filtyp).await?;
+        if unreceipted >= i64::from(self.config.batch.max_unreceipted_per_series.max(1)) {
+            tx.rollback().await?;
+            return Ok(One::SeriesFull);
+        }
+        let lopnummer = last + 1 + unreceipted;
+        let parent = kind.concerns_kind().map(|k| k.as_str());
+        let cands = tx
+            .batch_candidates(
+                ik,
+                kind.as_str(),
+                parent,
+                i64::from(self.config.batch.max_cases_per_file.max(1)),
+            )
+            .await?;
+        if cands.is_empty() {
+            tx.rollback().await?;
+            return Ok(One::Nothing);
+        }
+        let mut cases: Vec<(i64, String, Case)> = Vec::new();
+        let mut refused_any = false;
+        for c in cands {
+            let parsed: Option<Case> = c
+                .case_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok());
+            match parsed {
+                Some(mut case) => {
+                    if case.malnummer.is_none() {
+                        case.malnummer = c.malnummer.clone();
+                    }
+                    cases.push((c.id, c.issues_json.clone(), case));
+                }
+                None => {
+                    refuse(
+                        &mut tx,
+                        c.id,
+                        &c.issues_json,
+                        "",
+                        "stored case is unreadable",
+                        now,
+                    )
+                    .await?;
+                    report.refused += 1;
+                    refused_any = true;
+                }
+            }
+        }
+        let local = now
+            .with_timezone(&chrono_tz::Europe::Stockholm)
+            .naive_local();
+        let facts = FileFacts {
+            intressentkod: ik.to_string(),
+            lopnummer: u32::try_from(lopnummer).map_err(|_| EngineError::Build {
+                layout: layout_name.clone(),
+                lopnummer,
+                message: "löpnummer out of range".into(),
+            })?,
+            created: local,
+            status: FileStatus::parse(match self.config.shs.status.as_str() {
+                "production" => "production",
+                _ => "test",
+            })
+            .unwrap_or(FileStatus::Test),
+            contact_name: self.config.ingivare.contact_name.clone(),
+            contact_phone: self.config.ingivare.contact_phone.clone(),
+        };
+        let built = loop {
+            if cases.is_empty() {
+                tx.commit().await?;
+                return Ok(if refused_any {
+                    One::OnlyRefused
+                } else {
+                    One::Nothing
+                });
+            }
+            let domain: Vec<Case> = cases.iter().map(|c| c.2.clone()).collect();
+            match build_file(&self.layouts, kind, &domain, &facts) {
+                Ok(b) => break b,
+                Err(e) => {
+                    let Some((reference, field)) = refused_case(&e) else {
+                        tx.rollback().await?;
+                        return Err(EngineError::Build {
+                            layout: layout_name,
+                            lopnummer,
+                            message: e.to_string(),
+                        });
+                    };
+                    let Some(pos) = cases.iter().position(|c| c.2.reference == reference) else {
+                        tx.rollback().await?;
+                        return Err(EngineError::Build {
+                            layout: layout_name,
+                            lopnummer,
+                            message: e.to_string(),
+                        });
+                    };
+                    let (id, issues, _) = cases.remove(pos);
+                    tracing::warn!(case = id, error = %e, "case refused by the file builder; now invalid");
+                    refuse(&mut tx, id, &issues, &field, &e.to_string(), now).await?;
+                    report.refused += 1;
+                    refused_any = true;
+                }
+            }
+        };
+        let ids: Vec<i64> = cases.iter().map(|c| c.0).collect();
+        let new = NewFile {
+            intressentkod: ik.to_string(),
+            layout: layout_name.clone(),
+            filtyp: filtyp.clone(),
+            lopnummer,
+            file_name: built.file_name.clone(),
+            bytes: built.bytes,
+            missiv_name: built.missiv_name,
+            missiv_bytes: built.missiv_bytes,
+            case_count: i64::try_from(built.case_count).unwrap_or(i64::MAX),
+            record_count: i64::try_from(built.record_count).unwrap_or(i64::MAX),
+            total_ore: built.total.0,
+            tx_id: uuid::Uuid::new_v4().to_string(),
+        };
+        let file_id = tx.insert_file(&new, &ids, now).await?;
+        for id in &ids {
+            tx.set_case_state(
+                *id,
+                &[CaseState::Approved],
+                CaseState::Batched,
+                Some(&format!("{} löpnummer {lopnummer}", built.file_name)),
+                "engine",
+                now,
+                &CaseUpdate {
+                    file_id: Some(Some(file_id)),
+                    ..CaseUpdate::default()
+                },
+            )
+            .await?;
+        }
+        tx.supersede_rejected(ik, &filtyp, lopnummer, file_id)
+            .await?;
+        tx.commit().await?;
+        crate::failpoint!("after_build_commit");
+        tracing::info!(file = file_id, name = %built.file_name, lopnummer, cases = ids.len(), "file built");
+        Ok(One::Built(
+            file_id,
+            built.file_name,
+            lopnummer,
+            ids.len() as i64,
+        ))
+    }
+}
+
+async fn refuse(
+    tx: &mut StoreTx,
+    id: i64,
+    issues_json: &str,
+    field: &str,
+    message: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), EngineError> {
+    let mut issues: Vec<Issue> = serde_json::from_str(issues_json).unwrap_or_default();
+    issues.push(Issue {
+        severity: Severity::Error,
+        path: field.to_string(),
+        field: field.to_string(),
+        rule: "build.refused".into(),
+        value: None,
+        message: message.to_string(),
+    });
+    let json = serde_json::to_string(&issues).map_err(|e| EngineError::Serialise {
+        what: "issues",
+        message: e.to_string(),
+    })?;
+    tx.set_case_state(
+        id,
+        &[CaseState::Approved],
+        CaseState::Invalid,
+        Some(message),
+        "engine",
+        now,
+        &CaseUpdate {
+            issues_json: Some(json),
+            ..CaseUpdate::default()
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! The poll pass: list our outbox on the node, fetch each message not yet stored, store it raw (commit), then ack
+//! it, then apply every unapplied message. A message stored but not acked (a crash between) is acked again; one
+//! listed again after its ack (a lost ack answer, a duplicate list entry) is acked again and not stored twice.
+
+use super::{Engine, EngineError};
+use crate::formats::InboundKind;
+use crate::shs::{ShsClientError, ShsMessage};
+use crate::store::NewInbound;
+
+/// What a poll pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PollReport {
+    /// Entries listed.
+    pub listed: u64,
+    /// Messages fetched and stored.
+    pub stored: u64,
+    /// Acknowledgements sent.
+    pub acked: u64,
+    /// Fetch or ack failures (retried on the next pass).
+    pub errors: u64,
+    /// What applying did.
+    pub apply: super::ApplyReport,
+}
+
+impl PollReport {
+    /// True when nothing failed (matching nothing is not a failure of the pass, but is counted in `apply`).
+    pub fn ok(&self) -> bool {
+        self.errors == 0 && self.apply.failed == 0
+    }
+}
+
+/// The stored kind of a message: `confirm`/`error` for SHS management messages, else the inbound kind of its
+/// first named data part (`kvittens`, `bekraftelse`, `utslag`), else `unknown`.
+pub fn classify(engine: &Engine, msg: &ShsMessage) -> (String, Option<String>) {
+    let product = msg.label.product_plain().to_ascii_lowercase();
+    let name = msg.parts.iter().find_map(|p| p.filename.clone());
+    if product == "confirm" || product == "error" {
+        return (product, name);
+    }
+    let kind = name
+        .as_deref()
+        .and_then(|n| engine.layouts.classify_inbound(n))
+        .map(|f| match f.kind {
+            InboundKind::Kvittens => "kvittens",
+            InboundKind::Bekraftelse => "bekraftelse",
+            InboundKind::Utslag => "utslag",
+        })
+        .unwrap_or("unknown");
+    (kind.to_string(), name)
+}
+
+impl Engine {
+    /// One inbox pass: list, fetch, store, ack; then apply. Fails only when the list itself fails.
+    pub async fn poll_pass(&self) -> Result<PollReport, EngineError> {
+        let mut report = PollReport::default();
+        let outbox = self.config.ingivare.org_number.clone();
+        let list = self.shs.list(&outbox).await?;
+        for entry in &list.messages {
+            report.listed += 1;
+            let tx_id = entry.tx_id.as_str();
+            let id = match self.store.inbound_by_tx(tx_id).await? {
+                Some(row) => {
+                    if row.acked_at.is_some() {
+                        tracing::debug!(tx_id, "listed again after ack; acking again");
+                    }
+                    row.id
+                }
+                None => {
+                    let fetched = match self.shs.fetch(&outbox, tx_id).await {
+                        Ok(f) => f,
+                        Err(e) => {
+                            tracing::warn!(tx_id, error = %e, "fetch failed; will retry");
+                            report.errors += 1;
+                            continue;
+                        }
+                    };
+                    let (kind, file_name) = classify(self, &fetched.message);
+                    let label = &fetched.message.label;
+                    let new = NewInbound {
+                        tx_id: tx_id.to_string(),
+                        product: Some(label.product_plain().to_string()),
+                        file_name,
+                        kind,
+                        corr_id: Some(label.corr_id.clone()),
+                        content_id: Some(label.content_id.clone()),
+                        bytes: fetched.raw.to_vec(),
+                    };
+                    let id = self.store.insert_inbound(&new, self.clock.now()).await?;
+                    report.stored += 1;
+                    tracing::info!(tx_id, kind = %new.kind, name = ?new.file_name, "inbound message stored");
+                    crate::failpoint!("after_inbound_stored");
+                    id
+                }
+            };
+            match self.shs.ack(&outbox, tx_id).await {
+                Ok(()) => {
+                    report.acked += 1;
+                    crate::failpoint!("after_ack");
+                    self.store.mark_inbound_acked(id, self.clock.now()).await?;
+                }
+                Err(ShsClientError::NotFound(_)) => {
+                    // Already acknowledged on the node (our earlier ack arrived, its answer did not).
+                    self.store.mark_inbound_acked(id, self.clock.now()).await?;
+                }
+                Err(e) => {
+                    tracing::warn!(tx_id, error = %e, "ack failed; will ack again on the next pass");
+                    report.errors += 1;
+                }
+            }
+        }
+        report.apply = self.apply_pending().await?;
+        Ok(report)
+    }
+}

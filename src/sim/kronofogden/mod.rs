@@ -1,0 +1,989 @@
+//! Kronofogden in the FOGD-REF-1 profile behind the simulated SHS node (kronofogden.md §2.3–2.6): the
+//! [`Behaviour`] that `fogd sim` runs.
+//!
+//! - **Received file** ([`Behaviour::on_message`]): the product must name a transaction layout in `shs.products`;
+//!   the data parts are the transaktionsfil (the part typed `transaktionsfil`, else the first) and the missiv (the
+//!   part typed `missiv`, else one whose name ends in `.MISSIV`). The formal check ([`check::check_file`]) gives
+//!   file-level felkoder (status U) and case-level ones (niva H); then the löpnummer series per (intressentkod,
+//!   filtyp) — not last approved + 1 → 0010, already approved → 0011; an unknown series expects
+//!   `batch.first_lopnummer` (the sim shares fogd's config, so an ingivare continuing an old series starts where
+//!   its fogd does); then, for a file that is not rejected whole, per case: an application whose handlingsref is
+//!   already held for that intressentkod and kind (earlier or in the same file, not rejected) → 0060; a follow-up
+//!   naming a målnummer unknown for that intressentkod and register → 0050, a withdrawn or decided case → 0051; a
+//!   nedsättning larger than what remains → 0043. A kvittens answers at once, addressed to the sender, correlated
+//!   by the message's `corr.id`. A U file does not consume its löpnummer; a G file advances the series even when
+//!   cases were rejected.
+//! - **Intressentkod and sender**: the sim accepts any intressentkod from any sender and records both (a real node
+//!   would check the permit register; the sim has none). When the file's head is unreadable the kvittens uses
+//!   `ingivare.intressentkod`.
+//! - **Follow-ups apply at once**: nedsättning reduces the remaining claim, återkallelse withdraws (closes) the
+//!   case and reports it `R` in the next utslag report, ändring sets the new capital (B), withdraws (A) or records
+//!   a deferral (U).
+//! - **Evening run** (cron `sim.evening_run` in `sim.timezone`, checked in [`Behaviour::due`]; or `POST
+//!   /sim/v1/evening-run`): every accepted BFÖ and verkställighet case gets a målnummer (`BF-NNNNNN-YY` /
+//!   `VS-NNNNNN-YY`, one counter, so unique) and each file a bekräftelse (ANSBEKR / EMALUT). The first tick after
+//!   a start records the time only; a run missed while stopped happens once at the next tick.
+//! - **Utslag**: `sim.utslag_delay_secs` after registration each BFÖ case is decided in a RAPPORT: `A`
+//!   (disputed) for the share `sim.disputed_share` picked by [`is_disputed`] (a hash, so tests can predict it),
+//!   else `U` with faststallt_belopp = the claimed total less nedsättningar.
+//! - **Hook**: a `reject=FELKOD` fault ([`SimContext::reject_with`]) rejects the next file whole with that felkod.
+//!
+//! All state lives in the sim's SQLite file (tables `kf_*`), so it survives restarts. State-changing calls are
+//! serialised by one lock.
+
+pub mod check;
+
+use super::behaviour::{Behaviour, BehaviourError, OutboundReply, Rejection, SimContext};
+use crate::config::Config;
+use crate::domain::case::ChangeKind;
+use crate::domain::{Amount, CaseKind};
+use crate::formats::{
+    bekraftelse_file_name, kvittens_file_name, utslag_file_name, Bekraftelse, BekraftelseEntry,
+    BekraftelseTyp, Beslutstyp, Decision, Kvittens, KvittensError, KvittensStatus, LayoutSet, Niva,
+    Role, UtslagReport,
+};
+use crate::shs::{DataPart, SequenceType, ShsErrorCode, ShsMessage, SPECIAL_PRODUCTS};
+use check::{case_error, check_file, file_error};
+use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
+use futures_util::future::BoxFuture;
+use sha2::{Digest, Sha256};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use std::collections::{BTreeMap, HashSet};
+
+/// Content type of every file part the sim sends.
+const TEXT_LATIN1: &str = "text/plain; charset=ISO-8859-1";
+
+/// Case statuses in `kf_cases.status`.
+mod status {
+    /// Application accepted, waiting for the evening run.
+    pub const ACCEPTED: &str = "accepted";
+    /// Fordringsanmälan accepted (no bekräftelse in FOGD-REF-1).
+    pub const LODGED: &str = "lodged";
+    /// Registered with a målnummer.
+    pub const REGISTERED: &str = "registered";
+    /// Decided in an utslag report.
+    pub const DECIDED: &str = "decided";
+    /// Withdrawn (closed for follow-ups).
+    pub const WITHDRAWN: &str = "withdrawn";
+    /// Rejected in the kvittens (niva H).
+    pub const REJECTED: &str = "rejected";
+    /// A follow-up that was applied.
+    pub const APPLIED: &str = "applied";
+}
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS kf_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS kf_series (
+        intressentkod TEXT NOT NULL, filtyp TEXT NOT NULL, last_approved INTEGER NOT NULL,
+        PRIMARY KEY (intressentkod, filtyp))",
+    "CREATE TABLE IF NOT EXISTS kf_files (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tx_id TEXT NOT NULL UNIQUE, corr_id TEXT NOT NULL, sender TEXT NOT NULL, received_at TEXT NOT NULL,
+        name TEXT NOT NULL, missiv_name TEXT, layout TEXT NOT NULL, kind TEXT NOT NULL, filtyp TEXT NOT NULL,
+        intressentkod TEXT NOT NULL, lopnummer INTEGER, sha256 TEXT NOT NULL, status TEXT NOT NULL,
+        errors_json TEXT NOT NULL, handlingsrefs_json TEXT NOT NULL, kvittens_name TEXT NOT NULL,
+        bekraftelse_sent INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE IF NOT EXISTS kf_cases (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        file_id INTEGER NOT NULL REFERENCES kf_files(id),
+        intressentkod TEXT NOT NULL, kind TEXT NOT NULL, handlingsref TEXT NOT NULL, sender TEXT NOT NULL,
+        status TEXT NOT NULL, malnummer TEXT UNIQUE, claimed_ore INTEGER NOT NULL DEFAULT 0,
+        current_ore INTEGER NOT NULL DEFAULT 0, concerns_malnummer TEXT, amount_ore INTEGER, change_kind TEXT,
+        deferral_until TEXT, registered_at TEXT, utslag_due INTEGER, decision TEXT, decision_amount_ore INTEGER,
+        decided_at TEXT, felkoder_json TEXT NOT NULL DEFAULT '[]')",
+    "CREATE INDEX IF NOT EXISTS kf_cases_ref ON kf_cases (intressentkod, kind, handlingsref)",
+    "CREATE INDEX IF NOT EXISTS kf_cases_status ON kf_cases (status, kind)",
+];
+
+/// Kronofogden's behaviour in the FOGD-REF-1 profile (see the module doc).
+pub struct KronofogdenBehaviour {
+    layouts: LayoutSet,
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for KronofogdenBehaviour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KronofogdenBehaviour")
+            .finish_non_exhaustive()
+    }
+}
+
+impl KronofogdenBehaviour {
+    /// A behaviour reading and writing files with `layouts` (and their felkod table).
+    pub fn new(layouts: LayoutSet) -> Self {
+        Self {
+            layouts,
+            lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The embedded FOGD-REF-1 layouts, overridden by the `*.toml` files of `[layouts] dir` when configured.
+    pub fn from_config(config: &Config) -> Result<Self, BehaviourError> {
+        Ok(Self::new(layouts_from_config(config)?))
+    }
+
+    /// The layouts in use.
+    pub fn layouts(&self) -> &LayoutSet {
+        &self.layouts
+    }
+}
+
+/// The layout set for `config`: embedded FOGD-REF-1 plus the `*.toml` files of `[layouts] dir` (read here; the
+/// sim may do I/O, `formats` may not).
+pub fn layouts_from_config(config: &Config) -> Result<LayoutSet, BehaviourError> {
+    crate::layout_files::load(config).map_err(|e| BehaviourError::Other(e.to_string()))
+}
+
+/// Whether the debtor disputes the BFÖ case `handlingsref` of `intressentkod`, for a disputed share `share`
+/// (0..=1): the first 8 bytes of SHA-256(`"{intressentkod}/{handlingsref}"`) as a fraction of 2^64 below `share`.
+/// Deterministic, so tests and demos can predict the decision.
+pub fn is_disputed(intressentkod: &str, handlingsref: &str, share: f64) -> bool {
+    if share >= 1.0 {
+        return true;
+    }
+    let h = Sha256::digest(format!("{intressentkod}/{handlingsref}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&h[..8]);
+    let x = u64::from_be_bytes(first) as f64 / (u64::MAX as f64 + 1.0);
+    x < share
+}
+
+/// The målnummer prefix for a registered case kind (opaque text to fogd).
+fn malnummer_prefix(kind: CaseKind) -> &'static str {
+    match kind {
+        CaseKind::Verkstallighet => "VS",
+        _ => "BF",
+    }
+}
+
+fn db_rejection(e: impl std::fmt::Display) -> Rejection {
+    Rejection {
+        code: ShsErrorCode::OtherError,
+        info: format!("sim state: {e}"),
+    }
+}
+
+fn product_for(config: &Config, key: &str) -> Result<String, BehaviourError> {
+    config
+        .shs
+        .products
+        .get(key)
+        .cloned()
+        .ok_or_else(|| BehaviourError::Other(format!("shs.products has no {key:?}")))
+}
+
+fn build_err(e: impl std::fmt::Display) -> BehaviourError {
+    BehaviourError::Other(format!("building a reply: {e}"))
+}
+
+async fn meta_get(
+    tx: &mut Transaction<'_, Sqlite>,
+    key: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let r: Option<(String,)> = sqlx::query_as("SELECT value FROM kf_meta WHERE key = ?")
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(r.map(|r| r.0))
+}
+
+async fn meta_set(
+    tx: &mut Transaction<'_, Sqlite>,
+    key: &str,
+    value: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO kf_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The cases of one received file registered by an evening run (one bekräftelse).
+struct FileRegistrations {
+    kind: CaseKind,
+    ik: String,
+    sender: String,
+    corr: String,
+    lop: i64,
+    entries: Vec<BekraftelseEntry>,
+}
+
+/// The registered case a follow-up names.
+struct Target {
+    id: i64,
+    status: String,
+    current: i64,
+}
+
+impl KronofogdenBehaviour {
+    async fn receive(
+        &self,
+        ctx: &SimContext,
+        msg: &ShsMessage,
+    ) -> Result<Vec<OutboundReply>, Rejection> {
+        let product = msg.label.product_plain();
+        if msg.label.sequence_type == SequenceType::Adm
+            || SPECIAL_PRODUCTS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(product))
+        {
+            return Ok(Vec::new());
+        }
+        let set = &self.layouts;
+        let layout = ctx
+            .config
+            .shs
+            .products
+            .iter()
+            .find(|(_, v)| v.eq_ignore_ascii_case(product))
+            .and_then(|(k, _)| set.get(k))
+            .filter(|l| l.role == Role::Transaction)
+            .ok_or_else(|| Rejection {
+                code: ShsErrorCode::IllegalProductType,
+                info: format!("product {product} is not a file Kronofogden receives"),
+            })?;
+        let kind = layout.case_kind.ok_or_else(|| Rejection {
+            code: ShsErrorCode::IllegalProductType,
+            info: format!("layout {} carries no case kind", layout.name),
+        })?;
+        let file_part = msg
+            .parts
+            .iter()
+            .find(|p| p.datapart_type.eq_ignore_ascii_case("transaktionsfil"))
+            .or_else(|| msg.parts.first())
+            .ok_or_else(|| Rejection {
+                code: ShsErrorCode::IllegalMessageStructure,
+                info: "no transaktionsfil data part".into(),
+            })?;
+        let missiv_part = msg.parts.iter().find(|p| {
+            !std::ptr::eq(*p, file_part)
+                && (p.datapart_type.eq_ignore_ascii_case("missiv")
+                    || p.filename
+                        .as_deref()
+                        .is_some_and(|n| n.to_ascii_uppercase().ends_with(".MISSIV")))
+        });
+        let file = file_part.bytes().ok_or_else(|| Rejection {
+            code: ShsErrorCode::IllegalDatapartContent,
+            info: "the transaktionsfil part has no content".into(),
+        })?;
+        let missiv = missiv_part.and_then(|p| p.bytes());
+        let sender = msg.label.sender_org().unwrap_or_default().to_string();
+
+        let _guard = self.lock.lock().await;
+        let seen: Option<(i64,)> = sqlx::query_as("SELECT id FROM kf_files WHERE tx_id = ?")
+            .bind(&msg.label.tx_id)
+            .fetch_optional(&ctx.pool)
+            .await
+            .map_err(db_rejection)?;
+        if seen.is_some() {
+            // The same tx.id raced past the node's duplicate check: answered already.
+            return Ok(Vec::new());
+        }
+
+        let mut check = check_file(set, layout, file, missiv.map(|b| b.as_ref()));
+        let ik = check
+            .intressentkod
+            .clone()
+            .unwrap_or_else(|| ctx.config.ingivare.intressentkod.clone());
+        let mut tx = ctx.pool.begin().await.map_err(db_rejection)?;
+
+        // Löpnummer series.
+        if let Some(lop) = check.lopnummer {
+            let last: Option<(i64,)> = sqlx::query_as(
+                "SELECT last_approved FROM kf_series WHERE intressentkod = ? AND filtyp = ?",
+            )
+            .bind(&ik)
+            .bind(&layout.filtyp)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_rejection)?;
+            let last = last.map(|r| r.0);
+            let expected = last.map_or(i64::from(ctx.config.batch.first_lopnummer), |l| l + 1);
+            let lop = i64::from(lop);
+            if lop != expected {
+                let (code, text) = if last.is_some_and(|l| lop <= l) {
+                    (
+                        "0011",
+                        format!(
+                            "lopnummer {lop} ar redan godkant (senast godkanda {})",
+                            last.unwrap_or(0)
+                        ),
+                    )
+                } else {
+                    ("0010", format!("lopnummer {lop}, vantat {expected}"))
+                };
+                check.push_file_error(file_error(set, code, Some(&text)));
+            }
+        }
+        if let Some(code) = &ctx.reject_with {
+            check.push_file_error(file_error(set, code, None));
+        }
+        let accepted_file = check.file_errors.is_empty();
+
+        // Case-level checks and effects (only for a file that is not rejected whole).
+        let received_at = crate::shs::format_time(ctx.now_local);
+        let file_name = file_part
+            .filename
+            .clone()
+            .unwrap_or_else(|| layout.file_name_for(&ik));
+        let kvittens_name =
+            kvittens_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.KVITTENS"));
+        let handlingsrefs: Vec<&str> = check
+            .cases
+            .iter()
+            .map(|c| c.handlingsref.as_str())
+            .collect();
+        let file_id: i64 = sqlx::query_scalar(
+            "INSERT INTO kf_files (tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp,
+               intressentkod, lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) RETURNING id",
+        )
+        .bind(&msg.label.tx_id)
+        .bind(&msg.label.corr_id)
+        .bind(&sender)
+        .bind(&received_at)
+        .bind(&file_name)
+        .bind(missiv_part.and_then(|p| p.filename.clone()))
+        .bind(&layout.name)
+        .bind(kind.as_str())
+        .bind(&layout.filtyp)
+        .bind(&ik)
+        .bind(check.lopnummer.map(i64::from))
+        .bind(hex::encode(Sha256::digest(file)))
+        .bind(if accepted_file { "G" } else { "U" })
+        .bind(serde_json::to_string(&handlingsrefs).unwrap_or_default())
+        .bind(&kvittens_name)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_rejection)?;
+
+        let mut case_errors: Vec<KvittensError> = Vec::new();
+        let mut n_ok = 0u32;
+        let mut n_rejected = 0u32;
+        if accepted_file {
+            if let Some(lop) = check.lopnummer {
+                sqlx::query(
+                    "INSERT INTO kf_series (intressentkod, filtyp, last_approved) VALUES (?, ?, ?)
+                     ON CONFLICT(intressentkod, filtyp) DO UPDATE SET last_approved = excluded.last_approved",
+                )
+                .bind(&ik)
+                .bind(&layout.filtyp)
+                .bind(i64::from(lop))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_rejection)?;
+            }
+            let mut in_file: HashSet<String> = HashSet::new();
+            for c in &check.cases {
+                let mut errs = c.errors.clone();
+                if errs.is_empty() {
+                    if let Some(e) = self
+                        .semantic(&mut tx, ctx, kind, &ik, c, &mut in_file)
+                        .await?
+                    {
+                        errs.push(e);
+                    }
+                }
+                let st = if !errs.is_empty() {
+                    status::REJECTED
+                } else if kind.is_follow_up() {
+                    status::APPLIED
+                } else if kind == CaseKind::Fordringsanmalan {
+                    status::LODGED
+                } else {
+                    status::ACCEPTED
+                };
+                let felkoder: Vec<&str> = errs.iter().map(|e| e.felkod.as_str()).collect();
+                sqlx::query(
+                    "INSERT INTO kf_cases (file_id, intressentkod, kind, handlingsref, sender, status, claimed_ore,
+                       current_ore, concerns_malnummer, amount_ore, change_kind, deferral_until, felkoder_json)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(file_id)
+                .bind(&ik)
+                .bind(kind.as_str())
+                .bind(&c.handlingsref)
+                .bind(&sender)
+                .bind(st)
+                .bind(c.total)
+                .bind(c.total)
+                .bind(&c.malnummer)
+                .bind(c.amount.or(c.change.and_then(|ch| ch.1)))
+                .bind(c.change.map(|ch| crate::formats::names::change_kind(ch.0)))
+                .bind(c.change.and_then(|ch| ch.2).map(|d| d.to_string()))
+                .bind(serde_json::to_string(&felkoder).unwrap_or_default())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_rejection)?;
+                if errs.is_empty() {
+                    n_ok += 1;
+                } else {
+                    n_rejected += 1;
+                    case_errors.extend(errs);
+                }
+            }
+        } else {
+            n_rejected = u32::try_from(check.cases.len()).unwrap_or(u32::MAX);
+        }
+        let mut errors = check.file_errors.clone();
+        errors.extend(case_errors);
+        sqlx::query("UPDATE kf_files SET errors_json = ? WHERE id = ?")
+            .bind(serde_json::to_string(&errors).unwrap_or_default())
+            .bind(file_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_rejection)?;
+
+        let kv = Kvittens {
+            intressentkod: ik.clone(),
+            avser_filtyp: layout.filtyp.clone(),
+            avser_lopnummer: check.lopnummer.unwrap_or(0),
+            status: if accepted_file {
+                KvittensStatus::G
+            } else {
+                KvittensStatus::U
+            },
+            datum: ctx.now_local.date(),
+            tid: NaiveTime::from_hms_opt(
+                ctx.now_local.hour(),
+                ctx.now_local.minute(),
+                ctx.now_local.second(),
+            )
+            .unwrap_or(NaiveTime::MIN),
+            errors,
+            antal_godkanda: n_ok,
+            antal_underkanda: n_rejected,
+        };
+        let bytes = kv.build(set).map_err(|e| db_rejection(build_err(e)))?;
+        tx.commit().await.map_err(db_rejection)?;
+        tracing::info!(file = %file_name, intressentkod = %ik, lopnummer = ?check.lopnummer,
+            status = if accepted_file { "G" } else { "U" }, accepted = n_ok, rejected = n_rejected,
+            "sim kvittens");
+        let product = product_for(&ctx.config, "kvittens").map_err(db_rejection)?;
+        let mut r = OutboundReply::event(
+            &sender,
+            &product,
+            DataPart::new("kvittens", Some(&kvittens_name), TEXT_LATIN1, bytes),
+        );
+        r.corr_id = Some(msg.label.corr_id.clone());
+        r.subject = Some(format!("Kvittens {file_name}"));
+        Ok(vec![r])
+    }
+
+    /// The stateful checks of one case without parse errors, and a follow-up's effect. Returns the case's error.
+    async fn semantic(
+        &self,
+        tx: &mut Transaction<'_, Sqlite>,
+        ctx: &SimContext,
+        kind: CaseKind,
+        ik: &str,
+        c: &check::CaseFacts,
+        in_file: &mut HashSet<String>,
+    ) -> Result<Option<KvittensError>, Rejection> {
+        let set = &self.layouts;
+        let Some(register) = kind.concerns_kind() else {
+            // An application: duplicate handlingsref?
+            let held: Option<(i64,)> = sqlx::query_as(
+                "SELECT id FROM kf_cases WHERE intressentkod = ? AND kind = ? AND handlingsref = ? AND status != ?",
+            )
+            .bind(ik)
+            .bind(kind.as_str())
+            .bind(&c.handlingsref)
+            .bind(status::REJECTED)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_rejection)?;
+            if held.is_some() || !in_file.insert(c.handlingsref.clone()) {
+                return Ok(Some(case_error(set, &c.handlingsref, "0060", None)));
+            }
+            return Ok(None);
+        };
+        let Some(mal) = &c.malnummer else {
+            return Ok(Some(case_error(
+                set,
+                &c.handlingsref,
+                "0050",
+                Some("malnummer saknas"),
+            )));
+        };
+        let row = sqlx::query(
+            "SELECT id, status, current_ore FROM kf_cases WHERE malnummer = ? AND intressentkod = ? AND kind = ?",
+        )
+        .bind(mal)
+        .bind(ik)
+        .bind(register.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_rejection)?;
+        let Some(row) = row else {
+            return Ok(Some(case_error(
+                set,
+                &c.handlingsref,
+                "0050",
+                Some(&format!("okant malnummer {mal}")),
+            )));
+        };
+        let t = Target {
+            id: row.try_get("id").map_err(db_rejection)?,
+            status: row.try_get("status").map_err(db_rejection)?,
+            current: row.try_get("current_ore").map_err(db_rejection)?,
+        };
+        if t.status == status::WITHDRAWN || t.status == status::DECIDED {
+            return Ok(Some(case_error(
+                set,
+                &c.handlingsref,
+                "0051",
+                Some(&format!("malet {mal} ar avslutat ({})", t.status)),
+            )));
+        }
+        let now = ctx.now.timestamp();
+        match kind {
+            CaseKind::Nedsattning => {
+                let amount = c.amount.unwrap_or(0);
+                if amount > t.current {
+                    return Ok(Some(case_error(
+                        set,
+                        &c.handlingsref,
+                        "0043",
+                        Some(&format!(
+                            "nedsattning {} overstiger kvarvarande {}",
+                            Amount(amount),
+                            Amount(t.current)
+                        )),
+                    )));
+                }
+                sqlx::query("UPDATE kf_cases SET current_ore = current_ore - ? WHERE id = ?")
+                    .bind(amount)
+                    .bind(t.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_rejection)?;
+            }
+            CaseKind::Aterkallelse => {
+                // Withdrawn: closed; the R decision goes out with the next utslag report.
+                sqlx::query("UPDATE kf_cases SET status = ?, utslag_due = ? WHERE id = ?")
+                    .bind(status::WITHDRAWN)
+                    .bind(now)
+                    .bind(t.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_rejection)?;
+            }
+            CaseKind::VerkstallighetAndring => {
+                let (k, amount, until) = c.change.unwrap_or((ChangeKind::Belopp, None, None));
+                let q = match k {
+                    ChangeKind::Belopp => {
+                        sqlx::query("UPDATE kf_cases SET current_ore = ? WHERE id = ?")
+                            .bind(amount.unwrap_or(0))
+                    }
+                    ChangeKind::Aterkallelse => {
+                        sqlx::query("UPDATE kf_cases SET status = ? WHERE id = ?")
+                            .bind(status::WITHDRAWN)
+                    }
+                    ChangeKind::Uppskov => {
+                        sqlx::query("UPDATE kf_cases SET deferral_until = ? WHERE id = ?")
+                            .bind(until.map(|d| d.to_string()))
+                    }
+                };
+                q.bind(t.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_rejection)?;
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    async fn run_evening(&self, ctx: &SimContext) -> Result<Vec<OutboundReply>, BehaviourError> {
+        let set = &self.layouts;
+        let mut tx = ctx.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT c.id, c.kind, c.handlingsref, c.file_id, f.intressentkod, f.sender, f.corr_id, f.lopnummer
+             FROM kf_cases c JOIN kf_files f ON f.id = c.file_id
+             WHERE c.status = ? AND c.kind IN (?, ?) ORDER BY c.file_id, c.id",
+        )
+        .bind(status::ACCEPTED)
+        .bind(CaseKind::Betalningsforelaggande.as_str())
+        .bind(CaseKind::Verkstallighet.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut seq: i64 = meta_get(&mut tx, "malnummer_seq")
+            .await?
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let yy = ctx.now_local.year() % 100;
+        let today = ctx.now_local.date();
+        let due = ctx.now.timestamp()
+            + i64::try_from(ctx.config.sim.utslag_delay_secs).unwrap_or(i64::MAX / 2);
+        let mut per_file: BTreeMap<i64, FileRegistrations> = BTreeMap::new();
+        for r in rows {
+            let id: i64 = r.try_get("id")?;
+            let kind_s: String = r.try_get("kind")?;
+            let Some(kind) = CaseKind::parse(&kind_s) else {
+                continue;
+            };
+            seq += 1;
+            let mal = format!("{}-{seq:06}-{yy:02}", malnummer_prefix(kind));
+            sqlx::query(
+                "UPDATE kf_cases SET status = ?, malnummer = ?, registered_at = ?, utslag_due = ? WHERE id = ?",
+            )
+            .bind(status::REGISTERED)
+            .bind(&mal)
+            .bind(crate::shs::format_time(ctx.now_local))
+            .bind((kind == CaseKind::Betalningsforelaggande).then_some(due))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let file_id: i64 = r.try_get("file_id")?;
+            let entry = per_file.entry(file_id).or_insert(FileRegistrations {
+                kind,
+                ik: r.try_get("intressentkod")?,
+                sender: r.try_get("sender")?,
+                corr: r.try_get("corr_id")?,
+                lop: r.try_get::<Option<i64>, _>("lopnummer")?.unwrap_or(0),
+                entries: Vec::new(),
+            });
+            entry.entries.push(BekraftelseEntry {
+                handlingsref: r.try_get("handlingsref")?,
+                malnummer: mal,
+                registrerad: today,
+                svarande_nr: 0,
+            });
+        }
+        meta_set(&mut tx, "malnummer_seq", &seq.to_string()).await?;
+        let product = product_for(&ctx.config, "bekraftelse")?;
+        let mut replies = Vec::new();
+        for (
+            file_id,
+            FileRegistrations {
+                kind,
+                ik,
+                sender,
+                corr,
+                lop,
+                entries,
+            },
+        ) in per_file
+        {
+            let doc = Bekraftelse {
+                intressentkod: ik.clone(),
+                filtyp: if kind == CaseKind::Verkstallighet {
+                    BekraftelseTyp::Emalut
+                } else {
+                    BekraftelseTyp::Ansbekr
+                },
+                avser_lopnummer: u32::try_from(lop).unwrap_or(0),
+                datum: today,
+                entries,
+            };
+            let bytes = doc.build(set).map_err(build_err)?;
+            let name =
+                bekraftelse_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.BEKR"));
+            sqlx::query("UPDATE kf_files SET bekraftelse_sent = 1 WHERE id = ?")
+                .bind(file_id)
+                .execute(&mut *tx)
+                .await?;
+            let mut r = OutboundReply::event(
+                &sender,
+                &product,
+                DataPart::new("bekraftelse", Some(&name), TEXT_LATIN1, bytes),
+            );
+            r.corr_id = Some(corr);
+            r.subject = Some(format!("Bekraftelse {name}"));
+            replies.push(r);
+        }
+        tx.commit().await?;
+        if !replies.is_empty() {
+            tracing::info!(files = replies.len(), "sim evening run: bekräftelser");
+        }
+        Ok(replies)
+    }
+
+    /// Whether the evening cron fired since the last check (persisted); records the check.
+    async fn evening_due(&self, ctx: &SimContext) -> Result<bool, BehaviourError> {
+        let schedule = crate::config::cron_schedule(&ctx.config.sim.evening_run)
+            .map_err(BehaviourError::Other)?;
+        let tz: chrono_tz::Tz = ctx
+            .config
+            .sim
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Stockholm);
+        let mut tx = ctx.pool.begin().await?;
+        let last = meta_get(&mut tx, "evening_checked")
+            .await?
+            .and_then(|s| s.parse::<i64>().ok())
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0));
+        let fire = match last {
+            Some(last) if last < ctx.now => schedule
+                .after(&last.with_timezone(&tz))
+                .next()
+                .is_some_and(|next| next.with_timezone(&Utc) <= ctx.now),
+            _ => false,
+        };
+        if last.is_none_or(|l| l < ctx.now) {
+            meta_set(&mut tx, "evening_checked", &ctx.now.timestamp().to_string()).await?;
+        }
+        tx.commit().await?;
+        Ok(fire)
+    }
+
+    async fn run_utslag(&self, ctx: &SimContext) -> Result<Vec<OutboundReply>, BehaviourError> {
+        let set = &self.layouts;
+        let mut tx = ctx.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, intressentkod, sender, handlingsref, malnummer, status, current_ore FROM kf_cases
+             WHERE kind = ? AND decision IS NULL AND utslag_due IS NOT NULL AND utslag_due <= ?
+               AND malnummer IS NOT NULL AND status IN (?, ?) ORDER BY id",
+        )
+        .bind(CaseKind::Betalningsforelaggande.as_str())
+        .bind(ctx.now.timestamp())
+        .bind(status::REGISTERED)
+        .bind(status::WITHDRAWN)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let today = ctx.now_local.date();
+        let share = ctx.config.sim.disputed_share;
+        let mut groups: BTreeMap<(String, String), Vec<Decision>> = BTreeMap::new();
+        for r in rows {
+            let id: i64 = r.try_get("id")?;
+            let ik: String = r.try_get("intressentkod")?;
+            let href: String = r.try_get("handlingsref")?;
+            let mal: String = r.try_get("malnummer")?;
+            let st: String = r.try_get("status")?;
+            let current: i64 = r.try_get("current_ore")?;
+            let (typ, amount) = if st == status::WITHDRAWN {
+                (Beslutstyp::R, 0)
+            } else if is_disputed(&ik, &href, share) {
+                (Beslutstyp::A, 0)
+            } else {
+                (Beslutstyp::U, current)
+            };
+            let letter = match typ {
+                Beslutstyp::U => "U",
+                Beslutstyp::A => "A",
+                Beslutstyp::D => "D",
+                Beslutstyp::R => "R",
+            };
+            let new_status = if st == status::WITHDRAWN {
+                status::WITHDRAWN
+            } else {
+                status::DECIDED
+            };
+            sqlx::query(
+                "UPDATE kf_cases SET decision = ?, decision_amount_ore = ?, decided_at = ?, status = ? WHERE id = ?",
+            )
+            .bind(letter)
+            .bind(amount)
+            .bind(crate::shs::format_time(ctx.now_local))
+            .bind(new_status)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let utslag_ref = if typ == Beslutstyp::U {
+                format!("U-{mal}").chars().take(20).collect()
+            } else {
+                String::new()
+            };
+            groups
+                .entry((r.try_get("sender")?, ik))
+                .or_default()
+                .push(Decision {
+                    handlingsref: href,
+                    malnummer: mal,
+                    beslutstyp: typ,
+                    beslutsdatum: today,
+                    faststallt_belopp: Amount(amount),
+                    utslag_ref,
+                });
+        }
+        let product = product_for(&ctx.config, "utslag")?;
+        let mut replies = Vec::new();
+        for ((sender, ik), decisions) in groups {
+            let doc = UtslagReport {
+                intressentkod: ik.clone(),
+                datum: today,
+                decisions,
+            };
+            let bytes = doc.build(set).map_err(build_err)?;
+            let name = utslag_file_name(set, &ik).unwrap_or_else(|| format!("{ik}.RAPPORT"));
+            let mut r = OutboundReply::event(
+                &sender,
+                &product,
+                DataPart::new("utslag", Some(&name), TEXT_LATIN1, bytes),
+            );
+            r.subject = Some(format!("Rapport {name}"));
+            replies.push(r);
+        }
+        tx.commit().await?;
+        tracing::info!(reports = replies.len(), "sim utslag reports");
+        Ok(replies)
+    }
+
+    async fn files_view(&self, ctx: &SimContext) -> Result<serde_json::Value, BehaviourError> {
+        let rows = sqlx::query(
+            "SELECT tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp, intressentkod,
+               lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name, bekraftelse_sent
+             FROM kf_files ORDER BY id",
+        )
+        .fetch_all(&ctx.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let errors: Vec<KvittensError> =
+                serde_json::from_str(&r.try_get::<String, _>("errors_json")?).unwrap_or_default();
+            let handlingsrefs: Vec<String> =
+                serde_json::from_str(&r.try_get::<String, _>("handlingsrefs_json")?)
+                    .unwrap_or_default();
+            let felkoder: Vec<&str> = errors.iter().map(|e| e.felkod.as_str()).collect();
+            out.push(serde_json::json!({
+                "name": r.try_get::<String, _>("name")?,
+                "missiv_name": r.try_get::<Option<String>, _>("missiv_name")?,
+                "layout": r.try_get::<String, _>("layout")?,
+                "kind": r.try_get::<String, _>("kind")?,
+                "filtyp": r.try_get::<String, _>("filtyp")?,
+                "intressentkod": r.try_get::<String, _>("intressentkod")?,
+                "lopnummer": r.try_get::<Option<i64>, _>("lopnummer")?,
+                "sha256": r.try_get::<String, _>("sha256")?,
+                "status": r.try_get::<String, _>("status")?,
+                "felkoder": felkoder,
+                "errors": errors.iter().map(|e| serde_json::json!({
+                    "niva": match e.niva { Niva::F => "F", Niva::H => "H" },
+                    "handlingsref": e.handlingsref, "felkod": e.felkod, "feltext": e.feltext,
+                })).collect::<Vec<_>>(),
+                "handlingsrefs": handlingsrefs,
+                "received": r.try_get::<String, _>("received_at")?,
+                "tx_id": r.try_get::<String, _>("tx_id")?,
+                "corr_id": r.try_get::<String, _>("corr_id")?,
+                "sender": r.try_get::<String, _>("sender")?,
+                "kvittens": r.try_get::<String, _>("kvittens_name")?,
+                "bekraftelse_sent": r.try_get::<i64, _>("bekraftelse_sent")? != 0,
+            }));
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+
+    async fn cases_view(&self, ctx: &SimContext) -> Result<serde_json::Value, BehaviourError> {
+        let rows = sqlx::query(
+            "SELECT c.*, f.tx_id AS file_tx_id, f.name AS file_name, f.lopnummer AS lopnummer
+             FROM kf_cases c JOIN kf_files f ON f.id = c.file_id ORDER BY c.id",
+        )
+        .fetch_all(&ctx.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let felkoder: Vec<String> =
+                serde_json::from_str(&r.try_get::<String, _>("felkoder_json")?).unwrap_or_default();
+            let due: Option<i64> = r.try_get("utslag_due")?;
+            out.push(serde_json::json!({
+                "handlingsref": r.try_get::<String, _>("handlingsref")?,
+                "kind": r.try_get::<String, _>("kind")?,
+                "intressentkod": r.try_get::<String, _>("intressentkod")?,
+                "sender": r.try_get::<String, _>("sender")?,
+                "status": r.try_get::<String, _>("status")?,
+                "malnummer": r.try_get::<Option<String>, _>("malnummer")?,
+                "claimed_ore": r.try_get::<i64, _>("claimed_ore")?,
+                "current_ore": r.try_get::<i64, _>("current_ore")?,
+                "concerns_malnummer": r.try_get::<Option<String>, _>("concerns_malnummer")?,
+                "amount_ore": r.try_get::<Option<i64>, _>("amount_ore")?,
+                "change_kind": r.try_get::<Option<String>, _>("change_kind")?,
+                "deferral_until": r.try_get::<Option<String>, _>("deferral_until")?,
+                "registered_at": r.try_get::<Option<String>, _>("registered_at")?,
+                "utslag_due": due.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
+                "decision": r.try_get::<Option<String>, _>("decision")?,
+                "decision_amount_ore": r.try_get::<Option<i64>, _>("decision_amount_ore")?,
+                "decided_at": r.try_get::<Option<String>, _>("decided_at")?,
+                "felkoder": felkoder,
+                "file": r.try_get::<String, _>("file_name")?,
+                "file_tx_id": r.try_get::<String, _>("file_tx_id")?,
+                "lopnummer": r.try_get::<Option<i64>, _>("lopnummer")?,
+            }));
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+}
+
+impl Behaviour for KronofogdenBehaviour {
+    fn init<'a>(&'a self, pool: &'a SqlitePool) -> BoxFuture<'a, Result<(), BehaviourError>> {
+        Box::pin(async move {
+            for s in SCHEMA {
+                sqlx::query(s).execute(pool).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn on_message<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+        msg: &'a ShsMessage,
+    ) -> BoxFuture<'a, Result<Vec<OutboundReply>, Rejection>> {
+        Box::pin(self.receive(ctx, msg))
+    }
+
+    fn evening_run<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
+        Box::pin(async move {
+            let _guard = self.lock.lock().await;
+            self.run_evening(ctx).await
+        })
+    }
+
+    fn due<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
+        Box::pin(async move {
+            let _guard = self.lock.lock().await;
+            let mut replies = Vec::new();
+            if self.evening_due(ctx).await? {
+                replies.extend(self.run_evening(ctx).await?);
+            }
+            replies.extend(self.run_utslag(ctx).await?);
+            Ok(replies)
+        })
+    }
+
+    fn admin_files<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
+        Box::pin(self.files_view(ctx))
+    }
+
+    fn admin_cases<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+    ) -> BoxFuture<'a, Result<serde_json::Value, BehaviourError>> {
+        Box::pin(self.cases_view(ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disputed_share_is_deterministic_and_roughly_the_share() {
+        let refs: Vec<String> = (0..2000).map(|i| format!("REF-{i}")).collect();
+        let n = refs.iter().filter(|r| is_disputed("DEV", r, 0.25)).count();
+        assert!((400..600).contains(&n), "{n}");
+        assert!(refs.iter().all(|r| !is_disputed("DEV", r, 0.0)));
+        assert!(refs.iter().all(|r| is_disputed("DEV", r, 1.0)));
+        assert_eq!(is_disputed("DEV", "X", 0.5), is_disputed("DEV", "X", 0.5));
+    }
+
+    #[test]
+    fn malnummer_prefixes() {
+        assert_eq!(malnummer_prefix(CaseKind::Verkstallighet), "VS");
+        assert_eq!(malnummer_prefix(CaseKind::Betalningsforelaggande), "BF");
+    }
+}
