@@ -257,6 +257,8 @@ pub struct ScheduleConfig {
     pub timezone: String,
     /// Reports, if any.
     pub reports: Option<String>,
+    /// Where scheduled reports are written.
+    pub reports_dir: PathBuf,
 }
 
 impl Default for ScheduleConfig {
@@ -266,6 +268,7 @@ impl Default for ScheduleConfig {
             poll: "* * * * *".into(),
             timezone: "Europe/Stockholm".into(),
             reports: None,
+            reports_dir: "fogd-data/reports".into(),
         }
     }
 }
@@ -383,11 +386,31 @@ impl Default for SimConfig {
 }
 
 /// `[alerts]`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertsConfig {
     /// Webhook URL for JSON alerts.
     pub webhook: Option<String>,
+    /// Delivery attempts per notice (the first plus retries).
+    pub webhook_attempts: u32,
+    /// Wait before the first retry, milliseconds; doubles each retry.
+    pub webhook_backoff_ms: u64,
+    /// Days before a certificate's expiry at which to alert (each threshold alerts once).
+    pub cert_warn_days: Vec<u32>,
+    /// How often `fogd serve` checks alert conditions (crontab).
+    pub check: String,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            webhook: None,
+            webhook_attempts: 4,
+            webhook_backoff_ms: 1000,
+            cert_warn_days: vec![60, 30, 7],
+            check: "* * * * *".into(),
+        }
+    }
 }
 
 /// `[log]`.
@@ -510,6 +533,7 @@ impl Config {
             ("schedule.send", &self.schedule.send),
             ("schedule.poll", &self.schedule.poll),
             ("sim.evening_run", &self.sim.evening_run),
+            ("alerts.check", &self.alerts.check),
         ] {
             cron_schedule(expr).map_err(|m| bad(key, m))?;
         }

@@ -15,8 +15,11 @@
 //! - [`config`]: layered configuration (file → env `FOGD_*` → flags), validated at start.
 //! - [`clock`]: the only place that reads the wall clock.
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
+//! - [`alerts`]: alert conditions, the webhook (retried) and recovery notices.
+//! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
 //! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
 
+pub mod alerts;
 pub mod api;
 pub mod certs;
 pub mod cli;
@@ -27,6 +30,7 @@ pub mod engine;
 pub mod formats;
 pub mod layout_files;
 pub mod mask;
+pub mod report;
 pub mod shs;
 pub mod sim;
 pub mod store;

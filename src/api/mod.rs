@@ -1,1 +1,141 @@
-//! api (see lib.rs module map).
+//! The HTTP side of `fogd serve` (axum): the JSON API under `/api/v1`, the server-rendered ops page at `/`,
+//! Prometheus metrics at `/metrics`, and `/healthz` / `/readyz`.
+//!
+//! Authentication: a bearer token (`Authorization: Bearer fogd_…`) or, for the ops page, an HttpOnly session cookie
+//! set by the sign-in form. Roles and what they may do are in [`crate::store::Role::allows`]. Without credentials
+//! the API answers 401; with a role that may not act, 403. Request bodies are capped at `[api] max_body_bytes`.
+//! The API calls the store and the engine; it never builds files or talks SHS.
+
+pub mod auth;
+pub mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod page;
+pub mod sd_notify;
+
+use crate::alerts::Alerter;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::engine::schedule::JobStats;
+use crate::store::Store;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// Shared state of every handler.
+#[derive(Debug)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The configuration.
+    pub config: Config,
+    /// The clock.
+    pub clock: SharedClock,
+    /// Sign-in sessions and the token cache.
+    pub auth: auth::AuthCache,
+    /// Scheduled jobs and their counters (for metrics and the ops page).
+    pub jobs: Vec<(String, Arc<JobStats>)>,
+    /// Active alerts (for banners and metrics), if alerts run.
+    pub alerter: Option<Arc<Alerter>>,
+    /// False while starting and once shutting down (`/readyz`).
+    pub ready: AtomicBool,
+}
+
+impl AppState {
+    /// State with no jobs and no alerter (tests, tools).
+    pub fn new(store: Store, config: Config, clock: SharedClock) -> AppState {
+        AppState {
+            store,
+            config,
+            clock,
+            auth: auth::AuthCache::default(),
+            jobs: Vec::new(),
+            alerter: None,
+            ready: AtomicBool::new(true),
+        }
+    }
+}
+
+/// An error answered as JSON `{"error": …}` with a status code.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The status.
+    pub status: StatusCode,
+    /// The message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with `status`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        tracing::error!(error = %e, "store error in a request");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error (see the log)",
+        )
+    }
+}
+
+impl From<crate::engine::EngineError> for ApiError {
+    fn from(e: crate::engine::EngineError) -> Self {
+        tracing::error!(error = %e, "engine error in a request");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error (see the log)",
+        )
+    }
+}
+
+/// The whole router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.api.max_body_bytes;
+    let api = Router::new()
+        .route(
+            "/cases",
+            post(handlers::post_cases).get(handlers::list_cases),
+        )
+        .route("/cases/{reference}", get(handlers::get_case))
+        .route("/journal/approve", post(handlers::approve))
+        .route("/journal/hold", post(handlers::hold))
+        .route("/stats", get(handlers::stats))
+        .route("/openapi.json", get(openapi::openapi));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/", get(page::ops_page))
+        .route("/signin", get(page::signin_form).post(page::signin))
+        .route("/signout", post(page::signout))
+        .route("/metrics", get(metrics::metrics))
+        .route("/healthz", get(handlers::healthz))
+        .route("/readyz", get(handlers::readyz))
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -3,6 +3,7 @@
 //!
 //! - [`intake`]: validated, idempotent intake of cases from any source (CLI import, API).
 //! - [`journal`]: the review step: list, approve, hold.
+//! - [`schedule`]: cron schedules (DST-correct), the job runner (no overlap, catch-up once at start).
 //! - [`batch`]: the build pass — approved cases → files with löpnummer, bytes frozen, in one transaction each.
 //! - [`send`]: the send pass — one SHS message per file, back-off, `outcome_unknown`, same tx.id on every try.
 //! - [`poll`]: the poll pass — list, fetch, store raw, ack; then apply.
@@ -15,6 +16,7 @@ pub mod batch;
 pub mod intake;
 pub mod journal;
 pub mod poll;
+pub mod schedule;
 pub mod send;
 
 use crate::clock::SharedClock;

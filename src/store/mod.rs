@@ -15,11 +15,16 @@ use std::time::Duration;
 
 pub mod cases;
 pub mod files;
+/// Read-only queries for ops views, the API and reports.
+pub mod ops;
+/// API tokens and the run log of scheduled jobs.
+pub mod tokens;
 
 pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
 pub use files::{
     BatchCandidate, CaseFileInfo, CaseUpdate, FileRow, InboundRow, NewFile, NewInbound, StoreTx,
 };
+pub use tokens::{JobRun, Permission, Role, TokenRow};
 
 /// How long SQLite waits for a lock held by another connection or process before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,0 +1,336 @@
+//! Alerts: a condition that needs a person (a rejected file, an overdue kvittens, the SHS node unreachable, a
+//! certificate near expiry) is logged and POSTed as JSON to the configured webhook, retried with backoff; when the
+//! condition clears, a "recovered" notice follows. Each condition has a key; raising an active key again with the
+//! same message does nothing (no alert storms), a new message (e.g. a certificate crossing from 60 to 30 days)
+//! notifies again.
+//!
+//! Webhook body: `{"status": "firing"|"recovered", "kind": …, "key": …, "message": …, "at": RFC 3339}`.
+
+use crate::config::AlertsConfig;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What kind of condition an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// Kronofogden rejected a file or cases in it.
+    FileRejected,
+    /// No kvittens within the configured time after sending.
+    KvittensOverdue,
+    /// The SHS node does not answer.
+    ShsUnreachable,
+    /// A certificate expires soon.
+    CertificateExpiry,
+}
+
+/// An active alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    /// The condition's key (e.g. `cert:/path`).
+    pub key: String,
+    /// Its kind.
+    pub kind: AlertKind,
+    /// What a person should know.
+    pub message: String,
+    /// Since when (RFC 3339).
+    pub since: String,
+}
+
+/// Raises and clears alerts; holds the active ones.
+#[derive(Debug)]
+pub struct Alerter {
+    webhook: Option<String>,
+    attempts: u32,
+    backoff: Duration,
+    client: reqwest::Client,
+    active: Mutex<BTreeMap<String, Alert>>,
+}
+
+impl Alerter {
+    /// An alerter from `[alerts]`.
+    pub fn new(cfg: &AlertsConfig) -> Alerter {
+        Alerter {
+            webhook: cfg.webhook.clone().filter(|w| !w.trim().is_empty()),
+            attempts: cfg.webhook_attempts.max(1),
+            backoff: Duration::from_millis(cfg.webhook_backoff_ms),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+            active: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The active alerts, by key.
+    pub fn active(&self) -> Vec<Alert> {
+        self.active
+            .lock()
+            .map(|a| a.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Raises `key`; logs and notifies when it is new or its message changed. Returns whether it notified.
+    pub async fn raise(
+        &self,
+        key: &str,
+        kind: AlertKind,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let changed = match self.active.lock() {
+            Ok(mut a) => match a.get(key) {
+                Some(x) if x.message == message => false,
+                _ => {
+                    a.insert(
+                        key.to_string(),
+                        Alert {
+                            key: key.to_string(),
+                            kind,
+                            message: message.to_string(),
+                            since: now.to_rfc3339(),
+                        },
+                    );
+                    true
+                }
+            },
+            Err(_) => false,
+        };
+        if changed {
+            tracing::warn!(alert = ?kind, key, message, "alert");
+            self.notify("firing", kind, key, message, now).await;
+        }
+        changed
+    }
+
+    /// Clears `key`; logs and sends a "recovered" notice when it was active. Returns whether it was.
+    pub async fn clear(&self, key: &str, now: DateTime<Utc>) -> bool {
+        let was = self.active.lock().ok().and_then(|mut a| a.remove(key));
+        match was {
+            Some(alert) => {
+                let message = format!("recovered: {}", alert.message);
+                tracing::info!(alert = ?alert.kind, key, "alert recovered");
+                self.notify("recovered", alert.kind, key, &message, now)
+                    .await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn notify(
+        &self,
+        status: &str,
+        kind: AlertKind,
+        key: &str,
+        message: &str,
+        now: DateTime<Utc>,
+    ) {
+        let Some(url) = &self.webhook else {
+            return;
+        };
+        let body = serde_json::json!({
+            "status": status, "kind": kind, "key": key, "message": message, "at": now.to_rfc3339(),
+        });
+        let mut delay = self.backoff;
+        for attempt in 1..=self.attempts {
+            match self.client.post(url).json(&body).send().await {
+                Ok(r) if r.status().is_success() => return,
+                Ok(r) => tracing::warn!(
+                    attempt,
+                    status = r.status().as_u16(),
+                    "alert webhook refused"
+                ),
+                Err(e) => tracing::warn!(attempt, error = %e, "alert webhook failed"),
+            }
+            if attempt < self.attempts {
+                tokio::time::sleep(delay).await;
+                delay = delay.saturating_mul(2);
+            }
+        }
+        tracing::error!(
+            key,
+            "alert webhook gave up after {} attempts",
+            self.attempts
+        );
+    }
+
+    /// Checks the certificates at `paths`: raises `cert:<path>` when one expires within the smallest threshold
+    /// of `warn_days` it is inside, clears it otherwise; an unreadable certificate is an alert too.
+    pub async fn check_certificates(&self, paths: &[&Path], warn_days: &[u32], now: DateTime<Utc>) {
+        for path in paths {
+            let key = format!("cert:{}", path.display());
+            match crate::certs::not_after_unix(path) {
+                Ok(not_after) => {
+                    let days_left = (not_after - now.timestamp()).div_euclid(86_400);
+                    match expiry_threshold(days_left, warn_days) {
+                        Some(t) => {
+                            let msg = if days_left < 0 {
+                                format!("certificate {} has expired", path.display())
+                            } else {
+                                format!("certificate {} expires within {t} days", path.display())
+                            };
+                            self.raise(&key, AlertKind::CertificateExpiry, &msg, now)
+                                .await;
+                        }
+                        None => {
+                            self.clear(&key, now).await;
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.raise(
+                        &key,
+                        AlertKind::CertificateExpiry,
+                        &format!("certificate: {e}"),
+                        now,
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+
+    /// Checks that the SHS node at `url` accepts a TCP connection within `timeout`; raises or clears `shs`.
+    pub async fn check_shs(&self, url: &str, timeout: Duration, now: DateTime<Utc>) {
+        match shs_reachable(url, timeout).await {
+            Ok(()) => {
+                self.clear("shs", now).await;
+            }
+            Err(e) => {
+                self.raise(
+                    "shs",
+                    AlertKind::ShsUnreachable,
+                    &format!("SHS node {url} unreachable: {e}"),
+                    now,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// The smallest of `warn_days` that `days_left` is within (`days_left <= t`), if any.
+pub fn expiry_threshold(days_left: i64, warn_days: &[u32]) -> Option<u32> {
+    warn_days
+        .iter()
+        .copied()
+        .filter(|t| days_left <= i64::from(*t))
+        .min()
+}
+
+/// Whether the host and port of `url` accept a TCP connection within `timeout`.
+pub async fn shs_reachable(url: &str, timeout: Duration) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
+    let host = parsed.host_str().ok_or("URL has no host")?.to_string();
+    let port = parsed.port_or_known_default().ok_or("URL has no port")?;
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", timeout.as_secs())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+    use std::sync::Arc;
+
+    #[test]
+    fn thresholds() {
+        let t = [60, 30, 7];
+        assert_eq!(expiry_threshold(90, &t), None);
+        assert_eq!(expiry_threshold(60, &t), Some(60));
+        assert_eq!(expiry_threshold(29, &t), Some(30));
+        assert_eq!(expiry_threshold(3, &t), Some(7));
+        assert_eq!(expiry_threshold(-1, &t), Some(7));
+    }
+
+    #[tokio::test]
+    async fn webhook_is_retried_and_recovery_is_sent() {
+        let seen: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let (s, c) = (seen.clone(), calls.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+                let (s, c) = (s.clone(), c.clone());
+                async move {
+                    // The first two deliveries fail.
+                    if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+                        return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                    }
+                    s.lock().unwrap().push(v);
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let cfg = AlertsConfig {
+            webhook: Some(format!("http://{addr}/hook")),
+            webhook_attempts: 4,
+            webhook_backoff_ms: 5,
+            ..AlertsConfig::default()
+        };
+        let a = Alerter::new(&cfg);
+        let now = DateTime::parse_from_rfc3339("2026-02-02T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert!(a.raise("shs", AlertKind::ShsUnreachable, "down", now).await);
+        assert!(
+            !a.raise("shs", AlertKind::ShsUnreachable, "down", now).await,
+            "no repeat"
+        );
+        assert_eq!(a.active().len(), 1);
+        assert!(a.clear("shs", now).await);
+        assert!(!a.clear("shs", now).await);
+        let got = seen.lock().unwrap().clone();
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 4);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0]["status"], "firing");
+        assert_eq!(got[0]["kind"], "shs_unreachable");
+        assert_eq!(got[1]["status"], "recovered");
+    }
+
+    #[tokio::test]
+    async fn certificate_levels_and_unreachable_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::certs::write_dev_certs(dir.path(), "5599999991", "X AB").unwrap();
+        let a = Alerter::new(&AlertsConfig::default());
+        let not_after = crate::certs::not_after_unix(&p.client_cert).unwrap();
+        let at = |days: i64| DateTime::from_timestamp(not_after - days * 86_400 - 60, 0).unwrap();
+        let paths = [p.client_cert.as_path()];
+        a.check_certificates(&paths, &[60, 30, 7], at(100)).await;
+        assert!(a.active().is_empty());
+        a.check_certificates(&paths, &[60, 30, 7], at(45)).await;
+        assert!(a.active()[0].message.contains("within 60 days"));
+        a.check_certificates(&paths, &[60, 30, 7], at(5)).await;
+        assert!(a.active()[0].message.contains("within 7 days"));
+        a.check_certificates(&[dir.path().join("missing.pem").as_path()], &[60], at(5))
+            .await;
+        assert_eq!(a.active().len(), 2);
+
+        // A port nobody listens on.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let url = format!("https://127.0.0.1:{port}/shs");
+        a.check_shs(&url, Duration::from_secs(2), at(5)).await;
+        assert!(a
+            .active()
+            .iter()
+            .any(|x| x.kind == AlertKind::ShsUnreachable));
+    }
+}

@@ -1,0 +1,479 @@
+//! JSON handlers of `/api/v1` and the health endpoints.
+
+use super::auth::Caller;
+use super::{ApiError, AppState};
+use crate::domain::intake::open_source;
+use crate::domain::intake::SourceRecord;
+use crate::domain::CaseState;
+use crate::engine::intake::{prepare, ImportOptions, ImportSummary, Problem};
+use crate::engine::journal::{self, Selection};
+use crate::store::{CaseRow, Permission};
+use crate::store::{NewCase, UpsertOutcome};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Largest page of `GET /cases`.
+pub const MAX_PAGE: i64 = 1000;
+
+/// A case as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct CaseView {
+    /// Reference.
+    pub reference: String,
+    /// Kind.
+    pub kind: String,
+    /// Intressentkod.
+    pub intressentkod: String,
+    /// State.
+    pub state: CaseState,
+    /// Why held.
+    pub hold_reason: Option<String>,
+    /// Målnummer.
+    pub malnummer: Option<String>,
+    /// The case concerned (follow-ups).
+    pub concerns: Option<String>,
+    /// Issues found at intake.
+    pub issues: Value,
+    /// Created.
+    pub created_at: String,
+    /// Last changed.
+    pub updated_at: String,
+    /// The validated case (absent when invalid).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<Value>,
+    /// The audit trail (single-case look-ups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<Value>>,
+}
+
+impl CaseView {
+    /// The view of a stored case (without events).
+    pub fn of(row: &CaseRow, with_case: bool) -> CaseView {
+        CaseView {
+            reference: row.reference.clone(),
+            kind: row.kind.clone(),
+            intressentkod: row.intressentkod.clone(),
+            state: row.state,
+            hold_reason: row.hold_reason.clone(),
+            malnummer: row.malnummer.clone(),
+            concerns: row.concerns.clone(),
+            issues: serde_json::from_str(&row.issues_json).unwrap_or(Value::Null),
+            created_at: row.created_at.clone(),
+            updated_at: row.updated_at.clone(),
+            case: if with_case {
+                row.case_json
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str(j).ok())
+            } else {
+                None
+            },
+            events: None,
+        }
+    }
+}
+
+/// `POST /api/v1/cases`: one case (JSON object), an array, JSON Lines or CSV; the same validation and journal as
+/// `fogd import` (CSV only with `Content-Type: text/csv`). Idempotent per reference: the same content again changes nothing (`unchanged`).
+pub async fn post_cases(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Permission::Submit)?;
+    let csv_allowed = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, m);
+    let records: Vec<_> = {
+        let source = open_source(&body, None).map_err(|e| bad(format!("body: {e}")))?;
+        if source.format == crate::domain::intake::SourceFormat::Csv && !csv_allowed {
+            return Err(bad(
+                "body: not JSON (send a case object, an array or JSON Lines; CSV with Content-Type: text/csv)"
+                    .into(),
+            ));
+        }
+        let records: Vec<_> = source
+            .records()
+            .map_err(|e| bad(format!("body: {e}")))?
+            .collect();
+        records
+    };
+    if records.is_empty() {
+        return Err(bad("body: no cases".into()));
+    }
+    if records.iter().all(|r| r.input.is_none()) {
+        let why: Vec<String> = records
+            .iter()
+            .flat_map(|r| {
+                r.read_issues
+                    .iter()
+                    .map(|i| format!("line {}: {}", i.line, i.message))
+            })
+            .collect();
+        return Err(bad(format!("body: no readable case: {}", why.join("; "))));
+    }
+    let references: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.reference().map(str::to_string))
+        .collect();
+    let ctx = validation_context(&state)?;
+    let opts = ImportOptions {
+        actor: caller.actor(),
+        ..ImportOptions::file("api")
+    };
+    let outcome = import_send(&state, records, &ctx, &opts).await?;
+    let mut cases = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for r in references {
+        if seen.insert(r.clone()) {
+            for row in state.store.cases_by_reference(&r, None).await? {
+                cases.push(CaseView::of(&row, false));
+            }
+        }
+    }
+    let status = if outcome.summary.accepted + outcome.summary.held + outcome.summary.invalid > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    tracing::info!(
+        actor = %caller.actor(),
+        read = outcome.summary.read,
+        accepted = outcome.summary.accepted,
+        invalid = outcome.summary.invalid,
+        held = outcome.summary.held,
+        unchanged = outcome.summary.unchanged,
+        refused = outcome.summary.refused,
+        "cases submitted"
+    );
+    Ok((
+        status,
+        Json(serde_json::json!({
+            "summary": outcome.summary,
+            "problems": outcome.problems,
+            "cases": cases,
+        })),
+    ))
+}
+
+/// What an API submission did.
+#[derive(Debug, Default)]
+pub struct Submitted {
+    /// Counts, as `fogd import` reports them.
+    pub summary: ImportSummary,
+    /// Every problem.
+    pub problems: Vec<Problem>,
+}
+
+/// The intake of `fogd import` ([`prepare`] per record, then [`crate::store::Store::upsert_cases`] per batch, a
+/// batch closing before a key repeats), written so that the future is `Send` as axum needs (the engine's
+/// `import` takes a `&mut dyn FnMut` progress callback, which is not).
+async fn import_send(
+    state: &AppState,
+    records: Vec<SourceRecord>,
+    ctx: &crate::domain::validate::ValidationContext,
+    opts: &ImportOptions,
+) -> Result<Submitted, ApiError> {
+    let mut out = Submitted::default();
+    let mut batches: Vec<Vec<(NewCase, CaseState, Vec<Problem>)>> = vec![Vec::new()];
+    let mut keys = std::collections::HashSet::new();
+    for rec in &records {
+        out.summary.read += 1;
+        let (new, problems, st) = prepare(rec, ctx, opts)?;
+        match new {
+            None => {
+                out.summary.invalid += 1;
+                out.problems.extend(problems);
+            }
+            Some(new) => {
+                let key = (
+                    new.intressentkod.clone(),
+                    new.kind.clone(),
+                    new.reference.clone(),
+                );
+                if !keys.insert(key.clone()) {
+                    batches.push(Vec::new());
+                    keys.clear();
+                    keys.insert(key);
+                }
+                if let Some(b) = batches.last_mut() {
+                    b.push((new, st, problems));
+                }
+            }
+        }
+    }
+    for batch in batches.into_iter().filter(|b| !b.is_empty()) {
+        let news: Vec<NewCase> = batch.iter().map(|b| b.0.clone()).collect();
+        let outcomes = state
+            .store
+            .upsert_cases(&news, &opts.actor, state.clock.now())
+            .await?;
+        for ((new, st, problems), o) in batch.into_iter().zip(outcomes) {
+            match o {
+                UpsertOutcome::Inserted { .. } | UpsertOutcome::Replaced { .. } => {
+                    match st {
+                        CaseState::Invalid => out.summary.invalid += 1,
+                        CaseState::Held => out.summary.held += 1,
+                        _ => out.summary.accepted += 1,
+                    }
+                    out.problems.extend(problems);
+                }
+                UpsertOutcome::Unchanged { .. } => {
+                    out.summary.unchanged += 1;
+                    out.problems.extend(problems);
+                }
+                UpsertOutcome::Refused { state: cur, .. } => {
+                    out.summary.refused += 1;
+                    out.problems.push(Problem {
+                        severity: crate::domain::validate::Severity::Error,
+                        source: opts.source.clone(),
+                        line: new.source_line.unwrap_or(0) as usize,
+                        reference: Some(new.reference.clone()),
+                        field: "reference".into(),
+                        rule: "case.refused".into(),
+                        value: Some(new.reference.clone()),
+                        message: format!(
+                            "case {} is already {cur} and cannot be replaced; correct it with a nedsattning, \
+                             aterkallelse or verkstallighet_andring",
+                            new.reference
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The validation context: rules from the configuration, today in Stockholm (as `fogd import`).
+fn validation_context(
+    state: &AppState,
+) -> Result<crate::domain::validate::ValidationContext, ApiError> {
+    let rules = crate::domain::validate::Rules::from_config(&state.config.rules)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    Ok(crate::domain::validate::ValidationContext {
+        rules,
+        today,
+        default_intressentkod: state.config.ingivare.intressentkod.clone(),
+    })
+}
+
+/// `GET /api/v1/cases/{reference}`: every case with this reference, with its audit trail.
+pub async fn get_case(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::ReadCase)?;
+    let rows = state.store.cases_by_reference(&reference, None).await?;
+    if rows.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no case with reference {reference:?}"),
+        ));
+    }
+    let mut views = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let mut v = CaseView::of(row, true);
+        let events = state.store.case_events(row.id).await?;
+        v.events = Some(
+            events
+                .into_iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "from": e.from_state, "to": e.to_state, "reason": e.reason, "actor": e.actor, "at": e.at
+                    })
+                })
+                .collect(),
+        );
+        views.push(v);
+    }
+    Ok(Json(
+        serde_json::json!({ "reference": reference, "cases": views }),
+    ))
+}
+
+/// Query of `GET /api/v1/cases`.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Comma-separated states.
+    pub state: Option<String>,
+    /// Search text (reference, målnummer, customer or invoice number).
+    pub q: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+}
+
+/// Parses a comma-separated list of states.
+pub fn parse_states(text: Option<&str>) -> Result<Vec<CaseState>, ApiError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(|s| {
+            CaseState::parse(s.trim()).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("state {s:?} is not a case state"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `GET /api/v1/cases?state=…&q=…&limit=…&offset=…`: newest first.
+pub async fn list_cases(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::View)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let offset = q.offset.unwrap_or(0).max(0);
+    let rows = match q.q.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(text) => state.store.search_cases(text, limit).await?,
+        None => {
+            let states = parse_states(q.state.as_deref())?;
+            state.store.cases_page(&states, limit, offset).await?
+        }
+    };
+    let views: Vec<CaseView> = rows.iter().map(|r| CaseView::of(r, false)).collect();
+    Ok(Json(
+        serde_json::json!({ "cases": views, "limit": limit, "offset": offset }),
+    ))
+}
+
+/// Body of `POST /api/v1/journal/approve`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveBody {
+    /// Approve every case in `journal`.
+    #[serde(default)]
+    pub all: bool,
+    /// Approve these references.
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+/// `POST /api/v1/journal/approve`: `{"all": true}` or `{"references": [...]}` (same rules as `fogd journal approve`).
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Approve)?;
+    let body: ApproveBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let selection = match (body.all, body.references.is_empty()) {
+        (true, true) => Selection::All,
+        (false, false) => Selection::References(body.references),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "give either \"all\": true or a non-empty \"references\" list",
+            ))
+        }
+    };
+    let report = journal::approve(
+        &state.store,
+        &selection,
+        &caller.actor(),
+        state.clock.as_ref(),
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
+}
+
+/// Body of `POST /api/v1/journal/hold`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    /// The reference.
+    pub reference: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// `POST /api/v1/journal/hold`: `{"reference": …, "reason": …}`.
+pub async fn hold(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Approve)?;
+    let body: HoldBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "reason must not be empty",
+        ));
+    }
+    let report = journal::hold(
+        &state.store,
+        &body.reference,
+        &body.reason,
+        &caller.actor(),
+        state.clock.as_ref(),
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
+}
+
+/// `GET /api/v1/stats`: cases per state and the scheduled jobs.
+pub async fn stats(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::View)?;
+    let counts = state.store.count_by_state().await?;
+    let cases: serde_json::Map<String, Value> = counts
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_string(), Value::from(n)))
+        .collect();
+    let jobs: Vec<Value> = state
+        .jobs
+        .iter()
+        .map(|(name, s)| {
+            serde_json::json!({
+                "name": name,
+                "runs": s.runs.load(Ordering::Relaxed),
+                "failures": s.failures.load(Ordering::Relaxed),
+                "running": s.running.load(Ordering::Relaxed),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "cases": cases, "jobs": jobs })))
+}
+
+/// `GET /healthz`: the process is alive.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// `GET /readyz`: ready to serve (started, not shutting down, database answering).
+pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, String) {
+    if !state.ready.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready\n".into());
+    }
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n".into()),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")),
+    }
+}

@@ -1,0 +1,127 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of the JSON API (kept by hand next to the handlers; a
+//! test checks that every documented path answers and every API route is documented).
+
+use axum::Json;
+use serde_json::{json, Value};
+
+/// The API paths (relative to `/api/v1`) and their methods, as documented.
+pub const PATHS: &[(&str, &str)] = &[
+    ("/cases", "post"),
+    ("/cases", "get"),
+    ("/cases/{reference}", "get"),
+    ("/journal/approve", "post"),
+    ("/journal/hold", "post"),
+    ("/stats", "get"),
+    ("/openapi.json", "get"),
+];
+
+fn op(summary: &str, roles: &str, extra: Value) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "description": format!("Roles: {roles}."),
+        "security": [{"bearer": []}],
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {}}},
+            "401": {"description": "No or unknown token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+            "403": {"description": "The token's role may not do this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        }
+    });
+    if let (Some(o), Some(e)) = (o.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            o.insert(k.clone(), v.clone());
+        }
+    }
+    o
+}
+
+/// The document.
+pub fn document() -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "fogd API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Submit cases to Kronofogden's file services through fogd, review the journal, follow cases."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "fogd token create --role R --name N"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+                "CaseState": {"type": "string", "enum": crate::domain::CaseState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()},
+                "Case": {"type": "object", "properties": {
+                    "reference": {"type": "string"}, "kind": {"type": "string"}, "intressentkod": {"type": "string"},
+                    "state": {"$ref": "#/components/schemas/CaseState"}, "hold_reason": {"type": ["string", "null"]},
+                    "malnummer": {"type": ["string", "null"]}, "issues": {"type": "array"},
+                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
+                }}
+            }
+        },
+        "paths": {
+            "/cases": {
+                "post": op("Submit one case (object) or many (array, JSON Lines or CSV); idempotent on reference", "submitter, admin", json!({
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]}}}},
+                    "responses": {
+                        "200": {"description": "Nothing new (every case unchanged or refused)"},
+                        "201": {"description": "Cases stored: {summary, problems, cases}"},
+                        "400": {"description": "Unreadable body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                        "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role"},
+                        "413": {"description": "Body larger than [api] max_body_bytes"}
+                    }
+                })),
+                "get": op("List cases, newest first, by state or search text", "viewer, operator, admin", json!({
+                    "parameters": [
+                        {"name": "state", "in": "query", "schema": {"type": "string"}, "description": "comma-separated states"},
+                        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "reference, målnummer, invoice or customer number"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer"}}
+                    ]
+                }))
+            },
+            "/cases/{reference}": {
+                "get": op("The cases with this reference and their audit trail", "submitter, viewer, operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}]
+                }))
+            },
+            "/journal/approve": {
+                "post": op("Approve the journal: {\"all\": true} or {\"references\": [...]}", "operator, admin", json!({
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"all": {"type": "boolean"}, "references": {"type": "array", "items": {"type": "string"}}}}}}}
+                }))
+            },
+            "/journal/hold": {
+                "post": op("Hold a case for review: {\"reference\", \"reason\"}", "operator, admin", json!({
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reference", "reason"], "properties": {"reference": {"type": "string"}, "reason": {"type": "string"}}}}}}
+                }))
+            },
+            "/stats": {"get": op("Cases per state and scheduled jobs", "viewer, operator, admin", json!({}))},
+            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}}
+        }
+    })
+}
+
+/// `GET /api/v1/openapi.json` (no sign-in needed).
+pub async fn openapi() -> Json<Value> {
+    Json(document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_path_is_listed_and_vice_versa() {
+        let doc = document();
+        let paths = doc["paths"].as_object().unwrap();
+        let mut documented = 0;
+        for (p, ops) in paths {
+            for m in ops.as_object().unwrap().keys() {
+                assert!(
+                    PATHS.contains(&(p.as_str(), m.as_str())),
+                    "{m} {p} not in PATHS"
+                );
+                documented += 1;
+            }
+        }
+        assert_eq!(documented, PATHS.len());
+    }
+}

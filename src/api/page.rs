@@ -1,0 +1,339 @@
+//! The ops web page at `/`: server-rendered HTML (no JavaScript), refreshing itself every
+//! [`REFRESH_SECS`] seconds. Shows banners for active alerts, case counts per state, the journal waiting for review,
+//! rejected cases with their felkod, text and what to do, the scheduled jobs, and a search by case reference,
+//! målnummer, invoice number or customer number. Personal numbers are masked ([`crate::mask`]).
+//!
+//! Sign-in: a form that takes a token whose role may view (viewer, operator, admin) and sets an HttpOnly,
+//! SameSite=Strict session cookie; a bearer header works too.
+
+use super::auth::{token_lookup, MaybeCaller, SESSION_COOKIE, SESSION_TTL};
+use super::AppState;
+use crate::domain::CaseState;
+use crate::formats::felkod::Felkoder;
+use crate::store::{CaseRow, Permission};
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Seconds between automatic refreshes of the page.
+pub const REFRESH_SECS: u32 = 30;
+/// Rows shown per table.
+pub const ROWS: i64 = 50;
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What an operator should do about a rejected case, from the rejection text (`"felkod text; …"`, as the engine
+/// records it). Kept here, in one place: level H (one case) means correct and send again as a new case; a level F
+/// code means the whole file was refused and fogd rebuilds it by itself.
+pub fn advice(reason: &str) -> String {
+    let table = Felkoder::embedded();
+    let mut file_level = false;
+    for part in reason.split(';') {
+        let code: String = part.trim().chars().take(4).collect();
+        if let Some(f) = table.get(&code) {
+            if f.level == crate::formats::felkod::Level::F {
+                file_level = true;
+            }
+        }
+    }
+    if file_level {
+        "File-level error: fogd rebuilds and resends the file; check the file with `fogd inspect` if it recurs."
+            .into()
+    } else {
+        "Correct the case in the source system and submit it again as a new case (a nedsattning or aterkallelse \
+         if it concerns a case already registered)."
+            .into()
+    }
+}
+
+fn page(title: &str, body: &str, refresh: bool) -> String {
+    let meta = if refresh {
+        format!("<meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\">")
+    } else {
+        String::new()
+    };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{meta}<title>{}</title>\
+         <style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse;margin-bottom:1.5em}}\
+         td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}.banner{{background:#fdd;border:1px solid #c00;\
+         padding:.5em;margin:.3em 0}}</style></head><body>{body}</body></html>",
+        esc(title)
+    )
+}
+
+/// Query of the ops page.
+#[derive(Debug, Deserialize, Default)]
+pub struct PageQuery {
+    /// Search text.
+    pub q: Option<String>,
+}
+
+fn debtor_ids(row: &CaseRow) -> String {
+    let v: serde_json::Value = serde_json::from_str(&row.input_json).unwrap_or_default();
+    v.get("debtors")
+        .and_then(|d| d.as_array())
+        .map(|ds| {
+            ds.iter()
+                .filter_map(|d| d.get("id").and_then(|i| i.as_str()))
+                .map(crate::mask::mask_id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn case_table(id: &str, rows: &[CaseRow]) -> String {
+    let mut t = format!(
+        "<table id=\"{id}\"><thead><tr><th>Reference</th><th>Kind</th><th>State</th><th>Målnummer</th>\
+         <th>Debtor</th><th>Updated</th></tr></thead><tbody>"
+    );
+    for r in rows {
+        let _ = write!(
+            t,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.reference),
+            esc(&r.kind),
+            r.state,
+            esc(r.malnummer.as_deref().unwrap_or("")),
+            esc(&debtor_ids(r)),
+            esc(&r.updated_at)
+        );
+    }
+    t.push_str("</tbody></table>");
+    t
+}
+
+/// `GET /`: the ops page (or a redirect to the sign-in form).
+pub async fn ops_page(
+    State(state): State<Arc<AppState>>,
+    MaybeCaller(caller): MaybeCaller,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(caller) = caller else {
+        return Redirect::to("/signin").into_response();
+    };
+    if caller.require(Permission::View).is_err() {
+        return (
+            StatusCode::FORBIDDEN,
+            Html(page(
+                "fogd",
+                "<p>This token may not view the ops page.</p>",
+                false,
+            )),
+        )
+            .into_response();
+    }
+    match render(&state, &caller.token.name, q.q.as_deref()).await {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "ops page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(page("fogd", "<p>Internal error (see the log).</p>", true)),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    who: &str,
+    q: Option<&str>,
+) -> Result<String, crate::store::StoreError> {
+    let mut b = String::with_capacity(16 * 1024);
+    let _ = write!(
+        b,
+        "<h1>fogd</h1><form method=\"post\" action=\"/signout\"><span>Signed in as {}</span> \
+         <button id=\"signout\">Sign out</button></form>",
+        esc(who)
+    );
+    if let Some(alerter) = &state.alerter {
+        for a in alerter.active() {
+            let _ = write!(
+                b,
+                "<div class=\"banner\" data-kind=\"{:?}\">{} (since {})</div>",
+                a.kind,
+                esc(&a.message),
+                esc(&a.since)
+            );
+        }
+    }
+    // Search.
+    let qv = q.unwrap_or("");
+    let _ = write!(
+        b,
+        "<h2>Search</h2><form id=\"search\" method=\"get\" action=\"/\"><input id=\"q\" name=\"q\" value=\"{}\" \
+         placeholder=\"reference, målnummer, invoice or customer number\" size=\"40\"> \
+         <button id=\"search-button\">Search</button></form>",
+        esc(qv)
+    );
+    if !qv.trim().is_empty() {
+        let rows = state.store.search_cases(qv, ROWS).await?;
+        let _ = write!(b, "<p id=\"result-count\">{} found</p>", rows.len());
+        b.push_str(&case_table("results", &rows));
+    }
+    // Counts.
+    let counts = state.store.count_by_state().await?;
+    b.push_str("<h2>Cases per state</h2><table id=\"counts\"><thead><tr><th>State</th><th>Cases</th></tr></thead><tbody>");
+    for (s, n) in &counts {
+        let _ = write!(b, "<tr><td>{s}</td><td>{n}</td></tr>");
+    }
+    b.push_str("</tbody></table>");
+    // Journal.
+    let waiting = state
+        .store
+        .cases_page(&[CaseState::Journal, CaseState::Held], ROWS, 0)
+        .await?;
+    b.push_str("<h2>Waiting for review</h2><table id=\"journal\"><thead><tr><th>Reference</th><th>Kind</th><th>State</th><th>Why held</th></tr></thead><tbody>");
+    for r in &waiting {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.reference),
+            esc(&r.kind),
+            r.state,
+            esc(r.hold_reason.as_deref().unwrap_or(""))
+        );
+    }
+    b.push_str("</tbody></table>");
+    // Rejected.
+    let rejected = state
+        .store
+        .cases_page(&[CaseState::Rejected], ROWS, 0)
+        .await?;
+    b.push_str("<h2>Rejected cases</h2><table id=\"rejected\"><thead><tr><th>Reference</th><th>Kind</th><th>Felkod and text</th><th>What to do</th></tr></thead><tbody>");
+    for r in &rejected {
+        let events = state.store.case_events(r.id).await?;
+        let reason = events
+            .iter()
+            .rev()
+            .find(|e| e.to_state == CaseState::Rejected.as_str())
+            .and_then(|e| e.reason.clone())
+            .unwrap_or_default();
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.reference),
+            esc(&r.kind),
+            esc(&reason),
+            esc(&advice(&reason))
+        );
+    }
+    b.push_str("</tbody></table>");
+    // Jobs.
+    b.push_str("<h2>Scheduled jobs</h2><table id=\"jobs\"><thead><tr><th>Job</th><th>Runs</th><th>Failures</th><th>Running</th></tr></thead><tbody>");
+    for (name, s) in &state.jobs {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            s.runs.load(Ordering::Relaxed),
+            s.failures.load(Ordering::Relaxed),
+            if s.running.load(Ordering::Relaxed) {
+                "yes"
+            } else {
+                "no"
+            }
+        );
+    }
+    b.push_str("</tbody></table>");
+    let _ = write!(
+        b,
+        "<p><small>Refreshes every {REFRESH_SECS} s. API: <a href=\"/api/v1/openapi.json\">OpenAPI</a>, \
+         <a href=\"/metrics\">metrics</a>.</small></p>"
+    );
+    Ok(page("fogd — operations", &b, true))
+}
+
+/// `GET /signin`: the sign-in form.
+pub async fn signin_form() -> Html<String> {
+    Html(page("fogd — sign in", SIGNIN_FORM, false))
+}
+
+const SIGNIN_FORM: &str = "<h1>fogd</h1><form id=\"signin-form\" method=\"post\" action=\"/signin\">\
+    <label>Token <input id=\"token\" name=\"token\" type=\"password\" size=\"70\" autocomplete=\"off\"></label> \
+    <button id=\"signin\">Sign in</button></form>";
+
+/// The sign-in form's fields.
+#[derive(Debug, Deserialize)]
+pub struct SignIn {
+    /// The token.
+    pub token: String,
+}
+
+/// `POST /signin`: checks the token, sets the session cookie, redirects to `/`.
+pub async fn signin(State(state): State<Arc<AppState>>, Form(f): Form<SignIn>) -> Response {
+    let row = match token_lookup(&state, f.token.trim()).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let Some(row) = row.filter(|r| r.role.allows(Permission::View)) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html(page(
+                "fogd — sign in",
+                &format!("<p id=\"signin-error\">Unknown token, or its role may not view.</p>{SIGNIN_FORM}"),
+                false,
+            )),
+        )
+            .into_response();
+    };
+    tracing::info!(token = %row.name, "signed in");
+    let id = state.auth.start_session(row);
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_TTL.as_secs()
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+}
+
+/// `POST /signout`: ends the session.
+pub async fn signout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let cookie_value = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string());
+    if let Some(id) = cookie_value {
+        state.auth.end_session(&id);
+    }
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    ([(header::SET_COOKIE, clear)], Redirect::to("/signin")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_advises() {
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        assert!(advice("0001 Okänd posttyp").starts_with("File-level"));
+        assert!(advice("9999 något").starts_with("Correct the case"));
+    }
+}

@@ -1,0 +1,202 @@
+//! The ops page in a real browser: headless Chromium driven through chromedriver's WebDriver protocol. Signs in with
+//! a viewer token through the form (HttpOnly cookie), checks the tables, and searches by invoice number.
+//! Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "serve_support/mod.rs"]
+mod serve_support;
+
+use serde_json::{json, Value};
+use serve_support::{example_cases, Install};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+}
+
+impl Driver {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method.clone(), &url);
+        if method != reqwest::Method::GET {
+            req = req.json(&body);
+        }
+        let r = req.send().await.unwrap();
+        let v: Value = r.json().await.unwrap();
+        assert!(v["value"].get("error").is_none(), "{path}: {v}");
+        v["value"].clone()
+    }
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("find {css}: {v}"))
+            .to_string()
+    }
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        let v = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{e}/text"),
+                Value::Null,
+            )
+            .await;
+        v.as_str().unwrap().to_string()
+    }
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        )
+        .await;
+    }
+    async fn current_url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_page_in_headless_chromium() {
+    for bin in ["chromium", "chromedriver"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {bin}")])
+            .output()
+            .unwrap();
+        assert!(
+            found.status.success(),
+            "{bin} is missing: install Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
+        );
+    }
+    let inst = Install::new("");
+    let viewer = inst.token("viewer", "browser");
+    let submitter = inst.token("submitter", "erp");
+    let srv = inst.serve(&["--no-jobs"], &[]);
+    let http = reqwest::Client::new();
+    let r = http
+        .post(srv.url("/api/v1/cases"))
+        .bearer_auth(&submitter)
+        .body(example_cases())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    // chromedriver on a free port.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{base}/status")).send().await {
+            if r.status().is_success() {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "chromedriver did not start");
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }
+    }}});
+    let v: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {v}"))
+        .to_string();
+    let d = Driver {
+        http: http.clone(),
+        base: base.clone(),
+        session,
+    };
+
+    let result = async {
+        d.go(&srv.url("/")).await;
+        assert!(
+            d.current_url().await.ends_with("/signin"),
+            "redirected to sign-in"
+        );
+        d.type_into("#token", &viewer).await;
+        d.click("#signin").await;
+        let counts = d.text("#counts").await;
+        assert!(counts.contains("journal"), "{counts}");
+        let journal = d.text("#journal").await;
+        assert!(journal.contains("A-2026-000123"), "{journal}");
+        d.text("#rejected").await;
+        // Search by invoice number.
+        d.type_into("#q", "F-2203").await;
+        d.click("#search-button").await;
+        let results = d.text("#results").await;
+        assert!(results.contains("A-2026-000124"), "{results}");
+        assert!(!results.contains("A-2026-000123"), "{results}");
+        // Search by case reference: the debtor's personal number is masked.
+        d.go(&srv.url("/?q=A-2026-000123")).await;
+        let results = d.text("#results").await;
+        assert!(
+            results.contains("19121212-****") && !results.contains("19121212-1212"),
+            "{results}"
+        );
+    }
+    .await;
+    let _ = http
+        .delete(format!("{base}/session/{}", d.session))
+        .send()
+        .await;
+    let _ = driver.kill();
+    let _ = driver.wait();
+    result
+}
