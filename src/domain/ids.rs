@@ -183,7 +183,7 @@ impl IdNumber {
             }
             y
         };
-        let (kind, digits12) = person_date_check(year, &last10).ok_or_else(|| IdError {
+        let (kind, digits12) = person_date_check(year, last10).ok_or_else(|| IdError {
             rule: "personnummer.date",
             message: format!("{t:?} does not hold a valid birth date"),
         })?;
@@ -361,7 +361,8 @@ mod tests {
             }
             if e.rule == "organisationsnummer.format" {
                 let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-                if digits.len() == 10 && luhn_ok(digits.as_bytes()) && digits.as_bytes()[2] >= b'2' {
+                if digits.len() == 10 && luhn_ok(digits.as_bytes()) && digits.as_bytes()[2] >= b'2'
+                {
                     assert!(
                         organisationsnummer::Organisationsnummer::parse(&digits).is_err(),
                         "{text}"
@@ -379,7 +380,13 @@ mod tests {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
             let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
             for e in &list {
-                for key in ["integer", "long_format", "short_format", "separated_format", "separated_long"] {
+                for key in [
+                    "integer",
+                    "long_format",
+                    "short_format",
+                    "separated_format",
+                    "separated_long",
+                ] {
                     if let Some(s) = e[key].as_str() {
                         agree(s, today);
                     } else if let Some(n) = e[key].as_u64() {

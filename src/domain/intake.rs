@@ -954,34 +954,30 @@ impl Iterator for CsvRecords<'_> {
             let read = self.rows.read_record(&mut row);
             let rec = self.next_row(&row, read);
             self.row = row;
-            match rec {
-                RowStep::Continue => continue,
-                RowStep::Yield(r) => return Some(r),
+            if rec.is_some() {
+                return rec;
             }
         }
     }
 }
 
-/// What one CSV row does to the record being assembled.
-enum RowStep {
-    /// Read on.
-    Continue,
-    /// A record is complete.
-    Yield(SourceRecord),
-}
-
 impl CsvRecords<'_> {
-    fn next_row(&mut self, row: &csv::StringRecord, read: csv::Result<bool>) -> RowStep {
+    /// Takes one read row into the record being assembled; returns a record once it is complete (`None`: read on).
+    fn next_row(
+        &mut self,
+        row: &csv::StringRecord,
+        read: csv::Result<bool>,
+    ) -> Option<SourceRecord> {
         {
             match read {
                 Ok(false) => {
                     self.done = true;
-                    return RowStep::Continue;
+                    return None;
                 }
                 Ok(true) => {}
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line() as usize);
-                    return RowStep::Yield(SourceRecord {
+                    return Some(SourceRecord {
                         line,
                         claim_lines: Vec::new(),
                         input: None,
@@ -998,7 +994,7 @@ impl CsvRecords<'_> {
             }
             let line = row.position().map_or(0, |p| p.line() as usize);
             if row.iter().all(str::is_empty) {
-                return RowStep::Continue; // blank line
+                return None; // blank line
             }
             let reference = row
                 .get(self.cols.reference)
@@ -1008,7 +1004,7 @@ impl CsvRecords<'_> {
                 // No reference: a case of its own (validation reports the missing reference).
                 let mut p = self.new_pending(row, line);
                 self.add_row(&mut p, row, line, true);
-                return RowStep::Yield(Self::finish(p));
+                return Some(Self::finish(p));
             };
             let total = self.counts.get(&reference).copied().unwrap_or(1);
             let mut p = match self.pending.remove(&reference) {
@@ -1025,10 +1021,10 @@ impl CsvRecords<'_> {
             };
             p.remaining = p.remaining.saturating_sub(1);
             if p.remaining == 0 {
-                return RowStep::Yield(Self::finish(p));
+                return Some(Self::finish(p));
             }
             self.pending.insert(reference, p);
-            RowStep::Continue
+            None
         }
     }
 }
