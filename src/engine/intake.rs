@@ -109,6 +109,11 @@ struct Pending {
 
 /// Imports `records`: validates each, stores them in batches (unless `dry_run`), and reports. `progress` is called
 /// with the number of records handled so far after each batch.
+///
+/// Validation and storage overlap: the records of batch N+1 are read and validated while batch N is being written
+/// (SQLite works on its own thread, PostgreSQL on the server). Both halves run in this one task (joined, not
+/// spawned), connected by a channel holding at most one further batch, so memory stays bounded and the problems
+/// come out in the same order as when each batch was written before the next was read.
 pub async fn import(
     store: Option<&Store>,
     records: impl Iterator<Item = SourceRecord>,
@@ -117,47 +122,80 @@ pub async fn import(
     clock: &dyn Clock,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportOutcome, EngineError> {
-    let mut out = ImportOutcome::default();
-    let mut batch: Vec<Pending> = Vec::with_capacity(opts.batch_size);
-    let mut keys: HashSet<(String, String, String)> = HashSet::new();
     let store = if opts.dry_run { None } else { store };
-    for rec in records {
-        out.summary.read += 1;
-        let (pending, problems, state) = prepare(&rec, ctx, opts)?;
-        match pending {
-            None => {
-                // Not storable (no reference): report only.
-                out.summary.invalid += 1;
-                out.problems.extend(problems);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
+    let produce = async move {
+        let mut read = 0u64;
+        let mut step = Step::default();
+        let mut keys: HashSet<(String, String, String)> = HashSet::new();
+        for rec in records {
+            read += 1;
+            if read % YIELD_EVERY == 0 {
+                // Let the writer half issue its next statement.
+                tokio::task::yield_now().await;
             }
-            Some(new) => {
-                if store.is_none() {
-                    count_state(&mut out.summary, state);
-                    out.problems.extend(problems);
+            let (pending, problems, state) = prepare(&rec, ctx, opts)?;
+            let new = match pending {
+                // Not storable (no reference), or a dry run: report only.
+                None => {
+                    step.report.push((CaseState::Invalid, problems));
                     continue;
                 }
-                let key = (
-                    new.intressentkod.clone(),
-                    new.kind.clone(),
-                    new.reference.clone(),
-                );
-                if keys.contains(&key) || batch.len() >= opts.batch_size.max(1) {
-                    flush(store, &mut batch, &mut out, opts, clock).await?;
-                    keys.clear();
-                    progress(out.summary.read - 1);
+                Some(_) if store.is_none() => {
+                    step.report.push((state, problems));
+                    continue;
                 }
-                keys.insert(key);
-                batch.push(Pending {
-                    new,
-                    state,
-                    problems,
-                });
+                Some(new) => new,
+            };
+            let key = (
+                new.intressentkod.clone(),
+                new.kind.clone(),
+                new.reference.clone(),
+            );
+            if keys.contains(&key) || step.batch.len() >= opts.batch_size.max(1) {
+                if tx.send(std::mem::take(&mut step)).await.is_err() {
+                    return Ok(read); // the writer failed; its error is returned
+                }
+                keys.clear();
+                progress(read - 1);
             }
+            keys.insert(key);
+            step.batch.push(Pending {
+                new,
+                state,
+                problems,
+            });
         }
-    }
-    flush(store, &mut batch, &mut out, opts, clock).await?;
-    progress(out.summary.read);
+        let _ = tx.send(step).await;
+        progress(read);
+        Ok::<u64, EngineError>(read)
+    };
+    let write = async {
+        let mut out = ImportOutcome::default();
+        while let Some(mut step) = rx.recv().await {
+            for (state, problems) in step.report.drain(..) {
+                count_state(&mut out.summary, state);
+                out.problems.extend(problems);
+            }
+            flush(store, &mut step.batch, &mut out, opts, clock).await?;
+        }
+        Ok::<ImportOutcome, EngineError>(out)
+    };
+    let (read, out) = tokio::join!(produce, write);
+    let mut out = out?;
+    out.summary.read = read?;
     Ok(out)
+}
+
+/// Records validated between two yields to the writer half of [`import`].
+const YIELD_EVERY: u64 = 16;
+
+/// What the reading half of [`import`] hands to the writing half: the problems and states of records that are only
+/// reported (no reference, or a dry run), in input order, then a batch to store.
+#[derive(Default)]
+struct Step {
+    report: Vec<(CaseState, Vec<Problem>)>,
+    batch: Vec<Pending>,
 }
 
 fn count_state(s: &mut ImportSummary, state: CaseState) {
