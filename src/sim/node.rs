@@ -299,11 +299,22 @@ fn accepted(m: &StoredMeta, duplicate: bool) -> Response {
     r
 }
 
+/// `POST /shs/rs`. The work runs in its own task: a client that disconnects mid-request (killed, timed out) must
+/// not cancel the node half-way — after the behaviour recorded the file but before the message and its kvittens
+/// were stored, which lost the kvittens for good (found by `tests/crash_harness.rs`). A node finishes what it
+/// started; the client learns the outcome from the duplicate answer to its re-send.
 async fn receive(
     State(shared): St,
     Extension(peer): Extension<PeerIdentity>,
     body: Bytes,
 ) -> Response {
+    match tokio::spawn(receive_detached(shared, peer, body)).await {
+        Ok(r) => r,
+        Err(e) => internal(e),
+    }
+}
+
+async fn receive_detached(shared: Arc<SimShared>, peer: PeerIdentity, body: Bytes) -> Response {
     let faults = match apply_faults(&shared, Endpoint::Rs).await {
         Ok(f) => f,
         Err(r) => return r,
