@@ -314,6 +314,9 @@ async fn receive(
     }
 }
 
+/// Serialises received messages (see [`receive_detached`]).
+static RECEIVE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn receive_detached(shared: Arc<SimShared>, peer: PeerIdentity, body: Bytes) -> Response {
     let faults = match apply_faults(&shared, Endpoint::Rs).await {
         Ok(f) => f,
@@ -326,6 +329,10 @@ async fn receive_detached(shared: Arc<SimShared>, peer: PeerIdentity, body: Byte
     if let Err((code, info)) = check_label(&shared, &msg.label, peer.0.as_deref()) {
         return shs_error(code, &info);
     }
+    // The duplicate check, the behaviour and the store form one step: a re-send of a tx.id whose first arrival
+    // is still being processed (the client timed out) must wait and be answered "duplicate", not be checked as a
+    // new file (0011/0060). One lock for all receives; the behaviour serialises them anyway.
+    let guard = RECEIVE_LOCK.lock().await;
     match db::get(&shared.pool, &msg.label.tx_id).await {
         Ok(Some(first)) => return accepted(&first, true),
         Ok(None) => {}
@@ -379,6 +386,7 @@ async fn receive_detached(shared: Arc<SimShared>, peer: PeerIdentity, body: Byte
     if let Err(e) = store_replies(&shared, &ctx, replies).await {
         return internal(e);
     }
+    drop(guard);
     tracing::info!(tx_id = %meta.tx_id, from = %meta.sender, product = %meta.product, size = meta.size, "sim received message");
     for f in faults {
         match f {
