@@ -8,8 +8,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let rules = fogd::domain::validate::Rules::from_config(&fogd::config::RulesConfig::default());
-    for record in source.records() {
-        if let Ok(input) = &record.input {
+    let Ok(records) = source.records() else {
+        return;
+    };
+    for record in records {
+        if let Some(input) = &record.input {
             if let Ok(rules) = &rules {
                 let ctx = fogd::domain::validate::ValidationContext {
                     rules: rules.clone(),
