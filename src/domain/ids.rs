@@ -36,34 +36,34 @@ pub struct IdError {
     pub message: String,
 }
 
-fn luhn_ok(ten: &[u8]) -> bool {
-    let mut sum = 0u32;
-    for (i, d) in ten.iter().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 0 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
+/// The Luhn sum of ASCII digits, doubling every other digit from the first (as for the 10 digits of a
+/// personnummer or organisationsnummer).
+fn luhn_sum(digits: &[u8]) -> u32 {
+    digits
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let v = u32::from(d - b'0');
+            if i % 2 == 0 {
+                let v = v * 2;
+                if v > 9 {
+                    v - 9
+                } else {
+                    v
+                }
+            } else {
+                v
             }
-        }
-        sum += v;
-    }
-    sum % 10 == 0
+        })
+        .sum()
+}
+
+fn luhn_ok(ten: &[u8]) -> bool {
+    luhn_sum(ten) % 10 == 0
 }
 
 fn expected_check_digit(nine: &[u8]) -> u8 {
-    let mut sum = 0u32;
-    for (i, d) in nine.iter().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 0 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
-            }
-        }
-        sum += v;
-    }
-    ((10 - (sum % 10)) % 10) as u8
+    ((10 - (luhn_sum(nine) % 10)) % 10) as u8
 }
 
 /// The date rule of the `personnummer` crate for the 12-digit form `year` + `last10[2..]`: the date
