@@ -573,3 +573,38 @@ pub struct ChangeInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_leaves_out_absent_fields_and_reads_old_rows_with_nulls() {
+        let input: CaseInput = serde_json::from_str(
+            r#"{"reference":"R-1","kind":"betalningsforelaggande","agent":null,"debtors":[{"name":"A","email":null}],
+                "claims":[],"amount":null}"#,
+        )
+        .unwrap();
+        let json = serde_json::to_string(&input).unwrap();
+        assert_eq!(
+            json,
+            r#"{"reference":"R-1","kind":"betalningsforelaggande","debtors":[{"name":"A"}]}"#
+        );
+        assert_eq!(serde_json::from_str::<CaseInput>(&json).unwrap(), input);
+
+        // A case as stored before absent fields were left out (every key present, `null`s, empty lists).
+        let old = r#"{"reference":"R-2","kind":"aterkallelse","intressentkod":"DEV","creditor":null,"agent":null,
+            "customer_number":null,"promissory_note":false,"debtors":[],"claims":[],"title":null,
+            "debt_restructuring_case":null,"concerns":"R-1","malnummer":null,"amount":null,"claim_index":null,
+            "date":"2026-11-01","reason":"betald","change":null}"#;
+        let case: Case = serde_json::from_str(old).unwrap();
+        assert_eq!(case.concerns.as_deref(), Some("R-1"));
+        assert!(!case.promissory_note && case.debtors.is_empty() && case.creditor.is_none());
+        let new = serde_json::to_string(&case).unwrap();
+        assert_eq!(
+            new,
+            r#"{"reference":"R-2","kind":"aterkallelse","intressentkod":"DEV","concerns":"R-1","date":"2026-11-01","reason":"betald"}"#
+        );
+        assert_eq!(serde_json::from_str::<Case>(&new).unwrap(), case);
+    }
+}
