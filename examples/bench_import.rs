@@ -78,7 +78,10 @@ fn main() {
     );
     println!(
         "fogd CPU (user+sys, all threads): {fogd_cpu:.2} s; load average before: {}",
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let plain = dir.path().join("plain.db");
     let start = Instant::now();

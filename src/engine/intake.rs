@@ -175,7 +175,15 @@ pub async fn import(
                 count_state(&mut out.summary, state);
                 out.problems.extend(problems);
             }
-            flush(store, &mut step.news, &mut step.batch, &mut out, opts, clock).await?;
+            flush(
+                store,
+                &mut step.news,
+                &mut step.batch,
+                &mut out,
+                opts,
+                clock,
+            )
+            .await?;
         }
         Ok::<ImportOutcome, EngineError>(out)
     };
