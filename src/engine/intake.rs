@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
 /// Cases per store transaction.
-pub const DEFAULT_BATCH: usize = 1000;
+pub const DEFAULT_BATCH: usize = 5000;
 
 /// Counts of an import (the summary object of intake.md §4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -101,8 +101,9 @@ impl ImportOptions {
     }
 }
 
+/// What the store does not need of a prepared case: its state as counted and its problems. Kept in a vector
+/// parallel to the [`NewCase`]s, so that the batch can be handed to the store as a slice without a copy.
 struct Pending {
-    new: NewCase,
     state: CaseState,
     problems: Vec<Problem>,
 }
@@ -152,7 +153,7 @@ pub async fn import(
                 new.kind.clone(),
                 new.reference.clone(),
             );
-            if keys.contains(&key) || step.batch.len() >= opts.batch_size.max(1) {
+            if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
                 if tx.send(std::mem::take(&mut step)).await.is_err() {
                     return Ok(read); // the writer failed; its error is returned
                 }
@@ -160,11 +161,8 @@ pub async fn import(
                 progress(read - 1);
             }
             keys.insert(key);
-            step.batch.push(Pending {
-                new,
-                state,
-                problems,
-            });
+            step.news.push(new);
+            step.batch.push(Pending { state, problems });
         }
         let _ = tx.send(step).await;
         progress(read);
@@ -177,7 +175,15 @@ pub async fn import(
                 count_state(&mut out.summary, state);
                 out.problems.extend(problems);
             }
-            flush(store, &mut step.batch, &mut out, opts, clock).await?;
+            flush(
+                store,
+                &mut step.news,
+                &mut step.batch,
+                &mut out,
+                opts,
+                clock,
+            )
+            .await?;
         }
         Ok::<ImportOutcome, EngineError>(out)
     };
@@ -195,6 +201,7 @@ const YIELD_EVERY: u64 = 16;
 #[derive(Default)]
 struct Step {
     report: Vec<(CaseState, Vec<Problem>)>,
+    news: Vec<NewCase>,
     batch: Vec<Pending>,
 }
 
@@ -208,22 +215,23 @@ fn count_state(s: &mut ImportSummary, state: CaseState) {
 
 async fn flush(
     store: Option<&Store>,
+    news: &mut Vec<NewCase>,
     batch: &mut Vec<Pending>,
     out: &mut ImportOutcome,
     opts: &ImportOptions,
     clock: &dyn Clock,
 ) -> Result<(), EngineError> {
     let Some(store) = store else {
+        news.clear();
         batch.clear();
         return Ok(());
     };
     if batch.is_empty() {
         return Ok(());
     }
-    check_follow_ups(store, batch, opts).await?;
-    let news: Vec<NewCase> = batch.iter().map(|p| p.new.clone()).collect();
-    let outcomes = store.upsert_cases(&news, &opts.actor, clock.now()).await?;
-    for (p, o) in batch.drain(..).zip(outcomes) {
+    check_follow_ups(store, news, batch, opts).await?;
+    let outcomes = store.upsert_cases(news, &opts.actor, clock.now()).await?;
+    for ((new, p), o) in news.drain(..).zip(batch.drain(..)).zip(outcomes) {
         match o {
             UpsertOutcome::Inserted { .. } | UpsertOutcome::Replaced { .. } => {
                 count_state(&mut out.summary, p.state);
@@ -241,14 +249,14 @@ async fn flush(
                 out.problems.push(Problem {
                     severity: Severity::Error,
                     source: opts.source.clone(),
-                    line: p.new.source_line.unwrap_or(0) as usize,
-                    reference: Some(p.new.reference.clone()),
+                    line: new.source_line.unwrap_or(0) as usize,
+                    reference: Some(new.reference.clone()),
                     field: "reference".into(),
                     rule: "case.refused".into(),
-                    value: Some(p.new.reference.clone()),
+                    value: Some(new.reference.clone()),
                     message: format!(
                         "case {} is already {state} and cannot be replaced; correct it with a nedsattning, aterkallelse or verkstallighet_andring",
-                        p.new.reference
+                        new.reference
                     ),
                 });
             }
@@ -263,32 +271,33 @@ async fn flush(
 /// refused follow-up is kept `invalid` with the issue.
 async fn check_follow_ups(
     store: &Store,
+    news: &mut [NewCase],
     batch: &mut [Pending],
     opts: &ImportOptions,
 ) -> Result<(), EngineError> {
-    let in_batch: HashSet<(String, String, String)> = batch
+    // Most batches hold no follow-up at all: then there is nothing to look up.
+    let is_follow_up = |n: &NewCase| CaseKind::parse(&n.kind).is_some_and(CaseKind::is_follow_up);
+    if !news.iter().any(is_follow_up) {
+        return Ok(());
+    }
+    let in_batch: HashSet<(String, String, String)> = news
         .iter()
-        .filter(|p| p.state != CaseState::Invalid)
-        .map(|p| {
-            (
-                p.new.intressentkod.clone(),
-                p.new.kind.clone(),
-                p.new.reference.clone(),
-            )
-        })
+        .zip(batch.iter())
+        .filter(|(_, p)| p.state != CaseState::Invalid)
+        .map(|(n, _)| (n.intressentkod.clone(), n.kind.clone(), n.reference.clone()))
         .collect();
-    for p in batch.iter_mut() {
+    for (new, p) in news.iter_mut().zip(batch.iter_mut()) {
         if p.state == CaseState::Invalid {
             continue;
         }
-        let Some(parent) = CaseKind::parse(&p.new.kind).and_then(CaseKind::concerns_kind) else {
+        let Some(parent) = CaseKind::parse(&new.kind).and_then(CaseKind::concerns_kind) else {
             continue;
         };
-        let Some(concerns) = p.new.concerns.clone() else {
+        let Some(concerns) = new.concerns.clone() else {
             continue;
         };
         let key = (
-            p.new.intressentkod.clone(),
+            new.intressentkod.clone(),
             parent.as_str().to_string(),
             concerns.clone(),
         );
@@ -296,7 +305,7 @@ async fn check_follow_ups(
             continue;
         }
         let exists = store
-            .cases_by_reference(&concerns, Some(&p.new.intressentkod))
+            .cases_by_reference(&concerns, Some(&new.intressentkod))
             .await?
             .iter()
             .any(|c| c.kind == parent.as_str() && c.state != CaseState::Invalid);
@@ -305,7 +314,7 @@ async fn check_follow_ups(
         }
         let message = format!(
             "{} {} concerns {parent} case {concerns:?}, which does not exist for intressentkod {}",
-            p.new.kind, p.new.reference, p.new.intressentkod
+            new.kind, new.reference, new.intressentkod
         );
         let issue = Issue {
             severity: Severity::Error,
@@ -315,20 +324,20 @@ async fn check_follow_ups(
             value: Some(concerns.clone()),
             message: message.clone(),
         };
-        let mut issues: Vec<Issue> = serde_json::from_str(&p.new.issues_json).unwrap_or_default();
+        let mut issues: Vec<Issue> = serde_json::from_str(&new.issues_json).unwrap_or_default();
         issues.push(issue);
-        p.new.issues_json = serde_json::to_string(&issues).map_err(|e| EngineError::Serialise {
+        new.issues_json = serde_json::to_string(&issues).map_err(|e| EngineError::Serialise {
             what: "issues",
             message: e.to_string(),
         })?;
-        p.new.state = CaseState::Invalid;
-        p.new.hold_reason = None;
+        new.state = CaseState::Invalid;
+        new.hold_reason = None;
         p.state = CaseState::Invalid;
         p.problems.push(Problem {
             severity: Severity::Error,
             source: opts.source.clone(),
-            line: p.new.source_line.unwrap_or(0) as usize,
-            reference: Some(p.new.reference.clone()),
+            line: new.source_line.unwrap_or(0) as usize,
+            reference: Some(new.reference.clone()),
             field: "concerns".into(),
             rule: "follow_up.unknown_case".into(),
             value: Some(concerns),
