@@ -111,10 +111,12 @@ struct Pending {
 /// Imports `records`: validates each, stores them in batches (unless `dry_run`), and reports. `progress` is called
 /// with the number of records handled so far after each batch.
 ///
-/// Validation and storage overlap: the records of batch N+1 are read and validated while batch N is being written
-/// (SQLite works on its own thread, PostgreSQL on the server). Both halves run in this one task (joined, not
-/// spawned), connected by a channel holding at most one further batch, so memory stays bounded and the problems
-/// come out in the same order as when each batch was written before the next was read.
+/// A pipeline over the machine's cores: this task reads the records (CSV/JSON parsing) and hands them in chunks to
+/// a validation thread ([`prepare`] on a blocking thread, with its own copies of `ctx` and `opts`), whose results
+/// come back to this task to be cut into batches and written (SQLite works on its own thread, PostgreSQL on the
+/// server). The halves on this task run joined, not spawned; every channel between the stages is bounded, so memory
+/// stays bounded, and the problems come out in the same order as when each batch was written before the next was
+/// read.
 pub async fn import(
     store: Option<&Store>,
     records: impl Iterator<Item = SourceRecord>,
@@ -124,49 +126,83 @@ pub async fn import(
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportOutcome, EngineError> {
     let store = if opts.dry_run { None } else { store };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
-    let produce = async move {
+    let (to_validate, mut validate_rx) =
+        tokio::sync::mpsc::channel::<Vec<SourceRecord>>(VALIDATE_QUEUE);
+    let (validated_tx, mut validated) = tokio::sync::mpsc::channel::<Vec<Prepared>>(VALIDATE_QUEUE);
+    let validator = {
+        let ctx = ctx.clone();
+        let opts = opts.clone();
+        tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = validate_rx.blocking_recv() {
+                let out: Vec<Prepared> =
+                    chunk.iter().map(|rec| prepare(rec, &ctx, &opts)).collect();
+                if validated_tx.blocking_send(out).is_err() {
+                    break; // the batching half stopped (an error); it reports it
+                }
+            }
+        })
+    };
+    let read_half = async move {
         let mut read = 0u64;
-        let mut step = Step::default();
-        let mut keys: HashSet<(String, String, String)> = HashSet::new();
+        let mut chunk = Vec::with_capacity(VALIDATE_CHUNK);
         for rec in records {
             read += 1;
-            if read % YIELD_EVERY == 0 {
+            chunk.push(rec);
+            if chunk.len() >= VALIDATE_CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(VALIDATE_CHUNK));
+                if to_validate.send(full).await.is_err() {
+                    return read; // a later stage failed; its error is returned
+                }
                 // Let the writer half issue its next statement.
                 tokio::task::yield_now().await;
             }
-            let (pending, problems, state) = prepare(&rec, ctx, opts)?;
-            let new = match pending {
-                // Not storable (no reference), or a dry run: report only.
-                None => {
-                    step.report.push((CaseState::Invalid, problems));
-                    continue;
+        }
+        if !chunk.is_empty() {
+            let _ = to_validate.send(chunk).await;
+        }
+        read
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
+    let batch_half = async move {
+        let mut handled = 0u64;
+        let mut step = Step::default();
+        let mut keys: HashSet<(String, String, String)> = HashSet::new();
+        while let Some(chunk) = validated.recv().await {
+            for prepared in chunk {
+                handled += 1;
+                let (pending, problems, state) = prepared?;
+                let new = match pending {
+                    // Not storable (no reference), or a dry run: report only.
+                    None => {
+                        step.report.push((CaseState::Invalid, problems));
+                        continue;
+                    }
+                    Some(_) if store.is_none() => {
+                        step.report.push((state, problems));
+                        continue;
+                    }
+                    Some(new) => new,
+                };
+                let key = (
+                    new.intressentkod.clone(),
+                    new.kind.clone(),
+                    new.reference.clone(),
+                );
+                if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
+                    if tx.send(std::mem::take(&mut step)).await.is_err() {
+                        return Ok(()); // the writer failed; its error is returned
+                    }
+                    keys.clear();
+                    progress(handled - 1);
                 }
-                Some(_) if store.is_none() => {
-                    step.report.push((state, problems));
-                    continue;
-                }
-                Some(new) => new,
-            };
-            let key = (
-                new.intressentkod.clone(),
-                new.kind.clone(),
-                new.reference.clone(),
-            );
-            if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
-                if tx.send(std::mem::take(&mut step)).await.is_err() {
-                    return Ok(read); // the writer failed; its error is returned
-                }
-                keys.clear();
-                progress(read - 1);
+                keys.insert(key);
+                step.news.push(new);
+                step.batch.push(Pending { state, problems });
             }
-            keys.insert(key);
-            step.news.push(new);
-            step.batch.push(Pending { state, problems });
         }
         let _ = tx.send(step).await;
-        progress(read);
-        Ok::<u64, EngineError>(read)
+        progress(handled);
+        Ok::<(), EngineError>(())
     };
     let write = async {
         let mut out = ImportOutcome::default();
@@ -187,16 +223,30 @@ pub async fn import(
         }
         Ok::<ImportOutcome, EngineError>(out)
     };
-    let (read, out) = tokio::join!(produce, write);
+    let (read, batched, out) = tokio::join!(read_half, batch_half, write);
+    // The validator has ended: its input closed when the read half finished or a later stage dropped its output.
+    // `prepare` does not panic on any input; should it all the same, the panic goes on here, as it would have
+    // when validation ran on this task.
+    if let Err(e) = validator.await {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+    batched?;
     let mut out = out?;
-    out.summary.read = read?;
+    out.summary.read = read;
     Ok(out)
 }
 
-/// Records validated between two yields to the writer half of [`import`].
-const YIELD_EVERY: u64 = 16;
+/// Records per chunk handed to the validation thread of [`import`] (small enough to keep the stages in step).
+const VALIDATE_CHUNK: usize = 256;
+/// Chunks waiting in each direction between [`import`]'s task and its validation thread.
+const VALIDATE_QUEUE: usize = 4;
 
-/// What the reading half of [`import`] hands to the writing half: the problems and states of records that are only
+/// What [`prepare`] makes of one record.
+type Prepared = Result<(Option<NewCase>, Vec<Problem>, CaseState), EngineError>;
+
+/// What the batching half of [`import`] hands to the writing half: the problems and states of records that are only
 /// reported (no reference, or a dry run), in input order, then a batch to store.
 #[derive(Default)]
 struct Step {
