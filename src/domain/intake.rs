@@ -750,7 +750,9 @@ impl<'s> CsvRecords<'s> {
         })
     }
 
-    fn new_pending(&self, row: &csv::StringRecord, line: usize) -> Pending {
+    /// Starts a case from its first row. `keep_firsts`: keep the case-level and debtor values to check the case's
+    /// later rows against (only cases of several rows need them; the others are built without copying a value).
+    fn new_pending(&self, row: &csv::StringRecord, line: usize, keep_firsts: bool) -> Pending {
         let get = |i: usize| row.get(i).filter(|v| !v.is_empty()).map(str::to_string);
         let mut input = CaseInput::default();
         let mut issues = Vec::new();
@@ -758,10 +760,13 @@ impl<'s> CsvRecords<'s> {
         let mut agent = PartyInput::default();
         let mut title = TitleInput::default();
         let mut change = ChangeInput::default();
-        let case_values: Vec<Option<String>> =
-            self.cols.case.iter().map(|(i, _)| get(*i)).collect();
-        for ((_, name), v) in self.cols.case.iter().zip(&case_values) {
-            let Some(v) = v.clone() else { continue };
+        let mut case_values: Vec<Option<String>> = Vec::new();
+        for (i, name) in &self.cols.case {
+            let v = get(*i);
+            if keep_firsts {
+                case_values.push(v.clone());
+            }
+            let Some(v) = v else { continue };
             let s = serde_json::Value::String;
             match *name {
                 "reference" => input.reference = Some(v),
@@ -820,11 +825,14 @@ impl<'s> CsvRecords<'s> {
         if change != ChangeInput::default() {
             input.change = Some(change);
         }
-        let debtor_values: Vec<Option<String>> =
-            self.cols.debtor.iter().map(|(i, _, _)| get(*i)).collect();
+        let mut debtor_values: Vec<Option<String>> = Vec::new();
         let mut debtors: Vec<DebtorInput> = vec![DebtorInput::default(); MAX_CSV_DEBTORS];
-        for ((_, d, f), v) in self.cols.debtor.iter().zip(&debtor_values) {
-            let Some(v) = v.clone() else { continue };
+        for (i, d, f) in &self.cols.debtor {
+            let v = get(*i);
+            if keep_firsts {
+                debtor_values.push(v.clone());
+            }
+            let Some(v) = v else { continue };
             let Some(dd) = debtors.get_mut(*d) else {
                 continue;
             };
@@ -996,24 +1004,20 @@ impl CsvRecords<'_> {
             if row.iter().all(str::is_empty) {
                 return None; // blank line
             }
-            let reference = row
-                .get(self.cols.reference)
-                .filter(|r| !r.is_empty())
-                .map(str::to_string);
-            let Some(reference) = reference else {
+            let Some(reference) = row.get(self.cols.reference).filter(|r| !r.is_empty()) else {
                 // No reference: a case of its own (validation reports the missing reference).
-                let mut p = self.new_pending(row, line);
+                let mut p = self.new_pending(row, line, false);
                 self.add_row(&mut p, row, line, true);
                 return Some(Self::finish(p));
             };
-            let total = self.counts.get(&reference).copied().unwrap_or(1);
-            let mut p = match self.pending.remove(&reference) {
+            let total = self.counts.get(reference).copied().unwrap_or(1);
+            let mut p = match self.pending.remove(reference) {
                 Some(mut p) => {
                     self.add_row(&mut p, row, line, false);
                     p
                 }
                 None => {
-                    let mut p = self.new_pending(row, line);
+                    let mut p = self.new_pending(row, line, total > 1);
                     p.remaining = total;
                     self.add_row(&mut p, row, line, true);
                     p
@@ -1023,7 +1027,7 @@ impl CsvRecords<'_> {
             if p.remaining == 0 {
                 return Some(Self::finish(p));
             }
-            self.pending.insert(reference, p);
+            self.pending.insert(reference.to_string(), p);
             None
         }
     }

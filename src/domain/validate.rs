@@ -24,6 +24,7 @@ use super::ids::IdNumber;
 use super::text;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
+use std::fmt::Display;
 
 /// How bad an issue is: errors make the case invalid, warnings hold it for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -161,6 +162,27 @@ pub fn validate(input: &CaseInput, ctx: &ValidationContext) -> Validation {
     }
 }
 
+/// `parent.name`: a JSON path below another, written out only when an issue names it (validation of a valid case
+/// builds no path strings).
+#[derive(Clone, Copy)]
+struct Field<'a, P>(&'a P, &'a str);
+
+impl<P: Display> Display for Field<'_, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// `name[i]`: an element of a JSON array, written out only when an issue names it.
+#[derive(Clone, Copy)]
+struct Indexed(&'static str, usize);
+
+impl Display for Indexed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
 fn leaf(path: &str) -> String {
     let last = path.rsplit('.').next().unwrap_or(path);
     match last.find('[') {
@@ -185,34 +207,35 @@ impl Validator<'_> {
     fn push(
         &mut self,
         severity: Severity,
-        path: &str,
+        path: impl Display,
         rule: &str,
         value: Option<&str>,
         msg: String,
     ) {
+        let path = path.to_string();
         self.issues.push(Issue {
             severity,
-            path: path.to_string(),
-            field: leaf(path),
+            field: leaf(&path),
+            path,
             rule: rule.to_string(),
             value: value.map(str::to_string),
             message: msg,
         });
     }
 
-    fn err(&mut self, path: &str, rule: &str, value: Option<&str>, msg: String) {
+    fn err(&mut self, path: impl Display + Copy, rule: &str, value: Option<&str>, msg: String) {
         self.push(Severity::Error, path, rule, value, msg);
     }
 
-    fn warn(&mut self, path: &str, rule: &str, value: Option<&str>, msg: String) {
+    fn warn(&mut self, path: impl Display + Copy, rule: &str, value: Option<&str>, msg: String) {
         self.push(Severity::Warning, path, rule, value, msg);
     }
 
-    fn required(&mut self, path: &str, what: &str) {
+    fn required(&mut self, path: impl Display + Copy, what: impl Display) {
         self.err(path, "field.required", None, format!("{what} is required"));
     }
 
-    fn not_allowed(&mut self, path: &str, value: Option<&str>, kind: CaseKind) {
+    fn not_allowed(&mut self, path: impl Display + Copy, value: Option<&str>, kind: CaseKind) {
         self.err(
             path,
             "field.not_allowed",
@@ -222,7 +245,7 @@ impl Validator<'_> {
     }
 
     /// Normalises optional text; empty text counts as absent.
-    fn text(&mut self, path: &str, value: Option<&str>) -> Option<String> {
+    fn text(&mut self, path: impl Display + Copy, value: Option<&str>) -> Option<String> {
         let raw = value?;
         match text::normalise(raw) {
             Ok(t) if t.is_empty() => None,
@@ -243,7 +266,12 @@ impl Validator<'_> {
     }
 
     /// Normalised text that must be present.
-    fn required_text(&mut self, path: &str, value: Option<&str>, what: &str) -> Option<String> {
+    fn required_text(
+        &mut self,
+        path: impl Display + Copy,
+        value: Option<&str>,
+        what: impl Display,
+    ) -> Option<String> {
         let present = value.is_some_and(|s| !s.trim().is_empty());
         let t = self.text(path, value);
         if !present {
@@ -252,7 +280,7 @@ impl Validator<'_> {
         t
     }
 
-    fn date(&mut self, path: &str, value: Option<&str>) -> Option<NaiveDate> {
+    fn date(&mut self, path: impl Display + Copy, value: Option<&str>) -> Option<NaiveDate> {
         let raw = value?.trim();
         if raw.is_empty() {
             return None;
@@ -272,7 +300,12 @@ impl Validator<'_> {
         }
     }
 
-    fn required_date(&mut self, path: &str, value: Option<&str>, what: &str) -> Option<NaiveDate> {
+    fn required_date(
+        &mut self,
+        path: impl Display + Copy,
+        value: Option<&str>,
+        what: &str,
+    ) -> Option<NaiveDate> {
         if value.is_none_or(|s| s.trim().is_empty()) {
             self.required(path, what);
             return None;
@@ -280,7 +313,13 @@ impl Validator<'_> {
         self.date(path, value)
     }
 
-    fn not_future(&mut self, path: &str, d: Option<NaiveDate>, rule: &str, what: &str) {
+    fn not_future(
+        &mut self,
+        path: impl Display + Copy,
+        d: Option<NaiveDate>,
+        rule: &str,
+        what: &str,
+    ) {
         if let Some(d) = d {
             if d > self.ctx.today {
                 self.err(
@@ -296,7 +335,11 @@ impl Validator<'_> {
         }
     }
 
-    fn amount(&mut self, path: &str, value: Option<&serde_json::Value>) -> Option<Amount> {
+    fn amount(
+        &mut self,
+        path: impl Display + Copy,
+        value: Option<&serde_json::Value>,
+    ) -> Option<Amount> {
         let v = value?;
         if v.is_null() {
             return None;
@@ -323,7 +366,7 @@ impl Validator<'_> {
         }
     }
 
-    fn id(&mut self, path: &str, raw: &str) -> Option<IdNumber> {
+    fn id(&mut self, path: impl Display + Copy, raw: &str) -> Option<IdNumber> {
         match IdNumber::parse_any_at(raw, self.ctx.today) {
             Ok(id) => Some(id),
             Err(e) => {
@@ -333,8 +376,8 @@ impl Validator<'_> {
         }
     }
 
-    fn party(&mut self, path: &str, p: &PartyInput, what: &str) -> Option<Party> {
-        let idp = format!("{path}.id");
+    fn party(&mut self, path: impl Display + Copy, p: &PartyInput, what: &str) -> Option<Party> {
+        let idp = Field(&path, "id");
         let id = match p.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(raw) => self.id(&idp, raw),
             None => {
@@ -343,9 +386,9 @@ impl Validator<'_> {
             }
         };
         let name = self.required_text(
-            &format!("{path}.name"),
+            &Field(&path, "name"),
             p.name.as_deref(),
-            &format!("the {what}'s name"),
+            format_args!("the {what}'s name"),
         );
         Some(Party {
             id: id?,
@@ -539,7 +582,7 @@ impl Validator<'_> {
             }
         }
         for (i, d) in input.debtors.iter().enumerate() {
-            match self.debtor(&format!("debtors[{i}]"), d) {
+            match self.debtor(&Indexed("debtors", i), d) {
                 Some(d) => debtors.push(d),
                 None => ok = false,
             }
@@ -575,7 +618,7 @@ impl Validator<'_> {
         }
         let mut claims = Vec::new();
         for (i, c) in input.claims.iter().enumerate() {
-            match self.claim(&format!("claims[{i}]"), c, kind, kind_known, any_consumer) {
+            match self.claim(&Indexed("claims", i), c, kind, kind_known, any_consumer) {
                 Some(c) => claims.push(c),
                 None => ok = false,
             }
@@ -707,9 +750,9 @@ impl Validator<'_> {
         })
     }
 
-    fn debtor(&mut self, path: &str, d: &DebtorInput) -> Option<Debtor> {
+    fn debtor(&mut self, path: impl Display + Copy, d: &DebtorInput) -> Option<Debtor> {
         let mut ok = true;
-        let idp = format!("{path}.id");
+        let idp = Field(&path, "id");
         let id = match d.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(raw) => {
                 let id = self.id(&idp, raw);
@@ -719,14 +762,14 @@ impl Validator<'_> {
             None => None,
         };
         let name = self.required_text(
-            &format!("{path}.name"),
+            &Field(&path, "name"),
             d.name.as_deref(),
             "the debtor's name",
         );
         ok &= name.is_some();
-        let care_of = self.text(&format!("{path}.care_of"), d.care_of.as_deref());
-        let street = self.text(&format!("{path}.street"), d.street.as_deref());
-        let city = self.text(&format!("{path}.city"), d.city.as_deref());
+        let care_of = self.text(&Field(&path, "care_of"), d.care_of.as_deref());
+        let street = self.text(&Field(&path, "street"), d.street.as_deref());
+        let city = self.text(&Field(&path, "city"), d.city.as_deref());
         let country_raw = d
             .country
             .as_deref()
@@ -736,14 +779,14 @@ impl Validator<'_> {
         let country = country_raw.to_ascii_uppercase();
         if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
             self.err(
-                &format!("{path}.country"),
+                &Field(&path, "country"),
                 "country.format",
                 Some(country_raw),
                 format!("{country_raw:?} is not an ISO 3166 two-letter country code"),
             );
             ok = false;
         }
-        let pcp = format!("{path}.postal_code");
+        let pcp = Field(&path, "postal_code");
         let mut postal_code = self.text(&pcp, d.postal_code.as_deref());
         if country == "SE" {
             if let Some(pc) = &postal_code {
@@ -769,7 +812,7 @@ impl Validator<'_> {
             ] {
                 if v.is_none() && ok {
                     self.err(
-                        &format!("{path}.{field}"),
+                        &Field(&path, field),
                         "debtor.address_required",
                         None,
                         "a debtor without an identity number needs a full postal address".into(),
@@ -778,8 +821,8 @@ impl Validator<'_> {
             }
             ok &= street.is_some() && postal_code.is_some() && city.is_some();
         }
-        let phone = self.text(&format!("{path}.phone"), d.phone.as_deref());
-        let email = self.text(&format!("{path}.email"), d.email.as_deref());
+        let phone = self.text(&Field(&path, "phone"), d.phone.as_deref());
+        let email = self.text(&Field(&path, "email"), d.email.as_deref());
         if !ok {
             return None;
         }
@@ -798,14 +841,14 @@ impl Validator<'_> {
 
     fn claim(
         &mut self,
-        path: &str,
+        path: impl Display + Copy,
         c: &ClaimInput,
         kind: CaseKind,
         kind_known: bool,
         any_consumer: bool,
     ) -> Option<Claim> {
         let mut ok = true;
-        let kp = format!("{path}.kind");
+        let kp = Field(&path, "kind");
         let ckind = match c.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => {
                 self.required(&kp, "the claim kind");
@@ -825,7 +868,7 @@ impl Validator<'_> {
             }
         };
         ok &= ckind.is_some();
-        let ap = format!("{path}.amount");
+        let ap = Field(&path, "amount");
         let amount = self.amount(&ap, c.amount.as_ref());
         match amount {
             None if c
@@ -848,16 +891,14 @@ impl Validator<'_> {
             }
             Some(_) => {}
         }
-        let dp = format!("{path}.due_date");
+        let dp = Field(&path, "due_date");
         let due_date = self.date(&dp, c.due_date.as_deref());
         if c.due_date.as_deref().is_some_and(|s| !s.trim().is_empty()) && due_date.is_none() {
             ok = false;
         }
-        let invoice_number = self.text(
-            &format!("{path}.invoice_number"),
-            c.invoice_number.as_deref(),
-        );
-        let bp = format!("{path}.basis");
+        let invoice_number =
+            self.text(&Field(&path, "invoice_number"), c.invoice_number.as_deref());
+        let bp = Field(&path, "basis");
         let basis = self.text(&bp, c.basis.as_deref());
         if c.basis.as_deref().is_some_and(|s| !s.trim().is_empty()) && basis.is_none() {
             ok = false;
@@ -891,17 +932,17 @@ impl Validator<'_> {
         // Interest.
         let mut interest = None;
         if let Some(i) = &c.interest {
-            let ip = format!("{path}.interest");
+            let ip = Field(&path, "interest");
             let ik = match i.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => {
-                    self.required(&format!("{ip}.kind"), "the interest kind");
+                    self.required(&Field(&ip, "kind"), "the interest kind");
                     None
                 }
                 Some("reference_plus") => Some(InterestKind::ReferencePlus),
                 Some("fixed") => Some(InterestKind::Fixed),
                 Some(other) => {
                     self.err(
-                        &format!("{ip}.kind"),
+                        &Field(&ip, "kind"),
                         "interest.kind",
                         Some(other),
                         format!(
@@ -911,7 +952,7 @@ impl Validator<'_> {
                     None
                 }
             };
-            let rp = format!("{ip}.rate");
+            let rp = Field(&ip, "rate");
             let rate = match i.rate.as_ref().filter(|v| !v.is_null()) {
                 None => {
                     self.required(&rp, "the interest rate");
@@ -942,7 +983,7 @@ impl Validator<'_> {
                     }
                 }
             };
-            let fp = format!("{ip}.from");
+            let fp = Field(&ip, "from");
             let from = self.required_date(&fp, i.from.as_deref(), "the date interest runs from");
             if let (Some(f), Some(d)) = (from, due_date) {
                 if f < d {
@@ -969,7 +1010,7 @@ impl Validator<'_> {
         let extra_allowed = matches!(kind, CaseKind::Verkstallighet | CaseKind::Fordringsanmalan);
         let mut extra =
             |v: &mut Self, field: &str, value: Option<&serde_json::Value>| -> Option<Amount> {
-                let p = format!("{path}.{field}");
+                let p = Field(&path, field);
                 let present = value.is_some_and(|x| !x.is_null());
                 if kind_known && present && !extra_allowed {
                     v.not_allowed(&p, value.map(json_text).as_deref(), kind);
