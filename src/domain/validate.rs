@@ -379,14 +379,14 @@ impl Validator<'_> {
     fn party(&mut self, path: impl Display + Copy, p: &PartyInput, what: &str) -> Option<Party> {
         let idp = Field(&path, "id");
         let id = match p.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(raw) => self.id(&idp, raw),
+            Some(raw) => self.id(idp, raw),
             None => {
-                self.required(&idp, &format!("the {what}'s identity number"));
+                self.required(idp, format!("the {what}'s identity number"));
                 None
             }
         };
         let name = self.required_text(
-            &Field(&path, "name"),
+            Field(&path, "name"),
             p.name.as_deref(),
             format_args!("the {what}'s name"),
         );
@@ -582,7 +582,7 @@ impl Validator<'_> {
             }
         }
         for (i, d) in input.debtors.iter().enumerate() {
-            match self.debtor(&Indexed("debtors", i), d) {
+            match self.debtor(Indexed("debtors", i), d) {
                 Some(d) => debtors.push(d),
                 None => ok = false,
             }
@@ -618,7 +618,7 @@ impl Validator<'_> {
         }
         let mut claims = Vec::new();
         for (i, c) in input.claims.iter().enumerate() {
-            match self.claim(&Indexed("claims", i), c, kind, kind_known, any_consumer) {
+            match self.claim(Indexed("claims", i), c, kind, kind_known, any_consumer) {
                 Some(c) => claims.push(c),
                 None => ok = false,
             }
@@ -755,21 +755,17 @@ impl Validator<'_> {
         let idp = Field(&path, "id");
         let id = match d.id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(raw) => {
-                let id = self.id(&idp, raw);
+                let id = self.id(idp, raw);
                 ok &= id.is_some();
                 id
             }
             None => None,
         };
-        let name = self.required_text(
-            &Field(&path, "name"),
-            d.name.as_deref(),
-            "the debtor's name",
-        );
+        let name = self.required_text(Field(&path, "name"), d.name.as_deref(), "the debtor's name");
         ok &= name.is_some();
-        let care_of = self.text(&Field(&path, "care_of"), d.care_of.as_deref());
-        let street = self.text(&Field(&path, "street"), d.street.as_deref());
-        let city = self.text(&Field(&path, "city"), d.city.as_deref());
+        let care_of = self.text(Field(&path, "care_of"), d.care_of.as_deref());
+        let street = self.text(Field(&path, "street"), d.street.as_deref());
+        let city = self.text(Field(&path, "city"), d.city.as_deref());
         let country_raw = d
             .country
             .as_deref()
@@ -779,7 +775,7 @@ impl Validator<'_> {
         let country = country_raw.to_ascii_uppercase();
         if !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())) {
             self.err(
-                &Field(&path, "country"),
+                Field(&path, "country"),
                 "country.format",
                 Some(country_raw),
                 format!("{country_raw:?} is not an ISO 3166 two-letter country code"),
@@ -787,7 +783,7 @@ impl Validator<'_> {
             ok = false;
         }
         let pcp = Field(&path, "postal_code");
-        let mut postal_code = self.text(&pcp, d.postal_code.as_deref());
+        let mut postal_code = self.text(pcp, d.postal_code.as_deref());
         if country == "SE" {
             if let Some(pc) = &postal_code {
                 let once = pc.replacen(' ', "", 1);
@@ -795,7 +791,7 @@ impl Validator<'_> {
                     postal_code = Some(once);
                 } else {
                     self.err(
-                        &pcp,
+                        pcp,
                         "postal_code.format",
                         Some(pc),
                         format!("{pc:?} is not a Swedish postal code (5 digits, e.g. 111 22)"),
@@ -812,7 +808,7 @@ impl Validator<'_> {
             ] {
                 if v.is_none() && ok {
                     self.err(
-                        &Field(&path, field),
+                        Field(&path, field),
                         "debtor.address_required",
                         None,
                         "a debtor without an identity number needs a full postal address".into(),
@@ -821,8 +817,8 @@ impl Validator<'_> {
             }
             ok &= street.is_some() && postal_code.is_some() && city.is_some();
         }
-        let phone = self.text(&Field(&path, "phone"), d.phone.as_deref());
-        let email = self.text(&Field(&path, "email"), d.email.as_deref());
+        let phone = self.text(Field(&path, "phone"), d.phone.as_deref());
+        let email = self.text(Field(&path, "email"), d.email.as_deref());
         if !ok {
             return None;
         }
@@ -851,14 +847,14 @@ impl Validator<'_> {
         let kp = Field(&path, "kind");
         let ckind = match c.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => {
-                self.required(&kp, "the claim kind");
+                self.required(kp, "the claim kind");
                 None
             }
             Some(k) => {
                 let parsed = ClaimKind::parse(k);
                 if parsed.is_none() {
                     self.err(
-                        &kp,
+                        kp,
                         "claim.kind",
                         Some(k),
                         format!("unknown claim kind {k:?}; expected kapital, upplupen_ranta, inkassokostnad, paminnelseavgift, forseningsersattning or annan_kostnad"),
@@ -869,20 +865,20 @@ impl Validator<'_> {
         };
         ok &= ckind.is_some();
         let ap = Field(&path, "amount");
-        let amount = self.amount(&ap, c.amount.as_ref());
+        let amount = self.amount(ap, c.amount.as_ref());
         match amount {
             None if c
                 .amount
                 .as_ref()
                 .is_none_or(|v| v.is_null() || json_text(v).trim().is_empty()) =>
             {
-                self.required(&ap, "the claim amount");
+                self.required(ap, "the claim amount");
                 ok = false;
             }
             None => ok = false,
             Some(a) if a.0 <= 0 => {
                 self.err(
-                    &ap,
+                    ap,
                     "claim.amount_positive",
                     Some(&a.to_string()),
                     format!("the amount must be more than 0, got {a}"),
@@ -892,24 +888,23 @@ impl Validator<'_> {
             Some(_) => {}
         }
         let dp = Field(&path, "due_date");
-        let due_date = self.date(&dp, c.due_date.as_deref());
+        let due_date = self.date(dp, c.due_date.as_deref());
         if c.due_date.as_deref().is_some_and(|s| !s.trim().is_empty()) && due_date.is_none() {
             ok = false;
         }
-        let invoice_number =
-            self.text(&Field(&path, "invoice_number"), c.invoice_number.as_deref());
+        let invoice_number = self.text(Field(&path, "invoice_number"), c.invoice_number.as_deref());
         let bp = Field(&path, "basis");
-        let basis = self.text(&bp, c.basis.as_deref());
+        let basis = self.text(bp, c.basis.as_deref());
         if c.basis.as_deref().is_some_and(|s| !s.trim().is_empty()) && basis.is_none() {
             ok = false;
         }
         if ckind == Some(ClaimKind::Kapital) {
             if c.due_date.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                self.required(&dp, "a kapital claim's due date");
+                self.required(dp, "a kapital claim's due date");
                 ok = false;
             }
             if c.basis.as_deref().is_none_or(|s| s.trim().is_empty()) {
-                self.required(&bp, "a kapital claim's basis (grund för fordran)");
+                self.required(bp, "a kapital claim's basis (grund för fordran)");
                 ok = false;
             }
         }
@@ -917,7 +912,7 @@ impl Validator<'_> {
             if let Some(d) = due_date {
                 if d > self.ctx.today {
                     self.err(
-                        &dp,
+                        dp,
                         "claim.due_date_future",
                         Some(&d.to_string()),
                         format!(
@@ -935,14 +930,14 @@ impl Validator<'_> {
             let ip = Field(&path, "interest");
             let ik = match i.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => {
-                    self.required(&Field(&ip, "kind"), "the interest kind");
+                    self.required(Field(&ip, "kind"), "the interest kind");
                     None
                 }
                 Some("reference_plus") => Some(InterestKind::ReferencePlus),
                 Some("fixed") => Some(InterestKind::Fixed),
                 Some(other) => {
                     self.err(
-                        &Field(&ip, "kind"),
+                        Field(&ip, "kind"),
                         "interest.kind",
                         Some(other),
                         format!(
@@ -955,7 +950,7 @@ impl Validator<'_> {
             let rp = Field(&ip, "rate");
             let rate = match i.rate.as_ref().filter(|v| !v.is_null()) {
                 None => {
-                    self.required(&rp, "the interest rate");
+                    self.required(rp, "the interest rate");
                     None
                 }
                 Some(v) => {
@@ -964,7 +959,7 @@ impl Validator<'_> {
                         Ok(a) if (0..=5000).contains(&a.0) => u32::try_from(a.0).ok(),
                         Ok(_) => {
                             self.err(
-                                &rp,
+                                rp,
                                 "interest.rate_range",
                                 Some(&raw),
                                 format!("interest rate {raw} % is outside 0–50 %"),
@@ -973,7 +968,7 @@ impl Validator<'_> {
                         }
                         Err(_) => {
                             self.err(
-                                &rp,
+                                rp,
                                 "interest.rate_format",
                                 Some(&raw),
                                 format!("{raw:?} is not a percentage with at most two decimals"),
@@ -984,11 +979,11 @@ impl Validator<'_> {
                 }
             };
             let fp = Field(&ip, "from");
-            let from = self.required_date(&fp, i.from.as_deref(), "the date interest runs from");
+            let from = self.required_date(fp, i.from.as_deref(), "the date interest runs from");
             if let (Some(f), Some(d)) = (from, due_date) {
                 if f < d {
                     self.err(
-                        &fp,
+                        fp,
                         "interest.from_before_due",
                         Some(&f.to_string()),
                         format!("interest runs from {f}, before the due date {d}"),
@@ -1013,13 +1008,13 @@ impl Validator<'_> {
                 let p = Field(&path, field);
                 let present = value.is_some_and(|x| !x.is_null());
                 if kind_known && present && !extra_allowed {
-                    v.not_allowed(&p, value.map(json_text).as_deref(), kind);
+                    v.not_allowed(p, value.map(json_text).as_deref(), kind);
                 }
-                let a = v.amount(&p, value);
+                let a = v.amount(p, value);
                 if let Some(a) = a {
                     if a.0 < 0 {
                         v.err(
-                            &p,
+                            p,
                             "amount.positive",
                             Some(&a.to_string()),
                             format!("{field} must not be negative"),
@@ -1045,7 +1040,7 @@ impl Validator<'_> {
             if let Some(cap) = cap {
                 if a > cap {
                     self.warn(
-                        &ap,
+                        ap,
                         "cost.cap",
                         Some(&a.to_string()),
                         format!("{} of {a} kr exceeds the cap of {cap} kr", k.as_str()),
@@ -1054,7 +1049,7 @@ impl Validator<'_> {
             }
             if k == ClaimKind::Forseningsersattning && any_consumer {
                 self.warn(
-                    &kp,
+                    kp,
                     "cost.forseningsersattning_consumer",
                     Some(k.as_str()),
                     "förseningsersättning may only be claimed from business debtors".into(),
@@ -1078,7 +1073,7 @@ impl Validator<'_> {
                     .today
                     .checked_sub_months(Months::new(years.saturating_mul(12)));
                 if limit.is_some_and(|l| d < l) {
-                    self.warn(&dp, "limitation", Some(&d.to_string()), format!("due date {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
+                    self.warn(dp, "limitation", Some(&d.to_string()), format!("due date {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
                 }
             }
         }
