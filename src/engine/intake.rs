@@ -108,14 +108,15 @@ struct Pending {
 }
 
 /// Imports `records`: validates each, stores them in batches (unless `dry_run`), and reports. `progress` is called
-/// with the number of records handled so far after each batch.
+/// with the number of records handled so far after each batch; it is `Send` so that the import future is `Send`
+/// (the API's handler awaits it on a multi-threaded runtime).
 pub async fn import(
     store: Option<&Store>,
     records: impl Iterator<Item = SourceRecord>,
     ctx: &ValidationContext,
     opts: &ImportOptions,
     clock: &dyn Clock,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportOutcome, EngineError> {
     let mut out = ImportOutcome::default();
     let mut batch: Vec<Pending> = Vec::with_capacity(opts.batch_size);
