@@ -255,6 +255,10 @@ pub struct ScheduleConfig {
     pub poll: String,
     /// Time zone of the schedules.
     pub timezone: String,
+    /// The nightly cut-off of the batch, if any (e.g. `"0 18 * * 1-5"`). Unset: every `send` run builds files
+    /// from the approved cases and sends them. Set: files are built only at the cut-off (a `cutoff` job runs the
+    /// build pass and then sends at once); the `send` job only sends (and re-sends) files already built.
+    pub cutoff: Option<String>,
     /// Reports, if any.
     pub reports: Option<String>,
     /// Where scheduled reports are written.
@@ -267,6 +271,7 @@ impl Default for ScheduleConfig {
             send: "*/5 * * * *".into(),
             poll: "* * * * *".into(),
             timezone: "Europe/Stockholm".into(),
+            cutoff: None,
             reports: None,
             reports_dir: "fogd-data/reports".into(),
         }
@@ -539,6 +544,9 @@ impl Config {
         }
         if let Some(r) = &self.schedule.reports {
             cron_schedule(r).map_err(|m| bad("schedule.reports", m))?;
+        }
+        if let Some(c) = &self.schedule.cutoff {
+            cron_schedule(c).map_err(|m| bad("schedule.cutoff", m))?;
         }
         for (key, tz) in [
             ("schedule.timezone", &self.schedule.timezone),

@@ -42,6 +42,8 @@ pub struct AppState {
     pub alerter: Option<Arc<Alerter>>,
     /// False while starting and once shutting down (`/readyz`).
     pub ready: AtomicBool,
+    /// Durations of SHS send calls (filled by the send jobs through [`crate::daemon::TimedShs`]).
+    pub send_latency: Arc<metrics::Histogram>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             jobs: Vec::new(),
             alerter: None,
             ready: AtomicBool::new(true),
+            send_latency: Arc::default(),
         }
     }
 }
