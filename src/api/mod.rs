@@ -7,6 +7,7 @@
 //! The API calls the store and the engine; it never builds files or talks SHS.
 
 pub mod auth;
+pub mod files;
 pub mod handlers;
 pub mod metrics;
 pub mod openapi;
@@ -129,6 +130,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/cases/{reference}", get(handlers::get_case))
         .route("/journal/approve", post(handlers::approve))
         .route("/journal/hold", post(handlers::hold))
+        .route("/files", get(files::list_files))
+        .route("/files/{id}", get(files::get_file))
+        .route("/files/{id}/raw", get(files::raw_file))
+        .route("/receipts", get(files::list_receipts))
         .route("/stats", get(handlers::stats))
         .route("/openapi.json", get(openapi::openapi));
     Router::new()

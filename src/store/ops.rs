@@ -113,6 +113,14 @@ pub struct ReceiptRow {
     pub kvittens_status: Option<String>,
 }
 
+/// Which inbound messages [`Store::receipts_query`] reads.
+#[derive(Debug, Clone, Copy)]
+enum ReceiptFilter<'a> {
+    All,
+    Period(&'a str, &'a str),
+    File(&'a str),
+}
+
 impl Store {
     /// Figures about files and inbound messages for `/metrics`.
     pub async fn file_figures(&self) -> Result<FileFigures, StoreError> {
@@ -165,7 +173,13 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ReceiptRow>, StoreError> {
-        self.receipts_query("", "", limit, offset).await
+        self.receipts_query(ReceiptFilter::All, limit, offset).await
+    }
+
+    /// The inbound messages that answer the file with this tx.id, newest first.
+    pub async fn receipts_for_file(&self, tx_id: &str) -> Result<Vec<ReceiptRow>, StoreError> {
+        self.receipts_query(ReceiptFilter::File(tx_id), i64::MAX, 0)
+            .await
     }
 
     /// Inbound messages received in `[from, to)` (RFC 3339 bounds), oldest first, with their files.
@@ -174,23 +188,28 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<ReceiptRow>, StoreError> {
-        let rows = self.receipts_query(from, to, i64::MAX, 0).await?;
+        let rows = self
+            .receipts_query(ReceiptFilter::Period(from, to), i64::MAX, 0)
+            .await?;
         Ok(rows.into_iter().rev().collect())
     }
 
     async fn receipts_query(
         &self,
-        from: &str,
-        to: &str,
+        filter: ReceiptFilter<'_>,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ReceiptRow>, StoreError> {
-        let period = !from.is_empty();
+        let (cond, a, b) = match filter {
+            ReceiptFilter::All => ("$1 = $2", "", ""),
+            ReceiptFilter::Period(from, to) => ("i.received_at >= $1 AND i.received_at < $2", from, to),
+            ReceiptFilter::File(tx) => ("i.corr_id = $1 AND f.tx_id = $2", tx, tx),
+        };
+        let (from, to) = (a, b);
         let sql = format!(
             "SELECT i.id, i.tx_id, i.product, i.file_name, i.kind, i.corr_id, i.content_id, i.sha256, i.received_at, \
              i.acked_at, i.applied_at, i.apply_error, f.id, f.file_name, f.lopnummer, f.kvittens_status \
-             FROM inbound i LEFT JOIN files f ON f.tx_id = i.corr_id {} ORDER BY i.id DESC LIMIT $3 OFFSET $4",
-            if period { "WHERE i.received_at >= $1 AND i.received_at < $2" } else { "WHERE $1 = $2" }
+             FROM inbound i LEFT JOIN files f ON f.tx_id = i.corr_id WHERE {cond} ORDER BY i.id DESC LIMIT $3 OFFSET $4"
         );
         let rows: Vec<ReceiptRow> = crate::with_pool!(self, |pool, DB| {
             use sqlx::Row;
@@ -257,8 +276,9 @@ impl Store {
         rows.into_iter().map(to_row).collect()
     }
 
-    /// Cases matching `q` exactly as case reference or målnummer, or as a customer number or invoice number in
-    /// the submitted case (matched in the stored input JSON), newest first, at most `limit`.
+    /// Cases matching `q` exactly as case reference or målnummer, or as a customer number, invoice number or
+    /// målnummer in the submitted case (matched in the stored input JSON: follow-ups name the målnummer they
+    /// concern), or follow-ups of the case with that målnummer, newest first, at most `limit`.
     pub async fn search_cases(&self, q: &str, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
         let q = q.trim();
         if q.is_empty() {
@@ -267,9 +287,11 @@ impl Store {
         let quoted = serde_json::to_string(q).unwrap_or_else(|_| format!("\"{q}\""));
         let customer = format!("%\"customer_number\":{}%", like_escape(&quoted));
         let invoice = format!("%\"invoice_number\":{}%", like_escape(&quoted));
+        let malnummer = format!("%\"malnummer\":{}%", like_escape(&quoted));
         let sql = format!(
             "SELECT {COLUMNS} FROM cases WHERE reference = $1 OR malnummer = $1 \
-             OR input_json LIKE $2 ESCAPE '\\' OR input_json LIKE $3 ESCAPE '\\' ORDER BY id DESC LIMIT $4"
+             OR input_json LIKE $2 ESCAPE '\\' OR input_json LIKE $3 ESCAPE '\\' OR input_json LIKE $5 ESCAPE '\\' \
+             OR concerns IN (SELECT reference FROM cases WHERE malnummer = $1) ORDER BY id DESC LIMIT $4"
         );
         let rows: Vec<Raw> = crate::with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql)
@@ -277,6 +299,7 @@ impl Store {
                 .bind(&customer)
                 .bind(&invoice)
                 .bind(limit)
+                .bind(&malnummer)
                 .fetch_all(pool)
                 .await?
         });
