@@ -294,9 +294,8 @@ pub async fn file_conditions(
                 }
             }
             Some("G") if errors.iter().any(|e| e.niva == Niva::H) => {
-                let recent = parse(&f.receipted_at).is_some_and(|r| {
-                    now - r < chrono::Duration::days(CASE_REJECTION_ALERT_DAYS)
-                });
+                let recent = parse(&f.receipted_at)
+                    .is_some_and(|r| now - r < chrono::Duration::days(CASE_REJECTION_ALERT_DAYS));
                 if !recent {
                     continue;
                 }

@@ -82,13 +82,7 @@ pub async fn build_and_send(engine: &Engine, build: bool) -> Result<(), String> 
     if build {
         let b = engine.build_pass().await.map_err(|e| e.to_string())?;
         for (id, name, lop, n) in &b.files {
-            tracing::info!(
-                file = id,
-                name,
-                lopnummer = lop,
-                cases = n,
-                "file built"
-            );
+            tracing::info!(file = id, name, lopnummer = lop, cases = n, "file built");
         }
     }
     let s = engine.send_pass().await.map_err(|e| e.to_string())?;

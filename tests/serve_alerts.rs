@@ -41,7 +41,14 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 fn since(seen: &Mutex<Vec<Value>>, from: usize) -> Vec<String> {
     seen.lock().unwrap()[from..]
         .iter()
-        .map(|v| format!("{} {} {}", v["status"].as_str().unwrap(), v["kind"].as_str().unwrap(), v["key"].as_str().unwrap()))
+        .map(|v| {
+            format!(
+                "{} {} {}",
+                v["status"].as_str().unwrap(),
+                v["kind"].as_str().unwrap(),
+                v["key"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -70,7 +77,10 @@ async fn overdue_rejected_and_recovered_notices() {
     clock.advance(Duration::minutes(2));
     alerter.check_files(&store, 30, clock.now()).await.unwrap();
     let overdue = format!("kvittens_overdue:{}", first.id);
-    assert_eq!(since(&seen, 0), [format!("firing kvittens_overdue {overdue}")]);
+    assert_eq!(
+        since(&seen, 0),
+        [format!("firing kvittens_overdue {overdue}")]
+    );
     // Checking again changes nothing (no storm).
     alerter.check_files(&store, 30, clock.now()).await.unwrap();
     assert_eq!(seen.lock().unwrap().len(), 1);
@@ -110,7 +120,12 @@ async fn overdue_rejected_and_recovered_notices() {
         KVITTENS_PRODUCT,
         "SUPRO.DEV.KVITTENS",
         "kvittens",
-        kvittens("ANSOKAN", 1, KvittensStatus::G, vec![h_error("R-2", "0060")]),
+        kvittens(
+            "ANSOKAN",
+            1,
+            KvittensStatus::G,
+            vec![h_error("R-2", "0060")],
+        ),
         None,
     );
     poll_and_alert(&e, &alerter, 30).await.unwrap();
@@ -126,14 +141,20 @@ async fn overdue_rejected_and_recovered_notices() {
     );
     let active = alerter.active();
     assert_eq!(active.len(), 1);
-    assert!(active[0].message.contains("R-2") && active[0].message.contains("0060"), "{active:?}");
+    assert!(
+        active[0].message.contains("R-2") && active[0].message.contains("0060"),
+        "{active:?}"
+    );
 
     // After the alert window the case-level alert recovers.
     clock.advance(Duration::days(CASE_REJECTION_ALERT_DAYS) + Duration::minutes(1));
     alerter.check_files(&store, 30, clock.now()).await.unwrap();
     assert_eq!(
         since(&seen, 5),
-        [format!("recovered file_rejected cases_rejected:{}", second.id)]
+        [format!(
+            "recovered file_rejected cases_rejected:{}",
+            second.id
+        )]
     );
     assert!(alerter.active().is_empty());
 }

@@ -194,35 +194,17 @@ fn sigterm_during_a_slow_send_leaves_the_file_sent() {
         "[schedule]\nsend = \"* * * * * *\"\npoll = \"0 0 1 1 *\"\n[alerts]\ncheck = \"0 0 1 1 *\"\n",
     );
     // The simulated node with a slow send endpoint.
-    let mut sim = inst
-        .cmd()
-        .args([
-            "sim",
-            "--listen",
-            "127.0.0.1:0",
-            "--faults",
-            "delay=4000@rs",
-            "--state",
-        ])
-        .arg(inst.path().join("sim.db"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = KillOnDrop(sim.id());
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(sim.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line.trim().strip_prefix("listening on https://").unwrap().to_string();
-    let shs = format!("https://{addr}/shs");
+    let sim = inst.sim(Some("delay=4000@rs"));
+    let shs = sim.shs_url.clone();
 
     let cases = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cases/cases.json");
     let st = inst.cmd().args(["import", cases]).status().unwrap();
     assert!(st.success() || st.code() == Some(3));
-    let st = inst.cmd().args(["journal", "approve", "--all"]).status().unwrap();
+    let st = inst
+        .cmd()
+        .args(["journal", "approve", "--all"])
+        .status()
+        .unwrap();
     assert!(st.success());
     let token = inst.token("viewer", "watch");
 
@@ -245,7 +227,11 @@ fn sigterm_during_a_slow_send_leaves_the_file_sent() {
                 .await
                 .unwrap()
         });
-        if let Some(id) = v["files"].as_array().and_then(|f| f.first()).map(|f| f["id"].as_i64().unwrap()) {
+        if let Some(id) = v["files"]
+            .as_array()
+            .and_then(|f| f.first())
+            .map(|f| f["id"].as_i64().unwrap())
+        {
             break id;
         }
         assert!(
@@ -259,7 +245,13 @@ fn sigterm_during_a_slow_send_leaves_the_file_sent() {
     assert!(status.success(), "exit {status:?}");
     let out = inst
         .cmd()
-        .args(["status", "--file", &sending_id.to_string(), "--format", "json"])
+        .args([
+            "status",
+            "--file",
+            &sending_id.to_string(),
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
@@ -268,15 +260,4 @@ fn sigterm_during_a_slow_send_leaves_the_file_sent() {
     assert!(v["file"]["sent_at"].is_string(), "{v}");
     let log = std::fs::read_to_string(&srv.log).unwrap();
     assert!(log.contains("file sent"), "{log}");
-}
-
-/// Kills a process (by id) when dropped.
-struct KillOnDrop(u32);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.0.to_string()])
-            .status();
-    }
 }

@@ -102,7 +102,10 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         files.len() as f64,
         "{m}"
     );
-    assert_eq!(metric(&m, "fogd_send_latency_seconds_count"), files.len() as f64);
+    assert_eq!(
+        metric(&m, "fogd_send_latency_seconds_count"),
+        files.len() as f64
+    );
     let sum = metric(&m, "fogd_send_latency_seconds_sum");
     assert!(sum > 0.0 && sum < 30.0, "send latency sum {sum}");
     let age = metric(&m, "fogd_oldest_unreceipted_file_age_seconds");
@@ -117,7 +120,10 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         if files.iter().all(|f| f.kvittens_status.is_some()) {
             break;
         }
-        assert!(Instant::now() < deadline, "no kvittens within 20 s: {files:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no kvittens within 20 s: {files:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let files = store.list_files().await.unwrap();
@@ -126,7 +132,10 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
     assert_eq!(metric(&m, "fogd_kvittens_total{status=\"G\"}"), n, "{m}");
     assert_eq!(metric(&m, "fogd_kvittens_total{status=\"U\"}"), 0.0);
     assert_eq!(
-        metric(&m, "fogd_receipts_total{kind=\"kvittens\",status=\"applied\"}"),
+        metric(
+            &m,
+            "fogd_receipts_total{kind=\"kvittens\",status=\"applied\"}"
+        ),
         n
     );
     assert_eq!(metric(&m, "fogd_oldest_unreceipted_file_age_seconds"), 0.0);
@@ -161,11 +170,17 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        get("/api/v1/files", Some(&submitter)).await.unwrap().status(),
+        get("/api/v1/files", Some(&submitter))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        get("/api/v1/receipts", Some(&submitter)).await.unwrap().status(),
+        get("/api/v1/receipts", Some(&submitter))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::FORBIDDEN
     );
     let list: Value = get("/api/v1/files", Some(&viewer))
@@ -195,11 +210,17 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
     assert_eq!(one["receipts"][0]["kind"], "kvittens");
     assert_eq!(one["receipts"][0]["file_id"], f.id);
     assert_eq!(
-        get("/api/v1/files/99999", Some(&viewer)).await.unwrap().status(),
+        get("/api/v1/files/99999", Some(&viewer))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        get("/api/v1/files/x", Some(&viewer)).await.unwrap().status(),
+        get("/api/v1/files/x", Some(&viewer))
+            .await
+            .unwrap()
+            .status(),
         StatusCode::BAD_REQUEST
     );
     let raw = get(&format!("/api/v1/files/{}/raw", f.id), Some(&viewer))
@@ -215,10 +236,17 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         .unwrap()
         .contains(&f.file_name));
     let (bytes, missiv) = store.file_bytes(f.id).await.unwrap().unwrap();
-    assert_eq!(raw.bytes().await.unwrap().to_vec(), bytes, "the frozen bytes");
-    let rawm = get(&format!("/api/v1/files/{}/raw?part=missiv", f.id), Some(&viewer))
-        .await
-        .unwrap();
+    assert_eq!(
+        raw.bytes().await.unwrap().to_vec(),
+        bytes,
+        "the frozen bytes"
+    );
+    let rawm = get(
+        &format!("/api/v1/files/{}/raw?part=missiv", f.id),
+        Some(&viewer),
+    )
+    .await
+    .unwrap();
     assert_eq!(rawm.bytes().await.unwrap().to_vec(), missiv);
     let receipts: Value = get("/api/v1/receipts", Some(&viewer))
         .await
@@ -248,7 +276,11 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
     let page = get("/", Some(&viewer)).await.unwrap().text().await.unwrap();
     assert!(page.contains("<table id=\"files\">"), "{page}");
     for f in &files {
-        assert!(page.contains(&f.tx_id), "tx.id of file {} on the page", f.id);
+        assert!(
+            page.contains(&f.tx_id),
+            "tx.id of file {} on the page",
+            f.id
+        );
     }
     assert!(!page.contains("receipts-overdue"));
 
@@ -257,10 +289,17 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         .now()
         .with_timezone(&chrono_tz::Europe::Stockholm)
         .date_naive();
-    let r = build(&store, ReportKind::Receipts, today, today).await.unwrap();
+    let r = build(&store, ReportKind::Receipts, today, today)
+        .await
+        .unwrap();
     assert_eq!(r.rows.len(), files.len());
-    assert!(r.rows.iter().all(|row| row[1] == "kvittens" && row[5] == "G" && row[6] == "applied"));
-    assert!(r.summary.contains(&("kvittens G".to_string(), files.len() as i64)));
+    assert!(r
+        .rows
+        .iter()
+        .all(|row| row[1] == "kvittens" && row[5] == "G" && row[6] == "applied"));
+    assert!(r
+        .summary
+        .contains(&("kvittens G".to_string(), files.len() as i64)));
 
     store.close().await;
     sim.shutdown().await;

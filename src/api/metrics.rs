@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Upper bounds (seconds) of the send-latency histogram buckets.
-pub const LATENCY_BUCKETS: [f64; 12] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
 
 /// A Prometheus histogram of durations (lock-free; cumulative buckets are computed when rendered).
 #[derive(Debug, Default)]
@@ -36,8 +38,10 @@ impl Histogram {
             }
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros
-            .fetch_add(d.as_micros().min(u128::from(u64::MAX)) as u64, Ordering::Relaxed);
+        self.sum_micros.fetch_add(
+            d.as_micros().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
     }
 
     /// Observations so far.
@@ -120,7 +124,8 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         .as_deref()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map_or(0.0, |t| {
-            ((state.clock.now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0).max(0.0)
+            ((state.clock.now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0)
+                .max(0.0)
         });
     let _ = writeln!(
         m,

@@ -288,10 +288,7 @@ async fn render(
     b.push_str("</tbody></table>");
     // Files, newest first.
     b.push_str("<h2>Files</h2>");
-    b.push_str(&file_table(
-        "files",
-        files.iter().rev().take(ROWS as usize),
-    ));
+    b.push_str(&file_table("files", files.iter().rev().take(ROWS as usize)));
     // Journal.
     let waiting = state
         .store

@@ -8,12 +8,12 @@
 //! exits 0.
 
 use crate::alerts::Alerter;
+use crate::api::metrics::Histogram;
 use crate::api::{router, sd_notify, AppState};
 use crate::cli::EXIT_OK;
 use crate::config::Config;
-use crate::engine::schedule::{job_fn, CronSpec, Job, Scheduler};
-use crate::api::metrics::Histogram;
 use crate::daemon::{check_alerts, engine_jobs, scheduled_reports, timed_engine};
+use crate::engine::schedule::{job_fn, CronSpec, Job, Scheduler};
 use crate::engine::Engine;
 use std::io::Write;
 use std::sync::atomic::Ordering;

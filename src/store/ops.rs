@@ -96,6 +96,14 @@ pub struct FileFigures {
     pub oldest_unreceipted: Option<String>,
 }
 
+type FigureRows = (
+    Vec<(String, i64)>,
+    (i64,),
+    Vec<(String, i64)>,
+    Vec<(String, String, i64)>,
+    (Option<String>,),
+);
+
 /// An inbound message with the file it answers (matched by its `corr.id`, which is the file's tx.id: fogd sends
 /// every file with corr.id = tx.id and Kronofogden's replies carry the corr.id of the message they answer).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -124,39 +132,38 @@ enum ReceiptFilter<'a> {
 impl Store {
     /// Figures about files and inbound messages for `/metrics`.
     pub async fn file_figures(&self) -> Result<FileFigures, StoreError> {
-        let (by_state, sent, kv, inbound, oldest): (
-            Vec<(String, i64)>,
-            (i64,),
-            Vec<(String, i64)>,
-            Vec<(String, String, i64)>,
-            (Option<String>,),
-        ) = crate::with_pool!(self, |pool, DB| {
-            let a = sqlx::query_as("SELECT state, COUNT(*) FROM files GROUP BY state ORDER BY state")
+        let (by_state, sent, kv, inbound, oldest): FigureRows = crate::with_pool!(
+            self,
+            |pool, DB| {
+                let a = sqlx::query_as(
+                    "SELECT state, COUNT(*) FROM files GROUP BY state ORDER BY state",
+                )
                 .fetch_all(pool)
                 .await?;
-            let b = sqlx::query_as("SELECT COUNT(*) FROM files WHERE sent_at IS NOT NULL")
-                .fetch_one(pool)
-                .await?;
-            let c = sqlx::query_as(
+                let b = sqlx::query_as("SELECT COUNT(*) FROM files WHERE sent_at IS NOT NULL")
+                    .fetch_one(pool)
+                    .await?;
+                let c = sqlx::query_as(
                 "SELECT kvittens_status, COUNT(*) FROM files WHERE kvittens_status IS NOT NULL \
                  GROUP BY kvittens_status ORDER BY kvittens_status",
             )
             .fetch_all(pool)
             .await?;
-            let d = sqlx::query_as(
+                let d = sqlx::query_as(
                 "SELECT kind, CASE WHEN applied_at IS NULL THEN 'pending' WHEN apply_error IS NOT NULL \
                  THEN 'unmatched' ELSE 'applied' END AS st, COUNT(*) FROM inbound GROUP BY kind, st ORDER BY kind, st",
             )
             .fetch_all(pool)
             .await?;
-            let e = sqlx::query_as(
-                "SELECT MIN(COALESCE(sent_at, created_at)) FROM files \
+                let e = sqlx::query_as(
+                    "SELECT MIN(COALESCE(sent_at, created_at)) FROM files \
                  WHERE state IN ('built', 'sending', 'sent', 'outcome_unknown')",
-            )
-            .fetch_one(pool)
-            .await?;
-            (a, b, c, d, e)
-        });
+                )
+                .fetch_one(pool)
+                .await?;
+                (a, b, c, d, e)
+            }
+        );
         Ok(FileFigures {
             files_by_state: by_state,
             files_sent: sent.0,
@@ -202,7 +209,9 @@ impl Store {
     ) -> Result<Vec<ReceiptRow>, StoreError> {
         let (cond, a, b) = match filter {
             ReceiptFilter::All => ("$1 = $2", "", ""),
-            ReceiptFilter::Period(from, to) => ("i.received_at >= $1 AND i.received_at < $2", from, to),
+            ReceiptFilter::Period(from, to) => {
+                ("i.received_at >= $1 AND i.received_at < $2", from, to)
+            }
             ReceiptFilter::File(tx) => ("i.corr_id = $1 AND f.tx_id = $2", tx, tx),
         };
         let (from, to) = (a, b);
