@@ -1,6 +1,7 @@
 //! File alerts of `fogd serve` with a manual clock, an in-process fake SHS node and a local webhook receiver:
 //! kvittens overdue → recovered when the kvittens arrives; file rejected whole (U) → recovered when its
-//! replacement is receipted G; cases rejected (niva H) → recovered after the alert window.
+//! replacement is receipted G; cases rejected (niva H) → recovered after the alert window. And the jobs of
+//! `fogd serve` with and without the batch cut-off.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/engine_kit.rs"]
@@ -14,6 +15,7 @@ use fogd::clock::Clock;
 use fogd::config::AlertsConfig;
 use fogd::daemon::{build_and_send, poll_and_alert};
 use fogd::formats::KvittensStatus;
+use fogd::report::ReportKind;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
@@ -91,7 +93,7 @@ async fn overdue_rejected_and_recovered_notices() {
         "SUPRO.DEV.KVITTENS",
         "kvittens",
         kvittens("ANSOKAN", 1, KvittensStatus::U, vec![f_error("0021")]),
-        None,
+        Some(&first.tx_id), // Kronofogden answers with the corr.id of the file's message
     );
     poll_and_alert(&e, &alerter, 30).await.unwrap();
     let mut got = since(&seen, 1);
@@ -115,6 +117,7 @@ async fn overdue_rejected_and_recovered_notices() {
 
     // Rebuilt (same löpnummer), sent, receipted G with R-2 rejected: file_rejected recovers, cases_rejected fires.
     build_and_send(&e, true).await.unwrap();
+    let second = store.list_files().await.unwrap()[1].clone();
     clock.advance(Duration::minutes(5));
     fake.reply(
         KVITTENS_PRODUCT,
@@ -126,10 +129,9 @@ async fn overdue_rejected_and_recovered_notices() {
             KvittensStatus::G,
             vec![h_error("R-2", "0060")],
         ),
-        None,
+        Some(&second.tx_id),
     );
     poll_and_alert(&e, &alerter, 30).await.unwrap();
-    let second = store.list_files().await.unwrap()[1].clone();
     let mut got = since(&seen, 3);
     got.sort();
     assert_eq!(
@@ -157,4 +159,81 @@ async fn overdue_rejected_and_recovered_notices() {
         )]
     );
     assert!(alerter.active().is_empty());
+
+    // Reports of the period: the file rejected whole and the rejected case; both kvittens.
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let r = fogd::report::build(
+        &store,
+        ReportKind::Rejections,
+        d("2026-06-01"),
+        d("2026-06-30"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.rows.len(), 2, "{:?}", r.rows);
+    assert_eq!(r.rows[0][1], "file");
+    assert!(r.rows[0][0].contains(&first.file_name) && r.rows[0][3].contains("0021"));
+    assert!(r.rows[0][4].starts_with("File-level"), "{:?}", r.rows[0]);
+    assert_eq!(r.rows[1][0], "R-2");
+    assert!(r.rows[1][3].contains("0060"));
+    assert!(r.summary.contains(&("files rejected whole".into(), 1)));
+    let r = fogd::report::build(
+        &store,
+        ReportKind::Receipts,
+        d("2026-06-01"),
+        d("2026-06-30"),
+    )
+    .await
+    .unwrap();
+    let statuses: Vec<&str> = r.rows.iter().map(|row| row[5].as_str()).collect();
+    assert_eq!(statuses, ["U", "G"], "{:?}", r.rows);
+    assert!(r
+        .rows
+        .iter()
+        .all(|row| row[1] == "kvittens" && row[6] == "applied"));
+    assert_eq!(r.rows[0][3], first.file_name);
+    let empty = fogd::report::build(
+        &store,
+        ReportKind::Receipts,
+        d("2026-05-01"),
+        d("2026-05-31"),
+    )
+    .await
+    .unwrap();
+    assert!(empty.rows.is_empty());
+}
+
+/// The batch cut-off: with `[schedule] cutoff` set, the send job only sends and the cutoff job builds (then
+/// sends); without it the send job builds too.
+#[tokio::test]
+async fn cutoff_job_builds_and_send_job_only_sends() {
+    let (store, _dir) = sqlite_store().await;
+    let mut cfg = config();
+    cfg.schedule.cutoff = Some("0 18 * * 1-5".into());
+    let (e, fake, _clock) = engine(store.clone(), cfg.clone());
+    let alerter = Arc::new(Alerter::new(&AlertsConfig::default()));
+    import_and_approve(&e, &serde_json::json!([bfo("C-1")]).to_string()).await;
+    let jobs = fogd::daemon::engine_jobs(&e, &alerter, &cfg).unwrap();
+    let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["send", "cutoff", "poll"]);
+    (jobs[0].run)().await.unwrap();
+    assert!(
+        store.list_files().await.unwrap().is_empty(),
+        "send job built"
+    );
+    (jobs[1].run)().await.unwrap();
+    let files = store.list_files().await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].state, fogd::domain::FileState::Sent);
+    assert_eq!(fake.sent.lock().unwrap().len(), 1);
+
+    // Without a cut-off the send job builds.
+    let (store, _dir2) = sqlite_store().await;
+    let cfg = config();
+    let (e, _fake, _clock) = engine(store.clone(), cfg.clone());
+    import_and_approve(&e, &serde_json::json!([bfo("C-2")]).to_string()).await;
+    let jobs = fogd::daemon::engine_jobs(&e, &alerter, &cfg).unwrap();
+    assert_eq!(jobs.len(), 2);
+    (jobs[0].run)().await.unwrap();
+    assert_eq!(store.list_files().await.unwrap().len(), 1);
 }
