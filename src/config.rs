@@ -234,6 +234,9 @@ pub struct ApiConfig {
     pub listen: String,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: usize,
+    /// Cache the answers of `GET /api/v1/cases/{reference}` and the ops page until the database changes (SQLite
+    /// only; at most 50 ms behind a commit of any process, see `fogd::api::cache`).
+    pub cache: bool,
 }
 
 impl Default for ApiConfig {
@@ -241,6 +244,7 @@ impl Default for ApiConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 16 * 1024 * 1024,
+            cache: true,
         }
     }
 }

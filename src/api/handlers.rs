@@ -136,7 +136,10 @@ pub async fn post_cases(
         state.clock.as_ref(),
         &mut |_| {},
     )
-    .await?;
+    .await;
+    // Read-your-writes: answers cached before this request are stale now (the watcher would see it within 50 ms).
+    state.cache.bump();
+    let outcome = outcome?;
     let mut cases = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for r in references {
@@ -189,13 +192,19 @@ fn validation_context(
     })
 }
 
-/// `GET /api/v1/cases/{reference}`: every case with this reference, with its audit trail.
+/// `GET /api/v1/cases/{reference}`: every case with this reference, with its audit trail. Served from the
+/// response cache while the database has not changed ([`super::cache`]).
 pub async fn get_case(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(reference): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     caller.require(Permission::ReadCase)?;
+    let key = format!("case:{reference}");
+    if let Some(body) = state.cache.get(&key) {
+        return Ok(json_body(body));
+    }
+    let generation = state.cache.generation();
     let rows = state.store.cases_by_reference(&reference, None).await?;
     if rows.is_empty() {
         return Err(ApiError::new(
@@ -219,9 +228,23 @@ pub async fn get_case(
         );
         views.push(v);
     }
-    Ok(Json(
-        serde_json::json!({ "reference": reference, "cases": views }),
-    ))
+    let body = serde_json::to_vec(&serde_json::json!({ "reference": reference, "cases": views }))
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let body = Bytes::from(body);
+    state.cache.put(key, generation, body.clone());
+    Ok(json_body(body))
+}
+
+/// A JSON response from serialised bytes.
+fn json_body(body: Bytes) -> axum::response::Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// Query of `GET /api/v1/cases`.
@@ -313,7 +336,9 @@ pub async fn approve(
         &caller.actor(),
         state.clock.as_ref(),
     )
-    .await?;
+    .await;
+    state.cache.bump();
+    let report = report?;
     Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
 }
 
@@ -349,7 +374,9 @@ pub async fn hold(
         &caller.actor(),
         state.clock.as_ref(),
     )
-    .await?;
+    .await;
+    state.cache.bump();
+    let report = report?;
     Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
 }
 

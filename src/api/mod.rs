@@ -7,6 +7,7 @@
 //! The API calls the store and the engine; it never builds files or talks SHS.
 
 pub mod auth;
+pub mod cache;
 pub mod files;
 pub mod handlers;
 pub mod metrics;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub ready: AtomicBool,
     /// Durations of SHS send calls (filled by the send jobs through [`crate::daemon::TimedShs`]).
     pub send_latency: Arc<metrics::Histogram>,
+    /// Cached responses of the hot read paths ([`cache`]).
+    pub cache: Arc<cache::ResponseCache>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             alerter: None,
             ready: AtomicBool::new(true),
             send_latency: Arc::default(),
+            cache: Arc::default(),
         }
     }
 }

@@ -167,6 +167,17 @@ fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRo
     t
 }
 
+fn html_body(body: axum::body::Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// `GET /`: the ops page (or a redirect to the sign-in form).
 pub async fn ops_page(
     State(state): State<Arc<AppState>>,
@@ -187,8 +198,17 @@ pub async fn ops_page(
         )
             .into_response();
     }
+    let key = format!("page:{}:{}", caller.token.id, q.q.as_deref().unwrap_or(""));
+    if let Some(body) = state.cache.get(&key) {
+        return html_body(body);
+    }
+    let generation = state.cache.generation();
     match render(&state, &caller.token.name, q.q.as_deref()).await {
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => {
+            let body = axum::body::Bytes::from(html);
+            state.cache.put(key, generation, body.clone());
+            html_body(body)
+        }
         Err(e) => {
             tracing::error!(error = %e, "ops page");
             (

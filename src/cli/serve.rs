@@ -121,6 +121,11 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
             }
         });
     }
+    if config.api.cache {
+        if let Some(path) = crate::store::sqlite_path(&config.database.url) {
+            crate::api::cache::spawn_sqlite_watcher(path, state.cache.clone(), stop_rx.clone());
+        }
+    }
     let jobs = tokio::spawn(scheduler.run(stop_rx.clone()));
 
     let app = router(state.clone());
