@@ -6,8 +6,10 @@
 //! SQLite's `PRAGMA data_version` on a dedicated read-only connection every [`WATCH_INTERVAL`]: the value changes
 //! whenever any other connection — this process's pool or another process (`fogd import`, `fogd journal`, a second
 //! `fogd serve`) — commits. So a cached answer is at most [`WATCH_INTERVAL`] (plus one query) behind the database.
-//! Entries also expire after [`MAX_AGE`] (the ops page shows in-memory job and alert state that the database
-//! generation does not cover). The cache is off until the watcher runs (tests and tools that build an
+//! Ops pages also expire after [`PAGE_MAX_AGE`] (they show in-memory job and alert state that the database
+//! generation does not cover). On a miss only one request per key renders ([`ResponseCache::render_lock`]); the
+//! others wait for it and take its answer, so a burst of readers after a change does not become a burst of
+//! queries. The cache is off until the watcher runs (tests and tools that build an
 //! [`super::AppState`] by hand read the database every time), off on PostgreSQL (several instances share it and a
 //! data-version signal is not available there), and off with `[api] cache = false`.
 
@@ -20,8 +22,9 @@ use tokio::sync::watch;
 
 /// How often the watcher asks SQLite whether anything was committed.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(50);
-/// Longest an entry is served even without a database change.
-pub const MAX_AGE: Duration = Duration::from_secs(1);
+/// Longest an ops page is served from the cache even without a database change (it also shows in-memory job and
+/// alert state).
+pub const PAGE_MAX_AGE: Duration = Duration::from_secs(2);
 /// Most entries kept (the map is cleared when it grows beyond).
 pub const MAX_ENTRIES: usize = 20_000;
 
@@ -31,6 +34,7 @@ pub struct ResponseCache {
     enabled: AtomicBool,
     generation: AtomicU64,
     entries: Mutex<HashMap<String, (u64, Instant, Bytes)>>,
+    renders: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl ResponseCache {
@@ -49,15 +53,30 @@ impl ResponseCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The body cached under `key`, if it was rendered at the current generation and is young enough.
-    pub fn get(&self, key: &str) -> Option<Bytes> {
+    /// The body cached under `key`, if it was rendered at the current generation (and within `max_age`, if
+    /// given).
+    pub fn get(&self, key: &str, max_age: Option<Duration>) -> Option<Bytes> {
         if !self.enabled() {
             return None;
         }
         let generation = self.generation();
         let entries = self.entries.lock().ok()?;
         let (g, at, body) = entries.get(key)?;
-        (*g == generation && at.elapsed() < MAX_AGE).then(|| body.clone())
+        (*g == generation && max_age.is_none_or(|m| at.elapsed() < m)).then(|| body.clone())
+    }
+
+    /// The lock that lets one request at a time render `key` (single flight): take it after a miss, look again,
+    /// and render only if still missing.
+    pub fn render_lock(&self, key: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        match self.renders.lock() {
+            Ok(mut r) => {
+                if r.len() >= MAX_ENTRIES {
+                    r.clear();
+                }
+                r.entry(key.to_string()).or_default().clone()
+            }
+            Err(_) => std::sync::Arc::default(),
+        }
     }
 
     /// Caches `body` under `key` as rendered at `generation` (read with [`Self::generation`] *before* the
@@ -154,16 +173,21 @@ mod tests {
     fn entries_of_an_older_generation_are_never_served() {
         let c = ResponseCache::default();
         c.put("a".into(), c.generation(), Bytes::from_static(b"x"));
-        assert_eq!(c.get("a"), None, "disabled until the watcher runs");
+        assert_eq!(c.get("a", None), None, "disabled until the watcher runs");
         c.enabled.store(true, Ordering::Release);
         let g = c.generation();
         c.put("a".into(), g, Bytes::from_static(b"x"));
-        assert_eq!(c.get("a").as_deref(), Some(&b"x"[..]));
+        assert_eq!(c.get("a", None).as_deref(), Some(&b"x"[..]));
+        assert_eq!(c.get("a", Some(Duration::ZERO)), None, "too old");
         c.bump();
-        assert_eq!(c.get("a"), None);
+        assert_eq!(c.get("a", None), None);
         // Rendered while the database changed: stale at once.
         c.put("b".into(), g, Bytes::from_static(b"y"));
-        assert_eq!(c.get("b"), None);
+        assert_eq!(c.get("b", None), None);
+        assert!(std::sync::Arc::ptr_eq(
+            &c.render_lock("k"),
+            &c.render_lock("k")
+        ));
     }
 
     #[tokio::test]
@@ -183,7 +207,7 @@ mod tests {
         assert!(cache.enabled());
         let g = cache.generation();
         cache.put("k".into(), g, Bytes::from_static(b"v"));
-        assert!(cache.get("k").is_some());
+        assert!(cache.get("k", None).is_some());
         store
             .create_token(
                 "t",
@@ -201,7 +225,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(bumped, "a commit bumps the generation");
-        assert!(cache.get("k").is_none());
+        assert!(cache.get("k", None).is_none());
         tx.send(true).unwrap();
         store.close().await;
     }

@@ -201,7 +201,12 @@ pub async fn get_case(
 ) -> Result<axum::response::Response, ApiError> {
     caller.require(Permission::ReadCase)?;
     let key = format!("case:{reference}");
-    if let Some(body) = state.cache.get(&key) {
+    if let Some(body) = state.cache.get(&key, None) {
+        return Ok(json_body(body));
+    }
+    let lock = state.cache.render_lock(&key);
+    let _rendering = lock.lock().await;
+    if let Some(body) = state.cache.get(&key, None) {
         return Ok(json_body(body));
     }
     let generation = state.cache.generation();

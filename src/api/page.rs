@@ -199,7 +199,13 @@ pub async fn ops_page(
             .into_response();
     }
     let key = format!("page:{}:{}", caller.token.id, q.q.as_deref().unwrap_or(""));
-    if let Some(body) = state.cache.get(&key) {
+    let max_age = Some(super::cache::PAGE_MAX_AGE);
+    if let Some(body) = state.cache.get(&key, max_age) {
+        return html_body(body);
+    }
+    let lock = state.cache.render_lock(&key);
+    let _rendering = lock.lock().await;
+    if let Some(body) = state.cache.get(&key, max_age) {
         return html_body(body);
     }
     let generation = state.cache.generation();
