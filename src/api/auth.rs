@@ -101,8 +101,7 @@ fn cached_token(state: &AppState, key: &str) -> Option<Option<TokenRow>> {
 }
 
 /// Looks up a bearer token (cached for [`TOKEN_CACHE_TTL`]). When the cached answer expires, one request per token
-/// asks the database (single flight) while the others wait for its answer; the token's last-use time is written
-/// in the background, off the request's path.
+/// asks the database (single flight) and records the token's last use, while the others wait for its answer.
 pub async fn token_lookup(state: &AppState, token: &str) -> Result<Option<TokenRow>, ApiError> {
     let key = hash_token(token);
     if let Some(row) = cached_token(state, &key) {
@@ -123,12 +122,10 @@ pub async fn token_lookup(state: &AppState, token: &str) -> Result<Option<TokenR
     }
     let row = state.store.find_token(token).await?;
     if let Some(r) = &row {
-        let (store, id, now) = (state.store.clone(), r.id, state.clock.now());
-        tokio::spawn(async move {
-            if let Err(e) = store.touch_token(id, now).await {
-                tracing::warn!(error = %e, "cannot record token use");
-            }
-        });
+        // Awaited, not spawned: a write racing the request's own write transaction could make that fail.
+        if let Err(e) = state.store.touch_token(r.id, state.clock.now()).await {
+            tracing::warn!(error = %e, "cannot record token use");
+        }
     }
     if let Ok(mut cache) = state.auth.tokens.lock() {
         if cache.len() > 10_000 {
