@@ -1,7 +1,8 @@
 //! File alerts of `fogd serve` with a manual clock, an in-process fake SHS node and a local webhook receiver:
 //! kvittens overdue → recovered when the kvittens arrives; file rejected whole (U) → recovered when its
 //! replacement is receipted G; cases rejected (niva H) → recovered after the alert window. And the jobs of
-//! `fogd serve` with and without the batch cut-off.
+//! `fogd serve` with and without the batch cut-off, the reports of receipts and rejections, and the search by
+//! målnummer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/engine_kit.rs"]
@@ -236,4 +237,48 @@ async fn cutoff_job_builds_and_send_job_only_sends() {
     assert_eq!(jobs.len(), 2);
     (jobs[0].run)().await.unwrap();
     assert_eq!(store.list_files().await.unwrap().len(), 1);
+}
+
+/// The ops search by målnummer finds the case with that målnummer and its follow-ups.
+#[tokio::test]
+async fn search_by_malnummer_finds_the_case_and_its_follow_ups() {
+    let (store, _dir) = sqlite_store().await;
+    let (e, fake, _clock) = engine(store.clone(), config());
+    let cases = serde_json::json!([bfo("M-1"), bfo("M-2"), neds("M-9", "M-1")]);
+    import_and_approve(&e, &cases.to_string()).await;
+    build_and_send(&e, true).await.unwrap();
+    fake.reply(
+        KVITTENS_PRODUCT,
+        "SUPRO.DEV.KVITTENS",
+        "kvittens",
+        kvittens("ANSOKAN", 1, KvittensStatus::G, vec![]),
+        None,
+    );
+    e.poll_pass().await.unwrap();
+    fake.reply(
+        "2c92e378-4f27-5ea9-951b-6efc4980d971",
+        "SUPRO.DEV.ANSBEKR",
+        "bekraftelse",
+        ansbekr(1, &[("M-1", "BF-000001-26"), ("M-2", "BF-000002-26")]),
+        None,
+    );
+    e.poll_pass().await.unwrap();
+    let refs = |rows: Vec<fogd::store::CaseRow>| {
+        let mut r: Vec<String> = rows.into_iter().map(|c| c.reference).collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        refs(store.search_cases("BF-000001-26", 50).await.unwrap()),
+        ["M-1", "M-9"]
+    );
+    assert_eq!(
+        refs(store.search_cases("BF-000002-26", 50).await.unwrap()),
+        ["M-2"]
+    );
+    assert!(store
+        .search_cases("BF-000003-26", 50)
+        .await
+        .unwrap()
+        .is_empty());
 }
