@@ -13,6 +13,19 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat` (clock ticks of 1/100 s).
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn main() {
     let n: usize = std::env::args()
         .nth(1)
@@ -49,9 +62,12 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let cpu0 = cpu_secs();
     let start = Instant::now();
     let code = rt.block_on(fogd::cli::import::run(config, args)).unwrap();
     let fogd_secs = start.elapsed().as_secs_f64();
+    let fogd_cpu = cpu_secs() - cpu0;
     assert_eq!(code, 0, "every generated case must be accepted");
     let rss = peak_rss_kib().unwrap_or(0);
     println!("cases: {n} ({:.1} MB CSV)", bytes as f64 / 1e6);
@@ -59,6 +75,13 @@ fn main() {
         "fogd import: {fogd_secs:.2} s, {:.0} cases/s, peak RSS {:.1} MB",
         n as f64 / fogd_secs,
         rss as f64 / 1024.0
+    );
+    println!(
+        "fogd CPU (user+sys, all threads): {fogd_cpu:.2} s; load average before: {}",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     let plain = dir.path().join("plain.db");
     let start = Instant::now();

@@ -43,6 +43,20 @@ async fn conformance(store: &Store) {
     assert!(out
         .iter()
         .all(|o| matches!(o, UpsertOutcome::Inserted { .. })));
+    // Each reported id is the row of that case (SQLite derives the ids of a multi-row INSERT from
+    // last_insert_rowid, PostgreSQL reads them back with RETURNING); a batch larger than one INSERT statement.
+    let big: Vec<NewCase> = (0..2300)
+        .map(|i| case(&format!("BIG-{i}"), "h1", CaseState::Journal))
+        .collect();
+    let big_out = store.upsert_cases(&big, "import", t0).await.unwrap();
+    for (c, o) in big.iter().zip(&big_out) {
+        let UpsertOutcome::Inserted { id } = *o else {
+            panic!("{o:?}")
+        };
+        let row = store.case_by_id(id).await.unwrap().unwrap();
+        assert_eq!(row.reference, c.reference);
+        assert_eq!(store.case_events(id).await.unwrap().len(), 1);
+    }
     // Same content: unchanged. Different content while in the journal: replaced.
     let again = store
         .upsert_cases(
@@ -148,7 +162,7 @@ async fn conformance(store: &Store) {
     );
     let counts = store.count_by_state().await.unwrap();
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
-    assert_eq!(total, 450);
+    assert_eq!(total, 450 + 2300);
     // Re-opening an existing database runs no migration twice.
 }
 
@@ -160,7 +174,7 @@ async fn sqlite_conformance() {
     conformance(&store).await;
     store.close().await;
     let again = Store::open(&url, 4).await.unwrap();
-    assert_eq!(again.list_cases(&[]).await.unwrap().len(), 450);
+    assert_eq!(again.list_cases(&[]).await.unwrap().len(), 450 + 2300);
     // The pragmas of ARCHITECTURE.md.
     let fogd::store::Pool::Sqlite(pool) = &again.pool else {
         panic!()

@@ -171,16 +171,22 @@ pub struct Claim {
     /// Amount, öre, > 0.
     pub amount: Amount,
     /// Due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
     /// The creditor's invoice number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
     /// Grund för fordran: the basis of the claim (normalised text; the builder wraps it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
     /// Interest, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interest: Option<Interest>,
     /// Verkställighet / fordringsanmälan: interest accrued up to the title or decision date.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub accrued_interest: Option<Amount>,
     /// Verkställighet / fordringsanmälan: costs fixed in the title, or claimed costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub costs: Option<Amount>,
 }
 
@@ -197,22 +203,29 @@ pub struct Party {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Debtor {
     /// Identity number; `None` when unknown (id_typ U).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<IdNumber>,
     /// Name as registered.
     pub name: String,
     /// c/o line.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub care_of: Option<String>,
     /// Street address.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
     /// Postal code: 5 digits for SE, free form otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// ISO 3166 alpha-2, default `SE`.
     pub country: String,
     /// Phone (kept, not sent in FOGD-REF-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// E-mail (kept, not sent in FOGD-REF-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
@@ -284,8 +297,10 @@ pub struct Change {
     /// Kind of change.
     pub kind: ChangeKind,
     /// New remaining capital (for `belopp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
     /// Deferral end (for `uppskov`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
 }
 
@@ -303,34 +318,49 @@ pub struct Case {
     /// The ingivare's intressentkod.
     pub intressentkod: String,
     /// The creditor (sökande); BFÖ, verkställighet, fordringsanmälan.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creditor: Option<Party>,
     /// The agent (ombud), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<Party>,
     /// The creditor's own id of the debtor.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_number: Option<String>,
     /// The claim rests on a löpande skuldebrev.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub promissory_note: bool,
     /// Debtors, 1..=9 for applications; empty for follow-ups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub debtors: Vec<Debtor>,
     /// Claims, 1..=20 for applications; empty for follow-ups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<Claim>,
     /// Verkställighet: the executive title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<Title>,
     /// Fordringsanmälan: the skuldsanering case at Kronofogden.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub debt_restructuring_case: Option<String>,
     /// Follow-ups: the reference of the case concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub concerns: Option<String>,
     /// Follow-ups: the målnummer of the case concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub malnummer: Option<String>,
     /// Nedsättning: the reduction amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
     /// Nedsättning: which claim (delkrav_nr; 0 = the claim as a whole).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_index: Option<u32>,
     /// Follow-ups: the date of payment/withdrawal/change.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<NaiveDate>,
     /// Nedsättning / återkallelse: the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<FollowUpReason>,
     /// Verkställighet ändring: the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
 }
 
@@ -369,42 +399,58 @@ impl Case {
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     /// Case id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// Kind name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Intressentkod (defaults to the configured one).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub intressentkod: Option<String>,
     /// Creditor.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub creditor: Option<PartyInput>,
     /// Agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<PartyInput>,
     /// Customer number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_number: Option<String>,
     /// Löpande skuldebrev.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub promissory_note: Option<bool>,
     /// Debtors.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub debtors: Vec<DebtorInput>,
     /// Claims.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<ClaimInput>,
     /// Verkställighet title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<TitleInput>,
     /// Fordringsanmälan: skuldsanering case.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub debt_restructuring_case: Option<String>,
     /// Follow-ups: reference of the case concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub concerns: Option<String>,
     /// Follow-ups: målnummer (normally supplied by fogd).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub malnummer: Option<String>,
     /// Nedsättning amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<serde_json::Value>,
     /// Nedsättning claim index.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub claim_index: Option<u32>,
     /// Follow-up date.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// Follow-up reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Ändring.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeInput>,
 }
 
@@ -413,8 +459,10 @@ pub struct CaseInput {
 #[serde(deny_unknown_fields)]
 pub struct PartyInput {
     /// Identity number text.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -423,22 +471,31 @@ pub struct PartyInput {
 #[serde(deny_unknown_fields)]
 pub struct DebtorInput {
     /// Identity number text.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// c/o.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub care_of: Option<String>,
     /// Street.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
     /// Postal code.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// City.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// Country.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
     /// Phone.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// E-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
 
@@ -447,20 +504,28 @@ pub struct DebtorInput {
 #[serde(deny_unknown_fields)]
 pub struct ClaimInput {
     /// Kind name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Amount (string or number, kronor).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<serde_json::Value>,
     /// Due date, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
     /// Invoice number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
     /// Basis text.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
     /// Interest.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub interest: Option<InterestInput>,
     /// Accrued interest (verkställighet, fordringsanmälan).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub accrued_interest: Option<serde_json::Value>,
     /// Costs (verkställighet, fordringsanmälan).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub costs: Option<serde_json::Value>,
 }
 
@@ -469,10 +534,13 @@ pub struct ClaimInput {
 #[serde(deny_unknown_fields)]
 pub struct InterestInput {
     /// `reference_plus` or `fixed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Percent, decimal string (`"8.00"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate: Option<serde_json::Value>,
     /// From date.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
 }
 
@@ -481,10 +549,13 @@ pub struct InterestInput {
 #[serde(deny_unknown_fields)]
 pub struct TitleInput {
     /// Kind name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Målnummer of the title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
     /// Date.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
 }
 
@@ -493,9 +564,47 @@ pub struct TitleInput {
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
     /// `belopp`, `aterkallelse` or `uppskov`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// New capital for `belopp`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<serde_json::Value>,
     /// Deferral end for `uppskov`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_leaves_out_absent_fields_and_reads_old_rows_with_nulls() {
+        let input: CaseInput = serde_json::from_str(
+            r#"{"reference":"R-1","kind":"betalningsforelaggande","agent":null,"debtors":[{"name":"A","email":null}],
+                "claims":[],"amount":null}"#,
+        )
+        .unwrap();
+        let json = serde_json::to_string(&input).unwrap();
+        assert_eq!(
+            json,
+            r#"{"reference":"R-1","kind":"betalningsforelaggande","debtors":[{"name":"A"}]}"#
+        );
+        assert_eq!(serde_json::from_str::<CaseInput>(&json).unwrap(), input);
+
+        // A case as stored before absent fields were left out (every key present, `null`s, empty lists).
+        let old = r#"{"reference":"R-2","kind":"aterkallelse","intressentkod":"DEV","creditor":null,"agent":null,
+            "customer_number":null,"promissory_note":false,"debtors":[],"claims":[],"title":null,
+            "debt_restructuring_case":null,"concerns":"R-1","malnummer":null,"amount":null,"claim_index":null,
+            "date":"2026-11-01","reason":"betald","change":null}"#;
+        let case: Case = serde_json::from_str(old).unwrap();
+        assert_eq!(case.concerns.as_deref(), Some("R-1"));
+        assert!(!case.promissory_note && case.debtors.is_empty() && case.creditor.is_none());
+        let new = serde_json::to_string(&case).unwrap();
+        assert_eq!(
+            new,
+            r#"{"reference":"R-2","kind":"aterkallelse","intressentkod":"DEV","concerns":"R-1","date":"2026-11-01","reason":"betald"}"#
+        );
+        assert_eq!(serde_json::from_str::<Case>(&new).unwrap(), case);
+    }
 }

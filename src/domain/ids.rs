@@ -36,34 +36,63 @@ pub struct IdError {
     pub message: String,
 }
 
-fn luhn_ok(ten: &[u8]) -> bool {
-    let mut sum = 0u32;
-    for (i, d) in ten.iter().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 0 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
+/// The Luhn sum of ASCII digits, doubling every other digit from the first (as for the 10 digits of a
+/// personnummer or organisationsnummer).
+fn luhn_sum(digits: &[u8]) -> u32 {
+    digits
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let v = u32::from(d - b'0');
+            if i % 2 == 0 {
+                let v = v * 2;
+                if v > 9 {
+                    v - 9
+                } else {
+                    v
+                }
+            } else {
+                v
             }
-        }
-        sum += v;
-    }
-    sum % 10 == 0
+        })
+        .sum()
+}
+
+fn luhn_ok(ten: &[u8]) -> bool {
+    luhn_sum(ten) % 10 == 0
 }
 
 fn expected_check_digit(nine: &[u8]) -> u8 {
-    let mut sum = 0u32;
-    for (i, d) in nine.iter().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 0 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
-            }
-        }
-        sum += v;
+    ((10 - (luhn_sum(nine) % 10)) % 10) as u8
+}
+
+/// The date rule of the `personnummer` crate for the 12-digit form `year` + `last10[2..]`: the date
+/// `year-MM-(DD mod 60)` must exist; a day above 60 makes it a samordningsnummer. Returns the kind and the 12 digits,
+/// or `None` for an impossible date. (The crate parses `YYYYMMDD-NNNN` with a regex and then does exactly this.)
+fn person_date_check(year: i32, last10: &[u8]) -> Option<(IdKind, String)> {
+    let num = |s: &[u8]| s.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+    let month = num(last10.get(2..4)?);
+    let day = num(last10.get(4..6)?);
+    if !(0..=9999).contains(&year) {
+        return None;
     }
-    ((10 - (sum % 10)) % 10) as u8
+    NaiveDate::from_ymd_opt(year, month, day % 60)?;
+    let kind = if day > 31 {
+        IdKind::Samordningsnummer
+    } else {
+        IdKind::Personnummer
+    };
+    let mut digits = format!("{year:04}");
+    digits.extend(last10.get(2..)?.iter().map(|&b| char::from(b)));
+    Some((kind, digits))
+}
+
+/// What the `organisationsnummer` crate (1.0) adds to the checks [`IdNumber::parse_org`] makes itself, for 10 digits
+/// whose third digit is ≥ 2 and whose Luhn digit is right: the first two digits must be ≥ 10 (no leading 0). Such a
+/// number can never be read as a personnummer by the crate (its month would be ≥ 20), so its other path does not
+/// apply. Done inline because the crate matches two regexes per call; the crate stays as the cross-check in tests.
+fn org_crate_rule_ok(ten: &[u8]) -> bool {
+    ten.first().is_some_and(|&d| d != b'0')
 }
 
 fn shape_ok(text: &str) -> bool {
@@ -79,9 +108,12 @@ impl IdNumber {
     /// (Skatteverket's rule); a 12-digit number keeps its century. The Luhn check digit covers the last 10 digits
     /// (for samordningsnummer with the day + 60 as written) and the serial number must not be `000`.
     ///
-    /// The `personnummer` crate (3.1) checks the shape and the date (day − 60 for samordningsnummer) of the
-    /// 12-digit form built here. Its own `valid()` is not used: it computes the check digit over the day *without*
-    /// the + 60, so it refuses every valid samordningsnummer, and it assumes 19xx for 10-digit numbers.
+    /// The date check (day − 60 for samordningsnummer) is the one the `personnummer` crate (3.1) applies to the
+    /// 12-digit form built here, done inline: the crate matches a regex on every call, which made it the largest
+    /// single cost of intake validation. `tests::hand_checks_agree_with_the_crates` runs both on generated and on
+    /// the shared test list's numbers and requires the same verdict and kind. The crate's own `valid()` is not used:
+    /// it computes the check digit over the day *without* the + 60, so it refuses every valid samordningsnummer,
+    /// and it assumes 19xx for 10-digit numbers.
     pub fn parse_person_at(text: &str, today: NaiveDate) -> Result<IdNumber, IdError> {
         let t = text.trim();
         if !shape_ok(t) {
@@ -151,21 +183,10 @@ impl IdNumber {
             }
             y
         };
-        let long = format!(
-            "{year:04}{}-{}",
-            String::from_utf8_lossy(&last10[2..6]),
-            String::from_utf8_lossy(&last10[6..])
-        );
-        let p = personnummer::Personnummer::parse(&long).map_err(|_| IdError {
+        let (kind, digits12) = person_date_check(year, last10).ok_or_else(|| IdError {
             rule: "personnummer.date",
             message: format!("{t:?} does not hold a valid birth date"),
         })?;
-        let digits12: String = long.chars().filter(char::is_ascii_digit).collect();
-        let kind = if p.is_coordination_number() {
-            IdKind::Samordningsnummer
-        } else {
-            IdKind::Personnummer
-        };
         Ok(IdNumber {
             kind,
             digits: digits12,
@@ -207,12 +228,7 @@ impl IdNumber {
             });
         }
         let ten = String::from_utf8_lossy(&digits).into_owned();
-        let checked =
-            organisationsnummer::Organisationsnummer::parse(&ten).map_err(|_| IdError {
-                rule: "organisationsnummer.format",
-                message: format!("{t:?} is not a valid organisationsnummer"),
-            })?;
-        if !checked.valid() {
+        if !org_crate_rule_ok(&digits) {
             return Err(IdError {
                 rule: "organisationsnummer.format",
                 message: format!("{t:?} is not a valid organisationsnummer"),
@@ -301,6 +317,105 @@ mod tests {
             .unwrap()
             .is_organisation());
         assert_eq!(IdNumber::from_digits12("162021005489").unwrap(), o);
+    }
+
+    /// The crate path the hand checks replace (personnummer: the date of the 12-digit form; organisationsnummer:
+    /// `parse` + `valid`), applied after the same pre-checks.
+    fn crate_verdict(text: &str, today: NaiveDate) -> Option<IdNumber> {
+        let ours = IdNumber::parse_any_at(text, today);
+        let Ok(ours) = ours else {
+            return None;
+        };
+        match ours.kind {
+            IdKind::Organisationsnummer => {
+                let ten = &ours.digits[2..];
+                let o = organisationsnummer::Organisationsnummer::parse(ten).ok()?;
+                o.valid().then_some(ours)
+            }
+            _ => {
+                let long = format!("{}-{}", &ours.digits[..8], &ours.digits[8..]);
+                let p = personnummer::Personnummer::parse(&long).ok()?;
+                let kind = if p.is_coordination_number() {
+                    IdKind::Samordningsnummer
+                } else {
+                    IdKind::Personnummer
+                };
+                (kind == ours.kind).then_some(ours)
+            }
+        }
+    }
+
+    /// Every number the inline checks accept, the crates accept too (with the same kind); and a number the inline
+    /// date rule refuses, the personnummer crate refuses too.
+    fn agree(text: &str, today: NaiveDate) {
+        if let Ok(ours) = IdNumber::parse_any_at(text, today) {
+            assert_eq!(crate_verdict(text, today), Some(ours), "{text}");
+        }
+        if let Err(e) = IdNumber::parse_any_at(text, today) {
+            if e.rule == "personnummer.date" {
+                let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+                if digits.len() == 12 {
+                    let long = format!("{}-{}", &digits[..8], &digits[8..]);
+                    assert!(personnummer::Personnummer::parse(&long).is_err(), "{text}");
+                }
+            }
+            if e.rule == "organisationsnummer.format" {
+                let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+                if digits.len() == 10 && luhn_ok(digits.as_bytes()) && digits.as_bytes()[2] >= b'2'
+                {
+                    assert!(
+                        organisationsnummer::Organisationsnummer::parse(&digits).is_err(),
+                        "{text}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hand_checks_agree_with_the_crates() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/ids");
+        for file in ["personnummer-list.json", "organisationsnummer-list.json"] {
+            let text = std::fs::read_to_string(dir.join(file)).unwrap();
+            let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+            for e in &list {
+                for key in [
+                    "integer",
+                    "long_format",
+                    "short_format",
+                    "separated_format",
+                    "separated_long",
+                ] {
+                    if let Some(s) = e[key].as_str() {
+                        agree(s, today);
+                    } else if let Some(n) = e[key].as_u64() {
+                        agree(&n.to_string(), today);
+                    }
+                }
+            }
+        }
+        // Every date shape with a correct check digit, including impossible and samordningsnummer days.
+        for yy in [0u32, 4, 19, 57, 99] {
+            for mm in 0..=13u32 {
+                for dd in [0u32, 1, 28, 29, 30, 31, 32, 59, 60, 61, 89, 90, 91, 92] {
+                    let nine = format!("{yy:02}{mm:02}{dd:02}123");
+                    let c = expected_check_digit(nine.as_bytes());
+                    agree(&format!("{nine}{c}"), today);
+                    agree(&format!("19{nine}{c}"), today);
+                    agree(&format!("20{nine}{c}"), today);
+                }
+            }
+        }
+        // Organisationsnummer shapes, leading 0 included.
+        for first in 0..=9u32 {
+            for third in 0..=9u32 {
+                let nine = format!("{first}5{third}036079");
+                let c = expected_check_digit(nine.as_bytes());
+                agree(&format!("{nine}{c}"), today);
+                agree(&format!("16{nine}{c}"), today);
+            }
+        }
     }
 
     #[test]

@@ -716,7 +716,9 @@ struct Pending {
 
 struct CsvRecords<'s> {
     cols: Columns,
-    rows: csv::StringRecordsIntoIter<&'s [u8]>,
+    rows: csv::Reader<&'s [u8]>,
+    /// The row being read, reused for every row (no allocation per row).
+    row: csv::StringRecord,
     /// Rows still to come per reference (from a first counting pass).
     counts: HashMap<String, usize>,
     pending: HashMap<String, Pending>,
@@ -735,10 +737,13 @@ impl<'s> CsvRecords<'s> {
             }
         }
         // The text is decoded and in memory; the second pass re-reads it.
-        let rows = src.csv_reader().into_records();
+        let mut rows = src.csv_reader();
+        // Skip the header row (`read_record` does not, unlike `records()`).
+        let _ = rows.headers();
         Ok(CsvRecords {
             cols,
             rows,
+            row: csv::StringRecord::new(),
             counts,
             pending: HashMap::new(),
             done: false,
@@ -945,13 +950,32 @@ impl Iterator for CsvRecords<'_> {
                 let key = self.pending.keys().next().cloned()?;
                 return self.pending.remove(&key).map(Self::finish);
             }
-            let row = match self.rows.next() {
-                None => {
+            let mut row = std::mem::take(&mut self.row);
+            let read = self.rows.read_record(&mut row);
+            let rec = self.next_row(&row, read);
+            self.row = row;
+            if rec.is_some() {
+                return rec;
+            }
+        }
+    }
+}
+
+impl CsvRecords<'_> {
+    /// Takes one read row into the record being assembled; returns a record once it is complete (`None`: read on).
+    fn next_row(
+        &mut self,
+        row: &csv::StringRecord,
+        read: csv::Result<bool>,
+    ) -> Option<SourceRecord> {
+        {
+            match read {
+                Ok(false) => {
                     self.done = true;
-                    continue;
+                    return None;
                 }
-                Some(Ok(row)) => row,
-                Some(Err(e)) => {
+                Ok(true) => {}
+                Err(e) => {
                     let line = e.position().map_or(0, |p| p.line() as usize);
                     return Some(SourceRecord {
                         line,
@@ -967,10 +991,10 @@ impl Iterator for CsvRecords<'_> {
                         format: SourceFormat::Csv,
                     });
                 }
-            };
+            }
             let line = row.position().map_or(0, |p| p.line() as usize);
             if row.iter().all(str::is_empty) {
-                continue; // blank line
+                return None; // blank line
             }
             let reference = row
                 .get(self.cols.reference)
@@ -978,20 +1002,20 @@ impl Iterator for CsvRecords<'_> {
                 .map(str::to_string);
             let Some(reference) = reference else {
                 // No reference: a case of its own (validation reports the missing reference).
-                let mut p = self.new_pending(&row, line);
-                self.add_row(&mut p, &row, line, true);
+                let mut p = self.new_pending(row, line);
+                self.add_row(&mut p, row, line, true);
                 return Some(Self::finish(p));
             };
             let total = self.counts.get(&reference).copied().unwrap_or(1);
             let mut p = match self.pending.remove(&reference) {
                 Some(mut p) => {
-                    self.add_row(&mut p, &row, line, false);
+                    self.add_row(&mut p, row, line, false);
                     p
                 }
                 None => {
-                    let mut p = self.new_pending(&row, line);
+                    let mut p = self.new_pending(row, line);
                     p.remaining = total;
-                    self.add_row(&mut p, &row, line, true);
+                    self.add_row(&mut p, row, line, true);
                     p
                 }
             };
@@ -1000,6 +1024,7 @@ impl Iterator for CsvRecords<'_> {
                 return Some(Self::finish(p));
             }
             self.pending.insert(reference, p);
+            None
         }
     }
 }

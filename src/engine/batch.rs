@@ -1,5 +1,6 @@
 //! The build pass (the outbox rule): approved cases of one kind and intressentkod are cut into files. Each file is
-//! made in **one** transaction: lock the series, allocate `last approved + 1 + unreceipted`, take the oldest
+//! made in **one** transaction: lock the series, allocate the lowest number above the last approved that no
+//! unreceipted file holds (`last approved + 1 + unreceipted`, or a number rejected whole again), take the oldest
 //! approved cases (follow-ups only once the case they concern has a målnummer), build file + missiv, freeze bytes
 //! and hashes, assign the cases (`batched`), create the send job (the file row in `built`, with a new tx.id), and
 //! mark a `receipted_rejected` file of the same number `superseded`.
@@ -91,7 +92,7 @@ impl Engine {
             tx.rollback().await?;
             return Ok(One::SeriesFull);
         }
-        let lopnummer = last + 1 + unreceipted;
+        let lopnummer = tx.next_lopnummer(ik, &filtyp, last).await?;
         let parent = kind.concerns_kind().map(|k| k.as_str());
         let cands = tx
             .batch_candidates(

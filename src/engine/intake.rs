@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 
 /// Cases per store transaction.
-pub const DEFAULT_BATCH: usize = 1000;
+pub const DEFAULT_BATCH: usize = 5000;
 
 /// Counts of an import (the summary object of intake.md §4).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -101,8 +101,9 @@ impl ImportOptions {
     }
 }
 
+/// What the store does not need of a prepared case: its state as counted and its problems. Kept in a vector
+/// parallel to the [`NewCase`]s, so that the batch can be handed to the store as a slice without a copy.
 struct Pending {
-    new: NewCase,
     state: CaseState,
     problems: Vec<Problem>,
 }
@@ -110,6 +111,11 @@ struct Pending {
 /// Imports `records`: validates each, stores them in batches (unless `dry_run`), and reports. `progress` is called
 /// with the number of records handled so far after each batch; it is `Send` so that the import future is `Send`
 /// (the API's handler awaits it on a multi-threaded runtime).
+///
+/// Validation and storage overlap: the records of batch N+1 are read and validated while batch N is being written
+/// (SQLite works on its own thread, PostgreSQL on the server). Both halves run in this one task (joined, not
+/// spawned), connected by a channel holding at most one further batch, so memory stays bounded and the problems
+/// come out in the same order as when each batch was written before the next was read.
 pub async fn import(
     store: Option<&Store>,
     records: impl Iterator<Item = SourceRecord>,
@@ -118,47 +124,86 @@ pub async fn import(
     clock: &dyn Clock,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportOutcome, EngineError> {
-    let mut out = ImportOutcome::default();
-    let mut batch: Vec<Pending> = Vec::with_capacity(opts.batch_size);
-    let mut keys: HashSet<(String, String, String)> = HashSet::new();
     let store = if opts.dry_run { None } else { store };
-    for rec in records {
-        out.summary.read += 1;
-        let (pending, problems, state) = prepare(&rec, ctx, opts)?;
-        match pending {
-            None => {
-                // Not storable (no reference): report only.
-                out.summary.invalid += 1;
-                out.problems.extend(problems);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
+    let produce = async move {
+        let mut read = 0u64;
+        let mut step = Step::default();
+        let mut keys: HashSet<(String, String, String)> = HashSet::new();
+        for rec in records {
+            read += 1;
+            if read % YIELD_EVERY == 0 {
+                // Let the writer half issue its next statement.
+                tokio::task::yield_now().await;
             }
-            Some(new) => {
-                if store.is_none() {
-                    count_state(&mut out.summary, state);
-                    out.problems.extend(problems);
+            let (pending, problems, state) = prepare(&rec, ctx, opts)?;
+            let new = match pending {
+                // Not storable (no reference), or a dry run: report only.
+                None => {
+                    step.report.push((CaseState::Invalid, problems));
                     continue;
                 }
-                let key = (
-                    new.intressentkod.clone(),
-                    new.kind.clone(),
-                    new.reference.clone(),
-                );
-                if keys.contains(&key) || batch.len() >= opts.batch_size.max(1) {
-                    flush(store, &mut batch, &mut out, opts, clock).await?;
-                    keys.clear();
-                    progress(out.summary.read - 1);
+                Some(_) if store.is_none() => {
+                    step.report.push((state, problems));
+                    continue;
                 }
-                keys.insert(key);
-                batch.push(Pending {
-                    new,
-                    state,
-                    problems,
-                });
+                Some(new) => new,
+            };
+            let key = (
+                new.intressentkod.clone(),
+                new.kind.clone(),
+                new.reference.clone(),
+            );
+            if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
+                if tx.send(std::mem::take(&mut step)).await.is_err() {
+                    return Ok(read); // the writer failed; its error is returned
+                }
+                keys.clear();
+                progress(read - 1);
             }
+            keys.insert(key);
+            step.news.push(new);
+            step.batch.push(Pending { state, problems });
         }
-    }
-    flush(store, &mut batch, &mut out, opts, clock).await?;
-    progress(out.summary.read);
+        let _ = tx.send(step).await;
+        progress(read);
+        Ok::<u64, EngineError>(read)
+    };
+    let write = async {
+        let mut out = ImportOutcome::default();
+        while let Some(mut step) = rx.recv().await {
+            for (state, problems) in step.report.drain(..) {
+                count_state(&mut out.summary, state);
+                out.problems.extend(problems);
+            }
+            flush(
+                store,
+                &mut step.news,
+                &mut step.batch,
+                &mut out,
+                opts,
+                clock,
+            )
+            .await?;
+        }
+        Ok::<ImportOutcome, EngineError>(out)
+    };
+    let (read, out) = tokio::join!(produce, write);
+    let mut out = out?;
+    out.summary.read = read?;
     Ok(out)
+}
+
+/// Records validated between two yields to the writer half of [`import`].
+const YIELD_EVERY: u64 = 16;
+
+/// What the reading half of [`import`] hands to the writing half: the problems and states of records that are only
+/// reported (no reference, or a dry run), in input order, then a batch to store.
+#[derive(Default)]
+struct Step {
+    report: Vec<(CaseState, Vec<Problem>)>,
+    news: Vec<NewCase>,
+    batch: Vec<Pending>,
 }
 
 fn count_state(s: &mut ImportSummary, state: CaseState) {
@@ -171,22 +216,23 @@ fn count_state(s: &mut ImportSummary, state: CaseState) {
 
 async fn flush(
     store: Option<&Store>,
+    news: &mut Vec<NewCase>,
     batch: &mut Vec<Pending>,
     out: &mut ImportOutcome,
     opts: &ImportOptions,
     clock: &dyn Clock,
 ) -> Result<(), EngineError> {
     let Some(store) = store else {
+        news.clear();
         batch.clear();
         return Ok(());
     };
     if batch.is_empty() {
         return Ok(());
     }
-    check_follow_ups(store, batch, opts).await?;
-    let news: Vec<NewCase> = batch.iter().map(|p| p.new.clone()).collect();
-    let outcomes = store.upsert_cases(&news, &opts.actor, clock.now()).await?;
-    for (p, o) in batch.drain(..).zip(outcomes) {
+    check_follow_ups(store, news, batch, opts).await?;
+    let outcomes = store.upsert_cases(news, &opts.actor, clock.now()).await?;
+    for ((new, p), o) in news.drain(..).zip(batch.drain(..)).zip(outcomes) {
         match o {
             UpsertOutcome::Inserted { .. } | UpsertOutcome::Replaced { .. } => {
                 count_state(&mut out.summary, p.state);
@@ -204,14 +250,14 @@ async fn flush(
                 out.problems.push(Problem {
                     severity: Severity::Error,
                     source: opts.source.clone(),
-                    line: p.new.source_line.unwrap_or(0) as usize,
-                    reference: Some(p.new.reference.clone()),
+                    line: new.source_line.unwrap_or(0) as usize,
+                    reference: Some(new.reference.clone()),
                     field: "reference".into(),
                     rule: "case.refused".into(),
-                    value: Some(p.new.reference.clone()),
+                    value: Some(new.reference.clone()),
                     message: format!(
                         "case {} is already {state} and cannot be replaced; correct it with a nedsattning, aterkallelse or verkstallighet_andring",
-                        p.new.reference
+                        new.reference
                     ),
                 });
             }
@@ -226,32 +272,33 @@ async fn flush(
 /// refused follow-up is kept `invalid` with the issue.
 async fn check_follow_ups(
     store: &Store,
+    news: &mut [NewCase],
     batch: &mut [Pending],
     opts: &ImportOptions,
 ) -> Result<(), EngineError> {
-    let in_batch: HashSet<(String, String, String)> = batch
+    // Most batches hold no follow-up at all: then there is nothing to look up.
+    let is_follow_up = |n: &NewCase| CaseKind::parse(&n.kind).is_some_and(CaseKind::is_follow_up);
+    if !news.iter().any(is_follow_up) {
+        return Ok(());
+    }
+    let in_batch: HashSet<(String, String, String)> = news
         .iter()
-        .filter(|p| p.state != CaseState::Invalid)
-        .map(|p| {
-            (
-                p.new.intressentkod.clone(),
-                p.new.kind.clone(),
-                p.new.reference.clone(),
-            )
-        })
+        .zip(batch.iter())
+        .filter(|(_, p)| p.state != CaseState::Invalid)
+        .map(|(n, _)| (n.intressentkod.clone(), n.kind.clone(), n.reference.clone()))
         .collect();
-    for p in batch.iter_mut() {
+    for (new, p) in news.iter_mut().zip(batch.iter_mut()) {
         if p.state == CaseState::Invalid {
             continue;
         }
-        let Some(parent) = CaseKind::parse(&p.new.kind).and_then(CaseKind::concerns_kind) else {
+        let Some(parent) = CaseKind::parse(&new.kind).and_then(CaseKind::concerns_kind) else {
             continue;
         };
-        let Some(concerns) = p.new.concerns.clone() else {
+        let Some(concerns) = new.concerns.clone() else {
             continue;
         };
         let key = (
-            p.new.intressentkod.clone(),
+            new.intressentkod.clone(),
             parent.as_str().to_string(),
             concerns.clone(),
         );
@@ -259,7 +306,7 @@ async fn check_follow_ups(
             continue;
         }
         let exists = store
-            .cases_by_reference(&concerns, Some(&p.new.intressentkod))
+            .cases_by_reference(&concerns, Some(&new.intressentkod))
             .await?
             .iter()
             .any(|c| c.kind == parent.as_str() && c.state != CaseState::Invalid);
@@ -268,7 +315,7 @@ async fn check_follow_ups(
         }
         let message = format!(
             "{} {} concerns {parent} case {concerns:?}, which does not exist for intressentkod {}",
-            p.new.kind, p.new.reference, p.new.intressentkod
+            new.kind, new.reference, new.intressentkod
         );
         let issue = Issue {
             severity: Severity::Error,
@@ -278,20 +325,20 @@ async fn check_follow_ups(
             value: Some(concerns.clone()),
             message: message.clone(),
         };
-        let mut issues: Vec<Issue> = serde_json::from_str(&p.new.issues_json).unwrap_or_default();
+        let mut issues: Vec<Issue> = serde_json::from_str(&new.issues_json).unwrap_or_default();
         issues.push(issue);
-        p.new.issues_json = serde_json::to_string(&issues).map_err(|e| EngineError::Serialise {
+        new.issues_json = serde_json::to_string(&issues).map_err(|e| EngineError::Serialise {
             what: "issues",
             message: e.to_string(),
         })?;
-        p.new.state = CaseState::Invalid;
-        p.new.hold_reason = None;
+        new.state = CaseState::Invalid;
+        new.hold_reason = None;
         p.state = CaseState::Invalid;
         p.problems.push(Problem {
             severity: Severity::Error,
             source: opts.source.clone(),
-            line: p.new.source_line.unwrap_or(0) as usize,
-            reference: Some(p.new.reference.clone()),
+            line: new.source_line.unwrap_or(0) as usize,
+            reference: Some(new.reference.clone()),
             field: "concerns".into(),
             rule: "follow_up.unknown_case".into(),
             value: Some(concerns),

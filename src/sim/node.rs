@@ -299,11 +299,25 @@ fn accepted(m: &StoredMeta, duplicate: bool) -> Response {
     r
 }
 
+/// `POST /shs/rs`. The work runs in its own task: a client that disconnects mid-request (killed, timed out) must
+/// not cancel the node half-way — after the behaviour recorded the file but before the message and its kvittens
+/// were stored, which lost the kvittens for good (found by `tests/crash_harness.rs`). A node finishes what it
+/// started; the client learns the outcome from the duplicate answer to its re-send.
 async fn receive(
     State(shared): St,
     Extension(peer): Extension<PeerIdentity>,
     body: Bytes,
 ) -> Response {
+    match tokio::spawn(receive_detached(shared, peer, body)).await {
+        Ok(r) => r,
+        Err(e) => internal(e),
+    }
+}
+
+/// Serialises received messages (see [`receive_detached`]).
+static RECEIVE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn receive_detached(shared: Arc<SimShared>, peer: PeerIdentity, body: Bytes) -> Response {
     let faults = match apply_faults(&shared, Endpoint::Rs).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -315,6 +329,10 @@ async fn receive(
     if let Err((code, info)) = check_label(&shared, &msg.label, peer.0.as_deref()) {
         return shs_error(code, &info);
     }
+    // The duplicate check, the behaviour and the store form one step: a re-send of a tx.id whose first arrival
+    // is still being processed (the client timed out) must wait and be answered "duplicate", not be checked as a
+    // new file (0011/0060). One lock for all receives; the behaviour serialises them anyway.
+    let guard = RECEIVE_LOCK.lock().await;
     match db::get(&shared.pool, &msg.label.tx_id).await {
         Ok(Some(first)) => return accepted(&first, true),
         Ok(None) => {}
@@ -368,6 +386,7 @@ async fn receive(
     if let Err(e) = store_replies(&shared, &ctx, replies).await {
         return internal(e);
     }
+    drop(guard);
     tracing::info!(tx_id = %meta.tx_id, from = %meta.sender, product = %meta.product, size = meta.size, "sim received message");
     for f in faults {
         match f {

@@ -384,9 +384,14 @@ impl Store {
         } else {
             ""
         };
+        // In löpnummer order within a series: a file waits while a lower number of its series is still unsent
+        // (built, sending or outcome unknown) — the node refuses a number that is not last approved + 1 (0010).
         let pick = format!(
             "SELECT id, state FROM files WHERE ((state IN ('built', 'outcome_unknown') AND (next_attempt_at IS NULL \
              OR next_attempt_at <= $1)) OR (state = 'sending' AND (claimed_until IS NULL OR claimed_until < $1))){skip_sql} \
+             AND NOT EXISTS (SELECT 1 FROM files p WHERE p.intressentkod = files.intressentkod \
+             AND p.filtyp = files.filtyp AND p.lopnummer < files.lopnummer \
+             AND p.state IN ('built', 'sending', 'outcome_unknown')) \
              ORDER BY id LIMIT 1{lock}"
         );
         let sql = format!(
@@ -756,6 +761,37 @@ impl StoreTx {
             .await?;
             Ok(n)
         })
+    }
+
+    /// The löpnummer for a new file of the series: the lowest number above `last_approved` that no unreceipted
+    /// file of the series holds. Normally `last approved + 1 + unreceipted`; after a file in the middle was
+    /// rejected whole (status U, its number not consumed) it is that number again, not one past the files still
+    /// in flight.
+    pub async fn next_lopnummer(
+        &mut self,
+        intressentkod: &str,
+        filtyp: &str,
+        last_approved: i64,
+    ) -> Result<i64, StoreError> {
+        let taken: Vec<(i64,)> = with_tx!(self, |t, DB| {
+            sqlx::query_as(
+                "SELECT DISTINCT lopnummer FROM files WHERE intressentkod = $1 AND filtyp = $2 AND lopnummer > $3 \
+                 AND state IN ('built', 'sending', 'sent', 'outcome_unknown') ORDER BY lopnummer",
+            )
+            .bind(intressentkod)
+            .bind(filtyp)
+            .bind(last_approved)
+            .fetch_all(&mut **t)
+            .await?
+        });
+        let mut next = last_approved + 1;
+        for (n,) in taken {
+            if n != next {
+                break;
+            }
+            next += 1;
+        }
+        Ok(next)
     }
 
     /// Up to `limit` approved cases of (intressentkod, kind), oldest first. For a follow-up kind (`parent_kind`

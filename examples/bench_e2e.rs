@@ -1,0 +1,176 @@
+//! End-to-end bench (issue 5, point 8; a bench, not a test): N BFÖ cases from import to all accepted through
+//! the simulator over mutual TLS on loopback, for N = 10,000 and 100,000 (separate fresh runs). Runs the release
+//! binary: `fogd sim` as a child process, then `fogd import`, `journal approve --all`, and `send`/`poll` until
+//! every case is accepted. Prints wall time, cases/s, fogd's peak RSS (the largest of its processes, by
+//! `/usr/bin/time -f %M`) and the sim's own peak RSS (VmHWM of its process) separately.
+//!
+//! `cargo build --release && cargo run --release --example bench_e2e [N…]` (binary: `FOGD_BIN` or
+//! `target/release/fogd` beside the example).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+fn fogd_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("FOGD_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join("fogd")
+}
+
+/// Runs a fogd command under `/usr/bin/time`; returns (stdout, peak RSS KiB).
+fn run(bin: &Path, dir: &Path, args: &[&str]) -> (String, u64) {
+    let o = Command::new("/usr/bin/time")
+        .args(["-f", "RSS_KB=%M"])
+        .arg(bin)
+        .args(["--config", "fogd.toml"])
+        .args(args)
+        .current_dir(dir)
+        .env("FOGD_LOG", "error")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let rss = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("RSS_KB="))
+        .next_back()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "fogd {args:?}: {err}"
+    );
+    (String::from_utf8_lossy(&o.stdout).into_owned(), rss)
+}
+
+fn vm_hwm_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn cases_json(n: usize) -> String {
+    let mut s = String::with_capacity(n * 480);
+    s.push('[');
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            r#"{{"reference":"B-{i:07}","kind":"betalningsforelaggande","creditor":{{"id":"556036-0793","name":"Exempel Kredit AB"}},"debtors":[{{"id":"556677-8808","name":"Bröderna Öhmans Åkeri AB","street":"Industrivägen 3","postal_code":"90325","city":"Umeå"}}],"claims":[{{"kind":"kapital","amount":"{}.{:02}","due_date":"2026-05-15","invoice_number":"F-{i}","basis":"Faktura"}}]}}"#,
+            1000 + i % 5000,
+            i % 100
+        ));
+    }
+    s.push(']');
+    s
+}
+
+fn bench(n: usize) {
+    let bin = fogd_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = Command::new(&bin)
+        .arg("dev-certs")
+        .arg(d.join("certs"))
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let c = d.join("certs");
+    let base = format!(
+        "[database]\nurl = \"sqlite://{db}\"\n[sim]\nstate = \"{sim}\"\n[batch]\nmax_cases_per_file = 10000\nmax_unreceipted_per_series = 1\n\
+         [tls]\nca = \"{c}/ca.pem\"\nidentity = \"{c}/client-identity.pem\"\nserver_cert = \"{c}/server.pem\"\nserver_key = \"{c}/server-key.pem\"\n",
+        db = d.join("fogd.db").display(),
+        sim = d.join("sim.db").display(),
+        c = c.display()
+    );
+    std::fs::write(d.join("fogd.toml"), &base).unwrap();
+    let mut sim = Command::new(&bin)
+        .args(["--config", "fogd.toml", "sim", "--listen", "127.0.0.1:0"])
+        .current_dir(d)
+        .env("FOGD_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on https://")
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        d.join("fogd.toml"),
+        base.replace(
+            "[sim]",
+            &format!("[shs]\nurl = \"https://{addr}/shs\"\n[sim]"),
+        ),
+    )
+    .unwrap();
+    std::fs::write(d.join("cases.json"), cases_json(n)).unwrap();
+
+    let start = Instant::now();
+    let mut peak = 0u64;
+    let (_, r) = run(&bin, d, &["import", "cases.json"]);
+    peak = peak.max(r);
+    let t_import = start.elapsed();
+    let (_, r) = run(&bin, d, &["journal", "approve", "--all"]);
+    peak = peak.max(r);
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let (_, r) = run(&bin, d, &["send"]);
+        peak = peak.max(r);
+        let (_, r) = run(&bin, d, &["poll"]);
+        peak = peak.max(r);
+        let (out, _) = run(&bin, d, &["status", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let files = v["files"].as_array().unwrap();
+        let done = files
+            .iter()
+            .filter(|f| f["state"] == "receipted_ok")
+            .map(|f| f["case_count"].as_u64().unwrap())
+            .sum::<u64>();
+        if done as usize >= n {
+            break;
+        }
+        assert!(rounds < 10_000, "not converging");
+    }
+    let wall = start.elapsed();
+    let sim_rss = vm_hwm_kb(sim.id());
+    let _ = sim.kill();
+    let _ = sim.wait();
+    println!(
+        "{n:>7} cases: wall {:.1} s (import {:.1} s), {:.0} cases/s, fogd peak RSS {:.1} MB, sim peak RSS {:.1} MB (child process), {rounds} send/poll rounds",
+        wall.as_secs_f64(),
+        t_import.as_secs_f64(),
+        n as f64 / wall.as_secs_f64(),
+        peak as f64 / 1024.0,
+        sim_rss as f64 / 1024.0
+    );
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![10_000, 100_000]
+    } else {
+        sizes
+    };
+    for n in sizes {
+        bench(n);
+    }
+}
