@@ -195,6 +195,13 @@ async fn ops_page_in_headless_chromium() {
         session,
     };
 
+    // Element look-ups wait up to 5 s: a form submit's navigation may still be parsing when the next look-up comes.
+    d.call(
+        reqwest::Method::POST,
+        "/timeouts",
+        json!({ "implicit": 5000 }),
+    )
+    .await;
     let result = async {
         d.go(&srv.url("/")).await;
         assert!(
