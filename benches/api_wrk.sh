@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # API bench: starts `fogd serve --no-jobs` on port 0 in a temp directory, seeds the example cases, and runs wrk
 # (Debian `wrk`) with 200 connections against GET /api/v1/cases/{ref} and the ops page. Prints wrk's latency
-# distribution and a p99 line per target. Target: API p99 under 10 ms, no errors.
+# distribution and a p99 line per target. Target: API p99 under 10 ms, no errors. `/healthz` (no database, no
+# token) runs first as the floor of this machine at the moment; the load average is printed, since other work on the
+# machine moves the tail. FOGD_API_CACHE=false measures without the response cache.
 # Usage: benches/api_wrk.sh [seconds]   (build first: cargo build --release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,8 @@ for _ in $(seq 100); do grep -q '^listening on ' "$dir/out" 2>/dev/null && break
 base="$(sed -n 's/^listening on //p' "$dir/out")"
 [ -n "$base" ] || { cat "$dir/err" >&2; exit 1; }
 curl -sf -H "Authorization: Bearer $token" --data-binary @fixtures/cases/cases.json "$base/api/v1/cases" > /dev/null
-for target in "/api/v1/cases/A-2026-000123" "/"; do
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+for target in "/healthz" "/api/v1/cases/A-2026-000123" "/"; do
   echo "== GET $target (200 connections, ${secs}s)"
   wrk --latency -t2 -c200 -d"${secs}s" -H "Authorization: Bearer $token" "$base$target" | tee "$dir/wrk.txt"
   p99="$(awk '$1=="99%"{print $2}' "$dir/wrk.txt")"

@@ -4,9 +4,21 @@
 //! same message does nothing (no alert storms), a new message (e.g. a certificate crossing from 60 to 30 days)
 //! notifies again.
 //!
+//! File alerts ([`Alerter::check_files`], run after every poll and by the `alerts` job):
+//! - `file_rejected:<id>`: the file got kvittens `U` (rejected whole); recovered once the file that replaced it
+//!   (its `superseded_by` chain) has kvittens `G`.
+//! - `cases_rejected:<id>`: the file's kvittens named cases with `niva H` errors; active while any of them is still
+//!   `rejected` and the kvittens is younger than [`CASE_REJECTION_ALERT_DAYS`] days (so a restart does not revive
+//!   old history), recovered otherwise.
+//! - `kvittens_overdue:<id>`: the file is `sent` and no kvittens came within `batch.kvittens_overdue_minutes`;
+//!   recovered when the kvittens arrives (or the file leaves `sent`).
+//!
 //! Webhook body: `{"status": "firing"|"recovered", "kind": …, "key": …, "message": …, "at": RFC 3339}`.
 
 use crate::config::AlertsConfig;
+use crate::domain::{CaseState, FileState};
+use crate::formats::{KvittensError, Niva};
+use crate::store::{FileRow, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -211,6 +223,128 @@ impl Alerter {
                 .await;
             }
         }
+    }
+}
+
+/// Days after a kvittens during which cases it rejected keep their alert active.
+pub const CASE_REJECTION_ALERT_DAYS: i64 = 7;
+
+/// The condition keys [`Alerter::check_files`] wants active now, with kind and message.
+pub async fn file_conditions(
+    store: &Store,
+    overdue_minutes: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, AlertKind, String)>, StoreError> {
+    let files = store.list_files().await?;
+    let by_id: BTreeMap<i64, &FileRow> = files.iter().map(|f| (f.id, f)).collect();
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let mut out = Vec::new();
+    let overdue = chrono::Duration::minutes(i64::from(overdue_minutes));
+    for f in &files {
+        let name = format!("{} (löpnummer {})", f.file_name, f.lopnummer);
+        if f.state == FileState::Sent {
+            if let Some(sent) = parse(&f.sent_at) {
+                if now - sent >= overdue {
+                    out.push((
+                        format!("kvittens_overdue:{}", f.id),
+                        AlertKind::KvittensOverdue,
+                        format!(
+                            "no kvittens for {name} sent {} (more than {overdue_minutes} minutes ago)",
+                            f.sent_at.as_deref().unwrap_or("")
+                        ),
+                    ));
+                }
+            }
+        }
+        let errors: Vec<KvittensError> = f
+            .kvittens_errors_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        let text = errors
+            .iter()
+            .map(|e| format!("{} {}", e.felkod, e.feltext))
+            .collect::<Vec<_>>()
+            .join("; ");
+        match f.kvittens_status.as_deref() {
+            Some("U") => {
+                // Follow the replacements; recovered once one of them is receipted G.
+                let mut cur = f.superseded_by;
+                let mut resolved = false;
+                for _ in 0..100 {
+                    let Some(next) = cur.and_then(|id| by_id.get(&id)) else {
+                        break;
+                    };
+                    if next.kvittens_status.as_deref() == Some("G") {
+                        resolved = true;
+                        break;
+                    }
+                    cur = next.superseded_by;
+                }
+                if !resolved {
+                    out.push((
+                        format!("file_rejected:{}", f.id),
+                        AlertKind::FileRejected,
+                        format!("Kronofogden rejected {name} whole: {text}"),
+                    ));
+                }
+            }
+            Some("G") if errors.iter().any(|e| e.niva == Niva::H) => {
+                let recent = parse(&f.receipted_at)
+                    .is_some_and(|r| now - r < chrono::Duration::days(CASE_REJECTION_ALERT_DAYS));
+                if !recent {
+                    continue;
+                }
+                let mut still = Vec::new();
+                for id in store.file_case_ids(f.id).await? {
+                    if let Some(c) = store.case_by_id(id).await? {
+                        if c.state == CaseState::Rejected {
+                            still.push(c.reference);
+                        }
+                    }
+                }
+                if !still.is_empty() {
+                    out.push((
+                        format!("cases_rejected:{}", f.id),
+                        AlertKind::FileRejected,
+                        format!(
+                            "Kronofogden rejected {} case(s) in {name}: {} ({text})",
+                            still.len(),
+                            still.join(", ")
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+impl Alerter {
+    /// Raises the file conditions of [`file_conditions`] and clears (with a "recovered" notice) every active
+    /// file alert that no longer holds.
+    pub async fn check_files(
+        &self,
+        store: &Store,
+        overdue_minutes: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let want = file_conditions(store, overdue_minutes, now).await?;
+        for (key, kind, message) in &want {
+            self.raise(key, *kind, message, now).await;
+        }
+        let file_kinds = [AlertKind::FileRejected, AlertKind::KvittensOverdue];
+        for a in self.active() {
+            if file_kinds.contains(&a.kind) && !want.iter().any(|(k, ..)| *k == a.key) {
+                self.clear(&a.key, now).await;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -234,6 +234,9 @@ pub struct ApiConfig {
     pub listen: String,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: usize,
+    /// Cache the answers of `GET /api/v1/cases/{reference}` and the ops page until the database changes (SQLite
+    /// only; at most 50 ms behind a commit of any process, see `fogd::api::cache`).
+    pub cache: bool,
 }
 
 impl Default for ApiConfig {
@@ -241,6 +244,7 @@ impl Default for ApiConfig {
         Self {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 16 * 1024 * 1024,
+            cache: true,
         }
     }
 }
@@ -255,6 +259,10 @@ pub struct ScheduleConfig {
     pub poll: String,
     /// Time zone of the schedules.
     pub timezone: String,
+    /// The nightly cut-off of the batch, if any (e.g. `"0 18 * * 1-5"`). Unset: every `send` run builds files
+    /// from the approved cases and sends them. Set: files are built only at the cut-off (a `cutoff` job runs the
+    /// build pass and then sends at once); the `send` job only sends (and re-sends) files already built.
+    pub cutoff: Option<String>,
     /// Reports, if any.
     pub reports: Option<String>,
     /// Where scheduled reports are written.
@@ -267,6 +275,7 @@ impl Default for ScheduleConfig {
             send: "*/5 * * * *".into(),
             poll: "* * * * *".into(),
             timezone: "Europe/Stockholm".into(),
+            cutoff: None,
             reports: None,
             reports_dir: "fogd-data/reports".into(),
         }
@@ -539,6 +548,9 @@ impl Config {
         }
         if let Some(r) = &self.schedule.reports {
             cron_schedule(r).map_err(|m| bad("schedule.reports", m))?;
+        }
+        if let Some(c) = &self.schedule.cutoff {
+            cron_schedule(c).map_err(|m| bad("schedule.cutoff", m))?;
         }
         for (key, tz) in [
             ("schedule.timezone", &self.schedule.timezone),

@@ -15,6 +15,7 @@
 //! - [`config`]: layered configuration (file → env `FOGD_*` → flags), validated at start.
 //! - [`clock`]: the only place that reads the wall clock.
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
+//! - [`daemon`]: what `fogd serve` runs besides HTTP (the scheduled job bodies, timed SHS sends).
 //! - [`alerts`]: alert conditions, the webhook (retried) and recovery notices.
 //! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
 //! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
@@ -25,6 +26,7 @@ pub mod certs;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod domain;
 pub mod engine;
 pub mod formats;

@@ -2,8 +2,10 @@
 //! stand), rejections (cases Kronofogden rejected in the period, with felkod, text and what to do) and receipts.
 //!
 //! Readings: a period is whole days `--from`..=`--to` on the Stockholm calendar; CSV is RFC 4180 with a comma
-//! separator, UTF-8 without BOM; reports carry no personal numbers. Receipts come from the engine's file tables
-//! and are not available until they exist in this build.
+//! separator, UTF-8 without BOM; reports carry no personal numbers. The receipts report has one row per message
+//! received from Kronofogden in the period (kvittens, bekräftelse, utslag, SHS confirm/error) with the file it
+//! answers; the rejections report has the cases rejected in the period (kvittens `niva H`) and the files rejected
+//! whole (kvittens `U`, `kind` = `file`, `reference` = the file name and löpnummer).
 
 use crate::domain::CaseState;
 use crate::store::cases::time_text;
@@ -64,9 +66,6 @@ pub enum ReportError {
         /// The cause.
         message: String,
     },
-    /// The report needs data this build does not keep yet.
-    #[error("the {0} report needs the engine's file and receipt tables, which this build does not have yet")]
-    Unavailable(&'static str),
 }
 
 /// A finished report: a title, column headers, rows, and a summary (label, count).
@@ -154,20 +153,52 @@ pub async fn build(
             let events = store
                 .events_into_state_between(CaseState::Rejected, &start, &end)
                 .await?;
-            let rows: Vec<Vec<String>> = events
+            let mut rows: Vec<(String, Vec<String>)> = events
                 .iter()
                 .map(|e| {
                     let reason = e.reason.clone().unwrap_or_default();
-                    vec![
-                        e.case.reference.clone(),
-                        e.case.kind.clone(),
+                    (
                         e.at.clone(),
-                        reason.clone(),
-                        crate::api::page::advice(&reason),
-                    ]
+                        vec![
+                            e.case.reference.clone(),
+                            e.case.kind.clone(),
+                            e.at.clone(),
+                            reason.clone(),
+                            crate::api::page::advice(&reason),
+                        ],
+                    )
                 })
                 .collect();
-            let n = rows.len() as i64;
+            let cases = rows.len() as i64;
+            let mut files = 0;
+            for f in store.list_files().await? {
+                let at = f.receipted_at.clone().unwrap_or_default();
+                if f.kvittens_status.as_deref() != Some("U") || at < start || at >= end {
+                    continue;
+                }
+                files += 1;
+                let errors: Vec<crate::formats::KvittensError> = f
+                    .kvittens_errors_json
+                    .as_deref()
+                    .and_then(|j| serde_json::from_str(j).ok())
+                    .unwrap_or_default();
+                let reason = errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.felkod, e.feltext))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                rows.push((
+                    at.clone(),
+                    vec![
+                        format!("{} löpnummer {}", f.file_name, f.lopnummer),
+                        "file".into(),
+                        at,
+                        reason.clone(),
+                        crate::api::page::advice(&reason),
+                    ],
+                ));
+            }
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
             Ok(Report {
                 title: format!("Rejections {from} to {to}"),
                 headers: [
@@ -179,11 +210,67 @@ pub async fn build(
                 ]
                 .map(String::from)
                 .to_vec(),
-                rows,
-                summary: vec![("rejected".into(), n)],
+                rows: rows.into_iter().map(|r| r.1).collect(),
+                summary: vec![
+                    ("rejected cases".into(), cases),
+                    ("files rejected whole".into(), files),
+                ],
             })
         }
-        ReportKind::Receipts => Err(ReportError::Unavailable("receipts")),
+        ReportKind::Receipts => {
+            let receipts = store.receipts_between(&start, &end).await?;
+            let mut summary: Vec<(String, i64)> = Vec::new();
+            let mut bump = |label: String| match summary.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, n)) => *n += 1,
+                None => summary.push((label, 1)),
+            };
+            let rows = receipts
+                .iter()
+                .map(|r| {
+                    let i = &r.inbound;
+                    let status = match (&i.applied_at, &i.apply_error) {
+                        (None, _) => "pending",
+                        (Some(_), Some(_)) => "unmatched",
+                        (Some(_), None) => "applied",
+                    };
+                    bump(i.kind.clone());
+                    if let Some(k) = &r.kvittens_status {
+                        bump(format!("kvittens {k}"));
+                    }
+                    vec![
+                        i.received_at.clone(),
+                        i.kind.clone(),
+                        i.file_name.clone().unwrap_or_default(),
+                        r.file_name.clone().unwrap_or_default(),
+                        r.lopnummer.map(|l| l.to_string()).unwrap_or_default(),
+                        r.kvittens_status.clone().unwrap_or_default(),
+                        status.to_string(),
+                        i.applied_at.clone().unwrap_or_default(),
+                        i.apply_error.clone().unwrap_or_default(),
+                        i.tx_id.clone(),
+                    ]
+                })
+                .collect();
+            Ok(Report {
+                title: format!("Receipts {from} to {to}"),
+                headers: [
+                    "received_at",
+                    "kind",
+                    "message_file_name",
+                    "answers_file",
+                    "lopnummer",
+                    "kvittens_status",
+                    "status",
+                    "applied_at",
+                    "apply_error",
+                    "tx_id",
+                ]
+                .map(String::from)
+                .to_vec(),
+                rows,
+                summary,
+            })
+        }
     }
 }
 

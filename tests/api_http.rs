@@ -145,6 +145,56 @@ async fn api_roles_cases_journal_and_page() {
         .unwrap();
     assert_eq!(v["cases"].as_array().unwrap().len(), 1);
     assert_eq!(v["cases"][0]["reference"], "A-2026-000123");
+    // The single-case answer (cached above while in `journal`) shows the change at once (read-your-writes).
+    let v: Value = get("/api/v1/cases/A-2026-000123", Some(&viewer))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["cases"][0]["state"], "approved", "{v}");
+    // A change made by another process (the CLI) shows within the cache watcher's interval.
+    let v: Value = get("/api/v1/cases/A-2026-000124", Some(&viewer))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["cases"][0]["state"], "journal", "{v}");
+    let st = inst
+        .cmd()
+        .args([
+            "journal",
+            "hold",
+            "A-2026-000124",
+            "--reason",
+            "check the debtor",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let mut state = Value::Null;
+    for _ in 0..40 {
+        let v: Value = get("/api/v1/cases/A-2026-000124", Some(&viewer))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        state = v["cases"][0]["state"].clone();
+        if state == "held" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        state, "held",
+        "a change by another process is seen within 1 s"
+    );
     assert_eq!(
         get("/api/v1/cases?state=bogus", Some(&viewer))
             .await

@@ -1,5 +1,6 @@
 //! The ops page in a real browser: headless Chromium driven through chromedriver's WebDriver protocol. Signs in with
-//! a viewer token through the form (HttpOnly cookie), checks the tables, and searches by invoice number.
+//! a viewer token through the form (HttpOnly cookie), checks the tables (files sent to and receipted by a `fogd sim`
+//! process), and searches by invoice number, tx.id and reference.
 //! Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -111,6 +112,36 @@ async fn ops_page_in_headless_chromium() {
         .await
         .unwrap();
     assert!(r.status().is_success());
+    // Files: approve, one send pass and polls against a simulated node until the kvittens are in.
+    let sim = inst.sim(None);
+    let with_sim = |args: &[&str]| {
+        let out = inst
+            .cmd()
+            .args(args)
+            .env("FOGD_SHS_URL", &sim.shs_url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    with_sim(&["journal", "approve", "--all"]);
+    with_sim(&["send"]);
+    let mut files = Vec::new();
+    for _ in 0..50 {
+        with_sim(&["poll"]);
+        let v: Value = serde_json::from_slice(&with_sim(&["status", "--format", "json"])).unwrap();
+        files = v["files"].as_array().cloned().unwrap_or_default();
+        if !files.is_empty() && files.iter().all(|f| f["kvittens_status"].is_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!files.is_empty(), "fogd send built no file");
+    let tx_id = files[0]["tx_id"].as_str().unwrap().to_string();
 
     // chromedriver on a free port.
     let port = {
@@ -164,6 +195,13 @@ async fn ops_page_in_headless_chromium() {
         session,
     };
 
+    // Element look-ups wait up to 5 s: a form submit's navigation may still be parsing when the next look-up comes.
+    d.call(
+        reqwest::Method::POST,
+        "/timeouts",
+        json!({ "implicit": 5000 }),
+    )
+    .await;
     let result = async {
         d.go(&srv.url("/")).await;
         assert!(
@@ -173,9 +211,27 @@ async fn ops_page_in_headless_chromium() {
         d.type_into("#token", &viewer).await;
         d.click("#signin").await;
         let counts = d.text("#counts").await;
-        assert!(counts.contains("journal"), "{counts}");
-        let journal = d.text("#journal").await;
-        assert!(journal.contains("A-2026-000123"), "{journal}");
+        assert!(counts.contains("accepted"), "{counts}");
+        // The files table: löpnummer, filtyp, state, tx.id, kvittens status.
+        let table = d.text("#files").await;
+        for f in &files {
+            let tx = f["tx_id"].as_str().unwrap();
+            assert!(table.contains(tx), "{tx} not in {table}");
+        }
+        assert!(
+            table.contains("receipted_ok") && table.contains(" G") && table.contains("ANSOKAN"),
+            "{table}"
+        );
+        // Search by tx.id finds the file.
+        d.go(&srv.url(&format!("/?q={tx_id}"))).await;
+        let hit = d.text("#file-results").await;
+        assert!(hit.contains(&tx_id), "{hit}");
+        d.go(&srv.url("/")).await;
+        // The cases were approved and sent, so the journal is empty now; search by reference instead.
+        d.go(&srv.url("/?q=A-2026-000123")).await;
+        let found = d.text("#results").await;
+        assert!(found.contains("A-2026-000123"), "{found}");
+        d.go(&srv.url("/")).await;
         d.text("#rejected").await;
         // Search by invoice number.
         d.type_into("#q", "F-2203").await;

@@ -184,3 +184,80 @@ fn token_list_revoke_report_and_doctor() {
     assert_eq!(out.status.code(), Some(12), "{text}");
     assert!(text.contains("readable by group or others"), "{text}");
 }
+
+/// Graceful shutdown with a send in flight: the simulated node answers the send only after 4 s; SIGTERM while
+/// the file is `sending` lets the send pass finish, so the file ends `sent` (not `sending` or
+/// `outcome_unknown`) and the process exits 0. The scheduled send job also built the file (no cut-off).
+#[test]
+fn sigterm_during_a_slow_send_leaves_the_file_sent() {
+    let inst = Install::new(
+        "[schedule]\nsend = \"* * * * * *\"\npoll = \"0 0 1 1 *\"\n[alerts]\ncheck = \"0 0 1 1 *\"\n",
+    );
+    // The simulated node with a slow send endpoint.
+    let sim = inst.sim(Some("delay=4000@rs"));
+    let shs = sim.shs_url.clone();
+
+    let cases = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/cases/cases.json");
+    let st = inst.cmd().args(["import", cases]).status().unwrap();
+    assert!(st.success() || st.code() == Some(3));
+    let st = inst
+        .cmd()
+        .args(["journal", "approve", "--all"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let token = inst.token("viewer", "watch");
+
+    let mut srv = inst.serve(&[], &[("FOGD_SHS_URL", shs.as_str())]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let sending_id = loop {
+        let v: serde_json::Value = rt.block_on(async {
+            client
+                .get(srv.url("/api/v1/files?state=sending"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        if let Some(id) = v["files"]
+            .as_array()
+            .and_then(|f| f.first())
+            .map(|f| f["id"].as_i64().unwrap())
+        {
+            break id;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no file in `sending` within 30 s: {}",
+            std::fs::read_to_string(&srv.log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let status = srv.terminate();
+    assert!(status.success(), "exit {status:?}");
+    let out = inst
+        .cmd()
+        .args([
+            "status",
+            "--file",
+            &sending_id.to_string(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(v["file"]["state"], "sent", "{v}");
+    assert!(v["file"]["sent_at"].is_string(), "{v}");
+    let log = std::fs::read_to_string(&srv.log).unwrap();
+    assert!(log.contains("file sent"), "{log}");
+}

@@ -26,6 +26,7 @@ pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(10);
 pub struct AuthCache {
     sessions: Mutex<HashMap<String, (TokenRow, Instant)>>,
     tokens: Mutex<HashMap<String, (Option<TokenRow>, Instant)>>,
+    lookups: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl AuthCache {
@@ -93,18 +94,35 @@ pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-/// Looks up a bearer token (cached).
+fn cached_token(state: &AppState, key: &str) -> Option<Option<TokenRow>> {
+    let cache = state.auth.tokens.lock().ok()?;
+    let (row, at) = cache.get(key)?;
+    (at.elapsed() < TOKEN_CACHE_TTL).then(|| row.clone())
+}
+
+/// Looks up a bearer token (cached for [`TOKEN_CACHE_TTL`]). When the cached answer expires, one request per token
+/// asks the database (single flight) and records the token's last use, while the others wait for its answer.
 pub async fn token_lookup(state: &AppState, token: &str) -> Result<Option<TokenRow>, ApiError> {
     let key = hash_token(token);
-    if let Ok(cache) = state.auth.tokens.lock() {
-        if let Some((row, at)) = cache.get(&key) {
-            if at.elapsed() < TOKEN_CACHE_TTL {
-                return Ok(row.clone());
+    if let Some(row) = cached_token(state, &key) {
+        return Ok(row);
+    }
+    let lock = match state.auth.lookups.lock() {
+        Ok(mut l) => {
+            if l.len() > 10_000 {
+                l.clear();
             }
+            l.entry(key.clone()).or_default().clone()
         }
+        Err(_) => Arc::default(),
+    };
+    let _one = lock.lock().await;
+    if let Some(row) = cached_token(state, &key) {
+        return Ok(row);
     }
     let row = state.store.find_token(token).await?;
     if let Some(r) = &row {
+        // Awaited, not spawned: a write racing the request's own write transaction could make that fail.
         if let Err(e) = state.store.touch_token(r.id, state.clock.now()).await {
             tracing::warn!(error = %e, "cannot record token use");
         }

@@ -3,12 +3,10 @@
 use super::auth::Caller;
 use super::{ApiError, AppState};
 use crate::domain::intake::open_source;
-use crate::domain::intake::SourceRecord;
 use crate::domain::CaseState;
-use crate::engine::intake::{prepare, ImportOptions, ImportSummary, Problem};
+use crate::engine::intake::{import, ImportOptions};
 use crate::engine::journal::{self, Selection};
 use crate::store::{CaseRow, Permission};
-use crate::store::{NewCase, UpsertOutcome};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -130,7 +128,18 @@ pub async fn post_cases(
         actor: caller.actor(),
         ..ImportOptions::file("api")
     };
-    let outcome = import_send(&state, records, &ctx, &opts).await?;
+    let outcome = import(
+        Some(&state.store),
+        records.into_iter(),
+        &ctx,
+        &opts,
+        state.clock.as_ref(),
+        &mut |_| {},
+    )
+    .await;
+    // Read-your-writes: answers cached before this request are stale now (the watcher would see it within 50 ms).
+    state.cache.bump();
+    let outcome = outcome?;
     let mut cases = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for r in references {
@@ -165,95 +174,6 @@ pub async fn post_cases(
     ))
 }
 
-/// What an API submission did.
-#[derive(Debug, Default)]
-pub struct Submitted {
-    /// Counts, as `fogd import` reports them.
-    pub summary: ImportSummary,
-    /// Every problem.
-    pub problems: Vec<Problem>,
-}
-
-/// The intake of `fogd import` ([`prepare`] per record, then [`crate::store::Store::upsert_cases`] per batch, a
-/// batch closing before a key repeats), written so that the future is `Send` as axum needs (the engine's
-/// `import` takes a `&mut dyn FnMut` progress callback, which is not).
-async fn import_send(
-    state: &AppState,
-    records: Vec<SourceRecord>,
-    ctx: &crate::domain::validate::ValidationContext,
-    opts: &ImportOptions,
-) -> Result<Submitted, ApiError> {
-    let mut out = Submitted::default();
-    let mut batches: Vec<Vec<(NewCase, CaseState, Vec<Problem>)>> = vec![Vec::new()];
-    let mut keys = std::collections::HashSet::new();
-    for rec in &records {
-        out.summary.read += 1;
-        let (new, problems, st) = prepare(rec, ctx, opts)?;
-        match new {
-            None => {
-                out.summary.invalid += 1;
-                out.problems.extend(problems);
-            }
-            Some(new) => {
-                let key = (
-                    new.intressentkod.clone(),
-                    new.kind.clone(),
-                    new.reference.clone(),
-                );
-                if !keys.insert(key.clone()) {
-                    batches.push(Vec::new());
-                    keys.clear();
-                    keys.insert(key);
-                }
-                if let Some(b) = batches.last_mut() {
-                    b.push((new, st, problems));
-                }
-            }
-        }
-    }
-    for batch in batches.into_iter().filter(|b| !b.is_empty()) {
-        let news: Vec<NewCase> = batch.iter().map(|b| b.0.clone()).collect();
-        let outcomes = state
-            .store
-            .upsert_cases(&news, &opts.actor, state.clock.now())
-            .await?;
-        for ((new, st, problems), o) in batch.into_iter().zip(outcomes) {
-            match o {
-                UpsertOutcome::Inserted { .. } | UpsertOutcome::Replaced { .. } => {
-                    match st {
-                        CaseState::Invalid => out.summary.invalid += 1,
-                        CaseState::Held => out.summary.held += 1,
-                        _ => out.summary.accepted += 1,
-                    }
-                    out.problems.extend(problems);
-                }
-                UpsertOutcome::Unchanged { .. } => {
-                    out.summary.unchanged += 1;
-                    out.problems.extend(problems);
-                }
-                UpsertOutcome::Refused { state: cur, .. } => {
-                    out.summary.refused += 1;
-                    out.problems.push(Problem {
-                        severity: crate::domain::validate::Severity::Error,
-                        source: opts.source.clone(),
-                        line: new.source_line.unwrap_or(0) as usize,
-                        reference: Some(new.reference.clone()),
-                        field: "reference".into(),
-                        rule: "case.refused".into(),
-                        value: Some(new.reference.clone()),
-                        message: format!(
-                            "case {} is already {cur} and cannot be replaced; correct it with a nedsattning, \
-                             aterkallelse or verkstallighet_andring",
-                            new.reference
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// The validation context: rules from the configuration, today in Stockholm (as `fogd import`).
 fn validation_context(
     state: &AppState,
@@ -272,13 +192,24 @@ fn validation_context(
     })
 }
 
-/// `GET /api/v1/cases/{reference}`: every case with this reference, with its audit trail.
+/// `GET /api/v1/cases/{reference}`: every case with this reference, with its audit trail. Served from the
+/// response cache while the database has not changed ([`super::cache`]).
 pub async fn get_case(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(reference): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     caller.require(Permission::ReadCase)?;
+    let key = format!("case:{reference}");
+    if let Some(body) = state.cache.get(&key, None) {
+        return Ok(json_body(body));
+    }
+    let lock = state.cache.render_lock(&key);
+    let _rendering = lock.lock().await;
+    if let Some(body) = state.cache.get(&key, None) {
+        return Ok(json_body(body));
+    }
+    let generation = state.cache.generation();
     let rows = state.store.cases_by_reference(&reference, None).await?;
     if rows.is_empty() {
         return Err(ApiError::new(
@@ -302,9 +233,23 @@ pub async fn get_case(
         );
         views.push(v);
     }
-    Ok(Json(
-        serde_json::json!({ "reference": reference, "cases": views }),
-    ))
+    let body = serde_json::to_vec(&serde_json::json!({ "reference": reference, "cases": views }))
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let body = Bytes::from(body);
+    state.cache.put(key, generation, body.clone());
+    Ok(json_body(body))
+}
+
+/// A JSON response from serialised bytes.
+fn json_body(body: Bytes) -> axum::response::Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// Query of `GET /api/v1/cases`.
@@ -396,7 +341,9 @@ pub async fn approve(
         &caller.actor(),
         state.clock.as_ref(),
     )
-    .await?;
+    .await;
+    state.cache.bump();
+    let report = report?;
     Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
 }
 
@@ -432,7 +379,9 @@ pub async fn hold(
         &caller.actor(),
         state.clock.as_ref(),
     )
-    .await?;
+    .await;
+    state.cache.bump();
+    let report = report?;
     Ok(Json(serde_json::to_value(report).unwrap_or(Value::Null)))
 }
 

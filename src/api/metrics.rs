@@ -2,15 +2,71 @@
 //!
 //! Figures: `fogd_cases{state}`, `fogd_job_runs_total{job}`, `fogd_job_failures_total{job}`,
 //! `fogd_job_running{job}`, `fogd_job_last_duration_seconds{job}`, `fogd_certificate_expiry_seconds{cert}`,
-//! `fogd_alerts_active{kind}`, `fogd_up`.
+//! `fogd_alerts_active{kind}`, `fogd_up`; files and receipts: `fogd_files{state}`, `fogd_files_sent_total`,
+//! `fogd_kvittens_total{status}`, `fogd_receipts_total{kind,status}` (status `applied`, `unmatched`, `pending`),
+//! `fogd_oldest_unreceipted_file_age_seconds` (0 when none waits), and the histogram
+//! `fogd_send_latency_seconds` of SHS send calls made by the send passes of this process.
 
 use super::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Upper bounds (seconds) of the send-latency histogram buckets.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// A Prometheus histogram of durations (lock-free; cumulative buckets are computed when rendered).
+#[derive(Debug, Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, d: std::time::Duration) {
+        let secs = d.as_secs_f64();
+        if let Some(i) = LATENCY_BUCKETS.iter().position(|b| secs <= *b) {
+            if let Some(b) = self.buckets.get(i) {
+                b.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(
+            d.as_micros().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Writes the histogram `name` in the text format.
+    pub fn render(&self, m: &mut String, name: &str, help: &str) {
+        let _ = writeln!(m, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cum = 0u64;
+        for (b, n) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            cum += n.load(Ordering::Relaxed);
+            let _ = writeln!(m, "{name}_bucket{{le=\"{b}\"}} {cum}");
+        }
+        let count = self.count();
+        let _ = writeln!(m, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            m,
+            "{name}_sum {:.6}",
+            self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(m, "{name}_count {count}");
+    }
+}
 
 /// Escapes a label value.
 fn label(v: &str) -> String {
@@ -29,6 +85,58 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         let n = counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n);
         let _ = writeln!(m, "fogd_cases{{state=\"{s}\"}} {n}");
     }
+    let f = state.store.file_figures().await?;
+    m.push_str("# HELP fogd_files Files by state.\n# TYPE fogd_files gauge\n");
+    for s in crate::domain::FileState::ALL {
+        let n = f
+            .files_by_state
+            .iter()
+            .find(|(c, _)| c == s.as_str())
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(m, "fogd_files{{state=\"{s}\"}} {n}");
+    }
+    let _ = writeln!(
+        m,
+        "# HELP fogd_files_sent_total Files the SHS node accepted.\n# TYPE fogd_files_sent_total counter\n\
+         fogd_files_sent_total {}",
+        f.files_sent
+    );
+    m.push_str("# HELP fogd_kvittens_total Kvittens received by status (G accepted, U rejected whole).\n# TYPE fogd_kvittens_total counter\n");
+    for st in ["G", "U"] {
+        let n = f
+            .kvittens_by_status
+            .iter()
+            .find(|(c, _)| c == st)
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(m, "fogd_kvittens_total{{status=\"{st}\"}} {n}");
+    }
+    m.push_str("# HELP fogd_receipts_total Inbound messages by kind and apply status.\n# TYPE fogd_receipts_total counter\n");
+    for (kind, st, n) in &f.inbound_by_kind {
+        let _ = writeln!(
+            m,
+            "fogd_receipts_total{{kind=\"{}\",status=\"{}\"}} {n}",
+            label(kind),
+            label(st)
+        );
+    }
+    let age = f
+        .oldest_unreceipted
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map_or(0.0, |t| {
+            ((state.clock.now() - t.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0)
+                .max(0.0)
+        });
+    let _ = writeln!(
+        m,
+        "# HELP fogd_oldest_unreceipted_file_age_seconds Age of the oldest file still waiting for its kvittens.\n\
+         # TYPE fogd_oldest_unreceipted_file_age_seconds gauge\nfogd_oldest_unreceipted_file_age_seconds {age:.3}"
+    );
+    state.send_latency.render(
+        &mut m,
+        "fogd_send_latency_seconds",
+        "Duration of SHS send calls (one file each) made by this process.",
+    );
     m.push_str("# HELP fogd_job_runs_total Scheduled job runs since start.\n# TYPE fogd_job_runs_total counter\n");
     for (name, s) in &state.jobs {
         let _ = writeln!(

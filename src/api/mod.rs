@@ -7,6 +7,8 @@
 //! The API calls the store and the engine; it never builds files or talks SHS.
 
 pub mod auth;
+pub mod cache;
+pub mod files;
 pub mod handlers;
 pub mod metrics;
 pub mod openapi;
@@ -42,6 +44,10 @@ pub struct AppState {
     pub alerter: Option<Arc<Alerter>>,
     /// False while starting and once shutting down (`/readyz`).
     pub ready: AtomicBool,
+    /// Durations of SHS send calls (filled by the send jobs through [`crate::daemon::TimedShs`]).
+    pub send_latency: Arc<metrics::Histogram>,
+    /// Cached responses of the hot read paths ([`cache`]).
+    pub cache: Arc<cache::ResponseCache>,
 }
 
 impl AppState {
@@ -55,6 +61,8 @@ impl AppState {
             jobs: Vec::new(),
             alerter: None,
             ready: AtomicBool::new(true),
+            send_latency: Arc::default(),
+            cache: Arc::default(),
         }
     }
 }
@@ -126,6 +134,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/cases/{reference}", get(handlers::get_case))
         .route("/journal/approve", post(handlers::approve))
         .route("/journal/hold", post(handlers::hold))
+        .route("/files", get(files::list_files))
+        .route("/files/{id}", get(files::get_file))
+        .route("/files/{id}/raw", get(files::raw_file))
+        .route("/receipts", get(files::list_receipts))
         .route("/stats", get(handlers::stats))
         .route("/openapi.json", get(openapi::openapi));
     Router::new()

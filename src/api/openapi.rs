@@ -11,6 +11,10 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/cases/{reference}", "get"),
     ("/journal/approve", "post"),
     ("/journal/hold", "post"),
+    ("/files", "get"),
+    ("/files/{id}", "get"),
+    ("/files/{id}/raw", "get"),
+    ("/receipts", "get"),
     ("/stats", "get"),
     ("/openapi.json", "get"),
 ];
@@ -91,6 +95,38 @@ pub fn document() -> Value {
             "/journal/hold": {
                 "post": op("Hold a case for review: {\"reference\", \"reason\"}", "operator, admin", json!({
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["reference", "reason"], "properties": {"reference": {"type": "string"}, "reason": {"type": "string"}}}}}}
+                }))
+            },
+            "/files": {
+                "get": op("Files built and sent, newest first: löpnummer, filtyp, state, tx.id, sent time, kvittens status and errors", "viewer, operator, admin", json!({
+                    "parameters": [
+                        {"name": "state", "in": "query", "schema": {"type": "string"}, "description": "comma-separated file states"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer"}}
+                    ]
+                }))
+            },
+            "/files/{id}": {
+                "get": op("One file with its case references and the messages that answer it", "viewer, operator, admin", json!({
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                    "responses": {"200": {"description": "The file"}, "404": {"description": "No such file"}}
+                }))
+            },
+            "/files/{id}/raw": {
+                "get": op("The frozen bytes as sent (ISO-8859-1), or the missiv with ?part=missiv", "viewer, operator, admin", json!({
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
+                        {"name": "part", "in": "query", "schema": {"type": "string", "enum": ["file", "missiv"]}}
+                    ],
+                    "responses": {"200": {"description": "The bytes; Content-Disposition names the file", "content": {"application/octet-stream": {}}}, "404": {"description": "No such file"}}
+                }))
+            },
+            "/receipts": {
+                "get": op("Inbound messages, newest first: kind, the file answered, kvittens status, applied, apply errors", "viewer, operator, admin", json!({
+                    "parameters": [
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
+                        {"name": "offset", "in": "query", "schema": {"type": "integer"}}
+                    ]
                 }))
             },
             "/stats": {"get": op("Cases per state and scheduled jobs", "viewer, operator, admin", json!({}))},

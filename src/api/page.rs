@@ -1,14 +1,17 @@
 //! The ops web page at `/`: server-rendered HTML (no JavaScript), refreshing itself every
-//! [`REFRESH_SECS`] seconds. Shows banners for active alerts, case counts per state, the journal waiting for review,
-//! rejected cases with their felkod, text and what to do, the scheduled jobs, and a search by case reference,
-//! målnummer, invoice number or customer number. Personal numbers are masked ([`crate::mask`]).
+//! [`REFRESH_SECS`] seconds. Shows banners for active alerts and for files whose kvittens is overdue (computed
+//! from the store, so it shows without the alert job too), case counts per state, the files (löpnummer, filtyp,
+//! state, sent time, tx.id, kvittens status and errors), the journal waiting for review, rejected cases with their
+//! felkod, text and what to do, the scheduled jobs, and a search by case reference, målnummer (also finding the
+//! follow-ups of that case), invoice number or customer number, or a file's tx.id or name. Personal numbers are
+//! masked ([`crate::mask`]).
 //!
 //! Sign-in: a form that takes a token whose role may view (viewer, operator, admin) and sets an HttpOnly,
 //! SameSite=Strict session cookie; a bearer header works too.
 
 use super::auth::{token_lookup, MaybeCaller, SESSION_COOKIE, SESSION_TTL};
 use super::AppState;
-use crate::domain::CaseState;
+use crate::domain::{CaseState, FileState};
 use crate::formats::felkod::Felkoder;
 use crate::store::{CaseRow, Permission};
 use axum::extract::{Form, Query, State};
@@ -121,6 +124,60 @@ fn case_table(id: &str, rows: &[CaseRow]) -> String {
     t
 }
 
+fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRow>) -> String {
+    let mut t = format!(
+        "<table id=\"{id}\"><thead><tr><th>Id</th><th>Löpnummer</th><th>Filtyp</th><th>File</th><th>Cases</th>\
+         <th>State</th><th>Sent</th><th>tx.id</th><th>Kvittens</th><th>Errors</th></tr></thead><tbody>"
+    );
+    for f in files {
+        let errors: Vec<crate::formats::KvittensError> = f
+            .kvittens_errors_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        let mut err_text: Vec<String> = errors
+            .iter()
+            .map(|e| match &e.handlingsref {
+                Some(r) => format!("{r}: {} {}", e.felkod, e.feltext),
+                None => format!("{} {}", e.felkod, e.feltext),
+            })
+            .collect();
+        if f.kvittens_status.is_none() {
+            if let Some(e) = &f.last_error {
+                err_text.push(e.clone());
+            }
+        }
+        let _ = write!(
+            t,
+            "<tr><td><a href=\"/api/v1/files/{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            f.lopnummer,
+            esc(&f.filtyp),
+            esc(&f.file_name),
+            f.case_count,
+            f.state,
+            esc(f.sent_at.as_deref().unwrap_or("")),
+            esc(&f.tx_id),
+            esc(f.kvittens_status.as_deref().unwrap_or("")),
+            esc(&err_text.join("; ")),
+            id = f.id,
+        );
+    }
+    t.push_str("</tbody></table>");
+    t
+}
+
+fn html_body(body: axum::body::Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// `GET /`: the ops page (or a redirect to the sign-in form).
 pub async fn ops_page(
     State(state): State<Arc<AppState>>,
@@ -141,8 +198,23 @@ pub async fn ops_page(
         )
             .into_response();
     }
+    let key = format!("page:{}:{}", caller.token.id, q.q.as_deref().unwrap_or(""));
+    let max_age = Some(super::cache::PAGE_MAX_AGE);
+    if let Some(body) = state.cache.get(&key, max_age) {
+        return html_body(body);
+    }
+    let lock = state.cache.render_lock(&key);
+    let _rendering = lock.lock().await;
+    if let Some(body) = state.cache.get(&key, max_age) {
+        return html_body(body);
+    }
+    let generation = state.cache.generation();
     match render(&state, &caller.token.name, q.q.as_deref()).await {
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => {
+            let body = axum::body::Bytes::from(html);
+            state.cache.put(key, generation, body.clone());
+            html_body(body)
+        }
         Err(e) => {
             tracing::error!(error = %e, "ops page");
             (
@@ -166,8 +238,42 @@ async fn render(
          <button id=\"signout\">Sign out</button></form>",
         esc(who)
     );
+    let files = state.store.list_files().await?;
+    let overdue_min = state.config.batch.kvittens_overdue_minutes;
+    let now = state.clock.now();
+    let overdue: Vec<&crate::store::FileRow> = files
+        .iter()
+        .filter(|f| {
+            f.state == FileState::Sent
+                && f.sent_at
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| {
+                        now - t.with_timezone(&chrono::Utc)
+                            >= chrono::Duration::minutes(i64::from(overdue_min))
+                    })
+        })
+        .collect();
+    if !overdue.is_empty() {
+        let names: Vec<String> = overdue
+            .iter()
+            .map(|f| format!("{} (löpnummer {})", f.file_name, f.lopnummer))
+            .collect();
+        let _ = write!(
+            b,
+            "<div class=\"banner\" id=\"receipts-overdue\">Kvittens overdue (more than {overdue_min} minutes) \
+             for {} file(s): {}</div>",
+            overdue.len(),
+            esc(&names.join(", "))
+        );
+    }
     if let Some(alerter) = &state.alerter {
-        for a in alerter.active() {
+        // Overdue kvittens have the banner above.
+        for a in alerter
+            .active()
+            .into_iter()
+            .filter(|a| a.kind != crate::alerts::AlertKind::KvittensOverdue)
+        {
             let _ = write!(
                 b,
                 "<div class=\"banner\" data-kind=\"{:?}\">{} (since {})</div>",
@@ -182,7 +288,7 @@ async fn render(
     let _ = write!(
         b,
         "<h2>Search</h2><form id=\"search\" method=\"get\" action=\"/\"><input id=\"q\" name=\"q\" value=\"{}\" \
-         placeholder=\"reference, målnummer, invoice or customer number\" size=\"40\"> \
+         placeholder=\"reference, målnummer, invoice or customer number, tx.id\" size=\"40\"> \
          <button id=\"search-button\">Search</button></form>",
         esc(qv)
     );
@@ -190,6 +296,14 @@ async fn render(
         let rows = state.store.search_cases(qv, ROWS).await?;
         let _ = write!(b, "<p id=\"result-count\">{} found</p>", rows.len());
         b.push_str(&case_table("results", &rows));
+        let q = qv.trim();
+        let hits: Vec<&crate::store::FileRow> = files
+            .iter()
+            .filter(|f| f.tx_id == q || f.file_name == q)
+            .collect();
+        if !hits.is_empty() {
+            b.push_str(&file_table("file-results", hits.into_iter().rev()));
+        }
     }
     // Counts.
     let counts = state.store.count_by_state().await?;
@@ -198,6 +312,9 @@ async fn render(
         let _ = write!(b, "<tr><td>{s}</td><td>{n}</td></tr>");
     }
     b.push_str("</tbody></table>");
+    // Files, newest first.
+    b.push_str("<h2>Files</h2>");
+    b.push_str(&file_table("files", files.iter().rev().take(ROWS as usize)));
     // Journal.
     let waiting = state
         .store

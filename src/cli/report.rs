@@ -41,9 +41,7 @@ pub async fn run(config: Config, args: ReportArgs) -> anyhow::Result<u8> {
             eprintln!("wrote {} rows to {}", r.rows.len(), args.out.display());
             Ok(EXIT_OK)
         }
-        Err(e @ (ReportError::Period { .. } | ReportError::Unavailable(_))) => {
-            Err(UsageError(e.to_string()).into())
-        }
+        Err(e @ ReportError::Period { .. }) => Err(UsageError(e.to_string()).into()),
         Err(e) => Err(e.into()),
     }
 }

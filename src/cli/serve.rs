@@ -1,19 +1,23 @@
 //! `fogd serve [--listen ADDR] [--no-jobs]`: the daemon. Serves the API, the ops page, `/metrics` and health,
-//! and runs the scheduled jobs (alert checks, reports; the engine's send and poll passes). Prints
+//! and runs the scheduled jobs ([`crate::daemon`]: send, poll, the batch cut-off, alert checks, reports). At start
+//! it calls [`crate::engine::Engine::recover`] on SQLite (a file left `sending` by a crash becomes
+//! `outcome_unknown`) and makes dev certificates when none exist (as every command that talks SHS). Prints
 //! `listening on http://ADDR` once it accepts connections, tells systemd `READY=1` and pings the watchdog.
-//! On SIGTERM or SIGINT it stops accepting requests, lets the job run in flight finish, closes the database and
+//! On SIGTERM or SIGINT it stops accepting requests and starting jobs, lets the job runs in flight finish (a send
+//! pass under way completes and records its outcome, so no file is left `sending`), closes the database and
 //! exits 0.
 
 use crate::alerts::Alerter;
+use crate::api::metrics::Histogram;
 use crate::api::{router, sd_notify, AppState};
 use crate::cli::EXIT_OK;
 use crate::config::Config;
+use crate::daemon::{check_alerts, engine_jobs, scheduled_reports, timed_engine};
 use crate::engine::schedule::{job_fn, CronSpec, Job, Scheduler};
-use crate::report::{write_report, ReportFormat, ReportKind};
+use crate::engine::Engine;
 use std::io::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::watch;
 
 /// Arguments of `fogd serve`.
@@ -34,18 +38,41 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
     let alerter = Arc::new(Alerter::new(&config.alerts));
     let tz = config.schedule.timezone.clone();
 
+    let send_latency: Arc<Histogram> = Arc::default();
+
     let mut scheduler = Scheduler::new(clock.clone(), Some(store.clone()));
     if !args.no_jobs {
-        let (a, c, cfg) = (alerter.clone(), clock.clone(), config.clone());
+        crate::certs::ensure_dev_certs(&config)?;
+        let engine = Engine::from_config(store.clone(), config.clone())?;
+        let engine = timed_engine(engine, send_latency.clone());
+        // As `fogd send`: on SQLite this process is the only sender, so a file left `sending` is a crash's
+        // leftover; on PostgreSQL other instances may hold live claims (expired ones are taken over instead).
+        let recovered = if store.is_postgres() {
+            0
+        } else {
+            engine.recover().await?
+        };
+        if recovered > 0 {
+            tracing::warn!(
+                files = recovered,
+                "files left `sending` by a crash are now `outcome_unknown`; they will be re-sent with the same tx.id"
+            );
+        }
+        for job in engine_jobs(&engine, &alerter, &config)? {
+            scheduler.add(job);
+        }
+        let (a, s, c, cfg) = (
+            alerter.clone(),
+            store.clone(),
+            clock.clone(),
+            config.clone(),
+        );
         scheduler.add(Job {
             name: "alerts".into(),
             spec: CronSpec::parse("alerts.check", &config.alerts.check, &tz)?,
             run: job_fn(move || {
-                let (a, c, cfg) = (a.clone(), c.clone(), cfg.clone());
-                async move {
-                    check_alerts(&a, &cfg, c.now()).await;
-                    Ok(())
-                }
+                let (a, s, c, cfg) = (a.clone(), s.clone(), c.clone(), cfg.clone());
+                async move { check_alerts(&a, &s, &cfg, c.now()).await }
             }),
         });
         if let Some(expr) = &config.schedule.reports {
@@ -68,6 +95,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
     let state = Arc::new(AppState {
         jobs: scheduler.stats(),
         alerter: Some(alerter.clone()),
+        send_latency,
         ..AppState::new(store.clone(), config.clone(), clock.clone())
     });
     state.ready.store(false, Ordering::SeqCst);
@@ -86,8 +114,17 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
 
     if !args.no_jobs {
         // First alert check right away (banners and metrics without waiting a minute).
-        let (a, cfg, now) = (alerter.clone(), config.clone(), clock.now());
-        tokio::spawn(async move { check_alerts(&a, &cfg, now).await });
+        let (a, s, cfg, now) = (alerter.clone(), store.clone(), config.clone(), clock.now());
+        tokio::spawn(async move {
+            if let Err(e) = check_alerts(&a, &s, &cfg, now).await {
+                tracing::warn!(error = %e, "alert check");
+            }
+        });
+    }
+    if config.api.cache {
+        if let Some(path) = crate::store::sqlite_path(&config.database.url) {
+            crate::api::cache::spawn_sqlite_watcher(path, state.cache.clone(), stop_rx.clone());
+        }
     }
     let jobs = tokio::spawn(scheduler.run(stop_rx.clone()));
 
@@ -155,41 +192,4 @@ async fn wait_for_signal(stop: watch::Sender<bool>) {
         }
     }
     let _ = stop.send(true);
-}
-
-/// One round of alert checks: certificates and the SHS node.
-async fn check_alerts(alerter: &Alerter, config: &Config, now: chrono::DateTime<chrono::Utc>) {
-    let paths = [config.tls.ca.as_path(), config.tls.identity.as_path()];
-    alerter
-        .check_certificates(&paths, &config.alerts.cert_warn_days, now)
-        .await;
-    alerter
-        .check_shs(
-            &config.shs.url,
-            Duration::from_secs(config.shs.connect_timeout_secs.max(1)),
-            now,
-        )
-        .await;
-}
-
-/// The scheduled reports: status and rejections of the previous Stockholm day, CSV and xlsx, in `dir`.
-async fn scheduled_reports(
-    store: &crate::store::Store,
-    now: chrono::DateTime<chrono::Utc>,
-    dir: &std::path::Path,
-) -> Result<(), String> {
-    let today = now
-        .with_timezone(&chrono_tz::Europe::Stockholm)
-        .date_naive();
-    let day = today.pred_opt().unwrap_or(today);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for kind in [ReportKind::Status, ReportKind::Rejections] {
-        for (format, ext) in [(ReportFormat::Csv, "csv"), (ReportFormat::Xlsx, "xlsx")] {
-            let out = dir.join(format!("{}-{day}.{ext}", kind.as_str()));
-            write_report(store, kind, day, day, format, &out)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
 }

@@ -109,7 +109,8 @@ struct Pending {
 }
 
 /// Imports `records`: validates each, stores them in batches (unless `dry_run`), and reports. `progress` is called
-/// with the number of records handled so far after each batch.
+/// with the number of records handled so far after each batch; it is `Send` so that the import future is `Send`
+/// (the API's handler awaits it on a multi-threaded runtime).
 ///
 /// A pipeline over the machine's cores: this task reads the records (CSV/JSON parsing) and hands them in chunks to
 /// a validation thread ([`prepare`] on a blocking thread, with its own copies of `ctx` and `opts`), whose results
@@ -123,7 +124,7 @@ pub async fn import(
     ctx: &ValidationContext,
     opts: &ImportOptions,
     clock: &dyn Clock,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportOutcome, EngineError> {
     let store = if opts.dry_run { None } else { store };
     let (to_validate, mut validate_rx) =

@@ -1,4 +1,5 @@
-//! Read-only queries for the ops views, the API and reports: paged case lists, search, events in a period.
+//! Read-only queries for the ops views, the API, metrics, alerts and reports: paged case lists, search, events in
+//! a period, file and receipt figures.
 
 use super::cases::CaseRow;
 use super::{Store, StoreError};
@@ -80,7 +81,184 @@ pub struct EventInPeriod {
     pub at: String,
 }
 
+/// File and receipt figures for `/metrics` (one round of cheap aggregate queries).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileFigures {
+    /// Files per state.
+    pub files_by_state: Vec<(String, i64)>,
+    /// Files the node ever accepted (`sent_at` set).
+    pub files_sent: i64,
+    /// Files per kvittens status (`G`, `U`).
+    pub kvittens_by_status: Vec<(String, i64)>,
+    /// Inbound messages per (kind, apply status), the status one of `pending`, `applied`, `unmatched`.
+    pub inbound_by_kind: Vec<(String, String, i64)>,
+    /// When the oldest file still waiting for its kvittens was sent (or built, when not yet sent), RFC 3339.
+    pub oldest_unreceipted: Option<String>,
+}
+
+type FigureRows = (
+    Vec<(String, i64)>,
+    (i64,),
+    Vec<(String, i64)>,
+    Vec<(String, String, i64)>,
+    (Option<String>,),
+);
+
+/// An inbound message with the file it answers (matched by its `corr.id`, which is the file's tx.id: fogd sends
+/// every file with corr.id = tx.id and Kronofogden's replies carry the corr.id of the message they answer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReceiptRow {
+    /// The stored message.
+    #[serde(flatten)]
+    pub inbound: super::InboundRow,
+    /// The file it answers, if one matches.
+    pub file_id: Option<i64>,
+    /// That file's name.
+    pub file_name: Option<String>,
+    /// That file's löpnummer.
+    pub lopnummer: Option<i64>,
+    /// That file's kvittens status (`G`/`U`), for kvittens messages.
+    pub kvittens_status: Option<String>,
+}
+
+/// Which inbound messages [`Store::receipts_query`] reads.
+#[derive(Debug, Clone, Copy)]
+enum ReceiptFilter<'a> {
+    All,
+    Period(&'a str, &'a str),
+    File(&'a str),
+}
+
 impl Store {
+    /// Figures about files and inbound messages for `/metrics`.
+    pub async fn file_figures(&self) -> Result<FileFigures, StoreError> {
+        let (by_state, sent, kv, inbound, oldest): FigureRows = crate::with_pool!(
+            self,
+            |pool, DB| {
+                let a = sqlx::query_as(
+                    "SELECT state, COUNT(*) FROM files GROUP BY state ORDER BY state",
+                )
+                .fetch_all(pool)
+                .await?;
+                let b = sqlx::query_as("SELECT COUNT(*) FROM files WHERE sent_at IS NOT NULL")
+                    .fetch_one(pool)
+                    .await?;
+                let c = sqlx::query_as(
+                "SELECT kvittens_status, COUNT(*) FROM files WHERE kvittens_status IS NOT NULL \
+                 GROUP BY kvittens_status ORDER BY kvittens_status",
+            )
+            .fetch_all(pool)
+            .await?;
+                let d = sqlx::query_as(
+                "SELECT kind, CASE WHEN applied_at IS NULL THEN 'pending' WHEN apply_error IS NOT NULL \
+                 THEN 'unmatched' ELSE 'applied' END AS st, COUNT(*) FROM inbound GROUP BY kind, st ORDER BY kind, st",
+            )
+            .fetch_all(pool)
+            .await?;
+                let e = sqlx::query_as(
+                    "SELECT MIN(COALESCE(sent_at, created_at)) FROM files \
+                 WHERE state IN ('built', 'sending', 'sent', 'outcome_unknown')",
+                )
+                .fetch_one(pool)
+                .await?;
+                (a, b, c, d, e)
+            }
+        );
+        Ok(FileFigures {
+            files_by_state: by_state,
+            files_sent: sent.0,
+            kvittens_by_status: kv,
+            inbound_by_kind: inbound,
+            oldest_unreceipted: oldest.0,
+        })
+    }
+
+    /// Inbound messages, newest first, with the file each answers (see [`ReceiptRow`]); at most `limit` after
+    /// skipping `offset`.
+    pub async fn receipts_page(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ReceiptRow>, StoreError> {
+        self.receipts_query(ReceiptFilter::All, limit, offset).await
+    }
+
+    /// The inbound messages that answer the file with this tx.id, newest first.
+    pub async fn receipts_for_file(&self, tx_id: &str) -> Result<Vec<ReceiptRow>, StoreError> {
+        self.receipts_query(ReceiptFilter::File(tx_id), i64::MAX, 0)
+            .await
+    }
+
+    /// Inbound messages received in `[from, to)` (RFC 3339 bounds), oldest first, with their files.
+    pub async fn receipts_between(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<ReceiptRow>, StoreError> {
+        let rows = self
+            .receipts_query(ReceiptFilter::Period(from, to), i64::MAX, 0)
+            .await?;
+        Ok(rows.into_iter().rev().collect())
+    }
+
+    async fn receipts_query(
+        &self,
+        filter: ReceiptFilter<'_>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ReceiptRow>, StoreError> {
+        let (cond, a, b) = match filter {
+            ReceiptFilter::All => ("$1 = $2", "", ""),
+            ReceiptFilter::Period(from, to) => {
+                ("i.received_at >= $1 AND i.received_at < $2", from, to)
+            }
+            ReceiptFilter::File(tx) => ("i.corr_id = $1 AND f.tx_id = $2", tx, tx),
+        };
+        let (from, to) = (a, b);
+        let sql = format!(
+            "SELECT i.id, i.tx_id, i.product, i.file_name, i.kind, i.corr_id, i.content_id, i.sha256, i.received_at, \
+             i.acked_at, i.applied_at, i.apply_error, f.id, f.file_name, f.lopnummer, f.kvittens_status \
+             FROM inbound i LEFT JOIN files f ON f.tx_id = i.corr_id WHERE {cond} ORDER BY i.id DESC LIMIT $3 OFFSET $4"
+        );
+        let rows: Vec<ReceiptRow> = crate::with_pool!(self, |pool, DB| {
+            use sqlx::Row;
+            let rows = sqlx::query(&sql)
+                .bind(from)
+                .bind(to)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let kind: String = r.try_get(4)?;
+                let status: Option<String> = r.try_get(15)?;
+                out.push(ReceiptRow {
+                    inbound: super::InboundRow {
+                        id: r.try_get(0)?,
+                        tx_id: r.try_get(1)?,
+                        product: r.try_get(2)?,
+                        file_name: r.try_get(3)?,
+                        kind: kind.clone(),
+                        corr_id: r.try_get(5)?,
+                        content_id: r.try_get(6)?,
+                        sha256: r.try_get(7)?,
+                        received_at: r.try_get(8)?,
+                        acked_at: r.try_get(9)?,
+                        applied_at: r.try_get(10)?,
+                        apply_error: r.try_get(11)?,
+                    },
+                    file_id: r.try_get(12)?,
+                    file_name: r.try_get(13)?,
+                    lopnummer: r.try_get(14)?,
+                    kvittens_status: status.filter(|_| kind == "kvittens"),
+                });
+            }
+            out
+        });
+        Ok(rows)
+    }
+
     /// Cases in `states` (all when empty), newest first, at most `limit` after skipping `offset`.
     pub async fn cases_page(
         &self,
@@ -107,8 +285,9 @@ impl Store {
         rows.into_iter().map(to_row).collect()
     }
 
-    /// Cases matching `q` exactly as case reference or målnummer, or as a customer number or invoice number in
-    /// the submitted case (matched in the stored input JSON), newest first, at most `limit`.
+    /// Cases matching `q` exactly as case reference or målnummer, or as a customer number, invoice number or
+    /// målnummer in the submitted case (matched in the stored input JSON: follow-ups name the målnummer they
+    /// concern), or follow-ups of the case with that målnummer, newest first, at most `limit`.
     pub async fn search_cases(&self, q: &str, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
         let q = q.trim();
         if q.is_empty() {
@@ -117,9 +296,11 @@ impl Store {
         let quoted = serde_json::to_string(q).unwrap_or_else(|_| format!("\"{q}\""));
         let customer = format!("%\"customer_number\":{}%", like_escape(&quoted));
         let invoice = format!("%\"invoice_number\":{}%", like_escape(&quoted));
+        let malnummer = format!("%\"malnummer\":{}%", like_escape(&quoted));
         let sql = format!(
             "SELECT {COLUMNS} FROM cases WHERE reference = $1 OR malnummer = $1 \
-             OR input_json LIKE $2 ESCAPE '\\' OR input_json LIKE $3 ESCAPE '\\' ORDER BY id DESC LIMIT $4"
+             OR input_json LIKE $2 ESCAPE '\\' OR input_json LIKE $3 ESCAPE '\\' OR input_json LIKE $5 ESCAPE '\\' \
+             OR concerns IN (SELECT reference FROM cases WHERE malnummer = $1) ORDER BY id DESC LIMIT $4"
         );
         let rows: Vec<Raw> = crate::with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql)
@@ -127,6 +308,7 @@ impl Store {
                 .bind(&customer)
                 .bind(&invoice)
                 .bind(limit)
+                .bind(&malnummer)
                 .fetch_all(pool)
                 .await?
         });

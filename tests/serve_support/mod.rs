@@ -132,3 +132,48 @@ pub fn example_cases() -> Vec<u8> {
     ))
     .unwrap()
 }
+
+/// A running `fogd sim` (killed when dropped).
+pub struct Sim {
+    pub child: Child,
+    /// `https://ADDR/shs`.
+    pub shs_url: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Install {
+    /// Starts `fogd sim --listen 127.0.0.1:0` with this installation's config (and its dev certificates), its
+    /// state in the installation, and `faults` if given.
+    pub fn sim(&self, faults: Option<&str>) -> Sim {
+        let mut c = self.cmd();
+        c.args(["sim", "--listen", "127.0.0.1:0", "--state"])
+            .arg(self.path().join("sim.db"));
+        if let Some(f) = faults {
+            c.args(["--faults", f]);
+        }
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on https://")
+            .unwrap_or_else(|| panic!("fogd sim printed {line:?}"))
+            .to_string();
+        Sim {
+            child,
+            shs_url: format!("https://{addr}/shs"),
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! `/api/v1/files`, `/api/v1/files/{id}`, `/api/v1/files/{id}/raw` and `/api/v1/receipts`: the files fogd built
+//! and sent, and the messages Kronofogden sent back. Read-only; roles that may view (viewer, operator, admin).
+//!
+//! Readings: lists are newest first; `/files/{id}/raw` answers the frozen bytes exactly as sent (ISO-8859-1, not
+//! re-encoded) as `application/octet-stream` with the file name in `Content-Disposition`, the missiv with
+//! `?part=missiv`. A receipt's file is the file whose tx.id equals the message's corr.id
+//! ([`crate::store::ops::ReceiptRow`]).
+
+use super::auth::Caller;
+use super::{ApiError, AppState};
+use crate::domain::FileState;
+use crate::store::ops::ReceiptRow;
+use crate::store::{FileRow, Permission};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Largest page of `GET /files` and `GET /receipts`.
+pub const MAX_PAGE: usize = 1000;
+
+/// A file as the API shows it (the stored row, its kvittens errors decoded).
+#[derive(Debug, Serialize)]
+pub struct FileView {
+    /// The stored file (without bytes).
+    #[serde(flatten)]
+    pub file: FileRow,
+    /// The kvittens errors (`niva`, `handlingsref`, `felkod`, `feltext`), empty when none.
+    pub kvittens_errors: Value,
+    /// References of the cases in the file (single-file look-ups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cases: Option<Vec<String>>,
+    /// Messages that answer this file (single-file look-ups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipts: Option<Vec<ReceiptRow>>,
+}
+
+impl FileView {
+    /// The view of a stored file.
+    pub fn of(file: FileRow) -> FileView {
+        let kvittens_errors = file
+            .kvittens_errors_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_else(|| Value::Array(Vec::new()));
+        FileView {
+            file,
+            kvittens_errors,
+            cases: None,
+            receipts: None,
+        }
+    }
+}
+
+/// Query of the list endpoints.
+#[derive(Debug, Deserialize, Default)]
+pub struct PageQuery {
+    /// Comma-separated file states (`/files` only).
+    pub state: Option<String>,
+    /// Page size (default 100, at most 1000).
+    pub limit: Option<usize>,
+    /// Rows to skip.
+    pub offset: Option<usize>,
+}
+
+fn parse_file_states(text: Option<&str>) -> Result<Vec<FileState>, ApiError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(|s| {
+            FileState::parse(s.trim()).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("state {s:?} is not a file state"),
+                )
+            })
+        })
+        .collect()
+}
+
+fn file_id(text: &str) -> Result<i64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("file id {text:?} is not a number"),
+        )
+    })
+}
+
+async fn file_or_404(state: &AppState, id: i64) -> Result<FileRow, ApiError> {
+    state
+        .store
+        .file_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no file with id {id}")))
+}
+
+/// `GET /api/v1/files?state=…&limit=…&offset=…`: files, newest first.
+pub async fn list_files(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::View)?;
+    let states = parse_file_states(q.state.as_deref())?;
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let offset = q.offset.unwrap_or(0);
+    let files: Vec<FileView> = state
+        .store
+        .list_files()
+        .await?
+        .into_iter()
+        .rev()
+        .filter(|f| states.is_empty() || states.contains(&f.state))
+        .skip(offset)
+        .take(limit)
+        .map(FileView::of)
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "files": files, "limit": limit, "offset": offset }),
+    ))
+}
+
+/// `GET /api/v1/files/{id}`: one file with its cases and the messages that answer it.
+pub async fn get_file(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<FileView>, ApiError> {
+    caller.require(Permission::View)?;
+    let file = file_or_404(&state, file_id(&id)?).await?;
+    let mut cases = Vec::new();
+    for cid in state.store.file_case_ids(file.id).await? {
+        if let Some(c) = state.store.case_by_id(cid).await? {
+            cases.push(c.reference);
+        }
+    }
+    let receipts = state.store.receipts_for_file(&file.tx_id).await?;
+    let mut v = FileView::of(file);
+    v.cases = Some(cases);
+    v.receipts = Some(receipts);
+    Ok(Json(v))
+}
+
+/// Query of `/files/{id}/raw`.
+#[derive(Debug, Deserialize, Default)]
+pub struct RawQuery {
+    /// `file` (default) or `missiv`.
+    pub part: Option<String>,
+}
+
+/// `GET /api/v1/files/{id}/raw[?part=missiv]`: the frozen bytes as sent.
+pub async fn raw_file(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RawQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::View)?;
+    let file = file_or_404(&state, file_id(&id)?).await?;
+    let missiv = match q.part.as_deref() {
+        None | Some("file") => false,
+        Some("missiv") => true,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("part {other:?}: use file or missiv"),
+            ))
+        }
+    };
+    let Some((bytes, missiv_bytes)) = state.store.file_bytes(file.id).await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no bytes for file {}", file.id),
+        ));
+    };
+    let (name, body) = if missiv {
+        (file.missiv_name, missiv_bytes)
+    } else {
+        (file.file_name, bytes)
+    };
+    // File names are Kronofogden's ASCII names; anything else is replaced so the header stays valid.
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// `GET /api/v1/receipts?limit=…&offset=…`: inbound messages (kvittens, bekräftelse, utslag, SHS confirm/error),
+/// newest first: kind, the file answered, the kvittens status, when applied, and the apply error if any.
+pub async fn list_receipts(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::View)?;
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let offset = q.offset.unwrap_or(0);
+    let rows = state
+        .store
+        .receipts_page(limit as i64, offset as i64)
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "receipts": rows, "limit": limit, "offset": offset }),
+    ))
+}

@@ -1,0 +1,216 @@
+//! What `fogd serve` runs besides HTTP: the bodies of its scheduled jobs and the SHS wrapper that times sends.
+//!
+//! Jobs (names are the keys in `job_runs` and the `job` label of the metrics):
+//! - `send`: without `[schedule] cutoff`, a build pass (approved cases → files) and then a send pass; with a
+//!   cut-off, only the send pass (files already built, and re-sends of files whose outcome is unknown or whose
+//!   attempt failed).
+//! - `cutoff` (only when `[schedule] cutoff` is set): the nightly cut-off of the batch — a build pass, then a send
+//!   pass so the new files leave at once. Approved cases wait in `approved` until the next cut-off; so does a file
+//!   rejected whole (its cases are rebuilt at the next cut-off; `fogd send` rebuilds at once).
+//! - `poll`: a poll pass (list, fetch, store, ack, apply), then the file alerts ([`Alerter::check_files`]) so a
+//!   rejection is reported as soon as its kvittens is applied.
+//! - `alerts`: certificates, SHS reachability, and the file alerts (kvittens overdue).
+//! - `reports` (when `[schedule] reports` is set): the previous Stockholm day's reports, CSV and xlsx.
+//!
+//! A job fails (counted in `fogd_job_failures_total`) when its pass fails as a whole (the store, the node's list);
+//! a single file that will be retried is not a job failure, it is logged and shows in the file's state.
+
+use crate::alerts::Alerter;
+use crate::api::metrics::Histogram;
+use crate::config::Config;
+use crate::engine::schedule::{job_fn, CronSpec, Job, ScheduleError};
+use crate::engine::{Engine, ShsPort};
+use crate::report::{write_report, ReportFormat, ReportKind};
+use crate::shs::{FetchedMessage, MessageList, SendReceipt, ShsClientError, ShsMessage};
+use crate::store::Store;
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// An [`ShsPort`] that records the duration of every send call in a histogram (`fogd_send_latency_seconds`).
+pub struct TimedShs {
+    inner: Arc<dyn ShsPort>,
+    latency: Arc<Histogram>,
+}
+
+impl TimedShs {
+    /// Wraps `inner`, recording into `latency`.
+    pub fn new(inner: Arc<dyn ShsPort>, latency: Arc<Histogram>) -> TimedShs {
+        TimedShs { inner, latency }
+    }
+}
+
+impl ShsPort for TimedShs {
+    fn send<'a>(
+        &'a self,
+        msg: &'a ShsMessage,
+    ) -> BoxFuture<'a, Result<SendReceipt, ShsClientError>> {
+        Box::pin(async move {
+            let t0 = Instant::now();
+            let r = self.inner.send(msg).await;
+            self.latency.observe(t0.elapsed());
+            r
+        })
+    }
+    fn list<'a>(&'a self, outbox: &'a str) -> BoxFuture<'a, Result<MessageList, ShsClientError>> {
+        self.inner.list(outbox)
+    }
+    fn fetch<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<FetchedMessage, ShsClientError>> {
+        self.inner.fetch(outbox, tx_id)
+    }
+    fn ack<'a>(
+        &'a self,
+        outbox: &'a str,
+        tx_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), ShsClientError>> {
+        self.inner.ack(outbox, tx_id)
+    }
+}
+
+/// An engine whose SHS port is wrapped in [`TimedShs`].
+pub fn timed_engine(engine: Engine, latency: Arc<Histogram>) -> Engine {
+    let shs: Arc<dyn ShsPort> = Arc::new(TimedShs::new(engine.shs.clone(), latency));
+    Engine { shs, ..engine }
+}
+
+/// One build pass (unless `build` is false) and one send pass.
+pub async fn build_and_send(engine: &Engine, build: bool) -> Result<(), String> {
+    if build {
+        let b = engine.build_pass().await.map_err(|e| e.to_string())?;
+        for (id, name, lop, n) in &b.files {
+            tracing::info!(file = id, name, lopnummer = lop, cases = n, "file built");
+        }
+    }
+    let s = engine.send_pass().await.map_err(|e| e.to_string())?;
+    if s.sent + s.unknown + s.retried + s.refused > 0 {
+        tracing::info!(
+            sent = s.sent,
+            duplicates = s.duplicates,
+            unknown = s.unknown,
+            retried = s.retried,
+            refused = s.refused,
+            "send pass"
+        );
+    }
+    Ok(())
+}
+
+/// One poll pass (which applies what arrived), then the file alerts.
+pub async fn poll_and_alert(
+    engine: &Engine,
+    alerter: &Alerter,
+    overdue_minutes: u32,
+) -> Result<(), String> {
+    let p = engine.poll_pass().await.map_err(|e| e.to_string())?;
+    if p.stored + p.errors + p.apply.applied > 0 {
+        tracing::info!(
+            listed = p.listed,
+            stored = p.stored,
+            acked = p.acked,
+            errors = p.errors,
+            applied = p.apply.applied,
+            unmatched = p.apply.unmatched,
+            "poll pass"
+        );
+    }
+    alerter
+        .check_files(&engine.store, overdue_minutes, engine.clock.now())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The engine jobs: `send`, `poll`, and `cutoff` when configured (see the module doc).
+pub fn engine_jobs(
+    engine: &Engine,
+    alerter: &Arc<Alerter>,
+    config: &Config,
+) -> Result<Vec<Job>, ScheduleError> {
+    let tz = &config.schedule.timezone;
+    let build_on_send = config.schedule.cutoff.is_none();
+    let overdue = config.batch.kvittens_overdue_minutes;
+    let mut jobs = Vec::new();
+    let e = engine.clone();
+    jobs.push(Job {
+        name: "send".into(),
+        spec: CronSpec::parse("schedule.send", &config.schedule.send, tz)?,
+        run: job_fn(move || {
+            let e = e.clone();
+            async move { build_and_send(&e, build_on_send).await }
+        }),
+    });
+    if let Some(expr) = &config.schedule.cutoff {
+        let e = engine.clone();
+        jobs.push(Job {
+            name: "cutoff".into(),
+            spec: CronSpec::parse("schedule.cutoff", expr, tz)?,
+            run: job_fn(move || {
+                let e = e.clone();
+                async move { build_and_send(&e, true).await }
+            }),
+        });
+    }
+    let (e, a) = (engine.clone(), alerter.clone());
+    jobs.push(Job {
+        name: "poll".into(),
+        spec: CronSpec::parse("schedule.poll", &config.schedule.poll, tz)?,
+        run: job_fn(move || {
+            let (e, a) = (e.clone(), a.clone());
+            async move { poll_and_alert(&e, &a, overdue).await }
+        }),
+    });
+    Ok(jobs)
+}
+
+/// One round of alert checks: certificates, the SHS node, and the file alerts.
+pub async fn check_alerts(
+    alerter: &Alerter,
+    store: &Store,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), String> {
+    let paths = [config.tls.ca.as_path(), config.tls.identity.as_path()];
+    alerter
+        .check_certificates(&paths, &config.alerts.cert_warn_days, now)
+        .await;
+    alerter
+        .check_shs(
+            &config.shs.url,
+            Duration::from_secs(config.shs.connect_timeout_secs.max(1)),
+            now,
+        )
+        .await;
+    alerter
+        .check_files(store, config.batch.kvittens_overdue_minutes, now)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The scheduled reports: status, receipts and rejections of the previous Stockholm day, CSV and xlsx, in `dir`.
+pub async fn scheduled_reports(
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+    dir: &std::path::Path,
+) -> Result<(), String> {
+    let today = now
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive();
+    let day = today.pred_opt().unwrap_or(today);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for kind in [
+        ReportKind::Status,
+        ReportKind::Receipts,
+        ReportKind::Rejections,
+    ] {
+        for (format, ext) in [(ReportFormat::Csv, "csv"), (ReportFormat::Xlsx, "xlsx")] {
+            let out = dir.join(format!("{}-{day}.{ext}", kind.as_str()));
+            write_report(store, kind, day, day, format, &out)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
