@@ -94,12 +94,6 @@ impl ResponseCache {
     }
 }
 
-fn opts_for(path: &std::path::Path) -> sqlx::sqlite::SqliteConnectOptions {
-    sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true)
-}
-
 /// Starts the watcher for the SQLite database at `path` and enables `cache`; it stops when `stop` turns true.
 /// When the watcher cannot read the database it disables the cache (reads go to the database) and retries.
 pub fn spawn_sqlite_watcher(
@@ -108,39 +102,20 @@ pub fn spawn_sqlite_watcher(
     mut stop: watch::Receiver<bool>,
 ) {
     tokio::spawn(async move {
-        use sqlx::{ConnectOptions, Connection};
-        let opts = opts_for(&path);
-        let mut conn: Option<sqlx::SqliteConnection> = None;
+        let mut watch = crate::store::watch::DataVersion::new(path);
         let mut last: Option<i64> = None;
         loop {
             if *stop.borrow() {
                 cache.enabled.store(false, Ordering::Release);
-                if let Some(c) = conn.take() {
-                    let _ = c.close().await;
-                }
+                watch.close().await;
                 return;
             }
-            if conn.is_none() {
-                match opts.connect().await {
-                    Ok(c) => conn = Some(c),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "response cache: cannot watch the database")
-                    }
+            let version = match watch.read().await {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::warn!(error = %e, "response cache: cannot watch the database");
+                    None
                 }
-            }
-            let version = match conn.as_mut() {
-                Some(c) => match sqlx::query_as::<_, (i64,)>("PRAGMA data_version")
-                    .fetch_one(&mut *c)
-                    .await
-                {
-                    Ok((v,)) => Some(v),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "response cache: data_version");
-                        conn = None;
-                        None
-                    }
-                },
-                None => None,
             };
             match version {
                 Some(v) => {

@@ -19,6 +19,7 @@ pub mod files;
 pub mod ops;
 /// API tokens and the run log of scheduled jobs.
 pub mod tokens;
+pub mod watch;
 
 pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
 pub use files::{
