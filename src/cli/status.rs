@@ -51,11 +51,6 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
         .into_iter()
         .map(|i| (i.case_id, i))
         .collect();
-    let all = store.list_cases(&[]).await?;
-    let mal: HashMap<(String, String, String), Option<String>> = all
-        .into_iter()
-        .map(|c| ((c.intressentkod, c.kind, c.reference), c.malnummer))
-        .collect();
     let mut out = Vec::new();
     for row in rows {
         let info = infos.get(&row.id).cloned().unwrap_or_default();
@@ -66,13 +61,11 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
             (Some(parent), Some(c))
                 if row.state == CaseState::Approved && row.malnummer.is_none() =>
             {
-                let has = mal
-                    .get(&(
-                        row.intressentkod.clone(),
-                        parent.as_str().to_string(),
-                        c.clone(),
-                    ))
-                    .is_some_and(|m| m.is_some());
+                // One look-up per approved follow-up without målnummer (not every case loaded again).
+                let has = store
+                    .malnummer_of(&row.intressentkod, parent.as_str(), c)
+                    .await?
+                    .is_some();
                 (!has).then(|| format!("waiting for målnummer of {c}"))
             }
             _ => None,
