@@ -151,18 +151,23 @@ fn bench(n: usize) {
     let mut peak = 0u64;
     let (_, r) = run(&bin, d, &["import", "cases.json"]);
     peak = peak.max(r);
+    let rss_import = r;
     let t_import = start.elapsed();
     let t = Instant::now();
     let (_, r) = run(&bin, d, &["journal", "approve", "--all"]);
     peak = peak.max(r);
+    let rss_approve = r;
+    let (mut rss_send, mut rss_poll) = (0u64, 0u64);
     let t_approve = t.elapsed();
     let mut rounds = 0;
     loop {
         rounds += 1;
         let (_, r) = run(&bin, d, &["send"]);
         peak = peak.max(r);
+        rss_send = rss_send.max(r);
         let (_, r) = run(&bin, d, &["poll"]);
         peak = peak.max(r);
+        rss_poll = rss_poll.max(r);
         // Progress from the database itself (read-only), not `fogd status`: status prints every case, which
         // at 100,000 cases is an operator's report, not part of "import to all accepted".
         if accepted(&d.join("fogd.db")) >= n as u64 {
@@ -195,6 +200,13 @@ fn bench(n: usize) {
         sim_rss as f64 / 1024.0,
         t_status.as_secs_f64(),
         status_rss as f64 / 1024.0
+    );
+    println!(
+        "         fogd peak RSS per command: import {:.1} MB, approve {:.1} MB, send {:.1} MB, poll {:.1} MB",
+        rss_import as f64 / 1024.0,
+        rss_approve as f64 / 1024.0,
+        rss_send as f64 / 1024.0,
+        rss_poll as f64 / 1024.0
     );
 }
 
