@@ -205,9 +205,10 @@ impl Engine {
                     std::collections::HashMap::new();
                 for e in k.errors.iter().filter(|e| e.niva == Niva::H) {
                     if let Some(r) = e.handlingsref.as_deref() {
-                        by_ref.entry(r).or_default().push(
-                            serde_json::json!({"felkod": e.felkod, "feltext": e.feltext}),
-                        );
+                        by_ref
+                            .entry(r)
+                            .or_default()
+                            .push(serde_json::json!({"felkod": e.felkod, "feltext": e.feltext}));
                     }
                 }
                 for (cid, reference, ..) in &cases {
@@ -233,7 +234,9 @@ impl Engine {
                         "kvittens",
                         now,
                         &CaseUpdate {
-                            rejection_json: Some(serde_json::Value::Array(errs.clone()).to_string()),
+                            rejection_json: Some(
+                                serde_json::Value::Array(errs.clone()).to_string(),
+                            ),
                             ..CaseUpdate::default()
                         },
                     )
