@@ -10,7 +10,7 @@
 
 use super::cases::time_text;
 use super::files::with_tx;
-use super::{Store, StoreError, StoreTx};
+use super::{CaseRow, Store, StoreError, StoreTx};
 use crate::domain::CaseState;
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -27,6 +27,27 @@ pub struct CaseKey {
     pub reference: String,
     /// Kind name.
     pub kind: String,
+}
+
+/// A `cases` row as read by [`Store::cases_after`].
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    id: i64,
+    reference: String,
+    kind: String,
+    intressentkod: String,
+    state: String,
+    input_json: String,
+    case_json: Option<String>,
+    content_hash: String,
+    issues_json: String,
+    hold_reason: Option<String>,
+    concerns: Option<String>,
+    malnummer: Option<String>,
+    source: Option<String>,
+    source_line: Option<i64>,
+    created_at: String,
+    updated_at: String,
 }
 
 impl StoreTx {
@@ -203,6 +224,48 @@ impl Store {
             .collect())
     }
 
+    /// Up to `limit` whole cases with id above `after`, ascending: `fogd status` pages through every case in
+    /// bounded memory instead of loading them all.
+    pub async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
+        let rows: Vec<PageRow> = crate::with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
+                 issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at \
+                 FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|r| {
+                let state = CaseState::parse(&r.state).ok_or_else(|| StoreError::Corrupt {
+                    id: r.id,
+                    message: format!("unknown state {:?}", r.state),
+                })?;
+                Ok(CaseRow {
+                    id: r.id,
+                    reference: r.reference,
+                    kind: r.kind,
+                    intressentkod: r.intressentkod,
+                    state,
+                    input_json: r.input_json,
+                    case_json: r.case_json,
+                    content_hash: r.content_hash,
+                    issues_json: r.issues_json,
+                    hold_reason: r.hold_reason,
+                    concerns: r.concerns,
+                    malnummer: r.malnummer,
+                    source: r.source,
+                    source_line: r.source_line,
+                    created_at: r.created_at,
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect()
+    }
+
     /// The målnummer of the case (intressentkod, kind, reference), if it exists and has one (status: whether a
     /// follow-up still waits for the målnummer of the case it concerns).
     pub async fn malnummer_of(
@@ -283,6 +346,20 @@ mod tests {
         }
         assert_eq!(seen.len(), 1203);
         assert!(seen.windows(2).all(|w| w[0] < w[1]));
+        let mut whole = Vec::new();
+        let mut after = 0;
+        while let Some(last) = store
+            .cases_after(after, 400)
+            .await
+            .unwrap()
+            .into_iter()
+            .inspect(|c| whole.push((c.id, c.reference.clone())))
+            .last()
+        {
+            after = last.id;
+        }
+        assert_eq!(whole.iter().map(|w| w.0).collect::<Vec<_>>(), seen);
+        assert_eq!(whole[1202].1, "R01202");
 
         // move_cases: only those in `from` move; one event each.
         let mut tx = store.begin().await.unwrap();

@@ -559,6 +559,27 @@ impl Store {
         }))
     }
 
+    /// File and receipt columns of the cases `ids` (for status: only the cases shown, not every case).
+    pub async fn case_file_info_for(&self, ids: &[i64]) -> Result<Vec<CaseFileInfo>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(super::bulk::ID_CHUNK) {
+            let rows: Vec<CaseFileInfo> = crate::with_pool!(self, |pool, DB| {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT c.id AS case_id, c.file_id, f.lopnummer, f.file_name, c.rejection_json, \
+                     c.decision_json FROM cases c LEFT JOIN files f ON f.id = c.file_id WHERE c.id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(") ORDER BY c.id");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// The inbound message with this tx.id.
     pub async fn inbound_by_tx(&self, tx_id: &str) -> Result<Option<InboundRow>, StoreError> {
         let sql = format!("SELECT {INBOUND_COLUMNS} FROM inbound WHERE tx_id = $1");
