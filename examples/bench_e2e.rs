@@ -6,10 +6,11 @@
 //! Progress is read from fogd's database; one `status --format json` (every case) runs after the clock stops and
 //! is reported on its own.
 //!
-//! Measured (2-core machine, load average 3.5–5 from other work, three runs each, 2026-11-21): 10,000 cases
-//! 1.9–2.3 s (4,400–5,400 cases/s), fogd peak 74–75 MB (send), sim 63–66 MB; 100,000 cases 16.4–23.0 s
-//! (4,350–6,100 cases/s), fogd peak 357 MB — all of it `import` (the JSON array is split into records up front,
-//! `domain::intake`); approve/send/poll stay at 34/78/37 MB — sim 119–126 MB.
+//! Measured (2-core machine shared with other builds, load average 1.6–2.0, three runs each, 2026-11-21):
+//! 10,000 cases 1.4–1.6 s (6,300–7,200 cases/s), fogd peak 74–75 MB (send), sim 60–64 MB; 100,000 cases
+//! 14.0–14.4 s (7,000–7,200 cases/s), fogd peak 357 MB — all of it `import` (the whole file is read and the JSON
+//! array split into records up front, `domain::intake`); approve/send/poll stay at 33/78/37 MB; sim 127–153 MB.
+//! `status --format json` of 100,000 cases afterwards: 1.4 s, 28 MB.
 //!
 //! `cargo build --release && cargo run --release --example bench_e2e [N…]` (binary: `FOGD_BIN` or
 //! `target/release/fogd` beside the example).
