@@ -311,6 +311,13 @@ fn replaced_while_in_journal_and_journal_review() {
             assert!(c.get(key).is_some(), "{key} in {c}");
         }
         assert_eq!(c["state"], "approved");
+        // The approved återkallelse waits for J-1's målnummer; J-1 waits for nothing.
+        let want = if c["reference"] == "J-2" {
+            serde_json::json!("waiting for målnummer of J-1")
+        } else {
+            serde_json::Value::Null
+        };
+        assert_eq!(c["waiting"], want, "{c}");
     }
     let o = env.fogd(&["status", "--case", "NOPE"]);
     assert_eq!(o.status.code(), Some(2));

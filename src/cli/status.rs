@@ -45,16 +45,12 @@ pub struct CaseView {
 
 /// Builds the views of `rows`.
 pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec<CaseView>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let infos: HashMap<i64, CaseFileInfo> = store
-        .case_file_info()
+        .case_file_info_for(&ids)
         .await?
         .into_iter()
         .map(|i| (i.case_id, i))
-        .collect();
-    let all = store.list_cases(&[]).await?;
-    let mal: HashMap<(String, String, String), Option<String>> = all
-        .into_iter()
-        .map(|c| ((c.intressentkod, c.kind, c.reference), c.malnummer))
         .collect();
     let mut out = Vec::new();
     for row in rows {
@@ -66,13 +62,11 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
             (Some(parent), Some(c))
                 if row.state == CaseState::Approved && row.malnummer.is_none() =>
             {
-                let has = mal
-                    .get(&(
-                        row.intressentkod.clone(),
-                        parent.as_str().to_string(),
-                        c.clone(),
-                    ))
-                    .is_some_and(|m| m.is_some());
+                // One look-up per approved follow-up without målnummer (not every case loaded again).
+                let has = store
+                    .malnummer_of(&row.intressentkod, parent.as_str(), c)
+                    .await?
+                    .is_some();
                 (!has).then(|| format!("waiting for målnummer of {c}"))
             }
             _ => None,
@@ -189,11 +183,21 @@ pub fn detail(v: &CaseView) -> String {
 
 /// Writes the cases table.
 pub fn write_cases(out: &mut dyn Write, views: &[CaseView]) -> std::io::Result<()> {
+    write_cases_head(out)?;
+    write_case_lines(out, views)
+}
+
+/// Writes the head line of the cases table.
+pub fn write_cases_head(out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<16} {:<22} {:<10} {:<22} DETAIL",
         "REFERENCE", "KIND", "STATE", "FILE (LÖPNUMMER)"
-    )?;
+    )
+}
+
+/// Writes lines of the cases table (a page of it).
+pub fn write_case_lines(out: &mut dyn Write, views: &[CaseView]) -> std::io::Result<()> {
     for v in views {
         let file = match (&v.info.file_name, v.info.lopnummer) {
             (Some(n), Some(l)) => format!("{n} ({l})"),
@@ -251,7 +255,64 @@ pub async fn run(config: Config, args: StatusArgs) -> anyhow::Result<u8> {
     result
 }
 
+/// Cases per page when `status` lists every case (bounded memory however many cases there are).
+const STATUS_PAGE: i64 = 1000;
+
+/// `status` of every case: pages of [`STATUS_PAGE`] cases written as they are read; the same output as building
+/// the whole document first.
+async fn run_all(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
+    let files = store.list_files().await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut after = 0;
+    let mut n = 0usize;
+    match format {
+        OutputFormat::Json => write!(out, "{{\"cases\":[")?,
+        OutputFormat::Text => write_cases_head(&mut out)?,
+    }
+    loop {
+        let page = store.cases_after(after, STATUS_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let views = case_views(store, page).await?;
+        match format {
+            OutputFormat::Json => {
+                for v in &views {
+                    if n > 0 {
+                        write!(out, ",")?;
+                    }
+                    serde_json::to_writer(&mut out, &case_json(v)?)?;
+                    n += 1;
+                }
+            }
+            OutputFormat::Text => {
+                write_case_lines(&mut out, &views)?;
+                n += views.len();
+            }
+        }
+    }
+    match format {
+        OutputFormat::Json => {
+            let files: Vec<_> = files.iter().map(file_json).collect();
+            write!(out, "],\"files\":")?;
+            serde_json::to_writer(&mut out, &files)?;
+            writeln!(out, "}}")?;
+        }
+        OutputFormat::Text => {
+            writeln!(out, "{n} case(s)")?;
+            writeln!(out)?;
+            write_files(&mut out, &files)?;
+            writeln!(out, "{} file(s)", files.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
 async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
+    if args.file.is_none() && args.case.is_none() {
+        return run_all(store, args.format).await;
+    }
     let mut files = store.list_files().await?;
     let rows = if let Some(id) = args.file {
         let Some(f) = store.file_by_id(id).await? else {
@@ -273,7 +334,7 @@ async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
         }
         rows
     } else {
-        store.list_cases(&[]).await?
+        return run_all(store, args.format).await;
     };
     let views = case_views(store, rows).await?;
     let stdout = std::io::stdout();

@@ -178,21 +178,16 @@ impl Engine {
                         .collect::<Vec<_>>()
                         .join("; ")
                 );
-                for (cid, ..) in &cases {
-                    tx.set_case_state(
-                        *cid,
-                        &from,
-                        CaseState::Approved,
-                        Some(&reason),
-                        "kvittens",
-                        now,
-                        &CaseUpdate {
-                            file_id: Some(None),
-                            ..CaseUpdate::default()
-                        },
-                    )
-                    .await?;
-                }
+                tx.move_file_cases(
+                    file.id,
+                    &from,
+                    CaseState::Approved,
+                    Some(&reason),
+                    "kvittens",
+                    now,
+                    Some(None),
+                )
+                .await?;
                 tracing::warn!(
                     file = file.id,
                     lopnummer = lop,
@@ -204,77 +199,82 @@ impl Engine {
                     .await?;
                 tx.set_series_approved(&file.intressentkod, &file.filtyp, lop)
                     .await?;
-                for (cid, reference, kind, _state, concerns) in &cases {
-                    let errs: Vec<_> = k
-                        .errors
+                // Case-level errors (niva H) by handlingsref; the named cases are rejected one by one first,
+                // then every other case of the file still batched/sent is accepted in one set-based move.
+                let mut by_ref: std::collections::HashMap<&str, Vec<serde_json::Value>> =
+                    std::collections::HashMap::new();
+                for e in k.errors.iter().filter(|e| e.niva == Niva::H) {
+                    if let Some(r) = e.handlingsref.as_deref() {
+                        by_ref
+                            .entry(r)
+                            .or_default()
+                            .push(serde_json::json!({"felkod": e.felkod, "feltext": e.feltext}));
+                    }
+                }
+                for (cid, reference, ..) in &cases {
+                    let Some(errs) = by_ref.get(reference.as_str()) else {
+                        continue;
+                    };
+                    let text = errs
                         .iter()
-                        .filter(|e| {
-                            e.niva == Niva::H
-                                && e.handlingsref.as_deref() == Some(reference.as_str())
+                        .map(|e| {
+                            format!(
+                                "{} {}",
+                                e["felkod"].as_str().unwrap_or(""),
+                                e["feltext"].as_str().unwrap_or("")
+                            )
                         })
-                        .map(|e| serde_json::json!({"felkod": e.felkod, "feltext": e.feltext}))
-                        .collect();
-                    if errs.is_empty() {
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    tx.set_case_state(
+                        *cid,
+                        &from,
+                        CaseState::Rejected,
+                        Some(&text),
+                        "kvittens",
+                        now,
+                        &CaseUpdate {
+                            rejection_json: Some(
+                                serde_json::Value::Array(errs.clone()).to_string(),
+                            ),
+                            ..CaseUpdate::default()
+                        },
+                    )
+                    .await?;
+                }
+                tx.move_file_cases(
+                    file.id,
+                    &from,
+                    CaseState::Accepted,
+                    None,
+                    "kvittens",
+                    now,
+                    None,
+                )
+                .await?;
+                for (_, reference, kind, _state, concerns) in &cases {
+                    if kind != CaseKind::Aterkallelse.as_str()
+                        || by_ref.contains_key(reference.as_str())
+                    {
+                        continue;
+                    }
+                    let Some(parent) = concerns else { continue };
+                    if let Some((pid, _)) = tx
+                        .case_by_key(
+                            &file.intressentkod,
+                            CaseKind::Betalningsforelaggande.as_str(),
+                            parent,
+                        )
+                        .await?
+                    {
                         tx.set_case_state(
-                            *cid,
-                            &from,
-                            CaseState::Accepted,
-                            None,
+                            pid,
+                            &[CaseState::Sent, CaseState::Accepted, CaseState::Registered],
+                            CaseState::Withdrawn,
+                            Some(&format!("återkallelse {reference} accepted")),
                             "kvittens",
                             now,
                             &CaseUpdate::default(),
-                        )
-                        .await?;
-                        if kind == CaseKind::Aterkallelse.as_str() {
-                            if let Some(parent) = concerns {
-                                if let Some((pid, _)) = tx
-                                    .case_by_key(
-                                        &file.intressentkod,
-                                        CaseKind::Betalningsforelaggande.as_str(),
-                                        parent,
-                                    )
-                                    .await?
-                                {
-                                    tx.set_case_state(
-                                        pid,
-                                        &[
-                                            CaseState::Sent,
-                                            CaseState::Accepted,
-                                            CaseState::Registered,
-                                        ],
-                                        CaseState::Withdrawn,
-                                        Some(&format!("återkallelse {reference} accepted")),
-                                        "kvittens",
-                                        now,
-                                        &CaseUpdate::default(),
-                                    )
-                                    .await?;
-                                }
-                            }
-                        }
-                    } else {
-                        let text = errs
-                            .iter()
-                            .map(|e| {
-                                format!(
-                                    "{} {}",
-                                    e["felkod"].as_str().unwrap_or(""),
-                                    e["feltext"].as_str().unwrap_or("")
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("; ");
-                        tx.set_case_state(
-                            *cid,
-                            &from,
-                            CaseState::Rejected,
-                            Some(&text),
-                            "kvittens",
-                            now,
-                            &CaseUpdate {
-                                rejection_json: Some(serde_json::Value::Array(errs).to_string()),
-                                ..CaseUpdate::default()
-                            },
                         )
                         .await?;
                     }
@@ -435,18 +435,16 @@ impl Engine {
                         Some(&crate::store::cases::time_text(at)),
                     )
                     .await?;
-                    for cid in tx.file_case_ids(file.id).await? {
-                        tx.set_case_state(
-                            cid,
-                            &[CaseState::Sent],
-                            CaseState::Batched,
-                            Some(&text),
-                            "shs",
-                            now,
-                            &CaseUpdate::default(),
-                        )
-                        .await?;
-                    }
+                    tx.move_file_cases(
+                        file.id,
+                        &[CaseState::Sent],
+                        CaseState::Batched,
+                        Some(&text),
+                        "shs",
+                        now,
+                        None,
+                    )
+                    .await?;
                 }
                 tracing::error!(alert = true, file = file.id, error = %text, "SHS node reported an error for a sent file");
             }

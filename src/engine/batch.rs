@@ -207,21 +207,17 @@ impl Engine {
             tx_id: uuid::Uuid::new_v4().to_string(),
         };
         let file_id = tx.insert_file(&new, &ids, now).await?;
-        for id in &ids {
-            tx.set_case_state(
-                *id,
-                &[CaseState::Approved],
-                CaseState::Batched,
-                Some(&format!("{} löpnummer {lopnummer}", built.file_name)),
-                "engine",
-                now,
-                &CaseUpdate {
-                    file_id: Some(Some(file_id)),
-                    ..CaseUpdate::default()
-                },
-            )
-            .await?;
-        }
+        // Set-based: the file's cases (all `approved` under the series lock) → `batched`, one event each.
+        tx.move_file_cases(
+            file_id,
+            &[CaseState::Approved],
+            CaseState::Batched,
+            Some(&format!("{} löpnummer {lopnummer}", built.file_name)),
+            "engine",
+            now,
+            Some(Some(file_id)),
+        )
+        .await?;
         tx.supersede_rejected(ik, &filtyp, lopnummer, file_id)
             .await?;
         tx.commit().await?;

@@ -46,6 +46,7 @@ macro_rules! with_tx {
         }
     };
 }
+pub(crate) use with_tx;
 
 /// File states that still wait for their kvittens ("unreceipted").
 pub const UNRECEIPTED: [FileState; 4] = [
@@ -457,18 +458,16 @@ impl Store {
                 Some(&time_text(now)),
             )
             .await?;
-            for case_id in tx.file_case_ids(id).await? {
-                tx.set_case_state(
-                    case_id,
-                    &[CaseState::Batched],
-                    CaseState::Sent,
-                    note,
-                    "engine",
-                    now,
-                    &CaseUpdate::default(),
-                )
-                .await?;
-            }
+            tx.move_file_cases(
+                id,
+                &[CaseState::Batched],
+                CaseState::Sent,
+                note,
+                "engine",
+                now,
+                None,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(done)
@@ -558,6 +557,27 @@ impl Store {
             .fetch_all(pool)
             .await?
         }))
+    }
+
+    /// File and receipt columns of the cases `ids` (for status: only the cases shown, not every case).
+    pub async fn case_file_info_for(&self, ids: &[i64]) -> Result<Vec<CaseFileInfo>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(super::bulk::ID_CHUNK) {
+            let rows: Vec<CaseFileInfo> = crate::with_pool!(self, |pool, DB| {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT c.id AS case_id, c.file_id, f.lopnummer, f.file_name, c.rejection_json, \
+                     c.decision_json FROM cases c LEFT JOIN files f ON f.id = c.file_id WHERE c.id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(") ORDER BY c.id");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// The inbound message with this tx.id.
@@ -851,7 +871,7 @@ impl StoreTx {
         let sha = hex::encode(Sha256::digest(&f.bytes));
         let msha = hex::encode(Sha256::digest(&f.missiv_bytes));
         let now = time_text(now);
-        with_tx!(self, |t, DB| {
+        let id = with_tx!(self, |t, DB| {
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO files (intressentkod, layout, filtyp, lopnummer, state, file_name, bytes, sha256, \
                  missiv_name, missiv_bytes, missiv_sha256, case_count, record_count, total_ore, tx_id, created_at) \
@@ -874,15 +894,10 @@ impl StoreTx {
             .bind(&now)
             .fetch_one(&mut **t)
             .await?;
-            for c in case_ids {
-                sqlx::query("INSERT INTO file_cases (file_id, case_id) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind(*c)
-                    .execute(&mut **t)
-                    .await?;
-            }
-            Ok(id)
-        })
+            id
+        });
+        self.insert_file_cases(id, case_ids).await?;
+        Ok(id)
     }
 
     /// Marks `receipted_rejected` files of this series and number as superseded by `by`.

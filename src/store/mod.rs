@@ -13,6 +13,8 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Set-based case moves (whole files, pages of cases) for the engine's hot paths.
+pub mod bulk;
 pub mod cases;
 pub mod files;
 /// Read-only queries for ops views, the API and reports.

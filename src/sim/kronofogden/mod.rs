@@ -47,7 +47,7 @@ use check::{case_error, check_file, file_error};
 use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::collections::{BTreeMap, HashSet};
 
 /// Content type of every file part the sim sends.
@@ -70,6 +70,10 @@ mod status {
     /// A follow-up that was applied.
     pub const APPLIED: &str = "applied";
 }
+
+/// Rows or bound values per chunk in the sim's set-based statements (13 columns × 200 rows stays far below
+/// SQLite's parameter limit).
+const SQL_CHUNK: usize = 200;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS kf_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -376,11 +380,42 @@ impl KronofogdenBehaviour {
                 .map_err(db_rejection)?;
             }
             let mut in_file: HashSet<String> = HashSet::new();
+            // Applications: which handlingsrefs are already held, in one query per chunk (not one per case).
+            let held = if kind.concerns_kind().is_none() {
+                let mut held: HashSet<String> = HashSet::new();
+                for chunk in check.cases.chunks(SQL_CHUNK) {
+                    let mut qb = QueryBuilder::<Sqlite>::new(
+                        "SELECT handlingsref FROM kf_cases WHERE intressentkod = ",
+                    );
+                    qb.push_bind(&ik)
+                        .push(" AND kind = ")
+                        .push_bind(kind.as_str())
+                        .push(" AND status != ")
+                        .push_bind(status::REJECTED)
+                        .push(" AND handlingsref IN (");
+                    let mut sep = qb.separated(", ");
+                    for c in chunk {
+                        sep.push_bind(&c.handlingsref);
+                    }
+                    qb.push(")");
+                    let rows: Vec<(String,)> = qb
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db_rejection)?;
+                    held.extend(rows.into_iter().map(|r| r.0));
+                }
+                Some(held)
+            } else {
+                None
+            };
+            let mut rows: Vec<(&check::CaseFacts, &'static str, String)> =
+                Vec::with_capacity(check.cases.len());
             for c in &check.cases {
                 let mut errs = c.errors.clone();
                 if errs.is_empty() {
                     if let Some(e) = self
-                        .semantic(&mut tx, ctx, kind, &ik, c, &mut in_file)
+                        .semantic(&mut tx, ctx, kind, &ik, c, &mut in_file, held.as_ref())
                         .await?
                     {
                         errs.push(e);
@@ -396,33 +431,37 @@ impl KronofogdenBehaviour {
                     status::ACCEPTED
                 };
                 let felkoder: Vec<&str> = errs.iter().map(|e| e.felkod.as_str()).collect();
-                sqlx::query(
-                    "INSERT INTO kf_cases (file_id, intressentkod, kind, handlingsref, sender, status, claimed_ore,
-                       current_ore, concerns_malnummer, amount_ore, change_kind, deferral_until, felkoder_json)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(file_id)
-                .bind(&ik)
-                .bind(kind.as_str())
-                .bind(&c.handlingsref)
-                .bind(&sender)
-                .bind(st)
-                .bind(c.total)
-                .bind(c.total)
-                .bind(&c.malnummer)
-                .bind(c.amount.or(c.change.and_then(|ch| ch.1)))
-                .bind(c.change.map(|ch| crate::formats::names::change_kind(ch.0)))
-                .bind(c.change.and_then(|ch| ch.2).map(|d| d.to_string()))
-                .bind(serde_json::to_string(&felkoder).unwrap_or_default())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_rejection)?;
+                rows.push((c, st, serde_json::to_string(&felkoder).unwrap_or_default()));
                 if errs.is_empty() {
                     n_ok += 1;
                 } else {
                     n_rejected += 1;
                     case_errors.extend(errs);
                 }
+            }
+            // The file's cases in multi-row INSERTs (a follow-up's effect above touches only cases of its
+            // register kind, never rows of this file, so inserting them last changes nothing).
+            for chunk in rows.chunks(SQL_CHUNK) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "INSERT INTO kf_cases (file_id, intressentkod, kind, handlingsref, sender, status, claimed_ore,
+                       current_ore, concerns_malnummer, amount_ore, change_kind, deferral_until, felkoder_json) ",
+                );
+                qb.push_values(chunk, |mut b, (c, st, felkoder)| {
+                    b.push_bind(file_id)
+                        .push_bind(&ik)
+                        .push_bind(kind.as_str())
+                        .push_bind(&c.handlingsref)
+                        .push_bind(&sender)
+                        .push_bind(*st)
+                        .push_bind(c.total)
+                        .push_bind(c.total)
+                        .push_bind(&c.malnummer)
+                        .push_bind(c.amount.or(c.change.and_then(|ch| ch.1)))
+                        .push_bind(c.change.map(|ch| crate::formats::names::change_kind(ch.0)))
+                        .push_bind(c.change.and_then(|ch| ch.2).map(|d| d.to_string()))
+                        .push_bind(felkoder);
+                });
+                qb.build().execute(&mut *tx).await.map_err(db_rejection)?;
             }
         } else {
             n_rejected = u32::try_from(check.cases.len()).unwrap_or(u32::MAX);
@@ -473,6 +512,7 @@ impl KronofogdenBehaviour {
     }
 
     /// The stateful checks of one case without parse errors, and a follow-up's effect. Returns the case's error.
+    #[allow(clippy::too_many_arguments)]
     async fn semantic(
         &self,
         tx: &mut Transaction<'_, Sqlite>,
@@ -481,10 +521,17 @@ impl KronofogdenBehaviour {
         ik: &str,
         c: &check::CaseFacts,
         in_file: &mut HashSet<String>,
+        held: Option<&HashSet<String>>,
     ) -> Result<Option<KvittensError>, Rejection> {
         let set = &self.layouts;
         let Some(register) = kind.concerns_kind() else {
-            // An application: duplicate handlingsref?
+            // An application: duplicate handlingsref? (`held`: prefetched for the whole file.)
+            if let Some(h) = held {
+                if h.contains(&c.handlingsref) || !in_file.insert(c.handlingsref.clone()) {
+                    return Ok(Some(case_error(set, &c.handlingsref, "0060", None)));
+                }
+                return Ok(None);
+            }
             let held: Option<(i64,)> = sqlx::query_as(
                 "SELECT id FROM kf_cases WHERE intressentkod = ? AND kind = ? AND handlingsref = ? AND status != ?",
             )
