@@ -517,21 +517,30 @@ impl Source<'_> {
                     SourceFormat::JsonObject,
                 ))))
             }
-            SourceFormat::JsonLines => {
-                let recs: Vec<SourceRecord> = self
-                    .text
+            SourceFormat::JsonLines => Ok(Box::new(
+                // One record per non-blank line, parsed lazily (memory independent of the number of cases).
+                self.text
                     .lines()
                     .enumerate()
                     .filter(|(_, l)| !l.trim().is_empty())
-                    .map(|(i, l)| json_record(l.trim(), i + 1, SourceFormat::JsonLines))
-                    .collect();
-                Ok(Box::new(recs.into_iter()))
+                    .map(|(i, l)| json_record(l.trim(), i + 1, SourceFormat::JsonLines)),
+            )),
+            SourceFormat::JsonArray => {
+                // The structure is checked over the whole array first (cheap: spans only), so a broken array is
+                // refused before any record is read; the records themselves are parsed one at a time, keeping
+                // memory independent of the number of cases.
+                let spans = self.json_array_spans()?;
+                Ok(Box::new(spans.into_iter().map(
+                    move |(start, end, line)| {
+                        json_record(&self.text[start..end], line, SourceFormat::JsonArray)
+                    },
+                )))
             }
-            SourceFormat::JsonArray => Ok(Box::new(self.json_array()?.into_iter())),
         }
     }
 
-    fn json_array(&self) -> Result<Vec<SourceRecord>, ReadError> {
+    /// The byte span and first line of every element of a JSON array, after checking the array's structure.
+    fn json_array_spans(&self) -> Result<Vec<(usize, usize, usize)>, ReadError> {
         let b = self.text.as_bytes();
         let structure = |pos: usize, message: String| ReadError::JsonStructure {
             line: line_of(b, pos),
@@ -559,11 +568,7 @@ impl Source<'_> {
             i = skip_ws(i);
             let end = scan_value(b, i).map_err(|(p, m)| structure(p, m))?;
             advance(i, &mut line);
-            out.push(json_record(
-                &self.text[i..end],
-                line,
-                SourceFormat::JsonArray,
-            ));
+            out.push((i, end, line));
             i = skip_ws(end);
             match b.get(i) {
                 Some(b',') => i += 1,
