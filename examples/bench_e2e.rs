@@ -6,11 +6,10 @@
 //! Progress is read from fogd's database; one `status --format json` (every case) runs after the clock stops and
 //! is reported on its own.
 //!
-//! Measured (2-core machine shared with other builds, load average 1.6–2.0, three runs each, 2026-11-21):
-//! 10,000 cases 1.4–1.6 s (6,300–7,200 cases/s), fogd peak 74–75 MB (send), sim 60–64 MB; 100,000 cases
-//! 14.0–14.4 s (7,000–7,200 cases/s), fogd peak 357 MB — all of it `import` (the whole file is read and the JSON
-//! array split into records up front, `domain::intake`); approve/send/poll stay at 33/78/37 MB; sim 127–153 MB.
-//! `status --format json` of 100,000 cases afterwards: 1.4 s, 28 MB.
+//! Measured (2-core machine, load average 1.4–2.3, three runs each, 2026-11-21, after the JSON records became
+//! lazy): 10,000 cases 1.1–1.2 s (8,500–8,800 cases/s), fogd peak 95–96 MB (send), sim 62 MB; 100,000 cases
+//! 10.9–12.2 s (8,200–9,200 cases/s), fogd peak 121–122 MB (send; import 109 MB, approve 45 MB, poll 50 MB),
+//! sim 127–142 MB. `status --format json` of 100,000 cases afterwards: 1.3–1.6 s, 69–70 MB.
 //!
 //! `cargo build --release && cargo run --release --example bench_e2e [N…]` (binary: `FOGD_BIN` or
 //! `target/release/fogd` beside the example).

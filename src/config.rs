@@ -83,7 +83,8 @@ pub struct DatabaseConfig {
     pub url: String,
     /// Pool size.
     pub max_connections: u32,
-    /// Days to keep sent files and received messages (bytes) for audit; 0 = forever.
+    /// Days to keep the bytes of settled files (receipted) and received messages (applied) for audit; after that a
+    /// poll pass clears the bytes but keeps the rows and their SHA-256. 0 keeps the bytes forever.
     pub retention_days: u32,
 }
 

@@ -350,3 +350,52 @@ async fn follow_up_unknown_case_refused() {
     );
     assert_eq!(state_of(&e, "N-1", "nedsattning").await, CaseState::Invalid);
 }
+
+/// Retention (`[database] retention_days`): after the period, a poll pass clears the bytes of receipted files and
+/// applied messages but keeps the rows and their hashes; nothing is cleared before it, or while a file is in play.
+async fn retention_clears_settled_bytes(store: Store) {
+    let mut cfg = config();
+    cfg.database.retention_days = 30;
+    let (e, fake, clock) = engine(store, cfg);
+    import_and_approve(&e, &serde_json::json!([bfo("T-1")]).to_string()).await;
+    e.build_pass().await.unwrap();
+    e.send_pass().await.unwrap();
+    let file = e.store.list_files().await.unwrap()[0].clone();
+    // In play (sent, no kvittens yet) and far past the period: kept.
+    clock.advance(chrono::Duration::days(40));
+    assert_eq!(e.poll_pass().await.unwrap().retention.files, 0);
+    fake.reply(
+        KVITTENS_PRODUCT,
+        "SUPRO.DEV.KVITTENS",
+        "kvittens",
+        kvittens("ANSOKAN", 1, KvittensStatus::G, vec![]),
+        None,
+    );
+    let p = e.poll_pass().await.unwrap();
+    assert_eq!(p.retention, Default::default(), "receipted just now: kept");
+    let (bytes, missiv) = e.store.file_bytes(file.id).await.unwrap().unwrap();
+    assert!(!bytes.is_empty() && !missiv.is_empty());
+    clock.advance(chrono::Duration::days(29));
+    assert_eq!(
+        e.poll_pass().await.unwrap().retention.files,
+        0,
+        "inside the period"
+    );
+    clock.advance(chrono::Duration::days(2));
+    let r = e.poll_pass().await.unwrap().retention;
+    assert_eq!((r.files, r.inbound), (1, 1));
+    let (bytes, missiv) = e.store.file_bytes(file.id).await.unwrap().unwrap();
+    assert!(bytes.is_empty() && missiv.is_empty());
+    let after = e.store.list_files().await.unwrap()[0].clone();
+    assert_eq!(
+        after.sha256, file.sha256,
+        "the hash stays as proof of what was sent"
+    );
+    assert_eq!(after.state, FileState::ReceiptedOk);
+    assert_eq!(
+        e.poll_pass().await.unwrap().retention,
+        Default::default(),
+        "idempotent"
+    );
+}
+both_backends!(retention, retention_clears_settled_bytes);

@@ -183,6 +183,16 @@ pub async fn raw_file(
     } else {
         (file.file_name, bytes)
     };
+    if body.is_empty() {
+        // Built files are never empty: an empty body is one the retention rule cleared.
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            format!(
+                "the bytes of file {} were cleared by [database] retention_days; its sha256 {} remains",
+                file.id, file.sha256
+            ),
+        ));
+    }
     // File names are Kronofogden's ASCII names; anything else is replaced so the header stays valid.
     let safe: String = name
         .chars()

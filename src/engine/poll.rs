@@ -20,6 +20,8 @@ pub struct PollReport {
     pub errors: u64,
     /// What applying did.
     pub apply: super::ApplyReport,
+    /// Bytes cleared by the retention rule (`[database] retention_days`; nothing when 0).
+    pub retention: crate::store::retention::RetentionReport,
 }
 
 impl PollReport {
@@ -109,6 +111,29 @@ impl Engine {
             }
         }
         report.apply = self.apply_pending().await?;
+        report.retention = self.apply_retention().await?;
         Ok(report)
+    }
+
+    /// Clears the bytes of settled files and messages older than `[database] retention_days` (0 keeps everything
+    /// forever). Runs at the end of every poll pass, so `fogd poll` and the daemon's poll job both apply it.
+    pub async fn apply_retention(
+        &self,
+    ) -> Result<crate::store::retention::RetentionReport, EngineError> {
+        let days = self.config.database.retention_days;
+        if days == 0 {
+            return Ok(Default::default());
+        }
+        let before = self.clock.now() - chrono::Duration::days(i64::from(days));
+        let r = self.store.purge_bytes_before(before).await?;
+        if r.files + r.inbound > 0 {
+            tracing::info!(
+                files = r.files,
+                inbound = r.inbound,
+                days,
+                "retention: cleared bytes of settled records"
+            );
+        }
+        Ok(r)
     }
 }

@@ -20,6 +20,7 @@ pub mod files;
 /// Read-only queries for ops views, the API and reports.
 pub mod ops;
 /// API tokens and the run log of scheduled jobs.
+pub mod retention;
 pub mod tokens;
 pub mod watch;
 
