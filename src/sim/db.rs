@@ -1,4 +1,4 @@
-//! The simulated node's own SQLite file (sqlx directly; never `crate::store`): stored messages per outbox, their
+//! The simulated node's own SQLite file (sqlx directly, never the fogd store): stored messages per outbox, their
 //! state (received → fetched), acknowledgement, and list withholding. Survives restarts.
 
 use crate::shs::ListEntry;

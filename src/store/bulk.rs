@@ -8,7 +8,7 @@
 //! file_cases …)` moves them. SQLite's single writer makes the lock unnecessary. Lists of ids are bound in chunks of
 //! [`ID_CHUNK`] (well under both backends' parameter limits).
 
-use super::cases::time_text;
+use super::cases::{time_text, RawCaseRow, CASE_COLUMNS};
 use super::files::with_tx;
 use super::{CaseRow, Store, StoreError, StoreTx};
 use crate::domain::CaseState;
@@ -27,27 +27,6 @@ pub struct CaseKey {
     pub reference: String,
     /// Kind name.
     pub kind: String,
-}
-
-/// A `cases` row as read by [`Store::cases_after`].
-#[derive(sqlx::FromRow)]
-struct PageRow {
-    id: i64,
-    reference: String,
-    kind: String,
-    intressentkod: String,
-    state: String,
-    input_json: String,
-    case_json: Option<String>,
-    content_hash: String,
-    issues_json: String,
-    hold_reason: Option<String>,
-    concerns: Option<String>,
-    malnummer: Option<String>,
-    source: Option<String>,
-    source_line: Option<i64>,
-    created_at: String,
-    updated_at: String,
 }
 
 impl StoreTx {
@@ -227,43 +206,15 @@ impl Store {
     /// Up to `limit` whole cases with id above `after`, ascending: `fogd status` pages through every case in
     /// bounded memory instead of loading them all.
     pub async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
-        let rows: Vec<PageRow> = crate::with_pool!(self, |pool, DB| {
-            sqlx::query_as(
-                "SELECT id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
-                 issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at \
-                 FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
-            )
-            .bind(after)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id > $1 ORDER BY id LIMIT $2");
+        let rows: Vec<RawCaseRow> = crate::with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         });
-        rows.into_iter()
-            .map(|r| {
-                let state = CaseState::parse(&r.state).ok_or_else(|| StoreError::Corrupt {
-                    id: r.id,
-                    message: format!("unknown state {:?}", r.state),
-                })?;
-                Ok(CaseRow {
-                    id: r.id,
-                    reference: r.reference,
-                    kind: r.kind,
-                    intressentkod: r.intressentkod,
-                    state,
-                    input_json: r.input_json,
-                    case_json: r.case_json,
-                    content_hash: r.content_hash,
-                    issues_json: r.issues_json,
-                    hold_reason: r.hold_reason,
-                    concerns: r.concerns,
-                    malnummer: r.malnummer,
-                    source: r.source,
-                    source_line: r.source_line,
-                    created_at: r.created_at,
-                    updated_at: r.updated_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(CaseRow::try_from).collect()
     }
 
     /// The målnummer of the case (intressentkod, kind, reference), if it exists and has one (status: whether a

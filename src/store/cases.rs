@@ -158,7 +158,7 @@ impl CaseRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct RawCaseRow {
+pub(crate) struct RawCaseRow {
     id: i64,
     reference: String,
     kind: String,
@@ -228,7 +228,7 @@ pub struct CaseEvent {
     pub at: String,
 }
 
-const CASE_COLUMNS: &str =
+pub(crate) const CASE_COLUMNS: &str =
     "id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
      issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at";
 
