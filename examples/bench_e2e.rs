@@ -53,15 +53,6 @@ fn run(bin: &Path, dir: &Path, args: &[&str]) -> (String, u64) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), rss)
 }
 
-fn vm_hwm_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Cases per file in the bench. Realistic: Kronofogden's BFÖ file takes many thousands of applications per
 /// file (the layout's counters are 7 digits), and a bulk creditor sends one file per day per series; with
 /// `max_unreceipted_per_series = 1` (Kronofogden's rule, kept) every file costs one send/poll round trip, so the
@@ -194,7 +185,7 @@ fn bench(n: usize) {
         .filter(|c| c["state"] == "accepted")
         .count();
     assert_eq!(all_accepted, n, "status disagrees");
-    let sim_rss = vm_hwm_kb(sim.id());
+    let sim_rss = fogd::procinfo::peak_rss_kb(Some(sim.id())).unwrap_or(0);
     let _ = sim.kill();
     let _ = sim.wait();
     println!(

@@ -7,12 +7,6 @@
 use std::io::Write;
 use std::time::Instant;
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// CPU seconds (user + system) this process has used so far, from `/proc/self/stat` (clock ticks of 1/100 s).
 fn cpu_secs() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
@@ -69,7 +63,7 @@ fn main() {
     let fogd_secs = start.elapsed().as_secs_f64();
     let fogd_cpu = cpu_secs() - cpu0;
     assert_eq!(code, 0, "every generated case must be accepted");
-    let rss = peak_rss_kib().unwrap_or(0);
+    let rss = fogd::procinfo::peak_rss_kb(None).unwrap_or(0);
     println!("cases: {n} ({:.1} MB CSV)", bytes as f64 / 1e6);
     println!(
         "fogd import: {fogd_secs:.2} s, {:.0} cases/s, peak RSS {:.1} MB",

@@ -12,17 +12,6 @@ use std::io::BufReader;
 use std::process::Command;
 use std::time::Instant;
 
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
 fn build(n: usize, path: &std::path::Path) {
     let json = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -58,7 +47,7 @@ fn parse(path: &std::path::Path) {
     let set = LayoutSet::embedded();
     let layout = set.get("bfo-ansokan").unwrap();
     let size = std::fs::metadata(path).unwrap().len();
-    let before = peak_rss_kb();
+    let before = fogd::procinfo::peak_rss_kb(None).unwrap_or(0);
     let t = Instant::now();
     let file = std::fs::File::open(path).unwrap();
     let (errors, summary) =
@@ -70,7 +59,7 @@ fn parse(path: &std::path::Path) {
         size,
         summary.records,
         size as f64 / secs / 1e6,
-        peak_rss_kb(),
+        fogd::procinfo::peak_rss_kb(None).unwrap_or(0),
         before
     );
 }

@@ -12,17 +12,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
 fn message(part: &std::path::Path) -> ShsMessage {
     let at = fogd::shs::parse_time("2026-01-05T10:00:00").unwrap();
     let label = Label::new_event(
@@ -111,7 +100,7 @@ async fn main() {
         best_fogd = best_fogd.min(t.elapsed());
         assert!(!r.duplicate);
     }
-    let rss_client = peak_rss_kb();
+    let rss_client = fogd::procinfo::peak_rss_kb(None).unwrap_or(0);
 
     let mut best_curl = Duration::MAX;
     for _ in 0..rounds {

@@ -18,6 +18,7 @@
 //! - [`daemon`]: what `fogd serve` runs besides HTTP (the scheduled job bodies, timed SHS sends).
 //! - [`alerts`]: alert conditions, the webhook (retried) and recovery notices.
 //! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
+//! - [`procinfo`]: peak memory of a process from `/proc`, for the bench reports.
 //! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
 
 pub mod alerts;
@@ -32,6 +33,7 @@ pub mod engine;
 pub mod formats;
 pub mod layout_files;
 pub mod mask;
+pub mod procinfo;
 pub mod report;
 pub mod shs;
 pub mod sim;
