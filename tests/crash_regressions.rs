@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/engine_kit.rs"]
+#[macro_use]
 mod kit;
 
 use fogd::domain::FileState;
@@ -10,24 +11,6 @@ use fogd::formats::KvittensStatus;
 use fogd::shs::ShsClientError;
 use fogd::store::Store;
 use kit::*;
-
-macro_rules! both_backends {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let (store, _dir) = super::sqlite_store().await;
-                super::$body(store).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(store) = super::postgres_store().await {
-                    super::$body(store).await;
-                }
-            }
-        }
-    };
-}
 
 /// Bug: with two unreceipted files per series, a send error on löpnummer 1 (back-off) let the same pass send
 /// löpnummer 2 first, which the node refuses (0010, not last approved + 1). A file now waits while a lower

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/engine_kit.rs"]
+#[macro_use]
 mod kit;
 
 use fogd::domain::{CaseState, FileState};
@@ -24,24 +25,6 @@ async fn state_of(e: &Engine, reference: &str, kind: &str) -> CaseState {
 }
 
 const BFO: &str = "betalningsforelaggande";
-
-macro_rules! both_backends {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let (store, _dir) = super::sqlite_store().await;
-                super::$body(store).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(store) = super::postgres_store().await {
-                    super::$body(store).await;
-                }
-            }
-        }
-    };
-}
 
 /// Löpnummer allocation: contiguous per series, one unreceipted file per series, max cases per file.
 async fn lopnummer_and_one_unreceipted(store: Store) {

@@ -360,3 +360,24 @@ pub fn rapport(decisions: &[(&str, &str, Beslutstyp)]) -> Vec<u8> {
 }
 
 pub const KVITTENS_PRODUCT: &str = "b12dedf1-ec5b-55d4-8fe6-9d37c73368b1";
+
+/// Runs the scenario `$body(store)` as two tests in a module `$name`: on a temporary SQLite store, and on
+/// PostgreSQL (a fresh schema) when `FOGD_TEST_POSTGRES_URL` is set.
+#[allow(unused_macros)]
+macro_rules! both_backends {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let (store, _dir) = super::sqlite_store().await;
+                super::$body(store).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(store) = super::postgres_store().await {
+                    super::$body(store).await;
+                }
+            }
+        }
+    };
+}
