@@ -73,19 +73,7 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
         };
         let rejection = info.rejection_json.as_deref().and_then(|j| {
             let v: serde_json::Value = serde_json::from_str(j).ok()?;
-            Some(
-                v.as_array()?
-                    .iter()
-                    .map(|e| {
-                        format!(
-                            "{} {}",
-                            e["felkod"].as_str().unwrap_or(""),
-                            e["feltext"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
+            Some(crate::engine::apply::rejection_text(v.as_array()?))
         });
         let decision = info.decision_json.as_deref().and_then(|j| {
             let v: serde_json::Value = serde_json::from_str(j).ok()?;

@@ -215,17 +215,7 @@ impl Engine {
                     let Some(errs) = by_ref.get(reference.as_str()) else {
                         continue;
                     };
-                    let text = errs
-                        .iter()
-                        .map(|e| {
-                            format!(
-                                "{} {}",
-                                e["felkod"].as_str().unwrap_or(""),
-                                e["feltext"].as_str().unwrap_or("")
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; ");
+                    let text = rejection_text(errs);
                     tx.set_case_state(
                         *cid,
                         &from,
@@ -451,4 +441,20 @@ impl Engine {
         }
         Ok(None)
     }
+}
+
+/// The operator's one-line reading of a case's kvittens errors (`{"felkod", "feltext"}` objects, as stored in
+/// `rejection_json`): `"0041 fel personnummer; 0060 …"`.
+pub fn rejection_text(errors: &[serde_json::Value]) -> String {
+    errors
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["felkod"].as_str().unwrap_or(""),
+                e["feltext"].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

@@ -139,6 +139,27 @@ pub struct DataRef {
     pub no_of_records: Option<u64>,
 }
 
+impl DataRef {
+    /// Writes this reference as an empty `<data …/>` element (the same element in a label and in a message list).
+    pub(crate) fn push_xml(&self, o: &mut String, indent: &str) {
+        o.push_str(indent);
+        o.push_str("<data");
+        xml::push_attr(o, "datapartType", Some(&self.datapart_type));
+        xml::push_attr(o, "filename", self.filename.as_deref());
+        xml::push_attr(
+            o,
+            "no-of-bytes",
+            self.no_of_bytes.map(|n| n.to_string()).as_deref(),
+        );
+        xml::push_attr(
+            o,
+            "no-of-records",
+            self.no_of_records.map(|n| n.to_string()).as_deref(),
+        );
+        o.push_str("/>\n");
+    }
+}
+
 /// One `history` entry (nodes add one when a message arrives).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct History {
@@ -334,20 +355,7 @@ impl Label {
         xml::push_attr(&mut o, "content.id", Some(&cid));
         o.push_str(">\n");
         for d in &self.data {
-            o.push_str("        <data");
-            xml::push_attr(&mut o, "datapartType", Some(&d.datapart_type));
-            xml::push_attr(&mut o, "filename", d.filename.as_deref());
-            xml::push_attr(
-                &mut o,
-                "no-of-bytes",
-                d.no_of_bytes.map(|n| n.to_string()).as_deref(),
-            );
-            xml::push_attr(
-                &mut o,
-                "no-of-records",
-                d.no_of_records.map(|n| n.to_string()).as_deref(),
-            );
-            o.push_str("/>\n");
+            d.push_xml(&mut o, "        ");
         }
         if let Some(c) = &self.comment {
             o.push_str("        <comment>");

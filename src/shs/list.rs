@@ -85,20 +85,7 @@ impl MessageList {
                 o.push_str("</subject>\n");
             }
             for d in &m.data {
-                o.push_str("        <data");
-                xml::push_attr(&mut o, "datapartType", Some(&d.datapart_type));
-                xml::push_attr(&mut o, "filename", d.filename.as_deref());
-                xml::push_attr(
-                    &mut o,
-                    "no-of-bytes",
-                    d.no_of_bytes.map(|n| n.to_string()).as_deref(),
-                );
-                xml::push_attr(
-                    &mut o,
-                    "no-of-records",
-                    d.no_of_records.map(|n| n.to_string()).as_deref(),
-                );
-                o.push_str("/>\n");
+                d.push_xml(&mut o, "        ");
             }
             o.push_str("    </message>\n");
         }
