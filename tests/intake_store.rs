@@ -199,6 +199,12 @@ async fn sqlite_conformance() {
         .await
         .unwrap();
     assert_eq!(busy, 10_000);
+    // A new file is created with fogd's page size (set before WAL is switched on, or it would not take).
+    let (page,): (i64,) = sqlx::query_as("PRAGMA page_size")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(page, i64::from(fogd::store::SQLITE_PAGE_SIZE));
 }
 
 #[tokio::test]

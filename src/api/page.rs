@@ -89,13 +89,23 @@ pub struct PageQuery {
     pub q: Option<String>,
 }
 
+/// The debtors' personal numbers, masked. The input is kept only for invalid cases; a valid case has them in its
+/// validated JSON, as `{"kind": …, "digits": …}`.
 fn debtor_ids(row: &CaseRow) -> String {
-    let v: serde_json::Value = serde_json::from_str(&row.input_json).unwrap_or_default();
+    let json = match row.case_json.as_deref() {
+        Some(case) if row.input_json.is_empty() => case,
+        _ => &row.input_json,
+    };
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
     v.get("debtors")
         .and_then(|d| d.as_array())
         .map(|ds| {
             ds.iter()
-                .filter_map(|d| d.get("id").and_then(|i| i.as_str()))
+                .filter_map(|d| {
+                    let id = d.get("id")?;
+                    id.as_str()
+                        .or_else(|| id.get("digits").and_then(|x| x.as_str()))
+                })
                 .map(crate::mask::mask_id)
                 .collect::<Vec<_>>()
                 .join(", ")

@@ -608,11 +608,16 @@ impl Source<'_> {
     }
 
     fn csv_reader(&self) -> csv::Reader<&[u8]> {
+        self.csv_reader_trimming(csv::Trim::All)
+    }
+
+    /// The CSV reader, trimming fields as `trim` says (the counting pass trims only the one field it reads).
+    fn csv_reader_trimming(&self, trim: csv::Trim) -> csv::Reader<&[u8]> {
         csv::ReaderBuilder::new()
             .delimiter(self.separator())
             .has_headers(true)
             .flexible(true)
-            .trim(csv::Trim::All)
+            .trim(trim)
             .from_reader(self.text.as_bytes())
     }
 
@@ -724,8 +729,13 @@ struct CsvRecords<'s> {
     rows: csv::Reader<&'s [u8]>,
     /// The row being read, reused for every row (no allocation per row).
     row: csv::StringRecord,
-    /// Rows still to come per reference (from a first counting pass).
-    counts: HashMap<String, usize>,
+    /// Rows per reference (from a first counting pass), keyed by [`Self::reference_key`]: a 64-bit hash rather
+    /// than the reference itself, so the pass allocates nothing per row. Two references sharing a hash (about
+    /// one in 10^9 for 100,000 references) only make both look longer than they are: they then stay pending
+    /// until the end of the file and are handed out from there, complete — never split or lost.
+    counts: HashMap<u64, usize>,
+    /// The hasher of `counts` keys (randomly seeded per file).
+    key_hasher: std::collections::hash_map::RandomState,
     pending: HashMap<String, Pending>,
     done: bool,
 }
@@ -733,12 +743,22 @@ struct CsvRecords<'s> {
 impl<'s> CsvRecords<'s> {
     fn new(src: &'s Source<'_>) -> Result<Self, ReadError> {
         let cols = src.csv_header()?;
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        let mut rdr = src.csv_reader();
-        let mut rec = csv::StringRecord::new();
-        while rdr.read_record(&mut rec).unwrap_or(false) {
-            if let Some(r) = rec.get(cols.reference).filter(|r| !r.is_empty()) {
-                *counts.entry(r.to_string()).or_insert(0) += 1;
+        let key_hasher = std::collections::hash_map::RandomState::new();
+        let mut counts: HashMap<u64, usize> = HashMap::new();
+        let mut rdr = src.csv_reader_trimming(csv::Trim::None);
+        let mut rec = csv::ByteRecord::new();
+        while rdr.read_byte_record(&mut rec).unwrap_or(false) {
+            // Byte records skip the UTF-8 check (the text is decoded already); only the reference is trimmed,
+            // with `str::trim`, as the second pass's string records trim every field.
+            let reference = rec
+                .get(cols.reference)
+                .and_then(|r| std::str::from_utf8(r).ok())
+                .map(str::trim)
+                .filter(|r| !r.is_empty());
+            if let Some(r) = reference {
+                *counts
+                    .entry(Self::reference_key(&key_hasher, r))
+                    .or_insert(0) += 1;
             }
         }
         // The text is decoded and in memory; the second pass re-reads it.
@@ -750,9 +770,16 @@ impl<'s> CsvRecords<'s> {
             rows,
             row: csv::StringRecord::new(),
             counts,
+            key_hasher,
             pending: HashMap::new(),
             done: false,
         })
+    }
+
+    /// The key of a reference in `counts`.
+    fn reference_key(hasher: &std::collections::hash_map::RandomState, reference: &str) -> u64 {
+        use std::hash::BuildHasher;
+        hasher.hash_one(reference)
     }
 
     /// Starts a case from its first row. `keep_firsts`: keep the case-level and debtor values to check the case's
@@ -1015,7 +1042,11 @@ impl CsvRecords<'_> {
                 self.add_row(&mut p, row, line, true);
                 return Some(Self::finish(p));
             };
-            let total = self.counts.get(reference).copied().unwrap_or(1);
+            let total = self
+                .counts
+                .get(&Self::reference_key(&self.key_hasher, reference))
+                .copied()
+                .unwrap_or(1);
             let mut p = match self.pending.remove(reference) {
                 Some(mut p) => {
                     self.add_row(&mut p, row, line, false);

@@ -99,6 +99,34 @@ pub fn transliterate_with(text: &str, allowed: impl Fn(char) -> bool) -> String 
 
 /// Normalises `text` (collapse whitespace, transliterate) and checks that every character is printable ISO-8859-1.
 pub fn normalise(text: &str) -> Result<String, UnrepresentableChar> {
+    // Most text is normal already: then one pass and one copy instead of splitting, joining and transliterating.
+    if is_normal(text) {
+        return Ok(text.to_string());
+    }
+    normalise_slowly(text)
+}
+
+/// True when [`normalise`] would return `text` unchanged: printable ISO-8859-1 only, words separated by single
+/// spaces, nothing before the first or after the last.
+fn is_normal(text: &str) -> bool {
+    let mut after_space = true; // a leading space is not normal
+    for c in text.chars() {
+        if c == ' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if c.is_whitespace() || !is_printable_latin1(c) {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || text.is_empty()
+}
+
+/// [`normalise`] for text that is not normal already.
+fn normalise_slowly(text: &str) -> Result<String, UnrepresentableChar> {
     let t = transliterate(&collapse_whitespace(text));
     if let Some((i, ch)) = t
         .chars()
@@ -155,6 +183,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_fast_path_changes_nothing(s in "[ -~\u{a0}-\u{ff}\t\n\u{2013}\u{2019}\u{20ac}\u{3000}\u{85}]{0,40}") {
+            prop_assert_eq!(normalise(&s), normalise_slowly(&s));
+        }
+
         #[test]
         fn latin1_round_trip(s in "[ -~\u{a0}-\u{ff}]{0,80}") {
             let bytes = encode_latin1(&s).unwrap();

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::domain::intake::SourceRecord;
 use crate::domain::validate::{validate, Issue, Severity, ValidationContext};
 use crate::domain::{CaseKind, CaseState};
-use crate::store::{NewCase, Store, UpsertOutcome};
+use crate::store::{NewCase, Store, UpsertOutcome, WriteSession};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -113,11 +113,13 @@ struct Pending {
 /// (the API's handler awaits it on a multi-threaded runtime).
 ///
 /// A pipeline over the machine's cores: this task reads the records (CSV/JSON parsing) and hands them in chunks to
-/// a validation thread ([`prepare`] on a blocking thread, with its own copies of `ctx` and `opts`), whose results
-/// come back to this task to be cut into batches and written (SQLite works on its own thread, PostgreSQL on the
-/// server). The halves on this task run joined, not spawned; every channel between the stages is bounded, so memory
-/// stays bounded, and the problems come out in the same order as when each batch was written before the next was
-/// read.
+/// validation threads ([`prepare`] on blocking threads, one per core, each with its own copies of `ctx` and `opts`),
+/// whose results come back to this task, in input order, to be cut into batches; a writer task of its own (spawned, with a clone of the store)
+/// stores the batches (SQLite works on its own thread, PostgreSQL on the server). The writer is a task of its own
+/// so that each answer from the database is taken up at once, not when this task next stops reading: joined on
+/// one task, the database thread sat idle a third of the time. Every channel between the stages is bounded, so
+/// memory stays bounded, and the problems come out in the same order as when each batch was written before the
+/// next was read.
 pub async fn import(
     store: Option<&Store>,
     records: impl Iterator<Item = SourceRecord>,
@@ -127,110 +129,179 @@ pub async fn import(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportOutcome, EngineError> {
     let store = if opts.dry_run { None } else { store };
-    let (to_validate, mut validate_rx) =
-        tokio::sync::mpsc::channel::<Vec<SourceRecord>>(VALIDATE_QUEUE);
-    let (validated_tx, mut validated) = tokio::sync::mpsc::channel::<Vec<Prepared>>(VALIDATE_QUEUE);
-    let validator = {
+    // One validation thread per core (at most `MAX_VALIDATORS`); chunk `i` goes to thread `i % n` and its result is
+    // taken from that thread's output in the same turn, so the order of the input is kept.
+    let threads = std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(1)
+        .clamp(1, MAX_VALIDATORS);
+    let mut to_validate = Vec::with_capacity(threads);
+    let mut validated = Vec::with_capacity(threads);
+    let mut validators = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let (input_tx, mut input_rx) =
+            tokio::sync::mpsc::channel::<Vec<SourceRecord>>(VALIDATE_QUEUE);
+        let (output_tx, output_rx) = tokio::sync::mpsc::channel::<Vec<Prepared>>(VALIDATE_QUEUE);
         let ctx = ctx.clone();
         let opts = opts.clone();
-        tokio::task::spawn_blocking(move || {
-            while let Some(chunk) = validate_rx.blocking_recv() {
+        validators.push(tokio::task::spawn_blocking(move || {
+            while let Some(chunk) = input_rx.blocking_recv() {
                 let out: Vec<Prepared> =
                     chunk.iter().map(|rec| prepare(rec, &ctx, &opts)).collect();
-                if validated_tx.blocking_send(out).is_err() {
+                if output_tx.blocking_send(out).is_err() {
                     break; // the batching half stopped (an error); it reports it
                 }
             }
-        })
-    };
+        }));
+        to_validate.push(input_tx);
+        validated.push(output_rx);
+    }
     let read_half = async move {
         let mut read = 0u64;
+        let mut sent = 0usize;
         let mut chunk = Vec::with_capacity(VALIDATE_CHUNK);
         for rec in records {
             read += 1;
             chunk.push(rec);
             if chunk.len() >= VALIDATE_CHUNK {
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(VALIDATE_CHUNK));
-                if to_validate.send(full).await.is_err() {
+                let Some(input) = to_validate.get(sent % threads) else {
+                    return read;
+                };
+                if input.send(full).await.is_err() {
                     return read; // a later stage failed; its error is returned
                 }
-                // Let the writer half issue its next statement.
+                sent += 1;
+            }
+            if read % READ_YIELD == 0 {
+                // Let the batching half take up validated chunks, so that the validation threads do not wait
+                // for room in their output queues while this task reads.
                 tokio::task::yield_now().await;
             }
         }
         if !chunk.is_empty() {
-            let _ = to_validate.send(chunk).await;
+            if let Some(input) = to_validate.get(sent % threads) {
+                let _ = input.send(chunk).await;
+            }
         }
         read
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
-    let batch_half = async move {
-        let mut handled = 0u64;
-        let mut step = Step::default();
-        let mut keys: HashSet<(String, String, String)> = HashSet::new();
-        while let Some(chunk) = validated.recv().await {
-            for prepared in chunk {
-                handled += 1;
-                let (pending, problems, state) = prepared?;
-                let new = match pending {
-                    // Not storable (no reference), or a dry run: report only.
-                    None => {
-                        step.report.push((CaseState::Invalid, problems));
-                        continue;
+    // Set by the writer while it waits for a batch: then a batch of `MIN_BATCH` or more goes at once instead of
+    // growing to `batch_size`, so the writer is not idle while work waits, and little is left to write when
+    // reading ends (a group commit: batches are as large as the writer's pace makes them).
+    let writer_waiting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let batch_half = {
+        let writer_waiting = writer_waiting.clone();
+        async move {
+            let mut handled = 0u64;
+            let mut step = Step::default();
+            // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
+            // batch early.
+            let key_hasher = std::collections::hash_map::RandomState::new();
+            let mut keys: HashSet<u64> = HashSet::new();
+            let mut turn = 0usize;
+            // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
+            // been taken (the chunks before it came from the other threads, in their turns).
+            while let Some(chunk) = match validated.get_mut(turn % threads) {
+                Some(output) => output.recv().await,
+                None => None,
+            } {
+                turn += 1;
+                for prepared in chunk {
+                    handled += 1;
+                    let (pending, problems, state) = prepared?;
+                    let new = match pending {
+                        // Not storable (no reference), or a dry run: report only.
+                        None => {
+                            step.report.push((CaseState::Invalid, problems));
+                            continue;
+                        }
+                        Some(_) if store.is_none() => {
+                            step.report.push((state, problems));
+                            continue;
+                        }
+                        Some(new) => new,
+                    };
+                    let key = std::hash::BuildHasher::hash_one(
+                        &key_hasher,
+                        (&new.intressentkod, &new.kind, &new.reference),
+                    );
+                    if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
+                        step.now = clock.now();
+                        if tx.send(std::mem::take(&mut step)).await.is_err() {
+                            return Ok(()); // the writer failed; its error is returned
+                        }
+                        keys.clear();
+                        progress(handled - 1);
                     }
-                    Some(_) if store.is_none() => {
-                        step.report.push((state, problems));
-                        continue;
-                    }
-                    Some(new) => new,
-                };
-                let key = (
-                    new.intressentkod.clone(),
-                    new.kind.clone(),
-                    new.reference.clone(),
-                );
-                if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
+                    keys.insert(key);
+                    step.news.push(new);
+                    step.batch.push(Pending { state, problems });
+                }
+                if step.news.len() >= MIN_BATCH.min(opts.batch_size.max(1))
+                    && writer_waiting.load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    step.now = clock.now();
                     if tx.send(std::mem::take(&mut step)).await.is_err() {
                         return Ok(()); // the writer failed; its error is returned
                     }
                     keys.clear();
-                    progress(handled - 1);
+                    progress(handled);
                 }
-                keys.insert(key);
-                step.news.push(new);
-                step.batch.push(Pending { state, problems });
             }
+            step.now = clock.now();
+            let _ = tx.send(step).await;
+            progress(handled);
+            Ok::<(), EngineError>(())
         }
-        let _ = tx.send(step).await;
-        progress(handled);
-        Ok::<(), EngineError>(())
     };
-    let write = async {
-        let mut out = ImportOutcome::default();
-        while let Some(mut step) = rx.recv().await {
-            for (state, problems) in step.report.drain(..) {
-                count_state(&mut out.summary, state);
-                out.problems.extend(problems);
+    let writer = {
+        let store = store.cloned();
+        let opts = opts.clone();
+        tokio::spawn(async move {
+            let mut out = ImportOutcome::default();
+            // One connection for all batches, taken at the first (see `WriteSession`).
+            let mut session: Option<WriteSession> = None;
+            loop {
+                writer_waiting.store(true, std::sync::atomic::Ordering::Relaxed);
+                let Some(mut step) = rx.recv().await else {
+                    break;
+                };
+                writer_waiting.store(false, std::sync::atomic::Ordering::Relaxed);
+                for (state, problems) in step.report.drain(..) {
+                    count_state(&mut out.summary, state);
+                    out.problems.extend(problems);
+                }
+                flush(
+                    store.as_ref(),
+                    &mut session,
+                    &mut step.news,
+                    &mut step.batch,
+                    &mut out,
+                    &opts,
+                    step.now,
+                )
+                .await?;
             }
-            flush(
-                store,
-                &mut step.news,
-                &mut step.batch,
-                &mut out,
-                opts,
-                clock,
-            )
-            .await?;
-        }
-        Ok::<ImportOutcome, EngineError>(out)
+            Ok::<ImportOutcome, EngineError>(out)
+        })
     };
-    let (read, batched, out) = tokio::join!(read_half, batch_half, write);
-    // The validator has ended: its input closed when the read half finished or a later stage dropped its output.
+    let (read, batched) = tokio::join!(read_half, batch_half);
+    // The batching half has ended and dropped its sender, so the writer ends too.
+    let out = match writer.await {
+        Ok(out) => out,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => return Err(EngineError::Cancelled("the import's writer task")),
+    };
+    // The validators have ended: their input closed when the read half finished or a later stage dropped their output.
     // `prepare` does not panic on any input; should it all the same, the panic goes on here, as it would have
     // when validation ran on this task.
-    if let Err(e) = validator.await {
-        if e.is_panic() {
-            std::panic::resume_unwind(e.into_panic());
+    for validator in validators {
+        if let Err(e) = validator.await {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic());
+            }
         }
     }
     batched?;
@@ -241,7 +312,13 @@ pub async fn import(
 
 /// Records per chunk handed to the validation thread of [`import`] (small enough to keep the stages in step).
 const VALIDATE_CHUNK: usize = 256;
-/// Chunks waiting in each direction between [`import`]'s task and its validation thread.
+/// Records [`import`]'s read half reads between two chances for the batching half to go on.
+const READ_YIELD: u64 = 32;
+/// The smallest batch [`import`] hands to a waiting writer before the batch is full (see `writer_waiting`).
+const MIN_BATCH: usize = 1000;
+/// At most this many validation threads for one import.
+const MAX_VALIDATORS: usize = 4;
+/// Chunks waiting in each direction between [`import`]'s task and each validation thread.
 const VALIDATE_QUEUE: usize = 4;
 
 /// What [`prepare`] makes of one record.
@@ -254,6 +331,8 @@ struct Step {
     report: Vec<(CaseState, Vec<Problem>)>,
     news: Vec<NewCase>,
     batch: Vec<Pending>,
+    /// When the batch was cut (its cases' creation time).
+    now: chrono::DateTime<chrono::Utc>,
 }
 
 fn count_state(s: &mut ImportSummary, state: CaseState) {
@@ -266,11 +345,12 @@ fn count_state(s: &mut ImportSummary, state: CaseState) {
 
 async fn flush(
     store: Option<&Store>,
+    session: &mut Option<WriteSession>,
     news: &mut Vec<NewCase>,
     batch: &mut Vec<Pending>,
     out: &mut ImportOutcome,
     opts: &ImportOptions,
-    clock: &dyn Clock,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), EngineError> {
     let Some(store) = store else {
         news.clear();
@@ -280,8 +360,19 @@ async fn flush(
     if batch.is_empty() {
         return Ok(());
     }
-    check_follow_ups(store, news, batch, opts).await?;
-    let outcomes = store.upsert_cases(news, &opts.actor, clock.now()).await?;
+    if news.iter().any(is_follow_up) {
+        // The follow-up check reads through the pool: give the held connection back first, so that a pool of
+        // one connection cannot wait on itself.
+        *session = None;
+        check_follow_ups(store, news, batch, opts).await?;
+    }
+    let session = match session {
+        Some(s) => s,
+        None => session.insert(store.write_session().await?),
+    };
+    let outcomes = store
+        .upsert_cases_in(session, news, &opts.actor, now)
+        .await?;
     for ((new, p), o) in news.drain(..).zip(batch.drain(..)).zip(outcomes) {
         match o {
             UpsertOutcome::Inserted { .. } | UpsertOutcome::Replaced { .. } => {
@@ -316,6 +407,11 @@ async fn flush(
     Ok(())
 }
 
+/// True for a nedsättning, återkallelse or ändring (a case that concerns another).
+fn is_follow_up(n: &NewCase) -> bool {
+    CaseKind::parse(&n.kind).is_some_and(CaseKind::is_follow_up)
+}
+
 /// Refuses follow-ups whose concerned case does not exist (rule `follow_up.unknown_case`): a nedsättning,
 /// återkallelse or ändring must name (by `concerns`) a case of the parent kind with the same intressentkod, stored
 /// before or earlier in the same batch. Checked here, where intake meets the store, not in the pure validator. A
@@ -327,7 +423,6 @@ async fn check_follow_ups(
     opts: &ImportOptions,
 ) -> Result<(), EngineError> {
     // Most batches hold no follow-up at all: then there is nothing to look up.
-    let is_follow_up = |n: &NewCase| CaseKind::parse(&n.kind).is_some_and(CaseKind::is_follow_up);
     if !news.iter().any(is_follow_up) {
         return Ok(());
     }
@@ -467,18 +562,38 @@ pub fn prepare(
         what,
         message: e.to_string(),
     };
-    let input_json = serde_json::to_string(input).map_err(|e| ser("input", e))?;
+    // "Same content" is decided over the input JSON, but the input is stored only when there is no validated case
+    // (see `NewCase::input_json`): serialised into a buffer for the hash either way.
+    let mut input_buf = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut input_buf, input).map_err(|e| ser("input", e))?;
     let mut hasher = Sha256::new();
-    hasher.update(input_json.as_bytes());
+    hasher.update(&input_buf);
     for ri in &rec.read_issues {
         hasher.update(format!("\n{}:{}", ri.rule, ri.field).as_bytes());
     }
     let content_hash = hex::encode(hasher.finalize());
+    // Written into a buffer sized for a typical case, so that it is not grown (and copied) several times.
     let case_json = case
-        .map(serde_json::to_string)
+        .map(|c| {
+            let mut buf = Vec::with_capacity(1024);
+            serde_json::to_writer(&mut buf, c)?;
+            String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+        })
         .transpose()
-        .map_err(|e| ser("case", e))?;
-    let issues_json = serde_json::to_string(&issues).map_err(|e| ser("issues", e))?;
+        .map_err(|e: serde_json::Error| ser("case", e))?;
+    let input_json = if case_json.is_some() {
+        String::new()
+    } else {
+        String::from_utf8(input_buf).map_err(|e| EngineError::Serialise {
+            what: "input",
+            message: e.to_string(),
+        })?
+    };
+    let issues_json = if issues.is_empty() {
+        "[]".to_string()
+    } else {
+        serde_json::to_string(&issues).map_err(|e| ser("issues", e))?
+    };
     let kind = match case {
         Some(c) => c.kind.as_str().to_string(),
         None => input

@@ -64,6 +64,9 @@ pub enum EngineError {
     /// The SHS node could not be reached for listing (a poll pass cannot start).
     #[error("SHS: {0}")]
     Shs(#[from] ShsClientError),
+    /// A task of the engine was cancelled (the runtime is shutting down).
+    #[error("{0} was cancelled")]
+    Cancelled(&'static str),
 }
 
 /// The SHS operations the engine uses: the seam between the engine and the network, implemented by

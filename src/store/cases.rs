@@ -46,7 +46,9 @@ pub struct NewCase {
     pub intressentkod: String,
     /// `journal`, `held` or `invalid`.
     pub state: CaseState,
-    /// The input as read (JSON).
+    /// The input as read (JSON), kept only when there is no validated case (an invalid case), and empty
+    /// otherwise: the validated case holds everything the input said, normalised, and storing both doubled the bytes
+    /// an import writes. The content hash is still taken over the input JSON.
     pub input_json: String,
     /// The validated case (JSON), when valid.
     pub case_json: Option<String>,
@@ -110,7 +112,7 @@ pub struct CaseRow {
     pub intressentkod: String,
     /// State.
     pub state: CaseState,
-    /// Input JSON.
+    /// Input JSON; empty when `case_json` holds the validated case (see [`NewCase::input_json`]).
     pub input_json: String,
     /// Validated case JSON.
     pub case_json: Option<String>,
@@ -253,26 +255,47 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
+        let mut session = self.write_session().await?;
+        self.upsert_cases_in(&mut session, batch, actor, now).await
+    }
+
+    /// [`Store::upsert_cases`] on the connection of `session`, for a run of batches (an import).
+    pub async fn upsert_cases_in(
+        &self,
+        session: &mut super::WriteSession,
+        batch: &[NewCase],
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = time_text(now);
-        crate::with_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
+        crate::in_write_tx!(session, |tx, DB| {
             // Existing cases with these references.
             let mut existing: HashMap<(String, String, String), (i64, String, String)> =
                 HashMap::new();
-            for chunk in batch.chunks(500) {
-                let mut qb = QueryBuilder::<DB>::new(
-                    "SELECT id, intressentkod, kind, reference, state, content_hash FROM cases WHERE reference IN (",
-                );
-                let mut sep = qb.separated(", ");
-                for c in chunk {
-                    sep.push_bind(c.reference.as_str());
-                }
-                qb.push(")");
-                let rows: Vec<(i64, String, String, String, String, String)> =
-                    qb.build_query_as().fetch_all(&mut *tx).await?;
-                for (id, ik, kind, reference, state, hash) in rows {
-                    existing.insert((ik, kind, reference), (id, state, hash));
-                }
+            // The references go in as one JSON array (one bound value, not one per case: binding is a good part
+            // of an import's cost), unpacked by the database.
+            let references: Vec<&str> = batch.iter().map(|c| c.reference.as_str()).collect();
+            let references =
+                serde_json::to_string(&references).map_err(|e| StoreError::Corrupt {
+                    id: 0,
+                    message: format!("references as JSON: {e}"),
+                })?;
+            let sql = if self.is_postgres() {
+                "SELECT id, intressentkod, kind, reference, state, content_hash FROM cases \
+                 WHERE reference IN (SELECT jsonb_array_elements_text($1::jsonb))"
+            } else {
+                "SELECT id, intressentkod, kind, reference, state, content_hash FROM cases \
+                 WHERE reference IN (SELECT value FROM json_each($1))"
+            };
+            let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(sql)
+                .bind(references)
+                .fetch_all(&mut *tx)
+                .await?;
+            for (id, ik, kind, reference, state, hash) in rows {
+                existing.insert((ik, kind, reference), (id, state, hash));
             }
             let mut outcomes: Vec<Option<UpsertOutcome>> = vec![None; batch.len()];
             let mut to_insert: Vec<usize> = Vec::new();
@@ -325,7 +348,13 @@ impl Store {
                 }
             }
             let is_sqlite = !self.is_postgres();
+            // SQLite: the id ranges of the inserted rows, whose creation events are written by one INSERT … SELECT
+            // each below instead of six bound values per case.
+            let mut inserted_ranges: Vec<(i64, i64)> = Vec::new();
             for chunk in to_insert.chunks(INSERT_CHUNK) {
+                // Anonymous placeholders, one per value: SQLite looks numbered (`$n`) parameters up by a linear
+                // search each time one is bound, so with thousands in one statement a shared `$1` for the batch's
+                // time made an import twenty times slower.
                 let mut qb = QueryBuilder::<DB>::new(
                     "INSERT INTO cases (reference, kind, intressentkod, state, input_json, case_json, content_hash, \
                      issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at) ",
@@ -358,6 +387,7 @@ impl Store {
                     let n = chunk.len() as i64;
                     match LastInsertId::last_insert_id(&done) {
                         Some(last) if done.rows_affected() == n as u64 => {
+                            inserted_ranges.push((last - n + 1, last));
                             (last - n + 1..=last).collect()
                         }
                         _ => {
@@ -394,6 +424,9 @@ impl Store {
                 for (&i, id) in chunk.iter().zip(ids) {
                     let c = &batch[i];
                     outcomes[i] = Some(UpsertOutcome::Inserted { id });
+                    if is_sqlite {
+                        continue; // its event comes from `inserted_ranges`
+                    }
                     events.push(EventRow {
                         case_id: id,
                         from: None,
@@ -401,6 +434,20 @@ impl Store {
                         reason: c.hold_reason.clone(),
                     });
                 }
+            }
+            for (first, last) in inserted_ranges {
+                // The rows were inserted by this transaction just now (ids `first..=last`, see above), so the
+                // range holds exactly them; state and hold reason are read back from the rows.
+                sqlx::query(
+                    "INSERT INTO case_events (case_id, from_state, to_state, reason, actor, at) \
+                     SELECT id, NULL, state, hold_reason, $1, $2 FROM cases WHERE id BETWEEN $3 AND $4 ORDER BY id",
+                )
+                .bind(actor)
+                .bind(now.as_str())
+                .bind(first)
+                .bind(last)
+                .execute(&mut *tx)
+                .await?;
             }
             for chunk in events.chunks(INSERT_CHUNK) {
                 let mut qb = QueryBuilder::<DB>::new(
@@ -502,7 +549,7 @@ impl Store {
         let now = time_text(now);
         let hold_reason = if to == CaseState::Held { reason } else { None };
         crate::with_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
+            let mut tx = super::begin_write(pool, !self.is_postgres()).await?;
             let current: Option<(String,)> =
                 sqlx::query_as("SELECT state FROM cases WHERE id = $1")
                     .bind(id)

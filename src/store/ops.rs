@@ -286,8 +286,9 @@ impl Store {
     }
 
     /// Cases matching `q` exactly as case reference or målnummer, or as a customer number, invoice number or
-    /// målnummer in the submitted case (matched in the stored input JSON: follow-ups name the målnummer they
-    /// concern), or follow-ups of the case with that målnummer, newest first, at most `limit`.
+    /// målnummer in the submitted case (matched in the stored JSON — the validated case, or the input of an invalid
+    /// one: follow-ups name the målnummer they concern), or follow-ups of the case with that målnummer, newest
+    /// first, at most `limit`.
     pub async fn search_cases(&self, q: &str, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
         let q = q.trim();
         if q.is_empty() {
@@ -300,6 +301,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM cases WHERE reference = $1 OR malnummer = $1 \
              OR input_json LIKE $2 ESCAPE '\\' OR input_json LIKE $3 ESCAPE '\\' OR input_json LIKE $5 ESCAPE '\\' \
+             OR case_json LIKE $2 ESCAPE '\\' OR case_json LIKE $3 ESCAPE '\\' OR case_json LIKE $5 ESCAPE '\\' \
              OR concerns IN (SELECT reference FROM cases WHERE malnummer = $1) ORDER BY id DESC LIMIT $4"
         );
         let rows: Vec<Raw> = crate::with_pool!(self, |pool, DB| {
