@@ -373,7 +373,7 @@ async fn flush(
     let outcomes = store
         .upsert_cases_in(session, news, &opts.actor, now)
         .await?;
-    for ((new, p), o) in news.drain(..).zip(batch.drain(..)).zip(outcomes) {
+    for ((new, p), o) in news.iter().zip(batch.drain(..)).zip(outcomes) {
         match o {
             UpsertOutcome::Inserted { .. } | UpsertOutcome::Replaced { .. } => {
                 count_state(&mut out.summary, p.state);
@@ -404,6 +404,10 @@ async fn flush(
             }
         }
     }
+    // The stored cases are freed on a blocking thread: thousands of strings per batch, and this task is the one
+    // the next batch waits for.
+    let stored = std::mem::take(news);
+    tokio::task::spawn_blocking(move || drop(stored));
     Ok(())
 }
 

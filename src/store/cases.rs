@@ -234,6 +234,9 @@ pub(crate) const CASE_COLUMNS: &str =
     "id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
      issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at";
 
+/// A stored case found by reference at upsert: (intressentkod, kind, id, state, content hash).
+type StoredKey = (String, String, i64, String, String);
+
 struct EventRow {
     case_id: i64,
     from: Option<CaseState>,
@@ -256,14 +259,18 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut session = self.write_session().await?;
-        self.upsert_cases_in(&mut session, batch, actor, now).await
+        let mut batch = batch.to_vec();
+        self.upsert_cases_in(&mut session, &mut batch, actor, now)
+            .await
     }
 
-    /// [`Store::upsert_cases`] on the connection of `session`, for a run of batches (an import).
+    /// [`Store::upsert_cases`] on the connection of `session`, for a run of batches (an import). The JSON of the
+    /// cases it inserts is moved into the statement (the bound values cross to the database thread, which would
+    /// otherwise copy them): afterwards their `input_json` is empty and `case_json` is `None`.
     pub async fn upsert_cases_in(
         &self,
         session: &mut super::WriteSession,
-        batch: &[NewCase],
+        batch: &mut [NewCase],
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<UpsertOutcome>, StoreError> {
@@ -272,9 +279,9 @@ impl Store {
         }
         let now = time_text(now);
         crate::in_write_tx!(session, |tx, DB| {
-            // Existing cases with these references.
-            let mut existing: HashMap<(String, String, String), (i64, String, String)> =
-                HashMap::new();
+            // Existing cases with these references, by reference: (intressentkod, kind, id, state, hash). Looked up
+            // with the batch's own strings, not copies of them (an import looks up every case).
+            let mut existing: HashMap<String, Vec<StoredKey>> = HashMap::new();
             // The references go in as one JSON array (one bound value, not one per case: binding is a good part
             // of an import's cost), unpacked by the database.
             let references: Vec<&str> = batch.iter().map(|c| c.reference.as_str()).collect();
@@ -295,14 +302,21 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
             for (id, ik, kind, reference, state, hash) in rows {
-                existing.insert((ik, kind, reference), (id, state, hash));
+                existing
+                    .entry(reference)
+                    .or_default()
+                    .push((ik, kind, id, state, hash));
             }
             let mut outcomes: Vec<Option<UpsertOutcome>> = vec![None; batch.len()];
             let mut to_insert: Vec<usize> = Vec::new();
             let mut events: Vec<EventRow> = Vec::new();
             for (i, c) in batch.iter().enumerate() {
-                let key = (c.intressentkod.clone(), c.kind.clone(), c.reference.clone());
-                match existing.get(&key) {
+                let found = existing.get(c.reference.as_str()).and_then(|rows| {
+                    rows.iter()
+                        .find(|(ik, kind, ..)| *ik == c.intressentkod && *kind == c.kind)
+                        .map(|(_, _, id, state, hash)| (id, state, hash))
+                });
+                match found {
                     None => to_insert.push(i),
                     Some((id, state, hash)) => {
                         let state = parse_state(*id, state)?;
@@ -352,6 +366,14 @@ impl Store {
             // each below instead of six bound values per case.
             let mut inserted_ranges: Vec<(i64, i64)> = Vec::new();
             for chunk in to_insert.chunks(INSERT_CHUNK) {
+                let moved_json: Vec<(String, Option<String>)> = chunk
+                    .iter()
+                    .map(|&i| {
+                        let c = &mut batch[i];
+                        (std::mem::take(&mut c.input_json), c.case_json.take())
+                    })
+                    .collect();
+                let batch = &*batch;
                 // Anonymous placeholders, one per value: SQLite looks numbered (`$n`) parameters up by a linear
                 // search each time one is bound, so with thousands in one statement a shared `$1` for the batch's
                 // time made an import twenty times slower.
@@ -359,14 +381,16 @@ impl Store {
                     "INSERT INTO cases (reference, kind, intressentkod, state, input_json, case_json, content_hash, \
                      issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at) ",
                 );
+                let mut json = moved_json.into_iter();
                 qb.push_values(chunk, |mut b, &i| {
                     let c = &batch[i];
+                    let (input_json, case_json) = json.next().unwrap_or_default();
                     b.push_bind(c.reference.as_str())
                         .push_bind(c.kind.as_str())
                         .push_bind(c.intressentkod.as_str())
                         .push_bind(c.state.as_str())
-                        .push_bind(c.input_json.as_str())
-                        .push_bind(c.case_json.as_deref())
+                        .push_bind(input_json)
+                        .push_bind(case_json)
                         .push_bind(c.content_hash.as_str())
                         .push_bind(c.issues_json.as_str())
                         .push_bind(c.hold_reason.as_deref())
