@@ -113,13 +113,13 @@ struct Pending {
 /// (the API's handler awaits it on a multi-threaded runtime).
 ///
 /// A pipeline over the machine's cores: this task reads the records (CSV/JSON parsing) and hands them in chunks to
-/// validation threads ([`prepare`] on blocking threads, one per core, each with its own copies of `ctx` and `opts`),
-/// whose results come back to this task, in input order, to be cut into batches; a writer task of its own (spawned, with a clone of the store)
-/// stores the batches (SQLite works on its own thread, PostgreSQL on the server). The writer is a task of its own
-/// so that each answer from the database is taken up at once, not when this task next stops reading: joined on
-/// one task, the database thread sat idle a third of the time. Every channel between the stages is bounded, so
-/// memory stays bounded, and the problems come out in the same order as when each batch was written before the
-/// next was read.
+/// validation threads ([`prepare`] on blocking threads, one per core, each with its own copies of `ctx` and
+/// `opts`), whose results come back to this task, in input order, to be cut into batches; a writer task of its own
+/// (spawned, with a clone of the store) stores the batches (SQLite works on its own thread, PostgreSQL on the
+/// server). The writer is a task of its own so that each answer from the database is taken up at once, not when
+/// this task next stops reading: joined on one task, the database thread sat idle a third of the time. Every
+/// channel between the stages is bounded, so memory stays bounded, and the problems come out in the same order as
+/// when each batch was written before the next was read.
 pub async fn import(
     store: Option<&Store>,
     records: impl Iterator<Item = SourceRecord>,
@@ -187,74 +187,57 @@ pub async fn import(
         read
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
-    // Set by the writer while it waits for a batch: then a batch of `MIN_BATCH` or more goes at once instead of
-    // growing to `batch_size`, so the writer is not idle while work waits, and little is left to write when
-    // reading ends (a group commit: batches are as large as the writer's pace makes them).
-    let writer_waiting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let batch_half = {
-        let writer_waiting = writer_waiting.clone();
-        async move {
-            let mut handled = 0u64;
-            let mut step = Step::default();
-            // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
-            // batch early.
-            let key_hasher = std::collections::hash_map::RandomState::new();
-            let mut keys: HashSet<u64> = HashSet::new();
-            let mut turn = 0usize;
-            // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
-            // been taken (the chunks before it came from the other threads, in their turns).
-            while let Some(chunk) = match validated.get_mut(turn % threads) {
-                Some(output) => output.recv().await,
-                None => None,
-            } {
-                turn += 1;
-                for prepared in chunk {
-                    handled += 1;
-                    let (pending, problems, state) = prepared?;
-                    let new = match pending {
-                        // Not storable (no reference), or a dry run: report only.
-                        None => {
-                            step.report.push((CaseState::Invalid, problems));
-                            continue;
-                        }
-                        Some(_) if store.is_none() => {
-                            step.report.push((state, problems));
-                            continue;
-                        }
-                        Some(new) => new,
-                    };
-                    let key = std::hash::BuildHasher::hash_one(
-                        &key_hasher,
-                        (&new.intressentkod, &new.kind, &new.reference),
-                    );
-                    if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
-                        step.now = clock.now();
-                        if tx.send(std::mem::take(&mut step)).await.is_err() {
-                            return Ok(()); // the writer failed; its error is returned
-                        }
-                        keys.clear();
-                        progress(handled - 1);
+    let batch_half = async move {
+        let mut handled = 0u64;
+        let mut step = Step::default();
+        // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
+        // batch early.
+        let key_hasher = std::collections::hash_map::RandomState::new();
+        let mut keys: HashSet<u64> = HashSet::new();
+        let mut turn = 0usize;
+        // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
+        // been taken (the chunks before it came from the other threads, in their turns).
+        while let Some(chunk) = match validated.get_mut(turn % threads) {
+            Some(output) => output.recv().await,
+            None => None,
+        } {
+            turn += 1;
+            for prepared in chunk {
+                handled += 1;
+                let (pending, problems, state) = prepared?;
+                let new = match pending {
+                    // Not storable (no reference), or a dry run: report only.
+                    None => {
+                        step.report.push((CaseState::Invalid, problems));
+                        continue;
                     }
-                    keys.insert(key);
-                    step.news.push(new);
-                    step.batch.push(Pending { state, problems });
-                }
-                if step.news.len() >= MIN_BATCH.min(opts.batch_size.max(1))
-                    && writer_waiting.load(std::sync::atomic::Ordering::Relaxed)
-                {
+                    Some(_) if store.is_none() => {
+                        step.report.push((state, problems));
+                        continue;
+                    }
+                    Some(new) => new,
+                };
+                let key = std::hash::BuildHasher::hash_one(
+                    &key_hasher,
+                    (&new.intressentkod, &new.kind, &new.reference),
+                );
+                if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
                     step.now = clock.now();
                     if tx.send(std::mem::take(&mut step)).await.is_err() {
                         return Ok(()); // the writer failed; its error is returned
                     }
                     keys.clear();
-                    progress(handled);
+                    progress(handled - 1);
                 }
+                keys.insert(key);
+                step.news.push(new);
+                step.batch.push(Pending { state, problems });
             }
-            step.now = clock.now();
-            let _ = tx.send(step).await;
-            progress(handled);
-            Ok::<(), EngineError>(())
         }
+        step.now = clock.now();
+        let _ = tx.send(step).await;
+        progress(handled);
+        Ok::<(), EngineError>(())
     };
     let writer = {
         let store = store.cloned();
@@ -263,12 +246,7 @@ pub async fn import(
             let mut out = ImportOutcome::default();
             // One connection for all batches, taken at the first (see `WriteSession`).
             let mut session: Option<WriteSession> = None;
-            loop {
-                writer_waiting.store(true, std::sync::atomic::Ordering::Relaxed);
-                let Some(mut step) = rx.recv().await else {
-                    break;
-                };
-                writer_waiting.store(false, std::sync::atomic::Ordering::Relaxed);
+            while let Some(mut step) = rx.recv().await {
                 for (state, problems) in step.report.drain(..) {
                     count_state(&mut out.summary, state);
                     out.problems.extend(problems);
@@ -314,8 +292,6 @@ pub async fn import(
 const VALIDATE_CHUNK: usize = 256;
 /// Records [`import`]'s read half reads between two chances for the batching half to go on.
 const READ_YIELD: u64 = 32;
-/// The smallest batch [`import`] hands to a waiting writer before the batch is full (see `writer_waiting`).
-const MIN_BATCH: usize = 1000;
 /// At most this many validation threads for one import.
 const MAX_VALIDATORS: usize = 4;
 /// Chunks waiting in each direction between [`import`]'s task and each validation thread.

@@ -7,11 +7,6 @@ use sqlx::SqlitePool;
 use std::path::Path;
 use std::time::Duration;
 
-/// How the simulator begins its transactions, all of which write: `BEGIN IMMEDIATE` takes the write lock at once.
-/// A deferred `BEGIN` that reads first and writes later fails with SQLITE_BUSY_SNAPSHOT (517, "database is
-/// locked", not retried by the busy timeout) when another connection committed in between; a test saw it.
-pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
-
 /// Opens (creating if needed) the state file and its tables.
 pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -182,7 +177,7 @@ pub async fn get(pool: &SqlitePool, tx_id: &str) -> Result<Option<StoredMeta>, s
 /// Messages in `received` state for an outbox, arrival order; entries still withheld are skipped and their
 /// withholding counted down.
 pub async fn listable(pool: &SqlitePool, outbox: &str) -> Result<Vec<StoredMeta>, sqlx::Error> {
-    let mut tx = pool.begin_with(crate::sim::db::BEGIN_WRITE).await?;
+    let mut tx = pool.begin().await?;
     let rows: Vec<(MetaRow, i64)> = sqlx::query_as::<_, (String, String, String, String, String, String, String, String, String, String, i64, i64, String, i64)>(
         &format!("SELECT {META_COLS}, hidden_lists FROM shs_messages WHERE outbox = ? AND state = 'received' ORDER BY seq"),
     )

@@ -573,7 +573,7 @@ impl Store {
         let now = time_text(now);
         let hold_reason = if to == CaseState::Held { reason } else { None };
         crate::with_pool!(self, |pool, DB| {
-            let mut tx = super::begin_write(pool, !self.is_postgres()).await?;
+            let mut tx = pool.begin().await?;
             let current: Option<(String,)> =
                 sqlx::query_as("SELECT state FROM cases WHERE id = $1")
                     .bind(id)

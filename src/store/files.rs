@@ -341,7 +341,7 @@ impl Store {
     /// Opens a transaction (see [`StoreTx`]).
     pub async fn begin(&self) -> Result<StoreTx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => StoreTx::Sqlite(super::begin_write(p, true).await?),
+            Pool::Sqlite(p) => StoreTx::Sqlite(p.begin().await?),
             Pool::Postgres(p) => StoreTx::Postgres(p.begin().await?),
         })
     }
@@ -400,9 +400,9 @@ impl Store {
              WHERE id = $3 AND state = $4 RETURNING {FILE_COLUMNS}"
         );
         crate::with_pool!(self, |pool, DB| {
-            let mut tx = super::begin_write(pool, !self.is_postgres()).await?;
+            let mut tx = pool.begin().await?;
             if !self.is_postgres() {
-                // Take the writer lock first (SQLite): a no-op write (kept: harmless after BEGIN IMMEDIATE).
+                // Take the writer lock first (SQLite): a no-op write.
                 sqlx::query("UPDATE files SET id = id WHERE id = -1")
                     .execute(&mut *tx)
                     .await?;

@@ -91,25 +91,10 @@ const SQLITE_CACHE_SIZE: &str = "-16384";
 /// existing database keeps its page size (SQLite cannot change it in WAL mode).
 pub const SQLITE_PAGE_SIZE: u32 = 32768;
 
-/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, which takes the write lock at once
-/// (waiting up to the busy timeout): a deferred `BEGIN` that reads first and writes later fails with
-/// SQLITE_BUSY_SNAPSHOT ("database is locked", not retried by the busy timeout) when another connection — the API
-/// beside the send and poll jobs of `fogd serve` — committed in between. PostgreSQL's `BEGIN` needs no such care.
-pub(crate) async fn begin_write<DB: sqlx::Database>(
-    pool: &sqlx::Pool<DB>,
-    sqlite: bool,
-) -> Result<sqlx::Transaction<'static, DB>, sqlx::Error> {
-    if sqlite {
-        pool.begin_with("BEGIN IMMEDIATE").await
-    } else {
-        pool.begin().await
-    }
-}
-
 /// One connection taken from the pool and held for a run of write transactions (an import's batches). SQLite keeps
 /// a connection's page cache between its transactions only while no other connection has written, and the pool
-/// hands out its idle connections in turn, so batch after batch on pooled connections re-read the tables' pages;
-/// on one held connection an import of 100,000 cases took about 9 % less time (`examples/bench_import.rs`).
+/// hands out its idle connections in turn, so batch after batch on pooled connections re-read the tables' pages.
+/// (One A/B series of `examples/bench_import.rs`, 100,000 cases: 1.13 s on one connection, 1.24 s on eight.)
 #[derive(Debug)]
 pub enum WriteSession {
     /// A SQLite connection.
@@ -118,8 +103,8 @@ pub enum WriteSession {
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
 }
 
-/// Runs `$body` with `$tx` bound to a write transaction begun on the connection of a [`WriteSession`] (SQLite:
-/// `BEGIN IMMEDIATE`, see [`begin_write`]) and `$DB` to the database type, like [`with_pool!`].
+/// Runs `$body` with `$tx` bound to a transaction begun on the connection of a [`WriteSession`] and `$DB` to the
+/// database type, like [`with_pool!`].
 #[macro_export]
 macro_rules! in_write_tx {
     ($session:expr, |$tx:ident, $DB:ident| $body:expr) => {
@@ -127,7 +112,7 @@ macro_rules! in_write_tx {
             $crate::store::WriteSession::Sqlite(conn) => {
                 #[allow(dead_code)]
                 type $DB = sqlx::Sqlite;
-                let mut $tx = sqlx::Connection::begin_with(&mut **conn, "BEGIN IMMEDIATE").await?;
+                let mut $tx = sqlx::Connection::begin(&mut **conn).await?;
                 $body
             }
             $crate::store::WriteSession::Postgres(conn) => {
