@@ -177,7 +177,7 @@ pub async fn get(pool: &SqlitePool, tx_id: &str) -> Result<Option<StoredMeta>, s
 /// Messages in `received` state for an outbox, arrival order; entries still withheld are skipped and their
 /// withholding counted down.
 pub async fn listable(pool: &SqlitePool, outbox: &str) -> Result<Vec<StoredMeta>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_write(pool).await?;
     let rows: Vec<(MetaRow, i64)> = sqlx::query_as::<_, (String, String, String, String, String, String, String, String, String, String, i64, i64, String, i64)>(
         &format!("SELECT {META_COLS}, hidden_lists FROM shs_messages WHERE outbox = ? AND state = 'received' ORDER BY seq"),
     )
@@ -196,6 +196,21 @@ pub async fn listable(pool: &SqlitePool, outbox: &str) -> Result<Vec<StoredMeta>
         .filter(|(_, h)| *h <= 0)
         .map(|(r, _)| meta(r))
         .collect()
+}
+
+/// Begins a write transaction that holds the write lock from its start: its first statement is a write that
+/// changes nothing. Every transaction of the simulator reads and then writes; begun deferred and left to read
+/// first, it fails with SQLITE_BUSY_SNAPSHOT ("database is locked", not retried by the busy timeout) when another
+/// connection commits in between. `BEGIN IMMEDIATE` is not used for the reason given at
+/// [`crate::store::SQLITE_TAKE_WRITE_LOCK`].
+pub async fn begin_write(
+    pool: &SqlitePool,
+) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE shs_messages SET seq = seq WHERE seq = -1")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// Every message (admin view), newest first, optionally for one outbox.
@@ -260,4 +275,75 @@ pub async fn mark_acked(pool: &SqlitePool, tx_id: &str, at: &str) -> Result<bool
     .execute(pool)
     .await?;
     Ok(prev.is_some_and(|p| p.0 != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::shs::{SequenceType, Status};
+
+    fn meta(tx_id: String) -> StoredMeta {
+        StoredMeta {
+            tx_id: tx_id.clone(),
+            outbox: "0000000000".into(),
+            sender: "5560360793".into(),
+            corr_id: tx_id.clone(),
+            content_id: "c".into(),
+            product: "p".into(),
+            sequence_type: "event".into(),
+            arrival: "2026-11-21T10:00:00".into(),
+            state: "received".into(),
+            state_changed: "2026-11-21T10:00:00".into(),
+            acked: false,
+            size: 1,
+            entry: ListEntry {
+                tx_id,
+                corr_id: None,
+                content_id: None,
+                timestamp: None,
+                size: None,
+                originator: None,
+                from: None,
+                to: None,
+                end_recipient: None,
+                product: None,
+                sequence_type: SequenceType::default(),
+                status: Status::default(),
+                meta: Vec::new(),
+                subject: None,
+                data: Vec::new(),
+            },
+        }
+    }
+
+    /// Lists (a read, then a write of `hidden_lists`) beside inserts on other connections: none fails. Begun
+    /// deferred and reading first, a list failed with SQLITE_BUSY_SNAPSHOT when an insert committed between its
+    /// read and its write (seen once in `tests/sim_kronofogden.rs`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn lists_beside_inserts_do_not_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = open(&dir.path().join("sim.db")).await.unwrap();
+        let mut tasks = Vec::new();
+        for w in 0..4 {
+            let pool = pool.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..60 {
+                    let m = meta(format!("tx-{w}-{i}"));
+                    let new = NewMessage {
+                        meta: &m,
+                        hidden_lists: 1,
+                        raw: b"x",
+                    };
+                    assert!(insert(&pool, new).await.unwrap());
+                    listable(&pool, "0000000000").await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // Every message was hidden from one list and has been listed since (each task lists after its insert).
+        assert_eq!(listable(&pool, "0000000000").await.unwrap().len(), 240);
+    }
 }

@@ -81,6 +81,9 @@ pub struct SimShared {
     pub(crate) faults: Faults,
     pub(crate) clock: SharedClock,
     pub(crate) tz: chrono_tz::Tz,
+    /// Held through a whole [`SimShared::tick`], so that ticks do not overlap: a list's own tick waits for the
+    /// periodic one in flight, and the list then shows every reply that tick stored, not the first of them.
+    pub(crate) tick_lock: tokio::sync::Mutex<()>,
 }
 
 impl SimShared {
@@ -97,6 +100,7 @@ impl SimShared {
 
     /// Asks the behaviour for due replies and stores them.
     pub(crate) async fn tick(&self) -> Result<usize, String> {
+        let _one_at_a_time = self.tick_lock.lock().await;
         let ctx = self.context();
         let replies = self.behaviour.due(&ctx).await.map_err(|e| e.to_string())?;
         if replies.is_empty() {
@@ -231,6 +235,7 @@ pub async fn start_with(
         faults,
         clock: opts.clock.unwrap_or_else(crate::clock::system),
         tz,
+        tick_lock: tokio::sync::Mutex::new(()),
     });
     let router = node::router(shared.clone());
     let router_shared = shared.clone();

@@ -733,6 +733,8 @@ async fn admin_cases(State(shared): St) -> Response {
 }
 
 async fn admin_evening_run(State(shared): St) -> Response {
+    // Not beside a tick: a list waiting on the tick lock then sees every reply of this run.
+    let _one_at_a_time = shared.tick_lock.lock().await;
     let ctx = shared.context();
     let replies = match shared.behaviour.evening_run(&ctx).await {
         Ok(r) => r,

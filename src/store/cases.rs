@@ -574,6 +574,12 @@ impl Store {
         let hold_reason = if to == CaseState::Held { reason } else { None };
         crate::with_pool!(self, |pool, DB| {
             let mut tx = pool.begin().await?;
+            if !self.is_postgres() {
+                // It reads, then writes: take the write lock first (see `SQLITE_TAKE_WRITE_LOCK`).
+                sqlx::query(super::SQLITE_TAKE_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let current: Option<(String,)> =
                 sqlx::query_as("SELECT state FROM cases WHERE id = $1")
                     .bind(id)

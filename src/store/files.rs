@@ -338,10 +338,17 @@ pub struct CaseFileInfo {
 }
 
 impl Store {
-    /// Opens a transaction (see [`StoreTx`]).
+    /// Opens a write transaction (see [`StoreTx`]); on SQLite it holds the write lock from the start (see
+    /// [`super::SQLITE_TAKE_WRITE_LOCK`]).
     pub async fn begin(&self) -> Result<StoreTx, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => StoreTx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query(super::SQLITE_TAKE_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                StoreTx::Sqlite(tx)
+            }
             Pool::Postgres(p) => StoreTx::Postgres(p.begin().await?),
         })
     }
@@ -402,8 +409,8 @@ impl Store {
         crate::with_pool!(self, |pool, DB| {
             let mut tx = pool.begin().await?;
             if !self.is_postgres() {
-                // Take the writer lock first (SQLite): a no-op write.
-                sqlx::query("UPDATE files SET id = id WHERE id = -1")
+                // Take the write lock first (SQLite): a no-op write.
+                sqlx::query(super::SQLITE_TAKE_WRITE_LOCK)
                     .execute(&mut *tx)
                     .await?;
             }

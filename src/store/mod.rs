@@ -91,6 +91,18 @@ const SQLITE_CACHE_SIZE: &str = "-16384";
 /// existing database keeps its page size (SQLite cannot change it in WAL mode).
 pub const SQLITE_PAGE_SIZE: u32 = 32768;
 
+/// A write that changes nothing, run first in every SQLite write transaction so that the transaction takes
+/// SQLite's write lock at its start. A deferred transaction that reads first holds a read snapshot; when another
+/// connection commits before its first write, that write fails at once with SQLITE_BUSY_SNAPSHOT (517, "database
+/// is locked"), which the busy timeout does not retry. A first statement that writes waits for the lock (the busy
+/// timeout applies, as no snapshot is held yet) and then reads the newest data.
+///
+/// Why not `BEGIN IMMEDIATE`: with sqlx 0.8, a transaction whose future is cut off while its `BEGIN` runs (a client
+/// gone mid-request, a cancelled handler) can leave the connection inside the transaction without the guard that
+/// rolls it back, and an immediate transaction left so keeps the write lock for good (the crash harness stalled on
+/// it). Here the lock is taken by a statement inside a begun transaction, whose guard rolls it back when dropped.
+pub const SQLITE_TAKE_WRITE_LOCK: &str = "UPDATE cases SET id = id WHERE id = -1";
+
 /// One connection taken from the pool and held for a run of write transactions (an import's batches). SQLite keeps
 /// a connection's page cache between its transactions only while no other connection has written, and the pool
 /// hands out its idle connections in turn, so batch after batch on pooled connections re-read the tables' pages.
@@ -103,8 +115,8 @@ pub enum WriteSession {
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
 }
 
-/// Runs `$body` with `$tx` bound to a transaction begun on the connection of a [`WriteSession`] and `$DB` to the
-/// database type, like [`with_pool!`].
+/// Runs `$body` with `$tx` bound to a write transaction begun on the connection of a [`WriteSession`] (on SQLite
+/// holding the write lock, see [`SQLITE_TAKE_WRITE_LOCK`]) and `$DB` to the database type, like [`with_pool!`].
 #[macro_export]
 macro_rules! in_write_tx {
     ($session:expr, |$tx:ident, $DB:ident| $body:expr) => {
@@ -113,6 +125,9 @@ macro_rules! in_write_tx {
                 #[allow(dead_code)]
                 type $DB = sqlx::Sqlite;
                 let mut $tx = sqlx::Connection::begin(&mut **conn).await?;
+                sqlx::query($crate::store::SQLITE_TAKE_WRITE_LOCK)
+                    .execute(&mut *$tx)
+                    .await?;
                 $body
             }
             $crate::store::WriteSession::Postgres(conn) => {

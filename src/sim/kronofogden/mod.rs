@@ -291,7 +291,9 @@ impl KronofogdenBehaviour {
             .intressentkod
             .clone()
             .unwrap_or_else(|| ctx.config.ingivare.intressentkod.clone());
-        let mut tx = ctx.pool.begin().await.map_err(db_rejection)?;
+        let mut tx = crate::sim::db::begin_write(&ctx.pool)
+            .await
+            .map_err(db_rejection)?;
 
         // Löpnummer series.
         if let Some(lop) = check.lopnummer {
@@ -646,7 +648,7 @@ impl KronofogdenBehaviour {
 
     async fn run_evening(&self, ctx: &SimContext) -> Result<Vec<OutboundReply>, BehaviourError> {
         let set = &self.layouts;
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
         let rows = sqlx::query(
             "SELECT c.id, c.kind, c.handlingsref, c.file_id, f.intressentkod, f.sender, f.corr_id, f.lopnummer
              FROM kf_cases c JOIN kf_files f ON f.id = c.file_id
@@ -759,7 +761,7 @@ impl KronofogdenBehaviour {
             .timezone
             .parse()
             .unwrap_or(chrono_tz::Europe::Stockholm);
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
         let last = meta_get(&mut tx, "evening_checked")
             .await?
             .and_then(|s| s.parse::<i64>().ok())
@@ -780,7 +782,7 @@ impl KronofogdenBehaviour {
 
     async fn run_utslag(&self, ctx: &SimContext) -> Result<Vec<OutboundReply>, BehaviourError> {
         let set = &self.layouts;
-        let mut tx = ctx.pool.begin().await?;
+        let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
         let rows = sqlx::query(
             "SELECT id, intressentkod, sender, handlingsref, malnummer, status, current_ore FROM kf_cases
              WHERE kind = ? AND decision IS NULL AND utslag_due IS NOT NULL AND utslag_due <= ?
