@@ -200,8 +200,8 @@ pub async fn listable(pool: &SqlitePool, outbox: &str) -> Result<Vec<StoredMeta>
 
 /// Begins a write transaction that holds the write lock from its start: its first statement is a write that
 /// changes nothing. Every transaction of the simulator reads and then writes; begun deferred and left to read
-/// first, it fails with SQLITE_BUSY_SNAPSHOT ("database is locked", not retried by the busy timeout) when another
-/// connection commits in between. `BEGIN IMMEDIATE` is not used for the reason given at
+/// first, its first write fails with "database is locked" (SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT, not retried by the
+/// busy timeout) when another connection writes in between. `BEGIN IMMEDIATE` is not used for the reason given at
 /// [`crate::store::SQLITE_TAKE_WRITE_LOCK`].
 pub async fn begin_write(
     pool: &SqlitePool,

@@ -92,10 +92,11 @@ const SQLITE_CACHE_SIZE: &str = "-16384";
 pub const SQLITE_PAGE_SIZE: u32 = 32768;
 
 /// A write that changes nothing, run first in every SQLite write transaction so that the transaction takes
-/// SQLite's write lock at its start. A deferred transaction that reads first holds a read snapshot; when another
-/// connection commits before its first write, that write fails at once with SQLITE_BUSY_SNAPSHOT (517, "database
-/// is locked"), which the busy timeout does not retry. A first statement that writes waits for the lock (the busy
-/// timeout applies, as no snapshot is held yet) and then reads the newest data.
+/// SQLite's write lock at its start. A deferred transaction that reads first holds a read snapshot, and its first
+/// write fails at once, without the busy timeout, when another connection holds the write lock (SQLITE_BUSY, 5) or
+/// has committed since the snapshot (SQLITE_BUSY_SNAPSHOT, 517), both "database is locked": waiting could
+/// deadlock, so SQLite does not. A first statement that writes waits for the lock (the busy timeout applies, as no
+/// snapshot is held yet) and then reads the newest data. Test: `tests/intake_storage.rs`, four writers at once.
 ///
 /// Why not `BEGIN IMMEDIATE`: with sqlx 0.8, a transaction whose future is cut off while its `BEGIN` runs (a client
 /// gone mid-request, a cancelled handler) can leave the connection inside the transaction without the guard that
