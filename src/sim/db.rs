@@ -201,8 +201,9 @@ pub async fn listable(pool: &SqlitePool, outbox: &str) -> Result<Vec<StoredMeta>
 /// Begins a write transaction that holds the write lock from its start: its first statement is a write that
 /// changes nothing. Every transaction of the simulator reads and then writes; begun deferred and left to read
 /// first, its first write fails with "database is locked" (SQLITE_BUSY or SQLITE_BUSY_SNAPSHOT, not retried by the
-/// busy timeout) when another connection writes in between. `BEGIN IMMEDIATE` is not used for the reason given at
-/// [`crate::store::SQLITE_TAKE_WRITE_LOCK`].
+/// busy timeout) when another connection writes in between. Not `BEGIN IMMEDIATE`: with sqlx 0.8, a transaction
+/// cut off while its `BEGIN` runs can leave the connection inside it without the guard that rolls it back, and an
+/// immediate one left so keeps the write lock for good; this lock is taken inside a begun transaction instead.
 pub async fn begin_write(
     pool: &SqlitePool,
 ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
