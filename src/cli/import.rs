@@ -74,28 +74,20 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
         })?),
     };
     let name = args.file.display().to_string();
-    let mut ctx = validation_context(&config, clock.as_ref())?;
-    if let Some(today) = args.today {
-        ctx.today = today;
-    }
     let bytes =
         std::fs::read(&args.file).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
-    // The database is opened (created and migrated, for a new SQLite file) on a task of its own while this task
-    // decodes the file and takes the first pass over it: both are serial work before the import's pipeline starts.
-    let opening = (!args.dry_run).then(|| {
-        let config = config.clone();
-        tokio::spawn(async move { open_store(&config).await })
-    });
     let source = open_source(&bytes, forced).map_err(|e| UsageError(format!("{name}: {e}")))?;
     let records = source
         .records()
         .map_err(|e| UsageError(format!("{name}: {e}")))?;
-    let store = match opening {
-        None => None,
-        Some(task) => Some(
-            task.await
-                .map_err(|e| anyhow::anyhow!("opening the database: {e}"))??,
-        ),
+    let mut ctx = validation_context(&config, clock.as_ref())?;
+    if let Some(today) = args.today {
+        ctx.today = today;
+    }
+    let store = if args.dry_run {
+        None
+    } else {
+        Some(open_store(&config).await?)
     };
     let source_name = args
         .file
