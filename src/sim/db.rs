@@ -282,40 +282,24 @@ pub async fn mark_acked(pool: &SqlitePool, tx_id: &str, at: &str) -> Result<bool
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::shs::{SequenceType, Status};
+    use crate::shs::label::Address;
+    use crate::shs::{Label, Status};
 
-    fn meta(tx_id: String) -> StoredMeta {
-        StoredMeta {
-            tx_id: tx_id.clone(),
-            outbox: "0000000000".into(),
-            sender: "5560360793".into(),
-            corr_id: tx_id.clone(),
-            content_id: "c".into(),
-            product: "p".into(),
-            sequence_type: "event".into(),
-            arrival: "2026-11-21T10:00:00".into(),
-            state: "received".into(),
-            state_changed: "2026-11-21T10:00:00".into(),
-            acked: false,
-            size: 1,
-            entry: ListEntry {
-                tx_id,
-                corr_id: None,
-                content_id: None,
-                timestamp: None,
-                size: None,
-                originator: None,
-                from: None,
-                to: None,
-                end_recipient: None,
-                product: None,
-                sequence_type: SequenceType::default(),
-                status: Status::default(),
-                meta: Vec::new(),
-                subject: None,
-                data: Vec::new(),
-            },
-        }
+    const OUTBOX: &str = "0000000000";
+
+    /// A message to `OUTBOX`, with a fresh `tx.id`, stored as the node stores what it receives.
+    fn meta() -> StoredMeta {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
+            .and_then(|d| d.and_hms_opt(10, 0, 0))
+            .unwrap();
+        let label = Label::new_event(
+            Address::new("5560360793", None),
+            Address::new(OUTBOX, None),
+            "p",
+            Status::Test,
+            at,
+        );
+        crate::sim::node::stored_meta(&label, "2026-11-21T10:00:00", 1)
     }
 
     /// Lists (a read, then a write of `hidden_lists`) beside inserts on other connections: none fails. Begun
@@ -326,18 +310,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pool = open(&dir.path().join("sim.db")).await.unwrap();
         let mut tasks = Vec::new();
-        for w in 0..4 {
+        for _ in 0..4 {
             let pool = pool.clone();
             tasks.push(tokio::spawn(async move {
-                for i in 0..60 {
-                    let m = meta(format!("tx-{w}-{i}"));
+                for _ in 0..60 {
+                    let m = meta();
                     let new = NewMessage {
                         meta: &m,
                         hidden_lists: 1,
                         raw: b"x",
                     };
                     assert!(insert(&pool, new).await.unwrap());
-                    listable(&pool, "0000000000").await.unwrap();
+                    listable(&pool, OUTBOX).await.unwrap();
                 }
             }));
         }
@@ -345,6 +329,6 @@ mod tests {
             t.await.unwrap();
         }
         // Every message was hidden from one list and has been listed since (each task lists after its insert).
-        assert_eq!(listable(&pool, "0000000000").await.unwrap().len(), 240);
+        assert_eq!(listable(&pool, OUTBOX).await.unwrap().len(), 240);
     }
 }

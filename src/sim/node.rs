@@ -207,7 +207,7 @@ fn entry_for(label: &Label, size: u64) -> ListEntry {
     }
 }
 
-fn stored_meta(label: &Label, arrival: &str, size: u64) -> StoredMeta {
+pub(crate) fn stored_meta(label: &Label, arrival: &str, size: u64) -> StoredMeta {
     StoredMeta {
         tx_id: label.tx_id.clone(),
         outbox: label.recipient_org().unwrap_or_default().to_string(),
