@@ -5,7 +5,7 @@
 //! `BENCH_RUNS` times (default 3), alternating, and the ratio is taken between the medians, so one disturbed run
 //! on a shared machine does not decide the figure (the ratio of the best runs is printed beside it). Peak RSS is the
 //! process's peak over all runs.
-//! Run: `cargo run --release --example bench_import [N]`.
+//! Run: `cargo run --release --example bench_import [N]` (`BENCH_KEEP=1` keeps the CSV and databases).
 
 use std::io::Write;
 use std::time::Instant;
@@ -131,6 +131,10 @@ fn main() {
             best(&sqlite_times),
             best(&fogd_times) / best(&sqlite_times)
         );
+    }
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        // Keep the CSV and the databases for a look at what was stored.
+        println!("kept: {}", dir.keep().display());
     }
 }
 

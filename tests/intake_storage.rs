@@ -133,6 +133,88 @@ fn new_case(reference: String) -> NewCase {
     }
 }
 
+/// A multi-row insert binds the values that every row of a chunk shares once, and the others per row: whatever the
+/// pattern (a column shared, mixed, or NULL in some rows only; a batch of one), every inserted id reads back its
+/// own row with every column as given, and its creation event.
+async fn inserts_keep_each_rows_values(store: Store) {
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let mut batch: Vec<NewCase> = (0..7).map(|i| new_case(format!("M-{i}"))).collect();
+    for (i, c) in batch.iter_mut().enumerate() {
+        c.source_line = Some(10 + i as i64);
+        c.content_hash = format!("hash-{i}");
+    }
+    batch[1].state = CaseState::Held;
+    batch[1].hold_reason = Some("cost.cap".into());
+    batch[2].kind = "verkstallighet".into();
+    batch[3].malnummer = Some("KFM-1".into());
+    batch[4].state = CaseState::Invalid;
+    batch[4].case_json = None;
+    batch[4].input_json = "{\"reference\":\"M-4\"}".into();
+    batch[4].issues_json = "[{\"rule\":\"x\"}]".into();
+    batch[5].source = None;
+    batch[6].intressentkod = "OTHER".into();
+    let single = vec![new_case("M-single".into())];
+    for batch in [batch, single] {
+        let outcomes = store.upsert_cases(&batch, "test", now).await.unwrap();
+        assert_eq!(outcomes.len(), batch.len());
+        for (c, o) in batch.iter().zip(outcomes) {
+            let UpsertOutcome::Inserted { id } = o else {
+                panic!("{} not inserted: {o:?}", c.reference);
+            };
+            let row = store.case_by_id(id).await.unwrap().unwrap();
+            assert_eq!(
+                (
+                    &row.reference,
+                    &row.kind,
+                    &row.intressentkod,
+                    row.state,
+                    &row.input_json,
+                    &row.case_json,
+                    &row.content_hash,
+                    &row.issues_json,
+                ),
+                (
+                    &c.reference,
+                    &c.kind,
+                    &c.intressentkod,
+                    c.state,
+                    &c.input_json,
+                    &c.case_json,
+                    &c.content_hash,
+                    &c.issues_json,
+                ),
+                "row {id}"
+            );
+            assert_eq!(
+                (
+                    &row.hold_reason,
+                    &row.concerns,
+                    &row.malnummer,
+                    &row.source,
+                    row.source_line,
+                ),
+                (
+                    &c.hold_reason,
+                    &c.concerns,
+                    &c.malnummer,
+                    &c.source,
+                    c.source_line,
+                ),
+                "row {id}"
+            );
+            assert_eq!(row.created_at, "2026-11-20T10:00:00.000000Z");
+            assert_eq!(row.updated_at, row.created_at);
+            let events = store.case_events(id).await.unwrap();
+            assert_eq!(events.len(), 1, "row {id}");
+            assert_eq!(events[0].to_state, c.state.as_str());
+            assert_eq!(events[0].reason, c.hold_reason);
+        }
+    }
+}
+both_backends!(insert_values, inserts_keep_each_rows_values);
+
 /// Several writers at once on one SQLite file, each transaction reading before it writes (the upsert looks up
 /// existing cases, the state change reads the current state): none fails. With a deferred `BEGIN` such a
 /// transaction fails with SQLITE_BUSY_SNAPSHOT when another connection commits between its read and its write.

@@ -12,6 +12,85 @@ use std::collections::HashMap;
 /// PostgreSQL's (65,535) limits. Larger statements mean fewer round trips to the SQLite worker thread.
 const INSERT_CHUNK: usize = 1000;
 
+/// The columns [`Store::upsert_cases_in`] inserts, in the order of its rows' cells.
+const INSERT_COLUMNS: [&str; 15] = [
+    "reference",
+    "kind",
+    "intressentkod",
+    "state",
+    "input_json",
+    "case_json",
+    "content_hash",
+    "issues_json",
+    "hold_reason",
+    "concerns",
+    "malnummer",
+    "source",
+    "source_line",
+    "created_at",
+    "updated_at",
+];
+
+/// One value of a case row to insert: borrowed text, text moved out of the case (its JSON), or an integer.
+#[derive(Debug, PartialEq, Eq)]
+enum InsertCell<'a> {
+    Text(Option<&'a str>),
+    Owned(Option<String>),
+    Int(Option<i64>),
+}
+
+impl InsertCell<'_> {
+    /// The value as text, if it is text (borrowed or owned), for comparing cells.
+    fn text(&self) -> Option<Option<&str>> {
+        match self {
+            InsertCell::Text(t) => Some(*t),
+            InsertCell::Owned(t) => Some(t.as_deref()),
+            InsertCell::Int(_) => None,
+        }
+    }
+}
+
+/// For each column, whether every row of the chunk has the same value in it (then it is bound once, not once per
+/// row: an import's rows share their kind, intressentkod, state, source, times and empty issues, and binding and
+/// copying fifteen values per row was a good part of an import's cost). The reference is never shared, so that
+/// each VALUES row keeps at least one column. The statement's text depends on which columns are shared; an import
+/// meets few such patterns, each prepared once and cached.
+fn shared_columns<const N: usize>(rows: &[[InsertCell<'_>; N]]) -> [bool; N] {
+    let mut shared = [true; N];
+    shared[0] = false;
+    let Some((first, rest)) = rows.split_first() else {
+        return shared;
+    };
+    for (j, s) in shared.iter_mut().enumerate().skip(1) {
+        let a = &first[j];
+        *s = rest.iter().all(|r| {
+            let b = &r[j];
+            match (a.text(), b.text()) {
+                (Some(x), Some(y)) => x == y,
+                _ => a == b,
+            }
+        });
+    }
+    shared
+}
+
+/// Binds one [`InsertCell`] on a query builder or a VALUES row (`push_bind` with the cell's own type).
+macro_rules! push_cell {
+    ($b:expr, $cell:expr) => {
+        match $cell {
+            InsertCell::Text(t) => {
+                $b.push_bind(t);
+            }
+            InsertCell::Owned(t) => {
+                $b.push_bind(t);
+            }
+            InsertCell::Int(n) => {
+                $b.push_bind(n);
+            }
+        }
+    };
+}
+
 /// The id of the last row a statement inserted, where the backend reports it (SQLite); `None` for PostgreSQL,
 /// which uses `RETURNING` instead.
 trait LastInsertId {
@@ -366,41 +445,81 @@ impl Store {
             // each below instead of six bound values per case.
             let mut inserted_ranges: Vec<(i64, i64)> = Vec::new();
             for chunk in to_insert.chunks(INSERT_CHUNK) {
-                let moved_json: Vec<(String, Option<String>)> = chunk
-                    .iter()
-                    .map(|&i| {
-                        let c = &mut batch[i];
-                        (std::mem::take(&mut c.input_json), c.case_json.take())
-                    })
-                    .collect();
-                let batch = &*batch;
-                // Anonymous placeholders, one per value: SQLite looks numbered (`$n`) parameters up by a linear
-                // search each time one is bound, so with thousands in one statement a shared `$1` for the batch's
-                // time made an import twenty times slower.
-                let mut qb = QueryBuilder::<DB>::new(
-                    "INSERT INTO cases (reference, kind, intressentkod, state, input_json, case_json, content_hash, \
-                     issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at) ",
-                );
-                let mut json = moved_json.into_iter();
-                qb.push_values(chunk, |mut b, &i| {
-                    let c = &batch[i];
-                    let (input_json, case_json) = json.next().unwrap_or_default();
-                    b.push_bind(c.reference.as_str())
-                        .push_bind(c.kind.as_str())
-                        .push_bind(c.intressentkod.as_str())
-                        .push_bind(c.state.as_str())
-                        .push_bind(input_json)
-                        .push_bind(case_json)
-                        .push_bind(c.content_hash.as_str())
-                        .push_bind(c.issues_json.as_str())
-                        .push_bind(c.hold_reason.as_deref())
-                        .push_bind(c.concerns.as_deref())
-                        .push_bind(c.malnummer.as_deref())
-                        .push_bind(c.source.as_deref())
-                        .push_bind(c.source_line)
-                        .push_bind(now.as_str())
-                        .push_bind(now.as_str());
+                // The values of the chunk's rows, column by column (see `InsertCell`); the JSON and the hash are
+                // moved, not copied.
+                let rows: Vec<[InsertCell<'_>; INSERT_COLUMNS.len()]> = {
+                    let mut moved: Vec<(String, Option<String>, String)> = chunk
+                        .iter()
+                        .map(|&i| {
+                            let c = &mut batch[i];
+                            (
+                                std::mem::take(&mut c.input_json),
+                                c.case_json.take(),
+                                std::mem::take(&mut c.content_hash),
+                            )
+                        })
+                        .collect();
+                    let batch = &*batch;
+                    chunk
+                        .iter()
+                        .zip(moved.drain(..))
+                        .map(|(&i, (input_json, case_json, content_hash))| {
+                            let c = &batch[i];
+                            [
+                                InsertCell::Text(Some(c.reference.as_str())),
+                                InsertCell::Text(Some(c.kind.as_str())),
+                                InsertCell::Text(Some(c.intressentkod.as_str())),
+                                InsertCell::Text(Some(c.state.as_str())),
+                                InsertCell::Owned(Some(input_json)),
+                                InsertCell::Owned(case_json),
+                                InsertCell::Owned(Some(content_hash)),
+                                InsertCell::Text(Some(c.issues_json.as_str())),
+                                InsertCell::Text(c.hold_reason.as_deref()),
+                                InsertCell::Text(c.concerns.as_deref()),
+                                InsertCell::Text(c.malnummer.as_deref()),
+                                InsertCell::Text(c.source.as_deref()),
+                                InsertCell::Int(c.source_line),
+                                InsertCell::Text(Some(now.as_str())),
+                                InsertCell::Text(Some(now.as_str())),
+                            ]
+                        })
+                        .collect()
+                };
+                let shared = shared_columns(&rows);
+                let mut qb = QueryBuilder::<DB>::new(format!(
+                    "INSERT INTO cases ({}) SELECT ",
+                    INSERT_COLUMNS.join(", ")
+                ));
+                // Columns with one value in the whole chunk are bound once, in the SELECT list; the others come
+                // from the VALUES rows (`v.column1`, … in the order they appear there). Anonymous placeholders,
+                // one per value, in the order of the text: SQLite looks numbered (`$n`) parameters up by a linear
+                // search each time one is bound, so with thousands in one statement a shared `$1` for the
+                // batch's time made an import twenty times slower.
+                let mut per_row = 0usize;
+                let mut rows = rows.into_iter();
+                let mut first = rows.next();
+                for (j, is_shared) in shared.iter().enumerate() {
+                    if j > 0 {
+                        qb.push(", ");
+                    }
+                    if *is_shared {
+                        if let Some(cell) = first.as_mut().and_then(|r| r.get_mut(j)) {
+                            push_cell!(qb, std::mem::replace(cell, InsertCell::Int(None)));
+                        }
+                    } else {
+                        per_row += 1;
+                        qb.push(format!("v.column{per_row}"));
+                    }
+                }
+                qb.push(" FROM (");
+                qb.push_values(first.into_iter().chain(rows), |mut b, row| {
+                    for (cell, is_shared) in row.into_iter().zip(shared) {
+                        if !is_shared {
+                            push_cell!(b, cell);
+                        }
+                    }
                 });
+                qb.push(") AS v");
                 let ids: Vec<i64> = if is_sqlite {
                     // One statement inserting n rows into a table with an AUTOINCREMENT key, inside a write
                     // transaction and with no conflicts (the keys were looked up above): SQLite numbers the rows
