@@ -187,57 +187,67 @@ pub async fn import(
         read
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
-    let batch_half = async move {
-        let mut handled = 0u64;
-        let mut step = Step::default();
-        // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
-        // batch early.
-        let key_hasher = std::collections::hash_map::RandomState::new();
-        let mut keys: HashSet<u64> = HashSet::new();
-        let mut turn = 0usize;
-        // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
-        // been taken (the chunks before it came from the other threads, in their turns).
-        while let Some(chunk) = match validated.get_mut(turn % threads) {
-            Some(output) => output.recv().await,
-            None => None,
-        } {
-            turn += 1;
-            for prepared in chunk {
-                handled += 1;
-                let (pending, problems, state) = prepared?;
-                let new = match pending {
-                    // Not storable (no reference), or a dry run: report only.
-                    None => {
-                        step.report.push((CaseState::Invalid, problems));
-                        continue;
+    // True while the writer waits for a batch: then a batch of at least `eager` cases is handed over at once
+    // instead of growing to `batch_size` (see `EAGER_SHARE`).
+    let writer_idle = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let eager = (opts.batch_size / EAGER_SHARE).max(1);
+    let batch_half = {
+        let writer_idle = writer_idle.clone();
+        async move {
+            let mut handled = 0u64;
+            let mut step = Step::default();
+            // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
+            // batch early.
+            let key_hasher = std::collections::hash_map::RandomState::new();
+            let mut keys: HashSet<u64> = HashSet::new();
+            let mut turn = 0usize;
+            // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
+            // been taken (the chunks before it came from the other threads, in their turns).
+            while let Some(chunk) = match validated.get_mut(turn % threads) {
+                Some(output) => output.recv().await,
+                None => None,
+            } {
+                turn += 1;
+                for prepared in chunk {
+                    handled += 1;
+                    let (pending, problems, state) = prepared?;
+                    let new = match pending {
+                        // Not storable (no reference), or a dry run: report only.
+                        None => {
+                            step.report.push((CaseState::Invalid, problems));
+                            continue;
+                        }
+                        Some(_) if store.is_none() => {
+                            step.report.push((state, problems));
+                            continue;
+                        }
+                        Some(new) => new,
+                    };
+                    let key = std::hash::BuildHasher::hash_one(
+                        &key_hasher,
+                        (&new.intressentkod, &new.kind, &new.reference),
+                    );
+                    let full = step.news.len() >= opts.batch_size.max(1)
+                        || (step.news.len() >= eager
+                            && writer_idle.load(std::sync::atomic::Ordering::Relaxed));
+                    if keys.contains(&key) || full {
+                        step.now = clock.now();
+                        if tx.send(std::mem::take(&mut step)).await.is_err() {
+                            return Ok(()); // the writer failed; its error is returned
+                        }
+                        keys.clear();
+                        progress(handled - 1);
                     }
-                    Some(_) if store.is_none() => {
-                        step.report.push((state, problems));
-                        continue;
-                    }
-                    Some(new) => new,
-                };
-                let key = std::hash::BuildHasher::hash_one(
-                    &key_hasher,
-                    (&new.intressentkod, &new.kind, &new.reference),
-                );
-                if keys.contains(&key) || step.news.len() >= opts.batch_size.max(1) {
-                    step.now = clock.now();
-                    if tx.send(std::mem::take(&mut step)).await.is_err() {
-                        return Ok(()); // the writer failed; its error is returned
-                    }
-                    keys.clear();
-                    progress(handled - 1);
+                    keys.insert(key);
+                    step.news.push(new);
+                    step.batch.push(Pending { state, problems });
                 }
-                keys.insert(key);
-                step.news.push(new);
-                step.batch.push(Pending { state, problems });
             }
+            step.now = clock.now();
+            let _ = tx.send(step).await;
+            progress(handled);
+            Ok::<(), EngineError>(())
         }
-        step.now = clock.now();
-        let _ = tx.send(step).await;
-        progress(handled);
-        Ok::<(), EngineError>(())
     };
     let writer = {
         let store = store.cloned();
@@ -246,7 +256,12 @@ pub async fn import(
             let mut out = ImportOutcome::default();
             // One connection for all batches, taken at the first (see `WriteSession`).
             let mut session: Option<WriteSession> = None;
-            while let Some(mut step) = rx.recv().await {
+            loop {
+                writer_idle.store(true, std::sync::atomic::Ordering::Relaxed);
+                let Some(mut step) = rx.recv().await else {
+                    break;
+                };
+                writer_idle.store(false, std::sync::atomic::Ordering::Relaxed);
                 for (state, problems) in step.report.drain(..) {
                     count_state(&mut out.summary, state);
                     out.problems.extend(problems);
@@ -288,6 +303,10 @@ pub async fn import(
     Ok(out)
 }
 
+/// While the writer waits for work, a batch of `batch_size / EAGER_SHARE` cases or more is handed to it at once
+/// rather than when full. Otherwise the database sat idle while a batch filled up, and at the end of the input it
+/// still had the last full batches to write, alone: the last tenth of an import's time used one core.
+const EAGER_SHARE: usize = 5;
 /// Records per chunk handed to the validation thread of [`import`] (small enough to keep the stages in step).
 const VALIDATE_CHUNK: usize = 256;
 /// Records [`import`]'s read half reads between two chances for the batching half to go on.
