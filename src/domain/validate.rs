@@ -191,10 +191,10 @@ fn leaf(path: &str) -> String {
     }
 }
 
-fn json_text(v: &serde_json::Value) -> String {
+fn json_text(v: &serde_json::Value) -> std::borrow::Cow<'_, str> {
     match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+        serde_json::Value::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
     }
 }
 
