@@ -719,6 +719,31 @@ fn field(row: &csv::StringRecord, i: usize) -> Option<&str> {
     row.get(i).map(str::trim)
 }
 
+/// The hasher of maps and sets whose keys are hashes already (64 bits from a randomly seeded hasher): it passes
+/// them through instead of hashing them a second time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used for `u64` keys; mixes anything else in so that the hasher stays a hasher.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// [`PassThroughHasher`] for `HashMap`/`HashSet`.
+pub type HashedKeys = std::hash::BuildHasherDefault<PassThroughHasher>;
+
 /// A CSV case being assembled from its rows.
 struct Pending {
     line: usize,
@@ -740,7 +765,7 @@ struct CsvRecords<'s> {
     /// than the reference itself, so the pass allocates nothing per row. Two references sharing a hash (about
     /// one in 10^9 for 100,000 references) only make both look longer than they are: they then stay pending
     /// until the end of the file and are handed out from there, complete — never split or lost.
-    counts: HashMap<u64, usize>,
+    counts: HashMap<u64, usize, HashedKeys>,
     /// The hasher of `counts` keys (randomly seeded per file).
     key_hasher: std::collections::hash_map::RandomState,
     pending: HashMap<String, Pending>,
@@ -776,8 +801,8 @@ impl<'s> CsvRecords<'s> {
         src: &Source<'_>,
         reference: usize,
         key_hasher: &std::collections::hash_map::RandomState,
-    ) -> HashMap<u64, usize> {
-        let mut counts: HashMap<u64, usize> = HashMap::new();
+    ) -> HashMap<u64, usize, HashedKeys> {
+        let mut counts: HashMap<u64, usize, HashedKeys> = HashMap::default();
         let mut rdr = src.csv_reader_trimming(csv::Trim::None);
         let mut rec = csv::ByteRecord::new();
         while rdr.read_byte_record(&mut rec).unwrap_or(false) {
@@ -797,8 +822,8 @@ impl<'s> CsvRecords<'s> {
         src: &Source<'_>,
         reference: usize,
         key_hasher: &std::collections::hash_map::RandomState,
-    ) -> HashMap<u64, usize> {
-        let mut counts: HashMap<u64, usize> = HashMap::new();
+    ) -> HashMap<u64, usize, HashedKeys> {
+        let mut counts: HashMap<u64, usize, HashedKeys> = HashMap::default();
         let text = src.text.as_bytes();
         let separator = src.separator();
         let mut header = true;
@@ -821,7 +846,7 @@ impl<'s> CsvRecords<'s> {
 
     /// Counts one row of the counting pass, by its reference field (trimmed; none or empty: not counted).
     fn count(
-        counts: &mut HashMap<u64, usize>,
+        counts: &mut HashMap<u64, usize, HashedKeys>,
         key_hasher: &std::collections::hash_map::RandomState,
         field: Option<&[u8]>,
     ) {

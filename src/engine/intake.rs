@@ -7,7 +7,7 @@
 
 use super::EngineError;
 use crate::clock::Clock;
-use crate::domain::intake::SourceRecord;
+use crate::domain::intake::{HashedKeys, SourceRecord};
 use crate::domain::validate::{validate, Issue, Severity, ValidationContext};
 use crate::domain::{CaseKind, CaseState};
 use crate::store::{NewCase, Store, UpsertOutcome, WriteSession};
@@ -199,7 +199,7 @@ pub async fn import(
             // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
             // batch early.
             let key_hasher = std::collections::hash_map::RandomState::new();
-            let mut keys: HashSet<u64> = HashSet::new();
+            let mut keys: HashSet<u64, HashedKeys> = HashSet::default();
             let mut turn = 0usize;
             // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
             // been taken (the chunks before it came from the other threads, in their turns).
@@ -223,10 +223,9 @@ pub async fn import(
                         }
                         Some(new) => new,
                     };
-                    let key = std::hash::BuildHasher::hash_one(
-                        &key_hasher,
-                        (&new.intressentkod, &new.kind, &new.reference),
-                    );
+                    // The reference alone: cases of another kind or intressentkod with the same reference only
+                    // cut a batch early too.
+                    let key = std::hash::BuildHasher::hash_one(&key_hasher, new.reference.as_str());
                     let full = step.news.len() >= opts.batch_size.max(1)
                         || (step.news.len() >= eager
                             && writer_idle.load(std::sync::atomic::Ordering::Relaxed));
