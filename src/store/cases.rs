@@ -345,7 +345,7 @@ impl Store {
 
     /// [`Store::upsert_cases`] on the connection of `session`, for a run of batches (an import). The JSON of the
     /// cases it inserts is moved into the statement (the bound values cross to the database thread, which would
-    /// otherwise copy them): afterwards their `input_json` is empty and `case_json` is `None`.
+    /// otherwise copy them): afterwards their `input_json` and `content_hash` are empty and `case_json` is `None`.
     pub async fn upsert_cases_in(
         &self,
         session: &mut super::WriteSession,
