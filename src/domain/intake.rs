@@ -957,14 +957,18 @@ impl<'s> CsvRecords<'s> {
             input.change = Some(change);
         }
         let mut debtor_values: Vec<Option<String>> = Vec::new();
-        let mut debtors: Vec<DebtorInput> = vec![DebtorInput::default(); MAX_CSV_DEBTORS];
+        // A debtor is made when its first value is read (most rows have one debtor of the nine columns allow).
+        let mut debtors: [Option<DebtorInput>; MAX_CSV_DEBTORS] = Default::default();
         for (i, d, f) in &self.cols.debtor {
             let v = get(*i);
             if keep_firsts {
                 debtor_values.push(v.clone());
             }
             let Some(v) = v else { continue };
-            let Some(dd) = debtors.get_mut(*d) else {
+            let Some(dd) = debtors
+                .get_mut(*d)
+                .map(|dd| dd.get_or_insert_with(Default::default))
+            else {
                 continue;
             };
             match *f {
@@ -979,10 +983,7 @@ impl<'s> CsvRecords<'s> {
                 _ => dd.email = Some(v),
             }
         }
-        input.debtors = debtors
-            .into_iter()
-            .filter(|d| *d != DebtorInput::default())
-            .collect();
+        input.debtors = debtors.into_iter().flatten().collect();
         Pending {
             line,
             claim_lines: Vec::new(),

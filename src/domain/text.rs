@@ -109,6 +109,27 @@ pub fn normalise(text: &str) -> Result<String, UnrepresentableChar> {
 /// True when [`normalise`] would return `text` unchanged: printable ISO-8859-1 only, words separated by single
 /// spaces, nothing before the first or after the last.
 fn is_normal(text: &str) -> bool {
+    // Byte by byte while the text is ASCII (most values are); the characters decide as soon as one is not.
+    let mut after_space = true; // a leading space is not normal
+    for &b in text.as_bytes() {
+        if b == b' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if (0x21..=0x7e).contains(&b) {
+            after_space = false;
+        } else if b.is_ascii() {
+            return false; // a control character, tab, line end or DEL
+        } else {
+            return is_normal_by_chars(text);
+        }
+    }
+    !after_space || text.is_empty()
+}
+
+/// [`is_normal`] character by character (for text that is not all ASCII).
+fn is_normal_by_chars(text: &str) -> bool {
     let mut after_space = true; // a leading space is not normal
     for c in text.chars() {
         if c == ' ' {
@@ -186,6 +207,11 @@ mod tests {
         #[test]
         fn the_fast_path_changes_nothing(s in "[ -~\u{a0}-\u{ff}\t\n\u{2013}\u{2019}\u{20ac}\u{3000}\u{85}]{0,40}") {
             prop_assert_eq!(normalise(&s), normalise_slowly(&s));
+        }
+
+        #[test]
+        fn ascii_bytes_and_characters_agree_on_normal(s in "[ -~\u{0}-\u{1f}\u{7f}\u{85}\u{a0}-\u{ff}\u{2013}\u{3000}]{0,40}") {
+            prop_assert_eq!(is_normal(&s), is_normal_by_chars(&s));
         }
 
         #[test]

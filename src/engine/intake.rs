@@ -198,7 +198,10 @@ pub async fn import(
             let mut step = Step::default();
             // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
             // batch early.
-            let key_hasher = std::collections::hash_map::RandomState::new();
+            let key_seed = std::hash::BuildHasher::hash_one(
+                &std::collections::hash_map::RandomState::new(),
+                0u8,
+            );
             let mut keys: HashSet<u64, HashedKeys> = HashSet::default();
             let mut turn = 0usize;
             // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
@@ -225,7 +228,7 @@ pub async fn import(
                     };
                     // The reference alone: cases of another kind or intressentkod with the same reference only
                     // cut a batch early too.
-                    let key = std::hash::BuildHasher::hash_one(&key_hasher, new.reference.as_str());
+                    let key = reference_hash(key_seed, &new.reference);
                     let full = step.news.len() >= opts.batch_size.max(1)
                         || (step.news.len() >= eager
                             && writer_idle.load(std::sync::atomic::Ordering::Relaxed));
@@ -318,6 +321,14 @@ const VALIDATE_QUEUE: usize = 4;
 thread_local! {
     /// [`prepare`]'s buffer for a case's input JSON, kept by each validation thread from case to case.
     static INPUT_BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(Vec::with_capacity(1024));
+}
+
+/// A batch key: FNV-1a over the reference from a random start (`seed`). Cheaper than SipHash on one case after
+/// another, and good enough here: two references with the same key only cut a batch early.
+fn reference_hash(seed: u64, reference: &str) -> u64 {
+    reference.bytes().fold(seed, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// `bytes` in lower-case hex, as `hex::encode` writes them, without its per-character iterator (a content hash
@@ -665,6 +676,19 @@ pub fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_keys_of_numbered_references_do_not_collide() {
+        // A collision only cuts a batch early, but references numbered in sequence (the common case) should
+        // never do that: 100,000 of them, two seeds.
+        for seed in [0, 0x9e37_79b9_7f4a_7c15] {
+            let keys: std::collections::HashSet<u64> = (0..100_000)
+                .map(|i| reference_hash(seed, &format!("B-{i:08}")))
+                .collect();
+            assert_eq!(keys.len(), 100_000);
+        }
+        assert_eq!(reference_hash(7, "A-1"), reference_hash(7, "A-1"));
+    }
 
     proptest::proptest! {
         #[test]
