@@ -786,13 +786,7 @@ impl<'s> CsvRecords<'s> {
         } else {
             Self::count_rows_unquoted(src, cols.reference, &key_hasher)
         };
-        let unquoted = (!quoted).then(|| UnquotedRows {
-            text: &src.text,
-            at: 0,
-            line: 1,
-            header_done: false,
-            separator: char::from(src.separator()),
-        });
+        let unquoted = (!quoted).then(|| UnquotedRows::of(src));
         // The text is decoded and in memory; the second pass re-reads it.
         let mut rows = src.csv_reader();
         // Skip the header row (`read_record` does not, unlike `records()`).
@@ -838,22 +832,10 @@ impl<'s> CsvRecords<'s> {
         key_hasher: &std::collections::hash_map::RandomState,
     ) -> HashMap<u64, usize, HashedKeys> {
         let mut counts: HashMap<u64, usize, HashedKeys> = HashMap::default();
-        let text = src.text.as_bytes();
-        let separator = src.separator();
-        let mut header = true;
-        let mut start = 0;
-        let ends = memchr::memchr2_iter(b'\n', b'\r', text).chain(std::iter::once(text.len()));
-        for end in ends {
-            let line = text.get(start..end).unwrap_or_default();
-            start = end + 1;
-            if line.is_empty() {
-                continue; // the parser skips empty lines
-            }
-            if std::mem::take(&mut header) {
-                continue; // the header row
-            }
-            let field = line.split(|b| *b == separator).nth(reference);
-            Self::count(&mut counts, key_hasher, field);
+        let separator = char::from(src.separator());
+        for (_, line) in UnquotedRows::of(src) {
+            let field = line.split(separator).nth(reference);
+            Self::count(&mut counts, key_hasher, field.map(str::as_bytes));
         }
         counts
     }
@@ -1123,6 +1105,19 @@ struct UnquotedRows<'s> {
     line: usize,
     header_done: bool,
     separator: char,
+}
+
+impl<'s> UnquotedRows<'s> {
+    /// The rows of `src`'s text (which must hold no quote character).
+    fn of(src: &'s Source<'_>) -> Self {
+        UnquotedRows {
+            text: &src.text,
+            at: 0,
+            line: 1,
+            header_done: false,
+            separator: char::from(src.separator()),
+        }
+    }
 }
 
 impl<'s> Iterator for UnquotedRows<'s> {
