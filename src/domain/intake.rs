@@ -832,8 +832,9 @@ impl<'s> CsvRecords<'s> {
         key_hasher: &std::collections::hash_map::RandomState,
     ) -> HashMap<u64, usize, HashedKeys> {
         let mut counts: HashMap<u64, usize, HashedKeys> = HashMap::default();
-        let separator = char::from(src.separator());
-        for (_, line) in UnquotedRows::of(src) {
+        let rows = UnquotedRows::of(src);
+        let separator = rows.separator;
+        for (_, line) in rows {
             let field = line.split(separator).nth(reference);
             Self::count(&mut counts, key_hasher, field.map(str::as_bytes));
         }

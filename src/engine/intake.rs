@@ -191,65 +191,61 @@ pub async fn import(
     // instead of growing to `batch_size` (see `EAGER_SHARE`).
     let writer_idle = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let eager = (opts.batch_size / EAGER_SHARE).max(1);
-    let batch_half = {
-        let writer_idle = writer_idle.clone();
-        async move {
-            let mut handled = 0u64;
-            let mut step = Step::default();
-            // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
-            // batch early.
-            let key_seed = std::hash::BuildHasher::hash_one(
-                &std::collections::hash_map::RandomState::new(),
-                0u8,
-            );
-            let mut keys: HashSet<u64, HashedKeys> = HashSet::default();
-            let mut turn = 0usize;
-            // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
-            // been taken (the chunks before it came from the other threads, in their turns).
-            while let Some(chunk) = match validated.get_mut(turn % threads) {
-                Some(output) => output.recv().await,
-                None => None,
-            } {
-                turn += 1;
-                for prepared in chunk {
-                    handled += 1;
-                    let (pending, problems, state) = prepared?;
-                    let new = match pending {
-                        // Not storable (no reference), or a dry run: report only.
-                        None => {
-                            step.report.push((CaseState::Invalid, problems));
-                            continue;
-                        }
-                        Some(_) if store.is_none() => {
-                            step.report.push((state, problems));
-                            continue;
-                        }
-                        Some(new) => new,
-                    };
-                    // The reference alone: cases of another kind or intressentkod with the same reference only
-                    // cut a batch early too.
-                    let key = reference_hash(key_seed, &new.reference);
-                    let full = step.news.len() >= opts.batch_size.max(1)
-                        || (step.news.len() >= eager
-                            && writer_idle.load(std::sync::atomic::Ordering::Relaxed));
-                    if keys.contains(&key) || full {
-                        step.now = clock.now();
-                        if tx.send(std::mem::take(&mut step)).await.is_err() {
-                            return Ok(()); // the writer failed; its error is returned
-                        }
-                        keys.clear();
-                        progress(handled - 1);
+    let idle = writer_idle.clone();
+    let batch_half = async move {
+        let mut handled = 0u64;
+        let mut step = Step::default();
+        // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
+        // batch early.
+        let key_seed =
+            std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
+        let mut keys: HashSet<u64, HashedKeys> = HashSet::default();
+        let mut turn = 0usize;
+        // Chunk `turn` comes from thread `turn % threads`; when that thread's output ends, every chunk sent has
+        // been taken (the chunks before it came from the other threads, in their turns).
+        while let Some(chunk) = match validated.get_mut(turn % threads) {
+            Some(output) => output.recv().await,
+            None => None,
+        } {
+            turn += 1;
+            for prepared in chunk {
+                handled += 1;
+                let (pending, problems, state) = prepared?;
+                let new = match pending {
+                    // Not storable (no reference), or a dry run: report only.
+                    None => {
+                        step.report.push((CaseState::Invalid, problems));
+                        continue;
                     }
-                    keys.insert(key);
-                    step.news.push(new);
-                    step.batch.push(Pending { state, problems });
+                    Some(_) if store.is_none() => {
+                        step.report.push((state, problems));
+                        continue;
+                    }
+                    Some(new) => new,
+                };
+                // The reference alone: cases of another kind or intressentkod with the same reference only
+                // cut a batch early too.
+                let key = reference_hash(key_seed, &new.reference);
+                let full = step.news.len() >= opts.batch_size.max(1)
+                    || (step.news.len() >= eager
+                        && idle.load(std::sync::atomic::Ordering::Relaxed));
+                if keys.contains(&key) || full {
+                    step.now = clock.now();
+                    if tx.send(std::mem::take(&mut step)).await.is_err() {
+                        return Ok(()); // the writer failed; its error is returned
+                    }
+                    keys.clear();
+                    progress(handled - 1);
                 }
+                keys.insert(key);
+                step.news.push(new);
+                step.batch.push(Pending { state, problems });
             }
-            step.now = clock.now();
-            let _ = tx.send(step).await;
-            progress(handled);
-            Ok::<(), EngineError>(())
         }
+        step.now = clock.now();
+        let _ = tx.send(step).await;
+        progress(handled);
+        Ok::<(), EngineError>(())
     };
     let writer = {
         let store = store.cloned();

@@ -39,17 +39,6 @@ enum InsertCell<'a> {
     Int(Option<i64>),
 }
 
-impl InsertCell<'_> {
-    /// The value as text, if it is text (borrowed or owned), for comparing cells.
-    fn text(&self) -> Option<Option<&str>> {
-        match self {
-            InsertCell::Text(t) => Some(*t),
-            InsertCell::Owned(t) => Some(t.as_deref()),
-            InsertCell::Int(_) => None,
-        }
-    }
-}
-
 /// For each column, whether every row of the chunk has the same value in it (then it is bound once, not once per
 /// row: an import's rows share their kind, intressentkod, state, source, times and empty issues, and binding and
 /// copying fifteen values per row was a good part of an import's cost). The reference is never shared, so that
@@ -61,15 +50,9 @@ fn shared_columns<const N: usize>(rows: &[[InsertCell<'_>; N]]) -> [bool; N] {
     let Some((first, rest)) = rows.split_first() else {
         return shared;
     };
+    // A column's cells are all of one kind (borrowed, owned or integer), so comparing cells compares values.
     for (j, s) in shared.iter_mut().enumerate().skip(1) {
-        let a = &first[j];
-        *s = rest.iter().all(|r| {
-            let b = &r[j];
-            match (a.text(), b.text()) {
-                (Some(x), Some(y)) => x == y,
-                _ => a == b,
-            }
-        });
+        *s = rest.iter().all(|r| r[j] == first[j]);
     }
     shared
 }
