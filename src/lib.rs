@@ -21,6 +21,15 @@
 //! - [`procinfo`]: peak memory of a process from `/proc`, for the bench reports.
 //! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
 
+/// The global allocator: jemalloc (feature `jemalloc`, on by default), for every program built on this library
+/// (the `fogd` binary, its benchmarks and tests alike, so that what is measured is what runs). With glibc's malloc,
+/// a sixth of an import's CPU time went to allocating and freeing (strings made on one thread and freed on another;
+/// `examples/bench_import.rs`). Built without the feature (`--no-default-features`, as the fuzz targets are), the
+/// system allocator is used.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 pub mod alerts;
 pub mod api;
 pub mod certs;
