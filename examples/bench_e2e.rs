@@ -10,6 +10,8 @@
 //! lazy): 10,000 cases 1.1–1.2 s (8,500–8,800 cases/s), fogd peak 95–96 MB (send), sim 62 MB; 100,000 cases
 //! 10.9–12.2 s (8,200–9,200 cases/s), fogd peak 121–122 MB (send; import 109 MB, approve 45 MB, poll 50 MB),
 //! sim 127–142 MB. `status --format json` of 100,000 cases afterwards: 1.3–1.6 s, 69–70 MB.
+//! With jemalloc as the allocator (later the same day, another and busier machine, runs alternating with a
+//! `--no-default-features` build): 100,000 cases 14.3–15.8 s, fogd peak 112–114 MB; glibc malloc 15.8–16.1 s, 108 MB.
 //!
 //! `cargo build --release && cargo run --release --example bench_e2e [N…]` (binary: `FOGD_BIN` or
 //! `target/release/fogd` beside the example).
