@@ -596,8 +596,14 @@ impl Source<'_> {
         }
     }
 
+    /// The CSV separator: `;` if the header (the first line that is not blank: the parser skips empty lines
+    /// before it too) holds more of them than `,`, else `,`.
     fn separator(&self) -> u8 {
-        let first = self.text.lines().next().unwrap_or("");
+        let first = self
+            .text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         let semi = first.bytes().filter(|&c| c == b';').count();
         let comma = first.bytes().filter(|&c| c == b',').count();
         if semi > comma {
@@ -1280,6 +1286,23 @@ mod tests {
         ] {
             let lines: Vec<usize> = records(text.as_bytes()).iter().map(|r| r.line).collect();
             assert_eq!(lines, [2, 4], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn blank_lines_before_the_header_are_skipped() {
+        // The separator is found on the header line, not on the blank lines above it: `;` here, so the columns
+        // are known and the cases read, quoted (the CSV parser) or not, on their physical lines.
+        for text in [
+            "\n\r\nreference;kind;creditor_id\n\"A\";x;y\nB;x;y\n",
+            "\n\r\nreference;kind;creditor_id\nA;x;y\nB;x;y\n",
+        ] {
+            let recs = records(text.as_bytes());
+            let refs: Vec<Option<&str>> = recs.iter().map(SourceRecord::reference).collect();
+            assert_eq!(refs, [Some("A"), Some("B")], "{text:?}");
+            let lines: Vec<usize> = recs.iter().map(|r| r.line).collect();
+            assert_eq!(lines, [4, 5], "{text:?}");
+            assert!(recs.iter().all(|r| r.read_issues.is_empty()), "{text:?}");
         }
     }
 
