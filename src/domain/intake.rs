@@ -157,22 +157,31 @@ pub enum ReadError {
         message: String,
     },
     /// The CSV has no header row.
-    #[error("line 1: no header row; the first line must name the columns (reference, kind, …), found {found:?}")]
+    #[error("line {line}: no header row; the first line must name the columns (reference, kind, …), found {found:?}")]
     MissingHeader {
-        /// The first line as found.
+        /// The line read as the header (1-based; the first that is not empty).
+        line: usize,
+        /// That line as found.
         found: String,
     },
     /// Header columns that fogd does not know.
-    #[error("line 1: unknown column(s) {}; known columns are {}", .columns.join(", "), .known)]
+    #[error("line {line}: unknown column(s) {}; known columns are {}", .columns.join(", "), .known)]
     UnknownColumns {
+        /// The header's line (1-based).
+        line: usize,
         /// The unknown names.
         columns: Vec<String>,
         /// The known names, for the message.
         known: String,
     },
     /// A column named twice.
-    #[error("line 1: column {0:?} appears more than once")]
-    DuplicateColumn(String),
+    #[error("line {line}: column {column:?} appears more than once")]
+    DuplicateColumn {
+        /// The header's line (1-based).
+        line: usize,
+        /// The column's name.
+        column: String,
+    },
     /// The CSV reader failed on the header.
     #[error("line {line}: {message}")]
     Csv {
@@ -631,14 +640,25 @@ impl Source<'_> {
 
     fn csv_header(&self) -> Result<Columns, ReadError> {
         let mut rdr = self.csv_reader();
+        let line = self.header_line();
         let header = rdr
             .headers()
             .map_err(|e| ReadError::Csv {
-                line: 1,
+                line,
                 message: e.to_string(),
             })?
             .clone();
-        Columns::from_header(&header)
+        Columns::from_header(&header, line)
+    }
+
+    /// The header's 1-based line: the parser skips the empty lines before it (line feeds counted, as everywhere).
+    fn header_line(&self) -> usize {
+        1 + self
+            .text
+            .bytes()
+            .take_while(|c| matches!(c, b'\r' | b'\n'))
+            .filter(|c| *c == b'\n')
+            .count()
     }
 }
 
@@ -665,13 +685,15 @@ fn debtor_column(name: &str) -> Option<(usize, &'static str)> {
 }
 
 impl Columns {
-    fn from_header(header: &csv::StringRecord) -> Result<Columns, ReadError> {
+    /// The columns of `header`, read on line `line` (for the errors).
+    fn from_header(header: &csv::StringRecord, line: usize) -> Result<Columns, ReadError> {
         let names: Vec<String> = header
             .iter()
             .map(|h| h.trim().to_ascii_lowercase())
             .collect();
         if !names.iter().any(|n| n == "reference") {
             return Err(ReadError::MissingHeader {
+                line,
                 found: header.iter().collect::<Vec<_>>().join(","),
             });
         }
@@ -689,7 +711,10 @@ impl Columns {
                 continue; // a trailing separator
             }
             if !seen.insert(n.clone()) {
-                return Err(ReadError::DuplicateColumn(n.clone()));
+                return Err(ReadError::DuplicateColumn {
+                    line,
+                    column: n.clone(),
+                });
             }
             if let Some(c) = CASE_COLUMNS.iter().find(|c| **c == n) {
                 if *c == "reference" {
@@ -709,6 +734,7 @@ impl Columns {
             known.extend(DEBTOR_FIELDS.iter().map(|f| format!("debtor_{f}")));
             known.extend(CLAIM_COLUMNS.iter().map(|s| s.to_string()));
             return Err(ReadError::UnknownColumns {
+                line,
                 columns: unknown,
                 known: format!(
                     "{} (and debtor2_… to debtor{MAX_CSV_DEBTORS}_…)",
@@ -1450,7 +1476,14 @@ mod tests {
         let e = open_source(b"A-1;betalningsforelaggande\n", None).unwrap_err();
         assert!(matches!(e, ReadError::MissingHeader { .. }), "{e}");
         let e = open_source(b"reference;reference\n", None).unwrap_err();
-        assert!(matches!(e, ReadError::DuplicateColumn(_)));
+        assert!(matches!(e, ReadError::DuplicateColumn { line: 1, .. }));
+        // Below blank lines, the header's own line is named.
+        let e = open_source(b"\r\n\nreference;kind;debtor_nmae\n", None).unwrap_err();
+        assert!(
+            matches!(e, ReadError::UnknownColumns { line: 3, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("line 3: "), "{e}");
         assert!(open_source(b"reference;debtor9_id;debtor10_id\n", None).is_err());
         assert!(open_source(b"   \n", None).is_err());
     }
