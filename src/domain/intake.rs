@@ -605,13 +605,14 @@ impl Source<'_> {
         }
     }
 
-    /// The CSV separator: `;` if the header (the first line that is not blank: the parser skips empty lines
-    /// before it too) holds more of them than `,`, else `,`.
+    /// The CSV separator: `;` if the header (the first line after the empty lines the parser skips) holds more
+    /// of them than `,`, else `,`.
     fn separator(&self) -> u8 {
         let first = self
             .text
+            .trim_start_matches(['\r', '\n'])
             .lines()
-            .find(|l| !l.trim().is_empty())
+            .next()
             .unwrap_or("");
         let semi = first.bytes().filter(|&c| c == b';').count();
         let comma = first.bytes().filter(|&c| c == b',').count();
@@ -651,15 +652,20 @@ impl Source<'_> {
         Columns::from_header(&header, line)
     }
 
-    /// The header's 1-based line: the parser skips the empty lines before it (line feeds counted, as everywhere).
+    /// The header's 1-based line: the parser skips the empty lines before it.
     fn header_line(&self) -> usize {
-        1 + self
-            .text
-            .bytes()
-            .take_while(|c| matches!(c, b'\r' | b'\n'))
-            .filter(|c| *c == b'\n')
-            .count()
+        1 + skipped_line_feeds(self.text.as_bytes())
     }
+}
+
+/// The line feeds in the run of line ends (`\r`, `\n`) at the start of `bytes`: the empty lines the CSV parser
+/// skips there, which its line numbers leave out (lines are counted by line feeds, as everywhere).
+fn skipped_line_feeds(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|c| matches!(c, b'\r' | b'\n'))
+        .filter(|c| **c == b'\n')
+        .count()
 }
 
 /// Where each known column is in the header.
@@ -1197,14 +1203,12 @@ impl CsvRecords<'_> {
                 // (the `\n` of a `\r\n`, empty lines): every line of a file with Windows line ends came out one
                 // too low. The line feeds skipped are counted in.
                 let line = row.position().map_or(0, |p| {
-                    let skipped = usize::try_from(p.byte())
-                        .ok()
-                        .and_then(|b| self.text.get(b..))
-                        .unwrap_or_default()
-                        .iter()
-                        .take_while(|c| matches!(c, b'\r' | b'\n'))
-                        .filter(|c| **c == b'\n')
-                        .count();
+                    let skipped = skipped_line_feeds(
+                        usize::try_from(p.byte())
+                            .ok()
+                            .and_then(|b| self.text.get(b..))
+                            .unwrap_or_default(),
+                    );
                     p.line() as usize + skipped
                 });
                 let fields: Vec<&str> = row.iter().collect();
