@@ -1,6 +1,7 @@
 //! Alerts: a condition that needs a person (a rejected file, an overdue kvittens, the SHS node unreachable, a
-//! certificate near expiry) is logged and POSTed as JSON to the configured webhook, retried with backoff; when the
-//! condition clears, a "recovered" notice follows. Each condition has a key; raising an active key again with the
+//! certificate near expiry) is logged, POSTed as JSON to the configured webhook and e-mailed to `[alerts]
+//! email_to` (through `[email]`), each retried with backoff (`webhook_attempts`, `webhook_backoff_ms`); when the
+//! condition clears, a "recovered" notice follows on both paths. Each condition has a key; raising an active key again with the
 //! same message does nothing (no alert storms), a new message (e.g. a certificate crossing from 60 to 30 days)
 //! notifies again.
 //!
@@ -14,6 +15,7 @@
 //!   recovered when the kvittens arrives (or the file leaves `sent`).
 //!
 //! Webhook body: `{"status": "firing"|"recovered", "kind": …, "key": …, "message": …, "at": RFC 3339}`.
+//! E-mail: subject `[fogd] FIRING <kind>: <message>` or `[fogd] RECOVERED <kind>: …`, the same facts in the body.
 
 use crate::config::AlertsConfig;
 use crate::domain::{CaseState, FileState};
@@ -40,6 +42,18 @@ pub enum AlertKind {
     CertificateExpiry,
 }
 
+impl AlertKind {
+    /// The name used in webhook bodies, e-mail subjects and logs (`file_rejected`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::FileRejected => "file_rejected",
+            AlertKind::KvittensOverdue => "kvittens_overdue",
+            AlertKind::ShsUnreachable => "shs_unreachable",
+            AlertKind::CertificateExpiry => "certificate_expiry",
+        }
+    }
+}
+
 /// An active alert.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Alert {
@@ -61,6 +75,8 @@ pub struct Alerter {
     backoff: Duration,
     client: reqwest::Client,
     active: Mutex<BTreeMap<String, Alert>>,
+    mailer: Option<crate::email::Mailer>,
+    email_to: Vec<lettre::message::Mailbox>,
 }
 
 impl Alerter {
@@ -75,7 +91,16 @@ impl Alerter {
                 .build()
                 .unwrap_or_default(),
             active: Mutex::new(BTreeMap::new()),
+            mailer: None,
+            email_to: crate::email::parse_recipients("alerts.email_to", &cfg.email_to)
+                .unwrap_or_default(),
         }
+    }
+
+    /// The same alerter, also e-mailing every notice to `[alerts] email_to` through `mailer` (none: no e-mail).
+    pub fn with_email(mut self, mailer: Option<crate::email::Mailer>) -> Alerter {
+        self.mailer = mailer;
+        self
     }
 
     /// The active alerts, by key.
@@ -113,7 +138,7 @@ impl Alerter {
             Err(_) => false,
         };
         if changed {
-            tracing::warn!(alert = ?kind, key, message, "alert");
+            tracing::warn!(alert = kind.as_str(), key, "alert: {message}");
             self.notify("firing", kind, key, message, now).await;
         }
         changed
@@ -125,7 +150,7 @@ impl Alerter {
         match was {
             Some(alert) => {
                 let message = format!("recovered: {}", alert.message);
-                tracing::info!(alert = ?alert.kind, key, "alert recovered");
+                tracing::info!(alert = alert.kind.as_str(), key, "alert recovered: {}", alert.message);
                 self.notify("recovered", alert.kind, key, &message, now)
                     .await;
                 true
@@ -135,6 +160,64 @@ impl Alerter {
     }
 
     async fn notify(
+        &self,
+        status: &str,
+        kind: AlertKind,
+        key: &str,
+        message: &str,
+        now: DateTime<Utc>,
+    ) {
+        tokio::join!(
+            self.notify_webhook(status, kind, key, message, now),
+            self.notify_email(status, kind, key, message, now)
+        );
+    }
+
+    async fn notify_email(
+        &self,
+        status: &str,
+        kind: AlertKind,
+        key: &str,
+        message: &str,
+        now: DateTime<Utc>,
+    ) {
+        let Some(mailer) = &self.mailer else {
+            return;
+        };
+        if self.email_to.is_empty() {
+            return;
+        }
+        let subject = format!(
+            "[fogd] {} {}: {message}",
+            status.to_ascii_uppercase(),
+            kind.as_str()
+        );
+        let body = format!(
+            "{message}\n\nstatus: {status}\nkind: {}\nkey: {key}\nat: {}\n",
+            kind.as_str(),
+            now.to_rfc3339()
+        );
+        if let Err(e) = mailer
+            .send_with_retry(
+                &self.email_to,
+                &subject,
+                &body,
+                &[],
+                self.attempts,
+                self.backoff,
+            )
+            .await
+        {
+            tracing::error!(
+                key,
+                error = %e,
+                "alert e-mail gave up after {} attempts",
+                self.attempts
+            );
+        }
+    }
+
+    async fn notify_webhook(
         &self,
         status: &str,
         kind: AlertKind,

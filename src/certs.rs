@@ -199,8 +199,15 @@ pub fn write_dev_certs(
     org_number: &str,
     org_name: &str,
 ) -> Result<DevCertPaths, CertError> {
-    let c = generate_dev_certs(org_number, org_name)?;
     let p = DevCertPaths::in_dir(dir);
+    write_dev_set(&p, org_number, org_name)?;
+    Ok(p)
+}
+
+/// Writes a fresh dev certificate set at `p`: the one code path of `fogd dev-certs` and of the certificates made on
+/// first use ([`ensure_dev_certs`]).
+pub fn write_dev_set(p: &DevCertPaths, org_number: &str, org_name: &str) -> Result<(), CertError> {
+    let c = generate_dev_certs(org_number, org_name)?;
     write_file(&p.ca, &c.ca, false)?;
     write_file(&p.ca_key, &c.ca_key, true)?;
     write_file(&p.server_cert, &c.server_cert, false)?;
@@ -208,12 +215,33 @@ pub fn write_dev_certs(
     write_file(&p.client_cert, &c.client_cert, false)?;
     write_file(&p.client_key, &c.client_key, true)?;
     write_file(&p.client_identity, &c.client_identity(), true)?;
-    Ok(p)
+    Ok(())
+}
+
+/// The dev certificate set for `[tls]`: its four configured paths, and the files only `fogd dev-certs` used to
+/// write (`ca-key.pem`, `client.pem`, `client-key.pem`) beside the client identity, under the names `dev-certs`
+/// gives them. With the default `[tls]` this is exactly `DevCertPaths::in_dir("fogd-data/certs")`.
+pub fn dev_paths_for(config: &Config) -> DevCertPaths {
+    let t = &config.tls;
+    let dir = t
+        .identity
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let std = DevCertPaths::in_dir(&dir);
+    DevCertPaths {
+        ca: t.ca.clone(),
+        server_cert: t.server_cert.clone(),
+        server_key: t.server_key.clone(),
+        client_identity: t.identity.clone(),
+        ..std
+    }
 }
 
 /// Creates dev certificates at the paths of `[tls]` when **all** of them (`ca`, `identity`, `server_cert`,
 /// `server_key`) are missing; returns whether it did. When only some are missing that is an error, because mixing
-/// a new CA with old certificates cannot work. A PKCS#12 identity path is never generated.
+/// a new CA with old certificates cannot work. A PKCS#12 identity path is never generated. The set written is the
+/// one `fogd dev-certs` writes ([`dev_paths_for`], [`write_dev_set`]).
 pub fn ensure_dev_certs(config: &Config) -> Result<bool, CertError> {
     let t = &config.tls;
     let paths = [&t.ca, &t.identity, &t.server_cert, &t.server_key];
@@ -233,11 +261,11 @@ pub fn ensure_dev_certs(config: &Config) -> Result<bool, CertError> {
             present: join(&present),
         });
     }
-    let c = generate_dev_certs(&config.ingivare.org_number, &config.ingivare.name)?;
-    write_file(&t.ca, &c.ca, false)?;
-    write_file(&t.server_cert, &c.server_cert, false)?;
-    write_file(&t.server_key, &c.server_key, true)?;
-    write_file(&t.identity, &c.client_identity(), true)?;
+    write_dev_set(
+        &dev_paths_for(config),
+        &config.ingivare.org_number,
+        &config.ingivare.name,
+    )?;
     tracing::info!(ca = %t.ca.display(), "created development certificates");
     Ok(true)
 }

@@ -71,6 +71,8 @@ pub struct Config {
     pub sim: SimConfig,
     /// Alerts.
     pub alerts: AlertsConfig,
+    /// The SMTP relay for e-mailed alerts and reports.
+    pub email: EmailConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -268,6 +270,8 @@ pub struct ScheduleConfig {
     pub reports: Option<String>,
     /// Where scheduled reports are written.
     pub reports_dir: PathBuf,
+    /// E-mail addresses that get the scheduled reports as attachments (needs `[email] host`).
+    pub reports_email_to: Vec<String>,
 }
 
 impl Default for ScheduleConfig {
@@ -279,6 +283,7 @@ impl Default for ScheduleConfig {
             cutoff: None,
             reports: None,
             reports_dir: "fogd-data/reports".into(),
+            reports_email_to: Vec::new(),
         }
     }
 }
@@ -409,6 +414,9 @@ pub struct AlertsConfig {
     pub cert_warn_days: Vec<u32>,
     /// How often `fogd serve` checks alert conditions (crontab).
     pub check: String,
+    /// E-mail addresses that get every alert and "recovered" notice (needs `[email] host`); same attempts and
+    /// back-off as the webhook.
+    pub email_to: Vec<String>,
 }
 
 impl Default for AlertsConfig {
@@ -419,6 +427,44 @@ impl Default for AlertsConfig {
             webhook_backoff_ms: 1000,
             cert_warn_days: vec![60, 30, 7],
             check: "* * * * *".into(),
+            email_to: Vec::new(),
+        }
+    }
+}
+
+/// `[email]`: the SMTP relay (see `fogd::email`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// Relay host; unset: no e-mail.
+    pub host: Option<String>,
+    /// Port; default 587 (`starttls`), 465 (`tls`) or 25 (`none`).
+    pub port: Option<u16>,
+    /// `starttls`, `tls` or `none`.
+    pub security: String,
+    /// SMTP AUTH user.
+    pub username: Option<String>,
+    /// SMTP AUTH password (or `FOGD_EMAIL_PASSWORD`).
+    pub password: Option<String>,
+    /// A PEM CA certificate for a relay with a private CA.
+    pub ca: Option<PathBuf>,
+    /// Sender address.
+    pub from: String,
+    /// Connect and command timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: None,
+            security: "starttls".into(),
+            username: None,
+            password: None,
+            ca: None,
+            from: "fogd <fogd@localhost>".into(),
+            timeout_secs: 30,
         }
     }
 }
@@ -444,7 +490,7 @@ impl Default for LogConfig {
 
 const SECTIONS: &[&str] = &[
     "database", "ingivare", "shs", "tls", "api", "schedule", "layouts", "batch", "rules", "sim",
-    "alerts", "log",
+    "alerts", "email", "log",
 ];
 
 impl Config {
@@ -585,6 +631,7 @@ impl Config {
         ] {
             crate::domain::Amount::parse_kronor(v).map_err(|e| bad(key, e.to_string()))?;
         }
+        crate::email::validate(self)?;
         Ok(())
     }
 

@@ -10,7 +10,9 @@
 //! - `poll`: a poll pass (list, fetch, store, ack, apply), then the file alerts ([`Alerter::check_files`]) so a
 //!   rejection is reported as soon as its kvittens is applied.
 //! - `alerts`: certificates, SHS reachability, and the file alerts (kvittens overdue).
-//! - `reports` (when `[schedule] reports` is set): the previous Stockholm day's reports, CSV and xlsx.
+//! - `reports` (when `[schedule] reports` is set): the previous Stockholm day's reports, CSV and xlsx, written to
+//!   `[schedule] reports_dir` and, when `[schedule] reports_email_to` is set, e-mailed as attachments of one
+//!   message (retried as alerts are).
 //!
 //! A job fails (counted in `fogd_job_failures_total`) when its pass fails as a whole (the store, the node's list);
 //! a single file that will be retried is not a job failure, it is logged and shows in the file's state.
@@ -189,28 +191,100 @@ pub async fn check_alerts(
         .map_err(|e| e.to_string())
 }
 
-/// The scheduled reports: status, receipts and rejections of the previous Stockholm day, CSV and xlsx, in `dir`.
+/// Where scheduled reports go: a directory, and the e-mail recipients (with the mailer of `[email]`).
+#[derive(Debug, Clone)]
+pub struct ReportDelivery {
+    /// `[schedule] reports_dir`.
+    pub dir: std::path::PathBuf,
+    /// The mailer, when `[email] host` is set.
+    pub mailer: Option<crate::email::Mailer>,
+    /// `[schedule] reports_email_to`.
+    pub email_to: Vec<lettre::message::Mailbox>,
+    /// Delivery attempts (`[alerts] webhook_attempts`).
+    pub attempts: u32,
+    /// Wait before the first retry (`[alerts] webhook_backoff_ms`), doubling.
+    pub backoff: Duration,
+}
+
+impl ReportDelivery {
+    /// From the configuration.
+    pub fn from_config(config: &Config) -> Result<ReportDelivery, crate::email::EmailError> {
+        Ok(ReportDelivery {
+            dir: config.schedule.reports_dir.clone(),
+            mailer: crate::email::Mailer::from_config(&config.email)?,
+            email_to: crate::email::parse_recipients(
+                "schedule.reports_email_to",
+                &config.schedule.reports_email_to,
+            )
+            .map_err(|e| crate::email::EmailError::Setup(e.to_string()))?,
+            attempts: config.alerts.webhook_attempts.max(1),
+            backoff: Duration::from_millis(config.alerts.webhook_backoff_ms),
+        })
+    }
+}
+
+/// The scheduled reports: status, receipts and rejections of the previous Stockholm day, CSV and xlsx, in the
+/// delivery's directory, then e-mailed (one message, six attachments) when recipients are set.
 pub async fn scheduled_reports(
     store: &Store,
     now: chrono::DateTime<chrono::Utc>,
-    dir: &std::path::Path,
+    delivery: &ReportDelivery,
 ) -> Result<(), String> {
+    let dir = &delivery.dir;
     let today = now
         .with_timezone(&chrono_tz::Europe::Stockholm)
         .date_naive();
     let day = today.pred_opt().unwrap_or(today);
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut lines = Vec::new();
     for kind in [
         ReportKind::Status,
         ReportKind::Receipts,
         ReportKind::Rejections,
     ] {
-        for (format, ext) in [(ReportFormat::Csv, "csv"), (ReportFormat::Xlsx, "xlsx")] {
-            let out = dir.join(format!("{}-{day}.{ext}", kind.as_str()));
-            write_report(store, kind, day, day, format, &out)
+        for format in [ReportFormat::Csv, ReportFormat::Xlsx] {
+            let name = format!("{}-{day}.{}", kind.as_str(), format.extension());
+            let out = dir.join(&name);
+            let r = write_report(store, kind, day, day, format, &out)
                 .await
                 .map_err(|e| e.to_string())?;
+            if format == ReportFormat::Csv {
+                lines.push(format!("{}: {} row(s)", r.title, r.rows.len()));
+            }
+            written.push((name, format, out));
         }
     }
-    Ok(())
+    let (Some(mailer), false) = (&delivery.mailer, delivery.email_to.is_empty()) else {
+        return Ok(());
+    };
+    let mut attachments = Vec::new();
+    for (name, format, path) in written {
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        attachments.push(crate::email::MailAttachment {
+            name,
+            content_type: match format {
+                ReportFormat::Csv => "text/csv; charset=utf-8".into(),
+                ReportFormat::Xlsx => {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into()
+                }
+            },
+            bytes,
+        });
+    }
+    let body = format!(
+        "fogd's reports for {day} (Stockholm), CSV for Swedish Excel and xlsx:\n\n{}\n",
+        lines.join("\n")
+    );
+    mailer
+        .send_with_retry(
+            &delivery.email_to,
+            &format!("[fogd] reports for {day}"),
+            &body,
+            &attachments,
+            delivery.attempts,
+            delivery.backoff,
+        )
+        .await
+        .map_err(|e| format!("e-mailing the reports: {e}"))
 }

@@ -16,7 +16,8 @@
 //! - [`clock`]: the only place that reads the wall clock.
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
 //! - [`daemon`]: what `fogd serve` runs besides HTTP (the scheduled job bodies, timed SHS sends).
-//! - [`alerts`]: alert conditions, the webhook (retried) and recovery notices.
+//! - [`alerts`]: alert conditions, the webhook and e-mail (retried) and recovery notices.
+//! - [`email`]: SMTP delivery (lettre) for alerts and scheduled reports.
 //! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
 //! - [`procinfo`]: peak memory of a process from `/proc`, for the bench reports.
 //! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
@@ -38,6 +39,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod domain;
+pub mod email;
 pub mod engine;
 pub mod formats;
 pub mod layout_files;

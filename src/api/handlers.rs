@@ -149,7 +149,10 @@ pub async fn post_cases(
             }
         }
     }
-    let status = if outcome.summary.accepted + outcome.summary.held + outcome.summary.invalid > 0 {
+    // Created when something new was stored (cases still invalid or held from before count as such in the summary).
+    let stored_new = (outcome.summary.accepted + outcome.summary.held + outcome.summary.invalid)
+        .saturating_sub(outcome.unchanged_with_problems);
+    let status = if stored_new > 0 {
         StatusCode::CREATED
     } else {
         StatusCode::OK

@@ -7,6 +7,12 @@
 //! simulator's evening run once files are accepted, until every case reached its expected state (or 50 s pass),
 //! and prints a summary table of every case and file. Exit 0 when every case reached its expected state, 3
 //! otherwise.
+//!
+//! The result can be explored afterwards: the demo writes `fogd-data/demo.toml` (its effective configuration, with
+//! the database `fogd-data/demo.db`, and `[shs] url` on `[sim] listen` so that `fogd --config fogd-data/demo.toml
+//! sim` serves it again) and ends by printing the exact commands (`fogd --config fogd-data/demo.toml status`,
+//! `… serve`). Its story goes to stdout; the logs go to `fogd-data/demo.log` (stderr shows warnings only),
+//! or to stderr with `--verbose`.
 
 use crate::cli::status::{case_views, write_cases, write_files};
 use crate::cli::{EXIT_OK, EXIT_PROBLEMS};
@@ -46,6 +52,47 @@ pub struct DemoArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 50)]
     pub timeout_secs: u64,
+    /// Show the logs on stderr instead of writing them to fogd-data/demo.log.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// Where the demo's logs go without `--verbose`.
+pub fn log_file() -> std::path::PathBuf {
+    std::path::PathBuf::from("fogd-data").join("demo.log")
+}
+
+/// The configuration file the demo leaves behind for `fogd --config … status|serve`.
+pub fn config_file() -> std::path::PathBuf {
+    std::path::PathBuf::from("fogd-data").join("demo.toml")
+}
+
+/// Writes `config` (the demo's, with `[shs] url` on `[sim] listen`) to [`config_file`], mode 0600 (it may hold a
+/// PKCS#12 password copied from `fogd.toml`).
+fn write_config(config: &Config) -> anyhow::Result<std::path::PathBuf> {
+    let mut c = config.clone();
+    c.shs.url = format!("https://{}/shs", c.sim.listen);
+    let text = format!(
+        "# Written by `fogd demo`: its database and simulator state. Use from the directory the demo ran in:\n\
+         #   fogd --config {path} status\n\
+         #   fogd --config {path} serve\n\
+         #   fogd --config {path} sim      (the simulator on [sim] listen, with the demo's state)\n\n{}",
+        toml::to_string(&c)?,
+        path = config_file().display()
+    );
+    let path = config_file();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(path)
 }
 
 fn remove_db(path: &std::path::Path) {
@@ -92,9 +139,17 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<u8> {
     config.sim.utslag_delay_secs = 3;
     config.batch.send_retry_base_secs = 1;
     config.batch.send_retry_max_secs = 2;
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    writeln!(
+        w,
+        "fogd demo: ten cases of all six kinds through a simulated Kronofogden (logs in {}; --verbose shows them here)",
+        log_file().display()
+    )?;
     let created = crate::certs::ensure_dev_certs(&config)?;
     if created {
-        println!(
+        writeln!(
+            w,
             "made dev certificates under {}",
             config
                 .tls
@@ -102,7 +157,7 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<u8> {
                 .parent()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
-        );
+        )?;
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let behaviour = Arc::new(KronofogdenBehaviour::from_config(&config)?);
@@ -116,13 +171,27 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<u8> {
         },
     )
     .await?;
+    let saved = write_config(&config)?;
     config.shs.url = sim.shs_url();
-    println!("simulated Kronofogden listening on {}", sim.shs_url());
+    writeln!(w, "simulated Kronofogden listening on {}", sim.shs_url())?;
+    drop(w);
     let store = Store::open(&config.database.url, 4).await?;
     let result = drive(&config, &store, &args, started).await;
     store.close().await;
     sim.shutdown().await;
-    result
+    let code = result?;
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    writeln!(w)?;
+    writeln!(w, "Explore the result from this directory:")?;
+    writeln!(w, "  fogd --config {} status", saved.display())?;
+    writeln!(
+        w,
+        "  fogd --config {} serve      (ops page on http://{}/)",
+        saved.display(),
+        config.api.listen
+    )?;
+    Ok(code)
 }
 
 async fn evening_run(config: &Config) -> anyhow::Result<()> {
@@ -164,41 +233,53 @@ async fn drive(
         &mut |_| {},
     )
     .await?;
-    println!(
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    writeln!(
+        w,
         "imported {} case(s): {} to the journal, {} invalid, {} held",
         out.summary.read, out.summary.accepted, out.summary.invalid, out.summary.held
-    );
+    )?;
     for p in &out.problems {
-        println!(
+        writeln!(
+            w,
             "  {} line {}: {} [{}] {}",
             p.source,
             p.line,
             p.reference.as_deref().unwrap_or("-"),
             p.rule,
             p.message
-        );
+        )?;
     }
     let a = approve(store, &Selection::All, "demo", clock.as_ref()).await?;
-    println!("approved {} case(s)", a.changed.len());
+    writeln!(w, "approved {} case(s)", a.changed.len())?;
+    drop(w);
+    let say = |line: String| -> std::io::Result<()> {
+        let stdout = std::io::stdout();
+        let mut w = stdout.lock();
+        writeln!(w, "{line}")
+    };
     let engine = Engine::from_config(store.clone(), config.clone())?;
     let deadline = started + Duration::from_secs(args.timeout_secs);
     let mut evenings = 0;
     loop {
         let b = engine.build_pass().await?;
         for (id, name, lop, n) in &b.files {
-            println!("built file {id} {name} löpnummer {lop} with {n} case(s)");
+            say(format!(
+                "built file {id} {name} löpnummer {lop} with {n} case(s)"
+            ))?;
         }
         let s = engine.send_pass().await?;
         if s.sent > 0 {
-            println!("sent {} file(s)", s.sent);
+            say(format!("sent {} file(s)", s.sent))?;
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
         let p = engine.poll_pass().await?;
         if p.stored > 0 {
-            println!(
+            say(format!(
                 "received {} message(s), applied {}",
                 p.stored, p.apply.applied
-            );
+            ))?;
         }
         let accepted = store
             .list_cases(&[CaseState::Accepted])
@@ -213,7 +294,7 @@ async fn drive(
         if accepted && !in_flight && evenings < 3 {
             evening_run(config).await?;
             evenings += 1;
-            println!("simulator evening run (bekräftelser)");
+            say("simulator evening run (bekräftelser)".to_string())?;
         }
         let (_, missing) = reached(store).await?;
         if missing.is_empty() || Instant::now() > deadline {

@@ -1,5 +1,10 @@
 //! `fogd doctor`: checks configuration, database and migrations, certificates (expiry; key files not readable by
-//! group or others) and that the SHS node answers a message-list request over mutual TLS.
+//! group or others) and that the SHS node answers a message-list request over mutual TLS. The set-up traps a
+//! newcomer falls into are checked too ([`setup`]): the org number's check digit and the intressentkod
+//! (configuration), that the client certificate's subject `serialNumber` is `[ingivare] org_number` and that the
+//! identity's key belongs to its certificate (certificates), and a TLS handshake with the node under `[tls] ca`
+//! (a node certificate that CA does not verify is a certificate problem; no answer at all is an SHS problem).
+//! Every failure says what to do.
 //!
 //! Exit codes, one per outcome (the first failing area decides): 0 all good; 3 only warnings (a certificate near
 //! expiry, migrations that `fogd serve` will apply); 10 configuration; 11 database; 12 certificates; 13 SHS node.
@@ -7,8 +12,11 @@
 
 use crate::cli::{EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
+
+mod setup;
 
 /// Exit code: configuration invalid.
 pub const EXIT_CONFIG: u8 = 10;
@@ -28,20 +36,20 @@ pub struct DoctorArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Outcome {
+pub(crate) enum Outcome {
     Ok,
     Warn,
     Fail,
 }
 
-struct Check {
+pub(crate) struct Check {
     area: u8,
     name: String,
     outcome: Outcome,
     detail: String,
 }
 
-fn push(out: &mut Vec<Check>, area: u8, name: &str, outcome: Outcome, detail: impl Into<String>) {
+pub(crate) fn push(out: &mut Vec<Check>, area: u8, name: &str, outcome: Outcome, detail: impl Into<String>) {
     out.push(Check {
         area,
         name: name.to_string(),
@@ -64,18 +72,23 @@ pub async fn run(config: Config, args: DoctorArgs) -> anyhow::Result<u8> {
             e.to_string(),
         ),
     }
+    setup::check_ingivare(&config, &mut checks);
     check_database(&config, &mut checks).await;
     check_certificates(&config, clock.now().timestamp(), &mut checks);
+    setup::check_identity(&config, &mut checks);
     if !args.skip_shs {
+        setup::check_node_certificate(&config, &mut checks).await;
         check_shs(&config, &mut checks).await;
     }
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
     for c in &checks {
         let tag = match c.outcome {
             Outcome::Ok => "ok  ",
             Outcome::Warn => "WARN",
             Outcome::Fail => "FAIL",
         };
-        println!("{tag}  {:<22} {}", c.name, c.detail);
+        writeln!(w, "{tag}  {:<22} {}", c.name, c.detail)?;
     }
     let code = checks
         .iter()

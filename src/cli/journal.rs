@@ -47,14 +47,19 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
             store.close().await;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
+            let reviews = rows.iter().map(Review::of).collect::<Vec<_>>();
             match format {
                 OutputFormat::Json => {
                     let cases: Vec<serde_json::Value> = rows
                         .iter()
-                        .map(|r| {
+                        .zip(&reviews)
+                        .map(|(r, v)| {
                             serde_json::json!({
                                 "reference": r.reference, "kind": r.kind, "intressentkod": r.intressentkod,
                                 "state": r.state, "hold_reason": r.hold_reason, "updated_at": r.updated_at,
+                                "creditor": v.creditor, "debtor": v.debtor,
+                                "claims_total": v.claimed.map(|a| a.to_string()),
+                                "warnings": v.warnings,
                             })
                         })
                         .collect();
@@ -64,20 +69,31 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
                 OutputFormat::Text => {
                     writeln!(
                         out,
-                        "{:<20} {:<22} {:<8} REASON",
-                        "REFERENCE", "KIND", "STATE"
+                        "{:<20} {:<22} {:<8} {:<24} {:<26} {:>12}  WARNINGS / REASON",
+                        "REFERENCE", "KIND", "STATE", "CREDITOR", "DEBTOR", "CLAIMED"
                     )?;
-                    for r in &rows {
+                    for (r, v) in rows.iter().zip(&reviews) {
+                        let mut notes = v.warnings.clone();
+                        if let Some(h) = &r.hold_reason {
+                            notes.push(format!("held: {h}"));
+                        }
                         writeln!(
                             out,
-                            "{:<20} {:<22} {:<8} {}",
+                            "{:<20} {:<22} {:<8} {:<24} {:<26} {:>12}  {}",
                             r.reference,
                             r.kind,
                             r.state.as_str(),
-                            r.hold_reason.as_deref().unwrap_or("")
+                            clip(v.creditor.as_deref().unwrap_or("-"), 24),
+                            clip(v.debtor.as_deref().unwrap_or("-"), 26),
+                            v.claimed.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                            notes.join("; ")
                         )?;
                     }
-                    writeln!(out, "{} case(s) waiting for review", rows.len())?;
+                    writeln!(
+                        out,
+                        "{} case(s) waiting for review (debtors masked; `fogd status --case REF` shows one case)",
+                        rows.len()
+                    )?;
                 }
             }
             out.flush()?;
@@ -113,6 +129,65 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
             print_report(&report, "held")
         }
     }
+}
+
+/// What a reviewer needs to see of a case before approving it: who claims, from whom (masked: personal data), how
+/// much, and the warnings that held it.
+struct Review {
+    creditor: Option<String>,
+    debtor: Option<String>,
+    claimed: Option<crate::domain::Amount>,
+    warnings: Vec<String>,
+}
+
+impl Review {
+    fn of(row: &crate::store::CaseRow) -> Review {
+        let case = row.case().ok().flatten();
+        let creditor = case
+            .as_ref()
+            .and_then(|c| c.creditor.as_ref())
+            .map(|p| p.name.clone());
+        let debtor = case.as_ref().and_then(|c| {
+            let first = c.debtors.first()?;
+            let id = first
+                .id
+                .as_ref()
+                .map(|i| crate::mask::mask_id(&i.digits))
+                .unwrap_or_else(|| "(no number)".into());
+            let more = match c.debtors.len() {
+                0 | 1 => String::new(),
+                n => format!(" +{}", n - 1),
+            };
+            Some(format!(
+                "{id} {}{more}",
+                crate::mask::mask_name(&first.name)
+            ))
+        });
+        let claimed = case.as_ref().and_then(crate::report::claimed_total);
+        let warnings = row
+            .issues()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.severity == crate::domain::validate::Severity::Warning)
+            .map(|i| format!("[{}] {}", i.rule, i.message))
+            .collect();
+        Review {
+            creditor,
+            debtor,
+            claimed,
+            warnings,
+        }
+    }
+}
+
+/// `text` cut to `width` characters (with `…`), for a table column.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
 }
 
 fn print_report(report: &JournalReport, verb: &str) -> anyhow::Result<u8> {

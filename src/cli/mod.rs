@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub mod build;
+pub mod completions;
 pub mod demo;
 pub mod dev_certs;
 pub mod doctor;
@@ -83,11 +84,19 @@ pub enum Command {
     Token(token::TokenCommand),
     /// Reports: case status, receipts, rejections.
     Report(report::ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, …) generated from these commands.
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page fogd(1) in roff, or write one page per command into a directory.
+    Man(completions::ManArgs),
 }
 
 /// Runs the command and maps the outcome to an exit code.
+///
+/// Output cut short by a closed pipe (`fogd status | head`) is not an error: the command exits 0 without a word,
+/// whether the write failed with an error ([`is_broken_pipe`]) or `println!` panicked ([`quiet_broken_pipe`]).
 pub fn main(cli: Cli) -> ExitCode {
-    init_logging();
+    quiet_broken_pipe();
+    let json_logs = init_logging(&log_target(&cli));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -101,6 +110,7 @@ pub fn main(cli: Cli) -> ExitCode {
     let result = runtime.block_on(run(cli));
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
         Err(e) => {
             let code = if e.downcast_ref::<UsageError>().is_some()
                 || e.downcast_ref::<crate::config::ConfigError>().is_some()
@@ -109,10 +119,67 @@ pub fn main(cli: Cli) -> ExitCode {
             } else {
                 EXIT_INTERNAL
             };
-            eprintln!("fogd: {e:#}");
+            let text = error_text(&e);
+            if json_logs {
+                // On a JSON log stream the last word is a JSON line too.
+                tracing::error!(exit_code = code, "fogd: {text}");
+            } else {
+                eprintln!("fogd: {text}");
+            }
             ExitCode::from(code)
         }
     }
+}
+
+/// The error and its causes, joined with `: `, leaving out a cause whose text the line already holds (a
+/// `thiserror` message that prints its `#[source]` would otherwise say "Address already in use" twice).
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let c = cause.to_string();
+        if c.is_empty() || text.contains(&c) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&c);
+    }
+    text
+}
+
+/// True when the error comes from writing into a closed pipe.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+                == Some(std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(|x| {
+                matches!(x.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+    })
+}
+
+/// Makes `println!` into a closed pipe end the process quietly with exit 0. Rust ignores SIGPIPE, so such a write
+/// fails, and `println!` panics on failure ("failed printing to stdout: Broken pipe"); restoring SIGPIPE's default
+/// action would need `unsafe` (forbidden here). The hook recognises exactly that panic and exits 0; every other
+/// panic goes to the default hook.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if payload.starts_with("failed printing to stdout") && payload.contains("Broken pipe") {
+            std::process::exit(i32::from(EXIT_OK));
+        }
+        default(info);
+    }));
 }
 
 async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -134,26 +201,80 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Doctor(a) => doctor::run(load()?, a).await,
         Command::Token(a) => token::run(load()?, a).await,
         Command::Report(a) => report::run(load()?, a).await,
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     }
 }
 
-/// Structured logs on stderr: JSON when stderr is not a terminal (or `FOGD_LOG_FORMAT=json`), text otherwise;
-/// filter from `FOGD_LOG` (default `info`).
-pub fn init_logging() {
+/// Where the logs of a command go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    /// Everything on stderr (filter `FOGD_LOG`, default `info`).
+    Stderr,
+    /// The demo without `--verbose`: its story is on stdout, so stderr gets warnings only (or `FOGD_LOG`), and the
+    /// whole log (info, JSON lines) goes to this file.
+    Quiet(std::path::PathBuf),
+}
+
+/// The log target of `cli`'s command.
+pub fn log_target(cli: &Cli) -> LogTarget {
+    match &cli.command {
+        Command::Demo(a) if !a.verbose => LogTarget::Quiet(demo::log_file()),
+        _ => LogTarget::Stderr,
+    }
+}
+
+/// Structured logs: JSON when stderr is not a terminal (or `FOGD_LOG_FORMAT=json`), text otherwise; filter from
+/// `FOGD_LOG` (default `info`). Returns whether stderr carries JSON. Event fields are named so that no field is
+/// called `message` (the event's own text), so every line is a JSON object without duplicate keys.
+pub fn init_logging(target: &LogTarget) -> bool {
     use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FOGD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let env_filter = |default: &str| {
+        tracing_subscriber::EnvFilter::try_from_env("FOGD_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+    };
     let json = match std::env::var("FOGD_LOG_FORMAT").as_deref() {
         Ok("json") => true,
         Ok("text") => false,
         _ => !std::io::stderr().is_terminal(),
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.compact().try_init()
+    let (stderr_filter, file) = match target {
+        LogTarget::Stderr => (env_filter("info"), None),
+        LogTarget::Quiet(path) => {
+            let file = path
+                .parent()
+                .map(std::fs::create_dir_all)
+                .transpose()
+                .ok()
+                .and_then(|_| std::fs::File::create(path).ok());
+            (env_filter("warn"), file)
+        }
     };
+    let stderr_layer = if json {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(stderr_filter)
+            .boxed()
+    } else {
+        tracing_subscriber::fmt::layer()
+            .compact()
+            .with_writer(std::io::stderr)
+            .with_filter(stderr_filter)
+            .boxed()
+    };
+    let file_layer = file.map(|f| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::sync::Mutex::new(f))
+            .with_filter(tracing_subscriber::EnvFilter::new("info"))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(stderr_layer)
+        .with(file_layer)
+        .try_init();
+    json
 }

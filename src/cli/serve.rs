@@ -12,7 +12,7 @@ use crate::api::metrics::Histogram;
 use crate::api::{router, sd_notify, AppState};
 use crate::cli::EXIT_OK;
 use crate::config::Config;
-use crate::daemon::{check_alerts, engine_jobs, scheduled_reports, timed_engine};
+use crate::daemon::{check_alerts, engine_jobs, scheduled_reports, timed_engine, ReportDelivery};
 use crate::engine::schedule::{job_fn, CronSpec, Job, Scheduler};
 use crate::engine::Engine;
 use std::io::Write;
@@ -35,7 +35,9 @@ pub struct ServeArgs {
 pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
     let clock = crate::clock::system();
     let store = crate::cli::import::open_store(&config).await?;
-    let alerter = Arc::new(Alerter::new(&config.alerts));
+    let alerter = Arc::new(
+        Alerter::new(&config.alerts).with_email(crate::email::Mailer::from_config(&config.email)?),
+    );
     let tz = config.schedule.timezone.clone();
 
     let send_latency: Arc<Histogram> = Arc::default();
@@ -76,17 +78,17 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
             }),
         });
         if let Some(expr) = &config.schedule.reports {
-            let (s, c, dir) = (
+            let (s, c, d) = (
                 store.clone(),
                 clock.clone(),
-                config.schedule.reports_dir.clone(),
+                ReportDelivery::from_config(&config)?,
             );
             scheduler.add(Job {
                 name: "reports".into(),
                 spec: CronSpec::parse("schedule.reports", expr, &tz)?,
                 run: job_fn(move || {
-                    let (s, c, dir) = (s.clone(), c.clone(), dir.clone());
-                    async move { scheduled_reports(&s, c.now(), &dir).await }
+                    let (s, c, d) = (s.clone(), c.clone(), d.clone());
+                    async move { scheduled_reports(&s, c.now(), &d).await }
                 }),
             });
         }

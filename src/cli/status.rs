@@ -75,14 +75,7 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
             let v: serde_json::Value = serde_json::from_str(j).ok()?;
             Some(crate::engine::apply::rejection_text(v.as_array()?))
         });
-        let decision = info.decision_json.as_deref().and_then(|j| {
-            let v: serde_json::Value = serde_json::from_str(j).ok()?;
-            Some(format!(
-                "{} {}",
-                v["beslutstyp"].as_str().unwrap_or("?"),
-                v["beslutsdatum"].as_str().unwrap_or("")
-            ))
-        });
+        let decision = info.decision_json.as_deref().and_then(decision_words);
         out.push(CaseView {
             row,
             info,
@@ -92,6 +85,17 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
         });
     }
     Ok(out)
+}
+
+/// A decision in words: `utslag 2026-02-03, fastställt 1234.00 kr`, `avskrivet 2026-02-03` (never a bare code:
+/// `U` would read as the kvittens' "rejected whole").
+pub fn decision_words(json: &str) -> Option<String> {
+    let d: crate::formats::Decision = serde_json::from_str(json).ok()?;
+    let mut s = format!("{} {}", d.beslutstyp.words(), d.beslutsdatum);
+    if d.beslutstyp == crate::formats::Beslutstyp::U {
+        s.push_str(&format!(", fastställt {} kr", d.faststallt_belopp));
+    }
+    Some(s)
 }
 
 fn case_json(v: &CaseView) -> anyhow::Result<serde_json::Value> {
@@ -208,27 +212,37 @@ pub fn write_case_lines(out: &mut dyn Write, views: &[CaseView]) -> std::io::Res
 pub fn write_files(out: &mut dyn Write, files: &[FileRow]) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<4} {:<18} {:>9} {:<18} {:>5} {:<8} NOTE",
+        "{:<4} {:<18} {:>9} {:<18} {:>5} {:<18} NOTE",
         "ID", "FILE", "LÖPNUMMER", "STATE", "CASES", "KVITTENS"
     )?;
     for f in files {
         let note = match (f.superseded_by, &f.last_error, &f.kvittens_errors_json) {
             (Some(by), _, _) => format!("superseded by file {by}"),
             (_, _, Some(e)) if f.kvittens_status.as_deref() == Some("U") => {
-                format!("rejected whole: {e}")
+                let errors: Vec<crate::formats::KvittensError> =
+                    serde_json::from_str(e).unwrap_or_default();
+                let text = errors
+                    .iter()
+                    .map(|x| format!("{} {}", x.felkod, x.feltext))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                format!("rejected whole: {text}")
             }
             (_, Some(e), _) if f.state != crate::domain::FileState::ReceiptedOk => e.clone(),
             _ => String::new(),
         };
         writeln!(
             out,
-            "{:<4} {:<18} {:>9} {:<18} {:>5} {:<8} {}",
+            "{:<4} {:<18} {:>9} {:<18} {:>5} {:<18} {}",
             f.id,
             f.file_name,
             f.lopnummer,
             f.state.as_str(),
             f.case_count,
-            f.kvittens_status.as_deref().unwrap_or("-"),
+            f.kvittens_status
+                .as_deref()
+                .map(crate::formats::inbound::kvittens_words)
+                .unwrap_or_else(|| "-".into()),
             note
         )?;
     }

@@ -408,6 +408,9 @@ impl Validator<'_> {
                     format!("reference has {n} characters, at most 20 are allowed"),
                 );
             }
+            if let Some(why) = super::reference::character_problem(r) {
+                self.err("reference", "reference.characters", Some(r), why);
+            }
         }
         // Kind.
         let kind = match input

@@ -29,7 +29,7 @@ pub struct ImportSummary {
     pub invalid: u64,
     /// Cases held for review (warnings).
     pub held: u64,
-    /// Cases already stored with the same content.
+    /// Cases already stored with the same content (and not invalid or held: those count there).
     pub unchanged: u64,
     /// Cases with new content for a case already sent (refused).
     pub refused: u64,
@@ -406,7 +406,13 @@ async fn flush(
                 out.problems.extend(p.problems);
             }
             UpsertOutcome::Unchanged { state, .. } => {
-                out.summary.unchanged += 1;
+                // A case stored before that is still invalid or held is counted as such (the errors printed
+                // above it and the exit code say so); `unchanged` counts the rest.
+                match state {
+                    CaseState::Invalid => out.summary.invalid += 1,
+                    CaseState::Held => out.summary.held += 1,
+                    _ => out.summary.unchanged += 1,
+                }
                 if matches!(state, CaseState::Invalid | CaseState::Held) {
                     out.unchanged_with_problems += 1;
                 }

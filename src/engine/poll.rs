@@ -89,7 +89,7 @@ impl Engine {
                     };
                     let id = self.store.insert_inbound(&new, self.clock.now()).await?;
                     report.stored += 1;
-                    tracing::info!(tx_id, kind = %new.kind, name = ?new.file_name, "inbound message stored");
+                    tracing::info!(tx_id, kind = %new.kind, name = new.file_name.as_deref().unwrap_or(""), "inbound message stored");
                     crate::failpoint!("after_inbound_stored");
                     id
                 }

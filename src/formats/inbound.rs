@@ -21,6 +21,32 @@ pub enum KvittensStatus {
     U,
 }
 
+impl KvittensStatus {
+    /// The status from its one-letter code (`G`, `U`).
+    pub fn from_code(code: &str) -> Option<KvittensStatus> {
+        match code {
+            "G" => Some(KvittensStatus::G),
+            "U" => Some(KvittensStatus::U),
+            _ => None,
+        }
+    }
+
+    /// Words for people, with the code: `file accepted (G)`, `file rejected (U)`.
+    pub fn words(self) -> &'static str {
+        match self {
+            KvittensStatus::G => "file accepted (G)",
+            KvittensStatus::U => "file rejected (U)",
+        }
+    }
+}
+
+/// Words for a stored kvittens status code; an unknown code is shown as it is.
+pub fn kvittens_words(code: &str) -> String {
+    KvittensStatus::from_code(code)
+        .map(|k| k.words().to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
 /// Error level in a kvittens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Niva {
@@ -123,6 +149,19 @@ pub enum Beslutstyp {
     D,
     /// Withdrawn.
     R,
+}
+
+impl Beslutstyp {
+    /// The decision in Kronofogden's words (kronofogden.md `utslag`): `utslag`, `avskrivet`, `överlämnat till
+    /// tingsrätt`, `återkallat`.
+    pub fn words(self) -> &'static str {
+        match self {
+            Beslutstyp::U => "utslag",
+            Beslutstyp::A => "avskrivet",
+            Beslutstyp::D => "överlämnat till tingsrätt",
+            Beslutstyp::R => "återkallat",
+        }
+    }
 }
 
 /// One decision.

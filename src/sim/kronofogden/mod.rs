@@ -499,7 +499,7 @@ impl KronofogdenBehaviour {
         };
         let bytes = kv.build(set).map_err(|e| db_rejection(build_err(e)))?;
         tx.commit().await.map_err(db_rejection)?;
-        tracing::info!(file = %file_name, intressentkod = %ik, lopnummer = ?check.lopnummer,
+        tracing::info!(file = %file_name, intressentkod = %ik, lopnummer = check.lopnummer,
             status = if accepted_file { "G" } else { "U" }, accepted = n_ok, rejected = n_rejected,
             "sim kvittens");
         let product = product_for(&ctx.config, "kvittens").map_err(db_rejection)?;
