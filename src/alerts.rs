@@ -150,7 +150,12 @@ impl Alerter {
         match was {
             Some(alert) => {
                 let message = format!("recovered: {}", alert.message);
-                tracing::info!(alert = alert.kind.as_str(), key, "alert recovered: {}", alert.message);
+                tracing::info!(
+                    alert = alert.kind.as_str(),
+                    key,
+                    "alert recovered: {}",
+                    alert.message
+                );
                 self.notify("recovered", alert.kind, key, &message, now)
                     .await;
                 true

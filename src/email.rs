@@ -98,7 +98,10 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         .parse::<Mailbox>()
         .map_err(|x| bad("email.from", format!("{:?}: {x}", e.from)))?;
     parse_recipients("alerts.email_to", &config.alerts.email_to)?;
-    parse_recipients("schedule.reports_email_to", &config.schedule.reports_email_to)?;
+    parse_recipients(
+        "schedule.reports_email_to",
+        &config.schedule.reports_email_to,
+    )?;
     let wants = !config.alerts.email_to.is_empty() || !config.schedule.reports_email_to.is_empty();
     if wants && e.host.as_deref().is_none_or(|h| h.trim().is_empty()) {
         return Err(bad(

@@ -276,10 +276,7 @@ pub async fn build(
                         Cell::text(c.kind.clone()),
                         Cell::text(c.intressentkod.clone()),
                         Cell::text(c.state.as_str()),
-                        Cell::text(
-                            info.and_then(|i| i.file_name.clone())
-                                .unwrap_or_default(),
-                        ),
+                        Cell::text(info.and_then(|i| i.file_name.clone()).unwrap_or_default()),
                         info.and_then(|i| i.lopnummer)
                             .map(Cell::Int)
                             .unwrap_or(Cell::Empty),
@@ -668,10 +665,17 @@ mod tests {
         write_xlsx(&sample(), &p).unwrap();
         let bytes = std::fs::read(&p).unwrap();
         assert_eq!(&bytes[..2], b"PK", "an xlsx is a zip");
-        for k in [ReportKind::Status, ReportKind::Receipts, ReportKind::Rejections] {
+        for k in [
+            ReportKind::Status,
+            ReportKind::Receipts,
+            ReportKind::Rejections,
+        ] {
             assert!(k.sheet_name().chars().count() <= 31);
         }
-        assert_eq!(ReportFormat::from_extension("XLSX"), Some(ReportFormat::Xlsx));
+        assert_eq!(
+            ReportFormat::from_extension("XLSX"),
+            Some(ReportFormat::Xlsx)
+        );
         assert_eq!(ReportFormat::from_extension("pdf"), None);
     }
 }

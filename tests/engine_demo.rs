@@ -35,11 +35,12 @@ fn demo_runs_end_to_end() {
     );
     assert!(dir.path().join("fogd-data/demo.db").exists());
     assert!(dir.path().join("fogd-data/certs/ca.pem").exists());
-    // A second run starts afresh and passes too.
+    // A second run starts afresh and passes too; with --verbose its logs are on stderr.
     let again = Command::new(env!("CARGO_BIN_EXE_fogd"))
-        .arg("demo")
+        .args(["demo", "--verbose"])
         .current_dir(dir.path())
-        .env("FOGD_LOG", "warn")
+        .env_remove("FOGD_CONFIG")
+        .env_remove("FOGD_LOG")
         .output()
         .unwrap();
     assert_eq!(
@@ -48,4 +49,55 @@ fn demo_runs_end_to_end() {
         "{}",
         String::from_utf8_lossy(&again.stdout)
     );
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("INFO"),
+        "--verbose shows the logs"
+    );
+}
+
+/// After the demo a newcomer can look around: the demo prints the exact commands, and `fogd --config
+/// fogd-data/demo.toml status` shows its cases with words for the codes. Without `--verbose` the terminal shows the
+/// story only; the logs are in fogd-data/demo.log.
+#[test]
+fn demo_result_can_be_explored_and_logs_stay_out_of_the_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_fogd"))
+        .arg("demo")
+        .current_dir(dir.path())
+        .env_remove("FOGD_CONFIG")
+        .env_remove("FOGD_LOG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        !stderr.contains("INFO"),
+        "no info logs on the terminal: {stderr}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("fogd-data/demo.log")).unwrap();
+    assert!(
+        log.lines().count() > 5 && log.contains("\"level\":\"INFO\""),
+        "{log}"
+    );
+    assert!(
+        stdout.contains("fogd --config fogd-data/demo.toml status"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("fogd --config fogd-data/demo.toml serve"));
+    let status = Command::new(env!("CARGO_BIN_EXE_fogd"))
+        .args(["--config", "fogd-data/demo.toml", "status"])
+        .current_dir(dir.path())
+        .env_remove("FOGD_CONFIG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(status.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("D-BFO-1") && text.contains("D-SKS-1"),
+        "{text}"
+    );
+    assert!(text.contains("decision utslag "), "{text}");
+    assert!(text.contains("file rejected (U)"), "{text}");
+    assert!(text.contains("file accepted (G)"), "{text}");
 }

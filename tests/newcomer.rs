@@ -45,9 +45,15 @@ fn doctor_catches_the_set_up_traps() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(10), "{out}{}", stderr(&o));
     let l = doctor_line(&out, "org number");
-    assert!(l.starts_with("FAIL") && l.contains("check digit should be 1"), "{l}");
+    assert!(
+        l.starts_with("FAIL") && l.contains("check digit should be 1"),
+        "{l}"
+    );
     let l = doctor_line(&out, "intressentkod");
-    assert!(l.starts_with("FAIL") && l.contains("capital letters"), "{l}");
+    assert!(
+        l.starts_with("FAIL") && l.contains("capital letters"),
+        "{l}"
+    );
 
     // Certificates made for another org number (before the config existed): certificates, exit 12.
     let i = Install::new("");
@@ -56,7 +62,12 @@ fn doctor_catches_the_set_up_traps() {
     std::fs::write(&other_org, "[ingivare]\norg_number = \"5560360793\"\n").unwrap();
     let o = run(
         &i,
-        &["--config", other_org.to_str().unwrap(), "dev-certs", "fogd-data/certs"],
+        &[
+            "--config",
+            other_org.to_str().unwrap(),
+            "dev-certs",
+            "fogd-data/certs",
+        ],
         &[],
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -97,7 +108,10 @@ fn doctor_catches_the_set_up_traps() {
     let o = run(&i, &["doctor"], &[("FOGD_SHS_URL", &sim.shs_url)]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(doctor_line(&out, "node certificate").starts_with("ok"), "{out}");
+    assert!(
+        doctor_line(&out, "node certificate").starts_with("ok"),
+        "{out}"
+    );
     let other = i.path().join("other");
     assert!(run(&i, &["dev-certs", "other"], &[]).status.success());
     let o = run(
@@ -131,7 +145,12 @@ fn first_use_makes_the_dev_certs_set() {
     let o = run(&i, &["dev-certs", "by-hand"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(auto, names(&i.path().join("by-hand")));
-    for f in ["client.pem", "client-key.pem", "ca-key.pem", "client-identity.pem"] {
+    for f in [
+        "client.pem",
+        "client-key.pem",
+        "ca-key.pem",
+        "client-identity.pem",
+    ] {
         assert!(auto.contains(f), "{f} missing from {auto:?}");
     }
 }
@@ -157,16 +176,26 @@ fn review_list_reimport_counts_and_quiet_broken_pipes() {
     let path = import_examples(&i);
     let o = run(&i, &["import", path.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).contains("[reference.characters]"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("[reference.characters]"),
+        "{}",
+        stdout(&o)
+    );
     // Re-importing: the invalid case is counted as invalid again, not as 0.
-    let o = run(&i, &["import", path.to_str().unwrap(), "--format", "json"], &[]);
+    let o = run(
+        &i,
+        &["import", path.to_str().unwrap(), "--format", "json"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(3));
     let summary: Value = serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
     assert_eq!(summary["summary"]["invalid"], 1, "{summary}");
     assert_eq!(summary["summary"]["held"], 1, "{summary}");
     let o = run(&i, &["import", path.to_str().unwrap()], &[]);
     assert!(
-        stdout(&o).lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["invalid", "1"]),
+        stdout(&o)
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["invalid", "1"]),
         "{}",
         stdout(&o)
     );
@@ -175,11 +204,17 @@ fn review_list_reimport_counts_and_quiet_broken_pipes() {
     let o = run(&i, &["journal", "list"], &[]);
     let out = stdout(&o);
     assert!(o.status.success(), "{}", stderr(&o));
-    let line = out.lines().find(|l| l.starts_with("A-2026-000123 ")).unwrap();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("A-2026-000123 "))
+        .unwrap();
     assert!(line.contains("Exempel Kredit AB"), "{line}");
     assert!(line.contains("19121212-**** T* T* +1"), "{line}");
     assert!(line.contains("4890.50"), "{line}");
-    assert!(!out.contains("19121212-1212") && !out.contains("Tolvansson"), "{out}");
+    assert!(
+        !out.contains("19121212-1212") && !out.contains("Tolvansson"),
+        "{out}"
+    );
     let held = out.lines().find(|l| l.starts_with("H-1 ")).unwrap();
     assert!(held.contains("[cost."), "{held}");
     let o = run(&i, &["journal", "list", "--format", "json"], &[]);
@@ -303,7 +338,17 @@ fn a_real_run_logs_strict_json_and_reports_for_excel() {
     let path = import_examples(&i);
     let o = run(&i, &["import", path.to_str().unwrap()], &shs);
     logs.push(("import", stderr(&o)));
-    let o = run(&i, &["journal", "hold", "A-2026-000124", "--reason", "=HYPERLINK(\"http://x\")"], &shs);
+    let o = run(
+        &i,
+        &[
+            "journal",
+            "hold",
+            "A-2026-000124",
+            "--reason",
+            "=HYPERLINK(\"http://x\")",
+        ],
+        &shs,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&i, &["journal", "approve", "--all"], &shs);
     logs.push(("approve", stderr(&o)));
@@ -321,18 +366,38 @@ fn a_real_run_logs_strict_json_and_reports_for_excel() {
     // fogd serve raises the alert for the file rejected whole at its first check.
     let mut srv = i.serve(&[], &shs);
     let raised = wait_until(Duration::from_secs(15), || {
-        std::fs::read_to_string(&srv.log).unwrap_or_default().contains("\"alert\":\"file_rejected\"")
+        std::fs::read_to_string(&srv.log)
+            .unwrap_or_default()
+            .contains("\"alert\":\"file_rejected\"")
     });
     // A second server on the same port, and a second simulator on the simulator's port.
     let addr = srv.base.trim_start_matches("http://").to_string();
     let o = run(&i, &["serve", "--listen", &addr], &shs);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(stderr(&o).matches("Address already in use").count(), 1, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("Address already in use").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
     logs.push(("serve on a taken port", stderr(&o)));
-    let sim_addr = sim.shs_url.trim_start_matches("https://").trim_end_matches("/shs").to_string();
-    let o = run(&i, &["sim", "--listen", &sim_addr, "--state", "sim2.db"], &shs);
+    let sim_addr = sim
+        .shs_url
+        .trim_start_matches("https://")
+        .trim_end_matches("/shs")
+        .to_string();
+    let o = run(
+        &i,
+        &["sim", "--listen", &sim_addr, "--state", "sim2.db"],
+        &shs,
+    );
     assert_ne!(o.status.code(), Some(0));
-    assert_eq!(stderr(&o).matches("Address already in use").count(), 1, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("Address already in use").count(),
+        1,
+        "{}",
+        stderr(&o)
+    );
     logs.push(("sim on a taken port", stderr(&o)));
     assert!(srv.terminate().success());
     let serve_log = std::fs::read_to_string(&srv.log).unwrap();
@@ -349,19 +414,40 @@ fn a_real_run_logs_strict_json_and_reports_for_excel() {
         .date_naive()
         .to_string();
     let report = |kind: &str, out: &str| {
-        run(&i, &["report", "--kind", kind, "--from", &today, "--to", &today, "--out", out], &[])
+        run(
+            &i,
+            &[
+                "report", "--kind", kind, "--from", &today, "--to", &today, "--out", out,
+            ],
+            &[],
+        )
     };
     let o = report("status", "status.csv");
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = std::fs::read(i.path().join("status.csv")).unwrap();
     assert!(csv.starts_with("\u{feff}reference;kind;".as_bytes()));
     let csv = String::from_utf8(csv).unwrap();
-    let row = csv.lines().find(|l| l.starts_with("A-2026-000123;")).unwrap();
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("A-2026-000123;"))
+        .unwrap();
     assert!(row.contains(";4890,50;"), "{row}");
-    let held = csv.lines().find(|l| l.starts_with("A-2026-000124;")).unwrap();
-    assert!(held.contains("\"'=HYPERLINK("), "formula neutralised: {held}");
-    let vst = csv.lines().find(|l| l.starts_with("V-2026-000042;")).unwrap();
-    assert!(vst.contains(";accepted;DEV.EMALIN;1;"), "file and löpnummer: {vst}");
+    let held = csv
+        .lines()
+        .find(|l| l.starts_with("A-2026-000124;"))
+        .unwrap();
+    assert!(
+        held.contains("\"'=HYPERLINK("),
+        "formula neutralised: {held}"
+    );
+    let vst = csv
+        .lines()
+        .find(|l| l.starts_with("V-2026-000042;"))
+        .unwrap();
+    assert!(
+        vst.contains(";accepted;DEV.EMALIN;1;"),
+        "file and löpnummer: {vst}"
+    );
 
     let o = report("status", "status.xlsx");
     assert!(o.status.success(), "{}", stderr(&o));
@@ -369,14 +455,24 @@ fn a_real_run_logs_strict_json_and_reports_for_excel() {
     let mut wb: Xlsx<_> = open_workbook(i.path().join("status.xlsx")).unwrap();
     assert_eq!(wb.sheet_names(), ["Case status", "Summary"]);
     let sheet = wb.worksheet_range("Case status").unwrap();
-    let header: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+    let header: Vec<String> = sheet
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
     let a = sheet
         .rows()
         .find(|r| r[0] == Data::String("A-2026-000123".into()))
         .unwrap();
     assert_eq!(a[col("claimed_kr")], Data::Float(4890.5));
-    assert!(matches!(a[col("created_at")], Data::DateTime(_)), "{:?}", a[col("created_at")]);
+    assert!(
+        matches!(a[col("created_at")], Data::DateTime(_)),
+        "{:?}",
+        a[col("created_at")]
+    );
     let v = sheet
         .rows()
         .find(|r| r[0] == Data::String("V-2026-000042".into()))
@@ -401,12 +497,19 @@ fn completions_and_man_pages_come_from_clap() {
     let o = run(&i, &["completions", "bash"], &[]);
     assert!(o.status.success());
     let bash = stdout(&o);
-    assert!(bash.contains("_fogd()") && bash.contains("complete -F _fogd"), "{bash}");
+    assert!(
+        bash.contains("_fogd()") && bash.contains("complete -F _fogd"),
+        "{bash}"
+    );
     assert!(bash.contains("dev-certs") && bash.contains("--skip-shs"));
     if Path::new("/bin/bash").exists() {
         let f = i.path().join("fogd.bash");
         std::fs::write(&f, &bash).unwrap();
-        let st = Command::new("/bin/bash").arg("-n").arg(&f).status().unwrap();
+        let st = Command::new("/bin/bash")
+            .arg("-n")
+            .arg(&f)
+            .status()
+            .unwrap();
         assert!(st.success(), "bash -n rejects the completion script");
     }
     let zsh = stdout(&run(&i, &["completions", "zsh"], &[]));
@@ -414,11 +517,17 @@ fn completions_and_man_pages_come_from_clap() {
     let fish = stdout(&run(&i, &["completions", "fish"], &[]));
     assert!(fish.contains("complete -c fogd"), "{fish}");
     let man = stdout(&run(&i, &["man"], &[]));
-    assert!(man.contains(".TH fogd 1") && man.contains("doctor"), "{man}");
+    assert!(
+        man.contains(".TH fogd 1") && man.contains("doctor"),
+        "{man}"
+    );
     let o = run(&i, &["man", "--out-dir", "man1"], &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let pages = names(&i.path().join("man1"));
-    assert!(pages.contains("fogd.1") && pages.contains("fogd-import.1"), "{pages:?}");
+    assert!(
+        pages.contains("fogd.1") && pages.contains("fogd-import.1"),
+        "{pages:?}"
+    );
 }
 
 /// `key=value` lines of one section of a unit file.
@@ -442,7 +551,10 @@ fn systemd_units_agree_with_the_defaults() {
         assert!(unit_values(unit, "ReadWritePaths").contains(&wd[0]));
         let exec = &unit_values(unit, "ExecStart")[0];
         assert!(exec.contains("--config /etc/fogd/fogd.toml"), "{exec}");
-        assert!(!exec.contains("--state"), "the simulator keeps its default state path: {exec}");
+        assert!(
+            !exec.contains("--state"),
+            "the simulator keeps its default state path: {exec}"
+        );
     }
     let defaults = fogd::config::Config::default();
     let certs = Path::new(&wd[0]).join(defaults.tls.ca.parent().unwrap());
@@ -464,7 +576,11 @@ fn systemd_units_agree_with_the_defaults() {
     let mut paths = Vec::new();
     for (name, text) in [("fogd.service", &fogd), ("fogd-sim.service", &sim)] {
         let p = tmp.path().join(name);
-        std::fs::write(&p, text.replace("/usr/local/bin/fogd", env!("CARGO_BIN_EXE_fogd"))).unwrap();
+        std::fs::write(
+            &p,
+            text.replace("/usr/local/bin/fogd", env!("CARGO_BIN_EXE_fogd")),
+        )
+        .unwrap();
         paths.push(p);
     }
     let o = Command::new(analyze)
@@ -473,11 +589,16 @@ fn systemd_units_agree_with_the_defaults() {
         .output()
         .unwrap();
     let said = format!("{}{}", stdout(&o), stderr(&o));
-    if said.contains("Failed to connect to bus") || said.contains("System has not been booted with systemd") {
+    if said.contains("Failed to connect to bus")
+        || said.contains("System has not been booted with systemd")
+    {
         eprintln!("skipped: systemd-analyze cannot run here: {said}");
         return;
     }
-    assert!(o.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+    assert!(
+        o.status.success() && said.trim().is_empty(),
+        "systemd-analyze verify: {said}"
+    );
 }
 
 /// `[email]` for a test server on `port` with fogd's dev CA.
@@ -519,7 +640,10 @@ async fn alerts_are_emailed_over_starttls_with_retries_and_recovery() {
     assert!(mailer.is_some());
     let a = Alerter::new(&alerts).with_email(mailer);
     let now = chrono::Utc::now();
-    assert!(a.raise("shs", AlertKind::ShsUnreachable, "SHS node down", now).await);
+    assert!(
+        a.raise("shs", AlertKind::ShsUnreachable, "SHS node down", now)
+            .await
+    );
     assert!(a.clear("shs", now).await);
     let got = smtp.received();
     assert_eq!(smtp.refused(), 1);
@@ -527,8 +651,17 @@ async fn alerts_are_emailed_over_starttls_with_retries_and_recovery() {
     assert_eq!(got[0].user.as_deref(), Some("fogd"), "AUTH after STARTTLS");
     assert_eq!(got[0].to, ["drift@inkasso.example"]);
     let first = got[0].text();
-    assert!(first.contains("Subject: [fogd] FIRING shs_unreachable: SHS node down"), "{first}");
-    assert!(got[1].text().contains("Subject: [fogd] RECOVERED shs_unreachable"), "{}", got[1].text());
+    assert!(
+        first.contains("Subject: [fogd] FIRING shs_unreachable: SHS node down"),
+        "{first}"
+    );
+    assert!(
+        got[1]
+            .text()
+            .contains("Subject: [fogd] RECOVERED shs_unreachable"),
+        "{}",
+        got[1].text()
+    );
 
     // A wrong password is an error that says so, not a silent loss.
     let mut wrong = email.clone();
@@ -543,7 +676,8 @@ async fn alerts_are_emailed_over_starttls_with_retries_and_recovery() {
 async fn scheduled_reports_are_emailed_over_implicit_tls() {
     use smtp_support::{Mode, SmtpServer};
     let dir = tempfile::tempdir().unwrap();
-    let certs = fogd::certs::write_dev_certs(&dir.path().join("certs"), "5599999991", "Test AB").unwrap();
+    let certs =
+        fogd::certs::write_dev_certs(&dir.path().join("certs"), "5599999991", "Test AB").unwrap();
     let smtp = SmtpServer::start(
         Mode::ImplicitTls,
         &std::fs::read(&certs.server_cert).unwrap(),
@@ -554,21 +688,32 @@ async fn scheduled_reports_are_emailed_over_implicit_tls() {
     );
     let url = format!("sqlite://{}/fogd.db", dir.path().display());
     let store = fogd::store::Store::open(&url, 2).await.unwrap();
-    let mut config = fogd::config::Config::default();
-    config.email = email_config(smtp.port, "tls", &certs.ca);
+    let mut config = fogd::config::Config {
+        email: email_config(smtp.port, "tls", &certs.ca),
+        ..Default::default()
+    };
     config.schedule.reports_dir = dir.path().join("reports");
     config.schedule.reports_email_to = vec!["ekonomi@inkasso.example".into()];
     config.validate().unwrap();
     let delivery = fogd::daemon::ReportDelivery::from_config(&config).unwrap();
     let now = chrono::Utc::now();
-    fogd::daemon::scheduled_reports(&store, now, &delivery).await.unwrap();
+    fogd::daemon::scheduled_reports(&store, now, &delivery)
+        .await
+        .unwrap();
     store.close().await;
     let got = smtp.received();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].user.as_deref(), Some("fogd"));
     let text = got[0].text();
-    let day = (now.with_timezone(&chrono_tz::Europe::Stockholm).date_naive() - chrono::Duration::days(1)).to_string();
-    assert!(text.contains(&format!("Subject: [fogd] reports for {day}")), "{text}");
+    let day = (now
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .date_naive()
+        - chrono::Duration::days(1))
+    .to_string();
+    assert!(
+        text.contains(&format!("Subject: [fogd] reports for {day}")),
+        "{text}"
+    );
     for kind in ["status", "receipts", "rejections"] {
         for ext in ["csv", "xlsx"] {
             let name = format!("{kind}-{day}.{ext}");

@@ -171,12 +171,18 @@ async fn overdue_rejected_and_recovered_notices() {
     )
     .await
     .unwrap();
+    // Cells as CSV text (typed cells: dates, amounts).
+    let t = |c: &fogd::report::Cell| c.csv_text().into_owned();
     assert_eq!(r.rows.len(), 2, "{:?}", r.rows);
-    assert_eq!(r.rows[0][1], "file");
-    assert!(r.rows[0][0].contains(&first.file_name) && r.rows[0][3].contains("0021"));
-    assert!(r.rows[0][4].starts_with("File-level"), "{:?}", r.rows[0]);
-    assert_eq!(r.rows[1][0], "R-2");
-    assert!(r.rows[1][3].contains("0060"));
+    assert_eq!(t(&r.rows[0][1]), "file");
+    assert!(t(&r.rows[0][0]).contains(&first.file_name) && t(&r.rows[0][3]).contains("0021"));
+    assert!(
+        t(&r.rows[0][4]).starts_with("File-level"),
+        "{:?}",
+        r.rows[0]
+    );
+    assert_eq!(t(&r.rows[1][0]), "R-2");
+    assert!(t(&r.rows[1][3]).contains("0060"));
     assert!(r.summary.contains(&("files rejected whole".into(), 1)));
     let r = fogd::report::build(
         &store,
@@ -186,13 +192,18 @@ async fn overdue_rejected_and_recovered_notices() {
     )
     .await
     .unwrap();
-    let statuses: Vec<&str> = r.rows.iter().map(|row| row[5].as_str()).collect();
-    assert_eq!(statuses, ["U", "G"], "{:?}", r.rows);
+    let statuses: Vec<String> = r.rows.iter().map(|row| t(&row[5])).collect();
+    assert_eq!(
+        statuses,
+        ["file rejected (U)", "file accepted (G)"],
+        "{:?}",
+        r.rows
+    );
     assert!(r
         .rows
         .iter()
-        .all(|row| row[1] == "kvittens" && row[6] == "applied"));
-    assert_eq!(r.rows[0][3], first.file_name);
+        .all(|row| t(&row[1]) == "kvittens" && t(&row[6]) == "applied"));
+    assert_eq!(t(&r.rows[0][3]), first.file_name);
     let empty = fogd::report::build(
         &store,
         ReportKind::Receipts,

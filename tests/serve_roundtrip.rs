@@ -293,13 +293,14 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         .await
         .unwrap();
     assert_eq!(r.rows.len(), files.len());
-    assert!(r
-        .rows
-        .iter()
-        .all(|row| row[1] == "kvittens" && row[5] == "G" && row[6] == "applied"));
-    assert!(r
-        .summary
-        .contains(&("kvittens G".to_string(), files.len() as i64)));
+    let t = |c: &fogd::report::Cell| c.csv_text().into_owned();
+    assert!(r.rows.iter().all(|row| t(&row[1]) == "kvittens"
+        && t(&row[5]) == "file accepted (G)"
+        && t(&row[6]) == "applied"));
+    assert!(r.summary.contains(&(
+        "kvittens: file accepted (G)".to_string(),
+        files.len() as i64
+    )));
 
     store.close().await;
     sim.shutdown().await;

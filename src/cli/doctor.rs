@@ -49,7 +49,13 @@ pub(crate) struct Check {
     detail: String,
 }
 
-pub(crate) fn push(out: &mut Vec<Check>, area: u8, name: &str, outcome: Outcome, detail: impl Into<String>) {
+pub(crate) fn push(
+    out: &mut Vec<Check>,
+    area: u8,
+    name: &str,
+    outcome: Outcome,
+    detail: impl Into<String>,
+) {
     out.push(Check {
         area,
         name: name.to_string(),

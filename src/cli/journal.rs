@@ -85,7 +85,9 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
                             r.state.as_str(),
                             clip(v.creditor.as_deref().unwrap_or("-"), 24),
                             clip(v.debtor.as_deref().unwrap_or("-"), 26),
-                            v.claimed.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+                            v.claimed
+                                .map(|a| a.to_string())
+                                .unwrap_or_else(|| "-".into()),
                             notes.join("; ")
                         )?;
                     }

@@ -76,7 +76,10 @@ mod tests {
         let f = |p: &str, f| output_format(Path::new(p), f);
         assert_eq!(f("r.csv", None).unwrap(), ReportFormat::Csv);
         assert_eq!(f("r.XLSX", None).unwrap(), ReportFormat::Xlsx);
-        assert_eq!(f("r", Some(ReportFormat::Xlsx)).unwrap(), ReportFormat::Xlsx);
+        assert_eq!(
+            f("r", Some(ReportFormat::Xlsx)).unwrap(),
+            ReportFormat::Xlsx
+        );
         assert!(f("x.pdf", None).is_err());
         assert!(f("x.pdf", Some(ReportFormat::Csv)).is_err());
         assert!(f("x.csv", Some(ReportFormat::Xlsx)).is_err());

@@ -38,7 +38,14 @@ mod tests {
 
     #[test]
     fn real_case_numbers_pass_and_formulas_do_not() {
-        for ok in ["A-2026-000123", "2026/0042", "INK.26.17", "K:4711", "D_BFO_1", "x"] {
+        for ok in [
+            "A-2026-000123",
+            "2026/0042",
+            "INK.26.17",
+            "K:4711",
+            "D_BFO_1",
+            "x",
+        ] {
             assert_eq!(character_problem(ok), None, "{ok}");
         }
         for bad in [

@@ -245,9 +245,7 @@ async fn handshake(config: &Config, url: &str) -> Result<(), HandshakeError> {
         tokio::net::TcpStream::connect((host.as_str(), port)),
     )
     .await
-    .map_err(|_| {
-        HandshakeError::Unreachable(format!("no answer within {} s", timeout.as_secs()))
-    })?
+    .map_err(|_| HandshakeError::Unreachable(format!("no answer within {} s", timeout.as_secs())))?
     .map_err(|e| HandshakeError::Unreachable(e.to_string()))?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
     match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
@@ -278,7 +276,9 @@ pub(super) async fn check_node_certificate(config: &Config, out: &mut Vec<Check>
             EXIT_SHS,
             "node certificate",
             Outcome::Warn,
-            format!("{url} is plain HTTP: nothing verifies the node, and no client certificate is sent"),
+            format!(
+                "{url} is plain HTTP: nothing verifies the node, and no client certificate is sent"
+            ),
         );
         return;
     }
