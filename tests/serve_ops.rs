@@ -101,12 +101,13 @@ fn token_list_revoke_report_and_doctor() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&csv).unwrap();
+    // CSV for Swedish Excel: BOM, `;`, decimal comma (tests/newcomer.rs checks the cells in detail).
     assert!(
-        text.starts_with("reference,kind,intressentkod,state"),
+        text.starts_with("\u{feff}reference;kind;intressentkod;state"),
         "{text}"
     );
     assert!(
-        text.contains("A-2026-000123,betalningsforelaggande,DEV,journal"),
+        text.contains("A-2026-000123;betalningsforelaggande;DEV;journal"),
         "{text}"
     );
     let xlsx = inst.path().join("rej.xlsx");
