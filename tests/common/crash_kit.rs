@@ -555,15 +555,28 @@ pub fn check_invariants(
 
 /// A private copy of the binary under test, made once per test process: every build in the shared target dir
 /// overwrites `CARGO_BIN_EXE_fogd`, so the copy is taken as early as possible and used by every harness.
+///
+/// The copy lives in `CARGO_TARGET_TMPDIR/crash-bins/fogd-<pid>`, and copies left by processes that are gone are
+/// removed first: a static is never dropped, so a temporary directory held by one leaked a copy of the binary
+/// (over 300 MB with debug info) on every run.
 pub fn private_binary() -> PathBuf {
-    static BIN: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BIN.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("fogd-under-test");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("crash-bins");
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("fogd-")
+                .and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let bin = dir.join(format!("fogd-{}", std::process::id()));
         std::fs::copy(env!("CARGO_BIN_EXE_fogd"), &bin).unwrap();
-        (dir, bin)
+        bin
     })
-    .1
     .clone()
 }
 
