@@ -285,13 +285,10 @@ impl XmlLayout {
         let mut pattern = self.file_name.as_str();
         while !pattern.is_empty() {
             if let Some(p) = pattern.strip_prefix("{ik}") {
-                let n = rest
-                    .find(|c: char| !c.is_ascii_alphanumeric())
-                    .unwrap_or(rest.len());
-                // The intressentkod is followed by a literal; stop it where that literal starts.
+                // The intressentkod ends where the literal after it starts (or with the name).
                 let next_lit = p.split('{').next().unwrap_or("");
                 let n = if next_lit.is_empty() {
-                    n
+                    rest.len()
                 } else {
                     rest.find(next_lit)?
                 };
@@ -307,7 +304,12 @@ impl XmlLayout {
                 rest = &rest[10..];
                 pattern = p;
             } else {
-                let lit_len = pattern.find('{').unwrap_or(pattern.len());
+                // A literal up to the next placeholder (at least one character, so the loop always advances).
+                let lit_len = pattern
+                    .char_indices()
+                    .skip(1)
+                    .find(|(_, c)| *c == '{')
+                    .map_or(pattern.len(), |(i, _)| i);
                 rest = rest.strip_prefix(&pattern[..lit_len])?;
                 pattern = &pattern[lit_len..];
             }
@@ -524,12 +526,20 @@ fn check(raw: RawXmlLayout, file: &str) -> Result<XmlLayout, Vec<LayoutProblem>>
             format!("root {:?} is not an element name (no prefix)", raw.root),
         );
     }
-    if raw.file_name.matches("{ik}").count() != 1 || raw.file_name.matches("{date}").count() > 1 {
+    let other_braces = raw
+        .file_name
+        .replace("{ik}", "")
+        .replace("{date}", "")
+        .contains(['{', '}']);
+    if raw.file_name.matches("{ik}").count() != 1
+        || raw.file_name.matches("{date}").count() > 1
+        || other_braces
+    {
         p(
             None,
             None,
             format!(
-                "file_name {:?} must hold {{ik}} once and {{date}} at most once",
+                "file_name {:?} must hold {{ik}} once, {{date}} at most once and no other placeholder",
                 raw.file_name
             ),
         );
@@ -833,6 +843,10 @@ mod tests {
         assert_eq!(l.match_file_name("2026-11-30_ABC_LUB_02.xml"), None);
         assert_eq!(l.match_file_name("2026-11-31_ABC_LUB_01.xml"), None);
         assert_eq!(l.match_file_name("2026-11-30__LUB_01.xml"), None);
+        assert_eq!(l.match_file_name("2026-11-30_ÅÄÖ_LUB_01.xml"), None);
+        assert_eq!(l.match_file_name("2026-11-30"), None);
+        let odd = XmlLayout::from_toml(&LUB.replace("{date}_{ik}_LUB", "{ik}_{x}_LUB"), "odd.toml").unwrap_err();
+        assert!(odd[0].message.contains("no other placeholder"), "{odd:?}");
         assert!(is_xml_layout(LUB));
         assert!(!is_xml_layout("name = \"x\"\nformat = \"fixed\""));
     }
