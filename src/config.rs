@@ -63,6 +63,8 @@ pub struct Config {
     pub schedule: ScheduleConfig,
     /// Record layouts.
     pub layouts: LayoutsConfig,
+    /// Interest (the referensränta table).
+    pub interest: InterestConfig,
     /// Batching limits.
     pub batch: BatchConfig,
     /// Intake rules (cost caps, limitation).
@@ -296,6 +298,15 @@ pub struct LayoutsConfig {
     pub dir: Option<PathBuf>,
 }
 
+/// `[interest]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct InterestConfig {
+    /// A referensränta table (TOML) replacing the shipped `rates/referensranta.toml`; read and checked by
+    /// [`crate::interest_table::load`].
+    pub referensranta: Option<PathBuf>,
+}
+
 /// `[batch]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -489,8 +500,8 @@ impl Default for LogConfig {
 }
 
 const SECTIONS: &[&str] = &[
-    "database", "ingivare", "shs", "tls", "api", "schedule", "layouts", "batch", "rules", "sim",
-    "alerts", "email", "log",
+    "database", "ingivare", "shs", "tls", "api", "schedule", "layouts", "interest", "batch",
+    "rules", "sim", "alerts", "email", "log",
 ];
 
 impl Config {

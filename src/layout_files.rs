@@ -1,8 +1,9 @@
 //! Reads the layout set that a configuration names: the embedded FOGD-REF-1 layouts plus the `*.toml` files of
 //! `[layouts] dir`, which override them by name. The one place that does this I/O (`formats` itself does none); used
-//! by the CLI, the simulator and the engine.
+//! by the CLI, the simulator and the engine. [`load_xml`] does the same for the XML layouts (FOGD-REF-2).
 
 use crate::config::Config;
+use crate::formats::xml::XmlLayout;
 use crate::formats::LayoutSet;
 use std::path::PathBuf;
 
@@ -27,6 +28,12 @@ pub fn load(config: &Config) -> Result<LayoutSet, LayoutFilesError> {
     let Some(dir) = &config.layouts.dir else {
         return Ok(LayoutSet::embedded());
     };
+    let files = read_toml_files(dir)?;
+    LayoutSet::with_overrides(&files).map_err(|e| LayoutFilesError::Invalid(e.to_string()))
+}
+
+/// Every `*.toml` of a directory as (path, text), sorted by path.
+pub fn read_toml_files(dir: &std::path::Path) -> Result<Vec<(String, String)>, LayoutFilesError> {
     let read_err = |path: &std::path::Path| {
         let path = path.to_path_buf();
         move |source| LayoutFilesError::Read { path, source }
@@ -39,5 +46,39 @@ pub fn load(config: &Config) -> Result<LayoutSet, LayoutFilesError> {
             files.push((path.display().to_string(), text));
         }
     }
-    LayoutSet::with_overrides(&files).map_err(|e| LayoutFilesError::Invalid(e.to_string()))
+    files.sort();
+    Ok(files)
+}
+
+/// The XML layouts for `config`: the shipped FOGD-REF-2 ones (`layouts/fogd-ref-2/*.toml` with `format = "xml"`),
+/// files of `[layouts] dir` that say `format = "xml"` replacing them by name (or adding new ones).
+pub fn load_xml(config: &Config) -> Result<Vec<XmlLayout>, LayoutFilesError> {
+    let mut layouts = crate::formats::edition::embedded_xml("FOGD-REF-2");
+    let Some(dir) = &config.layouts.dir else {
+        return Ok(layouts);
+    };
+    let mut problems = Vec::new();
+    for (file, text) in read_toml_files(dir)? {
+        if !crate::formats::xml::is_xml_layout(&text) {
+            continue;
+        }
+        match XmlLayout::from_toml(&text, &file) {
+            Ok(l) => {
+                layouts.retain(|x| x.name != l.name);
+                layouts.push(l);
+            }
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if problems.is_empty() {
+        Ok(layouts)
+    } else {
+        Err(LayoutFilesError::Invalid(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ))
+    }
 }

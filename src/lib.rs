@@ -21,6 +21,7 @@
 //! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
 //! - [`procinfo`]: peak memory of a process from `/proc`, for the bench reports.
 //! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
+//! - [`interest_table`]: reads the referensränta table (`[interest] referensranta`, or the shipped one).
 
 /// The global allocator: jemalloc (feature `jemalloc`, on by default), for every program built on this library
 /// (the `fogd` binary, its benchmarks and tests alike, so that what is measured is what runs). With glibc's malloc,
@@ -42,6 +43,7 @@ pub mod domain;
 pub mod email;
 pub mod engine;
 pub mod formats;
+pub mod interest_table;
 pub mod layout_files;
 pub mod mask;
 pub mod procinfo;

@@ -102,10 +102,74 @@ fn shape_ok(text: &str) -> bool {
             .all(|c| c.is_ascii_digit() || c == '-' || c == '+')
 }
 
+/// The rules a 12-digit personnummer must meet because its century is written (intake.md §5): the birth date is not
+/// after `today`, and a `+` (which means 100 years or older) agrees with the birth date. `day` is the day of the
+/// month (samordningsnummer already less 60); the date is valid (checked before).
+fn check_written_century(
+    text: &str,
+    year: i32,
+    month: i32,
+    day: i32,
+    today: NaiveDate,
+) -> Result<(), IdError> {
+    let Some(born) = u32::try_from(month)
+        .ok()
+        .zip(u32::try_from(day).ok())
+        .and_then(|(m, d)| NaiveDate::from_ymd_opt(year, m, d))
+    else {
+        return Ok(());
+    };
+    if born > today {
+        return Err(IdError {
+            rule: "personnummer.future",
+            message: format!(
+                "{text:?} gives the birth date {born}, which is after today ({today})"
+            ),
+        });
+    }
+    if text.contains('+') {
+        // 100 years old on the 100th birthday (29 February: on 1 March in a common year).
+        let hundred = NaiveDate::from_ymd_opt(year + 100, born.month(), born.day())
+            .or_else(|| NaiveDate::from_ymd_opt(year + 100, 3, 1));
+        if hundred.is_none_or(|h| h > today) {
+            return Err(IdError {
+                rule: "personnummer.plus",
+                message: format!(
+                    "{text:?}: a + means 100 years or older, but the birth date {born} is less than 100 years before today ({today}); write - instead"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks a Swedish postal code (postnummer) and returns its 5 digits: one space may separate them (`111 22`).
+/// Swedish postal codes run from 100 00 to 999 99: none starts with 0, so `00000` (a common placeholder for
+/// "unknown") and every other code starting with 0 is refused.
+pub fn swedish_postal_code(text: &str) -> Result<String, IdError> {
+    let once = text.trim().replacen(' ', "", 1);
+    if once.len() != 5 || !once.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(IdError {
+            rule: "postal_code.format",
+            message: format!("{text:?} is not a Swedish postal code (5 digits, e.g. 111 22)"),
+        });
+    }
+    if once.starts_with('0') {
+        return Err(IdError {
+            rule: "postal_code.range",
+            message: format!(
+                "{text:?} is not a Swedish postal code: they run from 100 00 to 999 99, none starts with 0"
+            ),
+        });
+    }
+    Ok(once)
+}
+
 impl IdNumber {
     /// Parses a personnummer or samordningsnummer as of `today`: 10 or 12 digits with optional `-`/`+`. A 10-digit
     /// number gets the latest century that puts the birth date on or before `today`, and 100 years earlier with `+`
-    /// (Skatteverket's rule); a 12-digit number keeps its century. The Luhn check digit covers the last 10 digits
+    /// (Skatteverket's rule); a 12-digit number keeps its century, must not be born after `today`, and may carry a `+`
+    /// only when it is 100 years or older (`personnummer.future`, `personnummer.plus`). The Luhn check digit covers the last 10 digits
     /// (for samordningsnummer with the day + 60 as written) and the serial number must not be `000`.
     ///
     /// The date check (day − 60 for samordningsnummer) is the one the `personnummer` crate (3.1) applies to the
@@ -187,6 +251,9 @@ impl IdNumber {
             rule: "personnummer.date",
             message: format!("{t:?} does not hold a valid birth date"),
         })?;
+        if digits.len() == 12 {
+            check_written_century(t, year, month, day, today)?;
+        }
         Ok(IdNumber {
             kind,
             digits: digits12,
@@ -415,6 +482,68 @@ mod tests {
                 agree(&format!("{nine}{c}"), today);
                 agree(&format!("16{nine}{c}"), today);
             }
+        }
+    }
+
+    /// intake.md §5: a 12-digit number born in the future is invalid; `+` on a 12-digit number must agree with the
+    /// century written; postal code 00000 is not Swedish. (Each of these passed before.)
+    #[test]
+    fn twelve_digit_numbers_obey_today_and_the_plus_sign() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let c = expected_check_digit(b"991212121");
+        let e = IdNumber::parse_person_at(&format!("20991212-121{c}"), today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.future", "{e}");
+        let e = IdNumber::parse_any_at(&format!("20991212121{c}"), today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.future", "{e}");
+        // Born tomorrow: future; born today: fine.
+        let nine = "261201123";
+        let c = expected_check_digit(nine.as_bytes());
+        let e = IdNumber::parse_person_at(&format!("20{nine}{c}"), today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.future");
+        let nine = "261130123";
+        let c = expected_check_digit(nine.as_bytes());
+        assert!(IdNumber::parse_person_at(&format!("20{nine}{c}"), today).is_ok());
+        // A samordningsnummer's day is less 60 before the comparison: 2026-12-01 + 60 = day 61.
+        let nine = "261261123";
+        let c = expected_check_digit(nine.as_bytes());
+        let e = IdNumber::parse_person_at(&format!("20{nine}{c}"), today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.future");
+        // + on 12 digits: only for 100 years or older.
+        let e = IdNumber::parse_person_at("20121212+1212", today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.plus", "{e}");
+        assert!(e.message.contains("write - instead"), "{e}");
+        let p = IdNumber::parse_person_at("19121212+1212", today).unwrap();
+        assert_eq!(p.digits, "191212121212");
+        // Exactly 100 on 2026-11-30: born 1926-11-30; one day younger is refused.
+        let nine = "261130123";
+        let c = expected_check_digit(nine.as_bytes());
+        assert!(IdNumber::parse_person_at(&format!("19261130+123{c}"), today).is_ok());
+        let nine = "261201123";
+        let c = expected_check_digit(nine.as_bytes());
+        let e = IdNumber::parse_person_at(&format!("19261201+123{c}"), today).unwrap_err();
+        assert_eq!(e.rule, "personnummer.plus");
+        // Numbers read back from files (today unknown: NaiveDate::MAX) are unaffected.
+        assert!(IdNumber::from_digits12("191212121212").is_ok());
+    }
+
+    #[test]
+    fn postal_codes() {
+        assert_eq!(swedish_postal_code("111 22").unwrap(), "11122");
+        assert_eq!(swedish_postal_code("98499").unwrap(), "98499");
+        assert_eq!(
+            swedish_postal_code("00000").unwrap_err().rule,
+            "postal_code.range"
+        );
+        assert_eq!(
+            swedish_postal_code("012 34").unwrap_err().rule,
+            "postal_code.range"
+        );
+        for bad in ["1234", "11 1 22", "1112a", "111222", ""] {
+            assert_eq!(
+                swedish_postal_code(bad).unwrap_err().rule,
+                "postal_code.format",
+                "{bad}"
+            );
         }
     }
 

@@ -1,10 +1,11 @@
 //! Pure domain types and rules: cases, debtors, claims, amounts (öre, `i64`), identity numbers, text rules, states,
-//! and intake validation (intake.md). No I/O.
+//! intake validation (intake.md), and interest (fogd-ref-2.md §4, [`interest`]). No I/O.
 
 pub mod amount;
 pub mod case;
 pub mod ids;
 pub mod intake;
+pub mod interest;
 pub mod reference;
 pub mod state;
 pub mod text;

@@ -788,17 +788,12 @@ impl Validator<'_> {
         let mut postal_code = self.text(pcp, d.postal_code.as_deref());
         if country == "SE" {
             if let Some(pc) = &postal_code {
-                let once = pc.replacen(' ', "", 1);
-                if once.len() == 5 && once.bytes().all(|b| b.is_ascii_digit()) {
-                    postal_code = Some(once);
-                } else {
-                    self.err(
-                        pcp,
-                        "postal_code.format",
-                        Some(pc),
-                        format!("{pc:?} is not a Swedish postal code (5 digits, e.g. 111 22)"),
-                    );
-                    ok = false;
+                match crate::domain::ids::swedish_postal_code(pc) {
+                    Ok(once) => postal_code = Some(once),
+                    Err(e) => {
+                        self.err(pcp, e.rule, Some(pc), e.message);
+                        ok = false;
+                    }
                 }
             }
         }
@@ -1376,7 +1371,7 @@ mod tests {
             { "kind": "kapital", "amount": "1250.00", "due_date": "2026-02-09", "invoice_number": "F-1001",
               "basis": "Avgift för extra offentlig kontroll",
               "interest": { "kind": "reference_plus", "rate": "8.00", "from": "2026-02-10" } },
-            { "kind": "inkassokostnad", "amount": "180.00", "basis": "Inkassokostnad enligt förordning (1981:739)" }
+            { "kind": "inkassokostnad", "amount": "180.00", "basis": "Inkassokostnad enligt lag (1981:739) om ersättning för inkassokostnader m.m." }
           ]
         })
     }

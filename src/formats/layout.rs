@@ -106,18 +106,56 @@ pub enum Role {
     Bekraftelse,
     /// Inbound utslag report (RAPPORT).
     Utslag,
+    /// Inbound bestridande notice (BESTRID, FOGD-REF-2).
+    Bestridande,
+    /// Inbound skuldsanering återrapportering (SKSRAPP, FOGD-REF-2).
+    SkuldsaneringRapport,
+    /// Inbound löneutmätningsbeslut (XML, FOGD-REF-2).
+    Lub,
+    /// Inbound delredovisning (XML, FOGD-REF-2).
+    Delred,
+    /// Inbound ny grundavgift (XML, FOGD-REF-2).
+    Nyttavgar,
+    /// Inbound slutredovisning (XML, FOGD-REF-2).
+    Slutredovisning,
 }
 
 impl Role {
-    fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "transaction" => Role::Transaction,
-            "missiv" => Role::Missiv,
-            "kvittens" => Role::Kvittens,
-            "bekraftelse" => Role::Bekraftelse,
-            "utslag" => Role::Utslag,
-            _ => return None,
-        })
+    /// Every role, in the order documentation lists them.
+    pub const ALL: [Role; 11] = [
+        Role::Transaction,
+        Role::Missiv,
+        Role::Kvittens,
+        Role::Bekraftelse,
+        Role::Utslag,
+        Role::Bestridande,
+        Role::SkuldsaneringRapport,
+        Role::Lub,
+        Role::Delred,
+        Role::Nyttavgar,
+        Role::Slutredovisning,
+    ];
+
+    /// The name used in layout files (`transaction`, `kvittens`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Transaction => "transaction",
+            Role::Missiv => "missiv",
+            Role::Kvittens => "kvittens",
+            Role::Bekraftelse => "bekraftelse",
+            Role::Utslag => "utslag",
+            Role::Bestridande => "bestridande",
+            Role::SkuldsaneringRapport => "skuldsanering_rapport",
+            Role::Lub => "lub",
+            Role::Delred => "delred",
+            Role::Nyttavgar => "nyttavgar",
+            Role::Slutredovisning => "slutredovisning",
+        }
+    }
+
+    /// Looks a layout-file name up.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -163,6 +201,8 @@ pub struct FieldDef {
     pub control: bool,
     /// The parser reports an empty value as `mandatory_empty`.
     pub required: bool,
+    /// What the field means, for people (`fogd layout doc`); no effect on the codec.
+    pub note: Option<String>,
 }
 
 impl FieldDef {
@@ -397,6 +437,8 @@ struct RawField {
     control: bool,
     #[serde(default)]
     required: bool,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 /// The longest record a layout may declare (keeps the parser's memory bounded).
@@ -442,8 +484,9 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
             None,
             None,
             format!(
-                "role {:?} is not one of transaction, missiv, kvittens, bekraftelse, utslag",
-                raw.role
+                "role {:?} is not one of {}",
+                raw.role,
+                Role::ALL.map(Role::as_str).join(", ")
             ),
         );
         Role::Transaction
@@ -727,6 +770,7 @@ fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
                 blank: rf.blank,
                 control: rf.control,
                 required: rf.required,
+                note: rf.note.clone(),
             });
         }
         let code_range =
@@ -928,6 +972,9 @@ impl LayoutSet {
                     }),
                 }
                 continue;
+            }
+            if super::xml::is_xml_layout(text) {
+                continue; // XML layouts are read by `crate::layout_files::load_xml`.
             }
             match Layout::from_toml(text, file) {
                 Ok(l) => {

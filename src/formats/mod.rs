@@ -10,23 +10,31 @@
 //! - [`read`]: cases back from a file ([`read_cases`]) and the missiv cross-check ([`check_missiv`]).
 //! - [`inbound`]: kvittens, bekräftelse and utslag report (build and parse), inbound names and routing.
 //! - [`felkod`]: parse-error classes and the felkod table (data).
+//! - [`xml`]: XML documents as layouts (FOGD-REF-2 §3.2): the XML layout model, the streaming bounded reader and the
+//!   builder.
+//! - [`edition`]: layout files of either kind ([`LayoutFile`]) and the files shipped per edition.
+//! - [`layout_doc`]: record tables as Markdown (`fogd layout doc`).
 //!
 //! Never imports `shs`, `store`, `engine`, `api`, `sim` or `cli`.
 
 pub mod build;
 pub mod codec;
+pub mod edition;
 pub mod felkod;
 pub mod inbound;
 pub mod layout;
+pub mod layout_doc;
 pub mod names;
 pub mod parse;
 pub mod read;
 pub mod source;
+pub mod xml;
 
 pub use build::{
     build_file, build_missiv, build_transaction, wrap_text, BuildError, BuiltFile, FileFacts,
     FileStatus,
 };
+pub use edition::LayoutFile;
 pub use felkod::{ErrorClass, Felkod, Felkoder, Level};
 pub use inbound::{
     bekraftelse_file_name, classify_inbound, kvittens_file_name, utslag_file_name, Bekraftelse,

@@ -208,6 +208,40 @@ sources! {
     EntryAmount = "entry.amount", Entry;
     /// Entry: reference to the utslag document.
     EntryUtslagRef = "entry.utslag_ref", Entry;
+    /// Entry: a last day (bestridande: `sista_dag`, the last day to ask for överlämnande).
+    EntryDeadline = "entry.deadline", Entry;
+    /// Entry: the tingsrätt a case was handed to (utslag report, beslutstyp D).
+    EntryCourt = "entry.court", Entry;
+    /// Entry: the målnummer of the enforcement an utslag continued into (`vs_malnummer`).
+    EntryEnforcementMalnummer = "entry.enforcement_malnummer", Entry;
+    /// Entry: Kronofogden's ärendenummer of a skuldsanering.
+    EntryDebtRestructuringCase = "entry.debt_restructuring_case", Entry;
+    /// Entry: length of a payment plan in months.
+    EntryPlanMonths = "entry.plan_months", Entry;
+    /// Entry: the share of a claim to be paid, per mille.
+    EntryDividendPerMille = "entry.dividend_per_mille", Entry;
+    /// Entry: amount garnished per month (LUB `BeloppPerManad`).
+    EntryAmountPerMonth = "entry.amount_per_month", Entry;
+    /// Entry: first day something applies (LUB `FranOchMed`).
+    EntryFrom = "entry.from", Entry;
+    /// Entry: first day of a reporting period.
+    EntryPeriodFrom = "entry.period_from", Entry;
+    /// Entry: last day of a reporting period.
+    EntryPeriodTo = "entry.period_to", Entry;
+    /// Entry: result of the investigation (DELRED `Utredning`).
+    EntryInvestigation = "entry.investigation", Entry;
+    /// Entry: paid out to the sökande (DELRED `Redovisat`).
+    EntryPaidOut = "entry.paid_out", Entry;
+    /// Entry: fees deducted (DELRED `AvdragnaAvgifter`).
+    EntryFeesDeducted = "entry.fees_deducted", Entry;
+    /// Entry: still owed (`Aterstar`).
+    EntryRemaining = "entry.remaining", Entry;
+    /// Entry: the day a fee is charged (NYTTAVGAR `Debiteras`).
+    EntryChargeDate = "entry.charge_date", Entry;
+    /// Entry: why a case closed (slutredovisning `Orsak`).
+    EntryReason = "entry.reason", Entry;
+    /// Entry: paid out in total (slutredovisning `TotaltRedovisat`).
+    EntryTotalPaidOut = "entry.total_paid_out", Entry;
 }
 
 impl Category {

@@ -1,0 +1,179 @@
+//! Layout files of either kind, and the files shipped per edition.
+//!
+//! A layout file is fixed-width ([`Layout`]) unless it says `format = "xml"` ([`XmlLayout`]); [`LayoutFile`]
+//! loads either, for `fogd layout check`, `fogd layout doc` and `fogd inspect`. [`FOGD_REF_2`] holds the
+//! FOGD-REF-2 files shipped so far (`layouts/fogd-ref-2/`: the inbound BESTRID, RAPPORT and SKSRAPP, and the four
+//! XML documents); the edition as a whole (`[layouts] edition`, outbound layouts) is built on it later.
+
+use super::layout::{Layout, LayoutProblem, Role, EMBEDDED};
+use super::xml::{is_xml_layout, XmlLayout};
+
+/// The FOGD-REF-2 layout files shipped in the binary: (file name, contents).
+pub const FOGD_REF_2: &[(&str, &str)] = &[
+    (
+        "bestridande.toml",
+        include_str!("../../layouts/fogd-ref-2/bestridande.toml"),
+    ),
+    (
+        "utslag.toml",
+        include_str!("../../layouts/fogd-ref-2/utslag.toml"),
+    ),
+    (
+        "sks-rapport.toml",
+        include_str!("../../layouts/fogd-ref-2/sks-rapport.toml"),
+    ),
+    (
+        "lub.toml",
+        include_str!("../../layouts/fogd-ref-2/lub.toml"),
+    ),
+    (
+        "delred.toml",
+        include_str!("../../layouts/fogd-ref-2/delred.toml"),
+    ),
+    (
+        "nyttavgar.toml",
+        include_str!("../../layouts/fogd-ref-2/nyttavgar.toml"),
+    ),
+    (
+        "slutredovisning.toml",
+        include_str!("../../layouts/fogd-ref-2/slutredovisning.toml"),
+    ),
+];
+
+/// The layout files shipped for an edition (`FOGD-REF-1`, `FOGD-REF-2`); the felkod table is not among them.
+pub fn embedded_files(edition: &str) -> Option<&'static [(&'static str, &'static str)]> {
+    match edition {
+        "FOGD-REF-1" => Some(EMBEDDED),
+        "FOGD-REF-2" => Some(FOGD_REF_2),
+        _ => None,
+    }
+}
+
+/// A loaded layout file of either kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayoutFile {
+    /// Fixed-width records.
+    Fixed(Layout),
+    /// An XML document.
+    Xml(XmlLayout),
+}
+
+impl LayoutFile {
+    /// Loads and checks a layout file of either kind; `file` names it in problems.
+    pub fn from_toml(text: &str, file: &str) -> Result<LayoutFile, Vec<LayoutProblem>> {
+        if is_xml_layout(text) {
+            XmlLayout::from_toml(text, file).map(LayoutFile::Xml)
+        } else {
+            Layout::from_toml(text, file).map(LayoutFile::Fixed)
+        }
+    }
+
+    /// The layout's name.
+    pub fn name(&self) -> &str {
+        match self {
+            LayoutFile::Fixed(l) => &l.name,
+            LayoutFile::Xml(l) => &l.name,
+        }
+    }
+
+    /// Its edition.
+    pub fn edition(&self) -> &str {
+        match self {
+            LayoutFile::Fixed(l) => &l.edition,
+            LayoutFile::Xml(l) => &l.edition,
+        }
+    }
+
+    /// Its role.
+    pub fn role(&self) -> Role {
+        match self {
+            LayoutFile::Fixed(l) => l.role,
+            LayoutFile::Xml(l) => l.role,
+        }
+    }
+
+    /// How many record types it has.
+    pub fn record_count(&self) -> usize {
+        match self {
+            LayoutFile::Fixed(l) => l.records.len(),
+            LayoutFile::Xml(l) => l.records.len(),
+        }
+    }
+}
+
+/// Loads shipped files (checked by a test, so a released binary never drops one; were one broken it would be
+/// left out, never a panic).
+fn load_embedded(files: &[(&str, &str)]) -> Vec<LayoutFile> {
+    files
+        .iter()
+        .filter_map(|(file, text)| LayoutFile::from_toml(text, file).ok())
+        .collect()
+}
+
+/// The shipped layouts of an edition, fixed-width and XML.
+pub fn embedded(edition: &str) -> Vec<LayoutFile> {
+    embedded_files(edition)
+        .map(load_embedded)
+        .unwrap_or_default()
+}
+
+/// The shipped fixed-width layouts of an edition.
+pub fn embedded_fixed(edition: &str) -> Vec<Layout> {
+    embedded(edition)
+        .into_iter()
+        .filter_map(|l| match l {
+            LayoutFile::Fixed(l) => Some(l),
+            LayoutFile::Xml(_) => None,
+        })
+        .collect()
+}
+
+/// The shipped XML layouts of an edition.
+pub fn embedded_xml(edition: &str) -> Vec<XmlLayout> {
+    embedded(edition)
+        .into_iter()
+        .filter_map(|l| match l {
+            LayoutFile::Xml(l) => Some(l),
+            LayoutFile::Fixed(_) => None,
+        })
+        .collect()
+}
+
+/// The XML layout whose root element and namespace a document has (the first start tag decides; at most the
+/// first 64 events are looked at, so this is cheap on any input).
+pub fn recognise_xml<'l>(layouts: &'l [XmlLayout], bytes: &[u8]) -> Option<&'l XmlLayout> {
+    let (ns, root) = super::xml::read::root_of(bytes)?;
+    layouts.iter().find(|l| l.root == root && l.namespace == ns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_file_loads() {
+        for edition in ["FOGD-REF-1", "FOGD-REF-2"] {
+            for (file, text) in embedded_files(edition).unwrap() {
+                let l =
+                    LayoutFile::from_toml(text, file).unwrap_or_else(|p| panic!("{file}: {p:#?}"));
+                assert_eq!(l.edition(), edition, "{file}");
+            }
+        }
+        assert_eq!(embedded_fixed("FOGD-REF-2").len(), 3);
+        assert_eq!(embedded_xml("FOGD-REF-2").len(), 4);
+        assert!(embedded("FOGD-REF-9").is_empty());
+    }
+
+    #[test]
+    fn xml_documents_are_recognised_by_root_and_namespace() {
+        let xml = embedded_xml("FOGD-REF-2");
+        let doc = b"\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- c --><f:Delredovisning xmlns:f=\"urn:fogd:ref2\"/>";
+        assert_eq!(
+            recognise_xml(&xml, doc).map(|l| l.name.as_str()),
+            Some("delred")
+        );
+        assert!(recognise_xml(&xml, b"<Delredovisning xmlns=\"urn:other\"/>").is_none());
+        assert!(recognise_xml(&xml, b"<Delredovisning/>").is_none());
+        assert!(recognise_xml(&xml, b"00DEVANSOKAN").is_none());
+    }
+}
