@@ -36,6 +36,11 @@ pub const EXIT_PROBLEMS: u8 = 3;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Refuses a private key file that group or others may read (a usage error naming the `chmod` to run).
+pub fn require_private_key(path: &std::path::Path) -> Result<(), UsageError> {
+    crate::certs::check_key_private(path).map_err(|e| UsageError(e.to_string()))
+}
+
 /// fogd — files bulk applications with Kronofogden over SHS, unattended.
 #[derive(Debug, Parser)]
 #[command(name = "fogd", version, about, long_about = None, propagate_version = true)]
