@@ -12,6 +12,7 @@
 //! Uses `shs` documents; never `engine` or `store`.
 
 pub mod admin;
+pub mod admin_client;
 pub mod behaviour;
 pub mod db;
 pub mod faults;
