@@ -28,7 +28,7 @@ pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
 pub use files::{
     BatchCandidate, CaseFileInfo, CaseUpdate, FileRow, InboundRow, NewFile, NewInbound, StoreTx,
 };
-pub use tokens::{JobRun, Permission, Role, TokenRow};
+pub use tokens::{JobRun, Permission, Role, SessionRow, TokenRow};
 
 /// How long SQLite waits for a lock held by another connection or process before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
