@@ -173,6 +173,36 @@ pub fn generate_dev_certs(org_number: &str, org_name: &str) -> Result<DevCerts, 
     })
 }
 
+/// A client certificate and key (one PEM, as `[tls] identity` wants) issued by the CA of `ca_cert_pem` /
+/// `ca_key_pem` (`fogd dev-certs` writes both): for a second test organisation (`org_number`), or — with `None` —
+/// a certificate without a subject `serialNumber`. Tests and shared test environments use it.
+pub fn issue_client_identity(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    org_number: Option<&str>,
+    name: &str,
+) -> Result<String, CertError> {
+    use rcgen::{CertificateParams, DnType, DnValue, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose};
+    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(gen_err)?;
+    let ca = CertificateParams::from_ca_cert_pem(ca_cert_pem)
+        .map_err(gen_err)?
+        .self_signed(&ca_key)
+        .map_err(gen_err)?;
+    let key = KeyPair::generate().map_err(gen_err)?;
+    let mut cp = CertificateParams::new(Vec::<String>::new()).map_err(gen_err)?;
+    cp.distinguished_name.push(DnType::CommonName, name);
+    cp.distinguished_name.push(DnType::OrganizationName, name);
+    if let Some(org) = org_number {
+        let serial = DnValue::PrintableString(org.try_into().map_err(gen_err)?);
+        cp.distinguished_name
+            .push(DnType::CustomDnType(vec![2, 5, 4, 5]), serial);
+    }
+    cp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    cp.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let cert = cp.signed_by(&key, &ca, &ca_key).map_err(gen_err)?;
+    Ok(format!("{}{}", cert.pem(), key.serialize_pem()))
+}
+
 fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), CertError> {
     let io = |source| CertError::Io {
         path: path.to_path_buf(),
