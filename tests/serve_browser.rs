@@ -107,6 +107,7 @@ async fn ops_page_in_headless_chromium() {
     let r = http
         .post(srv.url("/api/v1/cases"))
         .bearer_auth(&submitter)
+        .header("content-type", "application/json")
         .body(example_cases())
         .send()
         .await

@@ -177,3 +177,36 @@ impl Install {
         }
     }
 }
+
+/// The value of the hidden form field `name` in a page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// `name=value` of the `Set-Cookie` header naming cookie `name`.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// Signs in through the form as a browser does: `GET /signin` (the nonce cookie and the form's copy), then
+/// `POST /signin` with the token; the answer of the post.
+pub async fn sign_in(http: &reqwest::Client, srv: &Server, token: &str) -> reqwest::Response {
+    let form = http.get(srv.url("/signin")).send().await.unwrap();
+    let nonce_cookie = set_cookie(&form, "fogd_signin").expect("sign-in nonce cookie");
+    let html = form.text().await.unwrap();
+    let nonce = hidden_field(&html, "nonce").expect("nonce field");
+    http.post(srv.url("/signin"))
+        .header("cookie", nonce_cookie)
+        .header("origin", srv.base.clone())
+        .form(&[("token", token), ("nonce", nonce.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
