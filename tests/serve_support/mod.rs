@@ -33,7 +33,20 @@ impl Install {
 
     /// A `fogd` command in the installation's directory with its config.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_fogd"));
+        self.cmd_under(&[])
+    }
+
+    /// A `fogd` command run by `prefix` (e.g. `["prlimit", "--nofile=128:128", "--"]`), in the installation's
+    /// directory with its config.
+    pub fn cmd_under(&self, prefix: &[&str]) -> Command {
+        let mut c = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_fogd"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_fogd")),
+        };
         c.current_dir(self.path())
             .env("FOGD_CONFIG", self.path().join("fogd.toml"))
             .env("FOGD_LOG_FORMAT", "json")
@@ -59,7 +72,12 @@ impl Install {
 
     /// Starts `fogd serve --listen 127.0.0.1:0` (plus `args`) and waits for its `listening on` line.
     pub fn serve(&self, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut c = self.cmd();
+        self.serve_under(&[], args, env)
+    }
+
+    /// As [`Install::serve`], run by `prefix` (see [`Install::cmd_under`]).
+    pub fn serve_under(&self, prefix: &[&str], args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut c = self.cmd_under(prefix);
         c.args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
