@@ -270,7 +270,7 @@ async fn browser_headers_and_csrf() {
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["cache-control"], "no-store");
-        assert_eq!(h["referrer-policy"], "no-referrer");
+        assert_eq!(h["referrer-policy"], "same-origin");
         if path != "/api/v1/stats" {
             let html = r.text().await.unwrap();
             assert!(!html.contains("<script") && !html.contains("<style"), "{path}");

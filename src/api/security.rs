@@ -2,8 +2,9 @@
 //!
 //! - **Headers** on every answer ([`headers`]): a Content-Security-Policy without any script (and the page's one
 //!   stylesheet from `/fogd.css`), `frame-ancestors 'none'` and `X-Frame-Options: DENY`, `nosniff`,
-//!   `Referrer-Policy: no-referrer`, `Cache-Control: no-store` (pages and answers hold personal data; the
-//!   stylesheet sets its own), and `Strict-Transport-Security` when the browser came over HTTPS.
+//!   `Referrer-Policy: same-origin` (no referrer leaves for another site; `no-referrer` would make browsers send
+//!   `Origin: null` on the page's own form posts), `Cache-Control: no-store` (pages and answers hold personal data;
+//!   the stylesheet sets its own), and `Strict-Transport-Security` when the browser came over HTTPS.
 //! - **Cross-site requests** ([`origin_guard`]): a state-changing request (not GET/HEAD/OPTIONS) without a bearer
 //!   token whose `Origin` (or, without one, `Referer`) names another origin is refused (403) before any handler
 //!   runs. The forms carry their own tokens on top (sign-in: a pre-session nonce cookie; sign-out and any later
@@ -198,7 +199,7 @@ pub async fn headers(State(state): State<Arc<AppState>>, req: Request, next: Nex
     );
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         "cross-origin-opener-policy",
