@@ -182,7 +182,9 @@ pub fn issue_client_identity(
     org_number: Option<&str>,
     name: &str,
 ) -> Result<String, CertError> {
-    use rcgen::{CertificateParams, DnType, DnValue, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        CertificateParams, DnType, DnValue, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose,
+    };
     let ca_key = KeyPair::from_pem(ca_key_pem).map_err(gen_err)?;
     let ca = CertificateParams::from_ca_cert_pem(ca_cert_pem)
         .map_err(gen_err)?

@@ -80,7 +80,10 @@ impl ServerLimits {
 pub fn soft_file_limit() -> Option<usize> {
     let text = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = text.lines().find(|l| l.starts_with("Max open files"))?;
-    let soft = line.trim_start_matches("Max open files").split_whitespace().next()?;
+    let soft = line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?;
     if soft == "unlimited" {
         return Some(usize::MAX);
     }
@@ -302,7 +305,8 @@ async fn connection(
             },
         ),
         Some(acceptor) => {
-            let handshake = tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(tcp));
+            let handshake =
+                tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(tcp));
             let stream = tokio::select! {
                 r = handshake => match r {
                     Ok(Ok(s)) => s,
@@ -528,7 +532,6 @@ impl Body for DeadlineBody {
         self.inner.size_hint()
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -87,7 +87,11 @@ async fn api_roles_cases_journal_and_page() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "nothing valid stored");
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nothing valid stored"
+    );
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["summary"]["invalid"], 1, "{v}");
     assert_eq!(v["cases"][0]["state"], "invalid");

@@ -58,11 +58,19 @@ fn import_reads_only_regular_files_of_bounded_size() {
     let t = Instant::now();
     let out = env.fogd(&["import", "/dev/zero"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not a regular file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
     assert!(t.elapsed() < Duration::from_secs(5));
     // A pipe: refused without waiting for a writer.
     let fifo = env.path().join("cases.fifo");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let out = env.fogd(&["import", fifo.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("not a regular file"));
@@ -73,7 +81,11 @@ fn import_reads_only_regular_files_of_bounded_size() {
     let big = env.write("big.json", &vec![b' '; 2001]);
     let out = env.fogd(&["import", big.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("import_max_bytes = 2000"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("import_max_bytes = 2000"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -88,7 +100,11 @@ fn invalid_cases_are_stored_bounded_and_clean_and_status_escapes_on_a_terminal()
     let out = env.fogd(&["import", file.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.len() < 100_000, "the problems echo {} bytes", stdout.len());
+    assert!(
+        stdout.len() < 100_000,
+        "the problems echo {} bytes",
+        stdout.len()
+    );
 
     let out = env.fogd(&["status", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -100,13 +116,30 @@ fn invalid_cases_are_stored_bounded_and_clean_and_status_escapes_on_a_terminal()
         .collect();
     assert_eq!(refs.len(), 2, "{refs:?}");
     for r in &refs {
-        assert!(r.chars().count() <= 64, "stored reference of {} chars", r.chars().count());
+        assert!(
+            r.chars().count() <= 64,
+            "stored reference of {} chars",
+            r.chars().count()
+        );
         assert!(!r.chars().any(char::is_control), "{r:?}");
     }
-    assert!(refs.iter().any(|r| r.starts_with("RRRR") && r.contains('#')), "{refs:?}");
-    assert!(refs.iter().any(|r| r == "A\\u{0}B\\u{1b}[2J\\u{1b}]0;owned\\u{7}"), "{refs:?}");
-    let db = std::fs::metadata(env.path().join("fogd-data/fogd.db")).unwrap().len();
-    assert!(db < 2 * 1024 * 1024, "database of {db} bytes for two invalid cases");
+    assert!(
+        refs.iter()
+            .any(|r| r.starts_with("RRRR") && r.contains('#')),
+        "{refs:?}"
+    );
+    assert!(
+        refs.iter()
+            .any(|r| r == "A\\u{0}B\\u{1b}[2J\\u{1b}]0;owned\\u{7}"),
+        "{refs:?}"
+    );
+    let db = std::fs::metadata(env.path().join("fogd-data/fogd.db"))
+        .unwrap()
+        .len();
+    assert!(
+        db < 2 * 1024 * 1024,
+        "database of {db} bytes for two invalid cases"
+    );
 
     // Stored text with control characters straight from the store (as another writer could leave it): on a
     // terminal `fogd status` writes them visibly.
@@ -133,7 +166,10 @@ fn invalid_cases_are_stored_bounded_and_clean_and_status_escapes_on_a_terminal()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("A\\u{0}B"), "{text}");
-    assert!(!out.stdout.contains(&0x1b), "raw ESC reached the terminal: {text:?}");
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "raw ESC reached the terminal: {text:?}"
+    );
     assert!(!text.contains('\u{9b}'), "raw CSI reached the terminal");
     assert!(text.contains("\\u{1b}[31mred"), "{text}");
 }
@@ -161,7 +197,10 @@ fn send_poll_and_sim_refuse_private_keys_others_can_read() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
         let rel = file.strip_prefix(env.path()).unwrap();
-        assert!(err.contains(&format!("chmod 600 {}", rel.display())), "{cmd}: {err}");
+        assert!(
+            err.contains(&format!("chmod 600 {}", rel.display())),
+            "{cmd}: {err}"
+        );
         std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     // With the modes fixed, `send` gets past the check (and fails on the missing node, exit 1, not 2).
@@ -192,7 +231,12 @@ fn data_is_created_private_whatever_the_umask() {
     let data = env.path().join("fogd-data");
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("certs")), 0o700);
-    for f in ["fogd.db", "fogd.db-wal", "fogd.db-shm", "certs/client-identity.pem"] {
+    for f in [
+        "fogd.db",
+        "fogd.db-wal",
+        "fogd.db-shm",
+        "certs/client-identity.pem",
+    ] {
         let p = data.join(f);
         if p.exists() {
             assert_eq!(mode(&p), 0o600, "{f}");
@@ -202,7 +246,10 @@ fn data_is_created_private_whatever_the_umask() {
     }
     // The simulator's state too.
     let mut sim = Command::new("sh")
-        .args(["-c", &format!("umask 000 && exec {fogd} sim --listen 127.0.0.1:0")])
+        .args([
+            "-c",
+            &format!("umask 000 && exec {fogd} sim --listen 127.0.0.1:0"),
+        ])
         .current_dir(env.path())
         .env("FOGD_CONFIG", env.path().join("fogd.toml"))
         .stdout(std::process::Stdio::piped())

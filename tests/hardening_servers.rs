@@ -34,7 +34,12 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
         match s.read(&mut b) {
             Ok(0) => return true,
             Ok(_) => continue, // a 408 or an alert before the close
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return false
             }
             Err(_) => return true,
@@ -57,9 +62,13 @@ async fn slowloris_cannot_take_serve_down_under_a_low_file_limit() {
     let addr = srv.base.trim_start_matches("http://").to_string();
     // A head that never ends: closed by the header-read timeout.
     let mut slow = connect(&addr);
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let t = Instant::now();
-    assert!(closed_within(&mut slow, Duration::from_secs(4)), "slow head not closed");
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(4)),
+        "slow head not closed"
+    );
     assert!(t.elapsed() < Duration::from_secs(4));
     // Far more half-sent requests than the file limit allows, held open.
     let mut held = Vec::new();
@@ -93,7 +102,10 @@ async fn slowloris_cannot_take_serve_down_under_a_low_file_limit() {
     }
     drop(held);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(http.get(srv.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.get(srv.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
     assert!(srv.terminate().success());
     // No log storm: accept errors, if any, are logged once per interval.
     let storms = log_lines_containing(&srv.log, "Too many open files")
@@ -134,7 +146,10 @@ async fn silent_and_slow_clients_cannot_take_the_sim_down_under_a_low_file_limit
     // A connection that never sends a ClientHello: closed by the handshake timeout (it stayed 70 s and more).
     let mut silent = connect(&addr);
     let t = Instant::now();
-    assert!(closed_within(&mut silent, Duration::from_secs(4)), "silent client not closed");
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(4)),
+        "silent client not closed"
+    );
     assert!(t.elapsed() < Duration::from_secs(4));
     let mut held = Vec::new();
     for _ in 0..ATTACKERS {
@@ -169,7 +184,10 @@ async fn silent_and_slow_clients_cannot_take_the_sim_down_under_a_low_file_limit
         }
     }
     drop(held);
-    let lines = std::fs::read_to_string(&log).unwrap_or_default().lines().count();
+    let lines = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count();
     assert!(lines < 2000, "{lines} log lines");
     let storms = log_lines_containing(&log, "Too many open files");
     assert!(storms <= 3, "{storms} accept-error lines");
@@ -257,7 +275,10 @@ async fn deeply_nested_list_from_a_node_is_a_clear_error_not_an_abort() {
     let mut srv = inst.serve(&[], &[]);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let http = reqwest::Client::new();
-    assert_eq!(http.get(srv.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.get(srv.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
     assert!(srv.child.try_wait().unwrap().is_none(), "fogd serve died");
     let log = std::fs::read_to_string(&srv.log).unwrap();
     assert!(log.contains("nested deeper than"), "{log}");

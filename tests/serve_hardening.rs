@@ -29,7 +29,9 @@ async fn revoked_token_ends_its_session_and_sessions_survive_a_restart() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let cookie = set_cookie(&r, "fogd_session").unwrap();
     let page = |srv: &serve_support::Server| {
-        http.get(srv.url("/")).header("cookie", cookie.clone()).send()
+        http.get(srv.url("/"))
+            .header("cookie", cookie.clone())
+            .send()
     };
     assert_eq!(page(&srv).await.unwrap().status(), StatusCode::OK);
 
@@ -82,10 +84,16 @@ async fn failed_sign_ins_are_logged_and_throttled() {
     assert!(r.headers().contains_key("retry-after"));
     assert!(srv.terminate().success());
     let log = std::fs::read_to_string(&srv.log).unwrap();
-    let failures: Vec<&str> = log.lines().filter(|l| l.contains("sign-in failed")).collect();
+    let failures: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("sign-in failed"))
+        .collect();
     assert_eq!(failures.len(), 3, "{log}");
     assert!(failures[0].contains("127.0.0.1"), "{}", failures[0]);
-    assert!(!log.contains("fogd_guess"), "the token tried is never logged");
+    assert!(
+        !log.contains("fogd_guess"),
+        "the token tried is never logged"
+    );
 }
 
 /// Junk cases as the issue measured them: 250,000 in about 6 MB.
@@ -136,7 +144,10 @@ async fn bounded_requests_and_answers_with_memory_measured() {
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
         let v: Value = r.json().await.unwrap();
         assert!(
-            v["error"].as_str().unwrap().contains("max_cases_per_request = 2000"),
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("max_cases_per_request = 2000"),
             "{v}"
         );
     }
@@ -174,7 +185,13 @@ async fn bounded_requests_and_answers_with_memory_measured() {
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert!(t.elapsed() < Duration::from_secs(10));
     let v: Value = r.json().await.unwrap();
-    assert!(v["error"].as_str().unwrap().contains("max_approve_references"), "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("max_approve_references"),
+        "{v}"
+    );
     assert!(srv.terminate().success());
 }
 
@@ -210,7 +227,10 @@ async fn long_search_text_is_refused_and_wildcards_are_literal() {
         .unwrap()
         .starts_with("application/json"));
     let v: Value = r.json().await.unwrap();
-    assert!(v["error"].as_str().unwrap().contains("max_search_chars"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("max_search_chars"),
+        "{v}"
+    );
     // The ops page says the same, as a page.
     let r = http
         .get(srv.url("/"))
@@ -265,7 +285,10 @@ async fn browser_headers_and_csrf() {
             .unwrap();
         let h = r.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+            "{path}: {csp}"
+        );
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         assert_eq!(h["x-frame-options"], "DENY");
         assert_eq!(h["x-content-type-options"], "nosniff");
@@ -273,12 +296,18 @@ async fn browser_headers_and_csrf() {
         assert_eq!(h["referrer-policy"], "same-origin");
         if path != "/api/v1/stats" {
             let html = r.text().await.unwrap();
-            assert!(!html.contains("<script") && !html.contains("<style"), "{path}");
+            assert!(
+                !html.contains("<script") && !html.contains("<style"),
+                "{path}"
+            );
             assert!(html.contains("href=\"/fogd.css\""));
         }
     }
     let css = http.get(srv.url("/fogd.css")).send().await.unwrap();
-    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(css.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
 
     // Login CSRF: a sign-in post without the form's nonce (another site's form) is refused.
     let r = http
@@ -326,18 +355,30 @@ async fn browser_headers_and_csrf() {
         }
         r.send()
     };
-    let r = approve(Some("https://evil.example"), None, "application/json").await.unwrap();
+    let r = approve(Some("https://evil.example"), None, "application/json")
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = approve(None, None, "application/json").await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN, "cookie alone, no origin, no token");
-    let r = approve(None, Some("fogd_wrong"), "application/json").await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "cookie alone, no origin, no token"
+    );
+    let r = approve(None, Some("fogd_wrong"), "application/json")
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // A form-encodable content type is not JSON: 415 (a cross-site form could send it).
     let r = approve(Some(&srv.base), None, "text/plain").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let r = approve(None, Some(&csrf), "application/json").await.unwrap();
+    let r = approve(None, Some(&csrf), "application/json")
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let r = approve(Some(&srv.base), None, "application/json").await.unwrap();
+    let r = approve(Some(&srv.base), None, "application/json")
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 
     // Sign-out needs the session's token.
@@ -349,8 +390,17 @@ async fn browser_headers_and_csrf() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let still = http.get(srv.url("/")).header("cookie", &cookie).send().await.unwrap();
-    assert_eq!(still.status(), StatusCode::OK, "a forged sign-out changed nothing");
+    let still = http
+        .get(srv.url("/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "a forged sign-out changed nothing"
+    );
     assert!(srv.terminate().success());
 }
 
@@ -368,7 +418,10 @@ async fn secure_cookie_over_https_and_behind_a_proxy() {
         .send()
         .await
         .unwrap();
-    assert!(form.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
+    assert!(form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Secure"));
     assert!(form.headers().contains_key("strict-transport-security"));
     let nonce_cookie = set_cookie(&form, "fogd_signin").unwrap();
     let nonce = hidden_field(&form.text().await.unwrap(), "nonce").unwrap();
@@ -447,10 +500,19 @@ async fn errors_under_api_are_json() {
     let mut srv = inst.serve(&["--no-jobs"], &[]);
     let http = http();
     let cases: Vec<(reqwest::RequestBuilder, StatusCode)> = vec![
-        (http.get(srv.url("/api/v1/nope")).bearer_auth(&viewer), StatusCode::NOT_FOUND),
+        (
+            http.get(srv.url("/api/v1/nope")).bearer_auth(&viewer),
+            StatusCode::NOT_FOUND,
+        ),
         (http.get(srv.url("/api/nope")), StatusCode::NOT_FOUND),
-        (http.delete(srv.url("/api/v1/cases")).bearer_auth(&viewer), StatusCode::METHOD_NOT_ALLOWED),
-        (http.put(srv.url("/api/v1/stats")).bearer_auth(&viewer), StatusCode::METHOD_NOT_ALLOWED),
+        (
+            http.delete(srv.url("/api/v1/cases")).bearer_auth(&viewer),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            http.put(srv.url("/api/v1/stats")).bearer_auth(&viewer),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
         (
             reqwest::Client::new()
                 .post(srv.url("/api/v1/cases"))
@@ -459,9 +521,20 @@ async fn errors_under_api_are_json() {
                 .body(vec![b' '; 5000]),
             StatusCode::PAYLOAD_TOO_LARGE,
         ),
-        (http.get(srv.url("/api/v1/cases?limit=many")).bearer_auth(&viewer), StatusCode::BAD_REQUEST),
-        (http.get(srv.url("/api/v1/files/abc")).bearer_auth(&viewer), StatusCode::BAD_REQUEST),
-        (http.get(srv.url("/api/v1/files/1/raw?part=x")).bearer_auth(&viewer), StatusCode::NOT_FOUND),
+        (
+            http.get(srv.url("/api/v1/cases?limit=many"))
+                .bearer_auth(&viewer),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            http.get(srv.url("/api/v1/files/abc")).bearer_auth(&viewer),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            http.get(srv.url("/api/v1/files/1/raw?part=x"))
+                .bearer_auth(&viewer),
+            StatusCode::NOT_FOUND,
+        ),
         (
             http.post(srv.url("/api/v1/cases"))
                 .bearer_auth(&submitter)
@@ -478,7 +551,10 @@ async fn errors_under_api_are_json() {
         let ct = r.headers()["content-type"].to_str().unwrap().to_string();
         assert!(ct.starts_with("application/json"), "{url}: {ct}");
         let v: Value = r.json().await.unwrap();
-        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{url}: {v}");
+        assert!(
+            v["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{url}: {v}"
+        );
     }
     // Nothing valid stored: 422 with the problems, not 201.
     let r = http
@@ -536,7 +612,10 @@ async fn personal_numbers_by_role() {
                 assert_eq!(shown, "191212121212", "{role}: {v}");
             } else {
                 assert_eq!(shown, "19121212-****", "{role}: {v}");
-                assert!(!text.contains("191212121212") && !text.contains("19121212-1212"), "{role}: {text}");
+                assert!(
+                    !text.contains("191212121212") && !text.contains("19121212-1212"),
+                    "{role}: {text}"
+                );
             }
         }
     }
@@ -559,5 +638,8 @@ fn serve_refuses_a_key_readable_by_others() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("chmod 600") && err.contains("client-identity.pem"), "{err}");
+    assert!(
+        err.contains("chmod 600") && err.contains("client-identity.pem"),
+        "{err}"
+    );
 }

@@ -175,7 +175,9 @@ fn sim_admin_verbs_from_the_same_directory() {
     };
     std::fs::write(
         dir.path().join("fogd.toml"),
-        format!("[sim]\nlisten = \"127.0.0.1:{port}\"\n[shs]\nurl = \"https://127.0.0.1:{port}/shs\"\n"),
+        format!(
+            "[sim]\nlisten = \"127.0.0.1:{port}\"\n[shs]\nurl = \"https://127.0.0.1:{port}/shs\"\n"
+        ),
     )
     .unwrap();
     let fogd = || {
@@ -221,7 +223,9 @@ fn sim_admin_verbs_from_the_same_directory() {
     assert!(out.contains("0021") || out.contains("21"), "{out}");
     let (code, out, _) = run(&["sim", "messages"]);
     assert_eq!(code, Some(0));
-    assert!(serde_json::from_str::<serde_json::Value>(&out).unwrap().is_array());
+    assert!(serde_json::from_str::<serde_json::Value>(&out)
+        .unwrap()
+        .is_array());
     // A bad spec is a usage error before any call; a node that is not there is an error naming the URL.
     let (code, _, err) = run(&["sim", "faults", "add", "bogus"]);
     assert_eq!(code, Some(2), "{err}");
@@ -230,7 +234,12 @@ fn sim_admin_verbs_from_the_same_directory() {
     assert!(err.contains("127.0.0.1:1"), "{err}");
     // The help documents the admin calls.
     let (_, help, _) = run(&["sim", "--help"]);
-    for call in ["/sim/v1/evening-run", "/sim/v1/faults", "fogd sim faults add", "admin_token"] {
+    for call in [
+        "/sim/v1/evening-run",
+        "/sim/v1/faults",
+        "fogd sim faults add",
+        "admin_token",
+    ] {
         assert!(help.contains(call), "{call} missing in\n{help}");
     }
 }

@@ -65,7 +65,8 @@ impl Env {
     async fn with(f: impl FnOnce(&mut Config)) -> Env {
         let dir = tempfile::tempdir().unwrap();
         // Written with the CA key, so that the node's own identity can be issued (its outbox is its own).
-        fogd::certs::write_dev_certs(&dir.path().join("certs"), ME, "Utvecklings Inkasso AB").unwrap();
+        fogd::certs::write_dev_certs(&dir.path().join("certs"), ME, "Utvecklings Inkasso AB")
+            .unwrap();
         let mut config = config_in(dir.path());
         f(&mut config);
         let sim = start_sim(&config, None).await;
@@ -594,7 +595,8 @@ async fn handshake_refused_without_or_with_foreign_client_certificate() {
     assert!(matches!(e, ShsClientError::Connect(_)), "{e:?}");
     assert!(e.is_retryable() && !e.outcome_unknown());
     // Nothing arrived.
-    assert!(env.node_client()
+    assert!(env
+        .node_client()
         .list(NODE, &ListFilter::default())
         .await
         .unwrap()
@@ -843,7 +845,10 @@ async fn identity_owns_its_outbox_and_admin_needs_an_admin() {
     let anon = env.client_with(|s| s.identity = anon_path.clone());
     expect_code(&anon, &message("anon"), ShsErrorCode::UnknownSender).await;
     let e = anon.list(ME, &ListFilter::default()).await.unwrap_err();
-    assert!(matches!(e, ShsClientError::Http { status: 403, .. }), "{e:?}");
+    assert!(
+        matches!(e, ShsClientError::Http { status: 403, .. }),
+        "{e:?}"
+    );
 
     // Another organisation: its own (empty) outbox only.
     const OTHER: &str = "5567000004";
@@ -862,16 +867,27 @@ async fn identity_owns_its_outbox_and_admin_needs_an_admin() {
         other.fetch(NODE, &m.label.tx_id).await.map(|_| ()),
     ] {
         let e = e.unwrap_err();
-        assert!(matches!(e, ShsClientError::Http { status: 403, .. }), "{e:?}");
+        assert!(
+            matches!(e, ShsClientError::Http { status: 403, .. }),
+            "{e:?}"
+        );
     }
     // Its refused calls changed nothing: the reply is still there for its owner.
-    assert_eq!(me.fetch(ME, &reply).await.unwrap().message.label.tx_id, reply);
+    assert_eq!(
+        me.fetch(ME, &reply).await.unwrap().message.label.tx_id,
+        reply
+    );
 
     // Admin calls: the development identity (subject serialNumber = [ingivare] org_number) is the admin by
     // default; another organisation and a certificate without serialNumber are not.
     let owner = env.raw();
     assert_eq!(
-        owner.get(env.url("/sim/v1/messages")).send().await.unwrap().status(),
+        owner
+            .get(env.url("/sim/v1/messages"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
     for (client, path) in [
@@ -892,7 +908,10 @@ async fn identity_owns_its_outbox_and_admin_needs_an_admin() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert!(me.send(&message("still fine")).await.is_ok(), "no fault was added");
+    assert!(
+        me.send(&message("still fine")).await.is_ok(),
+        "no fault was added"
+    );
 }
 
 /// `[sim] admin_token` and `[sim] admin_cert_serials` replace the default admin.
@@ -901,7 +920,11 @@ async fn admin_by_token_or_certificate_serial() {
     let mut env = Env::with(|c| c.sim.admin_token = Some("s3cret-admin".into())).await;
     let owner = env.raw();
     let r = owner.get(env.url("/sim/v1/faults")).send().await.unwrap();
-    assert_eq!(r.status(), 403, "with a token configured the dev certificate alone is no admin");
+    assert_eq!(
+        r.status(),
+        403,
+        "with a token configured the dev certificate alone is no admin"
+    );
     let r = owner
         .get(env.url("/sim/v1/faults"))
         .bearer_auth("s3cret-admin")
@@ -936,7 +959,12 @@ async fn admin_by_token_or_certificate_serial() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let r = env.raw().get(env.url("/sim/v1/faults")).send().await.unwrap();
+    let r = env
+        .raw()
+        .get(env.url("/sim/v1/faults"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 }
 

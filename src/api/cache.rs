@@ -147,7 +147,9 @@ impl ResponseCache {
         }
         if let Ok(mut e) = self.entries.lock() {
             e.remove(&key);
-            while (e.bytes + size > self.capacity || e.map.len() >= MAX_ENTRIES) && e.evict_oldest() {}
+            while (e.bytes + size > self.capacity || e.map.len() >= MAX_ENTRIES) && e.evict_oldest()
+            {
+            }
             e.bytes += size;
             e.map.insert(key, (generation, Instant::now(), body));
         }

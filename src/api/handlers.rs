@@ -264,7 +264,10 @@ pub async fn get_case(
 ) -> Result<axum::response::Response, ApiError> {
     caller.require(Permission::ReadCase)?;
     let full_ids = caller.token.role.allows(Permission::PersonalNumbers);
-    let key = format!("case:{}:{reference}", if full_ids { "full" } else { "masked" });
+    let key = format!(
+        "case:{}:{reference}",
+        if full_ids { "full" } else { "masked" }
+    );
     if let Some(body) = state.cache.get(&key, None) {
         return Ok(json_body(body));
     }

@@ -16,9 +16,9 @@
 use super::auth::{cookie, token_lookup, MaybeCaller, SESSION_COOKIE, SESSION_TTL};
 use super::security::{client_ip, is_https, tokens_equal};
 use super::AppState;
-use crate::http_server::ConnInfo;
 use crate::domain::{CaseState, FileState};
 use crate::formats::felkod::Felkoder;
+use crate::http_server::ConnInfo;
 use crate::store::{CaseRow, Permission};
 use axum::extract::{Form, Query, State};
 use axum::http::request::Parts;
@@ -470,7 +470,12 @@ fn secure_attr(state: &AppState, parts: &Parts) -> &'static str {
 
 /// The sign-in form, with a fresh nonce in a cookie for the form to echo (`status` and an error line when the
 /// last attempt failed).
-fn signin_answer(state: &AppState, parts: &Parts, status: StatusCode, error: Option<&str>) -> Response {
+fn signin_answer(
+    state: &AppState,
+    parts: &Parts,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
     let nonce = crate::store::tokens::generate_token();
     let cookie = format!(
         "{SIGNIN_COOKIE}={nonce}; HttpOnly; SameSite=Strict; Path=/signin; Max-Age={SIGNIN_FORM_TTL_SECS}{}",
@@ -485,7 +490,10 @@ fn signin_answer(state: &AppState, parts: &Parts, status: StatusCode, error: Opt
 }
 
 /// `GET /signin`: the sign-in form.
-pub async fn signin_form(State(state): State<Arc<AppState>>, req: axum::extract::Request) -> Response {
+pub async fn signin_form(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+) -> Response {
     let (parts, _) = req.into_parts();
     signin_answer(&state, &parts, StatusCode::OK, None)
 }
@@ -516,7 +524,9 @@ pub async fn signin(State(state): State<Arc<AppState>>, req: axum::extract::Requ
             &state,
             &parts,
             StatusCode::TOO_MANY_REQUESTS,
-            Some(&format!("Too many failed sign-ins from your address; try again in {wait} s.")),
+            Some(&format!(
+                "Too many failed sign-ins from your address; try again in {wait} s."
+            )),
         );
         if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -528,7 +538,8 @@ pub async fn signin(State(state): State<Arc<AppState>>, req: axum::extract::Requ
         Ok(Form(f)) => f,
         Err(e) => return e.into_response(),
     };
-    let nonce_ok = cookie(&parts, SIGNIN_COOKIE).is_some_and(|c| !c.is_empty() && tokens_equal(&c, &f.nonce));
+    let nonce_ok =
+        cookie(&parts, SIGNIN_COOKIE).is_some_and(|c| !c.is_empty() && tokens_equal(&c, &f.nonce));
     if !nonce_ok {
         tracing::warn!(client = ?ip, "sign-in refused: the form's nonce does not match its cookie (login CSRF?)");
         return signin_answer(
@@ -566,7 +577,8 @@ pub async fn signin(State(state): State<Arc<AppState>>, req: axum::extract::Requ
         "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_TTL.as_secs()
     );
-    let spent = format!("{SIGNIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/signin; Max-Age=0{secure}");
+    let spent =
+        format!("{SIGNIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/signin; Max-Age=0{secure}");
     let mut r = Redirect::to("/").into_response();
     for c in [session, spent] {
         if let Ok(v) = axum::http::HeaderValue::from_str(&c) {

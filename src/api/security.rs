@@ -37,7 +37,11 @@ pub const HSTS: &str = "max-age=31536000";
 
 /// Whether the browser reached fogd over HTTPS: native TLS (`[api] tls_cert`), `X-Forwarded-Proto: https` from a
 /// trusted proxy, or an `https` `[api] public_url`.
-pub fn is_https(config: &crate::config::Config, headers: &HeaderMap, conn: Option<&ConnInfo>) -> bool {
+pub fn is_https(
+    config: &crate::config::Config,
+    headers: &HeaderMap,
+    conn: Option<&ConnInfo>,
+) -> bool {
     if config
         .api
         .public_url
@@ -163,7 +167,11 @@ fn is_safe(m: &Method) -> bool {
 
 /// Refuses a state-changing request without a bearer token that comes from another origin (403, before the
 /// handler reads anything).
-pub async fn origin_guard(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn origin_guard(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if is_safe(req.method()) || req.headers().contains_key(header::AUTHORIZATION) {
         return next.run(req).await;
     }
@@ -274,7 +282,13 @@ pub fn require_content_type(headers: &HeaderMap, accepted: &[&str]) -> Result<()
     let given = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     match given {
         Some(t) if accepted.iter().any(|a| *a == t) => Ok(()),
         other => Err(ApiError::new(
@@ -386,7 +400,10 @@ mod tests {
             HeaderValue::from_static("http://fogd.example:8080"),
         );
         assert_eq!(provenance(&cfg, &h, Some(&c)), Provenance::SameOrigin);
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(matches!(
             provenance(&cfg, &h, Some(&c)),
             Provenance::CrossOrigin(_)
@@ -399,7 +416,10 @@ mod tests {
         assert_eq!(provenance(&cfg, &h, Some(&c)), Provenance::SameOrigin);
 
         // Forwarded headers count only from a trusted proxy.
-        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 10.0.0.5"));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.2.3.4, 10.0.0.5"),
+        );
         h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
         assert_eq!(client_ip(&cfg, &h, Some(&c)), Some(c.peer.ip()));
         assert!(!is_https(&cfg, &h, Some(&c)));
@@ -431,7 +451,9 @@ mod tests {
     fn content_types() {
         let mut h = HeaderMap::new();
         assert_eq!(
-            require_content_type(&h, &["application/json"]).unwrap_err().status,
+            require_content_type(&h, &["application/json"])
+                .unwrap_err()
+                .status,
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         );
         h.insert(

@@ -472,7 +472,10 @@ mod tests {
             json: false,
         };
         write!(t, "A-1\u{1b}[2J\u{0}\u{9b}x\tok\n").unwrap();
-        assert_eq!(String::from_utf8(t.inner).unwrap(), "A-1\\u{1b}[2J\\u{0}\\u{9b}x\tok\n");
+        assert_eq!(
+            String::from_utf8(t.inner).unwrap(),
+            "A-1\\u{1b}[2J\\u{0}\\u{9b}x\tok\n"
+        );
         let mut j = TerminalSafe {
             inner: Vec::new(),
             json: true,

@@ -776,7 +776,11 @@ mod tests {
         let s = stored_reference(&long);
         assert_eq!(s.chars().count(), MAX_STORED_REFERENCE_CHARS);
         assert_eq!(s, stored_reference(&long), "deterministic");
-        assert_ne!(s, stored_reference(&format!("{long}x")), "long references stay apart");
+        assert_ne!(
+            s,
+            stored_reference(&format!("{long}x")),
+            "long references stay apart"
+        );
         assert_eq!(bounded(&"v".repeat(500), 10).chars().count(), 10);
     }
 

@@ -50,7 +50,11 @@ pub fn routes(shared: Arc<SimShared>) -> Router<Arc<SimShared>> {
 /// certificate whose X.509 serial is in `[sim] admin_cert_serials`; when neither is configured, the client
 /// certificate whose subject `serialNumber` is this configuration's `[ingivare] org_number` (the development
 /// set-up's own client, so `fogd demo` and `fogd sim evening-run` keep working from the same directory).
-pub fn is_admin(config: &crate::config::Config, conn: Option<&ConnInfo>, headers: &HeaderMap) -> bool {
+pub fn is_admin(
+    config: &crate::config::Config,
+    conn: Option<&ConnInfo>,
+    headers: &HeaderMap,
+) -> bool {
     let sim = &config.sim;
     if let Some(want) = &sim.admin_token {
         let given = headers

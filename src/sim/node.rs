@@ -302,11 +302,7 @@ fn accepted(m: &StoredMeta, duplicate: bool) -> Response {
 /// not cancel the node half-way — after the behaviour recorded the file but before the message and its kvittens
 /// were stored, which lost the kvittens for good (found by `tests/crash_harness.rs`). A node finishes what it
 /// started; the client learns the outcome from the duplicate answer to its re-send.
-async fn receive(
-    State(shared): St,
-    Extension(conn): Extension<ConnInfo>,
-    body: Bytes,
-) -> Response {
+async fn receive(State(shared): St, Extension(conn): Extension<ConnInfo>, body: Bytes) -> Response {
     match tokio::spawn(receive_detached(shared, conn.client_serial_number, body)).await {
         Ok(r) => r,
         Err(e) => internal(e),
@@ -423,7 +419,9 @@ fn outbox_of(raw: &str, conn: &ConnInfo) -> Result<String, Response> {
         Some(me) if me == o => Ok(o),
         Some(me) => Err(text(
             StatusCode::FORBIDDEN,
-            format!("outbox {o} belongs to another organisation than this client certificate's ({me})"),
+            format!(
+                "outbox {o} belongs to another organisation than this client certificate's ({me})"
+            ),
         )),
         None => Err(text(
             StatusCode::FORBIDDEN,

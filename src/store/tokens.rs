@@ -480,7 +480,10 @@ mod tests {
         assert_eq!(store.list_tokens().await.unwrap().len(), 1);
 
         // Sessions: found while the token lives and the session has not expired.
-        let (live, _) = store.create_token("lead", Role::Operator, now).await.unwrap();
+        let (live, _) = store
+            .create_token("lead", Role::Operator, now)
+            .await
+            .unwrap();
         let later = now + chrono::Duration::hours(1);
         store
             .create_session("h1", live.id, "c1", now, later)
@@ -492,8 +495,14 @@ mod tests {
             .unwrap();
         let s = store.find_session("h1", now).await.unwrap().unwrap();
         assert_eq!((s.token.id, s.csrf.as_str()), (live.id, "c1"));
-        assert!(store.find_session("h2", now).await.unwrap().is_none(), "revoked token");
-        assert!(store.find_session("h1", later).await.unwrap().is_none(), "expired");
+        assert!(
+            store.find_session("h2", now).await.unwrap().is_none(),
+            "revoked token"
+        );
+        assert!(
+            store.find_session("h1", later).await.unwrap().is_none(),
+            "expired"
+        );
         store.delete_session("h1").await.unwrap();
         assert!(store.find_session("h1", now).await.unwrap().is_none());
         store.revoke_token("lead", now).await.unwrap();
