@@ -471,7 +471,7 @@ mod tests {
             inner: Vec::new(),
             json: false,
         };
-        write!(t, "A-1\u{1b}[2J\u{0}\u{9b}x\tok\n").unwrap();
+        writeln!(t, "A-1\u{1b}[2J\u{0}\u{9b}x\tok").unwrap();
         assert_eq!(
             String::from_utf8(t.inner).unwrap(),
             "A-1\\u{1b}[2J\\u{0}\\u{9b}x\tok\n"
