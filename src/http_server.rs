@@ -2,7 +2,10 @@
 //! slow or idle clients from taking the server down ([`crate::limits::LimitsConfig`]):
 //!
 //! - **TLS handshake timeout**: a connection that has not finished its handshake in time is closed.
-//! - **header-read timeout**: hyper closes a connection that has not sent a complete request head in time.
+//! - **header-read timeout**: a connection closes when a request head has been arriving for longer than this: from
+//!   the connection's start until its first request, and from the first byte of each later request. (Not hyper's
+//!   own header timeout: that one starts as soon as a keep-alive connection waits for its next request, so it
+//!   closed idle keep-alive connections after a few seconds, racing clients that reuse them.)
 //! - **body timeout**: a request body must arrive whole within its time from the end of the head ([`DeadlineBody`];
 //!   tower-http's body timeout restarts at every frame, so a body dripped a byte at a time would never end).
 //! - **idle timeout**: a connection with no request in progress and no bytes moving is closed.
@@ -119,6 +122,8 @@ struct Conn {
     busy: AtomicUsize,
     /// Last time bytes moved, ms since the registry's epoch.
     last_io: AtomicU64,
+    /// Since when a request head has been arriving, ms since the registry's epoch plus one (0: none is).
+    head_since: AtomicU64,
     /// Told when the connection must go (replaced under the cap).
     kill: Notify,
 }
@@ -154,6 +159,7 @@ impl Registry {
         let conn = Arc::new(Conn {
             busy: AtomicUsize::new(0),
             last_io: AtomicU64::new(self.now()),
+            head_since: AtomicU64::new(self.now() + 1),
             kill: Notify::new(),
         });
         conns.insert(id, conn.clone());
@@ -374,12 +380,14 @@ async fn connection(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
+        .header_read_timeout(None)
         .keep_alive(true);
     let http = builder.serve_connection(TokioIo::new(tracked), svc);
     tokio::pin!(http);
-    let idle_ms = u64::try_from(limits.idle_timeout.as_millis()).unwrap_or(u64::MAX);
-    let tick = (limits.idle_timeout / 4).max(Duration::from_millis(20));
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let (idle_ms, head_ms) = (ms(limits.idle_timeout), ms(limits.header_read_timeout));
+    let tick =
+        (limits.idle_timeout.min(limits.header_read_timeout) / 4).max(Duration::from_millis(20));
     let mut check = tokio::time::interval(tick);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -395,8 +403,17 @@ async fn connection(
                 return;
             }
             _ = check.tick() => {
-                let quiet = registry.now().saturating_sub(conn.last_io.load(Ordering::Acquire));
-                if conn.busy.load(Ordering::Acquire) == 0 && quiet >= idle_ms {
+                if conn.busy.load(Ordering::Acquire) > 0 {
+                    continue;
+                }
+                let now = registry.now();
+                let head = conn.head_since.load(Ordering::Acquire);
+                if head > 0 && now.saturating_sub(head - 1) >= head_ms {
+                    tracing::debug!(%peer, "request head not received in time; connection closed");
+                    return;
+                }
+                let quiet = now.saturating_sub(conn.last_io.load(Ordering::Acquire));
+                if head == 0 && quiet >= idle_ms {
                     tracing::debug!(%peer, "idle connection closed");
                     return;
                 }
@@ -415,6 +432,7 @@ struct BusyGuard(Arc<Conn>);
 impl BusyGuard {
     fn new(conn: Arc<Conn>) -> BusyGuard {
         conn.busy.fetch_add(1, Ordering::AcqRel);
+        conn.head_since.store(0, Ordering::Release);
         BusyGuard(conn)
     }
 }
@@ -438,6 +456,19 @@ impl Tracked {
             .last_io
             .store(self.registry.now(), Ordering::Release);
     }
+
+    /// Bytes came in: with no request in progress they start a request head (if none is arriving yet).
+    fn received(&self) {
+        self.touch();
+        if self.conn.busy.load(Ordering::Acquire) == 0 {
+            let _ = self.conn.head_since.compare_exchange(
+                0,
+                self.registry.now() + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
 }
 
 impl AsyncRead for Tracked {
@@ -449,7 +480,7 @@ impl AsyncRead for Tracked {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.touch();
+            self.received();
         }
         r
     }

@@ -70,6 +70,29 @@ async fn slowloris_cannot_take_serve_down_under_a_low_file_limit() {
         "slow head not closed"
     );
     assert!(t.elapsed() < Duration::from_secs(4));
+    // A keep-alive connection quiet for longer than the head timeout (but not the idle timeout) stays usable: the
+    // head timeout counts from a request's first byte, not while a connection waits for its next request.
+    let mut keep = connect(&addr);
+    let ask = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    for round in 0..2 {
+        keep.write_all(ask).unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 1024];
+        while !String::from_utf8_lossy(&got).contains("ok\n") {
+            let n = keep.read(&mut b).unwrap();
+            assert!(n > 0, "keep-alive connection closed before answer {round}");
+            got.extend_from_slice(&b[..n]);
+        }
+        assert!(got.starts_with(b"HTTP/1.1 200"));
+        if round == 0 {
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+    }
+    // ... and is closed once idle for longer than the idle timeout.
+    assert!(
+        closed_within(&mut keep, Duration::from_secs(4)),
+        "idle connection not closed"
+    );
     // Far more half-sent requests than the file limit allows, held open.
     let mut held = Vec::new();
     for _ in 0..ATTACKERS {
