@@ -47,7 +47,7 @@ pub struct ImportArgs {
 pub fn read_input(path: &std::path::Path, max: u64) -> Result<Vec<u8>, UsageError> {
     use std::io::Read;
     let name = path.display();
-    let refuse = |why: String| UsageError(format!("cannot import {name}: {why}"));
+    let refuse = |why: String| UsageError(format!("cannot read {name}: {why}"));
     let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
     if !meta.is_file() {
         return Err(refuse(
