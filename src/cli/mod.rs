@@ -251,7 +251,7 @@ pub fn init_logging(target: &LogTarget) -> bool {
         LogTarget::Quiet(path) => {
             let file = path
                 .parent()
-                .map(std::fs::create_dir_all)
+                .map(crate::fsperm::create_private_dir_all)
                 .transpose()
                 .ok()
                 .and_then(|_| std::fs::File::create(path).ok());
