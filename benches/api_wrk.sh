@@ -21,7 +21,7 @@ pid=$!
 for _ in $(seq 100); do grep -q '^listening on ' "$dir/out" 2>/dev/null && break; sleep 0.1; done
 base="$(sed -n 's/^listening on //p' "$dir/out")"
 [ -n "$base" ] || { cat "$dir/err" >&2; exit 1; }
-curl -sf -H "Authorization: Bearer $token" --data-binary @fixtures/cases/cases.json "$base/api/v1/cases" > /dev/null
+curl -sf -H "Authorization: Bearer $token" -H "Content-Type: application/json" --data-binary @fixtures/cases/cases.json "$base/api/v1/cases" > /dev/null
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 for target in "/healthz" "/api/v1/cases/A-2026-000123" "/"; do
   echo "== GET $target (200 connections, ${secs}s)"

@@ -33,6 +33,14 @@ pub enum CertError {
         /// What is wrong.
         message: String,
     },
+    /// A private key file that group or others may read.
+    #[error("{path} has mode {mode:o}: the private key is readable by group or others; run `chmod 600 {path}`")]
+    KeyMode {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// Some but not all of the configured certificate files exist, so dev certificates are not generated.
     #[error("certificate files incomplete: {missing} missing while {present} exist; fix [tls] or remove them all to get dev certificates")]
     Partial {
@@ -165,13 +173,45 @@ pub fn generate_dev_certs(org_number: &str, org_name: &str) -> Result<DevCerts, 
     })
 }
 
+/// A client certificate and key (one PEM, as `[tls] identity` wants) issued by the CA of `ca_cert_pem` /
+/// `ca_key_pem` (`fogd dev-certs` writes both): for a second test organisation (`org_number`), or — with `None` —
+/// a certificate without a subject `serialNumber`. Tests and shared test environments use it.
+pub fn issue_client_identity(
+    ca_cert_pem: &str,
+    ca_key_pem: &str,
+    org_number: Option<&str>,
+    name: &str,
+) -> Result<String, CertError> {
+    use rcgen::{
+        CertificateParams, DnType, DnValue, ExtendedKeyUsagePurpose, KeyPair, KeyUsagePurpose,
+    };
+    let ca_key = KeyPair::from_pem(ca_key_pem).map_err(gen_err)?;
+    let ca = CertificateParams::from_ca_cert_pem(ca_cert_pem)
+        .map_err(gen_err)?
+        .self_signed(&ca_key)
+        .map_err(gen_err)?;
+    let key = KeyPair::generate().map_err(gen_err)?;
+    let mut cp = CertificateParams::new(Vec::<String>::new()).map_err(gen_err)?;
+    cp.distinguished_name.push(DnType::CommonName, name);
+    cp.distinguished_name.push(DnType::OrganizationName, name);
+    if let Some(org) = org_number {
+        let serial = DnValue::PrintableString(org.try_into().map_err(gen_err)?);
+        cp.distinguished_name
+            .push(DnType::CustomDnType(vec![2, 5, 4, 5]), serial);
+    }
+    cp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    cp.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let cert = cp.signed_by(&key, &ca, &ca_key).map_err(gen_err)?;
+    Ok(format!("{}{}", cert.pem(), key.serialize_pem()))
+}
+
 fn write_file(path: &Path, text: &str, secret: bool) -> Result<(), CertError> {
     let io = |source| CertError::Io {
         path: path.to_path_buf(),
         source,
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io)?;
+        crate::fsperm::create_private_dir_all(parent).map_err(io)?;
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
@@ -270,6 +310,29 @@ pub fn ensure_dev_certs(config: &Config) -> Result<bool, CertError> {
     Ok(true)
 }
 
+/// Refuses a private key file that group or others may read (any of the mode bits 0o077), as `ssh` does: the
+/// commands that use a key (`sim`, `send`, `poll`, `serve`) call this before they load it. A missing file is left
+/// to the loader's own error. Not on Unix: no check.
+pub fn check_key_private(path: &Path) -> Result<(), CertError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::metadata(path) else {
+            return Ok(());
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(CertError::KeyMode {
+                path: path.to_path_buf(),
+                mode,
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, CertError> {
     std::fs::read(path).map_err(|source| CertError::Io {
         path: path.to_path_buf(),
@@ -314,6 +377,31 @@ pub fn subject_serial_number(der: &[u8]) -> Option<String> {
         .find(|a| *a.attr_type() == oid)
         .and_then(|a| a.as_str().ok().map(str::to_string));
     found
+}
+
+/// The X.509 serial number of a DER certificate as [`normalize_serial`] writes it (how `[sim]
+/// admin_cert_serials` names a certificate).
+pub fn cert_serial_hex(der: &[u8]) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(normalize_serial(&hex::encode(cert.raw_serial())))
+}
+
+/// A certificate serial number written for comparison: hex digits in lower case, without `:` separators or
+/// leading zeros, so that `openssl x509 -serial` output (`serial=0A1B…`) and `0a:1b:…` compare equal.
+pub fn normalize_serial(text: &str) -> String {
+    let t = text.trim();
+    let t = t.strip_prefix("serial=").unwrap_or(t);
+    let digits: String = t
+        .chars()
+        .filter(|c| *c != ':')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let trimmed = digits.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// The end of validity of the first certificate in a PEM file (for `fogd doctor`), as Unix seconds.

@@ -77,6 +77,8 @@ pub struct Config {
     pub email: EmailConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Bounds on connections, requests and inputs ([`crate::limits`]).
+    pub limits: crate::limits::LimitsConfig,
 }
 
 /// `[database]`.
@@ -242,6 +244,17 @@ pub struct ApiConfig {
     /// Cache the answers of `GET /api/v1/cases/{reference}` and the ops page until the database changes (SQLite
     /// only; at most 50 ms behind a commit of any process, see `fogd::api::cache`).
     pub cache: bool,
+    /// Serve HTTPS with this certificate chain (PEM) and `tls_key`; unset: plain HTTP (behind a TLS proxy).
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// The address browsers use, e.g. `https://fogd.example.se` (behind a reverse proxy): state-changing
+    /// requests must come from this origin, and an `https` URL makes the session cookie `Secure`. Unset: the
+    /// request's own `Host` and scheme.
+    pub public_url: Option<String>,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (the client
+    /// address for sign-in throttling and logs, and whether the browser used HTTPS).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ApiConfig {
@@ -250,6 +263,10 @@ impl Default for ApiConfig {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 16 * 1024 * 1024,
             cache: true,
+            tls_cert: None,
+            tls_key: None,
+            public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -394,6 +411,12 @@ pub struct SimConfig {
     /// Refuse (`UnknownSender`) a message whose sender differs from the client certificate's subject
     /// `serialNumber` (the check SHS nodes can run, shs.md §8).
     pub check_sender: bool,
+    /// Bearer token that grants the admin API (`/sim/v1/*`), for shared test environments.
+    pub admin_token: Option<String>,
+    /// X.509 serial numbers (hex) of client certificates that may call the admin API. When neither this nor
+    /// `admin_token` is set, the admin is the client certificate whose subject `serialNumber` is this
+    /// configuration's `[ingivare] org_number` (the development set-up's own client).
+    pub admin_cert_serials: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -407,6 +430,8 @@ impl Default for SimConfig {
             disputed_share: 0.1,
             max_body_bytes: 100 * 1024 * 1024,
             check_sender: true,
+            admin_token: None,
+            admin_cert_serials: Vec::new(),
         }
     }
 }
@@ -501,7 +526,7 @@ impl Default for LogConfig {
 
 const SECTIONS: &[&str] = &[
     "database", "ingivare", "shs", "tls", "api", "schedule", "layouts", "interest", "batch",
-    "rules", "sim", "alerts", "email", "log",
+    "rules", "sim", "alerts", "email", "log", "limits",
 ];
 
 impl Config {
@@ -643,6 +668,23 @@ impl Config {
             crate::domain::Amount::parse_kronor(v).map_err(|e| bad(key, e.to_string()))?;
         }
         crate::email::validate(self)?;
+        if let Some((key, message)) = self.limits.problem() {
+            return Err(bad(key, message));
+        }
+        self.check_api_tls().map_err(|(key, m)| bad(key, m))?;
+        Ok(())
+    }
+
+    /// `[api] tls_cert` and `tls_key` come together; `public_url` is an http(s) URL.
+    fn check_api_tls(&self) -> Result<(), (&'static str, String)> {
+        if self.api.tls_cert.is_some() != self.api.tls_key.is_some() {
+            return Err(("api.tls_cert", "tls_cert and tls_key go together".into()));
+        }
+        if let Some(u) = &self.api.public_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(("api.public_url", format!("{u:?} is not an http(s) URL")));
+            }
+        }
         Ok(())
     }
 

@@ -22,6 +22,9 @@
 //! - [`procinfo`]: peak memory of a process from `/proc`, for the bench reports.
 //! - [`layout_files`]: reads the configured layout set (embedded FOGD-REF-1 plus `[layouts] dir`).
 //! - [`interest_table`]: reads the referensränta table (`[interest] referensranta`, or the shipped one).
+//! - [`fsperm`]: private directories (0700) and files (0600) whatever the umask.
+//! - [`limits`]: `[limits]`, the bounds on connections, requests and inputs.
+//! - [`http_server`]: the HTTP/1.1 server loop of `fogd serve` and `fogd sim` (timeouts, connection cap).
 
 /// The global allocator: jemalloc (feature `jemalloc`, on by default), for every program built on this library
 /// (the `fogd` binary, its benchmarks and tests alike, so that what is measured is what runs). With glibc's malloc,
@@ -44,7 +47,10 @@ pub mod email;
 pub mod engine;
 pub mod formats;
 pub mod interest_table;
+pub mod fsperm;
+pub mod http_server;
 pub mod layout_files;
+pub mod limits;
 pub mod mask;
 pub mod procinfo;
 pub mod report;

@@ -7,7 +7,7 @@ mod serve_support;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use serve_support::{example_cases, Install};
+use serve_support::{example_cases, hidden_field, set_cookie, sign_in, Install};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_roles_cases_journal_and_page() {
@@ -50,6 +50,7 @@ async fn api_roles_cases_journal_and_page() {
     let r = http
         .post(srv.url("/api/v1/cases"))
         .bearer_auth(&viewer)
+        .header("content-type", "application/json")
         .body(example_cases())
         .send()
         .await
@@ -81,16 +82,23 @@ async fn api_roles_cases_journal_and_page() {
     let r = http
         .post(srv.url("/api/v1/cases"))
         .bearer_auth(&submitter)
+        .header("content-type", "application/json")
         .body(one)
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nothing valid stored"
+    );
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["summary"]["invalid"], 1, "{v}");
     assert_eq!(v["cases"][0]["state"], "invalid");
     let r = http
         .post(srv.url("/api/v1/cases"))
         .bearer_auth(&submitter)
+        .header("content-type", "application/json")
         .body("{nope")
         .send()
         .await
@@ -102,6 +110,7 @@ async fn api_roles_cases_journal_and_page() {
     let r = reqwest::Client::new()
         .post(srv.url("/api/v1/cases"))
         .bearer_auth(&submitter)
+        .header("content-type", "application/json")
         .body(big)
         .send()
         .await
@@ -128,6 +137,7 @@ async fn api_roles_cases_journal_and_page() {
     let approve = |t: &str| {
         http.post(srv.url("/api/v1/journal/approve"))
             .bearer_auth(t)
+            .header("content-type", "application/json")
             .body(r#"{"references":["A-2026-000123"]}"#)
             .send()
     };
@@ -242,26 +252,22 @@ async fn api_roles_cases_journal_and_page() {
     let r = get("/", None).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/signin");
-    let r = http
-        .post(srv.url("/signin"))
-        .form(&[("token", submitter.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = sign_in(&http, &srv, &submitter).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = http
-        .post(srv.url("/signin"))
-        .form(&[("token", viewer.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = sign_in(&http, &srv, &viewer).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let set_cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let session_header = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("fogd_session="))
+        .unwrap();
     assert!(
-        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
-        "{set_cookie}"
+        session_header.contains("HttpOnly") && session_header.contains("SameSite=Strict"),
+        "{session_header}"
     );
-    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let cookie = set_cookie(&r, "fogd_session").unwrap();
     let page = http
         .get(srv.url("/?q=A-2026-000123"))
         .header("cookie", &cookie)
@@ -281,11 +287,13 @@ async fn api_roles_cases_journal_and_page() {
         "personal number never in clear"
     );
     assert!(page.contains("SHS node"), "banner for the unreachable node");
-    // Bearer works for the page too; signing out ends the session.
+    // Bearer works for the page too; signing out (with the page's anti-forgery token) ends the session.
     let r = get("/", Some(&viewer)).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let csrf = hidden_field(&page, "csrf").expect("the sign-out form carries the session's token");
     http.post(srv.url("/signout"))
         .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();

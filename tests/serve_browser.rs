@@ -1,6 +1,8 @@
 //! The ops page in a real browser: headless Chromium driven through chromedriver's WebDriver protocol. Signs in with
 //! a viewer token through the form (HttpOnly cookie), checks the tables (files sent to and receipted by a `fogd sim`
-//! process), and searches by invoice number, tx.id and reference.
+//! process), and searches by invoice number, tx.id and reference. Then, as issue 13 point 9 asks: the page works
+//! under its Content-Security-Policy (the stylesheet applies), and pages of another origin that post forms to fogd
+//! with the signed-in browser's cookie (sign-out, sign-in with the attacker's token) change nothing.
 //! Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -101,12 +103,14 @@ async fn ops_page_in_headless_chromium() {
     }
     let inst = Install::new("");
     let viewer = inst.token("viewer", "browser");
+    let mallory = inst.token("viewer", "mallory");
     let submitter = inst.token("submitter", "erp");
     let srv = inst.serve(&["--no-jobs"], &[]);
     let http = reqwest::Client::new();
     let r = http
         .post(srv.url("/api/v1/cases"))
         .bearer_auth(&submitter)
+        .header("content-type", "application/json")
         .body(example_cases())
         .send()
         .await
@@ -246,6 +250,46 @@ async fn ops_page_in_headless_chromium() {
             results.contains("19121212-****") && !results.contains("19121212-1212"),
             "{results}"
         );
+
+        // The stylesheet applies under the CSP (no inline style, no script on fogd's pages).
+        let font = d
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                json!({"script": "return getComputedStyle(document.body).fontFamily", "args": []}),
+            )
+            .await;
+        assert!(font.as_str().unwrap_or("").contains("sans-serif"), "{font}");
+
+        // Cross-site requests from another origin (a page that posts forms by script) change nothing.
+        let fogd_base = srv.base.clone();
+        let attacker = attacker_site(vec![
+            (
+                "/signout",
+                format!(
+                    "<form id=f method=post action=\"{fogd_base}/signout\"><input name=csrf value=x></form>\
+                     <script>document.getElementById('f').submit()</script>"
+                ),
+            ),
+            (
+                "/signin",
+                format!(
+                    "<form id=f method=post action=\"{fogd_base}/signin\"><input name=token value=\"{mallory}\">\
+                     <input name=nonce value=x></form><script>document.getElementById('f').submit()</script>"
+                ),
+            ),
+        ]);
+        for page in ["/signout", "/signin"] {
+            d.go(&format!("{attacker}{page}")).await;
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            d.go(&srv.url("/")).await;
+            let who = d.text("#signout").await;
+            let me = d.text("form[action='/signout'] span").await;
+            assert!(
+                me.contains("browser") && !me.contains("mallory"),
+                "after the cross-site {page}: {me} {who}"
+            );
+        }
     }
     .await;
     let _ = http
@@ -255,4 +299,39 @@ async fn ops_page_in_headless_chromium() {
     let _ = driver.kill();
     let _ = driver.wait();
     result
+}
+
+/// Another origin (a port of its own on loopback) serving `pages` (path, HTML); returns its base URL.
+fn attacker_site(pages: Vec<(&'static str, String)>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+            loop {
+                let mut l = String::new();
+                if reader.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                    break;
+                }
+            }
+            let body = pages
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, b)| format!("<!DOCTYPE html><html><body>{b}</body></html>"))
+                .unwrap_or_default();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    base
 }

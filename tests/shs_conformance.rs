@@ -301,3 +301,45 @@ fn xmllint_catches_a_bad_document() {
         .expect("xmllint is missing: install libxml2-utils");
     assert!(!out.status.success());
 }
+
+/// The depth seeds of the `shs_xml` fuzz target through every XML reader: the deep and unclosed ones are refused
+/// naming the limit (no stack overflow), the wide one within the limits reads.
+#[test]
+fn xml_depth_seeds_are_refused_or_read() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/seeds/shs_xml");
+    let mut seen = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().and_then(|x| x.to_str()) != Some("xml") {
+            continue;
+        }
+        seen += 1;
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let results = [
+            fogd::shs::Label::parse(&bytes).err().map(|e| e.to_string()),
+            fogd::shs::MessageList::parse(&bytes)
+                .err()
+                .map(|e| e.to_string()),
+            fogd::shs::Management::parse(&bytes)
+                .err()
+                .map(|e| e.to_string()),
+        ];
+        if name.contains("wide") {
+            assert!(results[1].is_none(), "{name}: {:?}", results[1]);
+            assert_eq!(
+                fogd::shs::MessageList::parse(&bytes)
+                    .unwrap()
+                    .messages
+                    .len(),
+                300
+            );
+        } else {
+            for r in results {
+                let e = r.unwrap_or_else(|| panic!("{name} was read"));
+                assert!(e.contains("nested deeper than"), "{name}: {e}");
+            }
+        }
+    }
+    assert!(seen >= 5);
+}

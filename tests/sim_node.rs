@@ -64,6 +64,9 @@ impl Env {
     }
     async fn with(f: impl FnOnce(&mut Config)) -> Env {
         let dir = tempfile::tempdir().unwrap();
+        // Written with the CA key, so that the node's own identity can be issued (its outbox is its own).
+        fogd::certs::write_dev_certs(&dir.path().join("certs"), ME, "Utvecklings Inkasso AB")
+            .unwrap();
         let mut config = config_in(dir.path());
         f(&mut config);
         let sim = start_sim(&config, None).await;
@@ -79,6 +82,25 @@ impl Env {
     }
     fn client(&self) -> ShsClient {
         self.client_with(|_| {})
+    }
+    /// A client with a certificate of the node's own organisation (Kronofogden's side: its outbox).
+    fn node_client(&self) -> ShsClient {
+        let path = self.identity_for(Some(NODE), "node-identity.pem");
+        self.client_with(|s| s.identity = path)
+    }
+    /// A client identity issued by the dev CA for `org` (`None`: no subject serialNumber).
+    fn identity_for(&self, org: Option<&str>, file: &str) -> std::path::PathBuf {
+        let certs = self.dir.path().join("certs");
+        let pem = fogd::certs::issue_client_identity(
+            &std::fs::read_to_string(certs.join("ca.pem")).unwrap(),
+            &std::fs::read_to_string(certs.join("ca-key.pem")).unwrap(),
+            org,
+            "Test AB",
+        )
+        .unwrap();
+        let path = certs.join(file);
+        std::fs::write(&path, pem).unwrap();
+        path
     }
     fn client_with(&self, f: impl FnOnce(&mut ClientSettings)) -> ShsClient {
         let mut s = ClientSettings::from_config(&self.config);
@@ -135,6 +157,7 @@ fn message(subject: &str) -> ShsMessage {
 async fn send_duplicate_list_fetch_ack_confirm() {
     let env = Env::new().await;
     let c = env.client();
+    let kf = env.node_client();
     let msg = message("ansökan");
     let r = c.send(&msg).await.unwrap();
     assert_eq!(r.tx_id, msg.label.tx_id);
@@ -147,7 +170,7 @@ async fn send_duplicate_list_fetch_ack_confirm() {
     assert_eq!(again.arrival, r.arrival);
 
     // The node's inbox holds the message once, with a Received history entry.
-    let node_list = c.list(NODE, &ListFilter::default()).await.unwrap();
+    let node_list = kf.list(NODE, &ListFilter::default()).await.unwrap();
     assert_eq!(node_list.messages.len(), 1);
     assert_eq!(node_list.messages[0].subject.as_deref(), Some("ansökan"));
     // The echo reply is in our outbox, correlated by corr.id.
@@ -183,15 +206,15 @@ async fn send_duplicate_list_fetch_ack_confirm() {
     ));
 
     // Kronofogden's side: fetch our message (history added) and acknowledge it -> a confirm comes to us.
-    let got = c.fetch(NODE, &msg.label.tx_id).await.unwrap();
+    let got = kf.fetch(NODE, &msg.label.tx_id).await.unwrap();
     assert_eq!(got.message.label.history.len(), 1);
     assert_eq!(
         got.message.label.history[0].comment.as_deref(),
         Some("Received")
     );
     assert_eq!(got.message.parts, msg.parts);
-    c.ack(NODE, &msg.label.tx_id).await.unwrap();
-    c.ack(NODE, &msg.label.tx_id).await.unwrap(); // second ack: flag only, no second confirm
+    kf.ack(NODE, &msg.label.tx_id).await.unwrap();
+    kf.ack(NODE, &msg.label.tx_id).await.unwrap(); // second ack: flag only, no second confirm
     let mine = c
         .list(
             ME,
@@ -217,13 +240,14 @@ async fn send_duplicate_list_fetch_ack_confirm() {
 async fn list_filters() {
     let env = Env::new().await;
     let c = env.client();
+    let kf = env.node_client();
     let mut sent = Vec::new();
     for i in 0..3 {
         let m = message(&format!("m{i}"));
         c.send(&m).await.unwrap();
         sent.push(m);
     }
-    let all = c.list(NODE, &ListFilter::default()).await.unwrap();
+    let all = kf.list(NODE, &ListFilter::default()).await.unwrap();
     assert_eq!(
         all.messages
             .iter()
@@ -233,7 +257,7 @@ async fn list_filters() {
             .map(|m| m.label.tx_id.clone())
             .collect::<Vec<_>>()
     );
-    let two = c
+    let two = kf
         .list(
             NODE,
             &ListFilter {
@@ -244,7 +268,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert_eq!(two.messages.len(), 2);
-    let desc = c
+    let desc = kf
         .list(
             NODE,
             &ListFilter {
@@ -255,7 +279,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert_eq!(desc.messages[0].tx_id, sent[2].label.tx_id);
-    let by_corr = c
+    let by_corr = kf
         .list(
             NODE,
             &ListFilter {
@@ -266,7 +290,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert_eq!(by_corr.messages.len(), 1);
-    let by_content = c
+    let by_content = kf
         .list(
             NODE,
             &ListFilter {
@@ -277,7 +301,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert_eq!(by_content.messages[0].tx_id, sent[0].label.tx_id);
-    let prod = c
+    let prod = kf
         .list(
             NODE,
             &ListFilter {
@@ -288,7 +312,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert!(prod.messages.is_empty());
-    let prod = c
+    let prod = kf
         .list(
             NODE,
             &ListFilter {
@@ -300,7 +324,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert_eq!(prod.messages.len(), 3);
-    let prodn = c
+    let prodn = kf
         .list(
             NODE,
             &ListFilter {
@@ -311,7 +335,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert!(prodn.messages.is_empty());
-    let orig = c
+    let orig = kf
         .list(
             NODE,
             &ListFilter {
@@ -322,7 +346,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert_eq!(orig.messages.len(), 3);
-    let sorted = c
+    let sorted = kf
         .list(
             NODE,
             &ListFilter {
@@ -334,7 +358,7 @@ async fn list_filters() {
         .await
         .unwrap();
     assert_eq!(sorted.messages[0].subject.as_deref(), Some("m2"));
-    let future = c
+    let future = kf
         .list(
             NODE,
             &ListFilter {
@@ -345,22 +369,23 @@ async fn list_filters() {
         .await
         .unwrap();
     assert!(future.messages.is_empty());
-    // Unknown outbox: empty; malformed parameters and a missing outbox: 400.
-    assert!(c
-        .list("1111111111", &ListFilter::default())
-        .await
-        .unwrap()
-        .messages
-        .is_empty());
+    // Another organisation's outbox: refused (403); malformed parameters and a missing outbox: 400.
+    for foreign in ["1111111111", NODE] {
+        let e = c.list(foreign, &ListFilter::default()).await.unwrap_err();
+        assert!(
+            matches!(e, ShsClientError::Http { status: 403, .. }),
+            "{e:?}"
+        );
+    }
     let raw = env.raw();
     let r = raw
-        .get(env.url(&format!("/shs/ds/urn:X-shs:{NODE}?since=2024-01-01")))
+        .get(env.url(&format!("/shs/ds/urn:X-shs:{ME}?since=2024-01-01")))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     let r = raw
-        .get(env.url(&format!("/shs/ds/{NODE}?sortattribute=size")))
+        .get(env.url(&format!("/shs/ds/{ME}?sortattribute=size")))
         .send()
         .await
         .unwrap();
@@ -386,6 +411,7 @@ async fn expect_code(c: &ShsClient, msg: &ShsMessage, code: ShsErrorCode) {
 async fn every_shs_error_code_the_node_raises() {
     let env = Env::new().await;
     let c = env.client();
+    let kf = env.node_client();
     let edit = |f: &dyn Fn(&mut Label)| {
         let mut m = message("x");
         f(&mut m.label);
@@ -510,7 +536,7 @@ async fn every_shs_error_code_the_node_raises() {
         assert_eq!(r.headers()["x-shs-errorcode"], code);
     }
     // Nothing of the refused messages was stored.
-    assert!(c
+    assert!(kf
         .list(NODE, &ListFilter::default())
         .await
         .unwrap()
@@ -570,7 +596,7 @@ async fn handshake_refused_without_or_with_foreign_client_certificate() {
     assert!(e.is_retryable() && !e.outcome_unknown());
     // Nothing arrived.
     assert!(env
-        .client()
+        .node_client()
         .list(NODE, &ListFilter::default())
         .await
         .unwrap()
@@ -593,6 +619,7 @@ async fn post_faults(env: &Env, spec: &str) {
 async fn faults_status_timeout_reset_and_retry_with_same_tx_id() {
     let env = Env::new().await;
     let c = env.client_with(|s| s.request_timeout = Duration::from_millis(1500));
+    let kf = env.node_client();
     // 503 once: retryable; send_with_retry gets through.
     post_faults(&env, "status=503@rs*1").await;
     let m = message("a");
@@ -632,21 +659,21 @@ async fn faults_status_timeout_reset_and_retry_with_same_tx_id() {
 
     // Reset mid-body on fetch: error, and the message is still there to fetch again.
     post_faults(&env, "reset@fetch*1").await;
-    let e = c.fetch(NODE, &m.label.tx_id).await.unwrap_err();
+    let e = kf.fetch(NODE, &m.label.tx_id).await.unwrap_err();
     assert!(matches!(e, ShsClientError::Transport(_)), "{e:?}");
-    let ok = c.fetch(NODE, &m.label.tx_id).await.unwrap();
+    let ok = kf.fetch(NODE, &m.label.tx_id).await.unwrap();
     assert_eq!(ok.message.parts, m.parts);
 
     // Duplicate list entries.
     post_faults(&env, "duplicate@list*1").await;
-    let l = c.list(NODE, &ListFilter::default()).await.unwrap();
+    let l = kf.list(NODE, &ListFilter::default()).await.unwrap();
     assert_eq!(l.messages.len(), 4);
     assert_eq!(l.messages[0].tx_id, l.messages[1].tx_id);
 
     // Delay.
     post_faults(&env, "delay=300@list*1").await;
     let t = std::time::Instant::now();
-    c.list(NODE, &ListFilter::default()).await.unwrap();
+    kf.list(NODE, &ListFilter::default()).await.unwrap();
     assert!(t.elapsed() >= Duration::from_millis(300));
 
     // Withheld reply: missing from the first list, there on the next.
@@ -708,7 +735,8 @@ async fn state_survives_restart_and_admin_api() {
     env.config.shs.url = sim.shs_url();
     env.sim = Some(sim);
     let c = env.client();
-    let l = c.list(NODE, &ListFilter::default()).await.unwrap();
+    let kf = env.node_client();
+    let l = kf.list(NODE, &ListFilter::default()).await.unwrap();
     assert_eq!(l.messages.len(), 1);
     assert!(c.send(&m).await.unwrap().duplicate);
 
@@ -782,4 +810,185 @@ async fn pkcs12_identity_works() {
     });
     assert!(matches!(wrong, Err(ShsClientError::Setup(_))));
     let _ = Bytes::new();
+}
+
+impl Env {
+    /// A raw HTTPS client presenting the identity at `path`.
+    fn raw_as(&self, path: &std::path::Path) -> reqwest::Client {
+        let ca = std::fs::read(&self.config.tls.ca).unwrap();
+        let id = std::fs::read(path).unwrap();
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+            .identity(reqwest::Identity::from_pem(&id).unwrap())
+            .build()
+            .unwrap()
+    }
+}
+
+/// Issue 13 point 7: the certificate's organisation is the caller; a certificate without one sends nothing and owns
+/// no outbox; another organisation's outbox cannot be listed, fetched from or acknowledged; admin calls need the
+/// admin identity.
+#[tokio::test]
+async fn identity_owns_its_outbox_and_admin_needs_an_admin() {
+    let env = Env::new().await;
+    let me = env.client();
+    let m = message("mine");
+    me.send(&m).await.unwrap();
+    let mine = me.list(ME, &ListFilter::default()).await.unwrap();
+    assert_eq!(mine.messages.len(), 1, "the echo reply");
+    let reply = mine.messages[0].tx_id.clone();
+
+    // No subject serialNumber: UnknownSender, and no outbox.
+    let anon_path = env.identity_for(None, "anon.pem");
+    let anon = env.client_with(|s| s.identity = anon_path.clone());
+    expect_code(&anon, &message("anon"), ShsErrorCode::UnknownSender).await;
+    let e = anon.list(ME, &ListFilter::default()).await.unwrap_err();
+    assert!(
+        matches!(e, ShsClientError::Http { status: 403, .. }),
+        "{e:?}"
+    );
+
+    // Another organisation: its own (empty) outbox only.
+    const OTHER: &str = "5567000004";
+    let other_path = env.identity_for(Some(OTHER), "other.pem");
+    let other = env.client_with(|s| s.identity = other_path.clone());
+    assert!(other
+        .list(OTHER, &ListFilter::default())
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+    for e in [
+        other.list(ME, &ListFilter::default()).await.map(|_| ()),
+        other.fetch(ME, &reply).await.map(|_| ()),
+        other.ack(ME, &reply).await,
+        other.fetch(NODE, &m.label.tx_id).await.map(|_| ()),
+    ] {
+        let e = e.unwrap_err();
+        assert!(
+            matches!(e, ShsClientError::Http { status: 403, .. }),
+            "{e:?}"
+        );
+    }
+    // Its refused calls changed nothing: the reply is still there for its owner.
+    assert_eq!(
+        me.fetch(ME, &reply).await.unwrap().message.label.tx_id,
+        reply
+    );
+
+    // Admin calls: the development identity (subject serialNumber = [ingivare] org_number) is the admin by
+    // default; another organisation and a certificate without serialNumber are not.
+    let owner = env.raw();
+    assert_eq!(
+        owner
+            .get(env.url("/sim/v1/messages"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for (client, path) in [
+        (env.raw_as(&other_path), "/sim/v1/messages"),
+        (env.raw_as(&other_path), "/sim/v1/faults"),
+        (env.raw_as(&anon_path), "/sim/v1/files"),
+    ] {
+        let r = client.get(env.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert!(v["error"].as_str().unwrap().contains("admin"), "{v}");
+    }
+    let r = env
+        .raw_as(&other_path)
+        .post(env.url("/sim/v1/faults"))
+        .json(&serde_json::json!({"spec": "status=503@rs"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(
+        me.send(&message("still fine")).await.is_ok(),
+        "no fault was added"
+    );
+}
+
+/// `[sim] admin_token` and `[sim] admin_cert_serials` replace the default admin.
+#[tokio::test]
+async fn admin_by_token_or_certificate_serial() {
+    let mut env = Env::with(|c| c.sim.admin_token = Some("s3cret-admin".into())).await;
+    let owner = env.raw();
+    let r = owner.get(env.url("/sim/v1/faults")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "with a token configured the dev certificate alone is no admin"
+    );
+    let r = owner
+        .get(env.url("/sim/v1/faults"))
+        .bearer_auth("s3cret-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = owner
+        .get(env.url("/sim/v1/faults"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // By certificate serial: the listed certificate only.
+    let admin_path = env.identity_for(Some("5567000004"), "admin.pem");
+    let pem = std::fs::read(&admin_path).unwrap();
+    let der = rustls_pki_types::pem::PemObject::from_pem_slice(&pem)
+        .map(|c: rustls_pki_types::CertificateDer<'static>| c)
+        .unwrap();
+    let serial = fogd::certs::cert_serial_hex(der.as_ref()).unwrap();
+    env.sim.take().unwrap().shutdown().await;
+    env.config.sim.admin_token = None;
+    env.config.sim.admin_cert_serials = vec![format!("serial={}", serial.to_uppercase())];
+    let sim = start_sim(&env.config, None).await;
+    env.sim = Some(sim);
+    let r = env
+        .raw_as(&admin_path)
+        .get(env.url("/sim/v1/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = env
+        .raw()
+        .get(env.url("/sim/v1/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+/// Issue 13 point 2: a label nested 50,000 deep (it overflowed the node's stack) is refused with an SHS code, and
+/// the node goes on serving.
+#[tokio::test]
+async fn deeply_nested_label_is_refused_with_an_shs_code() {
+    let env = Env::new().await;
+    let good = String::from_utf8_lossy(&message("y").to_bytes().unwrap()).into_owned();
+    assert!(good.contains("<subject>y</subject>"));
+    let n = 50_000;
+    let deep = format!("<subject>{}{}</subject>", "<a>".repeat(n), "</a>".repeat(n));
+    let body = good.replace("<subject>y</subject>", &deep);
+    let r = env
+        .raw()
+        .post(env.url("/shs/rs"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.headers()["x-shs-errorcode"], "IllegalMessageStructure");
+    let text = r.text().await.unwrap();
+    assert!(text.contains("nested deeper than"), "{text}");
+    // Still alive.
+    env.client().send(&message("after")).await.unwrap();
 }

@@ -12,6 +12,10 @@
 //! queries. The cache is off until the watcher runs (tests and tools that build an
 //! [`super::AppState`] by hand read the database every time), off on PostgreSQL (several instances share it and a
 //! data-version signal is not available there), and off with `[api] cache = false`.
+//!
+//! Size: the entries (bodies and keys) are bounded by bytes, `[limits] page_cache_bytes`; beyond, the oldest
+//! entries go first, and an answer larger than the whole budget is not cached. Keys are bounded too (the search
+//! text of a page is capped by `[limits] max_search_chars` before it becomes part of a key).
 
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -29,15 +33,67 @@ pub const PAGE_MAX_AGE: Duration = Duration::from_secs(2);
 pub const MAX_ENTRIES: usize = 20_000;
 
 /// Cached response bodies keyed by text, valid for one database generation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ResponseCache {
     enabled: AtomicBool,
     generation: AtomicU64,
-    entries: Mutex<HashMap<String, (u64, Instant, Bytes)>>,
+    capacity: usize,
+    entries: Mutex<Entries>,
     renders: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
+/// The entries and the bytes they hold.
+#[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, (u64, Instant, Bytes)>,
+    bytes: usize,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) {
+        if let Some((_, _, body)) = self.map.remove(key) {
+            self.bytes = self.bytes.saturating_sub(key.len() + body.len());
+        }
+    }
+
+    /// Drops the oldest entry; false when there is none.
+    fn evict_oldest(&mut self) -> bool {
+        let Some(key) = self
+            .map
+            .iter()
+            .min_by_key(|(_, (_, at, _))| *at)
+            .map(|(k, _)| k.clone())
+        else {
+            return false;
+        };
+        self.remove(&key);
+        true
+    }
+}
+
+impl Default for ResponseCache {
+    fn default() -> Self {
+        Self::with_capacity(crate::limits::LimitsConfig::default().page_cache_bytes)
+    }
+}
+
 impl ResponseCache {
+    /// A cache that holds at most `capacity` bytes of keys and bodies.
+    pub fn with_capacity(capacity: usize) -> ResponseCache {
+        ResponseCache {
+            enabled: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            capacity,
+            entries: Mutex::new(Entries::default()),
+            renders: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Bytes held by the entries now.
+    pub fn bytes(&self) -> usize {
+        self.entries.lock().map(|e| e.bytes).unwrap_or(0)
+    }
+
     /// Whether the cache serves entries (the watcher runs).
     pub fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Acquire)
@@ -61,7 +117,7 @@ impl ResponseCache {
         }
         let generation = self.generation();
         let entries = self.entries.lock().ok()?;
-        let (g, at, body) = entries.get(key)?;
+        let (g, at, body) = entries.map.get(key)?;
         (*g == generation && max_age.is_none_or(|m| at.elapsed() < m)).then(|| body.clone())
     }
 
@@ -85,11 +141,17 @@ impl ResponseCache {
         if !self.enabled() {
             return;
         }
+        let size = key.len() + body.len();
+        if size > self.capacity {
+            return;
+        }
         if let Ok(mut e) = self.entries.lock() {
-            if e.len() >= MAX_ENTRIES {
-                e.clear();
+            e.remove(&key);
+            while (e.bytes + size > self.capacity || e.map.len() >= MAX_ENTRIES) && e.evict_oldest()
+            {
             }
-            e.insert(key, (generation, Instant::now(), body));
+            e.bytes += size;
+            e.map.insert(key, (generation, Instant::now(), body));
         }
     }
 }
@@ -163,6 +225,28 @@ mod tests {
             &c.render_lock("k"),
             &c.render_lock("k")
         ));
+    }
+
+    #[test]
+    fn bounded_by_bytes_oldest_first() {
+        let c = ResponseCache::with_capacity(100);
+        c.enabled.store(true, Ordering::Release);
+        let g = c.generation();
+        c.put("a".into(), g, Bytes::from(vec![b'x'; 40]));
+        std::thread::sleep(Duration::from_millis(2));
+        c.put("b".into(), g, Bytes::from(vec![b'x'; 40]));
+        assert_eq!(c.bytes(), 82);
+        std::thread::sleep(Duration::from_millis(2));
+        c.put("c".into(), g, Bytes::from(vec![b'x'; 40]));
+        assert!(c.bytes() <= 100, "{}", c.bytes());
+        assert!(c.get("a", None).is_none(), "the oldest went");
+        assert!(c.get("b", None).is_some() && c.get("c", None).is_some());
+        // Larger than the whole budget: not cached.
+        c.put("d".into(), g, Bytes::from(vec![b'x'; 200]));
+        assert!(c.get("d", None).is_none());
+        // Replacing an entry does not count it twice.
+        c.put("c".into(), g, Bytes::from(vec![b'y'; 40]));
+        assert_eq!(c.bytes(), 82);
     }
 
     #[tokio::test]

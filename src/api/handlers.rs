@@ -1,6 +1,14 @@
 //! JSON handlers of `/api/v1` and the health endpoints.
+//!
+//! Bounds ([`crate::limits::LimitsConfig`]): at most `max_cases_per_request` cases per `POST /cases` and
+//! `max_approve_references` references per approve (413 naming the cap, before anything is stored); the answer to
+//! a submission lists at most `max_problems_in_answer` problems (`problems_total` counts them all; every stored
+//! case keeps its own issues); a search text (`q`) of at most `max_search_chars` characters (400). State-changing
+//! calls read JSON only (`Content-Type: application/json`; `POST /cases` also JSON Lines and, with `text/csv`,
+//! CSV), else 415. Personal numbers are masked by role ([`super::privacy`]).
 
 use super::auth::Caller;
+use super::security::require_content_type;
 use super::{ApiError, AppState};
 use crate::domain::intake::open_source;
 use crate::domain::CaseState;
@@ -52,8 +60,20 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    /// The view of a stored case (without events).
-    pub fn of(row: &CaseRow, with_case: bool) -> CaseView {
+    /// The view of a stored case (without events); debtors' identity numbers masked unless `full_ids`
+    /// ([`super::privacy`]).
+    pub fn of(row: &CaseRow, with_case: bool, full_ids: bool) -> CaseView {
+        let mut v = Self::unmasked(row, with_case);
+        if !full_ids {
+            super::privacy::mask_issues(&mut v.issues);
+            if let Some(c) = v.case.as_mut() {
+                super::privacy::mask_case(c);
+            }
+        }
+        v
+    }
+
+    fn unmasked(row: &CaseRow, with_case: bool) -> CaseView {
         CaseView {
             reference: row.reference.clone(),
             kind: row.kind.clone(),
@@ -77,8 +97,18 @@ impl CaseView {
     }
 }
 
+/// Media types `POST /api/v1/cases` reads.
+pub const CASE_MEDIA_TYPES: &[&str] = &[
+    "application/json",
+    "application/x-ndjson",
+    "application/jsonl",
+    "text/csv",
+];
+
 /// `POST /api/v1/cases`: one case (JSON object), an array, JSON Lines or CSV; the same validation and journal as
-/// `fogd import` (CSV only with `Content-Type: text/csv`). Idempotent per reference: the same content again changes nothing (`unchanged`).
+/// `fogd import` (CSV only with `Content-Type: text/csv`). Idempotent per reference: the same content again changes
+/// nothing (`unchanged`). Answers 201 when a case was stored for the journal (accepted or held), 422 when nothing
+/// valid was stored (only invalid or refused cases, with the problems), 200 when every case was unchanged.
 pub async fn post_cases(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -86,6 +116,8 @@ pub async fn post_cases(
     body: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Permission::Submit)?;
+    require_content_type(&headers, CASE_MEDIA_TYPES)?;
+    let cap = state.config.limits.max_cases_per_request;
     let csv_allowed = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -99,10 +131,21 @@ pub async fn post_cases(
                     .into(),
             ));
         }
+        // Read at most one record past the cap: a request over it is refused without building the rest.
         let records: Vec<_> = source
             .records()
             .map_err(|e| bad(format!("body: {e}")))?
+            .take(cap.saturating_add(1))
             .collect();
+        if records.len() > cap {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "more than {cap} cases in one request ([limits] max_cases_per_request = {cap}); \
+                     send them in several requests"
+                ),
+            ));
+        }
         records
     };
     if records.is_empty() {
@@ -139,24 +182,39 @@ pub async fn post_cases(
     .await;
     // Read-your-writes: answers cached before this request are stale now (the watcher would see it within 50 ms).
     state.cache.bump();
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    // Each case once, in short (its issues are in `problems` and in `GET /cases/{reference}`): the answer stays a
+    // small multiple of the request.
     let mut cases = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for r in references {
-        if seen.insert(r.clone()) {
-            for row in state.store.cases_by_reference(&r, None).await? {
-                cases.push(CaseView::of(&row, false));
+        let key = crate::engine::intake::stored_reference(&r);
+        if seen.insert(key.clone()) {
+            for row in state.store.cases_by_reference(&key, None).await? {
+                cases.push(serde_json::json!({
+                    "reference": row.reference,
+                    "kind": row.kind,
+                    "intressentkod": row.intressentkod,
+                    "state": row.state,
+                }));
             }
         }
     }
-    // Created when something new was stored (cases still invalid or held from before count as such in the summary).
-    let stored_new = (outcome.summary.accepted + outcome.summary.held + outcome.summary.invalid)
-        .saturating_sub(outcome.unchanged_with_problems);
-    let status = if stored_new > 0 {
+    let s = &outcome.summary;
+    // New cases for the journal: the accepted ones, and held ones that are not merely unchanged from before (the
+    // summary counts a case still held or invalid from an earlier submission as held or invalid).
+    let new_valid = s.accepted + s.held.saturating_sub(outcome.unchanged_held);
+    let status = if new_valid > 0 {
         StatusCode::CREATED
+    } else if s.invalid + s.refused > 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
+    let problems_total = outcome.problems.len();
+    outcome
+        .problems
+        .truncate(state.config.limits.max_problems_in_answer);
     tracing::info!(
         actor = %caller.actor(),
         read = outcome.summary.read,
@@ -172,6 +230,8 @@ pub async fn post_cases(
         Json(serde_json::json!({
             "summary": outcome.summary,
             "problems": outcome.problems,
+            "problems_total": problems_total,
+            "problems_omitted": problems_total - outcome.problems.len(),
             "cases": cases,
         })),
     ))
@@ -203,7 +263,11 @@ pub async fn get_case(
     Path(reference): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
     caller.require(Permission::ReadCase)?;
-    let key = format!("case:{reference}");
+    let full_ids = caller.token.role.allows(Permission::PersonalNumbers);
+    let key = format!(
+        "case:{}:{reference}",
+        if full_ids { "full" } else { "masked" }
+    );
     if let Some(body) = state.cache.get(&key, None) {
         return Ok(json_body(body));
     }
@@ -222,7 +286,7 @@ pub async fn get_case(
     }
     let mut views = Vec::with_capacity(rows.len());
     for row in &rows {
-        let mut v = CaseView::of(row, true);
+        let mut v = CaseView::of(row, true, full_ids);
         let events = state.store.case_events(row.id).await?;
         v.events = Some(
             events
@@ -292,6 +356,14 @@ pub async fn list_cases(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::View)?;
+    let max = state.config.limits.max_search_chars;
+    if q.q.as_deref().is_some_and(|t| t.chars().count() > max) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("q is longer than {max} characters ([limits] max_search_chars)"),
+        ));
+    }
+    let full_ids = caller.token.role.allows(Permission::PersonalNumbers);
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     let offset = q.offset.unwrap_or(0).max(0);
     let rows = match q.q.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -301,7 +373,10 @@ pub async fn list_cases(
             state.store.cases_page(&states, limit, offset).await?
         }
     };
-    let views: Vec<CaseView> = rows.iter().map(|r| CaseView::of(r, false)).collect();
+    let views: Vec<CaseView> = rows
+        .iter()
+        .map(|r| CaseView::of(r, false, full_ids))
+        .collect();
     Ok(Json(
         serde_json::json!({ "cases": views, "limit": limit, "offset": offset }),
     ))
@@ -319,15 +394,28 @@ pub struct ApproveBody {
     pub references: Vec<String>,
 }
 
-/// `POST /api/v1/journal/approve`: `{"all": true}` or `{"references": [...]}` (same rules as `fogd journal approve`).
+/// `POST /api/v1/journal/approve`: `{"all": true}` or `{"references": [...]}` (same rules as `fogd journal approve`;
+/// at most `[limits] max_approve_references` references).
 pub async fn approve(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Approve)?;
+    require_content_type(&headers, &["application/json"])?;
     let body: ApproveBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    let cap = state.config.limits.max_approve_references;
+    if body.references.len() > cap {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "{} references; at most {cap} per request ([limits] max_approve_references = {cap})",
+                body.references.len()
+            ),
+        ));
+    }
     let selection = match (body.all, body.references.is_empty()) {
         (true, true) => Selection::All,
         (false, false) => Selection::References(body.references),
@@ -364,9 +452,11 @@ pub struct HoldBody {
 pub async fn hold(
     State(state): State<Arc<AppState>>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Approve)?;
+    require_content_type(&headers, &["application/json"])?;
     let body: HoldBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
     if body.reason.trim().is_empty() {

@@ -3,7 +3,9 @@
 //!
 //! Authentication: a bearer token (`Authorization: Bearer fogd_…`) or, for the ops page, an HttpOnly session cookie
 //! set by the sign-in form. Roles and what they may do are in [`crate::store::Role::allows`]. Without credentials
-//! the API answers 401; with a role that may not act, 403. Request bodies are capped at `[api] max_body_bytes`.
+//! the API answers 401; with a role that may not act, 403. Request bodies are capped at `[api] max_body_bytes`,
+//! requests and answers by `[limits]` ([`handlers`]); errors under `/api/` are always JSON; browser hardening
+//! (headers, cross-site refusal, CSRF tokens) is in [`security`]; personal numbers by role in [`privacy`].
 //! The API calls the store and the engine; it never builds files or talks SHS.
 
 pub mod auth;
@@ -13,7 +15,9 @@ pub mod handlers;
 pub mod metrics;
 pub mod openapi;
 pub mod page;
+pub mod privacy;
 pub mod sd_notify;
+pub mod security;
 
 use crate::alerts::Alerter;
 use crate::clock::SharedClock;
@@ -53,6 +57,7 @@ pub struct AppState {
 impl AppState {
     /// State with no jobs and no alerter (tests, tools).
     pub fn new(store: Store, config: Config, clock: SharedClock) -> AppState {
+        let cache_bytes = config.limits.page_cache_bytes;
         AppState {
             store,
             config,
@@ -62,7 +67,7 @@ impl AppState {
             alerter: None,
             ready: AtomicBool::new(true),
             send_latency: Arc::default(),
-            cache: Arc::default(),
+            cache: Arc::new(cache::ResponseCache::with_capacity(cache_bytes)),
         }
     }
 }
@@ -123,6 +128,11 @@ impl From<crate::engine::EngineError> for ApiError {
     }
 }
 
+/// `404` for a path under `/api/` that does not exist (JSON).
+async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such endpoint under /api/v1")
+}
+
 /// The whole router.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.api.max_body_bytes;
@@ -139,15 +149,28 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/files/{id}/raw", get(files::raw_file))
         .route("/receipts", get(files::list_receipts))
         .route("/stats", get(handlers::stats))
-        .route("/openapi.json", get(openapi::openapi));
+        .route("/openapi.json", get(openapi::openapi))
+        .fallback(api_not_found);
     Router::new()
         .nest("/api/v1", api)
+        .route("/api", get(api_not_found))
+        .route("/api/{*rest}", axum::routing::any(api_not_found))
         .route("/", get(page::ops_page))
+        .route("/fogd.css", get(security::stylesheet))
         .route("/signin", get(page::signin_form).post(page::signin))
         .route("/signout", post(page::signout))
         .route("/metrics", get(metrics::metrics))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::origin_guard,
+        ))
+        .layer(axum::middleware::from_fn(security::api_json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .with_state(state)
 }

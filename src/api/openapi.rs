@@ -66,30 +66,38 @@ pub fn document() -> Value {
                 "post": op("Submit one case (object) or many (array, JSON Lines or CSV); idempotent on reference", "submitter, admin", json!({
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]}}}},
                     "responses": {
-                        "200": {"description": "Nothing new (every case unchanged or refused)"},
-                        "201": {"description": "Cases stored: {summary, problems, cases}"},
+                        "200": {"description": "Nothing new (every case unchanged)"},
+                        "201": {"description": "Cases stored for the journal: {summary, problems (at most [limits] max_problems_in_answer), problems_total, problems_omitted, cases (reference, kind, intressentkod, state)}"},
                         "400": {"description": "Unreadable body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                         "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role"},
-                        "413": {"description": "Body larger than [api] max_body_bytes"}
+                        "413": {"description": "Body larger than [api] max_body_bytes, or more cases than [limits] max_cases_per_request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                        "415": {"description": "Content-Type not application/json, application/x-ndjson, application/jsonl or text/csv", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                        "422": {"description": "Nothing valid stored (only invalid or refused cases): the same body as 201, with the problems"}
                     }
                 })),
                 "get": op("List cases, newest first, by state or search text", "viewer, operator, admin", json!({
                     "parameters": [
                         {"name": "state", "in": "query", "schema": {"type": "string"}, "description": "comma-separated states"},
-                        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "reference, målnummer, invoice or customer number"},
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}, "description": "reference, målnummer, invoice or customer number (at most [limits] max_search_chars characters, 400 beyond)"},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
                         {"name": "offset", "in": "query", "schema": {"type": "integer"}}
                     ]
                 }))
             },
             "/cases/{reference}": {
-                "get": op("The cases with this reference and their audit trail", "submitter, viewer, operator, admin", json!({
+                "get": op("The cases with this reference and their audit trail; debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
                     "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}]
                 }))
             },
             "/journal/approve": {
-                "post": op("Approve the journal: {\"all\": true} or {\"references\": [...]}", "operator, admin", json!({
-                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"all": {"type": "boolean"}, "references": {"type": "array", "items": {"type": "string"}}}}}}}
+                "post": op("Approve the journal: {\"all\": true} or {\"references\": [...]} (at most [limits] max_approve_references)", "operator, admin", json!({
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {"all": {"type": "boolean"}, "references": {"type": "array", "items": {"type": "string"}}}}}}},
+                    "responses": {
+                        "200": {"description": "The cases whose state changed"},
+                        "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
+                        "413": {"description": "More references than [limits] max_approve_references"},
+                        "415": {"description": "Content-Type not application/json"}
+                    }
                 }))
             },
             "/journal/hold": {

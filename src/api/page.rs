@@ -7,15 +7,22 @@
 //! masked ([`crate::mask`]).
 //!
 //! Sign-in: a form that takes a token whose role may view (viewer, operator, admin) and sets an HttpOnly,
-//! SameSite=Strict session cookie; a bearer header works too.
+//! SameSite=Strict session cookie (`Secure` when the browser came over HTTPS); a bearer header works too. The
+//! sign-in form is protected against login CSRF by a nonce in a short-lived cookie that the form echoes; failed
+//! sign-ins are logged and throttled per client address (`[limits] signin_failures_per_minute`). Every other form
+//! carries the session's anti-forgery token. No script, no inline style: the stylesheet is `/fogd.css`
+//! ([`super::security`] sets the CSP and the other headers).
 
-use super::auth::{token_lookup, MaybeCaller, SESSION_COOKIE, SESSION_TTL};
+use super::auth::{cookie, token_lookup, MaybeCaller, SESSION_COOKIE, SESSION_TTL};
+use super::security::{client_ip, is_https, tokens_equal};
 use super::AppState;
 use crate::domain::{CaseState, FileState};
 use crate::formats::felkod::Felkoder;
+use crate::http_server::ConnInfo;
 use crate::store::{CaseRow, Permission};
 use axum::extract::{Form, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::fmt::Write as _;
@@ -26,6 +33,10 @@ use std::sync::Arc;
 pub const REFRESH_SECS: u32 = 30;
 /// Rows shown per table.
 pub const ROWS: i64 = 50;
+/// Cookie holding the sign-in form's nonce (login CSRF protection).
+pub const SIGNIN_COOKIE: &str = "fogd_signin";
+/// How long a sign-in form stays valid.
+pub const SIGNIN_FORM_TTL_SECS: u64 = 600;
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -75,9 +86,7 @@ fn page(title: &str, body: &str, refresh: bool) -> String {
     };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{meta}<title>{}</title>\
-         <style>body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse;margin-bottom:1.5em}}\
-         td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}.banner{{background:#fdd;border:1px solid #c00;\
-         padding:.5em;margin:.3em 0}}</style></head><body>{body}</body></html>",
+         <link rel=\"stylesheet\" href=\"/fogd.css\"></head><body>{body}</body></html>",
         esc(title)
     )
 }
@@ -192,7 +201,7 @@ fn html_body(body: axum::body::Bytes) -> Response {
 pub async fn ops_page(
     State(state): State<Arc<AppState>>,
     MaybeCaller(caller): MaybeCaller,
-    Query(q): Query<PageQuery>,
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Some(caller) = caller else {
         return Redirect::to("/signin").into_response();
@@ -208,7 +217,26 @@ pub async fn ops_page(
         )
             .into_response();
     }
-    let key = format!("page:{}:{}", caller.token.id, q.q.as_deref().unwrap_or(""));
+    let Ok(Query(q)) = q else {
+        return bad_page("The search is not readable.");
+    };
+    let max = state.config.limits.max_search_chars;
+    if q.q.as_deref().is_some_and(|t| t.chars().count() > max) {
+        return bad_page(&format!(
+            "The search text is longer than {max} characters ([limits] max_search_chars)."
+        ));
+    }
+    let csrf = caller
+        .session
+        .as_ref()
+        .map(|s| s.csrf.clone())
+        .unwrap_or_default();
+    let key = format!(
+        "page:{}:{}:{}",
+        caller.token.id,
+        csrf,
+        q.q.as_deref().unwrap_or("").trim()
+    );
     let max_age = Some(super::cache::PAGE_MAX_AGE);
     if let Some(body) = state.cache.get(&key, max_age) {
         return html_body(body);
@@ -219,7 +247,7 @@ pub async fn ops_page(
         return html_body(body);
     }
     let generation = state.cache.generation();
-    match render(&state, &caller.token.name, q.q.as_deref()).await {
+    match render(&state, &caller.token.name, q.q.as_deref(), &csrf).await {
         Ok(html) => {
             let body = axum::body::Bytes::from(html);
             state.cache.put(key, generation, body.clone());
@@ -236,17 +264,35 @@ pub async fn ops_page(
     }
 }
 
+/// A 400 page with `message` (a bad search).
+fn bad_page(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Html(page(
+            "fogd",
+            &format!(
+                "<p id=\"page-error\">{}</p><p><a href=\"/\">Back</a></p>",
+                esc(message)
+            ),
+            false,
+        )),
+    )
+        .into_response()
+}
+
 async fn render(
     state: &AppState,
     who: &str,
     q: Option<&str>,
+    csrf: &str,
 ) -> Result<String, crate::store::StoreError> {
     let mut b = String::with_capacity(16 * 1024);
     let _ = write!(
         b,
         "<h1>fogd</h1><form method=\"post\" action=\"/signout\"><span>Signed in as {}</span> \
-         <button id=\"signout\">Sign out</button></form>",
-        esc(who)
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\"> <button id=\"signout\">Sign out</button></form>",
+        esc(who),
+        esc(csrf)
     );
     let files = state.store.list_files().await?;
     let overdue_min = state.config.batch.kvittens_overdue_minutes;
@@ -391,62 +437,197 @@ async fn render(
     Ok(page("fogd — operations", &b, true))
 }
 
-/// `GET /signin`: the sign-in form.
-pub async fn signin_form() -> Html<String> {
-    Html(page("fogd — sign in", SIGNIN_FORM, false))
+/// The sign-in form with its nonce.
+fn signin_page(nonce: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p id=\"signin-error\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    page(
+        "fogd — sign in",
+        &format!(
+            "<h1>fogd</h1>{error}<form id=\"signin-form\" method=\"post\" action=\"/signin\">\
+             <input type=\"hidden\" name=\"nonce\" value=\"{}\">\
+             <label>Token <input id=\"token\" name=\"token\" type=\"password\" size=\"70\" autocomplete=\"off\"></label> \
+             <button id=\"signin\">Sign in</button></form>",
+            esc(nonce)
+        ),
+        false,
+    )
 }
 
-const SIGNIN_FORM: &str = "<h1>fogd</h1><form id=\"signin-form\" method=\"post\" action=\"/signin\">\
-    <label>Token <input id=\"token\" name=\"token\" type=\"password\" size=\"70\" autocomplete=\"off\"></label> \
-    <button id=\"signin\">Sign in</button></form>";
+/// `; Secure` when the browser came over HTTPS.
+fn secure_attr(state: &AppState, parts: &Parts) -> &'static str {
+    if is_https(
+        &state.config,
+        &parts.headers,
+        parts.extensions.get::<ConnInfo>(),
+    ) {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// The sign-in form, with a fresh nonce in a cookie for the form to echo (`status` and an error line when the
+/// last attempt failed).
+fn signin_answer(
+    state: &AppState,
+    parts: &Parts,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let nonce = crate::store::tokens::generate_token();
+    let cookie = format!(
+        "{SIGNIN_COOKIE}={nonce}; HttpOnly; SameSite=Strict; Path=/signin; Max-Age={SIGNIN_FORM_TTL_SECS}{}",
+        secure_attr(state, parts)
+    );
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        Html(signin_page(&nonce, error)),
+    )
+        .into_response()
+}
+
+/// `GET /signin`: the sign-in form.
+pub async fn signin_form(
+    State(state): State<Arc<AppState>>,
+    req: axum::extract::Request,
+) -> Response {
+    let (parts, _) = req.into_parts();
+    signin_answer(&state, &parts, StatusCode::OK, None)
+}
 
 /// The sign-in form's fields.
 #[derive(Debug, Deserialize)]
 pub struct SignIn {
     /// The token.
     pub token: String,
+    /// The form's nonce (equal to the sign-in cookie's).
+    #[serde(default)]
+    pub nonce: String,
 }
 
-/// `POST /signin`: checks the token, sets the session cookie, redirects to `/`.
-pub async fn signin(State(state): State<Arc<AppState>>, Form(f): Form<SignIn>) -> Response {
+/// `POST /signin`: checks the form's nonce and the token, sets the session cookie, redirects to `/`. Failures
+/// are logged with the client's address; past `[limits] signin_failures_per_minute` failures an address gets 429
+/// until its minute is over.
+pub async fn signin(State(state): State<Arc<AppState>>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let ip = client_ip(
+        &state.config,
+        &parts.headers,
+        parts.extensions.get::<ConnInfo>(),
+    );
+    let limit = state.config.limits.signin_failures_per_minute;
+    if let Some(wait) = ip.and_then(|ip| state.auth.signin.blocked(ip, limit)) {
+        let mut r = signin_answer(
+            &state,
+            &parts,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&format!(
+                "Too many failed sign-ins from your address; try again in {wait} s."
+            )),
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    let req = axum::extract::Request::from_parts(parts.clone(), body);
+    let f = match <Form<SignIn> as axum::extract::FromRequest<()>>::from_request(req, &()).await {
+        Ok(Form(f)) => f,
+        Err(e) => return e.into_response(),
+    };
+    let nonce_ok =
+        cookie(&parts, SIGNIN_COOKIE).is_some_and(|c| !c.is_empty() && tokens_equal(&c, &f.nonce));
+    if !nonce_ok {
+        tracing::warn!(client = ?ip, "sign-in refused: the form's nonce does not match its cookie (login CSRF?)");
+        return signin_answer(
+            &state,
+            &parts,
+            StatusCode::FORBIDDEN,
+            Some("This sign-in form has expired or was not served by fogd; sign in again."),
+        );
+    }
     let row = match token_lookup(&state, f.token.trim()).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
     let Some(row) = row.filter(|r| r.role.allows(Permission::View)) else {
-        return (
+        let n = ip.map(|ip| state.auth.signin.failed(ip)).unwrap_or(0);
+        tracing::warn!(client = ?ip, failures_this_minute = n, "sign-in failed: unknown token, or its role may not view");
+        return signin_answer(
+            &state,
+            &parts,
             StatusCode::UNAUTHORIZED,
-            Html(page(
-                "fogd — sign in",
-                &format!("<p id=\"signin-error\">Unknown token, or its role may not view.</p>{SIGNIN_FORM}"),
-                false,
-            )),
-        )
-            .into_response();
+            Some("Unknown token, or its role may not view."),
+        );
     };
-    tracing::info!(token = %row.name, "signed in");
-    let id = state.auth.start_session(row);
-    let cookie = format!(
-        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+    let (id, _csrf) = match state
+        .auth
+        .start_session(&state.store, &row, state.clock.now())
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return super::ApiError::from(e).into_response(),
+    };
+    tracing::info!(token = %row.name, client = ?ip, "signed in");
+    let secure = secure_attr(&state, &parts);
+    let session = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_TTL.as_secs()
     );
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
+    let spent =
+        format!("{SIGNIN_COOKIE}=; HttpOnly; SameSite=Strict; Path=/signin; Max-Age=0{secure}");
+    let mut r = Redirect::to("/").into_response();
+    for c in [session, spent] {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
 }
 
-/// `POST /signout`: ends the session.
-pub async fn signout(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let cookie_value = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string());
-    if let Some(id) = cookie_value {
-        state.auth.end_session(&id);
+/// The sign-out form's fields.
+#[derive(Debug, Deserialize)]
+pub struct SignOut {
+    /// The session's anti-forgery token.
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `POST /signout`: ends the session (the form must carry the session's token).
+pub async fn signout(State(state): State<Arc<AppState>>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let secure = secure_attr(&state, &parts);
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}");
+    let Some(id) = cookie(&parts, SESSION_COOKIE) else {
+        return ([(header::SET_COOKIE, clear)], Redirect::to("/signin")).into_response();
+    };
+    let req = axum::extract::Request::from_parts(parts, body);
+    let f = match <Form<SignOut> as axum::extract::FromRequest<()>>::from_request(req, &()).await {
+        Ok(Form(f)) => f,
+        Err(e) => return e.into_response(),
+    };
+    match state.auth.session(&state.store, &id, state.clock.now()).await {
+        Ok(Some(s)) if tokens_equal(&s.csrf, &f.csrf) => {}
+        Ok(Some(_)) => {
+            return (
+                StatusCode::FORBIDDEN,
+                Html(page(
+                    "fogd",
+                    "<p id=\"page-error\">This sign-out form was not served by fogd (anti-forgery token).</p>",
+                    false,
+                )),
+            )
+                .into_response()
+        }
+        Ok(None) => {}
+        Err(e) => return super::ApiError::from(e).into_response(),
     }
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if let Err(e) = state.auth.end_session(&state.store, &id).await {
+        return super::ApiError::from(e).into_response();
+    }
     ([(header::SET_COOKIE, clear)], Redirect::to("/signin")).into_response()
 }
 

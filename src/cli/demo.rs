@@ -129,7 +129,7 @@ async fn reached(store: &Store) -> anyhow::Result<(usize, Vec<String>)> {
 pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     let data = std::path::PathBuf::from("fogd-data");
-    std::fs::create_dir_all(&data).context("creating ./fogd-data")?;
+    crate::fsperm::create_private_dir_all(&data).context("creating ./fogd-data")?;
     let db = data.join("demo.db");
     let sim_db = data.join("demo-sim.db");
     remove_db(&db);

@@ -1,6 +1,7 @@
 //! `fogd import FILE [--dry-run] [--format json] [--encoding E]`: intake from JSON, JSON Lines or CSV
 //! (intake.md §2–4). Exit 0 when every case was accepted (or unchanged), 3 when some are invalid, held or refused,
-//! 2 for usage errors and unreadable input, 1 for internal errors.
+//! 2 for usage errors and unreadable input, 1 for internal errors. Only a regular file is read (not a device, pipe
+//! or directory), of at most `[limits] import_max_bytes`.
 
 use crate::cli::{UsageError, EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
@@ -40,6 +41,42 @@ pub struct ImportArgs {
     pub today: Option<chrono::NaiveDate>,
 }
 
+/// Reads the file to import: a regular file of at most `max` bytes. A device (`/dev/zero`), a pipe or a directory
+/// is refused before it is opened (opening a FIFO would wait for a writer), and so is a file over `max`; the read
+/// itself stops after `max` bytes, in case the file grows meanwhile.
+pub fn read_input(path: &std::path::Path, max: u64) -> Result<Vec<u8>, UsageError> {
+    use std::io::Read;
+    let name = path.display();
+    let refuse = |why: String| UsageError(format!("cannot read {name}: {why}"));
+    let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse(
+            "not a regular file (a device, pipe or directory); fogd import reads files".into(),
+        ));
+    }
+    let too_big = |n: u64| {
+        refuse(format!(
+            "{n} bytes is more than [limits] import_max_bytes = {max}; split the file or raise the limit"
+        ))
+    };
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| refuse(e.to_string()))?;
+    let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !is_file {
+        return Err(refuse("not a regular file".into()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| refuse(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// Opens the configured store (creating a SQLite database on first use).
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::open(&config.database.url, config.database.max_connections).await?)
@@ -74,8 +111,7 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
         })?),
     };
     let name = args.file.display().to_string();
-    let bytes =
-        std::fs::read(&args.file).map_err(|e| UsageError(format!("cannot read {name}: {e}")))?;
+    let bytes = read_input(&args.file, config.limits.import_max_bytes)?;
     let source = open_source(&bytes, forced).map_err(|e| UsageError(format!("{name}: {e}")))?;
     let records = source
         .records()

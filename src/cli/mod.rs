@@ -36,6 +36,11 @@ pub const EXIT_PROBLEMS: u8 = 3;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Refuses a private key file that group or others may read (a usage error naming the `chmod` to run).
+pub fn require_private_key(path: &std::path::Path) -> Result<(), UsageError> {
+    crate::certs::check_key_private(path).map_err(|e| UsageError(e.to_string()))
+}
+
 /// fogd — files bulk applications with Kronofogden over SHS, unattended.
 #[derive(Debug, Parser)]
 #[command(name = "fogd", version, about, long_about = None, propagate_version = true)]
@@ -246,7 +251,7 @@ pub fn init_logging(target: &LogTarget) -> bool {
         LogTarget::Quiet(path) => {
             let file = path
                 .parent()
-                .map(std::fs::create_dir_all)
+                .map(crate::fsperm::create_private_dir_all)
                 .transpose()
                 .ok()
                 .and_then(|_| std::fs::File::create(path).ok());

@@ -12,6 +12,7 @@ pub struct SendArgs {}
 /// Runs the command.
 pub async fn run(config: Config, _args: SendArgs) -> anyhow::Result<u8> {
     crate::certs::ensure_dev_certs(&config)?;
+    crate::cli::require_private_key(&config.tls.identity)?;
     let store = open_store(&config).await?;
     let engine = Engine::from_config(store.clone(), config)?;
     // A one-shot process owns no claims of its own from before: a file left `sending` is a crash's leftover.

@@ -2,7 +2,9 @@
 //! and runs the scheduled jobs ([`crate::daemon`]: send, poll, the batch cut-off, alert checks, reports). At start
 //! it calls [`crate::engine::Engine::recover`] on SQLite (a file left `sending` by a crash becomes
 //! `outcome_unknown`) and makes dev certificates when none exist (as every command that talks SHS). Prints
-//! `listening on http://ADDR` once it accepts connections, tells systemd `READY=1` and pings the watchdog.
+//! `listening on http://ADDR` (`https://` with `[api] tls_cert`) once it accepts connections, tells systemd
+//! `READY=1` and pings the watchdog. Refuses a private key file (`[tls] identity`, `[api] tls_key`) that group or
+//! others may read. HTTP connections are bounded by `[limits]` ([`crate::http_server`]).
 //! On SIGTERM or SIGINT it stops accepting requests and starting jobs, lets the job runs in flight finish (a send
 //! pass under way completes and records its outcome, so no file is left `sending`), closes the database and
 //! exits 0.
@@ -43,8 +45,10 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
     let send_latency: Arc<Histogram> = Arc::default();
 
     let mut scheduler = Scheduler::new(clock.clone(), Some(store.clone()));
+    let tls = api_tls(&config)?;
     if !args.no_jobs {
         crate::certs::ensure_dev_certs(&config)?;
+        crate::cli::require_private_key(&config.tls.identity)?;
         let engine = Engine::from_config(store.clone(), config.clone())?;
         let engine = timed_engine(engine, send_latency.clone());
         // As `fogd send`: on SQLite this process is the only sender, so a file left `sending` is a crash's
@@ -131,17 +135,24 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
     let jobs = tokio::spawn(scheduler.run(stop_rx.clone()));
 
     let app = router(state.clone());
-    let mut srv_stop = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = srv_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let limits = crate::http_server::ServerLimits::from_config(&config.limits);
+    tracing::info!(
+        max_connections = limits.max_connections,
+        "connection cap (the lower of [limits] max_connections and the file limit less a reserve)"
+    );
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let server = tokio::spawn(crate::http_server::serve(
+        "api",
+        listener,
+        tls,
+        limits,
+        app,
+        stop_rx.clone(),
+        crate::http_server::SHUTDOWN_GRACE,
+    ));
 
     state.ready.store(true, Ordering::SeqCst);
-    println!("listening on http://{addr}");
+    println!("listening on {scheme}://{addr}");
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, "fogd serve ready");
     if let Err(e) = sd_notify::notify("READY=1") {
@@ -165,15 +176,31 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
     state.ready.store(false, Ordering::SeqCst);
     let _ = sd_notify::notify("STOPPING=1");
     tracing::info!("shutting down: waiting for requests and the job in flight");
-    match server.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "HTTP server"),
-        Err(e) => tracing::error!(error = %e, "HTTP server task"),
+    if let Err(e) = server.await {
+        tracing::error!(error = %e, "HTTP server task");
     }
     let _ = jobs.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(EXIT_OK)
+}
+
+/// The TLS acceptor of `[api] tls_cert` / `tls_key`, if configured (no client certificates asked for).
+fn api_tls(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    let (Some(cert), Some(key)) = (&config.api.tls_cert, &config.api.tls_key) else {
+        return Ok(None);
+    };
+    crate::cli::require_private_key(key)?;
+    let certs = crate::certs::load_certs(cert)?;
+    let key = crate::certs::load_private_key(key)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut sc = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| crate::cli::UsageError(format!("[api] tls_cert: {e}")))?;
+    sc.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(sc))))
 }
 
 /// Waits for SIGTERM or SIGINT, then flips `stop`.

@@ -3,6 +3,9 @@
 //! Each case shows its current file and löpnummer, felkod/feltext of a rejection, målnummer, decision, and for a
 //! follow-up waiting to be built "waiting for målnummer of REF". JSON: `{"cases":[…],"files":[…]}` (with `--file`,
 //! `{"file":{…},"cases":[…]}` holding the cases that file carried).
+//!
+//! Stored text (references, hold reasons, kvittens texts) came from outside; on a terminal, control characters in
+//! it are written visibly (`\u{1b}`) instead of reaching the terminal ([`TerminalSafe`]).
 
 use crate::cli::import::{open_store, OutputFormat};
 use crate::cli::{UsageError, EXIT_OK};
@@ -10,7 +13,7 @@ use crate::config::Config;
 use crate::domain::{CaseKind, CaseState};
 use crate::store::{CaseFileInfo, CaseRow, FileRow, Store};
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Arguments of `fogd status`.
 #[derive(Debug, clap::Args)]
@@ -249,6 +252,79 @@ pub fn write_files(out: &mut dyn Write, files: &[FileRow]) -> std::io::Result<()
     Ok(())
 }
 
+/// Standard output, buffered; on a terminal through [`TerminalSafe`].
+fn output(format: OutputFormat) -> Box<dyn Write> {
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let buffered = std::io::BufWriter::new(stdout.lock());
+    if terminal {
+        Box::new(TerminalSafe {
+            inner: buffered,
+            json: format == OutputFormat::Json,
+        })
+    } else {
+        Box::new(buffered)
+    }
+}
+
+/// A writer that writes control characters visibly: C0 (but line feed and tab), DEL and C1 become `\u{1b}` in
+/// text, or the JSON escape `\u001b` in JSON output (serde_json leaves C1 characters raw). Every write is expected
+/// to hold whole characters (formatting writes whole `str` pieces); bytes that are not UTF-8 pass through, their
+/// ASCII control bytes escaped.
+pub struct TerminalSafe<W: Write> {
+    /// Where the text goes.
+    pub inner: W,
+    /// JSON escapes instead of Rust-style ones.
+    pub json: bool,
+}
+
+impl<W: Write> TerminalSafe<W> {
+    fn escape(&self, c: char, out: &mut String) {
+        let cp = c as u32;
+        if self.json {
+            out.push_str(&format!("\\u{cp:04x}"));
+        } else {
+            out.push_str(&format!("\\u{{{cp:x}}}"));
+        }
+    }
+}
+
+impl<W: Write> Write for TerminalSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let keep = |c: char| !c.is_control() || c == '\n' || c == '\t';
+        match std::str::from_utf8(buf) {
+            Ok(text) if text.chars().all(keep) => self.inner.write_all(buf)?,
+            Ok(text) => {
+                let mut out = String::with_capacity(text.len() + 16);
+                for c in text.chars() {
+                    if keep(c) {
+                        out.push(c);
+                    } else {
+                        self.escape(c, &mut out);
+                    }
+                }
+                self.inner.write_all(out.as_bytes())?;
+            }
+            Err(_) => {
+                for &b in buf {
+                    if b < 0x20 && b != b'\n' && b != b'\t' || b == 0x7f {
+                        let mut out = String::new();
+                        self.escape(char::from(b), &mut out);
+                        self.inner.write_all(out.as_bytes())?;
+                    } else {
+                        self.inner.write_all(&[b])?;
+                    }
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Runs the command.
 pub async fn run(config: Config, args: StatusArgs) -> anyhow::Result<u8> {
     let store = open_store(&config).await?;
@@ -264,8 +340,7 @@ const STATUS_PAGE: i64 = 1000;
 /// the whole document first.
 async fn run_all(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
     let files = store.list_files().await?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = output(format);
     let mut after = 0;
     let mut n = 0usize;
     match format {
@@ -339,8 +414,7 @@ async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
         return run_all(store, args.format).await;
     };
     let views = case_views(store, rows).await?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = output(args.format);
     match args.format {
         OutputFormat::Json => {
             let cases = views
@@ -385,4 +459,31 @@ async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
     }
     out.flush()?;
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_written_visibly() {
+        let mut t = TerminalSafe {
+            inner: Vec::new(),
+            json: false,
+        };
+        writeln!(t, "A-1\u{1b}[2J\u{0}\u{9b}x\tok").unwrap();
+        assert_eq!(
+            String::from_utf8(t.inner).unwrap(),
+            "A-1\\u{1b}[2J\\u{0}\\u{9b}x\tok\n"
+        );
+        let mut j = TerminalSafe {
+            inner: Vec::new(),
+            json: true,
+        };
+        write!(j, "{{\"r\":\"\u{9b}\"}}").unwrap();
+        let text = String::from_utf8(j.inner).unwrap();
+        assert_eq!(text, "{\"r\":\"\\u009b\"}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["r"], "\u{9b}");
+    }
 }

@@ -66,6 +66,8 @@ pub struct ImportOutcome {
     pub problems: Vec<Problem>,
     /// Unchanged cases that are still invalid or held (they keep the exit code at 3).
     pub unchanged_with_problems: u64,
+    /// Of those, the ones still held (counted in `summary.held` too).
+    pub unchanged_held: u64,
 }
 
 impl ImportOutcome {
@@ -416,6 +418,9 @@ async fn flush(
                 if matches!(state, CaseState::Invalid | CaseState::Held) {
                     out.unchanged_with_problems += 1;
                 }
+                if state == CaseState::Held {
+                    out.unchanged_held += 1;
+                }
                 out.problems.extend(p.problems);
             }
             UpsertOutcome::Refused { state, .. } => {
@@ -591,8 +596,16 @@ pub fn prepare(
         Some(_) if validation.has_warnings() => CaseState::Held,
         Some(_) => CaseState::Journal,
     };
+    if state == CaseState::Invalid {
+        bound_invalid(&mut problems, &mut issues);
+    }
     let Some(reference) = reference else {
         return Ok((None, problems, state));
+    };
+    let reference = if state == CaseState::Invalid {
+        stored_reference(&reference)
+    } else {
+        reference
     };
     let ser = |what: &'static str, e: serde_json::Error| EngineError::Serialise {
         what,
@@ -619,7 +632,10 @@ pub fn prepare(
         };
         Ok((hex_lower(&hasher.finalize()), input_json))
     };
-    let (content_hash, input_json) = with_json_buffer(hash_input)?;
+    let (content_hash, mut input_json) = with_json_buffer(hash_input)?;
+    if input_json.len() > MAX_STORED_INPUT_BYTES {
+        input_json = serde_json::json!({ "input_omitted_bytes": input_json.len() }).to_string();
+    }
     // Written into the same buffer and copied out at its size (a buffer of 1 KB per case held more memory than the
     // JSON needs: peak RSS of the 100,000-case benchmark 107 -> 91-99 MB).
     let case_json = case
@@ -683,9 +699,90 @@ pub fn prepare(
     Ok((Some(new), problems, state))
 }
 
+/// Longest reference kept for an invalid case, in characters (a valid one has at most 20, intake.md §1).
+pub const MAX_STORED_REFERENCE_CHARS: usize = 64;
+/// Longest offending value kept in an issue or problem of an invalid case, in characters.
+pub const MAX_STORED_VALUE_CHARS: usize = 200;
+/// Largest input kept for an invalid case (a real case's input is a few KB); a larger one is replaced by its size.
+pub const MAX_STORED_INPUT_BYTES: usize = 64 * 1024;
+
+/// Control characters written visibly (`\u{1b}`), so that stored text cannot drive a terminal or break a log line.
+fn escape_controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `s` with control characters escaped, cut to `max` characters (with `…`).
+fn bounded(s: &str, max: usize) -> String {
+    let clean = escape_controls(s);
+    if clean.chars().count() <= max {
+        return clean;
+    }
+    let mut cut: String = clean.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The reference an invalid case is stored under: control characters escaped, and one longer than
+/// [`MAX_STORED_REFERENCE_CHARS`] cut, with a hash of the whole reference so that different long references stay
+/// apart and the same one maps to the same stored case (re-submitting it is still `unchanged`).
+pub fn stored_reference(reference: &str) -> String {
+    let clean = escape_controls(reference);
+    if clean.chars().count() <= MAX_STORED_REFERENCE_CHARS {
+        return clean;
+    }
+    let hash = hex_lower(&Sha256::digest(reference.as_bytes()));
+    let head: String = clean
+        .chars()
+        .take(MAX_STORED_REFERENCE_CHARS - 14)
+        .collect();
+    format!("{head}…#{}", &hash[..12])
+}
+
+/// Bounds what an invalid case's problems and issues carry: offending values cut to
+/// [`MAX_STORED_VALUE_CHARS`] with control characters escaped, references as [`stored_reference`].
+fn bound_invalid(problems: &mut [Problem], issues: &mut [Issue]) {
+    for p in problems {
+        if let Some(v) = p.value.as_mut() {
+            *v = bounded(v, MAX_STORED_VALUE_CHARS);
+        }
+        if let Some(r) = p.reference.as_mut() {
+            *r = stored_reference(r);
+        }
+    }
+    for i in issues {
+        if let Some(v) = i.value.as_mut() {
+            *v = bounded(v, MAX_STORED_VALUE_CHARS);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_case_text_is_bounded_and_clean() {
+        assert_eq!(stored_reference("A-1"), "A-1");
+        assert_eq!(stored_reference("A\u{0}\u{1b}[2J"), "A\\u{0}\\u{1b}[2J");
+        let long = "R".repeat(10_000_000);
+        let s = stored_reference(&long);
+        assert_eq!(s.chars().count(), MAX_STORED_REFERENCE_CHARS);
+        assert_eq!(s, stored_reference(&long), "deterministic");
+        assert_ne!(
+            s,
+            stored_reference(&format!("{long}x")),
+            "long references stay apart"
+        );
+        assert_eq!(bounded(&"v".repeat(500), 10).chars().count(), 10);
+    }
 
     #[test]
     fn batch_keys_of_numbered_references_do_not_collide() {

@@ -132,6 +132,11 @@ fn classify(e: reqwest::Error) -> ShsClientError {
     }
 }
 
+/// An error with its chain of causes, on one line.
+pub fn error_text(e: &dyn std::error::Error) -> String {
+    error_chain(e)
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
@@ -364,6 +369,38 @@ pub fn pkcs12_to_pem(bytes: &[u8], password: &str) -> Result<Vec<u8>, String> {
     Ok(out.into_bytes())
 }
 
+/// Largest message list read from a node (a list of Axel's 200-entry page is a few hundred KB).
+pub const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
+/// Largest fetched message read from a node.
+pub const MAX_FETCH_BYTES: usize = 512 * 1024 * 1024;
+/// Largest error body read from a node (only the start is kept anyway).
+const MAX_ERROR_BYTES: usize = 64 * 1024;
+
+/// Reads a response body of at most `cap` bytes; a longer one is a protocol error, read no further (a node must
+/// not be able to make fogd hold an answer of any size).
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+    what: &str,
+) -> Result<bytes::Bytes, ShsClientError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(ShsClientError::Protocol(format!(
+            "{what}: answer of {} bytes is larger than fogd reads ({cap})",
+            resp.content_length().unwrap_or(0)
+        )));
+    }
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(classify)? {
+        if buf.len() + chunk.len() > cap {
+            return Err(ShsClientError::Protocol(format!(
+                "{what}: answer larger than fogd reads ({cap} bytes)"
+            )));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
 fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get(name)
@@ -374,7 +411,10 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
 async fn error_from(resp: reqwest::Response, what: &str) -> ShsClientError {
     let status = resp.status().as_u16();
     let code = header(&resp, "x-shs-errorcode");
-    let body = resp.text().await.unwrap_or_default();
+    let body = read_capped(resp, MAX_ERROR_BYTES, what)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let body: String = body.chars().take(2000).collect();
     if let Some(code) = code {
         return ShsClientError::Shs {
@@ -419,6 +459,12 @@ impl ShsClient {
             .build()
             .map_err(|e| ShsClientError::Setup(error_chain(&e)))?;
         Ok(ShsClient { http, settings })
+    }
+
+    /// The HTTP client (mutual TLS with the configured identity and CA), for calls beside SHS to the same node
+    /// (the simulator's admin API).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// The settings in use.
@@ -475,7 +521,8 @@ impl ShsClient {
             h("x-shs-arrivaldate").and_then(|a| parse_time(&a)),
             h("x-shs-duplicatemsg"),
         );
-        let body = resp.text().await.map_err(classify)?;
+        let body = read_capped(resp, MAX_ERROR_BYTES, "send receipt").await?;
+        let body = String::from_utf8_lossy(&body);
         let tx_id = tx_hdr
             .or_else(|| Some(body.trim().to_string()).filter(|b| !b.is_empty()))
             .ok_or_else(|| ShsClientError::Protocol("202 without X-shs-txid or body".into()))?;
@@ -532,7 +579,7 @@ impl ShsClient {
         if resp.status().as_u16() != 200 {
             return Err(error_from(resp, "list").await);
         }
-        let body = resp.bytes().await.map_err(classify)?;
+        let body = read_capped(resp, MAX_LIST_BYTES, "message list").await?;
         MessageList::parse(&body).map_err(|e| ShsClientError::Protocol(e.to_string()))
     }
 
@@ -544,7 +591,7 @@ impl ShsClient {
         if resp.status().as_u16() != 200 {
             return Err(error_from(resp, &format!("message {tx_id}")).await);
         }
-        let raw = resp.bytes().await.map_err(classify)?;
+        let raw = read_capped(resp, MAX_FETCH_BYTES, &format!("message {tx_id}")).await?;
         let message = ShsMessage::parse(raw.clone())
             .map_err(|e: MimeError| ShsClientError::Protocol(e.to_string()))?;
         Ok(FetchedMessage { raw, message })

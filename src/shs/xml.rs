@@ -1,6 +1,13 @@
 //! Shared XML plumbing for the SHS documents: decoding by the XML declaration's charset, a tiny element tree for
 //! tolerant reading (quick-xml), and an ISO-8859-1 writer that escapes and uses character references for anything
 //! outside Latin-1.
+//!
+//! Every SHS document fogd reads (label, message list, management) goes through [`parse_tree`], which bounds what a
+//! peer can make it build: at most [`MAX_DEPTH`] nested elements and [`MAX_ELEMENTS`] elements in all, so a hostile
+//! document is refused with an error instead of exhausting memory or the stack (the tree is built with an explicit
+//! stack, not recursion, and is never deeper than [`MAX_DEPTH`], so dropping it recurses at most that deep).
+//! quick-xml expands no entities beyond the five predefined ones and reads no DTD, so there is no XXE or entity
+//! expansion either.
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -45,6 +52,12 @@ pub enum DocError {
         rule: String,
     },
 }
+
+/// Deepest element nesting accepted. SHS documents nest four deep at most (`shs.label/history/comment`).
+pub const MAX_DEPTH: usize = 32;
+/// Most elements accepted in one document. A message list of Axel's largest page (200 entries) with a few `meta`
+/// and `data` each holds a few thousand.
+pub const MAX_ELEMENTS: usize = 100_000;
 
 /// A parsed element: name, attributes in document order, child elements and the concatenated text.
 #[derive(Debug, Clone, Default)]
@@ -134,9 +147,25 @@ pub(crate) fn parse_tree(bytes: &[u8], doc: &'static str) -> Result<Element, Doc
     };
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut elements = 0usize;
     loop {
         let pos = reader.buffer_position();
         let ev = reader.read_event().map_err(|e| xml_err(&e, pos))?;
+        if let Event::Start(_) | Event::Empty(_) = ev {
+            elements += 1;
+            if elements > MAX_ELEMENTS {
+                return Err(DocError::Xml {
+                    doc,
+                    message: format!("at byte {pos}: more than {MAX_ELEMENTS} elements"),
+                });
+            }
+            if stack.len() >= MAX_DEPTH {
+                return Err(DocError::Xml {
+                    doc,
+                    message: format!("at byte {pos}: elements nested deeper than {MAX_DEPTH}"),
+                });
+            }
+        }
         match ev {
             Event::Start(s) | Event::Empty(s) if root.is_some() => {
                 let _ = s;
@@ -328,5 +357,25 @@ mod tests {
         assert!(e.to_string().contains("root element is <x>"), "{e}");
         let e = parse_tree(b"<a><b>", "a").unwrap_err();
         assert!(e.to_string().contains("ends inside"), "{e}");
+    }
+
+    #[test]
+    fn depth_and_element_count_are_bounded() {
+        let deep = |n: usize| {
+            let mut d = String::from("<a>");
+            d.push_str(&"<b>".repeat(n));
+            d.push_str(&"</b>".repeat(n));
+            d.push_str("</a>");
+            d
+        };
+        assert!(parse_tree(deep(MAX_DEPTH - 1).as_bytes(), "a").is_ok());
+        let e = parse_tree(deep(MAX_DEPTH).as_bytes(), "a").unwrap_err();
+        assert!(e.to_string().contains("nested deeper than"), "{e}");
+        // Far deeper than any stack would take, unclosed: refused at the limit, no overflow.
+        let e = parse_tree("<b>".repeat(1_000_000).as_bytes(), "a").unwrap_err();
+        assert!(e.to_string().contains("nested deeper than"), "{e}");
+        let wide = format!("<a>{}</a>", "<b/>".repeat(MAX_ELEMENTS));
+        let e = parse_tree(wide.as_bytes(), "a").unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
     }
 }

@@ -10,8 +10,9 @@ use std::time::Duration;
 /// Opens (creating if needed) the state file and its tables.
 pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+        crate::fsperm::create_private_dir_all(parent).map_err(sqlx::Error::Io)?;
     }
+    crate::fsperm::create_private_file(path).map_err(sqlx::Error::Io)?;
     let opts = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)

@@ -1,13 +1,18 @@
 //! `fogd sim`: the simulated Kronofogden SHS node (kronofogden.md §2.6, shs.md §4).
 //!
 //! The node is generic SHS: mutual TLS (a client certificate signed by the configured CA is required; anything
-//! else fails the handshake), `POST /shs/rs`, `GET /shs/ds/{outbox}`, `GET /shs/ds/{outbox}/{tx.id}`,
+//! else fails the handshake; connections bounded by `[limits]`, [`crate::http_server`]), `POST /shs/rs`, `GET /shs/ds/{outbox}`, `GET /shs/ds/{outbox}/{tx.id}`,
 //! `POST /shs/ds/{outbox}/{tx.id}?action=ack`, duplicate detection by `tx.id`, confirm messages on ack, SHS error
-//! codes with HTTP 400, a body limit (413), fault injection, and an admin JSON API under `/sim/v1`. Its state lives
+//! codes with HTTP 400, a body limit (413), fault injection, and an admin JSON API under `/sim/v1` ([`admin`], for
+//! an admin identity only). Identity: the client certificate's subject `serialNumber` is the caller's organisation;
+//! a message's sender must equal it (`UnknownSender` otherwise, also without one, `[sim] check_sender`), and an
+//! outbox can be listed, fetched from and acknowledged by its own organisation only. Its state lives
 //! in its own SQLite file. What Kronofogden does with a file sits behind [`behaviour::Behaviour`].
 //!
 //! Uses `shs` documents; never `engine` or `store`.
 
+pub mod admin;
+pub mod admin_client;
 pub mod behaviour;
 pub mod db;
 pub mod faults;
@@ -18,17 +23,16 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use behaviour::{Behaviour, SimContext};
 use faults::Faults;
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use sqlx::SqlitePool;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceExt;
 
 /// The node id written in `X-shs-nodeid` and `history/@node.id`.
 pub const NODE_ID: &str = "fogd-sim";
+/// How long a stopping sim lets requests in progress finish (a restart in a test must not wait for a hung fault).
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 /// The display name in the `from` of the node's own messages.
 pub const NODE_NAME: &str = "Kronofogden (simulerad)";
 
@@ -64,14 +68,6 @@ pub enum SimError {
     #[error("sim faults: {0}")]
     Faults(String),
 }
-
-/// The client identity (subject `serialNumber`) of a connection, put into each request.
-#[derive(Debug, Clone, Default)]
-pub struct PeerIdentity(pub Option<String>);
-
-/// Response marker: drop the connection instead of answering (fault injection).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct AbortConnection;
 
 /// State shared by all connections.
 pub struct SimShared {
@@ -258,59 +254,16 @@ pub async fn start_with(
         }
     });
 
-    let mut stop = rx;
-    let task = tokio::spawn(async move {
-        loop {
-            let (tcp, peer) = tokio::select! {
-                r = listener.accept() => match r {
-                    Ok(x) => x,
-                    Err(e) => { tracing::warn!(error = %e, "sim accept failed"); continue; }
-                },
-                _ = stop.changed() => break,
-            };
-            let tls = tls.clone();
-            let router = router.clone();
-            tokio::spawn(async move {
-                let stream = match tls.accept(tcp).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::info!(%peer, error = %e, "sim TLS handshake refused");
-                        return;
-                    }
-                };
-                let serial = stream
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|c| c.first())
-                    .and_then(|c| crate::certs::subject_serial_number(c.as_ref()));
-                let ident = PeerIdentity(serial);
-                let svc = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                    req.extensions_mut().insert(ident.clone());
-                    let router = router.clone();
-                    async move {
-                        let resp = match router.oneshot(req).await {
-                            Ok(r) => r,
-                            Err(never) => match never {},
-                        };
-                        if resp.extensions().get::<AbortConnection>().is_some() {
-                            return Err(std::io::Error::new(
-                                std::io::ErrorKind::ConnectionReset,
-                                "injected fault",
-                            ));
-                        }
-                        Ok::<_, std::io::Error>(resp)
-                    }
-                });
-                if let Err(e) = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await
-                {
-                    tracing::debug!(%peer, error = %e, "sim connection ended with an error");
-                }
-            });
-        }
-    });
+    let limits = crate::http_server::ServerLimits::from_config(&shared.config.limits);
+    let task = tokio::spawn(crate::http_server::serve(
+        "sim",
+        listener,
+        Some(tls),
+        limits,
+        router,
+        rx,
+        SHUTDOWN_GRACE,
+    ));
     Ok(SimHandle {
         addr,
         pool,

@@ -2,8 +2,9 @@
 
 use super::behaviour::{OutboundReply, SimContext};
 use super::db::{self, NewMessage, StoredMeta};
-use super::faults::{parse_spec, Endpoint, FaultKind, FaultRule, TIMEOUT_HANG};
-use super::{AbortConnection, PeerIdentity, SimShared};
+use super::faults::{Endpoint, FaultKind, TIMEOUT_HANG};
+use super::SimShared;
+use crate::http_server::{AbortConnection, ConnInfo};
 use crate::shs::label::{Address, History};
 use crate::shs::{
     self, format_time, is_org_number, strip_urn, DataPart, Label, ListEntry, ListFilter,
@@ -14,13 +15,13 @@ use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Router};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 type St = State<Arc<SimShared>>;
 
-/// The router: SHS endpoints under `/shs`, admin under `/sim/v1`.
+/// The router: SHS endpoints under `/shs`, admin under `/sim/v1` ([`super::admin`]).
 pub fn router(shared: Arc<SimShared>) -> Router {
     let limit = usize::try_from(shared.config.sim.max_body_bytes).unwrap_or(usize::MAX);
     Router::new()
@@ -29,20 +30,12 @@ pub fn router(shared: Arc<SimShared>) -> Router {
         .route("/shs/ds/", get(missing_outbox))
         .route("/shs/ds/{outbox}", get(list))
         .route("/shs/ds/{outbox}/{tx_id}", get(fetch).post(ack))
-        .route("/sim/v1/messages", get(admin_messages))
-        .route("/sim/v1/files", get(admin_files))
-        .route("/sim/v1/cases", get(admin_cases))
-        .route("/sim/v1/evening-run", post(admin_evening_run))
-        .route("/sim/v1/reject-next", post(admin_reject_next))
-        .route(
-            "/sim/v1/faults",
-            get(faults_get).post(faults_post).delete(faults_delete),
-        )
+        .merge(super::admin::routes(shared.clone()))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(shared)
 }
 
-fn text(status: StatusCode, body: impl Into<String>) -> Response {
+pub(crate) fn text(status: StatusCode, body: impl Into<String>) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=ISO-8859-1")],
@@ -59,7 +52,7 @@ fn shs_error(code: ShsErrorCode, info: &str) -> Response {
     r
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "sim internal error");
     text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
@@ -123,13 +116,19 @@ fn check_label(
         ));
     }
     if shared.config.sim.check_sender {
-        if let Some(cert_org) = peer {
-            if cert_org != sender {
-                return Err((
-                    ShsErrorCode::UnknownSender,
-                    format!("sender {sender} does not match the client certificate's serialNumber {cert_org}"),
-                ));
-            }
+        let Some(cert_org) = peer else {
+            return Err((
+                ShsErrorCode::UnknownSender,
+                "the client certificate has no subject serialNumber, so the sender cannot be checked".into(),
+            ));
+        };
+        if cert_org != sender {
+            return Err((
+                ShsErrorCode::UnknownSender,
+                format!(
+                    "sender {sender} does not match the client certificate's serialNumber {cert_org}"
+                ),
+            ));
         }
     }
     if let Some(e) = &label.end_recipient {
@@ -303,12 +302,8 @@ fn accepted(m: &StoredMeta, duplicate: bool) -> Response {
 /// not cancel the node half-way — after the behaviour recorded the file but before the message and its kvittens
 /// were stored, which lost the kvittens for good (found by `tests/crash_harness.rs`). A node finishes what it
 /// started; the client learns the outcome from the duplicate answer to its re-send.
-async fn receive(
-    State(shared): St,
-    Extension(peer): Extension<PeerIdentity>,
-    body: Bytes,
-) -> Response {
-    match tokio::spawn(receive_detached(shared, peer, body)).await {
+async fn receive(State(shared): St, Extension(conn): Extension<ConnInfo>, body: Bytes) -> Response {
+    match tokio::spawn(receive_detached(shared, conn.client_serial_number, body)).await {
         Ok(r) => r,
         Err(e) => internal(e),
     }
@@ -317,7 +312,7 @@ async fn receive(
 /// Serialises received messages (see [`receive_detached`]).
 static RECEIVE_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn receive_detached(shared: Arc<SimShared>, peer: PeerIdentity, body: Bytes) -> Response {
+async fn receive_detached(shared: Arc<SimShared>, peer: Option<String>, body: Bytes) -> Response {
     let faults = match apply_faults(&shared, Endpoint::Rs).await {
         Ok(f) => f,
         Err(r) => return r,
@@ -326,7 +321,7 @@ async fn receive_detached(shared: Arc<SimShared>, peer: PeerIdentity, body: Byte
         Ok(m) => m,
         Err(e) => return shs_error(e.shs_code(), &e.to_string()),
     };
-    if let Err((code, info)) = check_label(&shared, &msg.label, peer.0.as_deref()) {
+    if let Err((code, info)) = check_label(&shared, &msg.label, peer.as_deref()) {
         return shs_error(code, &info);
     }
     // The duplicate check, the behaviour and the store form one step: a re-send of a tx.id whose first arrival
@@ -408,8 +403,11 @@ async fn missing_outbox() -> Response {
     )
 }
 
+/// The organisation number of an outbox path segment, if the caller may read it: an outbox belongs to the
+/// organisation of the client certificate's subject `serialNumber` only (403 otherwise, also for a certificate
+/// without one). The node's admin API (`/sim/v1/messages`) shows every outbox.
 #[allow(clippy::result_large_err)]
-fn outbox_of(raw: &str) -> Result<String, Response> {
+fn outbox_of(raw: &str, conn: &ConnInfo) -> Result<String, Response> {
     let o = shs::actor_org(raw).to_string();
     if !is_org_number(&o) {
         return Err(shs_error(
@@ -417,7 +415,19 @@ fn outbox_of(raw: &str) -> Result<String, Response> {
             &format!("outbox {raw:?} is not an organisation number"),
         ));
     }
-    Ok(o)
+    match conn.client_serial_number.as_deref() {
+        Some(me) if me == o => Ok(o),
+        Some(me) => Err(text(
+            StatusCode::FORBIDDEN,
+            format!(
+                "outbox {o} belongs to another organisation than this client certificate's ({me})"
+            ),
+        )),
+        None => Err(text(
+            StatusCode::FORBIDDEN,
+            "the client certificate has no subject serialNumber: it owns no outbox",
+        )),
+    }
 }
 
 fn sort_key(e: &ListEntry, attr: &str) -> String {
@@ -445,12 +455,17 @@ fn sort_key(e: &ListEntry, attr: &str) -> String {
 /// Default and largest `maxhits` (Axel's default limit).
 const DEFAULT_MAXHITS: usize = 200;
 
-async fn list(State(shared): St, Path(outbox): Path<String>, RawQuery(q): RawQuery) -> Response {
+async fn list(
+    State(shared): St,
+    Extension(conn): Extension<ConnInfo>,
+    Path(outbox): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
     let faults = match apply_faults(&shared, Endpoint::List).await {
         Ok(f) => f,
         Err(r) => return r,
     };
-    let outbox = match outbox_of(&outbox) {
+    let outbox = match outbox_of(&outbox, &conn) {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -570,12 +585,16 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn fetch(State(shared): St, Path((outbox, tx_id)): Path<(String, String)>) -> Response {
+async fn fetch(
+    State(shared): St,
+    Extension(conn): Extension<ConnInfo>,
+    Path((outbox, tx_id)): Path<(String, String)>,
+) -> Response {
     let faults = match apply_faults(&shared, Endpoint::Fetch).await {
         Ok(f) => f,
         Err(r) => return r,
     };
-    let outbox = match outbox_of(&outbox) {
+    let outbox = match outbox_of(&outbox, &conn) {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -621,6 +640,7 @@ async fn fetch(State(shared): St, Path((outbox, tx_id)): Path<(String, String)>)
 
 async fn ack(
     State(shared): St,
+    Extension(conn): Extension<ConnInfo>,
     Path((outbox, tx_id)): Path<(String, String)>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
@@ -630,7 +650,7 @@ async fn ack(
     if let Err(r) = apply_faults(&shared, Endpoint::Ack).await {
         return r;
     }
-    let outbox = match outbox_of(&outbox) {
+    let outbox = match outbox_of(&outbox, &conn) {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -690,114 +710,4 @@ async fn ack(
         }
     }
     text(StatusCode::OK, "OK")
-}
-
-#[derive(serde::Deserialize)]
-struct MessagesQuery {
-    outbox: Option<String>,
-}
-
-async fn admin_messages(State(shared): St, Query(q): Query<MessagesQuery>) -> Response {
-    let outbox = q.outbox.as_deref().map(shs::actor_org);
-    match db::all(&shared.pool, outbox).await {
-        Ok(rows) => Json(
-            rows.into_iter()
-                .map(|m| {
-                    serde_json::json!({
-                        "tx_id": m.tx_id, "outbox": m.outbox, "from": m.sender, "corr_id": m.corr_id,
-                        "content_id": m.content_id, "product": m.product, "sequence_type": m.sequence_type,
-                        "arrival": m.arrival, "state": m.state, "acked": m.acked, "size": m.size,
-                        "subject": m.entry.subject,
-                        "files": m.entry.data.iter().map(|d| d.filename.clone()).collect::<Vec<_>>(),
-                    })
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => internal(e),
-    }
-}
-
-async fn admin_files(State(shared): St) -> Response {
-    match shared.behaviour.admin_files(&shared.context()).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => internal(e),
-    }
-}
-
-async fn admin_cases(State(shared): St) -> Response {
-    match shared.behaviour.admin_cases(&shared.context()).await {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => internal(e),
-    }
-}
-
-async fn admin_evening_run(State(shared): St) -> Response {
-    // Not beside a tick: a list waiting on the tick lock then sees every reply of this run.
-    let _one_at_a_time = shared.tick_lock.lock().await;
-    let ctx = shared.context();
-    let replies = match shared.behaviour.evening_run(&ctx).await {
-        Ok(r) => r,
-        Err(e) => return internal(e),
-    };
-    match store_replies(&shared, &ctx, replies).await {
-        Ok(n) => Json(serde_json::json!({ "replies": n })).into_response(),
-        Err(e) => internal(e),
-    }
-}
-
-/// `POST /sim/v1/reject-next {"felkod": "0021"}`: the next received file is rejected whole with that felkod (a
-/// one-shot `reject=FELKOD*1` fault).
-#[derive(serde::Deserialize)]
-struct RejectNextBody {
-    felkod: String,
-}
-
-async fn admin_reject_next(State(shared): St, body: Bytes) -> Response {
-    let b: RejectNextBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("reject-next body: {e}")),
-    };
-    match parse_spec(&format!("reject={}*1", b.felkod.trim())) {
-        Ok(r) => shared.faults.add(r),
-        Err(e) => return text(StatusCode::BAD_REQUEST, e),
-    }
-    Json(shared.faults.snapshot()).into_response()
-}
-
-async fn faults_get(State(shared): St) -> Response {
-    Json(shared.faults.snapshot()).into_response()
-}
-
-/// `POST /sim/v1/faults`: `{"spec": "status=503@rs*1"}` or `{"faults": [rule…]}`; `"replace": true` clears first.
-#[derive(serde::Deserialize)]
-struct FaultsBody {
-    spec: Option<String>,
-    faults: Option<Vec<FaultRule>>,
-    #[serde(default)]
-    replace: bool,
-}
-
-async fn faults_post(State(shared): St, body: Bytes) -> Response {
-    let b: FaultsBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("faults body: {e}")),
-    };
-    let mut rules = b.faults.unwrap_or_default();
-    if let Some(s) = b.spec {
-        match parse_spec(&s) {
-            Ok(r) => rules.extend(r),
-            Err(e) => return text(StatusCode::BAD_REQUEST, e),
-        }
-    }
-    if b.replace {
-        shared.faults.clear();
-    }
-    shared.faults.add(rules);
-    Json(shared.faults.snapshot()).into_response()
-}
-
-async fn faults_delete(State(shared): St) -> Response {
-    shared.faults.clear();
-    Json(shared.faults.snapshot()).into_response()
 }

@@ -28,7 +28,7 @@ pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
 pub use files::{
     BatchCandidate, CaseFileInfo, CaseUpdate, FileRow, InboundRow, NewFile, NewInbound, StoreTx,
 };
-pub use tokens::{JobRun, Permission, Role, TokenRow};
+pub use tokens::{JobRun, Permission, Role, SessionRow, TokenRow};
 
 /// How long SQLite waits for a lock held by another connection or process before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,12 +208,15 @@ impl Store {
         };
         if url.starts_with("sqlite:") {
             if let Some(path) = sqlite_path(url) {
+                // Private to the owner whatever the umask: directory 0700, database file (and so its WAL) 0600.
+                let dir_err = |dir: &std::path::Path, source| StoreError::Dir {
+                    path: dir.display().to_string(),
+                    source,
+                };
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
+                    crate::fsperm::create_private_dir_all(dir).map_err(|e| dir_err(dir, e))?;
                 }
+                crate::fsperm::create_private_file(&path).map_err(|e| dir_err(&path, e))?;
             }
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| bad(e.to_string()))?

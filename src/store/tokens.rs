@@ -1,4 +1,4 @@
-//! API tokens (`api_tokens`) and the run log of scheduled jobs (`job_runs`).
+//! API tokens (`api_tokens`), sign-in sessions (`api_sessions`) and the run log of scheduled jobs (`job_runs`).
 //!
 //! A token is 32 random bytes shown once as `fogd_` + 64 hex digits; only its SHA-256 (hex) is stored, so a
 //! leaked database does not leak working tokens. Look-up is by hash (an index), so no token comparison happens in
@@ -41,6 +41,10 @@ pub enum Permission {
     View,
     /// Approve or hold journal cases.
     Approve,
+    /// See debtors' personal and organisation numbers in full (`GET /api/v1/cases…`); without it they are
+    /// masked (`19121212-****`). Operators and admins work cases and need the numbers; viewers watch and
+    /// submitters are machines that sent the numbers in the first place.
+    PersonalNumbers,
 }
 
 impl Role {
@@ -59,14 +63,17 @@ impl Role {
             .into_iter()
             .find(|r| r.as_str() == s)
     }
-    /// Whether this role may do `p`. The table: submitter = submit + read a case; viewer = read everything;
-    /// operator = viewer + approve; admin = all.
+    /// Whether this role may do `p`. The table: submitter = submit + read a case; viewer = read everything
+    /// (personal numbers masked); operator = viewer + approve + personal numbers in full; admin = all.
     pub fn allows(self, p: Permission) -> bool {
         match self {
             Role::Admin => true,
             Role::Operator => matches!(
                 p,
-                Permission::ReadCase | Permission::View | Permission::Approve
+                Permission::ReadCase
+                    | Permission::View
+                    | Permission::Approve
+                    | Permission::PersonalNumbers
             ),
             Role::Viewer => matches!(p, Permission::ReadCase | Permission::View),
             Role::Submitter => matches!(p, Permission::Submit | Permission::ReadCase),
@@ -124,6 +131,17 @@ fn token_row(r: RawToken) -> Result<TokenRow, StoreError> {
         revoked_at: r.4,
         last_used_at: r.5,
     })
+}
+
+/// A live sign-in session: its token (not revoked) and its anti-forgery token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// The token the session was signed in with.
+    pub token: TokenRow,
+    /// The session's anti-forgery token (hidden field of the page's forms).
+    pub csrf: String,
+    /// When the session ends (RFC 3339).
+    pub expires_at: String,
 }
 
 /// One scheduled job's last run.
@@ -245,6 +263,87 @@ impl Store {
         Ok(done)
     }
 
+    /// Stores a session whose cookie hashes to `id_hash`, for token `token_id`, until `expires`; sessions already
+    /// expired are deleted on the way.
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        token_id: i64,
+        csrf: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (now, expires) = (time_text(now), time_text(expires));
+        crate::with_pool!(self, |pool, DB| {
+            sqlx::query("DELETE FROM api_sessions WHERE expires_at <= $1")
+                .bind(&now)
+                .execute(pool)
+                .await?;
+            sqlx::query(
+                "INSERT INTO api_sessions (id_hash, token_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id_hash)
+            .bind(token_id)
+            .bind(csrf)
+            .bind(&now)
+            .bind(&expires)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The session whose cookie hashes to `id_hash`, if it has not expired and its token is not revoked.
+    pub async fn find_session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        let now = time_text(now);
+        type Raw = (
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            String,
+        );
+        let row: Option<Raw> = crate::with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, t.last_used_at, s.csrf, s.expires_at \
+                 FROM api_sessions s JOIN api_tokens t ON t.id = s.token_id \
+                 WHERE s.id_hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL",
+            )
+            .bind(id_hash)
+            .bind(&now)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|r| {
+            Ok(SessionRow {
+                token: token_row((r.0, r.1, r.2, r.3, r.4, r.5))?,
+                csrf: r.6,
+                expires_at: r.7,
+            })
+        })
+        .transpose()
+    }
+
+    /// Ends the session whose cookie hashes to `id_hash`.
+    pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        crate::with_pool!(self, |pool, DB| {
+            sqlx::query("DELETE FROM api_sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(())
+    }
+
     /// The last run of `job`, if it ever ran.
     pub async fn job_run(&self, job: &str) -> Result<Option<JobRun>, StoreError> {
         type Raw = (
@@ -353,7 +452,9 @@ mod tests {
                 && !Role::Viewer.allows(Approve)
         );
         assert!(Role::Operator.allows(Approve) && !Role::Operator.allows(Submit));
-        assert!([Submit, ReadCase, View, Approve]
+        assert!(Role::Operator.allows(PersonalNumbers) && Role::Admin.allows(PersonalNumbers));
+        assert!(!Role::Viewer.allows(PersonalNumbers) && !Role::Submitter.allows(PersonalNumbers));
+        assert!([Submit, ReadCase, View, Approve, PersonalNumbers]
             .iter()
             .all(|p| Role::Admin.allows(*p)));
         for r in [Role::Submitter, Role::Operator, Role::Viewer, Role::Admin] {
@@ -377,6 +478,34 @@ mod tests {
         assert_eq!(store.revoke_token("ops", now).await.unwrap(), 1);
         assert!(store.find_token(&token).await.unwrap().is_none());
         assert_eq!(store.list_tokens().await.unwrap().len(), 1);
+
+        // Sessions: found while the token lives and the session has not expired.
+        let (live, _) = store
+            .create_token("lead", Role::Operator, now)
+            .await
+            .unwrap();
+        let later = now + chrono::Duration::hours(1);
+        store
+            .create_session("h1", live.id, "c1", now, later)
+            .await
+            .unwrap();
+        store
+            .create_session("h2", row.id, "c2", now, later)
+            .await
+            .unwrap();
+        let s = store.find_session("h1", now).await.unwrap().unwrap();
+        assert_eq!((s.token.id, s.csrf.as_str()), (live.id, "c1"));
+        assert!(
+            store.find_session("h2", now).await.unwrap().is_none(),
+            "revoked token"
+        );
+        assert!(
+            store.find_session("h1", later).await.unwrap().is_none(),
+            "expired"
+        );
+        store.delete_session("h1").await.unwrap();
+        assert!(store.find_session("h1", now).await.unwrap().is_none());
+        store.revoke_token("lead", now).await.unwrap();
 
         assert!(store.job_run("send").await.unwrap().is_none());
         store.job_started("send", now, now).await.unwrap();

@@ -33,7 +33,20 @@ impl Install {
 
     /// A `fogd` command in the installation's directory with its config.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_fogd"));
+        self.cmd_under(&[])
+    }
+
+    /// A `fogd` command run by `prefix` (e.g. `["prlimit", "--nofile=128:128", "--"]`), in the installation's
+    /// directory with its config.
+    pub fn cmd_under(&self, prefix: &[&str]) -> Command {
+        let mut c = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(env!("CARGO_BIN_EXE_fogd"));
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_fogd")),
+        };
         c.current_dir(self.path())
             .env("FOGD_CONFIG", self.path().join("fogd.toml"))
             .env("FOGD_LOG_FORMAT", "json")
@@ -59,7 +72,12 @@ impl Install {
 
     /// Starts `fogd serve --listen 127.0.0.1:0` (plus `args`) and waits for its `listening on` line.
     pub fn serve(&self, args: &[&str], env: &[(&str, &str)]) -> Server {
-        let mut c = self.cmd();
+        self.serve_under(&[], args, env)
+    }
+
+    /// As [`Install::serve`], run by `prefix` (see [`Install::cmd_under`]).
+    pub fn serve_under(&self, prefix: &[&str], args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut c = self.cmd_under(prefix);
         c.args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
@@ -176,4 +194,37 @@ impl Install {
             shs_url: format!("https://{addr}/shs"),
         }
     }
+}
+
+/// The value of the hidden form field `name` in a page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// `name=value` of the `Set-Cookie` header naming cookie `name`.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap_or("").to_string())
+}
+
+/// Signs in through the form as a browser does: `GET /signin` (the nonce cookie and the form's copy), then
+/// `POST /signin` with the token; the answer of the post.
+pub async fn sign_in(http: &reqwest::Client, srv: &Server, token: &str) -> reqwest::Response {
+    let form = http.get(srv.url("/signin")).send().await.unwrap();
+    let nonce_cookie = set_cookie(&form, "fogd_signin").expect("sign-in nonce cookie");
+    let html = form.text().await.unwrap();
+    let nonce = hidden_field(&html, "nonce").expect("nonce field");
+    http.post(srv.url("/signin"))
+        .header("cookie", nonce_cookie)
+        .header("origin", srv.base.clone())
+        .form(&[("token", token), ("nonce", nonce.as_str())])
+        .send()
+        .await
+        .unwrap()
 }
