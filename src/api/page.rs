@@ -168,7 +168,7 @@ fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRo
             f.state,
             esc(f.sent_at.as_deref().unwrap_or("")),
             esc(&f.tx_id),
-            esc(f.kvittens_status.as_deref().unwrap_or("")),
+            esc(f.kvittens_status.map_or("", |k| k.as_str())),
             esc(&err_text.join("; ")),
             id = f.id,
         );
@@ -353,7 +353,7 @@ async fn render(
         let reason = events
             .iter()
             .rev()
-            .find(|e| e.to_state == CaseState::Rejected.as_str())
+            .find(|e| e.to_state == CaseState::Rejected)
             .and_then(|e| e.reason.clone())
             .unwrap_or_default();
         let _ = write!(

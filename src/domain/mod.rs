@@ -8,6 +8,7 @@ pub mod intake;
 pub mod reference;
 pub mod state;
 pub mod text;
+pub mod time;
 pub mod validate;
 
 pub use amount::Amount;

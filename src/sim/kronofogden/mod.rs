@@ -327,6 +327,11 @@ impl KronofogdenBehaviour {
             check.push_file_error(file_error(set, code, None));
         }
         let accepted_file = check.file_errors.is_empty();
+        let kvittens_status = if accepted_file {
+            KvittensStatus::Godkand
+        } else {
+            KvittensStatus::Underkand
+        };
 
         // Case-level checks and effects (only for a file that is not rejected whole).
         let received_at = crate::shs::format_time(ctx.now_local);
@@ -358,7 +363,7 @@ impl KronofogdenBehaviour {
         .bind(&ik)
         .bind(check.lopnummer.map(i64::from))
         .bind(hex::encode(Sha256::digest(file)))
-        .bind(if accepted_file { "G" } else { "U" })
+        .bind(kvittens_status.as_str())
         .bind(serde_json::to_string(&handlingsrefs).unwrap_or_default())
         .bind(&kvittens_name)
         .fetch_one(&mut *tx)
@@ -481,11 +486,7 @@ impl KronofogdenBehaviour {
             intressentkod: ik.clone(),
             avser_filtyp: layout.filtyp.clone(),
             avser_lopnummer: check.lopnummer.unwrap_or(0),
-            status: if accepted_file {
-                KvittensStatus::G
-            } else {
-                KvittensStatus::U
-            },
+            status: kvittens_status,
             datum: ctx.now_local.date(),
             tid: NaiveTime::from_hms_opt(
                 ctx.now_local.hour(),
@@ -500,7 +501,7 @@ impl KronofogdenBehaviour {
         let bytes = kv.build(set).map_err(|e| db_rejection(build_err(e)))?;
         tx.commit().await.map_err(db_rejection)?;
         tracing::info!(file = %file_name, intressentkod = %ik, lopnummer = check.lopnummer,
-            status = if accepted_file { "G" } else { "U" }, accepted = n_ok, rejected = n_rejected,
+            status = %kvittens_status, accepted = n_ok, rejected = n_rejected,
             "sim kvittens");
         let product = product_for(&ctx.config, "kvittens").map_err(db_rejection)?;
         let mut r = OutboundReply::event(
@@ -808,18 +809,13 @@ impl KronofogdenBehaviour {
             let st: String = r.try_get("status")?;
             let current: i64 = r.try_get("current_ore")?;
             let (typ, amount) = if st == status::WITHDRAWN {
-                (Beslutstyp::R, 0)
+                (Beslutstyp::Aterkallad, 0)
             } else if is_disputed(&ik, &href, share) {
-                (Beslutstyp::A, 0)
+                (Beslutstyp::Avskrivning, 0)
             } else {
-                (Beslutstyp::U, current)
+                (Beslutstyp::Utslag, current)
             };
-            let letter = match typ {
-                Beslutstyp::U => "U",
-                Beslutstyp::A => "A",
-                Beslutstyp::D => "D",
-                Beslutstyp::R => "R",
-            };
+            let letter = typ.as_str();
             let new_status = if st == status::WITHDRAWN {
                 status::WITHDRAWN
             } else {
@@ -835,7 +831,7 @@ impl KronofogdenBehaviour {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            let utslag_ref = if typ == Beslutstyp::U {
+            let utslag_ref = if typ == Beslutstyp::Utslag {
                 format!("U-{mal}").chars().take(20).collect()
             } else {
                 String::new()
