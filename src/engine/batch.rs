@@ -172,7 +172,7 @@ impl Engine {
                         return Err(EngineError::Build {
                             layout: layout_name,
                             lopnummer,
-                            source: e,
+                            source: Box::new(e),
                         });
                     };
                     let Some(pos) = cases.iter().position(|c| c.2.reference == reference) else {
@@ -180,7 +180,7 @@ impl Engine {
                         return Err(EngineError::Build {
                             layout: layout_name,
                             lopnummer,
-                            source: e,
+                            source: Box::new(e),
                         });
                     };
                     let (id, issues, _) = cases.remove(pos);

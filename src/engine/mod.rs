@@ -75,7 +75,7 @@ pub enum EngineError {
         lopnummer: i64,
         /// The builder's error.
         #[source]
-        source: crate::formats::BuildError,
+        source: Box<crate::formats::BuildError>,
     },
     /// The SHS node could not be reached for listing (a poll pass cannot start).
     #[error("SHS: {0}")]

@@ -100,7 +100,7 @@ impl<'a> CaseMove<'a> {
     }
 
     /// The from-states this move applies to: the table row's, narrowed by `only_from`.
-    fn from_states(&self) -> Result<Vec<CaseState>, StoreError> {
+    fn start_states(&self) -> Result<Vec<CaseState>, StoreError> {
         let row = Transition::find(self.cause, self.to).ok_or(StoreError::NoTransition {
             cause: self.cause,
             to: self.to,
@@ -197,7 +197,7 @@ impl StoreTx<'_> {
         selection: CaseSelection<'_>,
         mv: &CaseMove<'_>,
     ) -> Result<Moved, StoreError> {
-        let from = mv.from_states()?;
+        let from = mv.start_states()?;
         if from.is_empty() {
             return Ok(Moved::default());
         }

@@ -43,7 +43,7 @@ impl Store {
                  AND apply_error IS NULL AND length(bytes) > 0",
             )
             .bind(&empty)
-            .bind(&cutoff)
+            .bind(cutoff)
             .execute(pool)
             .await?
             .rows_affected();

@@ -173,7 +173,7 @@ impl Store {
         let now = StoredTime(now);
         with_pool!(self, |pool, DB| {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(&now)
+                .bind(now)
                 .bind(id)
                 .execute(pool)
                 .await?
@@ -194,7 +194,7 @@ impl Store {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE (id = $2 OR name = $3) AND revoked_at IS NULL",
             )
-            .bind(&now)
+            .bind(now)
             .bind(id)
             .bind(id_or_name)
             .execute(pool)
@@ -252,8 +252,8 @@ impl Store {
                  last_ok = NULL, last_error = NULL, runs = job_runs.runs + 1",
             )
             .bind(job)
-            .bind(&due)
-            .bind(&started)
+            .bind(due)
+            .bind(started)
             .execute(pool)
             .await?
             .rows_affected()
@@ -275,7 +275,7 @@ impl Store {
                 "UPDATE job_runs SET last_finished = $1, last_ok = $2, last_error = $3, failures = failures + $4 \
                  WHERE job = $5",
             )
-            .bind(&finished)
+            .bind(finished)
             .bind(error.is_none())
             .bind(error)
             .bind(failed)

@@ -214,6 +214,13 @@ struct FileRegistrations {
     entries: Vec<BekraftelseEntry>,
 }
 
+/// The handlingsrefs a file's applications met so far (a second one in the same file is a duplicate, 0060), and
+/// those already held before the file (prefetched for applications).
+struct FileHandlingsrefs {
+    in_file: HashSet<String>,
+    held: Option<HashSet<String>>,
+}
+
 /// The registered case a follow-up names.
 struct Target {
     id: i64,
@@ -386,7 +393,7 @@ impl KronofogdenBehaviour {
                 .await
                 .map_err(db_rejection)?;
             }
-            let mut in_file: HashSet<String> = HashSet::new();
+            let in_file: HashSet<String> = HashSet::new();
             // Applications: which handlingsrefs are already held, in one query per chunk (not one per case).
             let held = if kind.concerns_kind().is_none() {
                 let mut held: HashSet<String> = HashSet::new();
@@ -416,15 +423,13 @@ impl KronofogdenBehaviour {
             } else {
                 None
             };
+            let mut refs = FileHandlingsrefs { in_file, held };
             let mut rows: Vec<(&check::CaseFacts, &'static str, String)> =
                 Vec::with_capacity(check.cases.len());
             for c in &check.cases {
                 let mut errs = c.errors.clone();
                 if errs.is_empty() {
-                    if let Some(e) = self
-                        .semantic(&mut tx, ctx, kind, &ik, c, &mut in_file, held.as_ref())
-                        .await?
-                    {
+                    if let Some(e) = self.semantic(&mut tx, ctx, kind, &ik, c, &mut refs).await? {
                         errs.push(e);
                     }
                 }
@@ -515,7 +520,6 @@ impl KronofogdenBehaviour {
     }
 
     /// The stateful checks of one case without parse errors, and a follow-up's effect. Returns the case's error.
-    #[allow(clippy::too_many_arguments)]
     async fn semantic(
         &self,
         tx: &mut Transaction<'_, Sqlite>,
@@ -523,10 +527,10 @@ impl KronofogdenBehaviour {
         kind: CaseKind,
         ik: &str,
         c: &check::CaseFacts,
-        in_file: &mut HashSet<String>,
-        held: Option<&HashSet<String>>,
+        refs: &mut FileHandlingsrefs,
     ) -> Result<Option<KvittensError>, Rejection> {
         let set = &self.layouts;
+        let (in_file, held) = (&mut refs.in_file, refs.held.as_ref());
         let Some(register) = kind.concerns_kind() else {
             // An application: duplicate handlingsref? (`held`: prefetched for the whole file.)
             if let Some(h) = held {
