@@ -23,6 +23,7 @@
 
 use crate::domain::time::stamp;
 use crate::domain::{Amount, Case, CaseState};
+use crate::formats::felkod::{advice, Felkoder};
 use crate::store::Store;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::borrow::Cow;
@@ -330,22 +331,28 @@ pub async fn build(
             let events = store
                 .events_into_state_between(CaseState::Rejected, start, end)
                 .await?;
-            let mut rows: Vec<(String, Vec<Cell>)> = events
-                .iter()
-                .map(|e| {
-                    let reason = e.reason.clone().unwrap_or_default();
-                    (
-                        e.at.clone(),
-                        vec![
-                            Cell::text(e.case.reference.clone()),
-                            Cell::text(e.case.kind.clone()),
-                            Cell::time(Some(&e.at)),
-                            Cell::text(reason.clone()),
-                            Cell::text(crate::api::page::advice(&reason)),
-                        ],
-                    )
-                })
-                .collect();
+            let table = Felkoder::embedded();
+            let ids: Vec<i64> = events.iter().map(|e| e.case.id).collect();
+            let infos = store.case_file_info_for(&ids).await?;
+            let mut rows: Vec<(String, Vec<Cell>)> = Vec::with_capacity(events.len());
+            for e in &events {
+                let reason = e.reason.clone().unwrap_or_default();
+                let rejections = match infos.iter().find(|i| i.case_id == e.case.id) {
+                    Some(info) => info.rejections()?.unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                let found = table.lookup(rejections.iter().map(|x| x.felkod.as_str()));
+                rows.push((
+                    e.at.clone(),
+                    vec![
+                        Cell::text(e.case.reference.clone()),
+                        Cell::text(e.case.kind.clone()),
+                        Cell::time(Some(&e.at)),
+                        Cell::text(reason),
+                        Cell::text(advice(&found)),
+                    ],
+                ));
+            }
             let cases = rows.len() as i64;
             let mut files = 0;
             for f in store.list_files().await? {
@@ -369,8 +376,10 @@ pub async fn build(
                         Cell::text(format!("{} löpnummer {}", f.file_name, f.lopnummer)),
                         Cell::text("file"),
                         Cell::time(Some(&at)),
-                        Cell::text(reason.clone()),
-                        Cell::text(crate::api::page::advice(&reason)),
+                        Cell::text(reason),
+                        Cell::text(advice(
+                            &table.lookup(errors.iter().map(|e| e.felkod.as_str())),
+                        )),
                     ],
                 ));
             }

@@ -13,7 +13,7 @@ use super::{Engine, EngineError};
 use crate::domain::state::Cause;
 use crate::domain::validate::{Issue, Severity};
 use crate::domain::{Case, CaseKind, CaseState};
-use crate::formats::{build_file, BuildError, FileFacts, FileStatus};
+use crate::formats::{build_file, BuildError, FileFacts};
 use crate::store::{CaseMove, CaseSelection, CaseUpdate, NewFile, StoreError, StoreTx};
 
 /// What a build pass did.
@@ -146,11 +146,7 @@ impl Engine {
                 lopnummer,
             })?,
             created: local,
-            status: FileStatus::parse(match self.config.shs.status.as_str() {
-                "production" => "production",
-                _ => "test",
-            })
-            .unwrap_or(FileStatus::Test),
+            status: self.config.shs.status.file(),
             contact_name: self.config.ingivare.contact_name.clone(),
             contact_phone: self.config.ingivare.contact_phone.clone(),
         };

@@ -14,7 +14,7 @@
 use super::{Engine, EngineError};
 use crate::domain::FileState;
 use crate::shs::label::Address;
-use crate::shs::{DataPart, Label, ShsMessage, Status};
+use crate::shs::{DataPart, Label, ShsMessage};
 use crate::store::FileRow;
 use chrono::Duration;
 
@@ -77,7 +77,7 @@ pub fn file_message(
         Address::new(&cfg.ingivare.org_number, Some(&cfg.ingivare.name)),
         Address::new(&cfg.shs.node_org_number, None),
         product,
-        Status::parse(&cfg.shs.status).unwrap_or(Status::Test),
+        cfg.shs.status.label(),
         local,
     );
     label.tx_id = file.tx_id.clone();
