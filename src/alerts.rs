@@ -19,7 +19,7 @@
 
 use crate::config::AlertsConfig;
 use crate::domain::{CaseState, FileState};
-use crate::formats::{KvittensError, Niva};
+use crate::formats::{KvittensError, KvittensStatus, Niva};
 use crate::store::{FileRow, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -348,18 +348,14 @@ pub async fn file_conditions(
                 }
             }
         }
-        let errors: Vec<KvittensError> = f
-            .kvittens_errors_json
-            .as_deref()
-            .and_then(|j| serde_json::from_str(j).ok())
-            .unwrap_or_default();
+        let errors: Vec<KvittensError> = f.kvittens_errors()?;
         let text = errors
             .iter()
             .map(|e| format!("{} {}", e.felkod, e.feltext))
             .collect::<Vec<_>>()
             .join("; ");
-        match f.kvittens_status.as_deref() {
-            Some("U") => {
+        match f.kvittens_status {
+            Some(KvittensStatus::Underkand) => {
                 // Follow the replacements; recovered once one of them is receipted G.
                 let mut cur = f.superseded_by;
                 let mut resolved = false;
@@ -367,7 +363,7 @@ pub async fn file_conditions(
                     let Some(next) = cur.and_then(|id| by_id.get(&id)) else {
                         break;
                     };
-                    if next.kvittens_status.as_deref() == Some("G") {
+                    if next.kvittens_status == Some(KvittensStatus::Godkand) {
                         resolved = true;
                         break;
                     }
@@ -381,7 +377,7 @@ pub async fn file_conditions(
                     ));
                 }
             }
-            Some("G") if errors.iter().any(|e| e.niva == Niva::H) => {
+            Some(KvittensStatus::Godkand) if errors.iter().any(|e| e.niva == Niva::H) => {
                 let recent = parse(&f.receipted_at)
                     .is_some_and(|r| now - r < chrono::Duration::days(CASE_REJECTION_ALERT_DAYS));
                 if !recent {

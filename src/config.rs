@@ -144,8 +144,8 @@ pub struct ShsConfig {
     pub ds_url: Option<String>,
     /// Kronofogden's node organisation number (`to`).
     pub node_org_number: String,
-    /// `test` or `production` (label status).
-    pub status: String,
+    /// `test` or `production`: the SHS label status and the files' 00.status.
+    pub status: TrafficStatus,
     /// Connect timeout, seconds.
     pub connect_timeout_secs: u64,
     /// Whole-request timeout, seconds.
@@ -181,11 +181,39 @@ impl Default for ShsConfig {
             rs_url: None,
             ds_url: None,
             node_org_number: "2021000001".into(),
-            status: "test".into(),
+            status: TrafficStatus::Test,
             connect_timeout_secs: 10,
             request_timeout_secs: 120,
             products,
             send_content_type: "message/rfc822".into(),
+        }
+    }
+}
+
+/// Whether fogd's traffic is test or production (`[shs] status`), read once at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrafficStatus {
+    /// Test traffic and test files.
+    Test,
+    /// Production traffic and files.
+    Production,
+}
+
+impl TrafficStatus {
+    /// The SHS label status.
+    pub fn label(self) -> crate::shs::Status {
+        match self {
+            TrafficStatus::Test => crate::shs::Status::Test,
+            TrafficStatus::Production => crate::shs::Status::Production,
+        }
+    }
+
+    /// The files' 00.status.
+    pub fn file(self) -> crate::formats::FileStatus {
+        match self {
+            TrafficStatus::Test => crate::formats::FileStatus::Test,
+            TrafficStatus::Production => crate::formats::FileStatus::Production,
         }
     }
 }
@@ -613,12 +641,6 @@ impl Config {
             return Err(bad(
                 "shs.url",
                 format!("{:?} is not an http(s) URL", self.shs.url),
-            ));
-        }
-        if self.shs.status != "test" && self.shs.status != "production" {
-            return Err(bad(
-                "shs.status",
-                format!("{:?} must be test or production", self.shs.status),
             ));
         }
         for (key, expr) in [

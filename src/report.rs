@@ -21,8 +21,9 @@
 //! `niva H`) and the files rejected whole (kvittens `U`, `kind` = `file`, `reference` = the file name and
 //! löpnummer).
 
+use crate::domain::time::stamp;
 use crate::domain::{Amount, Case, CaseState};
-use crate::store::cases::time_text;
+use crate::formats::felkod::{advice, Felkoder};
 use crate::store::Store;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::borrow::Cow;
@@ -211,8 +212,11 @@ pub struct Report {
     pub summary: Vec<(String, i64)>,
 }
 
-/// The UTC bounds `[start, end)` of the Stockholm days `from..=to`, as stored time text.
-pub fn period_bounds(from: NaiveDate, to: NaiveDate) -> Result<(String, String), ReportError> {
+/// The UTC bounds `[start, end)` of the Stockholm days `from..=to`.
+pub fn period_bounds(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ReportError> {
     if from > to {
         return Err(ReportError::Period { from, to });
     }
@@ -225,7 +229,7 @@ pub fn period_bounds(from: NaiveDate, to: NaiveDate) -> Result<(String, String),
             .unwrap_or_else(|| Utc.from_utc_datetime(&naive))
     };
     let end_day = to.succ_opt().unwrap_or(to);
-    Ok((time_text(start_of(from)), time_text(start_of(end_day))))
+    Ok((start_of(from), start_of(end_day)))
 }
 
 /// Builds the report `kind` for `from..=to`.
@@ -248,9 +252,9 @@ pub async fn build(
     };
     match kind {
         ReportKind::Status => {
-            let cases = store.cases_created_between(&start, &end).await?;
+            let cases = store.cases_created_between(start, end).await?;
             let mut summary: Vec<(String, i64)> = Vec::new();
-            for s in CaseState::ALL {
+            for &s in CaseState::ALL {
                 let n = cases.iter().filter(|c| c.state == s).count() as i64;
                 if n > 0 {
                     summary.push((s.as_str().to_string(), n));
@@ -267,11 +271,10 @@ pub async fn build(
                 .iter()
                 .map(|c| {
                     let info = infos.get(&c.id);
-                    let decision: Option<crate::formats::Decision> = info
-                        .and_then(|i| i.decision_json.as_deref())
-                        .and_then(|j| serde_json::from_str(j).ok());
-                    let claimed = c.case().ok().flatten().as_ref().and_then(claimed_total);
-                    vec![
+                    let decision: Option<crate::formats::Decision> =
+                        info.map(|i| i.decision()).transpose()?.flatten();
+                    let claimed = c.case()?.as_ref().and_then(claimed_total);
+                    let row = vec![
                         Cell::text(c.reference.clone()),
                         Cell::text(c.kind.clone()),
                         Cell::text(c.intressentkod.clone()),
@@ -292,15 +295,16 @@ pub async fn build(
                         claimed.map(Cell::Amount).unwrap_or(Cell::Empty),
                         decision
                             .as_ref()
-                            .filter(|d| d.beslutstyp == crate::formats::Beslutstyp::U)
+                            .filter(|d| d.beslutstyp == crate::formats::Beslutstyp::Utslag)
                             .map(|d| Cell::Amount(d.faststallt_belopp))
                             .unwrap_or(Cell::Empty),
                         Cell::text(c.hold_reason.clone().unwrap_or_default()),
                         Cell::time(Some(&c.created_at)),
                         Cell::time(Some(&c.updated_at)),
-                    ]
+                    ];
+                    Ok::<_, crate::store::StoreError>(row)
                 })
-                .collect();
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(report(
                 "Status",
                 headers(&[
@@ -325,37 +329,42 @@ pub async fn build(
         }
         ReportKind::Rejections => {
             let events = store
-                .events_into_state_between(CaseState::Rejected, &start, &end)
+                .events_into_state_between(CaseState::Rejected, start, end)
                 .await?;
-            let mut rows: Vec<(String, Vec<Cell>)> = events
-                .iter()
-                .map(|e| {
-                    let reason = e.reason.clone().unwrap_or_default();
-                    (
-                        e.at.clone(),
-                        vec![
-                            Cell::text(e.case.reference.clone()),
-                            Cell::text(e.case.kind.clone()),
-                            Cell::time(Some(&e.at)),
-                            Cell::text(reason.clone()),
-                            Cell::text(crate::api::page::advice(&reason)),
-                        ],
-                    )
-                })
-                .collect();
+            let table = Felkoder::embedded();
+            let ids: Vec<i64> = events.iter().map(|e| e.case.id).collect();
+            let infos = store.case_file_info_for(&ids).await?;
+            let mut rows: Vec<(String, Vec<Cell>)> = Vec::with_capacity(events.len());
+            for e in &events {
+                let reason = e.reason.clone().unwrap_or_default();
+                let rejections = match infos.iter().find(|i| i.case_id == e.case.id) {
+                    Some(info) => info.rejections()?.unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                let found = table.lookup(rejections.iter().map(|x| x.felkod.as_str()));
+                rows.push((
+                    e.at.clone(),
+                    vec![
+                        Cell::text(e.case.reference.clone()),
+                        Cell::text(e.case.kind.clone()),
+                        Cell::time(Some(&e.at)),
+                        Cell::text(reason),
+                        Cell::text(advice(&found)),
+                    ],
+                ));
+            }
             let cases = rows.len() as i64;
             let mut files = 0;
             for f in store.list_files().await? {
                 let at = f.receipted_at.clone().unwrap_or_default();
-                if f.kvittens_status.as_deref() != Some("U") || at < start || at >= end {
+                if f.kvittens_status != Some(crate::formats::KvittensStatus::Underkand)
+                    || at < stamp(start)
+                    || at >= stamp(end)
+                {
                     continue;
                 }
                 files += 1;
-                let errors: Vec<crate::formats::KvittensError> = f
-                    .kvittens_errors_json
-                    .as_deref()
-                    .and_then(|j| serde_json::from_str(j).ok())
-                    .unwrap_or_default();
+                let errors = f.kvittens_errors()?;
                 let reason = errors
                     .iter()
                     .map(|e| format!("{} {}", e.felkod, e.feltext))
@@ -367,8 +376,10 @@ pub async fn build(
                         Cell::text(format!("{} löpnummer {}", f.file_name, f.lopnummer)),
                         Cell::text("file"),
                         Cell::time(Some(&at)),
-                        Cell::text(reason.clone()),
-                        Cell::text(crate::api::page::advice(&reason)),
+                        Cell::text(reason),
+                        Cell::text(advice(
+                            &table.lookup(errors.iter().map(|e| e.felkod.as_str())),
+                        )),
                     ],
                 ));
             }
@@ -390,7 +401,7 @@ pub async fn build(
             ))
         }
         ReportKind::Receipts => {
-            let receipts = store.receipts_between(&start, &end).await?;
+            let receipts = store.receipts_between(start, end).await?;
             let mut summary: Vec<(String, i64)> = Vec::new();
             let mut bump = |label: String| match summary.iter_mut().find(|(l, _)| *l == label) {
                 Some((_, n)) => *n += 1,
@@ -405,17 +416,14 @@ pub async fn build(
                         (Some(_), Some(_)) => "unmatched",
                         (Some(_), None) => "applied",
                     };
-                    bump(i.kind.clone());
-                    let kvittens = r
-                        .kvittens_status
-                        .as_deref()
-                        .map(crate::formats::inbound::kvittens_words);
+                    bump(i.kind.to_string());
+                    let kvittens = r.kvittens_status.map(|k| k.words());
                     if let Some(k) = &kvittens {
                         bump(format!("kvittens: {k}"));
                     }
                     vec![
                         Cell::time(Some(&i.received_at)),
-                        Cell::text(i.kind.clone()),
+                        Cell::text(i.kind.to_string()),
                         Cell::text(i.file_name.clone().unwrap_or_default()),
                         Cell::text(r.file_name.clone().unwrap_or_default()),
                         r.lopnummer.map(Cell::Int).unwrap_or(Cell::Empty),
@@ -603,8 +611,8 @@ mod tests {
     fn period_is_stockholm_days() {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let (a, b) = period_bounds(d("2026-03-29"), d("2026-03-29")).unwrap();
-        assert_eq!(a, "2026-03-28T23:00:00.000000Z");
-        assert_eq!(b, "2026-03-29T22:00:00.000000Z"); // DST day: 23 hours
+        assert_eq!(stamp(a), "2026-03-28T23:00:00.000000Z");
+        assert_eq!(stamp(b), "2026-03-29T22:00:00.000000Z"); // DST day: 23 hours
         assert!(period_bounds(d("2026-03-02"), d("2026-03-01")).is_err());
     }
 

@@ -60,7 +60,12 @@ async fn rebuilt_file_takes_the_rejected_number(store: Store) {
         KVITTENS_PRODUCT,
         "SUPRO.DEV.KVITTENS",
         "kvittens",
-        kvittens("ANSOKAN", 1, KvittensStatus::U, vec![f_error("0021")]),
+        kvittens(
+            "ANSOKAN",
+            1,
+            KvittensStatus::Underkand,
+            vec![f_error("0021")],
+        ),
         None,
     );
     let p = e.poll_pass().await.unwrap();

@@ -52,7 +52,7 @@ async fn lopnummer_and_one_unreceipted(store: Store) {
             KVITTENS_PRODUCT,
             "SUPRO.DEV.KVITTENS",
             "kvittens",
-            kvittens("ANSOKAN", lop, KvittensStatus::G, vec![]),
+            kvittens("ANSOKAN", lop, KvittensStatus::Godkand, vec![]),
             None,
         );
         let p = e.poll_pass().await.unwrap();
@@ -115,7 +115,12 @@ async fn receipts_lifecycle(store: Store) {
         KVITTENS_PRODUCT,
         "SUPRO.DEV.KVITTENS",
         "kvittens",
-        kvittens("ANSOKAN", 1, KvittensStatus::U, vec![f_error("0021")]),
+        kvittens(
+            "ANSOKAN",
+            1,
+            KvittensStatus::Underkand,
+            vec![f_error("0021")],
+        ),
         None,
     );
     e.poll_pass().await.unwrap();
@@ -141,7 +146,7 @@ async fn receipts_lifecycle(store: Store) {
         kvittens(
             "ANSOKAN",
             1,
-            KvittensStatus::G,
+            KvittensStatus::Godkand,
             vec![h_error("R-2", "0060")],
         ),
         None,
@@ -205,8 +210,8 @@ async fn receipts_lifecycle(store: Store) {
         "SUPRO.DEV.RAPPORT",
         "utslag",
         rapport(&[
-            ("R-1", "BF-000001-26", Beslutstyp::U),
-            ("R-3", "BF-000002-26", Beslutstyp::R),
+            ("R-1", "BF-000001-26", Beslutstyp::Utslag),
+            ("R-3", "BF-000002-26", Beslutstyp::Aterkallad),
         ]),
         None,
     );
@@ -227,7 +232,7 @@ async fn receipts_lifecycle(store: Store) {
         KVITTENS_PRODUCT,
         "SUPRO.DEV.KVITTENS",
         "kvittens",
-        kvittens("ANSOKAN", 7, KvittensStatus::G, vec![]),
+        kvittens("ANSOKAN", 7, KvittensStatus::Godkand, vec![]),
         None,
     );
     let p = e.poll_pass().await.unwrap();
@@ -351,7 +356,7 @@ async fn retention_clears_settled_bytes(store: Store) {
         KVITTENS_PRODUCT,
         "SUPRO.DEV.KVITTENS",
         "kvittens",
-        kvittens("ANSOKAN", 1, KvittensStatus::G, vec![]),
+        kvittens("ANSOKAN", 1, KvittensStatus::Godkand, vec![]),
         None,
     );
     let p = e.poll_pass().await.unwrap();

@@ -94,7 +94,7 @@ fn the_ref2_utslag_report_carries_court_and_enforcement_malnummer() {
     // The typed reader of FOGD-REF-1 reads the FOGD-REF-2 layout through the same sources.
     let report = UtslagReport::parse(&set, &bytes).unwrap();
     assert_eq!(report.decisions.len(), 5);
-    assert_eq!(report.decisions[2].beslutstyp, Beslutstyp::D);
+    assert_eq!(report.decisions[2].beslutstyp, Beslutstyp::Domstol);
     assert_eq!(report.decisions[0].faststallt_belopp.0, 1_271_250);
     // The FOGD-REF-1 report is not taken for a FOGD-REF-2 one (its head has no utgava).
     let ref1 = std::fs::read(root().join("fixtures/golden/utslag/SUPRO.DEV.RAPPORT")).unwrap();

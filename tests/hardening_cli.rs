@@ -146,15 +146,15 @@ fn invalid_cases_are_stored_bounded_and_clean_and_status_escapes_on_a_terminal()
     let url = format!("sqlite://{}/fogd-data/fogd.db", env.path().display());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = fogd::store::Store::open(&url, 1).await.unwrap();
-        if let fogd::store::Pool::Sqlite(p) = &store.pool {
-            sqlx::query("UPDATE cases SET hold_reason = ? WHERE reference LIKE 'A%'")
-                .bind("check \u{1b}[31mred\u{1b}[0m \u{9b}2J")
-                .execute(p)
-                .await
-                .unwrap();
-        }
-        store.close().await;
+        // Another writer: a plain connection to the file, not fogd's store.
+        let pool = sqlx::sqlite::SqlitePool::connect(&url).await.unwrap();
+        let done = sqlx::query("UPDATE cases SET hold_reason = ? WHERE reference LIKE 'A%'")
+            .bind("check \u{1b}[31mred\u{1b}[0m \u{9b}2J")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(done.rows_affected() > 0);
+        pool.close().await;
     });
     let fogd = env!("CARGO_BIN_EXE_fogd");
     let out = Command::new("script")

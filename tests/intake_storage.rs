@@ -9,10 +9,11 @@
 #[macro_use]
 mod kit;
 
+use fogd::domain::state::Cause;
 use fogd::domain::CaseState;
 use fogd::engine::intake::{import, ImportOptions, ImportOutcome};
 use fogd::engine::Engine;
-use fogd::store::{NewCase, Store, UpsertOutcome};
+use fogd::store::{CaseMove, CaseSelection, NewCase, Store, UpsertOutcome};
 use kit::*;
 use std::time::Duration;
 
@@ -210,7 +211,7 @@ async fn inserts_keep_each_rows_values(store: Store) {
             assert_eq!(row.updated_at, row.created_at);
             let events = store.case_events(id).await.unwrap();
             assert_eq!(events.len(), 1, "row {id}");
-            assert_eq!(events[0].to_state, c.state.as_str());
+            assert_eq!(events[0].to_state, c.state);
             assert_eq!(events[0].reason, c.hold_reason);
         }
     }
@@ -238,18 +239,10 @@ async fn concurrent_writers_on_sqlite_do_not_fail() {
                         panic!("{o:?}")
                     };
                     if id % 3 == 0 {
-                        let from = store
-                            .transition_case(
-                                id,
-                                &[CaseState::Journal],
-                                CaseState::Held,
-                                Some("review"),
-                                "test",
-                                t0,
-                            )
-                            .await
-                            .unwrap();
-                        assert_eq!(from, Some(CaseState::Journal));
+                        let mv = CaseMove::new(Cause::Hold, CaseState::Held, "test", t0)
+                            .reason(Some("review"));
+                        let moved = store.move_cases(CaseSelection::One(id), &mv).await.unwrap();
+                        assert_eq!(moved.cases, vec![(id, CaseState::Journal)]);
                     }
                 }
             }

@@ -3,8 +3,9 @@
 //! test). Same assertions on both backends.
 
 use chrono::TimeZone;
+use fogd::domain::state::Cause;
 use fogd::domain::CaseState;
-use fogd::store::{NewCase, Store, UpsertOutcome};
+use fogd::store::{CaseMove, CaseSelection, NewCase, Store, UpsertOutcome};
 
 fn case(reference: &str, hash: &str, state: CaseState) -> NewCase {
     NewCase {
@@ -90,46 +91,41 @@ async fn conformance(store: &Store) {
     // After sending: refused.
     let r3 = &store.cases_by_reference("R-3", None).await.unwrap()[0];
     let t1 = t0 + chrono::Duration::minutes(5);
+    let one = CaseSelection::One(r3.id);
     assert_eq!(
         store
-            .transition_case(
-                r3.id,
-                &[CaseState::Journal],
-                CaseState::Approved,
-                None,
-                "operator",
-                t1
+            .move_cases(
+                one,
+                &CaseMove::new(Cause::Approve, CaseState::Approved, "operator", t1)
             )
             .await
-            .unwrap(),
-        Some(CaseState::Journal)
+            .unwrap()
+            .cases,
+        vec![(r3.id, CaseState::Journal)]
     );
     // A transition from the wrong state does nothing.
     assert_eq!(
         store
-            .transition_case(
-                r3.id,
-                &[CaseState::Journal],
-                CaseState::Held,
-                Some("x"),
-                "operator",
-                t1
+            .move_cases(
+                one,
+                &CaseMove::new(Cause::Approve, CaseState::Approved, "operator", t1)
+                    .reason(Some("x"))
             )
             .await
-            .unwrap(),
-        None
+            .unwrap()
+            .count,
+        0
     );
-    store
-        .transition_case(
-            r3.id,
-            &[CaseState::Approved],
-            CaseState::Sent,
-            None,
-            "engine",
-            t1,
-        )
-        .await
-        .unwrap();
+    for (cause, to) in [
+        (Cause::Batch, CaseState::Batched),
+        (Cause::FileSent, CaseState::Sent),
+    ] {
+        let moved = store
+            .move_cases(one, &CaseMove::new(cause, to, "engine", t1))
+            .await
+            .unwrap();
+        assert_eq!(moved.count, 1);
+    }
     let refused = store
         .upsert_cases(&[case("R-3", "other", CaseState::Journal)], "import", t1)
         .await
@@ -144,14 +140,15 @@ async fn conformance(store: &Store) {
     let events = store.case_events(r3.id).await.unwrap();
     let path: Vec<(Option<&str>, &str)> = events
         .iter()
-        .map(|e| (e.from_state.as_deref(), e.to_state.as_str()))
+        .map(|e| (e.from_state.map(CaseState::as_str), e.to_state.as_str()))
         .collect();
     assert_eq!(
         path,
         vec![
             (None, "journal"),
             (Some("journal"), "approved"),
-            (Some("approved"), "sent")
+            (Some("approved"), "batched"),
+            (Some("batched"), "sent")
         ]
     );
     assert_eq!(events[1].actor, "operator");
@@ -175,36 +172,8 @@ async fn sqlite_conformance() {
     store.close().await;
     let again = Store::open(&url, 4).await.unwrap();
     assert_eq!(again.list_cases(&[]).await.unwrap().len(), 450 + 2300);
-    // The pragmas of ARCHITECTURE.md.
-    let fogd::store::Pool::Sqlite(pool) = &again.pool else {
-        panic!()
-    };
-    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(mode, "wal");
-    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(sync, 2, "FULL");
-    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(fk, 1);
-    let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(busy, 10_000);
-    // A new file is created with fogd's page size (set before WAL is switched on, or it would not take).
-    let (page,): (i64,) = sqlx::query_as("PRAGMA page_size")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(page, i64::from(fogd::store::SQLITE_PAGE_SIZE));
+    // The pragmas of ARCHITECTURE.md: `store::sqlite::tests::pragmas_of_architecture_md` (they are settings of
+    // the store's own connections, which only the store reaches).
 }
 
 #[tokio::test]
@@ -218,11 +187,6 @@ async fn postgres_conformance() {
         .await
         .unwrap();
     conformance(&store).await;
-    if let fogd::store::Pool::Postgres(pool) = &store.pool {
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(pool)
-            .await
-            .unwrap();
-    }
+    store.drop_test_schema(&schema).await.unwrap();
     store.close().await;
 }

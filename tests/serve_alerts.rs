@@ -93,7 +93,12 @@ async fn overdue_rejected_and_recovered_notices() {
         KVITTENS_PRODUCT,
         "SUPRO.DEV.KVITTENS",
         "kvittens",
-        kvittens("ANSOKAN", 1, KvittensStatus::U, vec![f_error("0021")]),
+        kvittens(
+            "ANSOKAN",
+            1,
+            KvittensStatus::Underkand,
+            vec![f_error("0021")],
+        ),
         Some(&first.tx_id), // Kronofogden answers with the corr.id of the file's message
     );
     poll_and_alert(&e, &alerter, 30).await.unwrap();
@@ -127,7 +132,7 @@ async fn overdue_rejected_and_recovered_notices() {
         kvittens(
             "ANSOKAN",
             1,
-            KvittensStatus::G,
+            KvittensStatus::Godkand,
             vec![h_error("R-2", "0060")],
         ),
         Some(&second.tx_id),
@@ -262,7 +267,7 @@ async fn search_by_malnummer_finds_the_case_and_its_follow_ups() {
         KVITTENS_PRODUCT,
         "SUPRO.DEV.KVITTENS",
         "kvittens",
-        kvittens("ANSOKAN", 1, KvittensStatus::G, vec![]),
+        kvittens("ANSOKAN", 1, KvittensStatus::Godkand, vec![]),
         None,
     );
     e.poll_pass().await.unwrap();

@@ -280,7 +280,7 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     let corr = env.send(CaseKind::Betalningsforelaggande, &b).await;
     let (name, k) = env.kvittens(&corr).await;
     assert_eq!(name, "SUPRO.DEV.KVITTENS");
-    assert_eq!(k.status, KvittensStatus::G);
+    assert_eq!(k.status, KvittensStatus::Godkand);
     assert_eq!(k.avser_filtyp, "ANSOKAN");
     assert_eq!(k.avser_lopnummer, 1);
     assert_eq!(k.antal_godkanda, 6);
@@ -331,7 +331,7 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     let corr = env.send(CaseKind::Nedsattning, &b).await;
     let (name, k) = env.kvittens(&corr).await;
     assert_eq!(name, "SUPRO.DEV.NEDKVITT");
-    assert_eq!(k.status, KvittensStatus::G);
+    assert_eq!(k.status, KvittensStatus::Godkand);
     assert_eq!((k.antal_godkanda, k.antal_underkanda), (1, 1));
     assert_eq!(k.errors.len(), 1);
     assert_eq!(k.errors[0].niva, Niva::H);
@@ -350,7 +350,7 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     );
     assert_eq!(got[0].2, "SUPRO.DEV.ATK.KVITTENS");
     let k = Kvittens::parse(&env.set, &got[0].3).unwrap();
-    assert_eq!(k.status, KvittensStatus::G);
+    assert_eq!(k.status, KvittensStatus::Godkand);
     assert_eq!(
         (got[1].0.as_str(), got[1].2.as_str()),
         ("utslag", "SUPRO.DEV.RAPPORT")
@@ -358,14 +358,14 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     let rep = UtslagReport::parse(&env.set, &got[1].3).unwrap();
     assert_eq!(rep.decisions.len(), 1);
     assert_eq!(rep.decisions[0].handlingsref, "BFO-B");
-    assert_eq!(rep.decisions[0].beslutstyp, Beslutstyp::R);
+    assert_eq!(rep.decisions[0].beslutstyp, Beslutstyp::Aterkallad);
 
     // A second återkallelse of the withdrawn case: closed (0051).
     let atk = vec![follow_up("bfo-aterkallelse", 0, "ATK-2", &mal[1])];
     let b = env.build(CaseKind::Aterkallelse, &atk, 2);
     let corr = env.send(CaseKind::Aterkallelse, &b).await;
     let (_, k) = env.kvittens(&corr).await;
-    assert_eq!(k.status, KvittensStatus::G);
+    assert_eq!(k.status, KvittensStatus::Godkand);
     assert_eq!(felkoder(&k), ["0051"]);
 
     // Utslag after the delay: U with the claimed total (less the nedsättning) or A, as is_disputed predicts.
@@ -382,10 +382,10 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
         assert_eq!(d.malnummer, mal[i]);
         if is_disputed("DEV", &d.handlingsref, 0.5) {
             disputed += 1;
-            assert_eq!(d.beslutstyp, Beslutstyp::A);
+            assert_eq!(d.beslutstyp, Beslutstyp::Avskrivning);
             assert_eq!(d.faststallt_belopp.0, 0);
         } else {
-            assert_eq!(d.beslutstyp, Beslutstyp::U);
+            assert_eq!(d.beslutstyp, Beslutstyp::Utslag);
             let want = cs[i].total_amount().0 - if i == 0 { reduction } else { 0 };
             assert_eq!(d.faststallt_belopp.0, want, "{}", d.handlingsref);
             assert!(!d.utslag_ref.is_empty());
@@ -437,13 +437,13 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let k = CaseKind::Betalningsforelaggande;
     let b1 = env.build(k, &bfo(&["L-1"]), 1);
     let corr = env.send(k, &b1).await;
-    assert_eq!(env.kvittens(&corr).await.1.status, KvittensStatus::G);
+    assert_eq!(env.kvittens(&corr).await.1.status, KvittensStatus::Godkand);
 
     // A gap: 3 after 1.
     let b3 = env.build(k, &bfo(&["L-3"]), 3);
     let corr = env.send(k, &b3).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!(kv.status, KvittensStatus::U);
+    assert_eq!(kv.status, KvittensStatus::Underkand);
     assert_eq!(felkoder(&kv), ["0010"]);
     assert_eq!(kv.errors[0].niva, Niva::F);
     assert_eq!((kv.antal_godkanda, kv.antal_underkanda), (0, 1));
@@ -454,21 +454,21 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (kv.status, felkoder(&kv)),
-        (KvittensStatus::U, vec!["0011"])
+        (KvittensStatus::Underkand, vec!["0011"])
     );
 
     // Missiv disagreeing (it describes another file) and a missing missiv.
     let b2 = env.build(k, &bfo(&["L-2", "L-2b"]), 2);
     let corr = env.send_parts(k, &b2, Some(&b3.missiv_bytes)).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!(kv.status, KvittensStatus::U);
+    assert_eq!(kv.status, KvittensStatus::Underkand);
     assert!(!kv.errors.is_empty());
     assert!(felkoder(&kv).iter().all(|c| *c == "0021"), "{kv:?}");
     let corr = env.send_parts(k, &b2, None).await;
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (kv.status, felkoder(&kv)),
-        (KvittensStatus::U, vec!["0020"])
+        (KvittensStatus::Underkand, vec!["0020"])
     );
 
     // A malformed record: one record cut short → 0002.
@@ -477,7 +477,7 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     bad.bytes.remove(pos + 100);
     let corr = env.send(k, &bad).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!(kv.status, KvittensStatus::U);
+    assert_eq!(kv.status, KvittensStatus::Underkand);
     assert!(felkoder(&kv).contains(&"0002"), "{kv:?}");
     assert!(kv.errors.iter().all(|e| e.niva == Niva::F));
     // The wrong TOT-BEL → 0031 (the missiv is not compared for a broken file).
@@ -493,13 +493,16 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (kv.status, felkoder(&kv)),
-        (KvittensStatus::U, vec!["0031"])
+        (KvittensStatus::Underkand, vec!["0031"])
     );
 
     // The corrected file is accepted with the same löpnummer.
     let corr = env.send(k, &b2).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, kv.avser_lopnummer), (KvittensStatus::G, 2));
+    assert_eq!(
+        (kv.status, kv.avser_lopnummer),
+        (KvittensStatus::Godkand, 2)
+    );
 
     // The reject-next hook (admin route), then the same number again is accepted.
     let r = env
@@ -515,7 +518,7 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (kv.status, felkoder(&kv)),
-        (KvittensStatus::U, vec!["0021"])
+        (KvittensStatus::Underkand, vec!["0021"])
     );
     // The in-process hook (what `fogd demo` uses), through the fault spec.
     env.sim
@@ -528,11 +531,14 @@ async fn lopnummer_series_missiv_and_malformed_files() {
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (kv.status, felkoder(&kv)),
-        (KvittensStatus::U, vec!["0003"])
+        (KvittensStatus::Underkand, vec!["0003"])
     );
     let corr = env.send(k, &b3).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, kv.avser_lopnummer), (KvittensStatus::G, 3));
+    assert_eq!(
+        (kv.status, kv.avser_lopnummer),
+        (KvittensStatus::Godkand, 3)
+    );
 
     // Series are per filtyp: a nedsättning series starts at 1.
     let files = env.admin("/sim/v1/files").await;
@@ -587,7 +593,7 @@ async fn case_level_errors_reject_only_their_cases() {
     patch_debtor_id(&mut b.bytes, "H-2", "198001011232");
     let corr = env.send(k, &b).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!(kv.status, KvittensStatus::G);
+    assert_eq!(kv.status, KvittensStatus::Godkand);
     assert_eq!((kv.antal_godkanda, kv.antal_underkanda), (2, 1));
     assert_eq!(felkoder(&kv), ["0041"]);
     assert_eq!(kv.errors[0].niva, Niva::H);
@@ -597,7 +603,7 @@ async fn case_level_errors_reject_only_their_cases() {
     let b = env.build(k, &bfo(&["H-1", "H-2", "H-4", "H-4"]), 2);
     let corr = env.send(k, &b).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!(kv.status, KvittensStatus::G);
+    assert_eq!(kv.status, KvittensStatus::Godkand);
     assert_eq!((kv.antal_godkanda, kv.antal_underkanda), (2, 2));
     let errs: Vec<(Option<&str>, &str)> = kv
         .errors
@@ -640,7 +646,7 @@ async fn verkstallighet_andring_and_fordringsanmalan() {
     assert_eq!(name, "REX.DEV.KVITTENS");
     assert_eq!(
         (kv.status, kv.avser_filtyp.as_str()),
-        (KvittensStatus::G, "EMALIN")
+        (KvittensStatus::Godkand, "EMALIN")
     );
     env.post("/sim/v1/evening-run", Value::Null).await;
     let got = env.inbox().await;
@@ -667,7 +673,7 @@ async fn verkstallighet_andring_and_fordringsanmalan() {
     assert_eq!(name, "REX.DEV.KVITTENS");
     assert_eq!(
         (kv.status, kv.avser_filtyp.as_str()),
-        (KvittensStatus::G, "ANDRING")
+        (KvittensStatus::Godkand, "ANDRING")
     );
     assert_eq!(felkoder(&kv), ["0050"]);
     let all = env.admin("/sim/v1/cases").await;
@@ -699,7 +705,7 @@ async fn verkstallighet_andring_and_fordringsanmalan() {
     let (name, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (name.as_str(), kv.status, kv.avser_filtyp.as_str()),
-        ("REX.DEV.KVITTENS", KvittensStatus::G, "SKSANM")
+        ("REX.DEV.KVITTENS", KvittensStatus::Godkand, "SKSANM")
     );
     env.post("/sim/v1/evening-run", Value::Null).await;
     env.clock.advance(chrono::Duration::days(2));
@@ -718,7 +724,7 @@ async fn state_survives_a_restart() {
     let mut env = Env::new(|_| {}).await;
     let k = CaseKind::Betalningsforelaggande;
     let corr = env.send(k, &env.build(k, &bfo(&["R-1"]), 1)).await;
-    assert_eq!(env.kvittens(&corr).await.1.status, KvittensStatus::G);
+    assert_eq!(env.kvittens(&corr).await.1.status, KvittensStatus::Godkand);
     env.restart().await;
     // The series and the case register survived.
     let corr = env.send(k, &env.build(k, &bfo(&["R-1"]), 1)).await;
@@ -727,7 +733,7 @@ async fn state_survives_a_restart() {
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (kv.status, felkoder(&kv)),
-        (KvittensStatus::G, vec!["0060"])
+        (KvittensStatus::Godkand, vec!["0060"])
     );
     // An evening run missed while stopped happens at the first tick after the restart.
     env.sim.take().unwrap().shutdown().await;
@@ -856,9 +862,9 @@ async fn fogd_sim_binary_answers_as_kronofogden() {
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!(
         (kv.status, felkoder(&kv)),
-        (KvittensStatus::U, vec!["0021"])
+        (KvittensStatus::Underkand, vec!["0021"])
     );
     let corr = env.send(k, &b).await;
     let (_, kv) = env.kvittens(&corr).await;
-    assert_eq!((kv.status, kv.antal_godkanda), (KvittensStatus::G, 1));
+    assert_eq!((kv.status, kv.antal_godkanda), (KvittensStatus::Godkand, 1));
 }

@@ -85,7 +85,7 @@ impl AuthCache {
         let key = hash_token(id);
         if let Ok(s) = self.sessions.lock() {
             if let Some((row, at)) = s.get(&key) {
-                let live = row.as_ref().is_none_or(|r| r.expires_at > now_text(now));
+                let live = row.as_ref().is_none_or(|r| r.expires_at > now);
                 if at.elapsed() < TOKEN_CACHE_TTL && live {
                     return Ok(row.clone());
                 }
@@ -100,10 +100,6 @@ impl AuthCache {
         }
         Ok(row)
     }
-}
-
-fn now_text(now: chrono::DateTime<chrono::Utc>) -> String {
-    crate::store::cases::time_text(now)
 }
 
 /// The authenticated caller.

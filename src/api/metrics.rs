@@ -81,17 +81,17 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
     m.push_str("# HELP fogd_up 1 while fogd serve runs.\n# TYPE fogd_up gauge\nfogd_up 1\n");
     m.push_str("# HELP fogd_cases Cases by state.\n# TYPE fogd_cases gauge\n");
     let counts = state.store.count_by_state().await?;
-    for s in crate::domain::CaseState::ALL {
+    for &s in crate::domain::CaseState::ALL {
         let n = counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n);
         let _ = writeln!(m, "fogd_cases{{state=\"{s}\"}} {n}");
     }
     let f = state.store.file_figures().await?;
     m.push_str("# HELP fogd_files Files by state.\n# TYPE fogd_files gauge\n");
-    for s in crate::domain::FileState::ALL {
+    for &s in crate::domain::FileState::ALL {
         let n = f
             .files_by_state
             .iter()
-            .find(|(c, _)| c == s.as_str())
+            .find(|(c, _)| *c == s)
             .map_or(0, |(_, n)| *n);
         let _ = writeln!(m, "fogd_files{{state=\"{s}\"}} {n}");
     }
@@ -102,11 +102,11 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         f.files_sent
     );
     m.push_str("# HELP fogd_kvittens_total Kvittens received by status (G accepted, U rejected whole).\n# TYPE fogd_kvittens_total counter\n");
-    for st in ["G", "U"] {
+    for &st in crate::formats::KvittensStatus::ALL {
         let n = f
             .kvittens_by_status
             .iter()
-            .find(|(c, _)| c == st)
+            .find(|(c, _)| *c == st)
             .map_or(0, |(_, n)| *n);
         let _ = writeln!(m, "fogd_kvittens_total{{status=\"{st}\"}} {n}");
     }
@@ -115,7 +115,7 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         let _ = writeln!(
             m,
             "fogd_receipts_total{{kind=\"{}\",status=\"{}\"}} {n}",
-            label(kind),
+            kind,
             label(st)
         );
     }

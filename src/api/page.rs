@@ -17,7 +17,7 @@ use super::auth::{cookie, token_lookup, MaybeCaller, SESSION_COOKIE, SESSION_TTL
 use super::security::{client_ip, is_https, tokens_equal};
 use super::AppState;
 use crate::domain::{CaseState, FileState};
-use crate::formats::felkod::Felkoder;
+use crate::formats::felkod::{advice, Felkoder};
 use crate::http_server::ConnInfo;
 use crate::store::{CaseRow, Permission};
 use axum::extract::{Form, Query, State};
@@ -52,30 +52,6 @@ pub fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-/// What an operator should do about a rejected case, from the rejection text (`"felkod text; …"`, as the engine
-/// records it). Kept here, in one place: level H (one case) means correct and send again as a new case; a level F
-/// code means the whole file was refused and fogd rebuilds it by itself.
-pub fn advice(reason: &str) -> String {
-    let table = Felkoder::embedded();
-    let mut file_level = false;
-    for part in reason.split(';') {
-        let code: String = part.trim().chars().take(4).collect();
-        if let Some(f) = table.get(&code) {
-            if f.level == crate::formats::felkod::Level::F {
-                file_level = true;
-            }
-        }
-    }
-    if file_level {
-        "File-level error: fogd rebuilds and resends the file; check the file with `fogd inspect` if it recurs."
-            .into()
-    } else {
-        "Correct the case in the source system and submit it again as a new case (a nedsattning or aterkallelse \
-         if it concerns a case already registered)."
-            .into()
-    }
 }
 
 fn page(title: &str, body: &str, refresh: bool) -> String {
@@ -177,7 +153,7 @@ fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRo
             f.state,
             esc(f.sent_at.as_deref().unwrap_or("")),
             esc(&f.tx_id),
-            esc(f.kvittens_status.as_deref().unwrap_or("")),
+            esc(f.kvittens_status.map_or("", |k| k.as_str())),
             esc(&err_text.join("; ")),
             id = f.id,
         );
@@ -394,21 +370,29 @@ async fn render(
         .cases_page(&[CaseState::Rejected], ROWS, 0)
         .await?;
     b.push_str("<h2>Rejected cases</h2><table id=\"rejected\"><thead><tr><th>Reference</th><th>Kind</th><th>Felkod and text</th><th>What to do</th></tr></thead><tbody>");
+    let ids: Vec<i64> = rejected.iter().map(|r| r.id).collect();
+    let infos = state.store.case_file_info_for(&ids).await?;
+    let table = Felkoder::embedded();
     for r in &rejected {
         let events = state.store.case_events(r.id).await?;
         let reason = events
             .iter()
             .rev()
-            .find(|e| e.to_state == CaseState::Rejected.as_str())
+            .find(|e| e.to_state == CaseState::Rejected)
             .and_then(|e| e.reason.clone())
             .unwrap_or_default();
+        let rejections = match infos.iter().find(|i| i.case_id == r.id) {
+            Some(info) => info.rejections()?.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let found = table.lookup(rejections.iter().map(|x| x.felkod.as_str()));
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.reference),
             esc(&r.kind),
             esc(&reason),
-            esc(&advice(&reason))
+            esc(advice(&found))
         );
     }
     b.push_str("</tbody></table>");
@@ -641,7 +625,8 @@ mod tests {
             esc("<a href=\"x\">&'"),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
-        assert!(advice("0001 Okänd posttyp").starts_with("File-level"));
-        assert!(advice("9999 något").starts_with("Correct the case"));
+        let table = Felkoder::embedded();
+        assert!(advice(&table.lookup(["0001"])).starts_with("File-level"));
+        assert!(advice(&table.lookup(["9999"])).starts_with("Correct the case"));
     }
 }

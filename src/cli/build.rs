@@ -63,12 +63,11 @@ pub async fn run(config: Config, args: BuildArgs) -> anyhow::Result<u8> {
             args.input.display()
         ))
     })?;
-    let status_text = args.status.unwrap_or_else(|| config.shs.status.clone());
-    let status = FileStatus::parse(&status_text).ok_or_else(|| {
-        UsageError(format!(
-            "--status {status_text:?} is not test or production"
-        ))
-    })?;
+    let status = match args.status {
+        Some(text) => FileStatus::parse(&text)
+            .ok_or_else(|| UsageError(format!("--status {text:?} is not test or production")))?,
+        None => config.shs.status.file(),
+    };
     let created = match args.created {
         Some(c) => c,
         None => crate::clock::system()

@@ -290,7 +290,7 @@ async fn drive(
             .list_files()
             .await?
             .iter()
-            .any(|f| crate::store::files::UNRECEIPTED.contains(&f.state));
+            .any(|f| crate::domain::FileState::AWAITING_KVITTENS.contains(&f.state));
         if accepted && !in_flight && evenings < 3 {
             evening_run(config).await?;
             evenings += 1;

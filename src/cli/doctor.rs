@@ -110,61 +110,14 @@ pub async fn run(config: Config, args: DoctorArgs) -> anyhow::Result<u8> {
 }
 
 async fn check_database(config: &Config, out: &mut Vec<Check>) {
-    use sqlx::migrate::Migrator;
-    let url = &config.database.url;
-    let (migrator, applied): (&Migrator, Result<Vec<i64>, String>) = if config.is_postgres() {
-        static M: Migrator = sqlx::migrate!("./migrations/postgres");
-        let r = async {
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await
-                .map_err(|e| format!("cannot connect: {e}"))?;
-            let v: Vec<(i64,)> =
-                sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap_or_default();
-            pool.close().await;
-            Ok(v.into_iter().map(|x| x.0).collect())
-        }
-        .await;
-        (&M, r)
-    } else {
-        static M: Migrator = sqlx::migrate!("./migrations/sqlite");
-        let r = async {
-            let path = crate::store::sqlite_path(url).ok_or("in-memory database")?;
-            if !path.exists() {
-                return Err(format!(
-                    "{} does not exist (fogd serve or fogd import creates it)",
-                    path.display()
-                ));
-            }
-            let opts = sqlx::sqlite::SqliteConnectOptions::new()
-                .filename(&path)
-                .read_only(true);
-            let pool = sqlx::sqlite::SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(opts)
-                .await
-                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-            let v: Vec<(i64,)> =
-                sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap_or_default();
-            pool.close().await;
-            Ok(v.into_iter().map(|x| x.0).collect())
-        }
-        .await;
-        (&M, r)
+    let (known, applied) = match crate::store::migration_status(&config.database.url).await {
+        Ok(m) => (m.known, Ok(m.applied)),
+        Err(e) => (Vec::new(), Err(e.to_string())),
     };
     match applied {
         Err(e) => push(out, EXIT_DATABASE, "database", Outcome::Fail, e),
         Ok(applied) => {
             push(out, EXIT_DATABASE, "database", Outcome::Ok, "reachable");
-            let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
             let unknown: Vec<i64> = applied
                 .iter()
                 .filter(|v| !known.contains(v))

@@ -15,11 +15,9 @@ pub async fn run(config: Config, _args: SendArgs) -> anyhow::Result<u8> {
     crate::cli::require_private_key(&config.tls.identity)?;
     let store = open_store(&config).await?;
     let engine = Engine::from_config(store.clone(), config)?;
-    // A one-shot process owns no claims of its own from before: a file left `sending` is a crash's leftover.
-    // (With several instances on PostgreSQL, expired claims are taken over by the claim query instead.)
-    if !store.is_postgres() {
-        engine.recover().await?;
-    }
+    // A one-shot process owns no claims of its own from before: a file left `sending` is a crash's leftover
+    // (see `Store::recover_sending` for several instances).
+    engine.recover().await?;
     let built = engine.build_pass().await?;
     let sent = engine.send_pass().await?;
     store.close().await;

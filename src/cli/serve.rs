@@ -53,11 +53,7 @@ pub async fn run(config: Config, args: ServeArgs) -> anyhow::Result<u8> {
         let engine = timed_engine(engine, send_latency.clone());
         // As `fogd send`: on SQLite this process is the only sender, so a file left `sending` is a crash's
         // leftover; on PostgreSQL other instances may hold live claims (expired ones are taken over instead).
-        let recovered = if store.is_postgres() {
-            0
-        } else {
-            engine.recover().await?
-        };
+        let recovered = engine.recover().await?;
         if recovered > 0 {
             tracing::warn!(
                 files = recovered,

@@ -11,6 +11,7 @@ use crate::cli::import::{open_store, OutputFormat};
 use crate::cli::{UsageError, EXIT_OK};
 use crate::config::Config;
 use crate::domain::{CaseKind, CaseState};
+use crate::formats::KvittensStatus;
 use crate::store::{CaseFileInfo, CaseRow, FileRow, Store};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -74,11 +75,10 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
             }
             _ => None,
         };
-        let rejection = info.rejection_json.as_deref().and_then(|j| {
-            let v: serde_json::Value = serde_json::from_str(j).ok()?;
-            Some(crate::engine::apply::rejection_text(v.as_array()?))
-        });
-        let decision = info.decision_json.as_deref().and_then(decision_words);
+        let rejection = info
+            .rejections()?
+            .map(|r| crate::formats::rejection_text(&r));
+        let decision = info.decision()?.map(|d| decision_words(&d));
         out.push(CaseView {
             row,
             info,
@@ -92,28 +92,19 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
 
 /// A decision in words: `utslag 2026-02-03, fastställt 1234.00 kr`, `avskrivet 2026-02-03` (never a bare code:
 /// `U` would read as the kvittens' "rejected whole").
-pub fn decision_words(json: &str) -> Option<String> {
-    let d: crate::formats::Decision = serde_json::from_str(json).ok()?;
+pub fn decision_words(d: &crate::formats::Decision) -> String {
     let mut s = format!("{} {}", d.beslutstyp.words(), d.beslutsdatum);
-    if d.beslutstyp == crate::formats::Beslutstyp::U {
+    if d.beslutstyp == crate::formats::Beslutstyp::Utslag {
         s.push_str(&format!(", fastställt {} kr", d.faststallt_belopp));
     }
-    Some(s)
+    s
 }
 
 fn case_json(v: &CaseView) -> anyhow::Result<serde_json::Value> {
     let r = &v.row;
     let issues = r.issues()?;
-    let rejection: Option<serde_json::Value> = v
-        .info
-        .rejection_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok());
-    let decision: Option<serde_json::Value> = v
-        .info
-        .decision_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str(j).ok());
+    let rejection = v.info.rejections()?;
+    let decision = v.info.decision()?;
     Ok(serde_json::json!({
         "reference": r.reference,
         "kind": r.kind,
@@ -221,10 +212,10 @@ pub fn write_files(out: &mut dyn Write, files: &[FileRow]) -> std::io::Result<()
     for f in files {
         let note = match (f.superseded_by, &f.last_error, &f.kvittens_errors_json) {
             (Some(by), _, _) => format!("superseded by file {by}"),
-            (_, _, Some(e)) if f.kvittens_status.as_deref() == Some("U") => {
-                let errors: Vec<crate::formats::KvittensError> =
-                    serde_json::from_str(e).unwrap_or_default();
-                let text = errors
+            (_, _, Some(_)) if f.kvittens_status == Some(KvittensStatus::Underkand) => {
+                let text = f
+                    .kvittens_errors()
+                    .map_err(std::io::Error::other)?
                     .iter()
                     .map(|x| format!("{} {}", x.felkod, x.feltext))
                     .collect::<Vec<_>>()
@@ -242,10 +233,7 @@ pub fn write_files(out: &mut dyn Write, files: &[FileRow]) -> std::io::Result<()
             f.lopnummer,
             f.state.as_str(),
             f.case_count,
-            f.kvittens_status
-                .as_deref()
-                .map(crate::formats::inbound::kvittens_words)
-                .unwrap_or_else(|| "-".into()),
+            f.kvittens_status.map_or("-", |k| k.words()),
             note
         )?;
     }

@@ -9,6 +9,7 @@ pub mod interest;
 pub mod reference;
 pub mod state;
 pub mod text;
+pub mod time;
 pub mod validate;
 
 pub use amount::Amount;

@@ -16,12 +16,14 @@
 //! dropped.
 
 use super::{Engine, EngineError};
-use crate::domain::{CaseKind, CaseState, FileState};
+use crate::domain::state::Cause;
+use crate::domain::{CaseKind, CaseState};
 use crate::formats::{
-    Bekraftelse, BekraftelseTyp, Beslutstyp, Kvittens, KvittensStatus, Niva, UtslagReport,
+    rejection_text, Bekraftelse, BekraftelseTyp, Beslutstyp, Kvittens, KvittensStatus, Niva,
+    Rejection, UtslagReport,
 };
 use crate::shs::{Management, ManagementKind, ShsMessage};
-use crate::store::{CaseUpdate, StoreTx};
+use crate::store::{CaseMove, CaseSelection, CaseUpdate, StoreTx};
 use chrono::{DateTime, Utc};
 
 /// What applying did.
@@ -43,13 +45,6 @@ pub enum Applied {
     /// It had been applied before: nothing changed.
     AlreadyApplied,
 }
-
-const AWAITING: [FileState; 4] = [
-    FileState::Built,
-    FileState::Sending,
-    FileState::Sent,
-    FileState::OutcomeUnknown,
-];
 
 impl Engine {
     /// Applies every stored, unapplied message.
@@ -99,7 +94,7 @@ impl Engine {
 
     async fn apply_message(
         &self,
-        tx: &mut StoreTx,
+        tx: &mut StoreTx<'_>,
         msg: &ShsMessage,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, EngineError> {
@@ -145,13 +140,13 @@ impl Engine {
 
     async fn apply_kvittens(
         &self,
-        tx: &mut StoreTx,
+        tx: &mut StoreTx<'_>,
         k: &Kvittens,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, EngineError> {
         let lop = i64::from(k.avser_lopnummer);
         let Some(file) = tx
-            .find_file(&k.intressentkod, &k.avser_filtyp, lop, &AWAITING)
+            .file_awaiting_kvittens(&k.intressentkod, &k.avser_filtyp, lop)
             .await?
         else {
             return Ok(Some(format!(
@@ -159,16 +154,14 @@ impl Engine {
                 k.intressentkod, k.avser_filtyp
             )));
         };
-        let errors = serde_json::to_string(&k.errors).map_err(|e| EngineError::Serialise {
+        let errors = serde_json::to_string(&k.errors).map_err(|source| EngineError::Serialise {
             what: "kvittens errors",
-            message: e.to_string(),
+            source,
         })?;
-        let cases = tx.file_cases(file.id).await?;
-        let from = [CaseState::Batched, CaseState::Sent];
+        let cases = tx.carried_cases(file.id).await?;
+        tx.record_kvittens(file.id, k.status, &errors, now).await?;
         match k.status {
-            KvittensStatus::U => {
-                tx.record_kvittens(file.id, FileState::ReceiptedRejected, "U", &errors, now)
-                    .await?;
+            KvittensStatus::Underkand => {
                 let reason = format!(
                     "{} löpnummer {lop} rejected whole: {}",
                     file.file_name,
@@ -178,14 +171,14 @@ impl Engine {
                         .collect::<Vec<_>>()
                         .join("; ")
                 );
-                tx.move_file_cases(
-                    file.id,
-                    &from,
-                    CaseState::Approved,
-                    Some(&reason),
-                    "kvittens",
-                    now,
-                    Some(None),
+                tx.move_cases(
+                    CaseSelection::File(file.id),
+                    &CaseMove::new(Cause::FileRejected, CaseState::Approved, "kvittens", now)
+                        .reason(Some(&reason))
+                        .update(CaseUpdate {
+                            file_id: Some(None),
+                            ..CaseUpdate::default()
+                        }),
                 )
                 .await?;
                 tracing::warn!(
@@ -194,61 +187,56 @@ impl Engine {
                     "file rejected whole; cases will be rebuilt"
                 );
             }
-            KvittensStatus::G => {
-                tx.record_kvittens(file.id, FileState::ReceiptedOk, "G", &errors, now)
-                    .await?;
+            KvittensStatus::Godkand => {
                 tx.set_series_approved(&file.intressentkod, &file.filtyp, lop)
                     .await?;
                 // Case-level errors (niva H) by handlingsref; the named cases are rejected one by one first,
                 // then every other case of the file still batched/sent is accepted in one set-based move.
-                let mut by_ref: std::collections::HashMap<&str, Vec<serde_json::Value>> =
+                let mut by_ref: std::collections::HashMap<&str, Vec<Rejection>> =
                     std::collections::HashMap::new();
                 for e in k.errors.iter().filter(|e| e.niva == Niva::H) {
                     if let Some(r) = e.handlingsref.as_deref() {
-                        by_ref
-                            .entry(r)
-                            .or_default()
-                            .push(serde_json::json!({"felkod": e.felkod, "feltext": e.feltext}));
+                        by_ref.entry(r).or_default().push(Rejection {
+                            felkod: e.felkod.clone(),
+                            feltext: e.feltext.clone(),
+                        });
                     }
                 }
-                for (cid, reference, ..) in &cases {
-                    let Some(errs) = by_ref.get(reference.as_str()) else {
+                for case in &cases {
+                    let Some(errs) = by_ref.get(case.reference.as_str()) else {
                         continue;
                     };
                     let text = rejection_text(errs);
-                    tx.set_case_state(
-                        *cid,
-                        &from,
-                        CaseState::Rejected,
-                        Some(&text),
-                        "kvittens",
-                        now,
-                        &CaseUpdate {
-                            rejection_json: Some(
-                                serde_json::Value::Array(errs.clone()).to_string(),
-                            ),
-                            ..CaseUpdate::default()
-                        },
+                    let json =
+                        serde_json::to_string(errs).map_err(|source| EngineError::Serialise {
+                            what: "case rejection",
+                            source,
+                        })?;
+                    tx.move_cases(
+                        CaseSelection::One(case.id),
+                        &CaseMove::new(Cause::CaseRejected, CaseState::Rejected, "kvittens", now)
+                            .reason(Some(&text))
+                            .update(CaseUpdate {
+                                rejection_json: Some(json),
+                                ..CaseUpdate::default()
+                            }),
                     )
                     .await?;
                 }
-                tx.move_file_cases(
-                    file.id,
-                    &from,
-                    CaseState::Accepted,
-                    None,
-                    "kvittens",
-                    now,
-                    None,
+                tx.move_cases(
+                    CaseSelection::File(file.id),
+                    &CaseMove::new(Cause::Accepted, CaseState::Accepted, "kvittens", now),
                 )
                 .await?;
-                for (_, reference, kind, _state, concerns) in &cases {
-                    if kind != CaseKind::Aterkallelse.as_str()
-                        || by_ref.contains_key(reference.as_str())
+                for case in &cases {
+                    if case.kind != CaseKind::Aterkallelse.as_str()
+                        || by_ref.contains_key(case.reference.as_str())
                     {
                         continue;
                     }
-                    let Some(parent) = concerns else { continue };
+                    let Some(parent) = &case.concerns else {
+                        continue;
+                    };
                     if let Some((pid, _)) = tx
                         .case_by_key(
                             &file.intressentkod,
@@ -257,14 +245,11 @@ impl Engine {
                         )
                         .await?
                     {
-                        tx.set_case_state(
-                            pid,
-                            &[CaseState::Sent, CaseState::Accepted, CaseState::Registered],
-                            CaseState::Withdrawn,
-                            Some(&format!("återkallelse {reference} accepted")),
-                            "kvittens",
-                            now,
-                            &CaseUpdate::default(),
+                        let reason = format!("återkallelse {} accepted", case.reference);
+                        tx.move_cases(
+                            CaseSelection::One(pid),
+                            &CaseMove::new(Cause::Withdrawn, CaseState::Withdrawn, "kvittens", now)
+                                .reason(Some(&reason)),
                         )
                         .await?;
                     }
@@ -276,7 +261,7 @@ impl Engine {
 
     async fn apply_bekraftelse(
         &self,
-        tx: &mut StoreTx,
+        tx: &mut StoreTx<'_>,
         b: &Bekraftelse,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, EngineError> {
@@ -291,19 +276,15 @@ impl Engine {
                 .await?;
             let done = match hit {
                 Some((id, _)) => {
-                    tx.set_case_state(
-                        id,
-                        &[CaseState::Batched, CaseState::Sent, CaseState::Accepted],
-                        CaseState::Registered,
-                        Some(&format!("målnummer {}", e.malnummer)),
-                        "bekraftelse",
-                        now,
-                        &CaseUpdate {
-                            malnummer: Some(e.malnummer.clone()),
-                            ..CaseUpdate::default()
-                        },
-                    )
-                    .await?
+                    let reason = format!("målnummer {}", e.malnummer);
+                    let mv =
+                        CaseMove::new(Cause::Registered, CaseState::Registered, "bekraftelse", now)
+                            .reason(Some(&reason))
+                            .update(CaseUpdate {
+                                malnummer: Some(e.malnummer.clone()),
+                                ..CaseUpdate::default()
+                            });
+                    tx.move_cases(CaseSelection::One(id), &mv).await?.count == 1
                 }
                 None => false,
             };
@@ -321,7 +302,7 @@ impl Engine {
 
     async fn apply_utslag(
         &self,
-        tx: &mut StoreTx,
+        tx: &mut StoreTx<'_>,
         u: &UtslagReport,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, EngineError> {
@@ -334,36 +315,26 @@ impl Engine {
                     &d.handlingsref,
                 )
                 .await?;
-            let to = if d.beslutstyp == Beslutstyp::R {
-                CaseState::Withdrawn
+            let (cause, to) = if d.beslutstyp == Beslutstyp::Aterkallad {
+                (Cause::Withdrawn, CaseState::Withdrawn)
             } else {
-                CaseState::Decided
+                (Cause::Decided, CaseState::Decided)
             };
-            let json = serde_json::to_string(d).map_err(|e| EngineError::Serialise {
+            let json = serde_json::to_string(d).map_err(|source| EngineError::Serialise {
                 what: "decision",
-                message: e.to_string(),
+                source,
             })?;
             match hit {
                 Some((_, s)) if s == to => {}
                 Some((id, _)) => {
-                    let ok = tx
-                        .set_case_state(
-                            id,
-                            &[CaseState::Sent, CaseState::Accepted, CaseState::Registered],
-                            to,
-                            Some(&format!(
-                                "utslag report: {:?} {}",
-                                d.beslutstyp, d.malnummer
-                            )),
-                            "utslag",
-                            now,
-                            &CaseUpdate {
-                                decision_json: Some(json),
-                                ..CaseUpdate::default()
-                            },
-                        )
-                        .await?;
-                    if !ok {
+                    let reason = format!("utslag report: {} {}", d.beslutstyp, d.malnummer);
+                    let mv = CaseMove::new(cause, to, "utslag", now)
+                        .reason(Some(&reason))
+                        .update(CaseUpdate {
+                            decision_json: Some(json),
+                            ..CaseUpdate::default()
+                        });
+                    if tx.move_cases(CaseSelection::One(id), &mv).await?.count != 1 {
                         unmatched.push(d.handlingsref.clone());
                     }
                 }
@@ -380,7 +351,7 @@ impl Engine {
 
     async fn apply_management(
         &self,
-        tx: &mut StoreTx,
+        tx: &mut StoreTx<'_>,
         m: &Management,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, EngineError> {
@@ -392,47 +363,19 @@ impl Engine {
         };
         match &m.kind {
             ManagementKind::Confirmation => {
-                tx.exec_file_sql(
-                    file.id,
-                    "UPDATE files SET confirmed_at = $2 WHERE id = $1",
-                    Some(&crate::store::cases::time_text(now)),
-                )
-                .await?;
+                tx.record_confirmation(file.id, now).await?;
             }
             ManagementKind::Error { code, info } => {
                 let text = format!("SHS error {code}: {}", info.as_deref().unwrap_or(""));
-                let moved = tx
-                    .set_file_state(
-                        file.id,
-                        &[
-                            FileState::Sent,
-                            FileState::OutcomeUnknown,
-                            FileState::Sending,
-                        ],
-                        FileState::Built,
-                        now,
-                        Some(&text),
-                    )
-                    .await?;
-                if moved {
-                    let at = now
-                        + chrono::Duration::seconds(
-                            i64::try_from(self.config.batch.send_retry_max_secs).unwrap_or(3600),
-                        );
-                    tx.exec_file_sql(
-                        file.id,
-                        "UPDATE files SET next_attempt_at = $2 WHERE id = $1",
-                        Some(&crate::store::cases::time_text(at)),
-                    )
-                    .await?;
-                    tx.move_file_cases(
-                        file.id,
-                        &[CaseState::Sent],
-                        CaseState::Batched,
-                        Some(&text),
-                        "shs",
-                        now,
-                        None,
+                let retry_at = now
+                    + chrono::Duration::seconds(
+                        i64::try_from(self.config.batch.send_retry_max_secs).unwrap_or(3600),
+                    );
+                if tx.return_file_to_built(file.id, &text, retry_at).await? {
+                    tx.move_cases(
+                        CaseSelection::File(file.id),
+                        &CaseMove::new(Cause::SendError, CaseState::Batched, "shs", now)
+                            .reason(Some(&text)),
                     )
                     .await?;
                 }
@@ -441,20 +384,4 @@ impl Engine {
         }
         Ok(None)
     }
-}
-
-/// The operator's one-line reading of a case's kvittens errors (`{"felkod", "feltext"}` objects, as stored in
-/// `rejection_json`): `"0041 fel personnummer; 0060 …"`.
-pub fn rejection_text(errors: &[serde_json::Value]) -> String {
-    errors
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {}",
-                e["felkod"].as_str().unwrap_or(""),
-                e["feltext"].as_str().unwrap_or("")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }

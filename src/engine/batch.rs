@@ -10,10 +10,11 @@
 //! files per series wait for their kvittens (kronofogden.md §2.3; default 1).
 
 use super::{Engine, EngineError};
+use crate::domain::state::Cause;
 use crate::domain::validate::{Issue, Severity};
 use crate::domain::{Case, CaseKind, CaseState};
-use crate::formats::{build_file, BuildError, FileFacts, FileStatus};
-use crate::store::{CaseUpdate, NewFile, StoreTx};
+use crate::formats::{build_file, BuildError, FileFacts};
+use crate::store::{CaseMove, CaseSelection, CaseUpdate, NewFile, StoreError, StoreTx};
 
 /// What a build pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -79,16 +80,16 @@ impl Engine {
         let layout = self
             .layouts
             .for_kind(kind)
-            .ok_or_else(|| EngineError::Config(format!("no layout for {kind}")))?;
+            .ok_or(EngineError::NoLayout(kind))?;
         let filtyp = layout.filtyp.clone();
         let layout_name = layout.name.clone();
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let last = tx
-            .ensure_series(ik, &filtyp, i64::from(self.config.batch.first_lopnummer))
+            .lock_series(ik, &filtyp, i64::from(self.config.batch.first_lopnummer))
             .await?;
-        let unreceipted = tx.count_unreceipted(ik, &filtyp).await?;
-        if unreceipted >= i64::from(self.config.batch.max_unreceipted_per_series.max(1)) {
+        let awaiting = tx.count_awaiting_kvittens(ik, &filtyp).await?;
+        if awaiting >= i64::from(self.config.batch.max_unreceipted_per_series.max(1)) {
             tx.rollback().await?;
             return Ok(One::SeriesFull);
         }
@@ -140,17 +141,12 @@ impl Engine {
             .naive_local();
         let facts = FileFacts {
             intressentkod: ik.to_string(),
-            lopnummer: u32::try_from(lopnummer).map_err(|_| EngineError::Build {
+            lopnummer: u32::try_from(lopnummer).map_err(|_| EngineError::LopnummerRange {
                 layout: layout_name.clone(),
                 lopnummer,
-                message: "löpnummer out of range".into(),
             })?,
             created: local,
-            status: FileStatus::parse(match self.config.shs.status.as_str() {
-                "production" => "production",
-                _ => "test",
-            })
-            .unwrap_or(FileStatus::Test),
+            status: self.config.shs.status.file(),
             contact_name: self.config.ingivare.contact_name.clone(),
             contact_phone: self.config.ingivare.contact_phone.clone(),
         };
@@ -172,7 +168,7 @@ impl Engine {
                         return Err(EngineError::Build {
                             layout: layout_name,
                             lopnummer,
-                            message: e.to_string(),
+                            source: Box::new(e),
                         });
                     };
                     let Some(pos) = cases.iter().position(|c| c.2.reference == reference) else {
@@ -180,7 +176,7 @@ impl Engine {
                         return Err(EngineError::Build {
                             layout: layout_name,
                             lopnummer,
-                            message: e.to_string(),
+                            source: Box::new(e),
                         });
                     };
                     let (id, issues, _) = cases.remove(pos);
@@ -208,14 +204,15 @@ impl Engine {
         };
         let file_id = tx.insert_file(&new, &ids, now).await?;
         // Set-based: the file's cases (all `approved` under the series lock) → `batched`, one event each.
-        tx.move_file_cases(
-            file_id,
-            &[CaseState::Approved],
-            CaseState::Batched,
-            Some(&format!("{} löpnummer {lopnummer}", built.file_name)),
-            "engine",
-            now,
-            Some(Some(file_id)),
+        let reason = format!("{} löpnummer {lopnummer}", built.file_name);
+        tx.move_cases(
+            CaseSelection::File(file_id),
+            &CaseMove::new(Cause::Batch, CaseState::Batched, "engine", now)
+                .reason(Some(&reason))
+                .update(CaseUpdate {
+                    file_id: Some(Some(file_id)),
+                    ..CaseUpdate::default()
+                }),
         )
         .await?;
         tx.supersede_rejected(ik, &filtyp, lopnummer, file_id)
@@ -233,14 +230,20 @@ impl Engine {
 }
 
 async fn refuse(
-    tx: &mut StoreTx,
+    tx: &mut StoreTx<'_>,
     id: i64,
     issues_json: &str,
     field: &str,
     message: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), EngineError> {
-    let mut issues: Vec<Issue> = serde_json::from_str(issues_json).unwrap_or_default();
+    let mut issues: Vec<Issue> =
+        serde_json::from_str(issues_json).map_err(|source| StoreError::Corrupt {
+            table: "cases",
+            id,
+            column: "issues_json",
+            source,
+        })?;
     issues.push(Issue {
         severity: Severity::Error,
         path: field.to_string(),
@@ -249,21 +252,18 @@ async fn refuse(
         value: None,
         message: message.to_string(),
     });
-    let json = serde_json::to_string(&issues).map_err(|e| EngineError::Serialise {
+    let json = serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
         what: "issues",
-        message: e.to_string(),
+        source,
     })?;
-    tx.set_case_state(
-        id,
-        &[CaseState::Approved],
-        CaseState::Invalid,
-        Some(message),
-        "engine",
-        now,
-        &CaseUpdate {
-            issues_json: Some(json),
-            ..CaseUpdate::default()
-        },
+    tx.move_cases(
+        CaseSelection::One(id),
+        &CaseMove::new(Cause::BuildRefused, CaseState::Invalid, "engine", now)
+            .reason(Some(message))
+            .update(CaseUpdate {
+                issues_json: Some(json),
+                ..CaseUpdate::default()
+            }),
     )
     .await?;
     Ok(())

@@ -511,12 +511,18 @@ async fn check_follow_ups(
             value: Some(concerns.clone()),
             message: message.clone(),
         };
-        let mut issues: Vec<Issue> = serde_json::from_str(&new.issues_json).unwrap_or_default();
+        // The issues were serialised by this intake a moment ago (`prepare`).
+        let mut issues: Vec<Issue> =
+            serde_json::from_str(&new.issues_json).map_err(|source| EngineError::Serialise {
+                what: "issues",
+                source,
+            })?;
         issues.push(issue);
-        new.issues_json = serde_json::to_string(&issues).map_err(|e| EngineError::Serialise {
-            what: "issues",
-            message: e.to_string(),
-        })?;
+        new.issues_json =
+            serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
+                what: "issues",
+                source,
+            })?;
         new.state = CaseState::Invalid;
         new.hold_reason = None;
         p.state = CaseState::Invalid;
@@ -607,10 +613,8 @@ pub fn prepare(
     } else {
         reference
     };
-    let ser = |what: &'static str, e: serde_json::Error| EngineError::Serialise {
-        what,
-        message: e.to_string(),
-    };
+    let ser =
+        |what: &'static str, source: serde_json::Error| EngineError::Serialise { what, source };
     // "Same content" is decided over the input JSON, but the input is stored only when there is no validated case
     // (see `NewCase::input_json`): serialised for the hash either way, into a buffer each validation thread keeps
     // from case to case.
@@ -625,10 +629,8 @@ pub fn prepare(
         let input_json = if case.is_some() {
             String::new()
         } else {
-            String::from_utf8(buf.clone()).map_err(|e| EngineError::Serialise {
-                what: "input",
-                message: e.to_string(),
-            })?
+            String::from_utf8(buf.clone())
+                .map_err(|e| ser("input", serde::ser::Error::custom(e.to_string())))?
         };
         Ok((hex_lower(&hasher.finalize()), input_json))
     };

@@ -7,13 +7,9 @@
 
 use super::EngineError;
 use crate::clock::Clock;
+use crate::domain::state::{Cause, Transition};
 use crate::domain::CaseState;
-use crate::store::{CaseRow, Store};
-
-/// States a case can be approved from.
-pub const APPROVABLE: &[CaseState] = &[CaseState::Journal, CaseState::Held];
-/// States a case can be held from.
-pub const HOLDABLE: &[CaseState] = &[CaseState::Journal, CaseState::Approved, CaseState::Held];
+use crate::store::{CaseMove, CaseRow, CaseSelection, CaseUpdate, Store};
 
 /// Which cases to approve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +53,7 @@ pub struct JournalReport {
 
 /// Cases waiting for review: in `journal` or `held`.
 pub async fn list(store: &Store) -> Result<Vec<CaseRow>, EngineError> {
-    Ok(store
-        .list_cases(&[CaseState::Journal, CaseState::Held])
-        .await?)
+    Ok(store.list_cases(CaseState::IN_REVIEW).await?)
 }
 
 /// Cases approved per transaction by `approve --all`.
@@ -86,19 +80,11 @@ pub async fn approve(
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 let ids: Vec<i64> = page.iter().map(|k| k.id).collect();
-                let mut tx = store.begin().await?;
-                let moved = tx
-                    .move_cases(
-                        &ids,
-                        CaseState::Journal,
-                        CaseState::Approved,
-                        None,
-                        actor,
-                        clock.now(),
-                    )
-                    .await?;
-                tx.commit().await?;
-                let moved: std::collections::HashSet<i64> = moved.into_iter().collect();
+                let mv = CaseMove::new(Cause::Approve, CaseState::Approved, actor, clock.now())
+                    .only_from(&[CaseState::Journal]);
+                let moved = store.move_cases(CaseSelection::Ids(&ids), &mv).await?;
+                let moved: std::collections::HashSet<i64> =
+                    moved.cases.into_iter().map(|(id, _)| id).collect();
                 for k in page {
                     if moved.contains(&k.id) {
                         report.changed.push(Changed {
@@ -118,17 +104,12 @@ pub async fn approve(
         }
         Selection::References(refs) => {
             for r in refs {
-                act_on_reference(
-                    store,
-                    r,
-                    APPROVABLE,
-                    CaseState::Approved,
-                    None,
-                    actor,
-                    clock,
-                    &mut report,
-                )
-                .await?;
+                let mv = CaseMove::new(Cause::Approve, CaseState::Approved, actor, clock.now())
+                    .update(CaseUpdate {
+                        hold_reason: Some(None),
+                        ..CaseUpdate::default()
+                    });
+                act_on_reference(store, r, &mv, &mut report).await?;
             }
         }
     }
@@ -145,29 +126,21 @@ pub async fn hold(
     clock: &dyn Clock,
 ) -> Result<JournalReport, EngineError> {
     let mut report = JournalReport::default();
-    act_on_reference(
-        store,
-        reference,
-        HOLDABLE,
-        CaseState::Held,
-        Some(reason),
-        actor,
-        clock,
-        &mut report,
-    )
-    .await?;
+    let mv = CaseMove::new(Cause::Hold, CaseState::Held, actor, clock.now())
+        .reason(Some(reason))
+        .update(CaseUpdate {
+            hold_reason: Some(Some(reason.to_string())),
+            ..CaseUpdate::default()
+        });
+    act_on_reference(store, reference, &mv, &mut report).await?;
     Ok(report)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Moves every case with `reference` under `mv`, reporting each as changed or skipped.
 async fn act_on_reference(
     store: &Store,
     reference: &str,
-    from: &[CaseState],
-    to: CaseState,
-    reason: Option<&str>,
-    actor: &str,
-    clock: &dyn Clock,
+    mv: &CaseMove<'_>,
     report: &mut JournalReport,
 ) -> Result<(), EngineError> {
     let rows = store.cases_by_reference(reference, None).await?;
@@ -178,39 +151,33 @@ async fn act_on_reference(
         });
         return Ok(());
     }
+    let from = Transition::find(mv.cause, mv.to).map_or(&[][..], |t| t.from);
     for row in rows {
         if !from.contains(&row.state) {
             report.skipped.push(Skipped {
                 reference: reference.to_string(),
-                reason: format!("{} is {}, cannot become {to}", row.kind, row.state),
+                reason: format!("{} is {}, cannot become {}", row.kind, row.state, mv.to),
             });
             continue;
         }
-        move_case(store, &row, from, to, reason, actor, clock, report).await?;
+        move_case(store, &row, mv, report).await?;
     }
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn move_case(
     store: &Store,
     row: &CaseRow,
-    from: &[CaseState],
-    to: CaseState,
-    reason: Option<&str>,
-    actor: &str,
-    clock: &dyn Clock,
+    mv: &CaseMove<'_>,
     report: &mut JournalReport,
 ) -> Result<(), EngineError> {
-    match store
-        .transition_case(row.id, from, to, reason, actor, clock.now())
-        .await?
-    {
-        Some(prev) => report.changed.push(Changed {
+    let moved = store.move_cases(CaseSelection::One(row.id), mv).await?;
+    match moved.cases.first() {
+        Some(&(_, prev)) => report.changed.push(Changed {
             reference: row.reference.clone(),
             kind: row.kind.clone(),
             from: prev,
-            to,
+            to: mv.to,
         }),
         None => report.skipped.push(Skipped {
             reference: row.reference.clone(),

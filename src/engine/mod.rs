@@ -9,7 +9,7 @@
 //! - [`poll`]: the poll pass — list, fetch, store raw, ack; then apply.
 //! - [`apply`]: receipts applied idempotently (kvittens, bekräftelse, utslag, SHS confirm/error).
 //!
-//! [`Engine`] bundles what the passes need; `fogd send`/`poll` and (later) `fogd serve` call its passes.
+//! [`Engine`] bundles what the passes need; `fogd send`, `fogd poll`, `fogd demo` and the daemon call its passes.
 
 pub mod apply;
 pub mod batch;
@@ -41,25 +41,41 @@ pub enum EngineError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// A value could not be serialised (a bug).
-    #[error("serialising {what}: {message}")]
+    #[error("serialising {what}: {source}")]
     Serialise {
         /// What was being serialised.
         what: &'static str,
         /// The cause.
-        message: String,
+        #[source]
+        source: serde_json::Error,
     },
-    /// The configuration lacks something a pass needs (a layout, a product id).
+    /// The configured layout files do not load.
     #[error("configuration: {0}")]
-    Config(String),
+    Layouts(#[from] crate::layout_files::LayoutFilesError),
+    /// No layout for a kind of case.
+    #[error("configuration: no layout for {0}")]
+    NoLayout(crate::domain::CaseKind),
+    /// No SHS product id for a layout.
+    #[error("configuration: no SHS product for {0} in [shs.products]")]
+    NoProduct(String),
+    /// A löpnummer the file format cannot hold.
+    #[error("building {layout} löpnummer {lopnummer}: löpnummer out of range")]
+    LopnummerRange {
+        /// Layout.
+        layout: String,
+        /// Löpnummer.
+        lopnummer: i64,
+    },
     /// A file could not be built for a reason that is not one case's fault (a layout problem).
-    #[error("building {layout} löpnummer {lopnummer}: {message}")]
+    #[error("building {layout} löpnummer {lopnummer}: {source}")]
     Build {
         /// Layout.
         layout: String,
         /// Löpnummer.
         lopnummer: i64,
         /// The builder's error.
-        message: String,
+        #[source]
+        source: Box<crate::formats::BuildError>,
     },
     /// The SHS node could not be reached for listing (a poll pass cannot start).
     #[error("SHS: {0}")]
@@ -165,8 +181,7 @@ impl Engine {
 
     /// An engine from configuration with the real SHS client (mutual TLS) and the system clock.
     pub fn from_config(store: Store, config: Config) -> Result<Engine, EngineError> {
-        let layouts =
-            crate::layout_files::load(&config).map_err(|e| EngineError::Config(e.to_string()))?;
+        let layouts = crate::layout_files::load(&config)?;
         let client = ShsClient::new(crate::shs::ClientSettings::from_config(&config))?;
         Ok(Engine::new(
             store,

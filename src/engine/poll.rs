@@ -3,6 +3,7 @@
 //! listed again after its ack (a lost ack answer, a duplicate list entry) is acked again and not stored twice.
 
 use super::{Engine, EngineError};
+use crate::domain::state::MessageKind;
 use crate::formats::InboundKind;
 use crate::shs::{ShsClientError, ShsMessage};
 use crate::store::NewInbound;
@@ -33,22 +34,24 @@ impl PollReport {
 
 /// The stored kind of a message: `confirm`/`error` for SHS management messages, else the inbound kind of its
 /// first named data part (`kvittens`, `bekraftelse`, `utslag`), else `unknown`.
-pub fn classify(engine: &Engine, msg: &ShsMessage) -> (String, Option<String>) {
-    let product = msg.label.product_plain().to_ascii_lowercase();
+pub fn classify(engine: &Engine, msg: &ShsMessage) -> (MessageKind, Option<String>) {
+    let product = msg.label.product_plain();
     let name = msg.parts.iter().find_map(|p| p.filename.clone());
-    if product == "confirm" || product == "error" {
-        return (product, name);
+    if product.eq_ignore_ascii_case("confirm") {
+        return (MessageKind::Confirm, name);
+    }
+    if product.eq_ignore_ascii_case("error") {
+        return (MessageKind::Error, name);
     }
     let kind = name
         .as_deref()
         .and_then(|n| engine.layouts.classify_inbound(n))
-        .map(|f| match f.kind {
-            InboundKind::Kvittens => "kvittens",
-            InboundKind::Bekraftelse => "bekraftelse",
-            InboundKind::Utslag => "utslag",
-        })
-        .unwrap_or("unknown");
-    (kind.to_string(), name)
+        .map_or(MessageKind::Unknown, |f| match f.kind {
+            InboundKind::Kvittens => MessageKind::Kvittens,
+            InboundKind::Bekraftelse => MessageKind::Bekraftelse,
+            InboundKind::Utslag => MessageKind::Utslag,
+        });
+    (kind, name)
 }
 
 impl Engine {

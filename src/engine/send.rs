@@ -14,7 +14,7 @@
 use super::{Engine, EngineError};
 use crate::domain::FileState;
 use crate::shs::label::Address;
-use crate::shs::{DataPart, Label, ShsMessage, Status};
+use crate::shs::{DataPart, Label, ShsMessage};
 use crate::store::FileRow;
 use chrono::Duration;
 
@@ -63,12 +63,11 @@ pub fn file_message(
     missiv: Vec<u8>,
 ) -> Result<ShsMessage, EngineError> {
     let cfg = &engine.config;
-    let product = cfg.shs.products.get(&file.layout).ok_or_else(|| {
-        EngineError::Config(format!(
-            "no SHS product for {} in [shs.products]",
-            file.layout
-        ))
-    })?;
+    let product = cfg
+        .shs
+        .products
+        .get(&file.layout)
+        .ok_or_else(|| EngineError::NoProduct(file.layout.clone()))?;
     let local = engine
         .clock
         .now()
@@ -78,7 +77,7 @@ pub fn file_message(
         Address::new(&cfg.ingivare.org_number, Some(&cfg.ingivare.name)),
         Address::new(&cfg.shs.node_org_number, None),
         product,
-        Status::parse(&cfg.shs.status).unwrap_or(Status::Test),
+        cfg.shs.status.label(),
         local,
     );
     label.tx_id = file.tx_id.clone();
@@ -122,7 +121,7 @@ impl Engine {
                 Err(e) => {
                     let at = now + Duration::seconds(self.max_backoff_secs());
                     self.store
-                        .mark_file_retry(file.id, FileState::Built, &e.to_string(), at, now)
+                        .mark_file_retry(file.id, FileState::Built, &e.to_string(), at)
                         .await?;
                     tracing::error!(alert = true, file = file.id, error = %e, "file cannot be sent");
                     report.refused += 1;
@@ -147,13 +146,7 @@ impl Engine {
                 Err(e) if e.outcome_unknown() => {
                     let at = now + self.backoff_for(file.attempts);
                     self.store
-                        .mark_file_retry(
-                            file.id,
-                            FileState::OutcomeUnknown,
-                            &e.to_string(),
-                            at,
-                            now,
-                        )
+                        .mark_file_retry(file.id, FileState::OutcomeUnknown, &e.to_string(), at)
                         .await?;
                     report.unknown += 1;
                     tracing::warn!(file = file.id, tx_id = %file.tx_id, error = %e, "send outcome unknown; will re-send the same tx.id");
@@ -166,7 +159,7 @@ impl Engine {
                     };
                     let at = now + self.backoff_for(file.attempts);
                     self.store
-                        .mark_file_retry(file.id, back, &e.to_string(), at, now)
+                        .mark_file_retry(file.id, back, &e.to_string(), at)
                         .await?;
                     report.retried += 1;
                     tracing::warn!(file = file.id, error = %e, "send failed; will retry");
@@ -179,7 +172,7 @@ impl Engine {
                     };
                     let at = now + Duration::seconds(self.max_backoff_secs());
                     self.store
-                        .mark_file_retry(file.id, back, &e.to_string(), at, now)
+                        .mark_file_retry(file.id, back, &e.to_string(), at)
                         .await?;
                     report.refused += 1;
                     tracing::error!(alert = true, file = file.id, error = %e, "SHS node refused the file; an operator must act");

@@ -161,6 +161,22 @@ impl Felkoder {
     pub fn all(&self) -> &[Felkod] {
         &self.codes
     }
+
+    /// The entries of these codes that the table has (unknown codes are left out).
+    pub fn lookup<'c>(&self, codes: impl IntoIterator<Item = &'c str>) -> Vec<&Felkod> {
+        codes.into_iter().filter_map(|c| self.get(c)).collect()
+    }
+}
+
+/// What an operator does about a rejection with these felkoder: a file-level code (niva F) means fogd rebuilds
+/// and resends the file by itself; case-level codes mean the case is corrected at its source and submitted again.
+pub fn advice(found: &[&Felkod]) -> &'static str {
+    if found.iter().any(|f| f.level == Level::F) {
+        "File-level error: fogd rebuilds and resends the file; check the file with `fogd inspect` if it recurs."
+    } else {
+        "Correct the case in the source system and submit it again as a new case (a nedsattning or aterkallelse \
+         if it concerns a case already registered)."
+    }
 }
 
 /// Every class (for checks).

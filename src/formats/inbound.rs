@@ -12,39 +12,24 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-/// Kvittens status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KvittensStatus {
-    /// Godkänd: the file is accepted (single cases may be rejected, `niva` H).
-    G,
-    /// Underkänd: the whole file is rejected.
-    U,
+crate::domain::state::named_enum! {
+    /// Kvittens status; the names are the wire codes (kronofogden.md, kvittens).
+    pub enum KvittensStatus {
+        /// Godkänd: the file is accepted (single cases may be rejected, `niva` H).
+        Godkand = "G",
+        /// Underkänd: the whole file is rejected.
+        Underkand = "U",
+    }
 }
 
 impl KvittensStatus {
-    /// The status from its one-letter code (`G`, `U`).
-    pub fn from_code(code: &str) -> Option<KvittensStatus> {
-        match code {
-            "G" => Some(KvittensStatus::G),
-            "U" => Some(KvittensStatus::U),
-            _ => None,
-        }
-    }
-
     /// Words for people, with the code: `file accepted (G)`, `file rejected (U)`.
     pub fn words(self) -> &'static str {
         match self {
-            KvittensStatus::G => "file accepted (G)",
-            KvittensStatus::U => "file rejected (U)",
+            KvittensStatus::Godkand => "file accepted (G)",
+            KvittensStatus::Underkand => "file rejected (U)",
         }
     }
-}
-
-/// Words for a stored kvittens status code; an unknown code is shown as it is.
-pub fn kvittens_words(code: &str) -> String {
-    KvittensStatus::from_code(code)
-        .map(|k| k.words().to_string())
-        .unwrap_or_else(|| code.to_string())
 }
 
 /// Error level in a kvittens.
@@ -67,6 +52,24 @@ pub struct KvittensError {
     pub felkod: String,
     /// Text.
     pub feltext: String,
+}
+
+/// A case-level kvittens error as kept with the case (`rejection_json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Four-digit felkod.
+    pub felkod: String,
+    /// Kronofogden's text.
+    pub feltext: String,
+}
+
+/// The operator's one-line reading of a case's kvittens errors: `"0041 fel personnummer; 0060 …"`.
+pub fn rejection_text(errors: &[Rejection]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.felkod, e.feltext))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A kvittens: the formal check's answer to an outbound file.
@@ -138,17 +141,18 @@ pub struct Bekraftelse {
     pub entries: Vec<BekraftelseEntry>,
 }
 
-/// Decision kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Beslutstyp {
-    /// Utslag (with fixed amount).
-    U,
-    /// Avskrivning (disputed).
-    A,
-    /// Handed to a district court.
-    D,
-    /// Withdrawn.
-    R,
+crate::domain::state::named_enum! {
+    /// Decision kinds; the names are the wire codes of BESLUTSTYP.
+    pub enum Beslutstyp {
+        /// Utslag (with fixed amount).
+        Utslag = "U",
+        /// Avskrivning (disputed).
+        Avskrivning = "A",
+        /// Handed to a district court.
+        Domstol = "D",
+        /// Withdrawn (återkallad).
+        Aterkallad = "R",
+    }
 }
 
 impl Beslutstyp {
@@ -156,10 +160,10 @@ impl Beslutstyp {
     /// tingsrätt`, `återkallat`.
     pub fn words(self) -> &'static str {
         match self {
-            Beslutstyp::U => "utslag",
-            Beslutstyp::A => "avskrivet",
-            Beslutstyp::D => "överlämnat till tingsrätt",
-            Beslutstyp::R => "återkallat",
+            Beslutstyp::Utslag => "utslag",
+            Beslutstyp::Avskrivning => "avskrivet",
+            Beslutstyp::Domstol => "överlämnat till tingsrätt",
+            Beslutstyp::Aterkallad => "återkallat",
         }
     }
 }
@@ -410,10 +414,7 @@ impl Kvittens {
             Source::FileIntressentkod => t(&self.intressentkod),
             Source::DocAvserFiltyp => t(&self.avser_filtyp),
             Source::DocAvserLopnummer => Value::Num(u64::from(self.avser_lopnummer)),
-            Source::DocStatus => Value::Code(Cow::Borrowed(match self.status {
-                KvittensStatus::G => "G",
-                KvittensStatus::U => "U",
-            })),
+            Source::DocStatus => Value::Code(Cow::Borrowed(self.status.as_str())),
             Source::DocDate => Value::Date(self.datum),
             Source::DocTime => Value::Time(self.tid),
             Source::DocAcceptedCount => Value::Num(u64::from(self.antal_godkanda)),
@@ -445,11 +446,10 @@ impl Kvittens {
         let (head, entries, tail) = split(l, &records);
         let head = head.ok_or(ReadError::Unrecognised)?;
         let tail_or_head = tail.unwrap_or(head);
-        let status = match get_code(l, head, Source::DocStatus).as_deref() {
-            Some("G") => KvittensStatus::G,
-            Some("U") => KvittensStatus::U,
-            _ => return Err(missing(head, Source::DocStatus)),
-        };
+        let status = get_code(l, head, Source::DocStatus)
+            .as_deref()
+            .and_then(KvittensStatus::parse)
+            .ok_or_else(|| missing(head, Source::DocStatus))?;
         let mut errors = Vec::new();
         for e in entries {
             let niva = match get_code(l, e, Source::EntryNiva).as_deref() {
@@ -580,12 +580,7 @@ impl UtslagReport {
             |e, s| match s {
                 Source::EntryHandlingsref => t(&e.handlingsref),
                 Source::EntryMalnummer => t(&e.malnummer),
-                Source::EntryDecision => Value::Code(Cow::Borrowed(match e.beslutstyp {
-                    Beslutstyp::U => "U",
-                    Beslutstyp::A => "A",
-                    Beslutstyp::D => "D",
-                    Beslutstyp::R => "R",
-                })),
+                Source::EntryDecision => Value::Code(Cow::Borrowed(e.beslutstyp.as_str())),
                 Source::EntryDate => Value::Date(e.beslutsdatum),
                 Source::EntryAmount => Value::Amount(e.faststallt_belopp.0),
                 Source::EntryUtslagRef => t(&e.utslag_ref),
@@ -602,13 +597,10 @@ impl UtslagReport {
         let head = head.ok_or(ReadError::Unrecognised)?;
         let mut decisions = Vec::new();
         for e in entries {
-            let beslutstyp = match get_code(l, e, Source::EntryDecision).as_deref() {
-                Some("U") => Beslutstyp::U,
-                Some("A") => Beslutstyp::A,
-                Some("D") => Beslutstyp::D,
-                Some("R") => Beslutstyp::R,
-                _ => return Err(missing(e, Source::EntryDecision)),
-            };
+            let beslutstyp = get_code(l, e, Source::EntryDecision)
+                .as_deref()
+                .and_then(Beslutstyp::parse)
+                .ok_or_else(|| missing(e, Source::EntryDecision))?;
             decisions.push(Decision {
                 handlingsref: get_text(l, e, Source::EntryHandlingsref),
                 malnummer: get_text(l, e, Source::EntryMalnummer),

@@ -37,9 +37,9 @@ pub use build::{
 pub use edition::LayoutFile;
 pub use felkod::{ErrorClass, Felkod, Felkoder, Level};
 pub use inbound::{
-    bekraftelse_file_name, classify_inbound, kvittens_file_name, utslag_file_name, Bekraftelse,
-    BekraftelseEntry, BekraftelseTyp, Beslutstyp, Decision, InboundFile, InboundKind, Kvittens,
-    KvittensError, KvittensStatus, Niva, UtslagReport,
+    bekraftelse_file_name, classify_inbound, kvittens_file_name, rejection_text, utslag_file_name,
+    Bekraftelse, BekraftelseEntry, BekraftelseTyp, Beslutstyp, Decision, InboundFile, InboundKind,
+    Kvittens, KvittensError, KvittensStatus, Niva, Rejection, UtslagReport,
 };
 pub use layout::{
     FieldDef, FieldKind, Layout, LayoutProblem, LayoutSet, LayoutSetError, LineEnding, RecordDef,

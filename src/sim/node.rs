@@ -227,9 +227,7 @@ pub(crate) fn stored_meta(label: &Label, arrival: &str, size: u64) -> StoredMeta
 /// Builds the stored message for a reply from the node.
 pub(crate) fn build_reply(shared: &SimShared, ctx: &SimContext, r: OutboundReply) -> ShsMessage {
     let cfg = &shared.config;
-    let status = r
-        .status
-        .unwrap_or_else(|| shs::Status::parse(&cfg.shs.status).unwrap_or(shs::Status::Test));
+    let status = r.status.unwrap_or_else(|| cfg.shs.status.label());
     let mut label = Label::new_event(
         Address::new(&cfg.shs.node_org_number, Some(super::NODE_NAME)),
         Address::new(&r.to, None),

@@ -1,10 +1,13 @@
 //! Cases and their audit trail (`cases`, `case_events`): idempotent intake (intake.md §1), journal transitions,
 //! look-ups for status.
 
-use super::{Store, StoreError};
+use super::moves::{insert_creation_events, insert_events, EventRow};
+use super::types::StoredTime;
+use super::{with_pool, with_tx, Dialect, Store, StoreError};
+use crate::domain::state::{Cause, Transition};
 use crate::domain::validate::Issue;
 use crate::domain::{Case, CaseState};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
@@ -74,29 +77,6 @@ macro_rules! push_cell {
     };
 }
 
-/// The id of the last row a statement inserted, where the backend reports it (SQLite); `None` for PostgreSQL,
-/// which uses `RETURNING` instead.
-trait LastInsertId {
-    fn last_insert_id(&self) -> Option<i64>;
-}
-
-impl LastInsertId for sqlx::sqlite::SqliteQueryResult {
-    fn last_insert_id(&self) -> Option<i64> {
-        Some(self.last_insert_rowid())
-    }
-}
-
-impl LastInsertId for sqlx::postgres::PgQueryResult {
-    fn last_insert_id(&self) -> Option<i64> {
-        None
-    }
-}
-
-/// Formats an instant the way the store keeps times: RFC 3339, UTC, microseconds, `Z`.
-pub fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
 /// A case to take in, prepared by the engine (validated, serialised, hashed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCase {
@@ -162,7 +142,7 @@ pub enum UpsertOutcome {
 }
 
 /// A stored case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CaseRow {
     /// Row id.
     pub id: i64,
@@ -204,9 +184,11 @@ impl CaseRow {
         self.case_json
             .as_deref()
             .map(|j| {
-                serde_json::from_str(j).map_err(|e| StoreError::Corrupt {
+                serde_json::from_str(j).map_err(|source| StoreError::Corrupt {
+                    table: "cases",
                     id: self.id,
-                    message: format!("case_json: {e}"),
+                    column: "case_json",
+                    source,
                 })
             })
             .transpose()
@@ -214,63 +196,24 @@ impl CaseRow {
 
     /// The issues found at intake.
     pub fn issues(&self) -> Result<Vec<Issue>, StoreError> {
-        serde_json::from_str(&self.issues_json).map_err(|e| StoreError::Corrupt {
+        serde_json::from_str(&self.issues_json).map_err(|source| StoreError::Corrupt {
+            table: "cases",
             id: self.id,
-            message: format!("issues_json: {e}"),
+            column: "issues_json",
+            source,
         })
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct RawCaseRow {
-    id: i64,
-    reference: String,
-    kind: String,
-    intressentkod: String,
-    state: String,
-    input_json: String,
-    case_json: Option<String>,
-    content_hash: String,
-    issues_json: String,
-    hold_reason: Option<String>,
-    concerns: Option<String>,
-    malnummer: Option<String>,
-    source: Option<String>,
-    source_line: Option<i64>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl TryFrom<RawCaseRow> for CaseRow {
-    type Error = StoreError;
-    fn try_from(r: RawCaseRow) -> Result<Self, StoreError> {
-        let state = parse_state(r.id, &r.state)?;
-        Ok(CaseRow {
-            id: r.id,
-            reference: r.reference,
-            kind: r.kind,
-            intressentkod: r.intressentkod,
-            state,
-            input_json: r.input_json,
-            case_json: r.case_json,
-            content_hash: r.content_hash,
-            issues_json: r.issues_json,
-            hold_reason: r.hold_reason,
-            concerns: r.concerns,
-            malnummer: r.malnummer,
-            source: r.source,
-            source_line: r.source_line,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-    }
-}
-
-fn parse_state(id: i64, s: &str) -> Result<CaseState, StoreError> {
-    CaseState::parse(s).ok_or_else(|| StoreError::Corrupt {
-        id,
-        message: format!("unknown state {s:?}"),
-    })
+/// A case's key columns (for reports of what changed, without loading the case's JSON).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseKey {
+    /// Row id.
+    pub id: i64,
+    /// Reference.
+    pub reference: String,
+    /// Kind name.
+    pub kind: String,
 }
 
 /// One state change of a case (audit trail).
@@ -281,9 +224,9 @@ pub struct CaseEvent {
     /// The case.
     pub case_id: i64,
     /// State before (`None` when the case was created).
-    pub from_state: Option<String>,
+    pub from_state: Option<CaseState>,
     /// State after.
-    pub to_state: String,
+    pub to_state: CaseState,
     /// Why (hold reason, "replaced", …).
     pub reason: Option<String>,
     /// Who: `import`, `api`, `operator`, …
@@ -297,14 +240,7 @@ pub(crate) const CASE_COLUMNS: &str =
      issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at";
 
 /// A stored case found by reference at upsert: (intressentkod, kind, id, state, content hash).
-type StoredKey = (String, String, i64, String, String);
-
-struct EventRow {
-    case_id: i64,
-    from: Option<CaseState>,
-    to: CaseState,
-    reason: Option<String>,
-}
+type StoredKey = (String, String, i64, CaseState, String);
 
 impl Store {
     /// Takes in a batch of cases in one transaction, idempotently per (intressentkod, kind, reference): a new case
@@ -339,8 +275,11 @@ impl Store {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let now = time_text(now);
-        crate::in_write_tx!(session, |tx, DB| {
+        let at = now;
+        let now = StoredTime(now).text();
+        let mut stx = session.begin().await?;
+        let mut events: Vec<EventRow> = Vec::new();
+        let outcomes = with_tx!(&mut stx, |tx, DB| {
             // Existing cases with these references, by reference: (intressentkod, kind, id, state, hash). Looked up
             // with the batch's own strings, not copies of them (an import looks up every case).
             let mut existing: HashMap<String, Vec<StoredKey>> = HashMap::new();
@@ -348,20 +287,18 @@ impl Store {
             // of an import's cost), unpacked by the database.
             let references: Vec<&str> = batch.iter().map(|c| c.reference.as_str()).collect();
             let references =
-                serde_json::to_string(&references).map_err(|e| StoreError::Corrupt {
-                    id: 0,
-                    message: format!("references as JSON: {e}"),
+                serde_json::to_string(&references).map_err(|source| StoreError::Serialise {
+                    what: "references",
+                    source,
                 })?;
-            let sql = if self.is_postgres() {
+            let sql = format!(
                 "SELECT id, intressentkod, kind, reference, state, content_hash FROM cases \
-                 WHERE reference IN (SELECT jsonb_array_elements_text($1::jsonb))"
-            } else {
-                "SELECT id, intressentkod, kind, reference, state, content_hash FROM cases \
-                 WHERE reference IN (SELECT value FROM json_each($1))"
-            };
-            let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(sql)
+                 WHERE reference IN ({})",
+                <DB as Dialect>::JSON_TEXT_ELEMENTS
+            );
+            let rows: Vec<(i64, String, String, String, CaseState, String)> = sqlx::query_as(&sql)
                 .bind(references)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut **tx)
                 .await?;
             for (id, ik, kind, reference, state, hash) in rows {
                 existing
@@ -371,7 +308,6 @@ impl Store {
             }
             let mut outcomes: Vec<Option<UpsertOutcome>> = vec![None; batch.len()];
             let mut to_insert: Vec<usize> = Vec::new();
-            let mut events: Vec<EventRow> = Vec::new();
             for (i, c) in batch.iter().enumerate() {
                 let found = existing.get(c.reference.as_str()).and_then(|rows| {
                     rows.iter()
@@ -381,16 +317,23 @@ impl Store {
                 match found {
                     None => to_insert.push(i),
                     Some((id, state, hash)) => {
-                        let state = parse_state(*id, state)?;
+                        let state = *state;
+                        let replaceable = Transition::find(Cause::Resubmitted, c.state)
+                            .ok_or(StoreError::NoTransition {
+                                cause: Cause::Resubmitted,
+                                to: c.state,
+                            })?
+                            .from
+                            .contains(&state);
                         if *hash == c.content_hash {
                             outcomes[i] = Some(UpsertOutcome::Unchanged { id: *id, state });
-                        } else if state.is_replaceable() {
+                        } else if replaceable {
                             sqlx::query(
                                 "UPDATE cases SET state = $1, input_json = $2, case_json = $3, content_hash = $4, \
                                  issues_json = $5, hold_reason = $6, concerns = $7, malnummer = $8, source = $9, \
                                  source_line = $10, updated_at = $11 WHERE id = $12",
                             )
-                            .bind(c.state.as_str())
+                            .bind(c.state)
                             .bind(&c.input_json)
                             .bind(&c.case_json)
                             .bind(&c.content_hash)
@@ -402,7 +345,7 @@ impl Store {
                             .bind(c.source_line)
                             .bind(&now)
                             .bind(*id)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await?;
                             events.push(EventRow {
                                 case_id: *id,
@@ -423,7 +366,7 @@ impl Store {
                     }
                 }
             }
-            let is_sqlite = !self.is_postgres();
+            let is_sqlite = <DB as Dialect>::IDS_BY_RANGE;
             // SQLite: the id ranges of the inserted rows, whose creation events are written by one INSERT … SELECT
             // each below instead of six bound values per case.
             let mut inserted_ranges: Vec<(i64, i64)> = Vec::new();
@@ -509,27 +452,24 @@ impl Store {
                     // max+1, max+2, … in VALUES order, so the ids are the n ending at last_insert_rowid. This avoids
                     // RETURNING, whose rows sqlx-sqlite hands over one by one between threads (a third of the
                     // writer's time in profiles).
-                    let done = qb.build().execute(&mut *tx).await?;
+                    let done = qb.build().execute(&mut **tx).await?;
                     let n = chunk.len() as i64;
-                    match LastInsertId::last_insert_id(&done) {
+                    match <DB as Dialect>::last_insert_id(&done) {
                         Some(last) if done.rows_affected() == n as u64 => {
                             inserted_ranges.push((last - n + 1, last));
                             (last - n + 1..=last).collect()
                         }
                         _ => {
-                            return Err(StoreError::Corrupt {
-                                id: 0,
-                                message: format!(
-                                    "multi-row insert of {n} cases affected {} rows",
-                                    done.rows_affected()
-                                ),
-                            })
+                            return Err(StoreError::Invariant(format!(
+                                "multi-row insert of {n} cases affected {} rows",
+                                done.rows_affected()
+                            )))
                         }
                     }
                 } else {
                     qb.push(" RETURNING id, intressentkod, kind, reference");
                     let rows: Vec<(i64, String, String, String)> =
-                        qb.build_query_as().fetch_all(&mut *tx).await?;
+                        qb.build_query_as().fetch_all(&mut **tx).await?;
                     let mut by_key: HashMap<(String, String, String), i64> = rows
                         .into_iter()
                         .map(|(id, ik, kind, r)| ((ik, kind, r), id))
@@ -540,9 +480,11 @@ impl Store {
                             let c = &batch[i];
                             let key =
                                 (c.intressentkod.clone(), c.kind.clone(), c.reference.clone());
-                            by_key.remove(&key).ok_or_else(|| StoreError::Corrupt {
-                                id: 0,
-                                message: format!("insert of {} returned no id", c.reference),
+                            by_key.remove(&key).ok_or_else(|| {
+                                StoreError::Invariant(format!(
+                                    "insert of {} returned no id",
+                                    c.reference
+                                ))
                             })
                         })
                         .collect::<Result<_, _>>()?
@@ -561,46 +503,24 @@ impl Store {
                     });
                 }
             }
-            for (first, last) in inserted_ranges {
-                // The rows were inserted by this transaction just now (ids `first..=last`, see above), so the
-                // range holds exactly them; state and hold reason are read back from the rows.
-                sqlx::query(
-                    "INSERT INTO case_events (case_id, from_state, to_state, reason, actor, at) \
-                     SELECT id, NULL, state, hold_reason, $1, $2 FROM cases WHERE id BETWEEN $3 AND $4 ORDER BY id",
-                )
-                .bind(actor)
-                .bind(now.as_str())
-                .bind(first)
-                .bind(last)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for chunk in events.chunks(INSERT_CHUNK) {
-                let mut qb = QueryBuilder::<DB>::new(
-                    "INSERT INTO case_events (case_id, from_state, to_state, reason, actor, at) ",
-                );
-                qb.push_values(chunk, |mut b, e| {
-                    b.push_bind(e.case_id)
-                        .push_bind(e.from.map(CaseState::as_str))
-                        .push_bind(e.to.as_str())
-                        .push_bind(e.reason.as_deref())
-                        .push_bind(actor)
-                        .push_bind(now.as_str());
-                });
-                qb.build().execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            outcomes
+            let outcomes: Vec<UpsertOutcome> = outcomes
                 .into_iter()
                 .enumerate()
                 .map(|(i, o)| {
-                    o.ok_or_else(|| StoreError::Corrupt {
-                        id: 0,
-                        message: format!("no outcome for {}", batch[i].reference),
+                    o.ok_or_else(|| {
+                        StoreError::Invariant(format!("no outcome for {}", batch[i].reference))
                     })
                 })
-                .collect()
-        })
+                .collect::<Result<_, _>>()?;
+            (outcomes, inserted_ranges)
+        });
+        let (outcomes, inserted_ranges) = outcomes;
+        for (first, last) in inserted_ranges {
+            insert_creation_events(&mut stx, first, last, actor, at).await?;
+        }
+        insert_events(&mut stx, &events, actor, at).await?;
+        stx.commit().await?;
+        Ok(outcomes)
     }
 
     /// Cases with this reference (one per kind and intressentkod), optionally only of one intressentkod.
@@ -612,120 +532,52 @@ impl Store {
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1 AND ($2 IS NULL OR intressentkod = $2) ORDER BY id"
         );
-        let rows: Vec<RawCaseRow> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql)
                 .bind(reference)
                 .bind(intressentkod)
                 .fetch_all(pool)
                 .await?
-        });
-        rows.into_iter().map(CaseRow::try_from).collect()
+        }))
     }
 
     /// A case by id.
     pub async fn case_by_id(&self, id: i64) -> Result<Option<CaseRow>, StoreError> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
-        let row: Option<RawCaseRow> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
-        });
-        row.map(CaseRow::try_from).transpose()
+        }))
     }
 
     /// Cases in `states` (all cases when empty), oldest first.
     pub async fn list_cases(&self, states: &[CaseState]) -> Result<Vec<CaseRow>, StoreError> {
-        let rows: Vec<RawCaseRow> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             let mut qb = QueryBuilder::<DB>::new(format!("SELECT {CASE_COLUMNS} FROM cases"));
             if !states.is_empty() {
                 qb.push(" WHERE state IN (");
                 let mut sep = qb.separated(", ");
                 for s in states {
-                    sep.push_bind(s.as_str());
+                    sep.push_bind(*s);
                 }
                 qb.push(")");
             }
             qb.push(" ORDER BY id");
             qb.build_query_as().fetch_all(pool).await?
-        });
-        rows.into_iter().map(CaseRow::try_from).collect()
+        }))
     }
 
     /// Counts cases per state.
     pub async fn count_by_state(&self) -> Result<Vec<(CaseState, i64)>, StoreError> {
-        let rows: Vec<(String, i64)> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as("SELECT state, COUNT(*) FROM cases GROUP BY state ORDER BY state")
                 .fetch_all(pool)
                 .await?
-        });
-        rows.into_iter()
-            .map(|(s, n)| Ok((parse_state(0, &s)?, n)))
-            .collect()
-    }
-
-    /// Moves case `id` to `to` if it is in one of `from` (atomically), setting `hold_reason` (cleared unless `to`
-    /// is held), and records the event. Returns the state it had, or `None` when it was not in `from`.
-    pub async fn transition_case(
-        &self,
-        id: i64,
-        from: &[CaseState],
-        to: CaseState,
-        reason: Option<&str>,
-        actor: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<CaseState>, StoreError> {
-        let now = time_text(now);
-        let hold_reason = if to == CaseState::Held { reason } else { None };
-        crate::with_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
-            if !self.is_postgres() {
-                // It reads, then writes: take the write lock first (see `SQLITE_TAKE_WRITE_LOCK`).
-                sqlx::query(super::SQLITE_TAKE_WRITE_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let current: Option<(String,)> =
-                sqlx::query_as("SELECT state FROM cases WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some((current,)) = current else {
-                return Ok(None);
-            };
-            let current = parse_state(id, &current)?;
-            if !from.contains(&current) {
-                return Ok(None);
-            }
-            let done = sqlx::query(
-                "UPDATE cases SET state = $1, hold_reason = $2, updated_at = $3 WHERE id = $4 AND state = $5",
-            )
-            .bind(to.as_str())
-            .bind(hold_reason)
-            .bind(&now)
-            .bind(id)
-            .bind(current.as_str())
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Ok(None);
-            }
-            sqlx::query(
-                "INSERT INTO case_events (case_id, from_state, to_state, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(current.as_str())
-            .bind(to.as_str())
-            .bind(reason)
-            .bind(actor)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(Some(current))
-        })
+        }))
     }
 
     /// The audit trail of a case, oldest first.
     pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>, StoreError> {
-        Ok(crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "SELECT id, case_id, from_state, to_state, reason, actor, at FROM case_events WHERE case_id = $1 ORDER BY id",
             )
@@ -733,5 +585,59 @@ impl Store {
             .fetch_all(pool)
             .await?
         }))
+    }
+
+    /// Up to `limit` cases in `state` with id above `after`, ascending: key columns only, so that a command
+    /// acting on every case of a state (`journal approve --all`) pages through them in bounded memory.
+    pub async fn case_keys_page(
+        &self,
+        state: CaseState,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<CaseKey>, StoreError> {
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT id, reference, kind FROM cases WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(state)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Up to `limit` whole cases with id above `after`, ascending: `fogd status` pages through every case in
+    /// bounded memory instead of loading them all.
+    pub async fn cases_after(&self, after: i64, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id > $1 ORDER BY id LIMIT $2");
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The målnummer of the case (intressentkod, kind, reference), if it exists and has one (status: whether a
+    /// follow-up still waits for the målnummer of the case it concerns).
+    pub async fn malnummer_of(
+        &self,
+        intressentkod: &str,
+        kind: &str,
+        reference: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let r: Option<(Option<String>,)> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT malnummer FROM cases WHERE intressentkod = $1 AND kind = $2 AND reference = $3",
+            )
+            .bind(intressentkod)
+            .bind(kind)
+            .bind(reference)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(r.and_then(|r| r.0))
     }
 }

@@ -1,63 +1,19 @@
-//! Files (batches), löpnummer series, `file_cases` and inbound SHS messages — the engine's tables
-//! (`migrations/*/0002_files.sql`).
+//! Files (batches), löpnummer series and `file_cases` — the outbox (`migrations/*/0002_files.sql`).
 //!
-//! Multi-step changes that must be atomic (the outbox rule; applying one receipt) run in a [`StoreTx`]: the engine
-//! opens it with [`Store::begin`], calls the small typed steps below, and commits. On SQLite the first step of
-//! every such transaction is a write ([`StoreTx::ensure_series`], [`StoreTx::claim_inbound_apply`]), so the
-//! transaction holds the single writer lock from its start and cannot fail to upgrade later; on PostgreSQL the
-//! series row is locked with `SELECT … FOR UPDATE` and send jobs are claimed with `FOR UPDATE SKIP LOCKED`.
+//! The outbox rule's steps (allocate the löpnummer, freeze the bytes, assign the cases) run in one [`StoreTx`]
+//! that the engine begins with [`Store::begin`]; the series row serialises every build of its series
+//! ([`StoreTx::lock_series`]). Send jobs are claimed with [`Store::claim_file_to_send`].
 
-use super::cases::time_text;
-use super::{Pool, Store, StoreError};
+use super::moves::ID_CHUNK;
+use super::types::StoredTime;
+use super::{with_pool, with_tx, Dialect, Store, StoreError, StoreTx};
 use crate::domain::{CaseState, FileState};
+use crate::formats::KvittensStatus;
 use chrono::{DateTime, Utc};
-
-/// An open transaction on either backend.
-pub enum StoreTx {
-    /// SQLite.
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    /// PostgreSQL.
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
-impl std::fmt::Debug for StoreTx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            StoreTx::Sqlite(_) => "StoreTx::Sqlite",
-            StoreTx::Postgres(_) => "StoreTx::Postgres",
-        })
-    }
-}
-
-/// Runs `$body` with `$t` bound to the concrete transaction and `$DB` to the database type.
-macro_rules! with_tx {
-    ($tx:expr, |$t:ident, $DB:ident| $body:expr) => {
-        match $tx {
-            StoreTx::Sqlite($t) => {
-                #[allow(dead_code)]
-                type $DB = sqlx::Sqlite;
-                $body
-            }
-            StoreTx::Postgres($t) => {
-                #[allow(dead_code)]
-                type $DB = sqlx::Postgres;
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_tx;
-
-/// File states that still wait for their kvittens ("unreceipted").
-pub const UNRECEIPTED: [FileState; 4] = [
-    FileState::Built,
-    FileState::Sending,
-    FileState::Sent,
-    FileState::OutcomeUnknown,
-];
+use sqlx::QueryBuilder;
 
 /// A stored file without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
 pub struct FileRow {
     /// Row id.
     pub id: i64,
@@ -95,8 +51,8 @@ pub struct FileRow {
     pub confirmed_at: Option<String>,
     /// Kvittens applied.
     pub receipted_at: Option<String>,
-    /// Kvittens status (`G`/`U`).
-    pub kvittens_status: Option<String>,
+    /// Kvittens status.
+    pub kvittens_status: Option<KvittensStatus>,
     /// Kvittens errors (JSON array of `KvittensError`).
     pub kvittens_errors_json: Option<String>,
     /// The file that replaced this rejected one.
@@ -109,73 +65,59 @@ pub struct FileRow {
     pub last_error: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct RawFileRow {
-    id: i64,
-    intressentkod: String,
-    layout: String,
-    filtyp: String,
-    lopnummer: i64,
-    state: String,
-    file_name: String,
-    sha256: String,
-    missiv_name: String,
-    missiv_sha256: String,
-    case_count: i64,
-    record_count: i64,
-    total_ore: i64,
-    tx_id: String,
-    created_at: String,
-    sent_at: Option<String>,
-    confirmed_at: Option<String>,
-    receipted_at: Option<String>,
-    kvittens_status: Option<String>,
-    kvittens_errors_json: Option<String>,
-    superseded_by: Option<i64>,
-    attempts: i64,
-    next_attempt_at: Option<String>,
-    last_error: Option<String>,
-}
-
-impl TryFrom<RawFileRow> for FileRow {
-    type Error = StoreError;
-    fn try_from(r: RawFileRow) -> Result<Self, StoreError> {
-        let state = FileState::parse(&r.state).ok_or_else(|| StoreError::Corrupt {
-            id: r.id,
-            message: format!("file state {:?}", r.state),
-        })?;
-        Ok(FileRow {
-            id: r.id,
-            intressentkod: r.intressentkod,
-            layout: r.layout,
-            filtyp: r.filtyp,
-            lopnummer: r.lopnummer,
-            state,
-            file_name: r.file_name,
-            sha256: r.sha256,
-            missiv_name: r.missiv_name,
-            missiv_sha256: r.missiv_sha256,
-            case_count: r.case_count,
-            record_count: r.record_count,
-            total_ore: r.total_ore,
-            tx_id: r.tx_id,
-            created_at: r.created_at,
-            sent_at: r.sent_at,
-            confirmed_at: r.confirmed_at,
-            receipted_at: r.receipted_at,
-            kvittens_status: r.kvittens_status,
-            kvittens_errors_json: r.kvittens_errors_json,
-            superseded_by: r.superseded_by,
-            attempts: r.attempts,
-            next_attempt_at: r.next_attempt_at,
-            last_error: r.last_error,
-        })
-    }
-}
-
 const FILE_COLUMNS: &str = "id, intressentkod, layout, filtyp, lopnummer, state, file_name, sha256, missiv_name, \
      missiv_sha256, case_count, record_count, total_ore, tx_id, created_at, sent_at, confirmed_at, receipted_at, \
      kvittens_status, kvittens_errors_json, superseded_by, attempts, next_attempt_at, last_error";
+
+impl CaseFileInfo {
+    /// The case-level kvittens errors of the case, if it was rejected.
+    pub fn rejections(&self) -> Result<Option<Vec<crate::formats::Rejection>>, StoreError> {
+        self.rejection_json
+            .as_deref()
+            .map(|j| {
+                serde_json::from_str(j).map_err(|source| StoreError::Corrupt {
+                    table: "cases",
+                    id: self.case_id,
+                    column: "rejection_json",
+                    source,
+                })
+            })
+            .transpose()
+    }
+
+    /// The decision on the case, if one came.
+    pub fn decision(&self) -> Result<Option<crate::formats::Decision>, StoreError> {
+        self.decision_json
+            .as_deref()
+            .map(|j| {
+                serde_json::from_str(j).map_err(|source| StoreError::Corrupt {
+                    table: "cases",
+                    id: self.case_id,
+                    column: "decision_json",
+                    source,
+                })
+            })
+            .transpose()
+    }
+}
+
+impl FileRow {
+    /// The kvittens errors kept with the file (none before its kvittens).
+    pub fn kvittens_errors(&self) -> Result<Vec<crate::formats::KvittensError>, StoreError> {
+        self.kvittens_errors_json
+            .as_deref()
+            .map(|j| {
+                serde_json::from_str(j).map_err(|source| StoreError::Corrupt {
+                    table: "files",
+                    id: self.id,
+                    column: "kvittens_errors_json",
+                    source,
+                })
+            })
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+}
 
 /// A file to insert (bytes frozen, hashes computed).
 #[derive(Debug, Clone)]
@@ -207,7 +149,7 @@ pub struct NewFile {
 }
 
 /// An approved case ready to batch, with the målnummer of the case it concerns (follow-ups).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BatchCandidate {
     /// Case id.
     pub id: i64,
@@ -219,105 +161,6 @@ pub struct BatchCandidate {
     pub issues_json: String,
     /// The concerned case's målnummer (follow-ups), or the case's own.
     pub malnummer: Option<String>,
-}
-
-/// An inbound message as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct InboundRow {
-    /// Row id.
-    pub id: i64,
-    /// SHS tx.id.
-    pub tx_id: String,
-    /// Product id.
-    pub product: Option<String>,
-    /// First data part's file name.
-    pub file_name: Option<String>,
-    /// `kvittens`, `bekraftelse`, `utslag`, `confirm`, `error` or `unknown`.
-    pub kind: String,
-    /// corr.id.
-    pub corr_id: Option<String>,
-    /// content.id.
-    pub content_id: Option<String>,
-    /// SHA-256 of the raw bytes.
-    pub sha256: String,
-    /// Stored.
-    pub received_at: String,
-    /// Acknowledged to the node.
-    pub acked_at: Option<String>,
-    /// Applied.
-    pub applied_at: Option<String>,
-    /// Why applying matched nothing or failed (kept for operators, never dropped).
-    pub apply_error: Option<String>,
-}
-
-const INBOUND_COLUMNS: &str =
-    "id, tx_id, product, file_name, kind, corr_id, content_id, sha256, received_at, \
-     acked_at, applied_at, apply_error";
-
-type InboundTuple = (
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-fn inbound_row(t: InboundTuple) -> InboundRow {
-    InboundRow {
-        id: t.0,
-        tx_id: t.1,
-        product: t.2,
-        file_name: t.3,
-        kind: t.4,
-        corr_id: t.5,
-        content_id: t.6,
-        sha256: t.7,
-        received_at: t.8,
-        acked_at: t.9,
-        applied_at: t.10,
-        apply_error: t.11,
-    }
-}
-
-/// A new inbound message.
-#[derive(Debug, Clone)]
-pub struct NewInbound {
-    /// SHS tx.id.
-    pub tx_id: String,
-    /// Product.
-    pub product: Option<String>,
-    /// First data part's file name.
-    pub file_name: Option<String>,
-    /// Kind (see [`InboundRow::kind`]).
-    pub kind: String,
-    /// corr.id.
-    pub corr_id: Option<String>,
-    /// content.id.
-    pub content_id: Option<String>,
-    /// The raw message bytes.
-    pub bytes: Vec<u8>,
-}
-
-/// Extra columns set with a case state change.
-#[derive(Debug, Clone, Default)]
-pub struct CaseUpdate {
-    /// Set `file_id` (`Some(None)` clears it).
-    pub file_id: Option<Option<i64>>,
-    /// Set `rejection_json`.
-    pub rejection_json: Option<String>,
-    /// Set `malnummer`.
-    pub malnummer: Option<String>,
-    /// Set `decision_json`.
-    pub decision_json: Option<String>,
-    /// Set `issues_json`.
-    pub issues_json: Option<String>,
 }
 
 /// File/receipt columns of a case (for status views).
@@ -337,28 +180,42 @@ pub struct CaseFileInfo {
     pub decision_json: Option<String>,
 }
 
-impl Store {
-    /// Opens a write transaction (see [`StoreTx`]); on SQLite it holds the write lock from the start (see
-    /// [`super::SQLITE_TAKE_WRITE_LOCK`]).
-    pub async fn begin(&self) -> Result<StoreTx, StoreError> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => {
-                let mut tx = p.begin().await?;
-                sqlx::query(super::SQLITE_TAKE_WRITE_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-                StoreTx::Sqlite(tx)
-            }
-            Pool::Postgres(p) => StoreTx::Postgres(p.begin().await?),
-        })
-    }
+/// A case a file carried.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CarriedCase {
+    /// Case id.
+    pub id: i64,
+    /// Reference.
+    pub reference: String,
+    /// Kind name.
+    pub kind: String,
+    /// State now.
+    pub state: CaseState,
+    /// The case it concerns (follow-ups).
+    pub concerns: Option<String>,
+}
 
+/// Binds `states` as a parenthesised list (`IN (…)`).
+fn push_states<'a, DB: sqlx::Database, T>(qb: &mut QueryBuilder<'a, DB>, states: &'a [T])
+where
+    T: sqlx::Encode<'a, DB> + sqlx::Type<DB> + Copy + Send + 'a,
+{
+    qb.push("(");
+    let mut sep = qb.separated(", ");
+    for s in states {
+        sep.push_bind(*s);
+    }
+    qb.push(")");
+}
+
+impl Store {
     /// The (intressentkod, kind) pairs that have approved cases, in a stable order.
     pub async fn approved_groups(&self) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(
-                "SELECT DISTINCT intressentkod, kind FROM cases WHERE state = 'approved' ORDER BY intressentkod, kind",
+                "SELECT DISTINCT intressentkod, kind FROM cases WHERE state = $1 ORDER BY intressentkod, kind",
             )
+            .bind(CaseState::Approved)
             .fetch_all(pool)
             .await?
         }))
@@ -366,7 +223,7 @@ impl Store {
 
     /// Claims the next file to send — `built` or `outcome_unknown` and due, or `sending` whose claim expired (a
     /// crash mid-send: treated as outcome unknown) — setting `sending`, the claim and attempts + 1, and commits.
-    /// `skip` lists ids already handled in this pass. PostgreSQL claims with `FOR UPDATE SKIP LOCKED`.
+    /// `skip` lists ids already handled in this pass. Returns the file and the state it was claimed from.
     pub async fn claim_file_to_send(
         &self,
         worker: &str,
@@ -374,72 +231,63 @@ impl Store {
         claim_for: chrono::Duration,
         skip: &[i64],
     ) -> Result<Option<(FileRow, FileState)>, StoreError> {
-        let now_t = time_text(now);
-        let until = time_text(now + claim_for);
-        let skip_sql = if skip.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " AND id NOT IN ({})",
-                skip.iter()
-                    .map(|i| i.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        };
-        let lock = if self.is_postgres() {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
-        // In löpnummer order within a series: a file waits while a lower number of its series is still unsent
-        // (built, sending or outcome unknown) — the node refuses a number that is not last approved + 1 (0010).
-        let pick = format!(
-            "SELECT id, state FROM files WHERE ((state IN ('built', 'outcome_unknown') AND (next_attempt_at IS NULL \
-             OR next_attempt_at <= $1)) OR (state = 'sending' AND (claimed_until IS NULL OR claimed_until < $1))){skip_sql} \
-             AND NOT EXISTS (SELECT 1 FROM files p WHERE p.intressentkod = files.intressentkod \
-             AND p.filtyp = files.filtyp AND p.lopnummer < files.lopnummer \
-             AND p.state IN ('built', 'sending', 'outcome_unknown')) \
-             ORDER BY id LIMIT 1{lock}"
-        );
-        let sql = format!(
-            "UPDATE files SET state = 'sending', claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-             WHERE id = $3 AND state = $4 RETURNING {FILE_COLUMNS}"
-        );
-        crate::with_pool!(self, |pool, DB| {
-            let mut tx = pool.begin().await?;
-            if !self.is_postgres() {
-                // Take the write lock first (SQLite): a no-op write.
-                sqlx::query(super::SQLITE_TAKE_WRITE_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
+        let now = StoredTime(now);
+        let until = StoredTime(now.0 + claim_for);
+        let mut tx = self.begin().await?;
+        let claimed = with_tx!(&mut tx, |t, DB| {
+            // In löpnummer order within a series: a file waits while a lower number of its series is still unsent
+            // (built, sending or outcome unknown) — the node refuses a number that is not last approved + 1 (0010).
+            let mut qb = QueryBuilder::<DB>::new("SELECT id, state FROM files WHERE ((state IN ");
+            push_states(&mut qb, FileState::TO_SEND);
+            qb.push(" AND (next_attempt_at IS NULL OR next_attempt_at <= ")
+                .push_bind(now)
+                .push(")) OR (state = ")
+                .push_bind(FileState::Sending)
+                .push(" AND (claimed_until IS NULL OR claimed_until < ")
+                .push_bind(now)
+                .push(")))");
+            if !skip.is_empty() {
+                qb.push(" AND id NOT IN (");
+                let mut sep = qb.separated(", ");
+                for id in skip {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
             }
-            let picked: Option<(i64, String)> = sqlx::query_as(&pick)
-                .bind(&now_t)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((id, prev)) = picked else {
-                return Ok(None);
-            };
-            let row: Option<RawFileRow> = sqlx::query_as(&sql)
-                .bind(worker)
-                .bind(&until)
-                .bind(id)
-                .bind(&prev)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            let prev = FileState::parse(&prev).ok_or_else(|| StoreError::Corrupt {
-                id,
-                message: format!("file state {prev:?}"),
-            })?;
-            row.map(|r| Ok((FileRow::try_from(r)?, prev))).transpose()
-        })
+            qb.push(
+                " AND NOT EXISTS (SELECT 1 FROM files p WHERE p.intressentkod = files.intressentkod \
+                 AND p.filtyp = files.filtyp AND p.lopnummer < files.lopnummer AND p.state IN ",
+            );
+            push_states(&mut qb, FileState::UNSENT);
+            qb.push(") ORDER BY id LIMIT 1")
+                .push(<DB as Dialect>::CLAIM_ROWS);
+            let picked: Option<(i64, FileState)> =
+                qb.build_query_as().fetch_optional(&mut **t).await?;
+            match picked {
+                None => None,
+                Some((id, prev)) => {
+                    let row: Option<FileRow> = sqlx::query_as(&format!(
+                        "UPDATE files SET state = $1, claimed_by = $2, claimed_until = $3, attempts = attempts + 1 \
+                         WHERE id = $4 AND state = $5 RETURNING {FILE_COLUMNS}"
+                    ))
+                    .bind(FileState::Sending)
+                    .bind(worker)
+                    .bind(until)
+                    .bind(id)
+                    .bind(prev)
+                    .fetch_optional(&mut **t)
+                    .await?;
+                    row.map(|r| (r, prev))
+                }
+            }
+        });
+        tx.commit().await?;
+        Ok(claimed)
     }
 
     /// The file's bytes and its missiv's bytes.
     pub async fn file_bytes(&self, id: i64) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
-        Ok(crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as("SELECT bytes, missiv_bytes FROM files WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -447,7 +295,8 @@ impl Store {
         }))
     }
 
-    /// Records a successful send: file `sending` → `sent`, its batched cases → `sent`.
+    /// Records a successful send: file `sending` → `sent` (claim released, `sent_at` set), its batched cases →
+    /// `sent`.
     pub async fn mark_file_sent(
         &self,
         id: i64,
@@ -455,24 +304,31 @@ impl Store {
         note: Option<&str>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let done = tx
-            .set_file_state(id, &[FileState::Sending], FileState::Sent, now, note)
-            .await?;
+        let done = with_tx!(&mut tx, |t, DB| {
+            let mut qb = QueryBuilder::<DB>::new("UPDATE files SET state = ");
+            qb.push_bind(FileState::Sent)
+                .push(", sent_at = ")
+                .push_bind(StoredTime(now))
+                .push(", claimed_by = NULL, claimed_until = NULL");
+            if let Some(n) = note {
+                qb.push(", last_error = ").push_bind(n);
+            }
+            qb.push(" WHERE id = ")
+                .push_bind(id)
+                .push(" AND state = ")
+                .push_bind(FileState::Sending);
+            qb.build().execute(&mut **t).await?.rows_affected() == 1
+        });
         if done {
-            tx.exec_file_sql(
-                id,
-                "UPDATE files SET sent_at = $2, claimed_by = NULL, claimed_until = NULL WHERE id = $1",
-                Some(&time_text(now)),
-            )
-            .await?;
-            tx.move_file_cases(
-                id,
-                &[CaseState::Batched],
-                CaseState::Sent,
-                note,
-                "engine",
-                now,
-                None,
+            tx.move_cases(
+                super::CaseSelection::File(id),
+                &super::CaseMove::new(
+                    crate::domain::state::Cause::FileSent,
+                    CaseState::Sent,
+                    "engine",
+                    now,
+                )
+                .reason(note),
             )
             .await?;
         }
@@ -488,46 +344,43 @@ impl Store {
         to: FileState,
         error: &str,
         next_attempt_at: DateTime<Utc>,
-        now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let n = crate::with_pool!(self, |pool, DB| {
+        let n = with_pool!(self, |pool, DB| {
             sqlx::query(
                 "UPDATE files SET state = $1, last_error = $2, next_attempt_at = $3, claimed_by = NULL, \
-                 claimed_until = NULL WHERE id = $4 AND state = 'sending'",
+                 claimed_until = NULL WHERE id = $4 AND state = $5",
             )
-            .bind(to.as_str())
+            .bind(to)
             .bind(error)
-            .bind(time_text(next_attempt_at))
+            .bind(StoredTime(next_attempt_at))
             .bind(id)
+            .bind(FileState::Sending)
             .execute(pool)
             .await?
             .rows_affected()
         });
-        tracing::debug!(file = id, to = %to, at = %time_text(now), "send retry recorded");
         Ok(n == 1)
     }
 
     /// One file.
     pub async fn file_by_id(&self, id: i64) -> Result<Option<FileRow>, StoreError> {
         let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE id = $1");
-        let r: Option<RawFileRow> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
-        });
-        r.map(FileRow::try_from).transpose()
+        }))
     }
 
     /// Every file, oldest first.
     pub async fn list_files(&self) -> Result<Vec<FileRow>, StoreError> {
         let sql = format!("SELECT {FILE_COLUMNS} FROM files ORDER BY id");
-        let rows: Vec<RawFileRow> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql).fetch_all(pool).await?
-        });
-        rows.into_iter().map(FileRow::try_from).collect()
+        }))
     }
 
     /// The cases a file carried (history), as ids.
     pub async fn file_case_ids(&self, file_id: i64) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = crate::with_pool!(self, |pool, DB| {
+        let rows: Vec<(i64,)> = with_pool!(self, |pool, DB| {
             sqlx::query_as("SELECT case_id FROM file_cases WHERE file_id = $1 ORDER BY case_id")
                 .bind(file_id)
                 .fetch_all(pool)
@@ -542,7 +395,7 @@ impl Store {
         intressentkod: &str,
         filtyp: &str,
     ) -> Result<Option<i64>, StoreError> {
-        let r: Option<(i64,)> = crate::with_pool!(self, |pool, DB| {
+        let r: Option<(i64,)> = with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "SELECT last_approved FROM series WHERE intressentkod = $1 AND filtyp = $2",
             )
@@ -556,7 +409,7 @@ impl Store {
 
     /// File and receipt columns of every case (for status).
     pub async fn case_file_info(&self) -> Result<Vec<CaseFileInfo>, StoreError> {
-        Ok(crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "SELECT c.id AS case_id, c.file_id, f.lopnummer, f.file_name, c.rejection_json, c.decision_json \
                  FROM cases c LEFT JOIN files f ON f.id = c.file_id ORDER BY c.id",
@@ -569,9 +422,9 @@ impl Store {
     /// File and receipt columns of the cases `ids` (for status: only the cases shown, not every case).
     pub async fn case_file_info_for(&self, ids: &[i64]) -> Result<Vec<CaseFileInfo>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(super::bulk::ID_CHUNK) {
-            let rows: Vec<CaseFileInfo> = crate::with_pool!(self, |pool, DB| {
-                let mut qb = sqlx::QueryBuilder::<DB>::new(
+        for chunk in ids.chunks(ID_CHUNK) {
+            let rows: Vec<CaseFileInfo> = with_pool!(self, |pool, DB| {
+                let mut qb = QueryBuilder::<DB>::new(
                     "SELECT c.id AS case_id, c.file_id, f.lopnummer, f.file_name, c.rejection_json, \
                      c.decision_json FROM cases c LEFT JOIN files f ON f.id = c.file_id WHERE c.id IN (",
                 );
@@ -587,102 +440,21 @@ impl Store {
         Ok(out)
     }
 
-    /// The inbound message with this tx.id.
-    pub async fn inbound_by_tx(&self, tx_id: &str) -> Result<Option<InboundRow>, StoreError> {
-        let sql = format!("SELECT {INBOUND_COLUMNS} FROM inbound WHERE tx_id = $1");
-        let r: Option<InboundTuple> = crate::with_pool!(self, |pool, DB| {
-            sqlx::query_as(&sql)
-                .bind(tx_id)
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(r.map(inbound_row))
-    }
-
-    /// Every inbound message, oldest first.
-    pub async fn list_inbound(&self) -> Result<Vec<InboundRow>, StoreError> {
-        let sql = format!("SELECT {INBOUND_COLUMNS} FROM inbound ORDER BY id");
-        let r: Vec<InboundTuple> = crate::with_pool!(self, |pool, DB| {
-            sqlx::query_as(&sql).fetch_all(pool).await?
-        });
-        Ok(r.into_iter().map(inbound_row).collect())
-    }
-
-    /// Stores a received message raw (committed before it is acknowledged). Returns its id; an already stored
-    /// tx.id returns the existing id.
-    pub async fn insert_inbound(
-        &self,
-        m: &NewInbound,
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        use sha2::{Digest, Sha256};
-        let sha = hex::encode(Sha256::digest(&m.bytes));
-        let now = time_text(now);
-        crate::with_pool!(self, |pool, DB| {
-            sqlx::query(
-                "INSERT INTO inbound (tx_id, product, file_name, kind, corr_id, content_id, bytes, sha256, received_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (tx_id) DO NOTHING",
-            )
-            .bind(&m.tx_id)
-            .bind(&m.product)
-            .bind(&m.file_name)
-            .bind(&m.kind)
-            .bind(&m.corr_id)
-            .bind(&m.content_id)
-            .bind(&m.bytes)
-            .bind(&sha)
-            .bind(&now)
-            .execute(pool)
-            .await?;
-            let (id,): (i64,) = sqlx::query_as("SELECT id FROM inbound WHERE tx_id = $1")
-                .bind(&m.tx_id)
-                .fetch_one(pool)
-                .await?;
-            Ok(id)
-        })
-    }
-
-    /// Records the acknowledgement of an inbound message.
-    pub async fn mark_inbound_acked(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        crate::with_pool!(self, |pool, DB| {
-            sqlx::query("UPDATE inbound SET acked_at = $1 WHERE id = $2 AND acked_at IS NULL")
-                .bind(time_text(now))
-                .bind(id)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// Ids of inbound messages not yet applied, oldest first.
-    pub async fn unapplied_inbound(&self) -> Result<Vec<i64>, StoreError> {
-        let rows: Vec<(i64,)> = crate::with_pool!(self, |pool, DB| {
-            sqlx::query_as("SELECT id FROM inbound WHERE applied_at IS NULL ORDER BY id")
-                .fetch_all(pool)
-                .await?
-        });
-        Ok(rows.into_iter().map(|r| r.0).collect())
-    }
-
-    /// The raw bytes of an inbound message.
-    pub async fn inbound_bytes(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-        let r: Option<(Vec<u8>,)> = crate::with_pool!(self, |pool, DB| {
-            sqlx::query_as("SELECT bytes FROM inbound WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(r.map(|r| r.0))
-    }
-
-    /// Resets files left in `sending` by a crash (claim expired or not) to `outcome_unknown`, so the next send pass
-    /// re-sends the same bytes under the same tx.id. Call at start, before any send pass of this process.
+    /// Resets files left in `sending` by a crash to `outcome_unknown`, so the next send pass re-sends the same
+    /// bytes under the same tx.id — where this process is the only sender (SQLite: a file left `sending` at start
+    /// is a crash's leftover). With PostgreSQL other instances may hold live claims, and expired ones are taken
+    /// over by [`Store::claim_file_to_send`] instead, so nothing is reset. Call at start, before any send pass.
     pub async fn recover_sending(&self) -> Result<u64, StoreError> {
-        Ok(crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
+            if !<DB as Dialect>::SINGLE_SENDER {
+                return Ok(0);
+            }
             sqlx::query(
-                "UPDATE files SET state = 'outcome_unknown', claimed_by = NULL, claimed_until = NULL, \
-                 next_attempt_at = NULL WHERE state = 'sending'",
+                "UPDATE files SET state = $1, claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL \
+                 WHERE state = $2",
             )
+            .bind(FileState::OutcomeUnknown)
+            .bind(FileState::Sending)
             .execute(pool)
             .await?
             .rows_affected()
@@ -690,38 +462,15 @@ impl Store {
     }
 }
 
-impl StoreTx {
-    /// Commits.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            StoreTx::Sqlite(t) => t.commit().await?,
-            StoreTx::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
-    }
-
-    /// Rolls back.
-    pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            StoreTx::Sqlite(t) => t.rollback().await?,
-            StoreTx::Postgres(t) => t.rollback().await?,
-        }
-        Ok(())
-    }
-
+impl StoreTx<'_> {
     /// Creates the series row if missing (with `first - 1`) and locks it; returns `last_approved`. Call first in a
     /// build transaction: it serialises every build of this series.
-    pub async fn ensure_series(
+    pub async fn lock_series(
         &mut self,
         intressentkod: &str,
         filtyp: &str,
         first: i64,
     ) -> Result<i64, StoreError> {
-        let pg = matches!(self, StoreTx::Postgres(_));
-        let lock = if pg { " FOR UPDATE" } else { "" };
-        let select = format!(
-            "SELECT last_approved FROM series WHERE intressentkod = $1 AND filtyp = $2{lock}"
-        );
         with_tx!(self, |t, DB| {
             sqlx::query(
                 "INSERT INTO series (intressentkod, filtyp, last_approved) VALUES ($1, $2, $3) \
@@ -732,21 +481,14 @@ impl StoreTx {
             .bind(first - 1)
             .execute(&mut **t)
             .await?;
-            if !pg {
-                // SQLite: make sure this transaction holds the writer lock even when the row existed.
-                sqlx::query(
-                    "UPDATE series SET last_approved = last_approved WHERE intressentkod = $1 AND filtyp = $2",
-                )
-                .bind(intressentkod)
-                .bind(filtyp)
-                .execute(&mut **t)
-                .await?;
-            }
-            let (last,): (i64,) = sqlx::query_as(&select)
-                .bind(intressentkod)
-                .bind(filtyp)
-                .fetch_one(&mut **t)
-                .await?;
+            let (last,): (i64,) = sqlx::query_as(&format!(
+                "SELECT last_approved FROM series WHERE intressentkod = $1 AND filtyp = $2{}",
+                <DB as Dialect>::LOCK_ROWS
+            ))
+            .bind(intressentkod)
+            .bind(filtyp)
+            .fetch_one(&mut **t)
+            .await?;
             Ok(last)
         })
     }
@@ -771,29 +513,29 @@ impl StoreTx {
         Ok(())
     }
 
-    /// Unreceipted files of a series that are not superseded.
-    pub async fn count_unreceipted(
+    /// Files of a series still awaiting their kvittens.
+    pub async fn count_awaiting_kvittens(
         &mut self,
         intressentkod: &str,
         filtyp: &str,
     ) -> Result<i64, StoreError> {
         with_tx!(self, |t, DB| {
-            let (n,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM files WHERE intressentkod = $1 AND filtyp = $2 \
-                 AND state IN ('built', 'sending', 'sent', 'outcome_unknown')",
-            )
-            .bind(intressentkod)
-            .bind(filtyp)
-            .fetch_one(&mut **t)
-            .await?;
+            let mut qb =
+                QueryBuilder::<DB>::new("SELECT COUNT(*) FROM files WHERE intressentkod = ");
+            qb.push_bind(intressentkod)
+                .push(" AND filtyp = ")
+                .push_bind(filtyp)
+                .push(" AND state IN ");
+            push_states(&mut qb, FileState::AWAITING_KVITTENS);
+            let (n,): (i64,) = qb.build_query_as().fetch_one(&mut **t).await?;
             Ok(n)
         })
     }
 
-    /// The löpnummer for a new file of the series: the lowest number above `last_approved` that no unreceipted
-    /// file of the series holds. Normally `last approved + 1 + unreceipted`; after a file in the middle was
-    /// rejected whole (status U, its number not consumed) it is that number again, not one past the files still
-    /// in flight.
+    /// The löpnummer for a new file of the series: the lowest number above `last_approved` that no file awaiting
+    /// its kvittens holds. Normally `last approved + 1 + awaiting`; after a file in the middle was rejected whole
+    /// (status underkänd, its number not consumed) it is that number again, not one past the files still in
+    /// flight.
     pub async fn next_lopnummer(
         &mut self,
         intressentkod: &str,
@@ -801,15 +543,18 @@ impl StoreTx {
         last_approved: i64,
     ) -> Result<i64, StoreError> {
         let taken: Vec<(i64,)> = with_tx!(self, |t, DB| {
-            sqlx::query_as(
-                "SELECT DISTINCT lopnummer FROM files WHERE intressentkod = $1 AND filtyp = $2 AND lopnummer > $3 \
-                 AND state IN ('built', 'sending', 'sent', 'outcome_unknown') ORDER BY lopnummer",
-            )
-            .bind(intressentkod)
-            .bind(filtyp)
-            .bind(last_approved)
-            .fetch_all(&mut **t)
-            .await?
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT DISTINCT lopnummer FROM files WHERE intressentkod = ",
+            );
+            qb.push_bind(intressentkod)
+                .push(" AND filtyp = ")
+                .push_bind(filtyp)
+                .push(" AND lopnummer > ")
+                .push_bind(last_approved)
+                .push(" AND state IN ");
+            push_states(&mut qb, FileState::AWAITING_KVITTENS);
+            qb.push(" ORDER BY lopnummer");
+            qb.build_query_as().fetch_all(&mut **t).await?
         });
         let mut next = last_approved + 1;
         for (n,) in taken {
@@ -833,38 +578,24 @@ impl StoreTx {
     ) -> Result<Vec<BatchCandidate>, StoreError> {
         let sql = match parent_kind {
             None => "SELECT c.id, c.reference, c.case_json, c.issues_json, c.malnummer FROM cases c \
-                     WHERE c.intressentkod = $1 AND c.kind = $2 AND c.state = 'approved' AND $3 = $3 \
-                     ORDER BY c.id LIMIT $4"
-                .to_string(),
-            Some(_) => "SELECT c.id, c.reference, c.case_json, c.issues_json, COALESCE(c.malnummer, p.malnummer) \
+                     WHERE c.intressentkod = $1 AND c.kind = $2 AND c.state = $5 AND $3 = $3 \
+                     ORDER BY c.id LIMIT $4",
+            Some(_) => "SELECT c.id, c.reference, c.case_json, c.issues_json, COALESCE(c.malnummer, p.malnummer) AS malnummer \
                         FROM cases c LEFT JOIN cases p ON p.intressentkod = c.intressentkod AND p.kind = $3 \
                         AND p.reference = c.concerns \
-                        WHERE c.intressentkod = $1 AND c.kind = $2 AND c.state = 'approved' \
-                        AND COALESCE(c.malnummer, p.malnummer) IS NOT NULL ORDER BY c.id LIMIT $4"
-                .to_string(),
+                        WHERE c.intressentkod = $1 AND c.kind = $2 AND c.state = $5 \
+                        AND COALESCE(c.malnummer, p.malnummer) IS NOT NULL ORDER BY c.id LIMIT $4",
         };
-        type Row = (i64, String, Option<String>, String, Option<String>);
-        let rows: Vec<Row> = with_tx!(self, |t, DB| {
-            sqlx::query_as(&sql)
+        Ok(with_tx!(self, |t, DB| {
+            sqlx::query_as(sql)
                 .bind(intressentkod)
                 .bind(kind)
                 .bind(parent_kind.unwrap_or(""))
                 .bind(limit)
+                .bind(CaseState::Approved)
                 .fetch_all(&mut **t)
                 .await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, reference, case_json, issues_json, malnummer)| BatchCandidate {
-                    id,
-                    reference,
-                    case_json,
-                    issues_json,
-                    malnummer,
-                },
-            )
-            .collect())
+        }))
     }
 
     /// Inserts a file (state `built`) and its `file_cases` rows; returns its id.
@@ -877,17 +608,17 @@ impl StoreTx {
         use sha2::{Digest, Sha256};
         let sha = hex::encode(Sha256::digest(&f.bytes));
         let msha = hex::encode(Sha256::digest(&f.missiv_bytes));
-        let now = time_text(now);
-        let id = with_tx!(self, |t, DB| {
+        with_tx!(self, |t, DB| {
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO files (intressentkod, layout, filtyp, lopnummer, state, file_name, bytes, sha256, \
                  missiv_name, missiv_bytes, missiv_sha256, case_count, record_count, total_ore, tx_id, created_at) \
-                 VALUES ($1, $2, $3, $4, 'built', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
             )
             .bind(&f.intressentkod)
             .bind(&f.layout)
             .bind(&f.filtyp)
             .bind(f.lopnummer)
+            .bind(FileState::Built)
             .bind(&f.file_name)
             .bind(&f.bytes)
             .bind(&sha)
@@ -898,16 +629,21 @@ impl StoreTx {
             .bind(f.record_count)
             .bind(f.total_ore)
             .bind(&f.tx_id)
-            .bind(&now)
+            .bind(StoredTime(now))
             .fetch_one(&mut **t)
             .await?;
-            id
-        });
-        self.insert_file_cases(id, case_ids).await?;
-        Ok(id)
+            for chunk in case_ids.chunks(ID_CHUNK) {
+                let mut qb = QueryBuilder::<DB>::new("INSERT INTO file_cases (file_id, case_id) ");
+                qb.push_values(chunk, |mut b, c| {
+                    b.push_bind(id).push_bind(*c);
+                });
+                qb.build().execute(&mut **t).await?;
+            }
+            Ok(id)
+        })
     }
 
-    /// Marks `receipted_rejected` files of this series and number as superseded by `by`.
+    /// Marks the files of this series and number that were rejected whole as superseded by `by`.
     pub async fn supersede_rejected(
         &mut self,
         intressentkod: &str,
@@ -917,147 +653,83 @@ impl StoreTx {
     ) -> Result<u64, StoreError> {
         with_tx!(self, |t, DB| {
             Ok(sqlx::query(
-                "UPDATE files SET state = 'superseded', superseded_by = $4 WHERE intressentkod = $1 AND filtyp = $2 \
-                 AND lopnummer = $3 AND state = 'receipted_rejected'",
+                "UPDATE files SET state = $5, superseded_by = $4 WHERE intressentkod = $1 AND filtyp = $2 \
+                 AND lopnummer = $3 AND state = $6",
             )
             .bind(intressentkod)
             .bind(filtyp)
             .bind(lopnummer)
             .bind(by)
+            .bind(FileState::Superseded)
+            .bind(FileState::ReceiptedRejected)
             .execute(&mut **t)
             .await?
             .rows_affected())
         })
     }
 
-    /// Moves a case from one of `from` to `to` with `update`'s extra columns and an audit event. Returns false
-    /// (and changes nothing) when the case is not in `from`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn set_case_state(
+    /// Sends a file back to `built` after the node reported an SHS error for it (from a state in
+    /// [`FileState::ERROR_REPORTABLE`]), keeping the error and waiting until `retry_at`. False when the file was
+    /// not in such a state.
+    pub async fn return_file_to_built(
         &mut self,
         id: i64,
-        from: &[CaseState],
-        to: CaseState,
-        reason: Option<&str>,
-        actor: &str,
-        now: DateTime<Utc>,
-        update: &CaseUpdate,
+        error: &str,
+        retry_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let now = time_text(now);
         with_tx!(self, |t, DB| {
-            let cur: Option<(String,)> = sqlx::query_as("SELECT state FROM cases WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut **t)
-                .await?;
-            let Some((cur,)) = cur else { return Ok(false) };
-            let Some(cur) = CaseState::parse(&cur) else {
-                return Err(StoreError::Corrupt {
-                    id,
-                    message: format!("unknown state {cur:?}"),
-                });
-            };
-            if !from.contains(&cur) {
-                return Ok(false);
-            }
-            let mut qb = sqlx::QueryBuilder::<DB>::new("UPDATE cases SET state = ");
-            qb.push_bind(to.as_str());
-            qb.push(", updated_at = ").push_bind(now.clone());
-            if let Some(f) = update.file_id {
-                qb.push(", file_id = ").push_bind(f);
-            }
-            if let Some(r) = &update.rejection_json {
-                qb.push(", rejection_json = ").push_bind(r.clone());
-            }
-            if let Some(m) = &update.malnummer {
-                qb.push(", malnummer = ").push_bind(m.clone());
-            }
-            if let Some(d) = &update.decision_json {
-                qb.push(", decision_json = ").push_bind(d.clone());
-            }
-            if let Some(i) = &update.issues_json {
-                qb.push(", issues_json = ").push_bind(i.clone());
-            }
-            qb.push(" WHERE id = ").push_bind(id);
-            qb.push(" AND state = ").push_bind(cur.as_str());
-            let n = qb.build().execute(&mut **t).await?.rows_affected();
-            if n != 1 {
-                return Ok(false);
-            }
-            sqlx::query(
-                "INSERT INTO case_events (case_id, from_state, to_state, reason, actor, at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id)
-            .bind(cur.as_str())
-            .bind(to.as_str())
-            .bind(reason)
-            .bind(actor)
-            .bind(&now)
-            .execute(&mut **t)
-            .await?;
-            Ok(true)
-        })
-    }
-
-    /// Moves a file from one of `from` to `to`; `note` goes to `last_error` when given. False when not in `from`.
-    pub async fn set_file_state(
-        &mut self,
-        id: i64,
-        from: &[FileState],
-        to: FileState,
-        now: DateTime<Utc>,
-        note: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let _ = now;
-        with_tx!(self, |t, DB| {
-            let mut qb = sqlx::QueryBuilder::<DB>::new("UPDATE files SET state = ");
-            qb.push_bind(to.as_str());
-            if let Some(n) = note {
-                qb.push(", last_error = ").push_bind(n.to_string());
-            }
-            qb.push(" WHERE id = ")
+            let mut qb = QueryBuilder::<DB>::new("UPDATE files SET state = ");
+            qb.push_bind(FileState::Built)
+                .push(", last_error = ")
+                .push_bind(error)
+                .push(", next_attempt_at = ")
+                .push_bind(StoredTime(retry_at))
+                .push(" WHERE id = ")
                 .push_bind(id)
-                .push(" AND state IN (");
-            let mut sep = qb.separated(", ");
-            for s in from {
-                sep.push_bind(s.as_str());
-            }
-            qb.push(")");
+                .push(" AND state IN ");
+            push_states(&mut qb, FileState::ERROR_REPORTABLE);
             Ok(qb.build().execute(&mut **t).await?.rows_affected() == 1)
         })
     }
 
-    /// Runs a one-parameter-or-two UPDATE on a file (`$1` = id, `$2` = `value`). Internal helper.
-    pub(crate) async fn exec_file_sql(
+    /// Records the node's SHS confirm of a file.
+    pub async fn record_confirmation(
         &mut self,
         id: i64,
-        sql: &str,
-        value: Option<&str>,
-    ) -> Result<u64, StoreError> {
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         with_tx!(self, |t, DB| {
-            let q = sqlx::query(sql).bind(id);
-            let q = if sql.contains("$2") { q.bind(value) } else { q };
-            Ok(q.execute(&mut **t).await?.rows_affected())
-        })
+            sqlx::query("UPDATE files SET confirmed_at = $1 WHERE id = $2")
+                .bind(StoredTime(at))
+                .bind(id)
+                .execute(&mut **t)
+                .await?;
+        });
+        Ok(())
     }
 
-    /// Records the kvittens on a file: state, status, errors, receipted_at.
+    /// Records the kvittens on a file: `receipted_ok` or `receipted_rejected` by its status, its errors (JSON),
+    /// when; releases any claim.
     pub async fn record_kvittens(
         &mut self,
         id: i64,
-        to: FileState,
-        status: &str,
+        status: KvittensStatus,
         errors_json: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let to = match status {
+            KvittensStatus::Godkand => FileState::ReceiptedOk,
+            KvittensStatus::Underkand => FileState::ReceiptedRejected,
+        };
         with_tx!(self, |t, DB| {
             sqlx::query(
                 "UPDATE files SET state = $1, kvittens_status = $2, kvittens_errors_json = $3, receipted_at = $4, \
                  claimed_by = NULL, claimed_until = NULL WHERE id = $5",
             )
-            .bind(to.as_str())
+            .bind(to)
             .bind(status)
             .bind(errors_json)
-            .bind(time_text(now))
+            .bind(StoredTime(now))
             .bind(id)
             .execute(&mut **t)
             .await?;
@@ -1065,16 +737,15 @@ impl StoreTx {
         Ok(())
     }
 
-    /// The latest file of (intressentkod, filtyp, lopnummer) in one of `states`.
-    pub async fn find_file(
+    /// The latest file of (intressentkod, filtyp, lopnummer) still awaiting its kvittens.
+    pub async fn file_awaiting_kvittens(
         &mut self,
         intressentkod: &str,
         filtyp: &str,
         lopnummer: i64,
-        states: &[FileState],
     ) -> Result<Option<FileRow>, StoreError> {
-        let rows: Vec<RawFileRow> = with_tx!(self, |t, DB| {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        Ok(with_tx!(self, |t, DB| {
+            let mut qb = QueryBuilder::<DB>::new(format!(
                 "SELECT {FILE_COLUMNS} FROM files WHERE intressentkod = "
             ));
             qb.push_bind(intressentkod)
@@ -1082,35 +753,27 @@ impl StoreTx {
                 .push_bind(filtyp)
                 .push(" AND lopnummer = ")
                 .push_bind(lopnummer)
-                .push(" AND state IN (");
-            let mut sep = qb.separated(", ");
-            for s in states {
-                sep.push_bind(s.as_str());
-            }
-            qb.push(") ORDER BY id DESC LIMIT 1");
-            qb.build_query_as().fetch_all(&mut **t).await?
-        });
-        rows.into_iter().next().map(FileRow::try_from).transpose()
+                .push(" AND state IN ");
+            push_states(&mut qb, FileState::AWAITING_KVITTENS);
+            qb.push(" ORDER BY id DESC LIMIT 1");
+            qb.build_query_as().fetch_optional(&mut **t).await?
+        }))
     }
 
     /// The file with this tx.id.
     pub async fn file_by_tx(&mut self, tx_id: &str) -> Result<Option<FileRow>, StoreError> {
         let sql = format!("SELECT {FILE_COLUMNS} FROM files WHERE tx_id = $1");
-        let r: Option<RawFileRow> = with_tx!(self, |t, DB| {
+        Ok(with_tx!(self, |t, DB| {
             sqlx::query_as(&sql)
                 .bind(tx_id)
                 .fetch_optional(&mut **t)
                 .await?
-        });
-        r.map(FileRow::try_from).transpose()
+        }))
     }
 
-    /// The cases a file carried: (id, reference, kind, state, concerns).
-    pub async fn file_cases(
-        &mut self,
-        file_id: i64,
-    ) -> Result<Vec<(i64, String, String, CaseState, Option<String>)>, StoreError> {
-        let rows: Vec<(i64, String, String, String, Option<String>)> = with_tx!(self, |t, DB| {
+    /// The cases a file carried.
+    pub async fn carried_cases(&mut self, file_id: i64) -> Result<Vec<CarriedCase>, StoreError> {
+        Ok(with_tx!(self, |t, DB| {
             sqlx::query_as(
                 "SELECT c.id, c.reference, c.kind, c.state, c.concerns FROM file_cases fc JOIN cases c \
                  ON c.id = fc.case_id WHERE fc.file_id = $1 ORDER BY c.id",
@@ -1118,26 +781,7 @@ impl StoreTx {
             .bind(file_id)
             .fetch_all(&mut **t)
             .await?
-        });
-        rows.into_iter()
-            .map(|(id, r, k, s, c)| {
-                let s = CaseState::parse(&s).ok_or_else(|| StoreError::Corrupt {
-                    id,
-                    message: format!("unknown state {s:?}"),
-                })?;
-                Ok((id, r, k, s, c))
-            })
-            .collect()
-    }
-
-    /// Case ids carried by a file.
-    pub async fn file_case_ids(&mut self, file_id: i64) -> Result<Vec<i64>, StoreError> {
-        Ok(self
-            .file_cases(file_id)
-            .await?
-            .into_iter()
-            .map(|c| c.0)
-            .collect())
+        }))
     }
 
     /// The case (id, state) of (intressentkod, kind, reference).
@@ -1147,7 +791,7 @@ impl StoreTx {
         kind: &str,
         reference: &str,
     ) -> Result<Option<(i64, CaseState)>, StoreError> {
-        let r: Option<(i64, String)> = with_tx!(self, |t, DB| {
+        Ok(with_tx!(self, |t, DB| {
             sqlx::query_as(
                 "SELECT id, state FROM cases WHERE intressentkod = $1 AND kind = $2 AND reference = $3",
             )
@@ -1156,47 +800,6 @@ impl StoreTx {
             .bind(reference)
             .fetch_optional(&mut **t)
             .await?
-        });
-        r.map(|(id, s)| {
-            CaseState::parse(&s)
-                .map(|s| (id, s))
-                .ok_or_else(|| StoreError::Corrupt {
-                    id,
-                    message: format!("unknown state {s:?}"),
-                })
-        })
-        .transpose()
-    }
-
-    /// Claims an inbound message for applying (sets `applied_at`); false when it was already applied. The first
-    /// statement of an apply transaction, so applying twice changes nothing.
-    pub async fn claim_inbound_apply(
-        &mut self,
-        id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        with_tx!(self, |t, DB| {
-            Ok(sqlx::query(
-                "UPDATE inbound SET applied_at = $1 WHERE id = $2 AND applied_at IS NULL",
-            )
-            .bind(time_text(now))
-            .bind(id)
-            .execute(&mut **t)
-            .await?
-            .rows_affected()
-                == 1)
-        })
-    }
-
-    /// Sets an inbound message's apply error.
-    pub async fn set_apply_error(&mut self, id: i64, error: &str) -> Result<(), StoreError> {
-        with_tx!(self, |t, DB| {
-            sqlx::query("UPDATE inbound SET apply_error = $1 WHERE id = $2")
-                .bind(error)
-                .bind(id)
-                .execute(&mut **t)
-                .await?;
-        });
-        Ok(())
+        }))
     }
 }

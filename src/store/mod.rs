@@ -6,32 +6,59 @@
 //! (SQLite accepts them too), no backend-specific functions; where a statement must differ, [`with_pool!`] runs
 //! the same code against either pool type. Each area has its own `impl Store` file (`cases.rs`, …).
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use std::str::FromStr;
 use std::time::Duration;
 
-/// Set-based case moves (whole files, pages of cases) for the engine's hot paths.
-pub mod bulk;
 pub mod cases;
 pub mod files;
+pub mod inbound;
+pub mod moves;
 /// Read-only queries for ops views, the API and reports.
 pub mod ops;
-/// API tokens and the run log of scheduled jobs.
+mod postgres;
 pub mod retention;
+mod sqlite;
+/// API tokens and the run log of scheduled jobs.
 pub mod tokens;
+pub mod types;
 pub mod watch;
 
 pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
-pub use files::{
-    BatchCandidate, CaseFileInfo, CaseUpdate, FileRow, InboundRow, NewFile, NewInbound, StoreTx,
-};
+pub use files::{BatchCandidate, CaseFileInfo, FileRow, NewFile};
+pub use inbound::{InboundRow, NewInbound};
+pub use moves::{CaseMove, CaseSelection, CaseUpdate, Moved};
+pub use sqlite::sqlite_path;
 pub use tokens::{JobRun, Permission, Role, SessionRow, TokenRow};
 
 /// How long SQLite waits for a lock held by another connection or process before failing.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+pub use sqlite::SQLITE_PAGE_SIZE;
+
+/// Which schema migrations this fogd has and which a database has applied (`fogd doctor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// The versions this build carries.
+    pub known: Vec<i64>,
+    /// The versions applied successfully to the database.
+    pub applied: Vec<i64>,
+}
+
+/// Reads the applied migrations of the database at `url` without changing it (SQLite is opened read-only and must
+/// exist already; PostgreSQL is given five seconds to answer).
+pub async fn migration_status(url: &str) -> Result<MigrationStatus, StoreError> {
+    if url.starts_with("sqlite:") {
+        sqlite::migration_status(url).await
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        postgres::migration_status(url).await
+    } else {
+        Err(StoreError::Url {
+            url: url.to_string(),
+            message: "must start with sqlite: or postgres://".into(),
+        })
+    }
+}
+
+/// The applied versions, from sqlx's migration table.
+const APPLIED_MIGRATIONS: &str = "SELECT version FROM _sqlx_migrations WHERE success";
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -58,14 +85,43 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// Stored data that cannot be read back (a bug or a hand-edited database).
-    #[error("stored data of case {id}: {message}")]
+    /// Stored data that cannot be read back (a bug or a hand-edited database), naming the row.
+    #[error("stored data of {table} row {id}, {column}: {source}")]
     Corrupt {
-        /// The case id.
+        /// The table.
+        table: &'static str,
+        /// The row id.
         id: i64,
-        /// What is wrong.
-        message: String,
+        /// The column.
+        column: &'static str,
+        /// What does not read.
+        #[source]
+        source: serde_json::Error,
     },
+    /// A value could not be written as JSON for the database.
+    #[error("{what} as JSON: {source}")]
+    Serialise {
+        /// What was written.
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A case move that the transition table does not have (a bug in the caller).
+    #[error("no transition {cause} → {to} in the transition table")]
+    NoTransition {
+        /// The cause asked for.
+        cause: crate::domain::state::Cause,
+        /// The state asked for.
+        to: crate::domain::CaseState,
+    },
+    /// The database did something the store's own statements rule out (counts that disagree within one
+    /// transaction).
+    #[error("store invariant broken: {0}")]
+    Invariant(String),
+    /// The database is not there or does not answer (`fogd doctor`).
+    #[error("{0}")]
+    Unreachable(String),
     /// A case that cannot be replaced any more (intake.md §1).
     #[error("case {reference} ({kind}) is {state} and cannot be replaced; corrections after sending go through nedsattning, aterkallelse or verkstallighet_andring")]
     Refused {
@@ -74,35 +130,42 @@ pub enum StoreError {
         /// The kind.
         kind: String,
         /// The state it is in.
-        state: String,
+        state: crate::domain::CaseState,
     },
 }
 
-/// SQLite page cache per connection (negative: KiB), 16 MiB instead of the default 2 MiB, so that an intake batch
-/// (a few MB of rows and index pages) is built in memory instead of spilling pages to the WAL mid-transaction.
-const SQLITE_CACHE_SIZE: &str = "-16384";
+/// What differs between the backends, in one place: `sqlite.rs` and `postgres.rs` implement it, and the store's
+/// code runs generically over it inside [`with_pool!`] / [`with_tx!`], which bind `DB` to the backend.
+pub(crate) trait Dialect: sqlx::Database {
+    /// Appended to a `SELECT` of rows the transaction is about to change: PostgreSQL locks them (`FOR UPDATE`);
+    /// SQLite needs nothing, its write transactions hold the single writer lock from the start.
+    const LOCK_ROWS: &'static str;
+    /// Like [`Dialect::LOCK_ROWS`], skipping rows another transaction holds (claiming send jobs).
+    const CLAIM_ROWS: &'static str;
+    /// A sub-select of the text elements of the JSON array bound as `$1`.
+    const JSON_TEXT_ELEMENTS: &'static str;
+    /// True when one process is the only sender (SQLite), so that a file left `sending` at start is a crash's
+    /// leftover; with several instances (PostgreSQL) expired claims are taken over by the claim query instead.
+    const SINGLE_SENDER: bool;
+    /// True when a multi-row insert's ids are the range ending at the last inserted row id (SQLite), so no
+    /// `RETURNING` is needed; otherwise (PostgreSQL) the insert returns them.
+    const IDS_BY_RANGE: bool;
 
-/// SQLite page size of a new database file, 32 KiB instead of the default 4 KiB. A case row is about 1 KB (its
-/// validated JSON), so 4 KiB pages hold three or four rows, and every page goes through the WAL and the
-/// checkpoint as a write of its own: with bigger pages an import writes the same bytes in far fewer writes.
-/// `examples/bench_import.rs`, 100,000 cases: 4 KiB → 16 KiB took a quarter off the import time, 16 → 32 KiB
-/// another 5–8 %, 64 KiB no more. The cost is that a single-row change writes a whole page to the WAL, which
-/// matters little here: state changes come in sets (a file's cases). Only applies when the file is created: an
-/// existing database keeps its page size (SQLite cannot change it in WAL mode).
-pub const SQLITE_PAGE_SIZE: u32 = 32768;
+    /// The last row id a statement inserted, where the backend reports it.
+    fn last_insert_id(done: &Self::QueryResult) -> Option<i64>;
 
-/// A write that changes nothing, run first in every SQLite write transaction so that the transaction takes
-/// SQLite's write lock at its start. A deferred transaction that reads first holds a read snapshot, and its first
-/// write fails at once, without the busy timeout, when another connection holds the write lock (SQLITE_BUSY, 5) or
-/// has committed since the snapshot (SQLITE_BUSY_SNAPSHOT, 517), both "database is locked": waiting could
-/// deadlock, so SQLite does not. A first statement that writes waits for the lock (the busy timeout applies, as no
-/// snapshot is held yet) and then reads the newest data. Test: `tests/intake_storage.rs`, four writers at once.
-///
-/// Why not `BEGIN IMMEDIATE`: with sqlx 0.8, a transaction whose future is cut off while its `BEGIN` runs (a client
-/// gone mid-request, a cancelled handler) can leave the connection inside the transaction without the guard that
-/// rolls it back, and an immediate transaction left so keeps the write lock for good (the crash harness stalled on
-/// it). Here the lock is taken by a statement inside a begun transaction, whose guard rolls it back when dropped.
-pub const SQLITE_TAKE_WRITE_LOCK: &str = "UPDATE cases SET id = id WHERE id = -1";
+    /// Runs first in every write transaction (see `sqlite::TAKE_WRITE_LOCK`).
+    async fn after_begin(conn: &mut Self::Connection) -> Result<(), sqlx::Error>;
+}
+
+/// Begins a write transaction on `conn` the one way fogd does: `BEGIN`, then the dialect's first statement.
+async fn begin_write<'c, DB: Dialect>(
+    conn: impl sqlx::Acquire<'c, Database = DB>,
+) -> Result<sqlx::Transaction<'c, DB>, StoreError> {
+    let mut tx = conn.begin().await?;
+    DB::after_begin(&mut tx).await?;
+    Ok(tx)
+}
 
 /// One connection taken from the pool and held for a run of write transactions (an import's batches). SQLite keeps
 /// a connection's page cache between its transactions only while no other connection has written, and the pool
@@ -116,50 +179,71 @@ pub enum WriteSession {
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
 }
 
-/// Runs `$body` with `$tx` bound to a write transaction begun on the connection of a [`WriteSession`] (on SQLite
-/// holding the write lock, see [`SQLITE_TAKE_WRITE_LOCK`]) and `$DB` to the database type, like [`with_pool!`].
-#[macro_export]
-macro_rules! in_write_tx {
-    ($session:expr, |$tx:ident, $DB:ident| $body:expr) => {
-        match $session {
-            $crate::store::WriteSession::Sqlite(conn) => {
-                #[allow(dead_code)]
-                type $DB = sqlx::Sqlite;
-                let mut $tx = sqlx::Connection::begin(&mut **conn).await?;
-                sqlx::query($crate::store::SQLITE_TAKE_WRITE_LOCK)
-                    .execute(&mut *$tx)
-                    .await?;
-                $body
-            }
-            $crate::store::WriteSession::Postgres(conn) => {
-                #[allow(dead_code)]
-                type $DB = sqlx::Postgres;
-                let mut $tx = sqlx::Connection::begin(&mut **conn).await?;
-                $body
-            }
-        }
-    };
+impl WriteSession {
+    /// Begins a write transaction on this session's connection.
+    pub async fn begin(&mut self) -> Result<StoreTx<'_>, StoreError> {
+        Ok(match self {
+            WriteSession::Sqlite(c) => StoreTx::Sqlite(begin_write(&mut **c).await?),
+            WriteSession::Postgres(c) => StoreTx::Postgres(begin_write(&mut **c).await?),
+        })
+    }
 }
 
 /// The connection pool of either backend.
 #[derive(Debug, Clone)]
-pub enum Pool {
-    /// Embedded SQLite.
-    Sqlite(SqlitePool),
-    /// PostgreSQL.
-    Postgres(PgPool),
+pub(crate) enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
 }
 
 /// The repository: every database access of fogd goes through a `Store`.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// The pool (public so that later areas can add their own `impl Store` blocks in this module's files).
-    pub pool: Pool,
+    pool: Pool,
+}
+
+/// An open write transaction on either backend, begun by [`Store::begin`] or [`WriteSession::begin`]. Multi-step
+/// changes that must be atomic (the outbox rule; applying one receipt) call the typed steps of the store's files
+/// on it and commit. On SQLite it holds the single writer lock from its start; on PostgreSQL rows are locked where
+/// a step reads what it then changes ([`Dialect::LOCK_ROWS`]).
+pub enum StoreTx<'c> {
+    /// SQLite.
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    /// PostgreSQL.
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for StoreTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreTx::Sqlite(_) => "StoreTx::Sqlite",
+            StoreTx::Postgres(_) => "StoreTx::Postgres",
+        })
+    }
+}
+
+impl StoreTx<'_> {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            StoreTx::Sqlite(t) => t.commit().await?,
+            StoreTx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            StoreTx::Sqlite(t) => t.rollback().await?,
+            StoreTx::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
 }
 
 /// Runs `$body` with `$p` bound to the concrete pool (`&SqlitePool` or `&PgPool`) and `$DB` to the database type,
 /// so one piece of portable sqlx code serves both backends.
-#[macro_export]
 macro_rules! with_pool {
     ($store:expr, |$p:ident, $DB:ident| $body:expr) => {
         match &$store.pool {
@@ -176,18 +260,26 @@ macro_rules! with_pool {
         }
     };
 }
+pub(crate) use with_pool;
 
-/// The filesystem path of a SQLite URL (`sqlite://fogd-data/fogd.db`, `sqlite:x.db?mode=rwc`), `None` for memory.
-pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or("");
-    if path.is_empty() || path == ":memory:" {
-        return None;
-    }
-    Some(std::path::PathBuf::from(path))
+/// Runs `$body` with `$t` bound to the concrete transaction of a [`StoreTx`] and `$DB` to the database type.
+macro_rules! with_tx {
+    ($tx:expr, |$t:ident, $DB:ident| $body:expr) => {
+        match $tx {
+            $crate::store::StoreTx::Sqlite($t) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Sqlite;
+                $body
+            }
+            $crate::store::StoreTx::Postgres($t) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
 }
+pub(crate) use with_tx;
 
 impl Store {
     /// Opens (and creates, for SQLite) the database at `url` and runs the migrations.
@@ -202,77 +294,17 @@ impl Store {
         max_connections: u32,
         schema: Option<&str>,
     ) -> Result<Store, StoreError> {
-        let bad = |message: String| StoreError::Url {
-            url: url.to_string(),
-            message,
-        };
-        if url.starts_with("sqlite:") {
-            if let Some(path) = sqlite_path(url) {
-                // Private to the owner whatever the umask: directory 0700, database file (and so its WAL) 0600.
-                let dir_err = |dir: &std::path::Path, source| StoreError::Dir {
-                    path: dir.display().to_string(),
-                    source,
-                };
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    crate::fsperm::create_private_dir_all(dir).map_err(|e| dir_err(dir, e))?;
-                }
-                crate::fsperm::create_private_file(&path).map_err(|e| dir_err(&path, e))?;
-            }
-            let opts = SqliteConnectOptions::from_str(url)
-                .map_err(|e| bad(e.to_string()))?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                .pragma("cache_size", SQLITE_CACHE_SIZE)
-                // sqlx issues page_size before journal_mode, so a new file is created with it.
-                .page_size(SQLITE_PAGE_SIZE);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections.max(1))
-                .connect_with(opts)
-                .await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            Ok(Store {
-                pool: Pool::Sqlite(pool),
-            })
+        let pool = if url.starts_with("sqlite:") {
+            Pool::Sqlite(sqlite::connect(url, max_connections).await?)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let mut opts = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
-            if let Some(schema) = schema {
-                if !schema
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                {
-                    return Err(bad(format!(
-                        "schema name {schema:?} must be letters, digits and _"
-                    )));
-                }
-                let admin = PgPoolOptions::new()
-                    .max_connections(1)
-                    .connect_with(opts.clone())
-                    .await?;
-                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                    .execute(&admin)
-                    .await?;
-                admin.close().await;
-                opts = opts.options([("search_path", schema)]);
-            }
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections.max(1))
-                .connect_with(opts)
-                .await?;
-            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            Ok(Store {
-                pool: Pool::Postgres(pool),
-            })
+            Pool::Postgres(postgres::connect(url, max_connections, schema).await?)
         } else {
-            Err(bad("must start with sqlite: or postgres://".into()))
-        }
-    }
-
-    /// True for PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.pool, Pool::Postgres(_))
+            return Err(StoreError::Url {
+                url: url.to_string(),
+                message: "must start with sqlite: or postgres://".into(),
+            });
+        };
+        Ok(Store { pool })
     }
 
     /// Takes a connection from the pool for a run of writes (see [`WriteSession`]).
@@ -283,11 +315,234 @@ impl Store {
         })
     }
 
+    /// Begins a write transaction (see [`StoreTx`]).
+    pub async fn begin(&self) -> Result<StoreTx<'static>, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => StoreTx::Sqlite(begin_write(p).await?),
+            Pool::Postgres(p) => StoreTx::Postgres(begin_write(p).await?),
+        })
+    }
+
+    /// Drops a PostgreSQL schema made for a test by [`Store::open_with_schema`] (nothing on SQLite).
+    pub async fn drop_test_schema(&self, schema: &str) -> Result<(), StoreError> {
+        if let Pool::Postgres(p) = &self.pool {
+            if !schema
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(StoreError::Url {
+                    url: schema.to_string(),
+                    message: "schema name must be letters, digits and _".into(),
+                });
+            }
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(p)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Closes the pool (flushes SQLite's WAL on the last connection).
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::domain::state::MessageKind;
+    use crate::domain::{CaseState, FileState};
+    use crate::formats::KvittensStatus;
+
+    /// Each stored name of the enums is accepted by the 0004 constraints and a name that is not is refused.
+    async fn constraints_follow_the_enums(store: &Store) {
+        with_pool!(store, |pool, DB| {
+            let insert_case = |state: &'static str, reference: String| {
+                sqlx::query(
+                    "INSERT INTO cases (reference, kind, intressentkod, state, input_json, content_hash, \
+                     created_at, updated_at) VALUES ($1, 'k', 'IK', $2, '{}', 'h', 't', 't')",
+                )
+                .bind(reference)
+                .bind(state)
+                .execute(pool)
+            };
+            for s in CaseState::ALL {
+                insert_case(s.as_str(), format!("ok-{s}")).await.unwrap();
+            }
+            assert!(insert_case("lost", "bad".into()).await.is_err());
+            let insert_file = |state: &'static str, status: Option<&'static str>, tx: String| {
+                sqlx::query(
+                    "INSERT INTO files (intressentkod, layout, filtyp, lopnummer, state, file_name, bytes, sha256, \
+                     missiv_name, missiv_bytes, missiv_sha256, case_count, record_count, total_ore, tx_id, \
+                     created_at, kvittens_status) \
+                     VALUES ('IK', 'l', 'F', 1, $1, 'f', $2, 's', 'm', $2, 's', 0, 0, 0, $3, 't', $4)",
+                )
+                .bind(state)
+                .bind(vec![0u8])
+                .bind(tx)
+                .bind(status)
+                .execute(pool)
+            };
+            for s in FileState::ALL {
+                insert_file(s.as_str(), None, format!("tx-{s}"))
+                    .await
+                    .unwrap();
+            }
+            for k in KvittensStatus::ALL {
+                insert_file("receipted_ok", Some(k.as_str()), format!("tx-k-{k}"))
+                    .await
+                    .unwrap();
+            }
+            assert!(insert_file("lost", None, "tx-bad".into()).await.is_err());
+            assert!(insert_file("built", Some("X"), "tx-bad2".into())
+                .await
+                .is_err());
+            let insert_inbound = |kind: &'static str, tx: String| {
+                sqlx::query(
+                    "INSERT INTO inbound (tx_id, kind, bytes, sha256, received_at) VALUES ($1, $2, $3, 's', 't')",
+                )
+                .bind(tx)
+                .bind(kind)
+                .bind(vec![0u8])
+                .execute(pool)
+            };
+            for k in MessageKind::ALL {
+                insert_inbound(k.as_str(), format!("in-{k}")).await.unwrap();
+            }
+            assert!(insert_inbound("other", "in-bad".into()).await.is_err());
+            for r in Role::ALL {
+                sqlx::query(
+                    "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ('n', $1, $2, 't')",
+                )
+                .bind(*r)
+                .bind(format!("h-{r}"))
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        });
+    }
+
+    #[tokio::test]
+    async fn sqlite_constraints_follow_the_enums() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url, 1).await.unwrap();
+        constraints_follow_the_enums(&store).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_constraints_follow_the_enums() {
+        let Ok(url) = std::env::var("FOGD_TEST_POSTGRES_URL") else {
+            eprintln!("FOGD_TEST_POSTGRES_URL not set; skipping");
+            return;
+        };
+        let schema = format!("fogd_ck_{}", uuid::Uuid::new_v4().simple());
+        let store = Store::open_with_schema(&url, 1, Some(&schema))
+            .await
+            .unwrap();
+        constraints_follow_the_enums(&store).await;
+    }
+
+    /// A SQLite database made by migrations 0001–0003 keeps its rows, ids, links, indexes and id counters when 0004
+    /// rebuilds its tables.
+    #[tokio::test]
+    async fn sqlite_database_of_0003_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let url = format!("sqlite://{}", path.display());
+        {
+            let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true)
+                .foreign_keys(true);
+            let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+            let mut old = sqlx::migrate!("./migrations/sqlite");
+            old.migrations = old
+                .migrations
+                .iter()
+                .filter(|m| m.version <= 3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            old.run(&pool).await.unwrap();
+            for sql in [
+                "INSERT INTO cases (reference, kind, intressentkod, state, input_json, content_hash, created_at, \
+                 updated_at) VALUES ('A', 'k', 'IK', 'sent', '{}', 'h', 't', 't'), \
+                 ('B', 'k', 'IK', 'journal', '{}', 'h', 't', 't'), ('C', 'k', 'IK', 'held', '{}', 'h', 't', 't')",
+                "DELETE FROM cases WHERE reference = 'C'",
+                "INSERT INTO case_events (case_id, to_state, actor, at) VALUES (1, 'sent', 'x', 't'), \
+                 (2, 'journal', 'x', 't')",
+                "INSERT INTO files (intressentkod, layout, filtyp, lopnummer, state, file_name, bytes, sha256, \
+                 missiv_name, missiv_bytes, missiv_sha256, case_count, record_count, total_ore, tx_id, created_at) \
+                 VALUES ('IK', 'l', 'F', 1, 'sent', 'f', x'01', 's', 'm', x'02', 's', 1, 1, 0, 'tx', 't')",
+                "INSERT INTO file_cases (file_id, case_id) VALUES (1, 1)",
+                "UPDATE cases SET file_id = 1 WHERE id = 1",
+            ] {
+                sqlx::query(sql).execute(&pool).await.unwrap();
+            }
+            pool.close().await;
+        }
+        let store = Store::open(&url, 1).await.unwrap();
+        let cases = store.list_cases(&[]).await.unwrap();
+        assert_eq!(
+            cases
+                .iter()
+                .map(|c| (c.id, c.reference.as_str(), c.state))
+                .collect::<Vec<_>>(),
+            vec![(1, "A", CaseState::Sent), (2, "B", CaseState::Journal)]
+        );
+        assert_eq!(store.case_events(1).await.unwrap().len(), 1);
+        assert_eq!(store.file_case_ids(1).await.unwrap(), vec![1]);
+        assert_eq!(
+            store.file_by_id(1).await.unwrap().unwrap().state,
+            FileState::Sent
+        );
+        // The counter survived: case 3 was deleted, so the next case is 4, not 3.
+        let t = chrono::Utc::now();
+        let out = store
+            .upsert_cases(
+                &[crate::store::NewCase {
+                    reference: "D".into(),
+                    kind: "k".into(),
+                    intressentkod: "IK".into(),
+                    state: CaseState::Journal,
+                    input_json: "{}".into(),
+                    case_json: None,
+                    content_hash: "h".into(),
+                    issues_json: "[]".into(),
+                    hold_reason: None,
+                    concerns: None,
+                    malnummer: None,
+                    source: None,
+                    source_line: None,
+                }],
+                "test",
+                t,
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, vec![UpsertOutcome::Inserted { id: 4 }]);
+        // The foreign keys point at the rebuilt tables: deleting a case cascades to its events.
+        with_pool!(store, |pool, DB| {
+            let fk: Vec<(String,)> =
+                sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_list('case_events')")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            assert_eq!(fk, vec![("cases".to_string(),)]);
+            let idx: Vec<(String,)> = sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            assert_eq!(idx.len(), 7, "{idx:?}");
+        });
     }
 }

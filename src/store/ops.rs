@@ -2,57 +2,15 @@
 //! a period, file and receipt figures.
 
 use super::cases::CaseRow;
-use super::{Store, StoreError};
-use crate::domain::CaseState;
+use super::types::StoredTime;
+use super::{with_pool, Store, StoreError};
+use crate::domain::state::MessageKind;
+use crate::domain::{CaseState, FileState};
+use crate::formats::KvittensStatus;
+use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
-const COLUMNS: &str =
-    "id, reference, kind, intressentkod, state, input_json, case_json, content_hash, \
-     issues_json, hold_reason, concerns, malnummer, source, source_line, created_at, updated_at";
-
-type Raw = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    String,
-    String,
-);
-
-fn to_row(r: Raw) -> Result<CaseRow, StoreError> {
-    let state = CaseState::parse(&r.4).ok_or_else(|| StoreError::Corrupt {
-        id: r.0,
-        message: format!("unknown state {:?}", r.4),
-    })?;
-    Ok(CaseRow {
-        id: r.0,
-        reference: r.1,
-        kind: r.2,
-        intressentkod: r.3,
-        state,
-        input_json: r.5,
-        case_json: r.6,
-        content_hash: r.7,
-        issues_json: r.8,
-        hold_reason: r.9,
-        concerns: r.10,
-        malnummer: r.11,
-        source: r.12,
-        source_line: r.13,
-        created_at: r.14,
-        updated_at: r.15,
-    })
-}
+use super::cases::CASE_COLUMNS as COLUMNS;
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 fn like_escape(s: &str) -> String {
@@ -72,9 +30,9 @@ pub struct EventInPeriod {
     /// The case.
     pub case: CaseRow,
     /// State before.
-    pub from_state: Option<String>,
+    pub from_state: Option<CaseState>,
     /// State after.
-    pub to_state: String,
+    pub to_state: CaseState,
     /// Why.
     pub reason: Option<String>,
     /// When (RFC 3339).
@@ -85,22 +43,22 @@ pub struct EventInPeriod {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileFigures {
     /// Files per state.
-    pub files_by_state: Vec<(String, i64)>,
+    pub files_by_state: Vec<(FileState, i64)>,
     /// Files the node ever accepted (`sent_at` set).
     pub files_sent: i64,
-    /// Files per kvittens status (`G`, `U`).
-    pub kvittens_by_status: Vec<(String, i64)>,
+    /// Files per kvittens status.
+    pub kvittens_by_status: Vec<(KvittensStatus, i64)>,
     /// Inbound messages per (kind, apply status), the status one of `pending`, `applied`, `unmatched`.
-    pub inbound_by_kind: Vec<(String, String, i64)>,
+    pub inbound_by_kind: Vec<(MessageKind, String, i64)>,
     /// When the oldest file still waiting for its kvittens was sent (or built, when not yet sent), RFC 3339.
     pub oldest_unreceipted: Option<String>,
 }
 
 type FigureRows = (
-    Vec<(String, i64)>,
+    Vec<(FileState, i64)>,
     (i64,),
-    Vec<(String, i64)>,
-    Vec<(String, String, i64)>,
+    Vec<(KvittensStatus, i64)>,
+    Vec<(MessageKind, String, i64)>,
     (Option<String>,),
 );
 
@@ -117,53 +75,52 @@ pub struct ReceiptRow {
     pub file_name: Option<String>,
     /// That file's löpnummer.
     pub lopnummer: Option<i64>,
-    /// That file's kvittens status (`G`/`U`), for kvittens messages.
-    pub kvittens_status: Option<String>,
+    /// That file's kvittens status, for kvittens messages.
+    pub kvittens_status: Option<KvittensStatus>,
 }
 
 /// Which inbound messages [`Store::receipts_query`] reads.
 #[derive(Debug, Clone, Copy)]
 enum ReceiptFilter<'a> {
     All,
-    Period(&'a str, &'a str),
+    Period(DateTime<Utc>, DateTime<Utc>),
     File(&'a str),
 }
 
 impl Store {
     /// Figures about files and inbound messages for `/metrics`.
     pub async fn file_figures(&self) -> Result<FileFigures, StoreError> {
-        let (by_state, sent, kv, inbound, oldest): FigureRows = crate::with_pool!(
-            self,
-            |pool, DB| {
-                let a = sqlx::query_as(
-                    "SELECT state, COUNT(*) FROM files GROUP BY state ORDER BY state",
-                )
-                .fetch_all(pool)
-                .await?;
-                let b = sqlx::query_as("SELECT COUNT(*) FROM files WHERE sent_at IS NOT NULL")
-                    .fetch_one(pool)
+        let (by_state, sent, kv, inbound, oldest): FigureRows = with_pool!(self, |pool, DB| {
+            let a =
+                sqlx::query_as("SELECT state, COUNT(*) FROM files GROUP BY state ORDER BY state")
+                    .fetch_all(pool)
                     .await?;
-                let c = sqlx::query_as(
+            let b = sqlx::query_as("SELECT COUNT(*) FROM files WHERE sent_at IS NOT NULL")
+                .fetch_one(pool)
+                .await?;
+            let c = sqlx::query_as(
                 "SELECT kvittens_status, COUNT(*) FROM files WHERE kvittens_status IS NOT NULL \
                  GROUP BY kvittens_status ORDER BY kvittens_status",
             )
             .fetch_all(pool)
             .await?;
-                let d = sqlx::query_as(
+            let d = sqlx::query_as(
                 "SELECT kind, CASE WHEN applied_at IS NULL THEN 'pending' WHEN apply_error IS NOT NULL \
                  THEN 'unmatched' ELSE 'applied' END AS st, COUNT(*) FROM inbound GROUP BY kind, st ORDER BY kind, st",
             )
             .fetch_all(pool)
             .await?;
-                let e = sqlx::query_as(
-                    "SELECT MIN(COALESCE(sent_at, created_at)) FROM files \
-                 WHERE state IN ('built', 'sending', 'sent', 'outcome_unknown')",
-                )
-                .fetch_one(pool)
-                .await?;
-                (a, b, c, d, e)
+            let mut qb = QueryBuilder::<DB>::new(
+                "SELECT MIN(COALESCE(sent_at, created_at)) FROM files WHERE state IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for s in FileState::AWAITING_KVITTENS {
+                sep.push_bind(*s);
             }
-        );
+            qb.push(")");
+            let e = qb.build_query_as().fetch_one(pool).await?;
+            (a, b, c, d, e)
+        });
         Ok(FileFigures {
             files_by_state: by_state,
             files_sent: sent.0,
@@ -192,8 +149,8 @@ impl Store {
     /// Inbound messages received in `[from, to)` (RFC 3339 bounds), oldest first, with their files.
     pub async fn receipts_between(
         &self,
-        from: &str,
-        to: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> Result<Vec<ReceiptRow>, StoreError> {
         let rows = self
             .receipts_query(ReceiptFilter::Period(from, to), i64::MAX, 0)
@@ -207,39 +164,40 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ReceiptRow>, StoreError> {
-        let (cond, a, b) = match filter {
-            ReceiptFilter::All => ("$1 = $2", "", ""),
-            ReceiptFilter::Period(from, to) => {
-                ("i.received_at >= $1 AND i.received_at < $2", from, to)
-            }
-            ReceiptFilter::File(tx) => ("i.corr_id = $1 AND f.tx_id = $2", tx, tx),
+        let (cond, from, to) = match filter {
+            ReceiptFilter::All => ("$1 = $2", String::new(), String::new()),
+            ReceiptFilter::Period(from, to) => (
+                "i.received_at >= $1 AND i.received_at < $2",
+                StoredTime(from).text(),
+                StoredTime(to).text(),
+            ),
+            ReceiptFilter::File(tx) => ("i.corr_id = $1 AND f.tx_id = $2", tx.into(), tx.into()),
         };
-        let (from, to) = (a, b);
         let sql = format!(
             "SELECT i.id, i.tx_id, i.product, i.file_name, i.kind, i.corr_id, i.content_id, i.sha256, i.received_at, \
              i.acked_at, i.applied_at, i.apply_error, f.id, f.file_name, f.lopnummer, f.kvittens_status \
              FROM inbound i LEFT JOIN files f ON f.tx_id = i.corr_id WHERE {cond} ORDER BY i.id DESC LIMIT $3 OFFSET $4"
         );
-        let rows: Vec<ReceiptRow> = crate::with_pool!(self, |pool, DB| {
+        let rows: Vec<ReceiptRow> = with_pool!(self, |pool, DB| {
             use sqlx::Row;
             let rows = sqlx::query(&sql)
-                .bind(from)
-                .bind(to)
+                .bind(&from)
+                .bind(&to)
                 .bind(limit)
                 .bind(offset)
                 .fetch_all(pool)
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                let kind: String = r.try_get(4)?;
-                let status: Option<String> = r.try_get(15)?;
+                let kind: MessageKind = r.try_get(4)?;
+                let status: Option<KvittensStatus> = r.try_get(15)?;
                 out.push(ReceiptRow {
                     inbound: super::InboundRow {
                         id: r.try_get(0)?,
                         tx_id: r.try_get(1)?,
                         product: r.try_get(2)?,
                         file_name: r.try_get(3)?,
-                        kind: kind.clone(),
+                        kind,
                         corr_id: r.try_get(5)?,
                         content_id: r.try_get(6)?,
                         sha256: r.try_get(7)?,
@@ -251,7 +209,7 @@ impl Store {
                     file_id: r.try_get(12)?,
                     file_name: r.try_get(13)?,
                     lopnummer: r.try_get(14)?,
-                    kvittens_status: status.filter(|_| kind == "kvittens"),
+                    kvittens_status: status.filter(|_| kind == MessageKind::Kvittens),
                 });
             }
             out
@@ -266,13 +224,13 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<CaseRow>, StoreError> {
-        let rows: Vec<Raw> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             let mut qb = QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM cases"));
             if !states.is_empty() {
                 qb.push(" WHERE state IN (");
                 let mut sep = qb.separated(", ");
                 for s in states {
-                    sep.push_bind(s.as_str());
+                    sep.push_bind(*s);
                 }
                 qb.push(")");
             }
@@ -281,8 +239,7 @@ impl Store {
             qb.push(" OFFSET ");
             qb.push_bind(offset);
             qb.build_query_as().fetch_all(pool).await?
-        });
-        rows.into_iter().map(to_row).collect()
+        }))
     }
 
     /// Cases matching `q` exactly as case reference or målnummer, or as a customer number, invoice number or
@@ -304,7 +261,7 @@ impl Store {
              OR case_json LIKE $2 ESCAPE '\\' OR case_json LIKE $3 ESCAPE '\\' OR case_json LIKE $5 ESCAPE '\\' \
              OR concerns IN (SELECT reference FROM cases WHERE malnummer = $1) ORDER BY id DESC LIMIT $4"
         );
-        let rows: Vec<Raw> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql)
                 .bind(q)
                 .bind(&customer)
@@ -313,35 +270,33 @@ impl Store {
                 .bind(&malnummer)
                 .fetch_all(pool)
                 .await?
-        });
-        rows.into_iter().map(to_row).collect()
+        }))
     }
 
     /// Cases created in `[from, to)` (RFC 3339 bounds), oldest first.
     pub async fn cases_created_between(
         &self,
-        from: &str,
-        to: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> Result<Vec<CaseRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM cases WHERE created_at >= $1 AND created_at < $2 ORDER BY id"
         );
-        let rows: Vec<Raw> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(&sql)
-                .bind(from)
-                .bind(to)
+                .bind(StoredTime(from))
+                .bind(StoredTime(to))
                 .fetch_all(pool)
                 .await?
-        });
-        rows.into_iter().map(to_row).collect()
+        }))
     }
 
     /// State changes into `to_state` in `[from, to)`, oldest first, with their case.
     pub async fn events_into_state_between(
         &self,
         to_state: CaseState,
-        from: &str,
-        to: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> Result<Vec<EventInPeriod>, StoreError> {
         let cols: String = COLUMNS
             .split(", ")
@@ -352,61 +307,31 @@ impl Store {
             "SELECT {cols}, e.from_state, e.to_state, e.reason, e.at FROM case_events e \
              JOIN cases c ON c.id = e.case_id WHERE e.to_state = $1 AND e.at >= $2 AND e.at < $3 ORDER BY e.id"
         );
-        type Ev = (Option<String>, String, Option<String>, String);
-        let rows: Vec<(Raw, Ev)> = crate::with_pool!(self, |pool, DB| {
-            use sqlx::Row;
+        Ok(with_pool!(self, |pool, DB| {
+            use sqlx::{FromRow, Row};
             let rows = sqlx::query(&sql)
-                .bind(to_state.as_str())
-                .bind(from)
-                .bind(to)
+                .bind(to_state)
+                .bind(StoredTime(from))
+                .bind(StoredTime(to))
                 .fetch_all(pool)
                 .await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows {
-                let raw: Raw = (
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(6)?,
-                    r.try_get(7)?,
-                    r.try_get(8)?,
-                    r.try_get(9)?,
-                    r.try_get(10)?,
-                    r.try_get(11)?,
-                    r.try_get(12)?,
-                    r.try_get(13)?,
-                    r.try_get(14)?,
-                    r.try_get(15)?,
-                );
-                let ev: Ev = (
-                    r.try_get(16)?,
-                    r.try_get(17)?,
-                    r.try_get(18)?,
-                    r.try_get(19)?,
-                );
-                out.push((raw, ev));
+                out.push(EventInPeriod {
+                    case: CaseRow::from_row(&r)?,
+                    from_state: r.try_get("from_state")?,
+                    to_state: r.try_get("to_state")?,
+                    reason: r.try_get("reason")?,
+                    at: r.try_get("at")?,
+                });
             }
             out
-        });
-        rows.into_iter()
-            .map(|(raw, ev)| {
-                Ok(EventInPeriod {
-                    case: to_row(raw)?,
-                    from_state: ev.0,
-                    to_state: ev.1,
-                    reason: ev.2,
-                    at: ev.3,
-                })
-            })
-            .collect()
+        }))
     }
 
     /// A cheap round trip to the database (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let _: (i64,) = crate::with_pool!(self, |pool, DB| {
+        let _: (i64,) = with_pool!(self, |pool, DB| {
             sqlx::query_as("SELECT CAST(1 AS BIGINT)")
                 .fetch_one(pool)
                 .await?

@@ -4,8 +4,9 @@
 //! Settled means: a file `receipted_ok` or `superseded` (its receipt arrived before the cut-off), an inbound message
 //! applied without error before the cut-off. Files still in play and messages that failed to apply are never purged.
 
-use super::cases::time_text;
-use super::{Store, StoreError};
+use super::types::StoredTime;
+use super::{with_pool, Store, StoreError};
+use crate::domain::FileState;
 use chrono::{DateTime, Utc};
 
 /// What a retention run cleared.
@@ -23,15 +24,17 @@ impl Store {
         &self,
         before: DateTime<Utc>,
     ) -> Result<RetentionReport, StoreError> {
-        let cutoff = time_text(before);
+        let cutoff = StoredTime(before);
         let empty: Vec<u8> = Vec::new();
-        let (files, inbound) = crate::with_pool!(self, |pool, DB| {
+        let (files, inbound) = with_pool!(self, |pool, DB| {
             let files = sqlx::query(
-                "UPDATE files SET bytes = $1, missiv_bytes = $1 WHERE state IN ('receipted_ok', 'superseded') \
+                "UPDATE files SET bytes = $1, missiv_bytes = $1 WHERE state IN ($3, $4) \
                  AND receipted_at IS NOT NULL AND receipted_at < $2 AND (length(bytes) > 0 OR length(missiv_bytes) > 0)",
             )
             .bind(&empty)
-            .bind(&cutoff)
+            .bind(cutoff)
+            .bind(FileState::SETTLED[0])
+            .bind(FileState::SETTLED[1])
             .execute(pool)
             .await?
             .rows_affected();
@@ -40,7 +43,7 @@ impl Store {
                  AND apply_error IS NULL AND length(bytes) > 0",
             )
             .bind(&empty)
-            .bind(&cutoff)
+            .bind(cutoff)
             .execute(pool)
             .await?
             .rows_affected();

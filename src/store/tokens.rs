@@ -4,8 +4,8 @@
 //! leaked database does not leak working tokens. Look-up is by hash (an index), so no token comparison happens in
 //! application code.
 
-use super::cases::time_text;
-use super::{Store, StoreError};
+use super::types::StoredTime;
+use super::{with_pool, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::Serialize;
@@ -14,20 +14,19 @@ use sha2::{Digest, Sha256};
 /// Prefix of every token, so that a token is recognisable in a secret scanner.
 pub const TOKEN_PREFIX: &str = "fogd_";
 
-/// What a token may do. Permissions are decided in one place, [`Role::allows`].
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, clap::ValueEnum,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Submits cases (`POST /cases`) and reads their status (`GET /cases/{ref}`).
-    Submitter,
-    /// Everything a viewer may, plus approving the journal.
-    Operator,
-    /// Reads everything: cases, files, receipts, stats, the ops page.
-    Viewer,
-    /// Everything.
-    Admin,
+crate::domain::state::named_enum! {
+    /// What a token may do. Permissions are decided in one place, [`Role::allows`].
+    #[derive(clap::ValueEnum)]
+    pub enum Role {
+        /// Submits cases (`POST /cases`) and reads their status (`GET /cases/{ref}`).
+        Submitter = "submitter",
+        /// Everything a viewer may, plus approving the journal.
+        Operator = "operator",
+        /// Reads everything: cases, files, receipts, stats, the ops page.
+        Viewer = "viewer",
+        /// Everything.
+        Admin = "admin",
+    }
 }
 
 /// An action guarded by a role.
@@ -48,21 +47,6 @@ pub enum Permission {
 }
 
 impl Role {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Submitter => "submitter",
-            Role::Operator => "operator",
-            Role::Viewer => "viewer",
-            Role::Admin => "admin",
-        }
-    }
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Role> {
-        [Role::Submitter, Role::Operator, Role::Viewer, Role::Admin]
-            .into_iter()
-            .find(|r| r.as_str() == s)
-    }
     /// Whether this role may do `p`. The table: submitter = submit + read a case; viewer = read everything
     /// (personal numbers masked); operator = viewer + approve + personal numbers in full; admin = all.
     pub fn allows(self, p: Permission) -> bool {
@@ -81,14 +65,8 @@ impl Role {
     }
 }
 
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// A stored token (without the secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct TokenRow {
     /// Row id.
     pub id: i64,
@@ -116,23 +94,6 @@ pub fn generate_token() -> String {
     format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
 }
 
-type RawToken = (i64, String, String, String, Option<String>, Option<String>);
-
-fn token_row(r: RawToken) -> Result<TokenRow, StoreError> {
-    let role = Role::parse(&r.2).ok_or_else(|| StoreError::Corrupt {
-        id: r.0,
-        message: format!("api_tokens: unknown role {:?}", r.2),
-    })?;
-    Ok(TokenRow {
-        id: r.0,
-        name: r.1,
-        role,
-        created_at: r.3,
-        revoked_at: r.4,
-        last_used_at: r.5,
-    })
-}
-
 /// A live sign-in session: its token (not revoked) and its anti-forgery token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRow {
@@ -140,8 +101,8 @@ pub struct SessionRow {
     pub token: TokenRow,
     /// The session's anti-forgery token (hidden field of the page's forms).
     pub csrf: String,
-    /// When the session ends (RFC 3339).
-    pub expires_at: String,
+    /// When the session ends.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// One scheduled job's last run.
@@ -175,15 +136,15 @@ impl Store {
     ) -> Result<(TokenRow, String), StoreError> {
         let token = generate_token();
         let hash = hash_token(&token);
-        let now = time_text(now);
-        let (id,): (i64,) = crate::with_pool!(self, |pool, DB| {
+        let created_at = StoredTime(now).text();
+        let (id,): (i64,) = with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(name)
-            .bind(role.as_str())
+            .bind(role)
             .bind(&hash)
-            .bind(&now)
+            .bind(&created_at)
             .fetch_one(pool)
             .await?
         });
@@ -192,7 +153,7 @@ impl Store {
                 id,
                 name: name.to_string(),
                 role,
-                created_at: now,
+                created_at,
                 revoked_at: None,
                 last_used_at: None,
             },
@@ -202,20 +163,19 @@ impl Store {
 
     /// Every token, oldest first.
     pub async fn list_tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
-        let rows: Vec<RawToken> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "SELECT id, name, role, created_at, revoked_at, last_used_at FROM api_tokens ORDER BY id",
             )
             .fetch_all(pool)
             .await?
-        });
-        rows.into_iter().map(token_row).collect()
+        }))
     }
 
     /// The live (not revoked) token with this secret, if any.
     pub async fn find_token(&self, token: &str) -> Result<Option<TokenRow>, StoreError> {
         let hash = hash_token(token);
-        let row: Option<RawToken> = crate::with_pool!(self, |pool, DB| {
+        Ok(with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "SELECT id, name, role, created_at, revoked_at, last_used_at FROM api_tokens \
                  WHERE token_hash = $1 AND revoked_at IS NULL",
@@ -223,16 +183,15 @@ impl Store {
             .bind(&hash)
             .fetch_optional(pool)
             .await?
-        });
-        row.map(token_row).transpose()
+        }))
     }
 
     /// Records that token `id` was used at `now`.
     pub async fn touch_token(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let now = time_text(now);
-        crate::with_pool!(self, |pool, DB| {
+        let now = StoredTime(now);
+        with_pool!(self, |pool, DB| {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                .bind(&now)
+                .bind(now)
                 .bind(id)
                 .execute(pool)
                 .await?
@@ -247,13 +206,13 @@ impl Store {
         id_or_name: &str,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let now = time_text(now);
+        let now = StoredTime(now);
         let id: i64 = id_or_name.parse().unwrap_or(-1);
-        let done = crate::with_pool!(self, |pool, DB| {
+        let done = with_pool!(self, |pool, DB| {
             sqlx::query(
                 "UPDATE api_tokens SET revoked_at = $1 WHERE (id = $2 OR name = $3) AND revoked_at IS NULL",
             )
-            .bind(&now)
+            .bind(now)
             .bind(id)
             .bind(id_or_name)
             .execute(pool)
@@ -273,8 +232,8 @@ impl Store {
         now: DateTime<Utc>,
         expires: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (now, expires) = (time_text(now), time_text(expires));
-        crate::with_pool!(self, |pool, DB| {
+        let (now, expires) = (StoredTime(now).text(), StoredTime(expires).text());
+        with_pool!(self, |pool, DB| {
             sqlx::query("DELETE FROM api_sessions WHERE expires_at <= $1")
                 .bind(&now)
                 .execute(pool)
@@ -300,18 +259,18 @@ impl Store {
         id_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<SessionRow>, StoreError> {
-        let now = time_text(now);
+        let now = StoredTime(now).text();
         type Raw = (
             i64,
             String,
-            String,
+            Role,
             String,
             Option<String>,
             Option<String>,
             String,
-            String,
+            StoredTime,
         );
-        let row: Option<Raw> = crate::with_pool!(self, |pool, DB| {
+        let row: Option<Raw> = with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "SELECT t.id, t.name, t.role, t.created_at, t.revoked_at, t.last_used_at, s.csrf, s.expires_at \
                  FROM api_sessions s JOIN api_tokens t ON t.id = s.token_id \
@@ -322,19 +281,23 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        row.map(|r| {
-            Ok(SessionRow {
-                token: token_row((r.0, r.1, r.2, r.3, r.4, r.5))?,
-                csrf: r.6,
-                expires_at: r.7,
-            })
-        })
-        .transpose()
+        Ok(row.map(|r| SessionRow {
+            token: TokenRow {
+                id: r.0,
+                name: r.1,
+                role: r.2,
+                created_at: r.3,
+                revoked_at: r.4,
+                last_used_at: r.5,
+            },
+            csrf: r.6,
+            expires_at: r.7.into(),
+        }))
     }
 
     /// Ends the session whose cookie hashes to `id_hash`.
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        crate::with_pool!(self, |pool, DB| {
+        with_pool!(self, |pool, DB| {
             sqlx::query("DELETE FROM api_sessions WHERE id_hash = $1")
                 .bind(id_hash)
                 .execute(pool)
@@ -356,7 +319,7 @@ impl Store {
             i64,
             i64,
         );
-        let row: Option<Raw> = crate::with_pool!(self, |pool, DB| {
+        let row: Option<Raw> = with_pool!(self, |pool, DB| {
             sqlx::query_as(
                 "SELECT job, last_due, last_started, last_finished, last_ok, last_error, runs, failures \
                  FROM job_runs WHERE job = $1",
@@ -384,16 +347,16 @@ impl Store {
         due: DateTime<Utc>,
         started: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (due, started) = (time_text(due), time_text(started));
-        crate::with_pool!(self, |pool, DB| {
+        let (due, started) = (StoredTime(due), StoredTime(started));
+        with_pool!(self, |pool, DB| {
             sqlx::query(
                 "INSERT INTO job_runs (job, last_due, last_started, runs, failures) VALUES ($1, $2, $3, 1, 0) \
                  ON CONFLICT (job) DO UPDATE SET last_due = $2, last_started = $3, last_finished = NULL, \
                  last_ok = NULL, last_error = NULL, runs = job_runs.runs + 1",
             )
             .bind(job)
-            .bind(&due)
-            .bind(&started)
+            .bind(due)
+            .bind(started)
             .execute(pool)
             .await?
             .rows_affected()
@@ -408,14 +371,14 @@ impl Store {
         finished: DateTime<Utc>,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
-        let finished = time_text(finished);
+        let finished = StoredTime(finished);
         let failed: i64 = i64::from(error.is_some());
-        crate::with_pool!(self, |pool, DB| {
+        with_pool!(self, |pool, DB| {
             sqlx::query(
                 "UPDATE job_runs SET last_finished = $1, last_ok = $2, last_error = $3, failures = failures + $4 \
                  WHERE job = $5",
             )
-            .bind(&finished)
+            .bind(finished)
             .bind(error.is_none())
             .bind(error)
             .bind(failed)

@@ -21,7 +21,7 @@ const DEV_INTRESSENTKOD: &str = "DEV";
 /// `[shs] status = "production"`.
 pub(super) fn check_ingivare(config: &Config, out: &mut Vec<Check>) {
     let ing = &config.ingivare;
-    let production = config.shs.status == "production";
+    let production = config.shs.status == crate::config::TrafficStatus::Production;
     match IdNumber::parse_org(&ing.org_number) {
         Ok(_) if production && ing.org_number == DEV_ORG_NUMBER => push(
             out,

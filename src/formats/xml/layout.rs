@@ -845,7 +845,8 @@ mod tests {
         assert_eq!(l.match_file_name("2026-11-30__LUB_01.xml"), None);
         assert_eq!(l.match_file_name("2026-11-30_ÅÄÖ_LUB_01.xml"), None);
         assert_eq!(l.match_file_name("2026-11-30"), None);
-        let odd = XmlLayout::from_toml(&LUB.replace("{date}_{ik}_LUB", "{ik}_{x}_LUB"), "odd.toml").unwrap_err();
+        let odd = XmlLayout::from_toml(&LUB.replace("{date}_{ik}_LUB", "{ik}_{x}_LUB"), "odd.toml")
+            .unwrap_err();
         assert!(odd[0].message.contains("no other placeholder"), "{odd:?}");
         assert!(is_xml_layout(LUB));
         assert!(!is_xml_layout("name = \"x\"\nformat = \"fixed\""));

@@ -50,6 +50,9 @@ use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::collections::{BTreeMap, HashSet};
 
+mod admin;
+mod evening;
+
 /// Content type of every file part the sim sends.
 const TEXT_LATIN1: &str = "text/plain; charset=ISO-8859-1";
 
@@ -214,6 +217,13 @@ struct FileRegistrations {
     entries: Vec<BekraftelseEntry>,
 }
 
+/// The handlingsrefs a file's applications met so far (a second one in the same file is a duplicate, 0060), and
+/// those already held before the file (prefetched for applications).
+struct FileHandlingsrefs {
+    in_file: HashSet<String>,
+    held: Option<HashSet<String>>,
+}
+
 /// The registered case a follow-up names.
 struct Target {
     id: i64,
@@ -327,6 +337,11 @@ impl KronofogdenBehaviour {
             check.push_file_error(file_error(set, code, None));
         }
         let accepted_file = check.file_errors.is_empty();
+        let kvittens_status = if accepted_file {
+            KvittensStatus::Godkand
+        } else {
+            KvittensStatus::Underkand
+        };
 
         // Case-level checks and effects (only for a file that is not rejected whole).
         let received_at = crate::shs::format_time(ctx.now_local);
@@ -358,7 +373,7 @@ impl KronofogdenBehaviour {
         .bind(&ik)
         .bind(check.lopnummer.map(i64::from))
         .bind(hex::encode(Sha256::digest(file)))
-        .bind(if accepted_file { "G" } else { "U" })
+        .bind(kvittens_status.as_str())
         .bind(serde_json::to_string(&handlingsrefs).unwrap_or_default())
         .bind(&kvittens_name)
         .fetch_one(&mut *tx)
@@ -381,7 +396,7 @@ impl KronofogdenBehaviour {
                 .await
                 .map_err(db_rejection)?;
             }
-            let mut in_file: HashSet<String> = HashSet::new();
+            let in_file: HashSet<String> = HashSet::new();
             // Applications: which handlingsrefs are already held, in one query per chunk (not one per case).
             let held = if kind.concerns_kind().is_none() {
                 let mut held: HashSet<String> = HashSet::new();
@@ -411,15 +426,13 @@ impl KronofogdenBehaviour {
             } else {
                 None
             };
+            let mut refs = FileHandlingsrefs { in_file, held };
             let mut rows: Vec<(&check::CaseFacts, &'static str, String)> =
                 Vec::with_capacity(check.cases.len());
             for c in &check.cases {
                 let mut errs = c.errors.clone();
                 if errs.is_empty() {
-                    if let Some(e) = self
-                        .semantic(&mut tx, ctx, kind, &ik, c, &mut in_file, held.as_ref())
-                        .await?
-                    {
+                    if let Some(e) = self.semantic(&mut tx, ctx, kind, &ik, c, &mut refs).await? {
                         errs.push(e);
                     }
                 }
@@ -481,11 +494,7 @@ impl KronofogdenBehaviour {
             intressentkod: ik.clone(),
             avser_filtyp: layout.filtyp.clone(),
             avser_lopnummer: check.lopnummer.unwrap_or(0),
-            status: if accepted_file {
-                KvittensStatus::G
-            } else {
-                KvittensStatus::U
-            },
+            status: kvittens_status,
             datum: ctx.now_local.date(),
             tid: NaiveTime::from_hms_opt(
                 ctx.now_local.hour(),
@@ -500,7 +509,7 @@ impl KronofogdenBehaviour {
         let bytes = kv.build(set).map_err(|e| db_rejection(build_err(e)))?;
         tx.commit().await.map_err(db_rejection)?;
         tracing::info!(file = %file_name, intressentkod = %ik, lopnummer = check.lopnummer,
-            status = if accepted_file { "G" } else { "U" }, accepted = n_ok, rejected = n_rejected,
+            status = %kvittens_status, accepted = n_ok, rejected = n_rejected,
             "sim kvittens");
         let product = product_for(&ctx.config, "kvittens").map_err(db_rejection)?;
         let mut r = OutboundReply::event(
@@ -514,7 +523,6 @@ impl KronofogdenBehaviour {
     }
 
     /// The stateful checks of one case without parse errors, and a follow-up's effect. Returns the case's error.
-    #[allow(clippy::too_many_arguments)]
     async fn semantic(
         &self,
         tx: &mut Transaction<'_, Sqlite>,
@@ -522,10 +530,10 @@ impl KronofogdenBehaviour {
         kind: CaseKind,
         ik: &str,
         c: &check::CaseFacts,
-        in_file: &mut HashSet<String>,
-        held: Option<&HashSet<String>>,
+        refs: &mut FileHandlingsrefs,
     ) -> Result<Option<KvittensError>, Rejection> {
         let set = &self.layouts;
+        let (in_file, held) = (&mut refs.in_file, refs.held.as_ref());
         let Some(register) = kind.concerns_kind() else {
             // An application: duplicate handlingsref? (`held`: prefetched for the whole file.)
             if let Some(h) = held {
@@ -644,317 +652,6 @@ impl KronofogdenBehaviour {
             _ => {}
         }
         Ok(None)
-    }
-
-    async fn run_evening(&self, ctx: &SimContext) -> Result<Vec<OutboundReply>, BehaviourError> {
-        let set = &self.layouts;
-        let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
-        let rows = sqlx::query(
-            "SELECT c.id, c.kind, c.handlingsref, c.file_id, f.intressentkod, f.sender, f.corr_id, f.lopnummer
-             FROM kf_cases c JOIN kf_files f ON f.id = c.file_id
-             WHERE c.status = ? AND c.kind IN (?, ?) ORDER BY c.file_id, c.id",
-        )
-        .bind(status::ACCEPTED)
-        .bind(CaseKind::Betalningsforelaggande.as_str())
-        .bind(CaseKind::Verkstallighet.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut seq: i64 = meta_get(&mut tx, "malnummer_seq")
-            .await?
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let yy = ctx.now_local.year() % 100;
-        let today = ctx.now_local.date();
-        let due = ctx.now.timestamp()
-            + i64::try_from(ctx.config.sim.utslag_delay_secs).unwrap_or(i64::MAX / 2);
-        let mut per_file: BTreeMap<i64, FileRegistrations> = BTreeMap::new();
-        for r in rows {
-            let id: i64 = r.try_get("id")?;
-            let kind_s: String = r.try_get("kind")?;
-            let Some(kind) = CaseKind::parse(&kind_s) else {
-                continue;
-            };
-            seq += 1;
-            let mal = format!("{}-{seq:06}-{yy:02}", malnummer_prefix(kind));
-            sqlx::query(
-                "UPDATE kf_cases SET status = ?, malnummer = ?, registered_at = ?, utslag_due = ? WHERE id = ?",
-            )
-            .bind(status::REGISTERED)
-            .bind(&mal)
-            .bind(crate::shs::format_time(ctx.now_local))
-            .bind((kind == CaseKind::Betalningsforelaggande).then_some(due))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let file_id: i64 = r.try_get("file_id")?;
-            let entry = per_file.entry(file_id).or_insert(FileRegistrations {
-                kind,
-                ik: r.try_get("intressentkod")?,
-                sender: r.try_get("sender")?,
-                corr: r.try_get("corr_id")?,
-                lop: r.try_get::<Option<i64>, _>("lopnummer")?.unwrap_or(0),
-                entries: Vec::new(),
-            });
-            entry.entries.push(BekraftelseEntry {
-                handlingsref: r.try_get("handlingsref")?,
-                malnummer: mal,
-                registrerad: today,
-                svarande_nr: 0,
-            });
-        }
-        meta_set(&mut tx, "malnummer_seq", &seq.to_string()).await?;
-        let product = product_for(&ctx.config, "bekraftelse")?;
-        let mut replies = Vec::new();
-        for (
-            file_id,
-            FileRegistrations {
-                kind,
-                ik,
-                sender,
-                corr,
-                lop,
-                entries,
-            },
-        ) in per_file
-        {
-            let doc = Bekraftelse {
-                intressentkod: ik.clone(),
-                filtyp: if kind == CaseKind::Verkstallighet {
-                    BekraftelseTyp::Emalut
-                } else {
-                    BekraftelseTyp::Ansbekr
-                },
-                avser_lopnummer: u32::try_from(lop).unwrap_or(0),
-                datum: today,
-                entries,
-            };
-            let bytes = doc.build(set).map_err(build_err)?;
-            let name =
-                bekraftelse_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.BEKR"));
-            sqlx::query("UPDATE kf_files SET bekraftelse_sent = 1 WHERE id = ?")
-                .bind(file_id)
-                .execute(&mut *tx)
-                .await?;
-            let mut r = OutboundReply::event(
-                &sender,
-                &product,
-                DataPart::new("bekraftelse", Some(&name), TEXT_LATIN1, bytes),
-            );
-            r.corr_id = Some(corr);
-            r.subject = Some(format!("Bekraftelse {name}"));
-            replies.push(r);
-        }
-        tx.commit().await?;
-        if !replies.is_empty() {
-            tracing::info!(files = replies.len(), "sim evening run: bekräftelser");
-        }
-        Ok(replies)
-    }
-
-    /// Whether the evening cron fired since the last check (persisted); records the check.
-    async fn evening_due(&self, ctx: &SimContext) -> Result<bool, BehaviourError> {
-        let schedule = crate::config::cron_schedule(&ctx.config.sim.evening_run)
-            .map_err(BehaviourError::Other)?;
-        let tz: chrono_tz::Tz = ctx
-            .config
-            .sim
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Stockholm);
-        let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
-        let last = meta_get(&mut tx, "evening_checked")
-            .await?
-            .and_then(|s| s.parse::<i64>().ok())
-            .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0));
-        let fire = match last {
-            Some(last) if last < ctx.now => schedule
-                .after(&last.with_timezone(&tz))
-                .next()
-                .is_some_and(|next| next.with_timezone(&Utc) <= ctx.now),
-            _ => false,
-        };
-        if last.is_none_or(|l| l < ctx.now) {
-            meta_set(&mut tx, "evening_checked", &ctx.now.timestamp().to_string()).await?;
-        }
-        tx.commit().await?;
-        Ok(fire)
-    }
-
-    async fn run_utslag(&self, ctx: &SimContext) -> Result<Vec<OutboundReply>, BehaviourError> {
-        let set = &self.layouts;
-        let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
-        let rows = sqlx::query(
-            "SELECT id, intressentkod, sender, handlingsref, malnummer, status, current_ore FROM kf_cases
-             WHERE kind = ? AND decision IS NULL AND utslag_due IS NOT NULL AND utslag_due <= ?
-               AND malnummer IS NOT NULL AND status IN (?, ?) ORDER BY id",
-        )
-        .bind(CaseKind::Betalningsforelaggande.as_str())
-        .bind(ctx.now.timestamp())
-        .bind(status::REGISTERED)
-        .bind(status::WITHDRAWN)
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let today = ctx.now_local.date();
-        let share = ctx.config.sim.disputed_share;
-        let mut groups: BTreeMap<(String, String), Vec<Decision>> = BTreeMap::new();
-        for r in rows {
-            let id: i64 = r.try_get("id")?;
-            let ik: String = r.try_get("intressentkod")?;
-            let href: String = r.try_get("handlingsref")?;
-            let mal: String = r.try_get("malnummer")?;
-            let st: String = r.try_get("status")?;
-            let current: i64 = r.try_get("current_ore")?;
-            let (typ, amount) = if st == status::WITHDRAWN {
-                (Beslutstyp::R, 0)
-            } else if is_disputed(&ik, &href, share) {
-                (Beslutstyp::A, 0)
-            } else {
-                (Beslutstyp::U, current)
-            };
-            let letter = match typ {
-                Beslutstyp::U => "U",
-                Beslutstyp::A => "A",
-                Beslutstyp::D => "D",
-                Beslutstyp::R => "R",
-            };
-            let new_status = if st == status::WITHDRAWN {
-                status::WITHDRAWN
-            } else {
-                status::DECIDED
-            };
-            sqlx::query(
-                "UPDATE kf_cases SET decision = ?, decision_amount_ore = ?, decided_at = ?, status = ? WHERE id = ?",
-            )
-            .bind(letter)
-            .bind(amount)
-            .bind(crate::shs::format_time(ctx.now_local))
-            .bind(new_status)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let utslag_ref = if typ == Beslutstyp::U {
-                format!("U-{mal}").chars().take(20).collect()
-            } else {
-                String::new()
-            };
-            groups
-                .entry((r.try_get("sender")?, ik))
-                .or_default()
-                .push(Decision {
-                    handlingsref: href,
-                    malnummer: mal,
-                    beslutstyp: typ,
-                    beslutsdatum: today,
-                    faststallt_belopp: Amount(amount),
-                    utslag_ref,
-                });
-        }
-        let product = product_for(&ctx.config, "utslag")?;
-        let mut replies = Vec::new();
-        for ((sender, ik), decisions) in groups {
-            let doc = UtslagReport {
-                intressentkod: ik.clone(),
-                datum: today,
-                decisions,
-            };
-            let bytes = doc.build(set).map_err(build_err)?;
-            let name = utslag_file_name(set, &ik).unwrap_or_else(|| format!("{ik}.RAPPORT"));
-            let mut r = OutboundReply::event(
-                &sender,
-                &product,
-                DataPart::new("utslag", Some(&name), TEXT_LATIN1, bytes),
-            );
-            r.subject = Some(format!("Rapport {name}"));
-            replies.push(r);
-        }
-        tx.commit().await?;
-        tracing::info!(reports = replies.len(), "sim utslag reports");
-        Ok(replies)
-    }
-
-    async fn files_view(&self, ctx: &SimContext) -> Result<serde_json::Value, BehaviourError> {
-        let rows = sqlx::query(
-            "SELECT tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp, intressentkod,
-               lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name, bekraftelse_sent
-             FROM kf_files ORDER BY id",
-        )
-        .fetch_all(&ctx.pool)
-        .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let errors: Vec<KvittensError> =
-                serde_json::from_str(&r.try_get::<String, _>("errors_json")?).unwrap_or_default();
-            let handlingsrefs: Vec<String> =
-                serde_json::from_str(&r.try_get::<String, _>("handlingsrefs_json")?)
-                    .unwrap_or_default();
-            let felkoder: Vec<&str> = errors.iter().map(|e| e.felkod.as_str()).collect();
-            out.push(serde_json::json!({
-                "name": r.try_get::<String, _>("name")?,
-                "missiv_name": r.try_get::<Option<String>, _>("missiv_name")?,
-                "layout": r.try_get::<String, _>("layout")?,
-                "kind": r.try_get::<String, _>("kind")?,
-                "filtyp": r.try_get::<String, _>("filtyp")?,
-                "intressentkod": r.try_get::<String, _>("intressentkod")?,
-                "lopnummer": r.try_get::<Option<i64>, _>("lopnummer")?,
-                "sha256": r.try_get::<String, _>("sha256")?,
-                "status": r.try_get::<String, _>("status")?,
-                "felkoder": felkoder,
-                "errors": errors.iter().map(|e| serde_json::json!({
-                    "niva": match e.niva { Niva::F => "F", Niva::H => "H" },
-                    "handlingsref": e.handlingsref, "felkod": e.felkod, "feltext": e.feltext,
-                })).collect::<Vec<_>>(),
-                "handlingsrefs": handlingsrefs,
-                "received": r.try_get::<String, _>("received_at")?,
-                "tx_id": r.try_get::<String, _>("tx_id")?,
-                "corr_id": r.try_get::<String, _>("corr_id")?,
-                "sender": r.try_get::<String, _>("sender")?,
-                "kvittens": r.try_get::<String, _>("kvittens_name")?,
-                "bekraftelse_sent": r.try_get::<i64, _>("bekraftelse_sent")? != 0,
-            }));
-        }
-        Ok(serde_json::Value::Array(out))
-    }
-
-    async fn cases_view(&self, ctx: &SimContext) -> Result<serde_json::Value, BehaviourError> {
-        let rows = sqlx::query(
-            "SELECT c.*, f.tx_id AS file_tx_id, f.name AS file_name, f.lopnummer AS lopnummer
-             FROM kf_cases c JOIN kf_files f ON f.id = c.file_id ORDER BY c.id",
-        )
-        .fetch_all(&ctx.pool)
-        .await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let felkoder: Vec<String> =
-                serde_json::from_str(&r.try_get::<String, _>("felkoder_json")?).unwrap_or_default();
-            let due: Option<i64> = r.try_get("utslag_due")?;
-            out.push(serde_json::json!({
-                "handlingsref": r.try_get::<String, _>("handlingsref")?,
-                "kind": r.try_get::<String, _>("kind")?,
-                "intressentkod": r.try_get::<String, _>("intressentkod")?,
-                "sender": r.try_get::<String, _>("sender")?,
-                "status": r.try_get::<String, _>("status")?,
-                "malnummer": r.try_get::<Option<String>, _>("malnummer")?,
-                "claimed_ore": r.try_get::<i64, _>("claimed_ore")?,
-                "current_ore": r.try_get::<i64, _>("current_ore")?,
-                "concerns_malnummer": r.try_get::<Option<String>, _>("concerns_malnummer")?,
-                "amount_ore": r.try_get::<Option<i64>, _>("amount_ore")?,
-                "change_kind": r.try_get::<Option<String>, _>("change_kind")?,
-                "deferral_until": r.try_get::<Option<String>, _>("deferral_until")?,
-                "registered_at": r.try_get::<Option<String>, _>("registered_at")?,
-                "utslag_due": due.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
-                "decision": r.try_get::<Option<String>, _>("decision")?,
-                "decision_amount_ore": r.try_get::<Option<i64>, _>("decision_amount_ore")?,
-                "decided_at": r.try_get::<Option<String>, _>("decided_at")?,
-                "felkoder": felkoder,
-                "file": r.try_get::<String, _>("file_name")?,
-                "file_tx_id": r.try_get::<String, _>("file_tx_id")?,
-                "lopnummer": r.try_get::<Option<i64>, _>("lopnummer")?,
-            }));
-        }
-        Ok(serde_json::Value::Array(out))
     }
 }
 

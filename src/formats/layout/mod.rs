@@ -9,6 +9,8 @@ use super::source::Source;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+mod check;
+
 /// Where a record type occurs in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -348,7 +350,7 @@ impl Layout {
                 message: format!("not a valid layout file: {}", e.to_string().trim()),
             }]
         })?;
-        check(raw, file)
+        check::check(raw, file)
     }
 }
 
@@ -444,484 +446,47 @@ struct RawField {
 /// The longest record a layout may declare (keeps the parser's memory bounded).
 pub const MAX_RECORD_LENGTH: usize = 4096;
 
-fn parse_ranges(items: &[String]) -> Result<Box<[bool; 256]>, String> {
-    let mut allowed = Box::new([false; 256]);
-    for item in items {
-        let (a, b) = item.split_once('-').unwrap_or((item, item));
-        let a = u8::from_str_radix(a.trim(), 16);
-        let b = u8::from_str_radix(b.trim(), 16);
-        match (a, b) {
-            (Ok(a), Ok(b)) if a <= b => {
-                for x in a..=b {
-                    allowed[usize::from(x)] = true;
-                }
-            }
-            _ => {
-                return Err(format!(
-                    "allowed_characters: {item:?} is not a hex range like \"20-7E\""
-                ))
-            }
-        }
-    }
-    Ok(allowed)
-}
-
-fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProblem>> {
-    let mut problems = Vec::new();
-    let mut p = |record: Option<&str>, field: Option<&str>, message: String| {
-        problems.push(LayoutProblem {
-            file: file.to_string(),
-            record: record.map(str::to_string),
-            field: field.map(str::to_string),
-            message,
-        });
-    };
-    if raw.name.trim().is_empty() {
-        p(None, None, "name is empty".into());
-    }
-    let role = Role::parse(&raw.role).unwrap_or_else(|| {
-        p(
-            None,
-            None,
-            format!(
-                "role {:?} is not one of {}",
-                raw.role,
-                Role::ALL.map(Role::as_str).join(", ")
-            ),
-        );
-        Role::Transaction
-    });
-    if !raw.encoding.eq_ignore_ascii_case("ISO-8859-1")
-        && !raw.encoding.eq_ignore_ascii_case("latin1")
-    {
-        p(
-            None,
-            None,
-            format!(
-                "encoding {:?} is not supported (only ISO-8859-1)",
-                raw.encoding
-            ),
-        );
-    }
-    let line_ending = match raw.line_ending.to_ascii_uppercase().as_str() {
-        "CRLF" => LineEnding::CrLf,
-        "LF" => LineEnding::Lf,
-        other => {
-            p(
-                None,
-                None,
-                format!("line_ending {other:?} is not CRLF or LF"),
-            );
-            LineEnding::CrLf
-        }
-    };
-    if raw.record_length == 0 || raw.record_length > MAX_RECORD_LENGTH {
-        p(
-            None,
-            None,
-            format!(
-                "record_length {} is not within 1..={MAX_RECORD_LENGTH}",
-                raw.record_length
-            ),
-        );
-    }
-    let allowed = parse_ranges(&raw.allowed_characters).unwrap_or_else(|m| {
-        p(None, None, m);
-        Box::new([false; 256])
-    });
-    if allowed[usize::from(b'\r')] || allowed[usize::from(b'\n')] {
-        p(
-            None,
-            None,
-            "allowed_characters must not include CR or LF".into(),
-        );
-    }
-    if !allowed[usize::from(b' ')] {
-        p(
-            None,
-            None,
-            "allowed_characters must include the space (padding)".into(),
-        );
-    }
-    if !allowed[usize::from(b'0')] {
-        p(
-            None,
-            None,
-            "allowed_characters must include the digits".into(),
-        );
-    }
-    let case_kind = match &raw.case_kind {
-        Some(k) => match crate::domain::CaseKind::parse(k) {
-            Some(k) => Some(k),
-            None => {
-                p(
-                    None,
-                    None,
-                    format!("case_kind {k:?} is not a known case kind"),
-                );
-                None
-            }
-        },
-        None => None,
-    };
-    if role == Role::Transaction {
-        if case_kind.is_none() && raw.case_kind.is_none() {
-            p(None, None, "a transaction layout needs case_kind".into());
-        }
-        if raw.file_name.as_deref().is_none_or(|f| !f.contains("{ik}")) {
-            p(
-                None,
-                None,
-                "a transaction layout needs file_name with {ik}".into(),
-            );
-        }
-    }
-    for (k, v) in &raw.receipts {
-        if !matches!(k.as_str(), "kvittens" | "bekraftelse" | "utslag") {
-            p(
-                None,
-                None,
-                format!("receipts.{k}: not kvittens, bekraftelse or utslag"),
-            );
-        }
-        if v.matches("{ik}").count() != 1 {
-            p(
-                None,
-                None,
-                format!("receipts.{k}: pattern {v:?} must hold {{ik}} once"),
-            );
-        }
-    }
-    if raw.code_length == 0
-        || raw.code_start == 0
-        || raw.code_start - 1 + raw.code_length > raw.record_length
-    {
-        p(
-            None,
-            None,
-            format!(
-                "code_start {} / code_length {} do not lie within the record",
-                raw.code_start, raw.code_length
-            ),
-        );
-    }
-
-    let mut records = Vec::new();
-    let mut codes_seen = std::collections::HashSet::new();
-    for rr in &raw.records {
-        let rc = Some(rr.code.as_str());
-        if !codes_seen.insert(rr.code.clone()) {
-            p(rc, None, "record code used twice".into());
-        }
-        if rr.code.len() != raw.code_length || !rr.code.bytes().all(|b| allowed[usize::from(b)]) {
-            p(
-                rc,
-                None,
-                format!(
-                    "code {:?} is not {} allowed characters",
-                    rr.code, raw.code_length
-                ),
-            );
-        }
-        let Some(scope) = Scope::parse(&rr.scope) else {
-            p(rc, None, format!("scope {:?} is unknown (file_head, case, debtor, further_debtor, claim, claim_text, claim_text_first, claim_text_next, entry, file_tail)", rr.scope));
-            continue;
-        };
-        let mut fields: Vec<FieldDef> = Vec::new();
-        let mut names = std::collections::HashSet::new();
-        for rf in &rr.fields {
-            let fname = Some(rf.name.as_str());
-            if !names.insert(rf.name.clone()) {
-                p(rc, fname, "field name used twice in the record".into());
-            }
-            let kind = match rf.kind.as_str() {
-                "C" => FieldKind::C,
-                "A" => FieldKind::A,
-                "N" => FieldKind::N,
-                "B" => FieldKind::B,
-                "D" => FieldKind::D,
-                "T" => FieldKind::T,
-                "K" => FieldKind::K,
-                other => {
-                    p(
-                        rc,
-                        fname,
-                        format!("kind {other:?} is not one of C, A, N, B, D, T, K"),
-                    );
-                    continue;
-                }
-            };
-            if rf.start == 0 || rf.length == 0 {
-                p(
-                    rc,
-                    fname,
-                    format!(
-                        "start {} / length {} must be at least 1",
-                        rf.start, rf.length
-                    ),
-                );
-                continue;
-            }
-            let end = rf.start - 1 + rf.length;
-            if end > raw.record_length {
-                p(
-                    rc,
-                    fname,
-                    format!(
-                        "columns {}..{} lie outside the record (length {})",
-                        rf.start, end, raw.record_length
-                    ),
-                );
-                continue;
-            }
-            let source = match &rf.source {
-                Some(s) => match Source::parse(s) {
-                    Some(src) => {
-                        if !src.category().allowed_in(scope) {
-                            p(
-                                rc,
-                                fname,
-                                format!(
-                                    "source {s:?} cannot fill a field of a {} record",
-                                    rr.scope
-                                ),
-                            );
-                        }
-                        Some(src)
-                    }
-                    None => {
-                        p(rc, fname, format!("unknown source {s:?}"));
-                        None
-                    }
-                },
-                None => None,
-            };
-            match kind {
-                FieldKind::C => match &rf.value {
-                    Some(v)
-                        if v.chars().count() <= rf.length
-                            && v.chars().all(|c| {
-                                u8::try_from(u32::from(c)).is_ok_and(|b| allowed[usize::from(b)])
-                            }) => {}
-                    Some(v) => p(
-                        rc,
-                        fname,
-                        format!(
-                            "constant {v:?} does not fit {} allowed characters",
-                            rf.length
-                        ),
-                    ),
-                    None => p(rc, fname, "a C field needs a value".into()),
-                },
-                _ if rf.source.is_none() => p(
-                    rc,
-                    fname,
-                    "a field that is not a constant needs a source".into(),
-                ),
-                _ => {}
-            }
-            if kind == FieldKind::D && rf.length != 8 {
-                p(rc, fname, "a D field is 8 long (YYYYMMDD)".into());
-            }
-            if kind == FieldKind::T && rf.length != 6 {
-                p(rc, fname, "a T field is 6 long (HHMMSS)".into());
-            }
-            if kind == FieldKind::K {
-                if rf.codes.is_empty() {
-                    p(rc, fname, "a K field needs codes".into());
-                }
-                for (n, c) in &rf.codes {
-                    if c.chars().count() > rf.length || c.trim().is_empty() {
-                        p(
-                            rc,
-                            fname,
-                            format!("code {n} = {c:?} is empty or longer than {}", rf.length),
-                        );
-                    }
-                }
-            } else if !rf.codes.is_empty() || rf.blank {
-                p(rc, fname, "codes/blank only apply to K fields".into());
-            }
-            for other in &fields {
-                let (a, b) = (other.range(), rf.start - 1..end);
-                if a.start < b.end && b.start < a.end {
-                    p(
-                        rc,
-                        fname,
-                        format!(
-                            "columns {}..{} overlap field {} ({}..{})",
-                            rf.start,
-                            end,
-                            other.name,
-                            other.start,
-                            other.start - 1 + other.length
-                        ),
-                    );
-                }
-            }
-            fields.push(FieldDef {
-                name: rf.name.clone(),
-                start: rf.start,
-                length: rf.length,
-                kind,
-                source,
-                value: rf.value.clone(),
-                codes: rf.codes.clone(),
-                blank: rf.blank,
-                control: rf.control,
-                required: rf.required,
-                note: rf.note.clone(),
-            });
-        }
-        let code_range =
-            raw.code_start.saturating_sub(1)..raw.code_start.saturating_sub(1) + raw.code_length;
-        if !fields.iter().any(|f| {
-            f.kind == FieldKind::C
-                && f.range() == code_range
-                && f.value.as_deref() == Some(rr.code.as_str())
-        }) {
-            p(
-                rc,
-                None,
-                format!(
-                    "needs a C field at columns {}..{} holding the code {:?}",
-                    raw.code_start,
-                    raw.code_start - 1 + raw.code_length,
-                    rr.code
-                ),
-            );
-        }
-        records.push(RecordDef {
-            code: rr.code.clone(),
-            name: rr.name.clone(),
-            scope,
-            fields,
-            total_fields: Vec::new(),
-        });
-    }
-    let heads = records
-        .iter()
-        .filter(|r| r.scope == Scope::FileHead)
-        .count();
-    let tails = records
-        .iter()
-        .filter(|r| r.scope == Scope::FileTail)
-        .count();
-    if heads != 1 {
-        p(
-            None,
-            None,
-            format!("needs exactly one file_head record, has {heads}"),
-        );
-    }
-    if tails > 1 {
-        p(
-            None,
-            None,
-            format!("has {tails} file_tail records, at most one allowed"),
-        );
-    }
-    if role == Role::Transaction {
-        if tails != 1 {
-            p(
-                None,
-                None,
-                "a transaction layout needs a file_tail record".into(),
-            );
-        }
-        if !records.iter().any(|r| r.scope == Scope::Case) {
-            p(
-                None,
-                None,
-                "a transaction layout needs a case record".into(),
-            );
-        }
-    }
-    for t in &raw.total {
-        let found = t.split_once('.').and_then(|(code, field)| {
-            records.iter_mut().find(|r| r.code == code).and_then(|r| {
-                let i = r
-                    .fields
-                    .iter()
-                    .position(|f| f.name == field && f.kind == FieldKind::B)?;
-                r.total_fields.push(i);
-                Some(())
-            })
-        });
-        if found.is_none() {
-            p(
-                None,
-                None,
-                format!("total: {t:?} does not name a B field as \"record.field\""),
-            );
-        }
-    }
-    if problems.is_empty() {
-        Ok(Layout {
-            name: raw.name,
-            edition: raw.edition,
-            role,
-            filtyp: raw.filtyp,
-            filtyp_aliases: raw.filtyp_aliases,
-            case_kind,
-            line_ending,
-            record_length: raw.record_length,
-            allowed,
-            allowed_text: raw.allowed_characters,
-            code_start: raw.code_start,
-            code_length: raw.code_length,
-            file_name: raw.file_name.unwrap_or_default(),
-            missiv_name: raw.missiv_name,
-            receipts: raw.receipts,
-            max_text_lines: raw.max_text_lines.unwrap_or(10),
-            records,
-        })
-    } else {
-        Err(problems)
-    }
-}
-
 /// The embedded FOGD-REF-1 layout files: (file name, contents).
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "bfo-ansokan.toml",
-        include_str!("../../layouts/fogd-ref-1/bfo-ansokan.toml"),
+        include_str!("../../../layouts/fogd-ref-1/bfo-ansokan.toml"),
     ),
     (
         "bfo-nedsattning.toml",
-        include_str!("../../layouts/fogd-ref-1/bfo-nedsattning.toml"),
+        include_str!("../../../layouts/fogd-ref-1/bfo-nedsattning.toml"),
     ),
     (
         "bfo-aterkallelse.toml",
-        include_str!("../../layouts/fogd-ref-1/bfo-aterkallelse.toml"),
+        include_str!("../../../layouts/fogd-ref-1/bfo-aterkallelse.toml"),
     ),
     (
         "vst-ansokan.toml",
-        include_str!("../../layouts/fogd-ref-1/vst-ansokan.toml"),
+        include_str!("../../../layouts/fogd-ref-1/vst-ansokan.toml"),
     ),
     (
         "vst-andring.toml",
-        include_str!("../../layouts/fogd-ref-1/vst-andring.toml"),
+        include_str!("../../../layouts/fogd-ref-1/vst-andring.toml"),
     ),
     (
         "sks-fordringsanmalan.toml",
-        include_str!("../../layouts/fogd-ref-1/sks-fordringsanmalan.toml"),
+        include_str!("../../../layouts/fogd-ref-1/sks-fordringsanmalan.toml"),
     ),
     (
         "missiv.toml",
-        include_str!("../../layouts/fogd-ref-1/missiv.toml"),
+        include_str!("../../../layouts/fogd-ref-1/missiv.toml"),
     ),
     (
         "kvittens.toml",
-        include_str!("../../layouts/fogd-ref-1/kvittens.toml"),
+        include_str!("../../../layouts/fogd-ref-1/kvittens.toml"),
     ),
     (
         "bekraftelse.toml",
-        include_str!("../../layouts/fogd-ref-1/bekraftelse.toml"),
+        include_str!("../../../layouts/fogd-ref-1/bekraftelse.toml"),
     ),
     (
         "utslag.toml",
-        include_str!("../../layouts/fogd-ref-1/utslag.toml"),
+        include_str!("../../../layouts/fogd-ref-1/utslag.toml"),
     ),
 ];
 

@@ -1,0 +1,141 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The transition table is the only way a case moves: for every (from, to) pair of case states and every cause,
+//! the store's one move operation succeeds exactly for the table's rows, and writes one audit event for each move.
+//! On SQLite, and on PostgreSQL when `FOGD_TEST_POSTGRES_URL` is set (a fresh schema).
+
+use chrono::TimeZone;
+use fogd::domain::state::{Cause, Transition, TRANSITIONS};
+use fogd::domain::CaseState;
+use fogd::store::{CaseMove, CaseSelection, NewCase, Store, StoreError, UpsertOutcome};
+use std::collections::BTreeSet;
+
+fn case(reference: String, state: CaseState) -> NewCase {
+    NewCase {
+        reference: reference.clone(),
+        kind: "betalningsforelaggande".into(),
+        intressentkod: "DEV".into(),
+        state,
+        input_json: "{}".into(),
+        case_json: None,
+        content_hash: reference,
+        issues_json: "[]".into(),
+        hold_reason: None,
+        concerns: None,
+        malnummer: None,
+        source: None,
+        source_line: None,
+    }
+}
+
+async fn exactly_the_table(store: &Store) {
+    let at = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    // One case per (from, cause, to) whose (cause, to) is a row of the table, in state `from`.
+    let mut tried = Vec::new();
+    let mut batch = Vec::new();
+    for &from in CaseState::ALL {
+        for &cause in Cause::ALL {
+            for &to in CaseState::ALL {
+                if Transition::find(cause, to).is_some() {
+                    batch.push(case(format!("{from}-{cause}-{to}"), from));
+                    tried.push((from, cause, to));
+                }
+            }
+        }
+    }
+    let ids: Vec<i64> = store
+        .upsert_cases(&batch, "test", at)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| match o {
+            UpsertOutcome::Inserted { id } => id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+
+    let mut tx = store.begin().await.unwrap();
+    let mut succeeded: BTreeSet<(CaseState, CaseState)> = BTreeSet::new();
+    for (&(from, cause, to), &id) in tried.iter().zip(&ids) {
+        let mv = CaseMove::new(cause, to, "test", at).reason(Some("table test"));
+        let moved = tx.move_cases(CaseSelection::One(id), &mv).await.unwrap();
+        let in_table = Transition::find(cause, to).unwrap().from.contains(&from);
+        assert_eq!(moved.count == 1, in_table, "{from} → {to} under {cause}");
+        if in_table {
+            assert_eq!(moved.cases, vec![(id, from)]);
+            succeeded.insert((from, to));
+        }
+    }
+    tx.commit().await.unwrap();
+
+    // A (cause, to) that is no row is refused before anything is read.
+    for &cause in Cause::ALL {
+        for &to in CaseState::ALL {
+            if Transition::find(cause, to).is_none() {
+                let err = store
+                    .move_cases(
+                        CaseSelection::One(ids[0]),
+                        &CaseMove::new(cause, to, "test", at),
+                    )
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, StoreError::NoTransition { .. }), "{err}");
+            }
+        }
+    }
+
+    // Exactly the table's (from, to) pairs moved; every other pair of states never did.
+    let table: BTreeSet<(CaseState, CaseState)> = TRANSITIONS
+        .iter()
+        .flat_map(|t| t.from.iter().map(move |&f| (f, t.to)))
+        .collect();
+    assert_eq!(succeeded, table);
+    for &from in CaseState::ALL {
+        for &to in CaseState::ALL {
+            assert_eq!(
+                succeeded.contains(&(from, to)),
+                Transition::allowed(from, to),
+                "{from} → {to}"
+            );
+        }
+    }
+
+    // Each successful move wrote one event from its state to the target, with the reason and actor.
+    for (&(from, cause, to), &id) in tried.iter().zip(&ids) {
+        let events = store.case_events(id).await.unwrap();
+        let moved = Transition::find(cause, to).unwrap().from.contains(&from);
+        assert_eq!(
+            events.len(),
+            if moved { 2 } else { 1 },
+            "{from} {cause} {to}"
+        );
+        if moved {
+            let e = &events[1];
+            assert_eq!((e.from_state, e.to_state), (Some(from), to));
+            assert_eq!(e.reason.as_deref(), Some("table test"));
+            assert_eq!(e.actor, "test");
+            let row = store.case_by_id(id).await.unwrap().unwrap();
+            assert_eq!(row.state, to);
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_moves_exactly_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url, 2).await.unwrap();
+    exactly_the_table(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_moves_exactly_the_table() {
+    let Ok(url) = std::env::var("FOGD_TEST_POSTGRES_URL") else {
+        eprintln!("FOGD_TEST_POSTGRES_URL not set; skipping the PostgreSQL transition-table test");
+        return;
+    };
+    let schema = format!("fogd_tt_{}", uuid::Uuid::new_v4().simple());
+    let store = Store::open_with_schema(&url, 2, Some(&schema))
+        .await
+        .unwrap();
+    exactly_the_table(&store).await;
+}
