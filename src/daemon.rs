@@ -83,8 +83,8 @@ pub fn timed_engine(engine: Engine, latency: Arc<Histogram>) -> Engine {
 pub async fn build_and_send(engine: &Engine, build: bool) -> Result<(), String> {
     if build {
         let b = engine.build_pass().await.map_err(|e| e.to_string())?;
-        for (id, name, lop, n) in &b.files {
-            tracing::info!(file = id, name, lopnummer = lop, cases = n, "file built");
+        for f in &b.files {
+            tracing::info!(file = f.id, name = %f.name, lopnummer = f.lopnummer, cases = f.cases, "file built");
         }
     }
     let s = engine.send_pass().await.map_err(|e| e.to_string())?;

@@ -9,7 +9,7 @@ use fogd::api::metrics::{render, Histogram};
 use fogd::api::{router, AppState};
 use fogd::config::Config;
 use fogd::daemon::{build_and_send, poll_and_alert, timed_engine};
-use fogd::engine::intake::{import, ImportOptions};
+use fogd::engine::import::{import, ImportOptions};
 use fogd::engine::journal::{approve, Selection};
 use fogd::engine::Engine;
 use fogd::report::{build, ReportKind};

@@ -105,7 +105,7 @@ impl ImportOptions {
 
 /// What the store does not need of a prepared case: its state as counted and its problems. Kept in a vector
 /// parallel to the [`NewCase`]s, so that the batch can be handed to the store as a slice without a copy.
-struct Pending {
+struct Assessed {
     state: CaseState,
     problems: Vec<Problem>,
 }
@@ -241,7 +241,7 @@ pub async fn import(
                 }
                 keys.insert(key);
                 step.news.push(new);
-                step.batch.push(Pending { state, problems });
+                step.batch.push(Assessed { state, problems });
             }
         }
         step.now = clock.now();
@@ -358,7 +358,7 @@ type Prepared = Result<(Option<NewCase>, Vec<Problem>, CaseState), EngineError>;
 struct Step {
     report: Vec<(CaseState, Vec<Problem>)>,
     news: Vec<NewCase>,
-    batch: Vec<Pending>,
+    batch: Vec<Assessed>,
     /// When the batch was cut (its cases' creation time).
     now: chrono::DateTime<chrono::Utc>,
 }
@@ -375,7 +375,7 @@ async fn flush(
     store: Option<&Store>,
     session: &mut Option<WriteSession>,
     news: &mut Vec<NewCase>,
-    batch: &mut Vec<Pending>,
+    batch: &mut Vec<Assessed>,
     out: &mut ImportOutcome,
     opts: &ImportOptions,
     now: chrono::DateTime<chrono::Utc>,
@@ -460,7 +460,7 @@ fn is_follow_up(n: &NewCase) -> bool {
 async fn check_follow_ups(
     store: &Store,
     news: &mut [NewCase],
-    batch: &mut [Pending],
+    batch: &mut [Assessed],
     opts: &ImportOptions,
 ) -> Result<(), EngineError> {
     // Most batches hold no follow-up at all: then there is nothing to look up.
