@@ -188,7 +188,7 @@ pub async fn import(
         }
         read
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<BatchHandoff>(1);
     // True while the writer waits for a batch: then a batch of at least `eager` cases is handed over at once
     // instead of growing to `batch_size` (see `EAGER_SHARE`).
     let writer_idle = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -196,7 +196,7 @@ pub async fn import(
     let idle = writer_idle.clone();
     let batch_half = async move {
         let mut handled = 0u64;
-        let mut step = Step::default();
+        let mut step = BatchHandoff::default();
         // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
         // batch early.
         let key_seed =
@@ -355,7 +355,7 @@ type Prepared = Result<(Option<NewCase>, Vec<Problem>, CaseState), EngineError>;
 /// What the batching half of [`import`] hands to the writing half: the problems and states of records that are only
 /// reported (no reference, or a dry run), in input order, then a batch to store.
 #[derive(Default)]
-struct Step {
+struct BatchHandoff {
     report: Vec<(CaseState, Vec<Problem>)>,
     news: Vec<NewCase>,
     batch: Vec<Assessed>,
