@@ -43,6 +43,14 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [AlertKind; 4] = [
+        AlertKind::FileRejected,
+        AlertKind::KvittensOverdue,
+        AlertKind::ShsUnreachable,
+        AlertKind::CertificateExpiry,
+    ];
+
     /// The name used in webhook bodies, e-mail subjects and logs (`file_rejected`, …).
     pub fn as_str(self) -> &'static str {
         match self {

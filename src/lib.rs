@@ -10,12 +10,14 @@
 //! - [`store`]: the database (SQLite default, PostgreSQL), migrations, one repository API.
 //! - [`engine`]: the state machines and jobs (journal, batch building, send, poll, reconcile).
 //! - [`sim`]: `fogd sim`, the simulated Kronofogden SHS node.
-//! - [`api`]: axum JSON API, ops web page, metrics, health.
+//! - [`api`]: axum JSON API, ops web page, `/metrics`, health.
 //! - [`cli`]: clap commands, thin calls into the library.
 //! - [`config`]: layered configuration (file → env `FOGD_*` → flags), validated at start.
 //! - [`clock`]: the only place that reads the wall clock.
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
-//! - [`daemon`]: what `fogd serve` runs besides HTTP (the scheduled job bodies, timed SHS sends).
+//! - [`daemon`]: `fogd serve` as a library call ([`daemon::serve`]: start, run until shut down, stop), the scheduled
+//!   job bodies, timed SHS sends, systemd notification.
+//! - [`metrics`]: the Prometheus figures (`/metrics`) and the send-latency histogram the daemon fills.
 //! - [`alerts`]: alert conditions, the webhook and e-mail (retried) and recovery notices.
 //! - [`email`]: SMTP delivery (lettre) for alerts and scheduled reports.
 //! - [`report`]: case status, receipts and rejections reports in CSV and Excel.
@@ -52,6 +54,7 @@ pub mod interest_table;
 pub mod layout_files;
 pub mod limits;
 pub mod mask;
+pub mod metrics;
 pub mod procinfo;
 pub mod report;
 pub mod shs;

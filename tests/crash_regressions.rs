@@ -22,7 +22,10 @@ async fn send_in_lopnummer_order(store: Store) {
     let (e, fake, clock) = engine(store, cfg);
     import_and_approve(&e, &serde_json::json!([bfo("O-1"), bfo("O-2")]).to_string()).await;
     let b = e.build_pass().await.unwrap();
-    assert_eq!(b.files.iter().map(|f| f.2).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        b.files.iter().map(|f| f.lopnummer).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     fake.faults
         .lock()
         .unwrap()
@@ -72,7 +75,10 @@ async fn rebuilt_file_takes_the_rejected_number(store: Store) {
     assert_eq!(p.apply.applied, 1);
     let b = e.build_pass().await.unwrap();
     assert_eq!(b.files.len(), 1, "{b:?}");
-    assert_eq!(b.files[0].2, 1, "the rejected number again, not 3 or 2");
+    assert_eq!(
+        b.files[0].lopnummer, 1,
+        "the rejected number again, not 3 or 2"
+    );
     let files = e.store.list_files().await.unwrap();
     assert_eq!(files[0].state, FileState::Superseded);
     assert_eq!(files[1].lopnummer, 2);

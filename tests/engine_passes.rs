@@ -35,8 +35,8 @@ async fn lopnummer_and_one_unreceipted(store: Store) {
     import_and_approve(&e, &serde_json::Value::Array(cases).to_string()).await;
     let r = e.build_pass().await.unwrap();
     assert_eq!(r.files.len(), 1, "one unreceipted file per series");
-    assert_eq!(r.files[0].2, 1);
-    assert_eq!(r.files[0].3, 2, "max_cases_per_file");
+    assert_eq!(r.files[0].lopnummer, 1);
+    assert_eq!(r.files[0].cases, 2, "max_cases_per_file");
     assert_eq!(r.waiting_series, 1);
     assert_eq!(
         e.build_pass().await.unwrap().files.len(),
@@ -61,7 +61,11 @@ async fn lopnummer_and_one_unreceipted(store: Store) {
         let b = e.build_pass().await.unwrap();
         if lop < 3 {
             assert_eq!(b.files.len(), 1);
-            assert_eq!(b.files[0].2, i64::from(lop) + 1, "last approved + 1");
+            assert_eq!(
+                b.files[0].lopnummer,
+                i64::from(lop) + 1,
+                "last approved + 1"
+            );
             e.send_pass().await.unwrap();
         } else {
             assert!(b.files.is_empty());
@@ -130,7 +134,7 @@ async fn receipts_lifecycle(store: Store) {
     let b = e.build_pass().await.unwrap();
     assert_eq!(b.files.len(), 1);
     assert_eq!(
-        b.files[0].2, 1,
+        b.files[0].lopnummer, 1,
         "a rejected file does not consume its number"
     );
     let files = e.store.list_files().await.unwrap();
@@ -196,7 +200,7 @@ async fn receipts_lifecycle(store: Store) {
     // Now the nedsättning goes, in its own series, carrying the målnummer.
     let b = e.build_pass().await.unwrap();
     assert_eq!(b.files.len(), 1);
-    assert_eq!(b.files[0].2, 1, "own series");
+    assert_eq!(b.files[0].lopnummer, 1, "own series");
     e.send_pass().await.unwrap();
     let sent = fake.sent.lock().unwrap().last().cloned().unwrap();
     let text = String::from_utf8_lossy(sent.parts[0].bytes().unwrap()).to_string();
@@ -318,11 +322,11 @@ async fn follow_up_unknown_case_refused() {
     .unwrap()
     .collect::<Vec<_>>();
     let ctx = fogd::cli::import::validation_context(&e.config, e.clock.as_ref()).unwrap();
-    let out = fogd::engine::intake::import(
+    let out = fogd::engine::import::import(
         Some(&e.store),
         src.into_iter(),
         &ctx,
-        &fogd::engine::intake::ImportOptions::file("x.json"),
+        &fogd::engine::import::ImportOptions::file("x.json"),
         e.clock.as_ref(),
         &mut |_| {},
     )

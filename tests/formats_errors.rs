@@ -178,7 +178,7 @@ fn controls_record_count_total_case_count_and_case_counts() {
     let e = errors(&x);
     assert!(
         e.iter().any(|y| y.class == ErrorClass::CaseCounts
-            && y.handlingsref.as_deref() == Some("INK-2024-0001")),
+            && y.reference.as_deref() == Some("INK-2024-0001")),
         "{e:?}"
     );
 }
@@ -211,7 +211,7 @@ fn field_classes() {
         if line > 1 {
             assert!(e
                 .iter()
-                .any(|y| y.class == class && y.handlingsref.as_deref() == Some("INK-2024-0001")));
+                .any(|y| y.class == class && y.reference.as_deref() == Some("INK-2024-0001")));
         }
     }
     let mut x = b.clone();

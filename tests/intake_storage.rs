@@ -11,7 +11,7 @@ mod kit;
 
 use fogd::domain::state::Cause;
 use fogd::domain::CaseState;
-use fogd::engine::intake::{import, ImportOptions, ImportOutcome};
+use fogd::engine::import::{import, ImportOptions, ImportOutcome};
 use fogd::engine::Engine;
 use fogd::store::{CaseMove, CaseSelection, NewCase, Store, UpsertOutcome};
 use kit::*;

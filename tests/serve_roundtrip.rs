@@ -5,13 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use fogd::alerts::Alerter;
-use fogd::api::metrics::{render, Histogram};
 use fogd::api::{router, AppState};
 use fogd::config::Config;
 use fogd::daemon::{build_and_send, poll_and_alert, timed_engine};
-use fogd::engine::intake::{import, ImportOptions};
+use fogd::engine::import::{import, ImportOptions};
 use fogd::engine::journal::{approve, Selection};
 use fogd::engine::Engine;
+use fogd::metrics::{render, Histogram};
 use fogd::report::{build, ReportKind};
 use fogd::sim::StartOptions;
 use fogd::store::{Role, Store};
@@ -96,7 +96,7 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
     build_and_send(&engine, true).await.unwrap();
     let files = store.list_files().await.unwrap();
     assert!(!files.is_empty(), "the send job built files");
-    let m = render(&state).await.unwrap();
+    let m = render(&state.metric_sources()).await.unwrap();
     assert_eq!(
         metric(&m, "fogd_files_sent_total"),
         files.len() as f64,
@@ -128,7 +128,7 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
     }
     let files = store.list_files().await.unwrap();
     let n = files.len() as f64;
-    let m = render(&state).await.unwrap();
+    let m = render(&state.metric_sources()).await.unwrap();
     assert_eq!(metric(&m, "fogd_kvittens_total{status=\"G\"}"), n, "{m}");
     assert_eq!(metric(&m, "fogd_kvittens_total{status=\"U\"}"), 0.0);
     assert_eq!(

@@ -300,11 +300,7 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     let bek = Bekraftelse::parse(&env.set, &got[0].3).unwrap();
     assert_eq!(bek.filtyp, BekraftelseTyp::Ansbekr);
     assert_eq!(bek.avser_lopnummer, 1);
-    let refs_back: Vec<&str> = bek
-        .entries
-        .iter()
-        .map(|e| e.handlingsref.as_str())
-        .collect();
+    let refs_back: Vec<&str> = bek.entries.iter().map(|e| e.reference.as_str()).collect();
     assert_eq!(refs_back, refs);
     let mal: Vec<String> = bek.entries.iter().map(|e| e.malnummer.clone()).collect();
     assert!(mal
@@ -335,7 +331,7 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     assert_eq!((k.antal_godkanda, k.antal_underkanda), (1, 1));
     assert_eq!(k.errors.len(), 1);
     assert_eq!(k.errors[0].niva, Niva::H);
-    assert_eq!(k.errors[0].handlingsref.as_deref(), Some("NED-2"));
+    assert_eq!(k.errors[0].reference.as_deref(), Some("NED-2"));
     assert_eq!(k.errors[0].felkod, "0050");
 
     // Återkallelse of BFO-B: applied at once; the withdrawal shows as R in the next report.
@@ -357,7 +353,7 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     );
     let rep = UtslagReport::parse(&env.set, &got[1].3).unwrap();
     assert_eq!(rep.decisions.len(), 1);
-    assert_eq!(rep.decisions[0].handlingsref, "BFO-B");
+    assert_eq!(rep.decisions[0].reference, "BFO-B");
     assert_eq!(rep.decisions[0].beslutstyp, Beslutstyp::Aterkallad);
 
     // A second återkallelse of the withdrawn case: closed (0051).
@@ -378,16 +374,16 @@ async fn bfo_lifecycle_kvittens_evening_run_follow_ups_and_utslag() {
     assert_eq!(rep.decisions.len(), 5);
     let mut disputed = 0;
     for d in &rep.decisions {
-        let i = refs.iter().position(|r| *r == d.handlingsref).unwrap();
+        let i = refs.iter().position(|r| *r == d.reference).unwrap();
         assert_eq!(d.malnummer, mal[i]);
-        if is_disputed("DEV", &d.handlingsref, 0.5) {
+        if is_disputed("DEV", &d.reference, 0.5) {
             disputed += 1;
             assert_eq!(d.beslutstyp, Beslutstyp::Avskrivning);
             assert_eq!(d.faststallt_belopp.0, 0);
         } else {
             assert_eq!(d.beslutstyp, Beslutstyp::Utslag);
             let want = cs[i].total_amount().0 - if i == 0 { reduction } else { 0 };
-            assert_eq!(d.faststallt_belopp.0, want, "{}", d.handlingsref);
+            assert_eq!(d.faststallt_belopp.0, want, "{}", d.reference);
             assert!(!d.utslag_ref.is_empty());
         }
     }
@@ -597,7 +593,7 @@ async fn case_level_errors_reject_only_their_cases() {
     assert_eq!((kv.antal_godkanda, kv.antal_underkanda), (2, 1));
     assert_eq!(felkoder(&kv), ["0041"]);
     assert_eq!(kv.errors[0].niva, Niva::H);
-    assert_eq!(kv.errors[0].handlingsref.as_deref(), Some("H-2"));
+    assert_eq!(kv.errors[0].reference.as_deref(), Some("H-2"));
 
     // Duplicates: H-1 again (already held), H-2 again (was rejected: fine), H-4 twice in the file.
     let b = env.build(k, &bfo(&["H-1", "H-2", "H-4", "H-4"]), 2);
@@ -608,7 +604,7 @@ async fn case_level_errors_reject_only_their_cases() {
     let errs: Vec<(Option<&str>, &str)> = kv
         .errors
         .iter()
-        .map(|e| (e.handlingsref.as_deref(), e.felkod.as_str()))
+        .map(|e| (e.reference.as_deref(), e.felkod.as_str()))
         .collect();
     assert_eq!(errs, [(Some("H-1"), "0060"), (Some("H-4"), "0060")]);
 
@@ -623,7 +619,7 @@ async fn case_level_errors_reject_only_their_cases() {
                 .unwrap()
                 .entries
                 .into_iter()
-                .map(|e| e.handlingsref)
+                .map(|e| e.reference)
                 .collect()
         })
         .collect();

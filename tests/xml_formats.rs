@@ -119,7 +119,7 @@ fn every_sample_reads_with_the_layout_its_root_names() {
         &Value::Amount(250_000)
     );
     assert_eq!(
-        value(&l, &r[2], Source::EntryHandlingsref),
+        value(&l, &r[2], Source::EntryReference),
         &Value::Text(Cow::Borrowed("V-2026-0001"))
     );
     let l = layout("slutredovisning");
@@ -380,7 +380,7 @@ fn d(s: &str) -> NaiveDate {
 fn built_delred() -> Vec<u8> {
     struct Payout {
         malnummer: &'static str,
-        handlingsref: &'static str,
+        reference: &'static str,
         investigation: &'static str,
         paid: i64,
         remaining: i64,
@@ -388,14 +388,14 @@ fn built_delred() -> Vec<u8> {
     let payouts = [
         Payout {
             malnummer: "VS-000101-26",
-            handlingsref: "V-2026-0001",
+            reference: "V-2026-0001",
             investigation: "loneutmatning",
             paid: 250_000,
             remaining: 981_240,
         },
         Payout {
             malnummer: "VS-000102-26",
-            handlingsref: "A & B <1>",
+            reference: "A & B <1>",
             investigation: "inga_tillgangar",
             paid: 0,
             remaining: 441_000,
@@ -413,7 +413,7 @@ fn built_delred() -> Vec<u8> {
         &payouts,
         |p, s| match s {
             Source::EntryMalnummer => Value::Text(Cow::Borrowed(p.malnummer)),
-            Source::EntryHandlingsref => Value::Text(Cow::Borrowed(p.handlingsref)),
+            Source::EntryReference => Value::Text(Cow::Borrowed(p.reference)),
             Source::EntryPeriodFrom => Value::Date(d("2027-01-01")),
             Source::EntryPeriodTo => Value::Date(d("2027-01-31")),
             Source::EntryInvestigation => Value::Code(Cow::Borrowed(p.investigation)),
@@ -435,7 +435,7 @@ fn the_builder_writes_what_the_samples_hold() {
     assert_eq!(built.trim_end(), expected.trim_end());
     let records = read_xml(&layout("delred"), built.as_bytes()).unwrap();
     assert_eq!(
-        records[3].value(&layout("delred"), Source::EntryHandlingsref),
+        records[3].value(&layout("delred"), Source::EntryReference),
         Some(&Value::Text(Cow::Borrowed("A & B <1>")))
     );
     // Refusals name the record and field.

@@ -12,7 +12,7 @@ use super::security::require_content_type;
 use super::{ApiError, AppState};
 use crate::domain::intake::open_source;
 use crate::domain::CaseState;
-use crate::engine::intake::{import, ImportOptions};
+use crate::engine::import::{import, ImportOptions};
 use crate::engine::journal::{self, Selection};
 use crate::store::{CaseRow, Permission};
 use axum::body::Bytes;
@@ -188,7 +188,7 @@ pub async fn post_cases(
     let mut cases = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for r in references {
-        let key = crate::engine::intake::stored_reference(&r);
+        let key = crate::engine::import::stored_reference(&r);
         if seen.insert(key.clone()) {
             for row in state.store.cases_by_reference(&key, None).await? {
                 cases.push(serde_json::json!({

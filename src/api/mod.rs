@@ -12,11 +12,9 @@ pub mod auth;
 pub mod cache;
 pub mod files;
 pub mod handlers;
-pub mod metrics;
 pub mod openapi;
 pub mod page;
 pub mod privacy;
-pub mod sd_notify;
 pub mod security;
 
 use crate::alerts::Alerter;
@@ -24,7 +22,8 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::engine::schedule::JobStats;
 use crate::store::Store;
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -49,7 +48,7 @@ pub struct AppState {
     /// False while starting and once shutting down (`/readyz`).
     pub ready: AtomicBool,
     /// Durations of SHS send calls (filled by the send jobs through [`crate::daemon::TimedShs`]).
-    pub send_latency: Arc<metrics::Histogram>,
+    pub send_latency: Arc<crate::metrics::Histogram>,
     /// Cached responses of the hot read paths ([`cache`]).
     pub cache: Arc<cache::ResponseCache>,
 }
@@ -69,6 +68,41 @@ impl AppState {
             send_latency: Arc::default(),
             cache: Arc::new(cache::ResponseCache::with_capacity(cache_bytes)),
         }
+    }
+}
+
+impl AppState {
+    /// What `/metrics` reads its figures from.
+    pub fn metric_sources(&self) -> crate::metrics::Sources<'_> {
+        crate::metrics::Sources {
+            store: &self.store,
+            config: &self.config,
+            clock: &self.clock,
+            jobs: &self.jobs,
+            alerter: self.alerter.as_deref(),
+            send_latency: &self.send_latency,
+        }
+    }
+}
+
+/// `GET /metrics`: [`crate::metrics::render`] in the Prometheus text format.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    match crate::metrics::render(&state.metric_sources()).await {
+        Ok(text) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("# database: {e}\n"),
+        )
+            .into_response(),
     }
 }
 
@@ -159,7 +193,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/fogd.css", get(security::stylesheet))
         .route("/signin", get(page::signin_form).post(page::signin))
         .route("/signout", post(page::signout))
-        .route("/metrics", get(metrics::metrics))
+        .route("/metrics", get(metrics))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
         .layer(axum::extract::DefaultBodyLimit::max(limit))

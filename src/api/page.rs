@@ -132,7 +132,7 @@ fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRo
             .unwrap_or_default();
         let mut err_text: Vec<String> = errors
             .iter()
-            .map(|e| match &e.handlingsref {
+            .map(|e| match &e.reference {
                 Some(r) => format!("{r}: {} {}", e.felkod, e.feltext),
                 None => format!("{} {}", e.felkod, e.feltext),
             })

@@ -18,7 +18,7 @@ use crate::cli::status::{case_views, write_cases, write_files};
 use crate::cli::{EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
 use crate::domain::CaseState;
-use crate::engine::intake::{import, ImportOptions};
+use crate::engine::import::{import, ImportOptions};
 use crate::engine::journal::{approve, Selection};
 use crate::engine::Engine;
 use crate::sim::kronofogden::KronofogdenBehaviour;
@@ -264,9 +264,10 @@ async fn drive(
     let mut evenings = 0;
     loop {
         let b = engine.build_pass().await?;
-        for (id, name, lop, n) in &b.files {
+        for f in &b.files {
             say(format!(
-                "built file {id} {name} löpnummer {lop} with {n} case(s)"
+                "built file {} {} löpnummer {} with {} case(s)",
+                f.id, f.name, f.lopnummer, f.cases
             ))?;
         }
         let s = engine.send_pass().await?;

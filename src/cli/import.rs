@@ -7,7 +7,7 @@ use crate::cli::{UsageError, EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
 use crate::domain::intake::{open_source, Encoding};
 use crate::domain::validate::{Rules, ValidationContext};
-use crate::engine::intake::{import, ImportOptions, ImportOutcome};
+use crate::engine::import::{import, ImportOptions, ImportOutcome};
 use crate::store::Store;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -201,7 +201,7 @@ fn print_outcome(
             }
             #[derive(serde::Serialize)]
             struct Summary<'a> {
-                summary: &'a crate::engine::intake::ImportSummary,
+                summary: &'a crate::engine::import::ImportSummary,
             }
             serde_json::to_writer(
                 &mut out,

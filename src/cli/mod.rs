@@ -119,6 +119,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Err(e) => {
             let code = if e.downcast_ref::<UsageError>().is_some()
                 || e.downcast_ref::<crate::config::ConfigError>().is_some()
+                || e.downcast_ref::<crate::daemon::DaemonError>()
+                    .is_some_and(crate::daemon::DaemonError::is_usage)
             {
                 EXIT_USAGE
             } else {

@@ -31,8 +31,11 @@ pub async fn run(config: Config, _args: SendArgs) -> anyhow::Result<u8> {
         sent.retried,
         sent.refused
     );
-    for (id, name, lop, n) in &built.files {
-        println!("  file {id} {name} löpnummer {lop}: {n} case(s)");
+    for f in &built.files {
+        println!(
+            "  file {} {} löpnummer {}: {} case(s)",
+            f.id, f.name, f.lopnummer, f.cases
+        );
     }
     Ok(if sent.ok() { EXIT_OK } else { EXIT_INTERNAL })
 }

@@ -32,7 +32,7 @@ pub struct StatusArgs {
 
 /// A case as the status views show it.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct CaseView {
+pub struct CaseStatusView {
     /// The stored case.
     #[serde(skip)]
     pub row: CaseRow,
@@ -48,7 +48,7 @@ pub struct CaseView {
 }
 
 /// Builds the views of `rows`.
-pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec<CaseView>> {
+pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec<CaseStatusView>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let infos: HashMap<i64, CaseFileInfo> = store
         .case_file_info_for(&ids)
@@ -79,7 +79,7 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
             .rejections()?
             .map(|r| crate::formats::rejection_text(&r));
         let decision = info.decision()?.map(|d| decision_words(&d));
-        out.push(CaseView {
+        out.push(CaseStatusView {
             row,
             info,
             waiting,
@@ -100,7 +100,7 @@ pub fn decision_words(d: &crate::formats::Decision) -> String {
     s
 }
 
-fn case_json(v: &CaseView) -> anyhow::Result<serde_json::Value> {
+fn case_json(v: &CaseStatusView) -> anyhow::Result<serde_json::Value> {
     let r = &v.row;
     let issues = r.issues()?;
     let rejection = v.info.rejections()?;
@@ -140,7 +140,7 @@ fn file_json(f: &FileRow) -> serde_json::Value {
 }
 
 /// The detail column of a case: the most telling of waiting / rejection / decision / målnummer / hold reason.
-pub fn detail(v: &CaseView) -> String {
+pub fn detail(v: &CaseStatusView) -> String {
     if let Some(w) = &v.waiting {
         return w.clone();
     }
@@ -168,7 +168,7 @@ pub fn detail(v: &CaseView) -> String {
 }
 
 /// Writes the cases table.
-pub fn write_cases(out: &mut dyn Write, views: &[CaseView]) -> std::io::Result<()> {
+pub fn write_cases(out: &mut dyn Write, views: &[CaseStatusView]) -> std::io::Result<()> {
     write_cases_head(out)?;
     write_case_lines(out, views)
 }
@@ -183,7 +183,7 @@ pub fn write_cases_head(out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// Writes lines of the cases table (a page of it).
-pub fn write_case_lines(out: &mut dyn Write, views: &[CaseView]) -> std::io::Result<()> {
+pub fn write_case_lines(out: &mut dyn Write, views: &[CaseStatusView]) -> std::io::Result<()> {
     for v in views {
         let file = match (&v.info.file_name, v.info.lopnummer) {
             (Some(n), Some(l)) => format!("{n} ({l})"),

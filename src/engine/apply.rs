@@ -195,7 +195,7 @@ impl Engine {
                 let mut by_ref: std::collections::HashMap<&str, Vec<Rejection>> =
                     std::collections::HashMap::new();
                 for e in k.errors.iter().filter(|e| e.niva == Niva::H) {
-                    if let Some(r) = e.handlingsref.as_deref() {
+                    if let Some(r) = e.reference.as_deref() {
                         by_ref.entry(r).or_default().push(Rejection {
                             felkod: e.felkod.clone(),
                             feltext: e.feltext.clone(),
@@ -272,7 +272,7 @@ impl Engine {
         let mut unmatched = Vec::new();
         for e in &b.entries {
             let hit = tx
-                .case_by_key(&b.intressentkod, kind.as_str(), &e.handlingsref)
+                .case_by_key(&b.intressentkod, kind.as_str(), &e.reference)
                 .await?;
             let done = match hit {
                 Some((id, _)) => {
@@ -289,7 +289,7 @@ impl Engine {
                 None => false,
             };
             if !done {
-                unmatched.push(e.handlingsref.clone());
+                unmatched.push(e.reference.clone());
             }
         }
         Ok((!unmatched.is_empty()).then(|| {
@@ -312,7 +312,7 @@ impl Engine {
                 .case_by_key(
                     &u.intressentkod,
                     CaseKind::Betalningsforelaggande.as_str(),
-                    &d.handlingsref,
+                    &d.reference,
                 )
                 .await?;
             let (cause, to) = if d.beslutstyp == Beslutstyp::Aterkallad {
@@ -335,10 +335,10 @@ impl Engine {
                             ..CaseUpdate::default()
                         });
                     if tx.move_cases(CaseSelection::One(id), &mv).await?.count != 1 {
-                        unmatched.push(d.handlingsref.clone());
+                        unmatched.push(d.reference.clone());
                     }
                 }
-                None => unmatched.push(d.handlingsref.clone()),
+                None => unmatched.push(d.reference.clone()),
             }
         }
         Ok((!unmatched.is_empty()).then(|| {

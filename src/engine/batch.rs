@@ -19,16 +19,29 @@ use crate::store::{CaseMove, CaseSelection, CaseUpdate, NewFile, StoreError, Sto
 /// What a build pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BuildReport {
-    /// Files built: (file id, file name, löpnummer, cases).
-    pub files: Vec<(i64, String, i64, i64)>,
+    /// Files built, in the order they were built.
+    pub files: Vec<BuiltFile>,
     /// Cases refused by the builder (now `invalid`).
     pub refused: u64,
     /// Series that had approved cases but already their maximum of unreceipted files.
     pub waiting_series: u64,
 }
 
+/// One file a build pass made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BuiltFile {
+    /// The file row's id.
+    pub id: i64,
+    /// The transaction file's name.
+    pub name: String,
+    pub lopnummer: i64,
+    /// How many cases it carries.
+    pub cases: i64,
+}
+
+/// What one attempt to build a file of a series came to.
 enum One {
-    Built(i64, String, i64, i64),
+    Built(BuiltFile),
     OnlyRefused,
     Nothing,
     SeriesFull,
@@ -58,7 +71,7 @@ impl Engine {
             };
             loop {
                 match self.build_one(&ik, kind, &mut report).await? {
-                    One::Built(id, name, lop, n) => report.files.push((id, name, lop, n)),
+                    One::Built(file) => report.files.push(file),
                     One::OnlyRefused => continue,
                     One::Nothing => break,
                     One::SeriesFull => {
@@ -220,12 +233,12 @@ impl Engine {
         tx.commit().await?;
         crate::failpoint!("after_build_commit");
         tracing::info!(file = file_id, name = %built.file_name, lopnummer, cases = ids.len(), "file built");
-        Ok(One::Built(
-            file_id,
-            built.file_name,
+        Ok(One::Built(BuiltFile {
+            id: file_id,
+            name: built.file_name,
             lopnummer,
-            ids.len() as i64,
-        ))
+            cases: ids.len() as i64,
+        }))
     }
 }
 

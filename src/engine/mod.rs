@@ -1,7 +1,7 @@
 //! The state machines and jobs. Talks to the world only through [`crate::store`] and the [`ShsPort`] trait (the
 //! real [`crate::shs::ShsClient`], or an in-process stand-in for tests).
 //!
-//! - [`intake`]: validated, idempotent intake of cases from any source (CLI import, API).
+//! - [`import`]: validated, idempotent intake of cases from any source (CLI import, API).
 //! - [`journal`]: the review step: list, approve, hold.
 //! - [`schedule`]: cron schedules (DST-correct), the job runner (no overlap, catch-up once at start).
 //! - [`batch`]: the build pass — approved cases → files with löpnummer, bytes frozen, in one transaction each.
@@ -13,7 +13,7 @@
 
 pub mod apply;
 pub mod batch;
-pub mod intake;
+pub mod import;
 pub mod journal;
 pub mod poll;
 pub mod schedule;
@@ -30,7 +30,7 @@ use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
 pub use apply::ApplyReport;
-pub use batch::BuildReport;
+pub use batch::{BuildReport, BuiltFile};
 pub use poll::PollReport;
 pub use send::SendReport;
 

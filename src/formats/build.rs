@@ -7,7 +7,7 @@
 //! case, record, field and value; nothing is truncated.
 
 use super::codec::{encode_field, FitError, Value};
-use super::layout::{Layout, RecordDef, Role, Scope};
+use super::layout::{Layout, LayoutRole, RecordDef, Scope};
 use super::names;
 use super::source::Source;
 use crate::domain::case::{Claim, Debtor};
@@ -430,7 +430,7 @@ pub fn build_file(
         .for_kind(kind)
         .ok_or_else(|| BuildError::UnknownLayout(kind.layout_name().to_string()))?;
     let missiv = set
-        .by_role(Role::Missiv)
+        .by_role(LayoutRole::Missiv)
         .ok_or_else(|| BuildError::UnknownLayout("missiv".into()))?;
     let (bytes, record_count, case_count, total) = build_transaction(layout, cases, facts)?;
     let file_name = layout.file_name_for(&facts.intressentkod);

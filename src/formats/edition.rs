@@ -5,7 +5,7 @@
 //! FOGD-REF-2 files shipped so far (`layouts/fogd-ref-2/`: the inbound BESTRID, RAPPORT and SKSRAPP, and the four
 //! XML documents); the edition as a whole (`[layouts] edition`, outbound layouts) is built on it later.
 
-use super::layout::{Layout, LayoutProblem, Role, EMBEDDED};
+use super::layout::{Layout, LayoutProblem, LayoutRole, EMBEDDED};
 use super::xml::{is_xml_layout, XmlLayout};
 
 /// The FOGD-REF-2 layout files shipped in the binary: (file name, contents).
@@ -85,7 +85,7 @@ impl LayoutFile {
     }
 
     /// Its role.
-    pub fn role(&self) -> Role {
+    pub fn role(&self) -> LayoutRole {
         match self {
             LayoutFile::Fixed(l) => l.role,
             LayoutFile::Xml(l) => l.role,

@@ -3,7 +3,7 @@
 
 use super::build::{BuildError, Writer};
 use super::codec::Value;
-use super::layout::{Layout, LayoutSet, Role, Scope};
+use super::layout::{Layout, LayoutRole, LayoutSet, Scope};
 use super::parse::{parse_file, ParseError, ParsedRecord};
 use super::read::ReadError;
 use super::source::Source;
@@ -46,8 +46,9 @@ pub enum Niva {
 pub struct KvittensError {
     /// Level.
     pub niva: Niva,
-    /// The case, for `H`.
-    pub handlingsref: Option<String>,
+    /// The case's reference (wire name `handlingsref`), for `H`.
+    #[serde(rename = "handlingsref")]
+    pub reference: Option<String>,
     /// Four-digit felkod.
     pub felkod: String,
     /// Text.
@@ -116,8 +117,9 @@ impl BekraftelseTyp {
 /// One registered case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BekraftelseEntry {
-    /// The case.
-    pub handlingsref: String,
+    /// The case's reference (wire name `handlingsref`).
+    #[serde(rename = "handlingsref")]
+    pub reference: String,
     /// Its målnummer.
     pub malnummer: String,
     /// Registration date.
@@ -171,8 +173,9 @@ impl Beslutstyp {
 /// One decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
-    /// The case.
-    pub handlingsref: String,
+    /// The case's reference (wire name `handlingsref`).
+    #[serde(rename = "handlingsref")]
+    pub reference: String,
     /// Its målnummer.
     pub malnummer: String,
     /// Kind of decision.
@@ -217,11 +220,11 @@ impl InboundKind {
         }
     }
 
-    fn role(self) -> Role {
+    fn role(self) -> LayoutRole {
         match self {
-            InboundKind::Kvittens => Role::Kvittens,
-            InboundKind::Bekraftelse => Role::Bekraftelse,
-            InboundKind::Utslag => Role::Utslag,
+            InboundKind::Kvittens => LayoutRole::Kvittens,
+            InboundKind::Bekraftelse => LayoutRole::Bekraftelse,
+            InboundKind::Utslag => LayoutRole::Utslag,
         }
     }
 }
@@ -257,7 +260,7 @@ impl LayoutSet {
 
     /// Routes an inbound file by its name.
     pub fn classify_inbound(&self, name: &str) -> Option<InboundFile> {
-        for l in self.iter().filter(|l| l.role == Role::Transaction) {
+        for l in self.iter().filter(|l| l.role == LayoutRole::Transaction) {
             for (key, pattern) in &l.receipts {
                 if let (Some(ik), Some(kind)) = (match_pattern(pattern, name), l.case_kind) {
                     let what = [
@@ -431,12 +434,12 @@ impl Kvittens {
                     Niva::F => "F",
                     Niva::H => "H",
                 })),
-                Source::EntryHandlingsref => e.handlingsref.as_deref().map_or(Value::None, t),
+                Source::EntryReference => e.reference.as_deref().map_or(Value::None, t),
                 Source::EntryFelkod => t(&e.felkod),
                 Source::EntryFeltext => t(&e.feltext),
                 _ => Value::None,
             },
-            |e| e.handlingsref.as_deref(),
+            |e| e.reference.as_deref(),
         )
     }
 
@@ -457,10 +460,10 @@ impl Kvittens {
                 Some("H") => Niva::H,
                 _ => return Err(missing(e, Source::EntryNiva)),
             };
-            let h = get_text(l, e, Source::EntryHandlingsref);
+            let h = get_text(l, e, Source::EntryReference);
             errors.push(KvittensError {
                 niva,
-                handlingsref: (!h.is_empty()).then_some(h),
+                reference: (!h.is_empty()).then_some(h),
                 felkod: get_text(l, e, Source::EntryFelkod),
                 feltext: get_text(l, e, Source::EntryFeltext),
             });
@@ -498,8 +501,8 @@ impl Kvittens {
         let text: String = text.chars().take(80).collect();
         Some(KvittensError {
             niva,
-            handlingsref: if niva == Niva::H {
-                e.handlingsref.clone()
+            reference: if niva == Niva::H {
+                e.reference.clone()
             } else {
                 None
             },
@@ -525,13 +528,13 @@ impl Bekraftelse {
             head,
             &self.entries,
             |e, s| match s {
-                Source::EntryHandlingsref => t(&e.handlingsref),
+                Source::EntryReference => t(&e.reference),
                 Source::EntryMalnummer => t(&e.malnummer),
                 Source::EntryDate => Value::Date(e.registrerad),
                 Source::EntrySvarandeNr => Value::Num(u64::from(e.svarande_nr)),
                 _ => Value::None,
             },
-            |e| Some(e.handlingsref.as_str()),
+            |e| Some(e.reference.as_str()),
         )
     }
 
@@ -548,7 +551,7 @@ impl Bekraftelse {
         let mut out = Vec::new();
         for e in entries {
             out.push(BekraftelseEntry {
-                handlingsref: get_text(l, e, Source::EntryHandlingsref),
+                reference: get_text(l, e, Source::EntryReference),
                 malnummer: get_text(l, e, Source::EntryMalnummer),
                 registrerad: get_date(l, e, Source::EntryDate)?,
                 svarande_nr: get_num(l, e, Source::EntrySvarandeNr)?,
@@ -578,7 +581,7 @@ impl UtslagReport {
             head,
             &self.decisions,
             |e, s| match s {
-                Source::EntryHandlingsref => t(&e.handlingsref),
+                Source::EntryReference => t(&e.reference),
                 Source::EntryMalnummer => t(&e.malnummer),
                 Source::EntryDecision => Value::Code(Cow::Borrowed(e.beslutstyp.as_str())),
                 Source::EntryDate => Value::Date(e.beslutsdatum),
@@ -586,7 +589,7 @@ impl UtslagReport {
                 Source::EntryUtslagRef => t(&e.utslag_ref),
                 _ => Value::None,
             },
-            |e| Some(e.handlingsref.as_str()),
+            |e| Some(e.reference.as_str()),
         )
     }
 
@@ -602,7 +605,7 @@ impl UtslagReport {
                 .and_then(Beslutstyp::parse)
                 .ok_or_else(|| missing(e, Source::EntryDecision))?;
             decisions.push(Decision {
-                handlingsref: get_text(l, e, Source::EntryHandlingsref),
+                reference: get_text(l, e, Source::EntryReference),
                 malnummer: get_text(l, e, Source::EntryMalnummer),
                 beslutstyp,
                 beslutsdatum: get_date(l, e, Source::EntryDate)?,

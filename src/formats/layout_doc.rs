@@ -4,7 +4,7 @@
 
 use super::edition::LayoutFile;
 use super::felkod::{Felkoder, Level};
-use super::layout::{FieldKind, Layout, Role, Scope};
+use super::layout::{FieldKind, Layout, LayoutRole, Scope};
 use super::xml::{XmlKind, XmlLayout};
 use std::fmt::Write;
 
@@ -64,7 +64,7 @@ pub fn fixed_markdown(l: &Layout) -> String {
     if !l.file_name.is_empty() {
         facts.insert(0, format!("file `{}`", l.file_name));
     }
-    if l.role == Role::Transaction {
+    if l.role == LayoutRole::Transaction {
         facts.push(format!("missiv `{}`", l.missiv_name_for("{name}")));
     }
     if !l.filtyp_aliases.is_empty() {
@@ -296,8 +296,8 @@ pub fn edition_markdown(
         LayoutFile::Xml(_) => usize::MAX,
     };
     sorted.sort_by(|a, b| {
-        let ra = Role::ALL.iter().position(|r| *r == a.role());
-        let rb = Role::ALL.iter().position(|r| *r == b.role());
+        let ra = LayoutRole::ALL.iter().position(|r| *r == a.role());
+        let rb = LayoutRole::ALL.iter().position(|r| *r == b.role());
         (ra, kind_rank(a), a.name()).cmp(&(rb, kind_rank(b), b.name()))
     });
     let mut editions: Vec<&str> = sorted.iter().map(|l| l.edition()).collect();

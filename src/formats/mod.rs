@@ -42,11 +42,9 @@ pub use inbound::{
     Kvittens, KvittensError, KvittensStatus, Niva, Rejection, UtslagReport,
 };
 pub use layout::{
-    FieldDef, FieldKind, Layout, LayoutProblem, LayoutSet, LayoutSetError, LineEnding, RecordDef,
-    Role, Scope,
+    FieldDef, FieldKind, Layout, LayoutProblem, LayoutRole, LayoutSet, LayoutSetError, LineEnding,
+    RecordDef, Scope,
 };
-pub use parse::{
-    parse_file, parse_reader, ParseError, ParseSummary, ParsedFile, ParsedRecord, Problem,
-};
+pub use parse::{parse_file, parse_reader, ParseError, ParseSummary, ParsedFile, ParsedRecord};
 pub use read::{check_missiv, read_cases, read_cases_with, ReadError};
 pub use source::Source;

@@ -25,8 +25,9 @@ pub struct ParseError {
     pub record: Option<String>,
     /// Field name, when the problem is in a field.
     pub field: Option<String>,
-    /// The case (handlingsref) the record belongs to, when in a case.
-    pub handlingsref: Option<String>,
+    /// The reference (wire name `handlingsref`) of the case the record belongs to, when in a case.
+    #[serde(rename = "handlingsref")]
+    pub reference: Option<String>,
     /// The class (maps to a felkod through the felkod table).
     pub class: ErrorClass,
     /// What is wrong.
@@ -46,15 +47,12 @@ impl std::fmt::Display for ParseError {
         if let Some(x) = &self.field {
             write!(f, ", field {x}")?;
         }
-        if let Some(h) = &self.handlingsref {
+        if let Some(h) = &self.reference {
             write!(f, " (case {h})")?;
         }
         write!(f, ": {} [{}]", self.message, self.class.as_str())
     }
 }
-
-/// A problem found when comparing a file and its missiv (or other cross-checks): the same shape as a parse error.
-pub type Problem = ParseError;
 
 /// One record as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +172,7 @@ fn unreadable(e: std::io::Error) -> ParseError {
         line: None,
         record: None,
         field: None,
-        handlingsref: None,
+        reference: None,
         class: ErrorClass::Unreadable,
         message: format!("cannot read: {e}"),
     }
@@ -303,7 +301,7 @@ impl<'l> Validator<'l> {
             self.suppressed += 1;
             return;
         }
-        let handlingsref = match class {
+        let reference = match class {
             ErrorClass::RecordLength
             | ErrorClass::LineEnding
             | ErrorClass::Character
@@ -318,7 +316,7 @@ impl<'l> Validator<'l> {
             line,
             record: record.map(str::to_string),
             field: field.map(str::to_string),
-            handlingsref,
+            reference,
             class,
             message,
         });
@@ -351,7 +349,7 @@ impl<'l> Validator<'l> {
                             .and_then(|i| self.layout.records.get(i))
                             .map(|r| r.code.clone()),
                         field: None,
-                        handlingsref: Some(reference.clone()),
+                        reference: Some(reference.clone()),
                         class: ErrorClass::CaseCounts,
                         message: format!("the case declares {d} {what} but has {found}"),
                     });

@@ -6,9 +6,9 @@
 //! with single spaces.
 
 use super::codec::Value;
-use super::layout::{Layout, LayoutSet, Role, Scope};
+use super::layout::{Layout, LayoutRole, LayoutSet, Scope};
 use super::names;
-use super::parse::{parse_file, ParseError, ParsedRecord, Problem};
+use super::parse::{parse_file, ParseError, ParsedRecord};
 use super::source::Source;
 use super::{FileFacts, FileStatus};
 use crate::domain::case::{Change, Claim, ClaimKind, Debtor, Interest, Party, Title};
@@ -175,7 +175,7 @@ fn finish_claim(acc: ClaimAcc) -> Option<Claim> {
 
 /// Reads the cases of a transaction file with a given layout.
 pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<Case>), ReadError> {
-    if layout.role != Role::Transaction {
+    if layout.role != LayoutRole::Transaction {
         return Err(ReadError::NotTransaction(layout.name.clone()));
     }
     let parsed = parse_file(layout, bytes);
@@ -445,17 +445,17 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
 /// Compares a transaction file with its missiv: every missiv field whose source also fills a field of the file's
 /// head or tail must agree (löpnummer, antal_poster, antal_handlingar, TOT-BEL, date), as must the filtyp; a
 /// missiv that cannot be parsed, or a file that no layout recognises, is a problem too. Empty = they agree.
-pub fn check_missiv(set: &LayoutSet, file_bytes: &[u8], missiv_bytes: &[u8]) -> Vec<Problem> {
+pub fn check_missiv(set: &LayoutSet, file_bytes: &[u8], missiv_bytes: &[u8]) -> Vec<ParseError> {
     let problem = |line: Option<u64>, field: Option<&str>, class, message: String| ParseError {
         line,
         record: None,
         field: field.map(str::to_string),
-        handlingsref: None,
+        reference: None,
         class,
         message,
     };
     use super::felkod::ErrorClass;
-    let Some(missiv) = set.by_role(Role::Missiv) else {
+    let Some(missiv) = set.by_role(LayoutRole::Missiv) else {
         return vec![problem(
             None,
             None,
@@ -473,7 +473,7 @@ pub fn check_missiv(set: &LayoutSet, file_bytes: &[u8], missiv_bytes: &[u8]) -> 
     }
     let Some(layout) = set
         .recognise(file_bytes)
-        .filter(|l| l.role == Role::Transaction)
+        .filter(|l| l.role == LayoutRole::Transaction)
     else {
         return vec![problem(
             None,

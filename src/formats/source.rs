@@ -190,8 +190,8 @@ sources! {
     DocRejectedCount = "doc.rejected_count", Doc;
     /// Entry: level (`F`, `H`).
     EntryNiva = "entry.niva", Entry;
-    /// Entry: handlingsref.
-    EntryHandlingsref = "entry.handlingsref", Entry;
+    /// Entry: the case's reference (handlingsref).
+    EntryReference = "entry.handlingsref", Entry;
     /// Entry: felkod.
     EntryFelkod = "entry.felkod", Entry;
     /// Entry: feltext.

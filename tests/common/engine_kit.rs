@@ -6,7 +6,7 @@ use bytes::Bytes;
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use fogd::clock::{ManualClock, SharedClock};
 use fogd::config::Config;
-use fogd::engine::intake::{import, ImportOptions};
+use fogd::engine::import::{import, ImportOptions};
 use fogd::engine::journal::{approve, Selection};
 use fogd::engine::{Engine, ShsPort};
 use fogd::formats::{
@@ -301,7 +301,7 @@ pub fn kvittens(
 pub fn h_error(reference: &str, felkod: &str) -> KvittensError {
     KvittensError {
         niva: Niva::H,
-        handlingsref: Some(reference.into()),
+        reference: Some(reference.into()),
         felkod: felkod.into(),
         feltext: "fel".into(),
     }
@@ -311,7 +311,7 @@ pub fn h_error(reference: &str, felkod: &str) -> KvittensError {
 pub fn f_error(felkod: &str) -> KvittensError {
     KvittensError {
         niva: Niva::F,
-        handlingsref: None,
+        reference: None,
         felkod: felkod.into(),
         feltext: "filfel".into(),
     }
@@ -327,7 +327,7 @@ pub fn ansbekr(lop: u32, entries: &[(&str, &str)]) -> Vec<u8> {
         entries: entries
             .iter()
             .map(|(r, m)| BekraftelseEntry {
-                handlingsref: r.to_string(),
+                reference: r.to_string(),
                 malnummer: m.to_string(),
                 registrerad: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
                 svarande_nr: 1,
@@ -346,7 +346,7 @@ pub fn rapport(decisions: &[(&str, &str, Beslutstyp)]) -> Vec<u8> {
         decisions: decisions
             .iter()
             .map(|(r, m, b)| Decision {
-                handlingsref: r.to_string(),
+                reference: r.to_string(),
                 malnummer: m.to_string(),
                 beslutstyp: *b,
                 beslutsdatum: NaiveDate::from_ymd_opt(2026, 6, 20).unwrap(),

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Source<'_> {
+impl DecodedInput<'_> {
     /// The CSV separator: `;` if the header (the first line after the empty lines the parser skips) holds more
     /// of them than `,`, else `,`.
     pub(super) fn separator(&self) -> u8 {
@@ -38,12 +38,12 @@ impl Source<'_> {
             .from_reader(self.text.as_bytes())
     }
 
-    pub(super) fn csv_header(&self) -> Result<Columns, ReadError> {
+    pub(super) fn csv_header(&self) -> Result<Columns, IntakeFileError> {
         let mut rdr = self.csv_reader();
         let line = self.header_line();
         let header = rdr
             .headers()
-            .map_err(|e| ReadError::Csv {
+            .map_err(|e| IntakeFileError::Csv {
                 line,
                 message: e.to_string(),
             })?
@@ -91,13 +91,13 @@ pub(super) fn debtor_column(name: &str) -> Option<(usize, &'static str)> {
 
 impl Columns {
     /// The columns of `header`, read on line `line` (for the errors).
-    fn from_header(header: &::csv::StringRecord, line: usize) -> Result<Columns, ReadError> {
+    fn from_header(header: &::csv::StringRecord, line: usize) -> Result<Columns, IntakeFileError> {
         let names: Vec<String> = header
             .iter()
             .map(|h| h.trim().to_ascii_lowercase())
             .collect();
         if !names.iter().any(|n| n == "reference") {
-            return Err(ReadError::MissingHeader {
+            return Err(IntakeFileError::MissingHeader {
                 line,
                 found: header.iter().collect::<Vec<_>>().join(","),
             });
@@ -116,7 +116,7 @@ impl Columns {
                 continue; // a trailing separator
             }
             if !seen.insert(n.clone()) {
-                return Err(ReadError::DuplicateColumn {
+                return Err(IntakeFileError::DuplicateColumn {
                     line,
                     column: n.clone(),
                 });
@@ -138,7 +138,7 @@ impl Columns {
             let mut known: Vec<String> = CASE_COLUMNS.iter().map(|s| s.to_string()).collect();
             known.extend(DEBTOR_FIELDS.iter().map(|f| format!("debtor_{f}")));
             known.extend(CLAIM_COLUMNS.iter().map(|s| s.to_string()));
-            return Err(ReadError::UnknownColumns {
+            return Err(IntakeFileError::UnknownColumns {
                 line,
                 columns: unknown,
                 known: format!(
@@ -214,7 +214,7 @@ pub(super) struct CsvRecords<'s> {
 }
 
 impl<'s> CsvRecords<'s> {
-    pub(super) fn new(src: &'s Source<'_>) -> Result<Self, ReadError> {
+    pub(super) fn new(src: &'s DecodedInput<'_>) -> Result<Self, IntakeFileError> {
         let cols = src.csv_header()?;
         let key_hasher = std::collections::hash_map::RandomState::new();
         let quoted = memchr::memchr(b'"', src.text.as_bytes()).is_some();
@@ -243,7 +243,7 @@ impl<'s> CsvRecords<'s> {
 
     /// The counting pass: rows per reference (see `counts`), read with the CSV parser.
     pub(super) fn count_rows_csv(
-        src: &Source<'_>,
+        src: &DecodedInput<'_>,
         reference: usize,
         key_hasher: &std::collections::hash_map::RandomState,
     ) -> HashMap<u64, usize, HashedKeys> {
@@ -264,7 +264,7 @@ impl<'s> CsvRecords<'s> {
     /// parsing every byte. This pass runs before anything else can start, on one core: files written by programs
     /// mostly quote nothing.
     pub(super) fn count_rows_unquoted(
-        src: &Source<'_>,
+        src: &DecodedInput<'_>,
         reference: usize,
         key_hasher: &std::collections::hash_map::RandomState,
     ) -> HashMap<u64, usize, HashedKeys> {
@@ -547,7 +547,7 @@ pub(super) struct UnquotedRows<'s> {
 
 impl<'s> UnquotedRows<'s> {
     /// The rows of `src`'s text (which must hold no quote character).
-    fn of(src: &'s Source<'_>) -> Self {
+    fn of(src: &'s DecodedInput<'_>) -> Self {
         UnquotedRows {
             text: &src.text,
             at: 0,

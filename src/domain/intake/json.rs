@@ -117,11 +117,11 @@ pub(super) fn json_record(slice: &str, line: usize, format: SourceFormat) -> Sou
     }
 }
 
-impl Source<'_> {
+impl DecodedInput<'_> {
     /// The byte span and first line of every element of a JSON array, after checking the array's structure.
-    pub(super) fn json_array_spans(&self) -> Result<Vec<(usize, usize, usize)>, ReadError> {
+    pub(super) fn json_array_spans(&self) -> Result<Vec<(usize, usize, usize)>, IntakeFileError> {
         let b = self.text.as_bytes();
-        let structure = |pos: usize, message: String| ReadError::JsonStructure {
+        let structure = |pos: usize, message: String| IntakeFileError::JsonStructure {
             line: line_of(b, pos),
             message,
         };

@@ -2,7 +2,7 @@
 //! become [`SourceRecord`]s, one per case, each with the line it came from.
 //!
 //! Problems of the file as a whole (unreadable encoding, no header, unknown columns, broken JSON structure) are a
-//! [`ReadError`]; problems of one record (a JSON syntax or type error in one element, a CSV row with the wrong
+//! [`IntakeFileError`]; problems of one record (a JSON syntax or type error in one element, a CSV row with the wrong
 //! number of fields, rows of one case that disagree on a case-level column) are [`ReadIssue`]s attached to that
 //! record, so one bad record never blocks the others.
 //!
@@ -142,7 +142,7 @@ impl SourceFormat {
 
 /// Why a file cannot be read at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReadError {
+pub enum IntakeFileError {
     /// Nothing but whitespace.
     #[error("the file is empty")]
     Empty,
@@ -294,7 +294,7 @@ fn csv_locate(path: &str, line: usize, claim_lines: &[usize]) -> (usize, String)
 
 /// A decoded input file, ready to yield its records.
 #[derive(Debug)]
-pub struct Source<'a> {
+pub struct DecodedInput<'a> {
     /// The detected shape.
     pub format: SourceFormat,
     /// The encoding used.
@@ -309,16 +309,19 @@ fn line_of(text: &[u8], offset: usize) -> usize {
 
 /// Decodes `bytes` (given or detected encoding, see the module doc) and detects the format. CSV headers are
 /// checked here, so a file with unknown columns fails before anything is imported.
-pub fn open_source(bytes: &[u8], forced: Option<Encoding>) -> Result<Source<'_>, ReadError> {
+pub fn open_source(
+    bytes: &[u8],
+    forced: Option<Encoding>,
+) -> Result<DecodedInput<'_>, IntakeFileError> {
     let (text, encoding) = decode(bytes, forced)?;
     let trimmed = text.trim_start();
     let format = match trimmed.as_bytes().first() {
-        None => return Err(ReadError::Empty),
+        None => return Err(IntakeFileError::Empty),
         Some(b'[') => SourceFormat::JsonArray,
         Some(b'{') => {
             let start = text.len() - trimmed.len();
             let end = scan_value(text.as_bytes(), start).map_err(|(pos, message)| {
-                ReadError::JsonStructure {
+                IntakeFileError::JsonStructure {
                     line: line_of(text.as_bytes(), pos),
                     message,
                 }
@@ -330,7 +333,7 @@ pub fn open_source(bytes: &[u8], forced: Option<Encoding>) -> Result<Source<'_>,
         }
         Some(_) => SourceFormat::Csv,
     };
-    let source = Source {
+    let source = DecodedInput {
         format,
         encoding,
         text,
@@ -341,16 +344,19 @@ pub fn open_source(bytes: &[u8], forced: Option<Encoding>) -> Result<Source<'_>,
     Ok(source)
 }
 
-fn decode(bytes: &[u8], forced: Option<Encoding>) -> Result<(Cow<'_, str>, Encoding), ReadError> {
+fn decode(
+    bytes: &[u8],
+    forced: Option<Encoding>,
+) -> Result<(Cow<'_, str>, Encoding), IntakeFileError> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(ReadError::Encoding {
+        return Err(IntakeFileError::Encoding {
             line: 1,
             message: "the file is UTF-16; save it as UTF-8 or Windows-1252".into(),
         });
     }
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Some(pos) = body.iter().position(|&b| b == 0) {
-        return Err(ReadError::Encoding {
+        return Err(IntakeFileError::Encoding {
             line: line_of(body, pos),
             message: "a NUL byte: this is not a text file".into(),
         });
@@ -358,7 +364,7 @@ fn decode(bytes: &[u8], forced: Option<Encoding>) -> Result<(Cow<'_, str>, Encod
     match forced {
         Some(Encoding::Utf8) => match std::str::from_utf8(body) {
             Ok(s) => Ok((Cow::Borrowed(s), Encoding::Utf8)),
-            Err(e) => Err(ReadError::Encoding {
+            Err(e) => Err(IntakeFileError::Encoding {
                 line: line_of(body, e.valid_up_to()),
                 message: format!(
                     "byte 0x{:02X} is not UTF-8 (the file was read as UTF-8 because of --encoding utf-8; try --encoding windows-1252)",
@@ -369,7 +375,7 @@ fn decode(bytes: &[u8], forced: Option<Encoding>) -> Result<(Cow<'_, str>, Encod
         Some(Encoding::Windows1252) => decode_1252(body).map(|s| (Cow::Owned(s), Encoding::Windows1252)),
         Some(Encoding::Latin1) => {
             if let Some(pos) = body.iter().position(|b| (0x80..=0x9F).contains(b)) {
-                return Err(ReadError::Encoding {
+                return Err(IntakeFileError::Encoding {
                     line: line_of(body, pos),
                     message: format!(
                         "byte 0x{:02X} is a control character in ISO-8859-1; is the file Windows-1252 or UTF-8?",
@@ -386,12 +392,12 @@ fn decode(bytes: &[u8], forced: Option<Encoding>) -> Result<(Cow<'_, str>, Encod
     }
 }
 
-fn decode_1252(body: &[u8]) -> Result<String, ReadError> {
+fn decode_1252(body: &[u8]) -> Result<String, IntakeFileError> {
     if let Some(pos) = body
         .iter()
         .position(|b| matches!(b, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D))
     {
-        return Err(ReadError::Encoding {
+        return Err(IntakeFileError::Encoding {
             line: line_of(body, pos),
             message: format!(
                 "byte 0x{:02X} is neither UTF-8 nor Windows-1252; save the file as UTF-8",
@@ -403,10 +409,10 @@ fn decode_1252(body: &[u8]) -> Result<String, ReadError> {
     Ok(text.into_owned())
 }
 
-impl Source<'_> {
+impl DecodedInput<'_> {
     /// The records of the file, one per case. CSV is streamed (memory grows with the number of cases whose rows
     /// are still incomplete, not with the file); JSON is split into records up front.
-    pub fn records(&self) -> Result<Box<dyn Iterator<Item = SourceRecord> + '_>, ReadError> {
+    pub fn records(&self) -> Result<Box<dyn Iterator<Item = SourceRecord> + '_>, IntakeFileError> {
         match self.format {
             SourceFormat::Csv => Ok(Box::new(CsvRecords::new(self)?)),
             SourceFormat::JsonObject => {
@@ -638,7 +644,10 @@ mod tests {
         );
         // Forced UTF-8 on a Windows-1252 file is a clear error with the line.
         let e = open_source(&cp1252, Some(Encoding::Utf8)).unwrap_err();
-        assert!(matches!(e, ReadError::Encoding { line: 2, .. }), "{e}");
+        assert!(
+            matches!(e, IntakeFileError::Encoding { line: 2, .. }),
+            "{e}"
+        );
         assert!(open_source(b"\xff\xfer\x00", None).is_err());
         let e = open_source(b"reference\nA\x81\n", None).unwrap_err();
         assert!(e.to_string().contains("0x81"), "{e}");
@@ -649,13 +658,16 @@ mod tests {
         let e = open_source(b"reference;kind;debtor_nmae\n", None).unwrap_err();
         assert!(e.to_string().contains("\"debtor_nmae\""), "{e}");
         let e = open_source(b"A-1;betalningsforelaggande\n", None).unwrap_err();
-        assert!(matches!(e, ReadError::MissingHeader { .. }), "{e}");
+        assert!(matches!(e, IntakeFileError::MissingHeader { .. }), "{e}");
         let e = open_source(b"reference;reference\n", None).unwrap_err();
-        assert!(matches!(e, ReadError::DuplicateColumn { line: 1, .. }));
+        assert!(matches!(
+            e,
+            IntakeFileError::DuplicateColumn { line: 1, .. }
+        ));
         // Below blank lines, the header's own line is named.
         let e = open_source(b"\r\n\nreference;kind;debtor_nmae\n", None).unwrap_err();
         assert!(
-            matches!(e, ReadError::UnknownColumns { line: 3, .. }),
+            matches!(e, IntakeFileError::UnknownColumns { line: 3, .. }),
             "{e}"
         );
         assert!(e.to_string().starts_with("line 3: "), "{e}");
@@ -710,7 +722,7 @@ mod tests {
         let src = open_source(b"[{\"reference\":\"A\"} {}]", None).unwrap();
         assert!(matches!(
             src.records().map(|_| ()),
-            Err(ReadError::JsonStructure { .. })
+            Err(IntakeFileError::JsonStructure { .. })
         ));
         let src = open_source(b"[{\"reference\":\"A\"", None).unwrap();
         assert!(src.records().is_err());

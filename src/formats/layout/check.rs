@@ -42,7 +42,7 @@ pub(super) fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProb
     record_length(&raw, &mut p);
     let allowed = allowed_characters(&raw, &mut p);
     let case_kind = case_kind(&raw, &mut p);
-    if role == Role::Transaction {
+    if role == LayoutRole::Transaction {
         transaction_head(&raw, case_kind, &mut p);
     }
     receipts(&raw, &mut p);
@@ -80,14 +80,14 @@ pub(super) fn check(raw: RawLayout, file: &str) -> Result<Layout, Vec<LayoutProb
     })
 }
 
-fn role(raw: &RawLayout, p: &mut Problems<'_>) -> Role {
-    Role::parse(&raw.role).unwrap_or_else(|| {
+fn role(raw: &RawLayout, p: &mut Problems<'_>) -> LayoutRole {
+    LayoutRole::parse(&raw.role).unwrap_or_else(|| {
         p.layout(format!(
             "role {:?} is not one of {}",
             raw.role,
-            Role::ALL.map(Role::as_str).join(", ")
+            LayoutRole::ALL.map(LayoutRole::as_str).join(", ")
         ));
-        Role::Transaction
+        LayoutRole::Transaction
     })
 }
 
@@ -457,7 +457,7 @@ fn code_field(raw: &RawLayout, rr: &RawRecord, fields: &[FieldDef], p: &mut Prob
 }
 
 /// One file head, at most one file tail; a transaction layout has a tail and a case record.
-fn record_scopes(role: Role, records: &[RecordDef], p: &mut Problems<'_>) {
+fn record_scopes(role: LayoutRole, records: &[RecordDef], p: &mut Problems<'_>) {
     let heads = records
         .iter()
         .filter(|r| r.scope == Scope::FileHead)
@@ -474,7 +474,7 @@ fn record_scopes(role: Role, records: &[RecordDef], p: &mut Problems<'_>) {
             "has {tails} file_tail records, at most one allowed"
         ));
     }
-    if role == Role::Transaction {
+    if role == LayoutRole::Transaction {
         if tails != 1 {
             p.layout("a transaction layout needs a file_tail record".into());
         }

@@ -97,7 +97,7 @@ pub enum FieldKind {
 
 /// What a layout file describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
+pub enum LayoutRole {
     /// An outbound transaction file of cases.
     Transaction,
     /// The missiv that travels with a transaction file.
@@ -122,42 +122,42 @@ pub enum Role {
     Slutredovisning,
 }
 
-impl Role {
+impl LayoutRole {
     /// Every role, in the order documentation lists them.
-    pub const ALL: [Role; 11] = [
-        Role::Transaction,
-        Role::Missiv,
-        Role::Kvittens,
-        Role::Bekraftelse,
-        Role::Utslag,
-        Role::Bestridande,
-        Role::SkuldsaneringRapport,
-        Role::Lub,
-        Role::Delred,
-        Role::Nyttavgar,
-        Role::Slutredovisning,
+    pub const ALL: [LayoutRole; 11] = [
+        LayoutRole::Transaction,
+        LayoutRole::Missiv,
+        LayoutRole::Kvittens,
+        LayoutRole::Bekraftelse,
+        LayoutRole::Utslag,
+        LayoutRole::Bestridande,
+        LayoutRole::SkuldsaneringRapport,
+        LayoutRole::Lub,
+        LayoutRole::Delred,
+        LayoutRole::Nyttavgar,
+        LayoutRole::Slutredovisning,
     ];
 
     /// The name used in layout files (`transaction`, `kvittens`, …).
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::Transaction => "transaction",
-            Role::Missiv => "missiv",
-            Role::Kvittens => "kvittens",
-            Role::Bekraftelse => "bekraftelse",
-            Role::Utslag => "utslag",
-            Role::Bestridande => "bestridande",
-            Role::SkuldsaneringRapport => "skuldsanering_rapport",
-            Role::Lub => "lub",
-            Role::Delred => "delred",
-            Role::Nyttavgar => "nyttavgar",
-            Role::Slutredovisning => "slutredovisning",
+            LayoutRole::Transaction => "transaction",
+            LayoutRole::Missiv => "missiv",
+            LayoutRole::Kvittens => "kvittens",
+            LayoutRole::Bekraftelse => "bekraftelse",
+            LayoutRole::Utslag => "utslag",
+            LayoutRole::Bestridande => "bestridande",
+            LayoutRole::SkuldsaneringRapport => "skuldsanering_rapport",
+            LayoutRole::Lub => "lub",
+            LayoutRole::Delred => "delred",
+            LayoutRole::Nyttavgar => "nyttavgar",
+            LayoutRole::Slutredovisning => "slutredovisning",
         }
     }
 
     /// Looks a layout-file name up.
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    pub fn parse(s: &str) -> Option<LayoutRole> {
+        LayoutRole::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -262,7 +262,7 @@ pub struct Layout {
     /// Edition (`FOGD-REF-1`).
     pub edition: String,
     /// What the file is.
-    pub role: Role,
+    pub role: LayoutRole,
     /// The filtyp written in the head record.
     pub filtyp: String,
     /// Other filtyps this layout reads (bekräftelse: EMALUT).
@@ -577,11 +577,11 @@ impl LayoutSet {
     pub fn for_kind(&self, kind: crate::domain::CaseKind) -> Option<&Layout> {
         self.layouts
             .values()
-            .find(|l| l.role == Role::Transaction && l.case_kind == Some(kind))
+            .find(|l| l.role == LayoutRole::Transaction && l.case_kind == Some(kind))
     }
 
     /// The layout of the first layout of a role.
-    pub fn by_role(&self, role: Role) -> Option<&Layout> {
+    pub fn by_role(&self, role: LayoutRole) -> Option<&Layout> {
         self.layouts.values().find(|l| l.role == role)
     }
 

@@ -9,7 +9,7 @@
 //! Loading collects every problem as a [`LayoutProblem`] (file, record = its element, field, message), as for
 //! fixed-width layouts, so `fogd layout check` lists them all at once.
 
-use crate::formats::layout::{LayoutProblem, Role, Scope};
+use crate::formats::layout::{LayoutProblem, LayoutRole, Scope};
 use crate::formats::source::Source;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -230,7 +230,7 @@ pub struct XmlLayout {
     /// Edition (`FOGD-REF-2`).
     pub edition: String,
     /// What the document is.
-    pub role: Role,
+    pub role: LayoutRole,
     /// Namespace of every element (empty: no namespace).
     pub namespace: String,
     /// Local name of the root element.
@@ -500,22 +500,22 @@ fn check(raw: RawXmlLayout, file: &str) -> Result<XmlLayout, Vec<LayoutProblem>>
             format!("encoding {:?} is not supported (only UTF-8)", raw.encoding),
         );
     }
-    let role = match Role::parse(&raw.role) {
-        Some(Role::Transaction | Role::Missiv) | None => {
+    let role = match LayoutRole::parse(&raw.role) {
+        Some(LayoutRole::Transaction | LayoutRole::Missiv) | None => {
             p(
                 None,
                 None,
                 format!(
                     "role {:?} is not an inbound document role ({})",
                     raw.role,
-                    Role::ALL[2..]
+                    LayoutRole::ALL[2..]
                         .iter()
                         .map(|r| r.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             );
-            Role::Lub
+            LayoutRole::Lub
         }
         Some(r) => r,
     };

@@ -35,7 +35,7 @@ impl KronofogdenBehaviour {
                 "felkoder": felkoder,
                 "errors": errors.iter().map(|e| serde_json::json!({
                     "niva": match e.niva { Niva::F => "F", Niva::H => "H" },
-                    "handlingsref": e.handlingsref, "felkod": e.felkod, "feltext": e.feltext,
+                    "handlingsref": e.reference, "felkod": e.felkod, "feltext": e.feltext,
                 })).collect::<Vec<_>>(),
                 "handlingsrefs": handlingsrefs,
                 "received": r.try_get::<String, _>("received_at")?,

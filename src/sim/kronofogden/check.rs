@@ -6,8 +6,8 @@
 use crate::domain::case::ChangeKind;
 use crate::formats::codec::Value;
 use crate::formats::{
-    check_missiv, parse_file, ErrorClass, Kvittens, KvittensError, Layout, LayoutSet, Niva,
-    ParseError, Role, Scope, Source,
+    check_missiv, parse_file, ErrorClass, Kvittens, KvittensError, Layout, LayoutRole, LayoutSet,
+    Niva, ParseError, Scope, Source,
 };
 use chrono::NaiveDate;
 
@@ -17,8 +17,8 @@ pub const MAX_FILE_ERRORS: usize = 100;
 /// What the check found about one case of the file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseFacts {
-    /// Handlingsref (trimmed).
-    pub handlingsref: String,
+    /// The case's reference (handlingsref), trimmed.
+    pub reference: String,
     /// Follow-ups: the målnummer named.
     pub malnummer: Option<String>,
     /// Nedsättning: the reduction (öre).
@@ -68,17 +68,17 @@ pub fn file_error(set: &LayoutSet, felkod: &str, text: Option<&str>) -> Kvittens
 /// A case-level kvittens error (see [`file_error`]).
 pub fn case_error(
     set: &LayoutSet,
-    handlingsref: &str,
+    reference: &str,
     felkod: &str,
     text: Option<&str>,
 ) -> KvittensError {
-    error_with(set, Niva::H, Some(handlingsref), felkod, text)
+    error_with(set, Niva::H, Some(reference), felkod, text)
 }
 
 fn error_with(
     set: &LayoutSet,
     niva: Niva,
-    handlingsref: Option<&str>,
+    reference: Option<&str>,
     felkod: &str,
     text: Option<&str>,
 ) -> KvittensError {
@@ -87,7 +87,7 @@ fn error_with(
         .map(str::to_string)
         .or(table)
         .unwrap_or_else(|| format!("felkod {felkod}"));
-    let clean = match set.by_role(Role::Kvittens) {
+    let clean = match set.by_role(LayoutRole::Kvittens) {
         Some(l) => crate::formats::codec::normalise_for(l, &raw).unwrap_or_else(|_| {
             raw.chars()
                 .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
@@ -97,7 +97,7 @@ fn error_with(
     };
     KvittensError {
         niva,
-        handlingsref: handlingsref.map(str::to_string),
+        reference: reference.map(str::to_string),
         felkod: felkod.to_string(),
         feltext: clean.chars().take(80).collect(),
     }
@@ -134,7 +134,7 @@ pub fn check_file(
     };
     if let Some(other) = set
         .recognise(file)
-        .filter(|l| l.role == Role::Transaction && l.name != layout.name)
+        .filter(|l| l.role == LayoutRole::Transaction && l.name != layout.name)
     {
         let code = felkod_for(set, ErrorClass::ConstantMismatch);
         out.push_file_error(file_error(
@@ -187,10 +187,10 @@ pub fn check_file(
             let Some(src) = f.source else { continue };
             match (src, v) {
                 (Source::CaseReference, Some(Value::Text(t))) if Some(idx) == opener => {
-                    case.handlingsref = t.trim().to_string();
+                    case.reference = t.trim().to_string();
                 }
                 (Source::CaseReference, Some(Value::Num(n))) if Some(idx) == opener => {
-                    case.handlingsref = n.to_string();
+                    case.reference = n.to_string();
                 }
                 (Source::CaseMalnummer, Some(Value::Text(t))) => {
                     case.malnummer = Some(t.trim().to_string()).filter(|s| !s.is_empty());
@@ -229,10 +229,8 @@ pub fn check_file(
     for e in &parsed.errors {
         let ke = Kvittens::error_for(set, e)
             .unwrap_or_else(|| file_error(set, &felkod_for(set, e.class), Some(&e.to_string())));
-        let target = match (&ke.niva, e.handlingsref.as_deref()) {
-            (Niva::H, Some(h)) if !h.is_empty() => {
-                out.cases.iter_mut().find(|c| c.handlingsref == h)
-            }
+        let target = match (&ke.niva, e.reference.as_deref()) {
+            (Niva::H, Some(h)) if !h.is_empty() => out.cases.iter_mut().find(|c| c.reference == h),
             _ => None,
         };
         match target {
@@ -241,7 +239,7 @@ pub fn check_file(
                 has_file_parse_error = true;
                 out.push_file_error(KvittensError {
                     niva: Niva::F,
-                    handlingsref: None,
+                    reference: None,
                     ..ke
                 });
             }
@@ -315,7 +313,7 @@ mod tests {
         assert_eq!(c.lopnummer, Some(7));
         assert_eq!(c.cases.len(), cs.len());
         for (f, case) in c.cases.iter().zip(&cs) {
-            assert_eq!(f.handlingsref, case.reference);
+            assert_eq!(f.reference, case.reference);
             assert_eq!(f.total, case.total_amount().0);
             assert!(f.errors.is_empty());
         }

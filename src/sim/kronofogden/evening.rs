@@ -56,7 +56,7 @@ impl KronofogdenBehaviour {
                 entries: Vec::new(),
             });
             entry.entries.push(BekraftelseEntry {
-                handlingsref: r.try_get("handlingsref")?,
+                reference: r.try_get("handlingsref")?,
                 malnummer: mal,
                 registrerad: today,
                 svarande_nr: 0,
@@ -202,7 +202,7 @@ impl KronofogdenBehaviour {
                 .entry((r.try_get("sender")?, ik))
                 .or_default()
                 .push(Decision {
-                    handlingsref: href,
+                    reference: href,
                     malnummer: mal,
                     beslutstyp: typ,
                     beslutsdatum: today,

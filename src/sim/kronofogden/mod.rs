@@ -39,8 +39,8 @@ use crate::domain::case::ChangeKind;
 use crate::domain::{Amount, CaseKind};
 use crate::formats::{
     bekraftelse_file_name, kvittens_file_name, utslag_file_name, Bekraftelse, BekraftelseEntry,
-    BekraftelseTyp, Beslutstyp, Decision, Kvittens, KvittensError, KvittensStatus, LayoutSet, Niva,
-    Role, UtslagReport,
+    BekraftelseTyp, Beslutstyp, Decision, Kvittens, KvittensError, KvittensStatus, LayoutRole,
+    LayoutSet, Niva, UtslagReport,
 };
 use crate::shs::{DataPart, SequenceType, ShsErrorCode, ShsMessage, SPECIAL_PRODUCTS};
 use check::{case_error, check_file, file_error};
@@ -141,14 +141,14 @@ pub fn layouts_from_config(config: &Config) -> Result<LayoutSet, BehaviourError>
     crate::layout_files::load(config).map_err(|e| BehaviourError::Other(e.to_string()))
 }
 
-/// Whether the debtor disputes the BFÖ case `handlingsref` of `intressentkod`, for a disputed share `share`
-/// (0..=1): the first 8 bytes of SHA-256(`"{intressentkod}/{handlingsref}"`) as a fraction of 2^64 below `share`.
+/// Whether the debtor disputes the BFÖ case `reference` of `intressentkod`, for a disputed share `share`
+/// (0..=1): the first 8 bytes of SHA-256(`"{intressentkod}/{reference}"`) as a fraction of 2^64 below `share`.
 /// Deterministic, so tests and demos can predict the decision.
-pub fn is_disputed(intressentkod: &str, handlingsref: &str, share: f64) -> bool {
+pub fn is_disputed(intressentkod: &str, reference: &str, share: f64) -> bool {
     if share >= 1.0 {
         return true;
     }
-    let h = Sha256::digest(format!("{intressentkod}/{handlingsref}").as_bytes());
+    let h = Sha256::digest(format!("{intressentkod}/{reference}").as_bytes());
     let mut first = [0u8; 8];
     first.copy_from_slice(&h[..8]);
     let x = u64::from_be_bytes(first) as f64 / (u64::MAX as f64 + 1.0);
@@ -253,7 +253,7 @@ impl KronofogdenBehaviour {
             .iter()
             .find(|(_, v)| v.eq_ignore_ascii_case(product))
             .and_then(|(k, _)| set.get(k))
-            .filter(|l| l.role == Role::Transaction)
+            .filter(|l| l.role == LayoutRole::Transaction)
             .ok_or_else(|| Rejection {
                 code: ShsErrorCode::IllegalProductType,
                 info: format!("product {product} is not a file Kronofogden receives"),
@@ -351,11 +351,7 @@ impl KronofogdenBehaviour {
             .unwrap_or_else(|| layout.file_name_for(&ik));
         let kvittens_name =
             kvittens_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.KVITTENS"));
-        let handlingsrefs: Vec<&str> = check
-            .cases
-            .iter()
-            .map(|c| c.handlingsref.as_str())
-            .collect();
+        let handlingsrefs: Vec<&str> = check.cases.iter().map(|c| c.reference.as_str()).collect();
         let file_id: i64 = sqlx::query_scalar(
             "INSERT INTO kf_files (tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp,
                intressentkod, lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name)
@@ -412,7 +408,7 @@ impl KronofogdenBehaviour {
                         .push(" AND handlingsref IN (");
                     let mut sep = qb.separated(", ");
                     for c in chunk {
-                        sep.push_bind(&c.handlingsref);
+                        sep.push_bind(&c.reference);
                     }
                     qb.push(")");
                     let rows: Vec<(String,)> = qb
@@ -465,7 +461,7 @@ impl KronofogdenBehaviour {
                     b.push_bind(file_id)
                         .push_bind(&ik)
                         .push_bind(kind.as_str())
-                        .push_bind(&c.handlingsref)
+                        .push_bind(&c.reference)
                         .push_bind(&sender)
                         .push_bind(*st)
                         .push_bind(c.total)
@@ -537,8 +533,8 @@ impl KronofogdenBehaviour {
         let Some(register) = kind.concerns_kind() else {
             // An application: duplicate handlingsref? (`held`: prefetched for the whole file.)
             if let Some(h) = held {
-                if h.contains(&c.handlingsref) || !in_file.insert(c.handlingsref.clone()) {
-                    return Ok(Some(case_error(set, &c.handlingsref, "0060", None)));
+                if h.contains(&c.reference) || !in_file.insert(c.reference.clone()) {
+                    return Ok(Some(case_error(set, &c.reference, "0060", None)));
                 }
                 return Ok(None);
             }
@@ -547,20 +543,20 @@ impl KronofogdenBehaviour {
             )
             .bind(ik)
             .bind(kind.as_str())
-            .bind(&c.handlingsref)
+            .bind(&c.reference)
             .bind(status::REJECTED)
             .fetch_optional(&mut **tx)
             .await
             .map_err(db_rejection)?;
-            if held.is_some() || !in_file.insert(c.handlingsref.clone()) {
-                return Ok(Some(case_error(set, &c.handlingsref, "0060", None)));
+            if held.is_some() || !in_file.insert(c.reference.clone()) {
+                return Ok(Some(case_error(set, &c.reference, "0060", None)));
             }
             return Ok(None);
         };
         let Some(mal) = &c.malnummer else {
             return Ok(Some(case_error(
                 set,
-                &c.handlingsref,
+                &c.reference,
                 "0050",
                 Some("malnummer saknas"),
             )));
@@ -577,7 +573,7 @@ impl KronofogdenBehaviour {
         let Some(row) = row else {
             return Ok(Some(case_error(
                 set,
-                &c.handlingsref,
+                &c.reference,
                 "0050",
                 Some(&format!("okant malnummer {mal}")),
             )));
@@ -590,7 +586,7 @@ impl KronofogdenBehaviour {
         if t.status == status::WITHDRAWN || t.status == status::DECIDED {
             return Ok(Some(case_error(
                 set,
-                &c.handlingsref,
+                &c.reference,
                 "0051",
                 Some(&format!("malet {mal} ar avslutat ({})", t.status)),
             )));
@@ -602,7 +598,7 @@ impl KronofogdenBehaviour {
                 if amount > t.current {
                     return Ok(Some(case_error(
                         set,
-                        &c.handlingsref,
+                        &c.reference,
                         "0043",
                         Some(&format!(
                             "nedsattning {} overstiger kvarvarande {}",

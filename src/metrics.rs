@@ -1,4 +1,5 @@
-//! `/metrics`: Prometheus text format, written by hand (no registry needed: every figure is read when scraped).
+//! The daemon's Prometheus figures in the text format, written by hand (no registry needed: every figure is read
+//! when scraped). The API serves them at `/metrics`; the daemon's send jobs fill the send-latency [`Histogram`].
 //!
 //! Figures: `fogd_cases{state}`, `fogd_job_runs_total{job}`, `fogd_job_failures_total{job}`,
 //! `fogd_job_running{job}`, `fogd_job_last_duration_seconds{job}`, `fogd_certificate_expiry_seconds{cert}`,
@@ -7,10 +8,11 @@
 //! `fogd_oldest_unreceipted_file_age_seconds` (0 when none waits), and the histogram
 //! `fogd_send_latency_seconds` of SHS send calls made by the send passes of this process.
 
-use super::AppState;
-use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
+use crate::alerts::{AlertKind, Alerter};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::engine::schedule::JobStats;
+use crate::store::Store;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -75,8 +77,23 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// What the figures are read from.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    pub store: &'a Store,
+    /// For the certificate paths (`[tls] ca`, `identity`).
+    pub config: &'a Config,
+    pub clock: &'a SharedClock,
+    /// The scheduled jobs of this process and their counters.
+    pub jobs: &'a [(String, Arc<JobStats>)],
+    /// The active alerts, when this process checks alerts.
+    pub alerter: Option<&'a Alerter>,
+    /// SHS send calls of this process.
+    pub send_latency: &'a Histogram,
+}
+
 /// Renders the metrics text.
-pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
+pub async fn render(state: &Sources<'_>) -> Result<String, crate::store::StoreError> {
     let mut m = String::with_capacity(4096);
     m.push_str("# HELP fogd_up 1 while fogd serve runs.\n# TYPE fogd_up gauge\nfogd_up 1\n");
     m.push_str("# HELP fogd_cases Cases by state.\n# TYPE fogd_cases gauge\n");
@@ -138,7 +155,7 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         "Duration of SHS send calls (one file each) made by this process.",
     );
     m.push_str("# HELP fogd_job_runs_total Scheduled job runs since start.\n# TYPE fogd_job_runs_total counter\n");
-    for (name, s) in &state.jobs {
+    for (name, s) in state.jobs {
         let _ = writeln!(
             m,
             "fogd_job_runs_total{{job=\"{}\"}} {}",
@@ -147,7 +164,7 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         );
     }
     m.push_str("# HELP fogd_job_failures_total Failed scheduled job runs since start.\n# TYPE fogd_job_failures_total counter\n");
-    for (name, s) in &state.jobs {
+    for (name, s) in state.jobs {
         let _ = writeln!(
             m,
             "fogd_job_failures_total{{job=\"{}\"}} {}",
@@ -156,7 +173,7 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         );
     }
     m.push_str("# HELP fogd_job_running 1 while the job runs.\n# TYPE fogd_job_running gauge\n");
-    for (name, s) in &state.jobs {
+    for (name, s) in state.jobs {
         let _ = writeln!(
             m,
             "fogd_job_running{{job=\"{}\"}} {}",
@@ -165,7 +182,7 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
         );
     }
     m.push_str("# HELP fogd_job_last_duration_seconds Duration of the job's last run.\n# TYPE fogd_job_last_duration_seconds gauge\n");
-    for (name, s) in &state.jobs {
+    for (name, s) in state.jobs {
         let ms = s.last_duration_ms.load(Ordering::Relaxed);
         let _ = writeln!(
             m,
@@ -193,43 +210,10 @@ pub async fn render(state: &AppState) -> Result<String, crate::store::StoreError
             "# HELP fogd_alerts_active Active alerts by kind.\n# TYPE fogd_alerts_active gauge\n",
         );
         let active = a.active();
-        for kind in [
-            "file_rejected",
-            "kvittens_overdue",
-            "shs_unreachable",
-            "certificate_expiry",
-        ] {
-            let n = active
-                .iter()
-                .filter(|x| {
-                    serde_json::to_value(x.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .as_deref()
-                        == Some(kind)
-                })
-                .count();
-            let _ = writeln!(m, "fogd_alerts_active{{kind=\"{kind}\"}} {n}");
+        for kind in AlertKind::ALL {
+            let n = active.iter().filter(|x| x.kind == kind).count();
+            let _ = writeln!(m, "fogd_alerts_active{{kind=\"{}\"}} {n}", kind.as_str());
         }
     }
     Ok(m)
-}
-
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    match render(&state).await {
-        Ok(text) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            text,
-        ),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("# database: {e}\n"),
-        ),
-    }
 }

@@ -1,4 +1,6 @@
-//! What `fogd serve` runs besides HTTP: the bodies of its scheduled jobs and the SHS wrapper that times sends.
+//! The daemon `fogd serve`: [`serve`] starts it, runs it until a shutdown future completes, and stops it; the
+//! rest of this module is what it runs besides HTTP: the bodies of its scheduled jobs and the SHS wrapper that
+//! times sends ([`sd_notify`]: systemd's notify protocol).
 //!
 //! Jobs (names are the keys in `job_runs` and the `job` label of the metrics):
 //! - `send`: without `[schedule] cutoff`, a build pass (approved cases → files) and then a send pass; with a
@@ -17,11 +19,16 @@
 //! A job fails (counted in `fogd_job_failures_total`) when its pass fails as a whole (the store, the node's list);
 //! a single file that will be retried is not a job failure, it is logged and shows in the file's state.
 
+pub mod sd_notify;
+mod serve;
+
+pub use serve::{serve, DaemonError, Listening, ServeOptions};
+
 use crate::alerts::Alerter;
-use crate::api::metrics::Histogram;
 use crate::config::Config;
 use crate::engine::schedule::{job_fn, CronSpec, Job, ScheduleError};
 use crate::engine::{Engine, ShsPort};
+use crate::metrics::Histogram;
 use crate::report::{write_report, ReportFormat, ReportKind};
 use crate::shs::{FetchedMessage, MessageList, SendReceipt, ShsClientError, ShsMessage};
 use crate::store::Store;
@@ -83,8 +90,8 @@ pub fn timed_engine(engine: Engine, latency: Arc<Histogram>) -> Engine {
 pub async fn build_and_send(engine: &Engine, build: bool) -> Result<(), String> {
     if build {
         let b = engine.build_pass().await.map_err(|e| e.to_string())?;
-        for (id, name, lop, n) in &b.files {
-            tracing::info!(file = id, name, lopnummer = lop, cases = n, "file built");
+        for f in &b.files {
+            tracing::info!(file = f.id, name = %f.name, lopnummer = f.lopnummer, cases = f.cases, "file built");
         }
     }
     let s = engine.send_pass().await.map_err(|e| e.to_string())?;

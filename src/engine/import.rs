@@ -105,7 +105,7 @@ impl ImportOptions {
 
 /// What the store does not need of a prepared case: its state as counted and its problems. Kept in a vector
 /// parallel to the [`NewCase`]s, so that the batch can be handed to the store as a slice without a copy.
-struct Pending {
+struct Assessed {
     state: CaseState,
     problems: Vec<Problem>,
 }
@@ -188,7 +188,7 @@ pub async fn import(
         }
         read
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Step>(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<BatchHandoff>(1);
     // True while the writer waits for a batch: then a batch of at least `eager` cases is handed over at once
     // instead of growing to `batch_size` (see `EAGER_SHARE`).
     let writer_idle = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
@@ -196,7 +196,7 @@ pub async fn import(
     let idle = writer_idle.clone();
     let batch_half = async move {
         let mut handled = 0u64;
-        let mut step = Step::default();
+        let mut step = BatchHandoff::default();
         // The keys in the batch, hashed: a batch must not hold a key twice. Two keys sharing a hash only cut a
         // batch early.
         let key_seed =
@@ -241,7 +241,7 @@ pub async fn import(
                 }
                 keys.insert(key);
                 step.news.push(new);
-                step.batch.push(Pending { state, problems });
+                step.batch.push(Assessed { state, problems });
             }
         }
         step.now = clock.now();
@@ -355,10 +355,10 @@ type Prepared = Result<(Option<NewCase>, Vec<Problem>, CaseState), EngineError>;
 /// What the batching half of [`import`] hands to the writing half: the problems and states of records that are only
 /// reported (no reference, or a dry run), in input order, then a batch to store.
 #[derive(Default)]
-struct Step {
+struct BatchHandoff {
     report: Vec<(CaseState, Vec<Problem>)>,
     news: Vec<NewCase>,
-    batch: Vec<Pending>,
+    batch: Vec<Assessed>,
     /// When the batch was cut (its cases' creation time).
     now: chrono::DateTime<chrono::Utc>,
 }
@@ -375,7 +375,7 @@ async fn flush(
     store: Option<&Store>,
     session: &mut Option<WriteSession>,
     news: &mut Vec<NewCase>,
-    batch: &mut Vec<Pending>,
+    batch: &mut Vec<Assessed>,
     out: &mut ImportOutcome,
     opts: &ImportOptions,
     now: chrono::DateTime<chrono::Utc>,
@@ -460,7 +460,7 @@ fn is_follow_up(n: &NewCase) -> bool {
 async fn check_follow_ups(
     store: &Store,
     news: &mut [NewCase],
-    batch: &mut [Pending],
+    batch: &mut [Assessed],
     opts: &ImportOptions,
 ) -> Result<(), EngineError> {
     // Most batches hold no follow-up at all: then there is nothing to look up.
