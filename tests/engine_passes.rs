@@ -306,6 +306,52 @@ async fn outcome_unknown_and_backoff(store: Store) {
 }
 both_backends!(outcome_unknown, outcome_unknown_and_backoff);
 
+/// Issue 18 point 2: a refused file waits for the longest back-off; "retry now" makes it (and only a waiting file)
+/// due at once, without moving its state.
+async fn retry_now_makes_a_refused_file_due(store: Store) {
+    let (e, fake, _clock) = engine(store, config());
+    import_and_approve(&e, &serde_json::json!([bfo("R-1")]).to_string()).await;
+    e.build_pass().await.unwrap();
+    fake.faults
+        .lock()
+        .unwrap()
+        .push_back(SendFault::Before(ShsClientError::Http {
+            status: 403,
+            body: "forbidden".into(),
+        }));
+    assert_eq!(e.send_pass().await.unwrap().refused, 1);
+    let f = e.store.list_files().await.unwrap()[0].clone();
+    assert_eq!(f.state, FileState::Built);
+    assert!(f.last_error.as_deref().unwrap().contains("403"));
+    assert_eq!(
+        e.send_pass().await.unwrap().sent,
+        0,
+        "waits for its back-off"
+    );
+    // A file that does not exist is refused; the waiting one is made due, once.
+    assert_eq!(
+        e.make_retry_due(Some(f.id + 1)).await.unwrap(),
+        Err(fogd::engine::send::RetryRefused::NoFile(f.id + 1))
+    );
+    assert_eq!(e.make_retry_due(None).await.unwrap(), Ok(vec![f.id]));
+    assert_eq!(e.make_retry_due(Some(f.id)).await.unwrap(), Ok(vec![]));
+    let g = e.store.list_files().await.unwrap()[0].clone();
+    assert_eq!((g.state, g.attempts), (FileState::Built, 1));
+    assert_eq!(e.send_pass().await.unwrap().sent, 1);
+    assert_eq!(state_of(&e, "R-1", BFO).await, CaseState::Sent);
+    // A sent file is not waiting: refused with its state named.
+    let err = e.make_retry_due(Some(f.id)).await.unwrap().unwrap_err();
+    assert_eq!(
+        err,
+        fogd::engine::send::RetryRefused::NotWaiting {
+            id: f.id,
+            state: FileState::Sent
+        }
+    );
+    assert!(err.to_string().contains("is sent"), "{err}");
+}
+both_backends!(retry_now, retry_now_makes_a_refused_file_due);
+
 /// A follow-up whose concerned case does not exist is refused at intake.
 #[tokio::test]
 async fn follow_up_unknown_case_refused() {

@@ -1,5 +1,7 @@
 //! `/api/v1/files`, `/api/v1/files/{id}`, `/api/v1/files/{id}/raw` and `/api/v1/receipts`: the files fogd built
-//! and sent, and the messages Kronofogden sent back. Read-only; roles that may view (viewer, operator, admin).
+//! and sent, and the messages Kronofogden sent back. Read-only for roles that may view (viewer, operator, admin);
+//! `POST /api/v1/files/{id}/retry` ("retry now", operator and admin) makes a file waiting for a send retry due at
+//! once and starts a send pass when this server runs the send job.
 //!
 //! Readings: lists are newest first; `/files/{id}/raw` answers the frozen bytes exactly as sent (ISO-8859-1, not
 //! re-encoded) as `application/octet-stream` with the file name in `Content-Disposition`, the missiv with
@@ -9,6 +11,7 @@
 use super::auth::Caller;
 use super::{ApiError, AppState};
 use crate::domain::FileState;
+use crate::engine::send::RetryRefused;
 use crate::store::ops::ReceiptRow;
 use crate::store::{FileRow, Permission};
 use axum::extract::{Path, Query, State};
@@ -145,6 +148,83 @@ pub async fn get_file(
     v.receipts = Some(receipts);
     Ok(Json(v))
 }
+
+/// What "retry now" did (`POST /api/v1/files/{id}/retry`, 202).
+#[derive(Debug, Serialize)]
+pub struct RetryAnswer {
+    /// The file.
+    pub file: i64,
+    /// Whether its next attempt was moved to now (false: it was due already).
+    pub made_due: bool,
+    /// Whether this server started a send pass for it now (false with `fogd serve --no-jobs`: the next
+    /// `fogd send` or scheduled send sends it).
+    pub sending: bool,
+}
+
+/// Makes file `id` due now and, when this server runs the send job, starts a send pass in the background (the
+/// answer does not wait for the node). 404 for no such file, 409 for a file not waiting to be sent.
+pub async fn retry_now(state: &AppState, id: i64, actor: &str) -> Result<RetryAnswer, ApiError> {
+    let made = crate::engine::send::make_retry_due(&state.store, state.clock.now(), Some(id))
+        .await?
+        .map_err(|e| match e {
+            RetryRefused::NoFile(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            RetryRefused::NotWaiting { .. } => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+        })?;
+    tracing::info!(file = id, actor, "retry now");
+    state.cache.bump();
+    let sending = match &state.sender {
+        Some(engine) => {
+            let (engine, cache) = (engine.clone(), state.cache.clone());
+            tokio::spawn(async move {
+                match engine.send_pass().await {
+                    Ok(r) => tracing::info!(
+                        file = id,
+                        sent = r.sent,
+                        refused = r.refused,
+                        retried = r.retried,
+                        unknown = r.unknown,
+                        "send pass after retry now"
+                    ),
+                    Err(e) => {
+                        tracing::error!(alert = true, file = id, error = %e, "send pass after retry now failed")
+                    }
+                }
+                cache.bump();
+            });
+            true
+        }
+        None => false,
+    };
+    Ok(RetryAnswer {
+        file: id,
+        made_due: !made.is_empty(),
+        sending,
+    })
+}
+
+/// `POST /api/v1/files/{id}/retry` (no body, or `{}` as JSON): "retry now" for a file waiting for a send retry
+/// (operator, admin); 202 with [`RetryAnswer`].
+pub async fn retry_file(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<RetryAnswer>), ApiError> {
+    caller.require(Permission::RetrySend)?;
+    if !body.is_empty() {
+        super::security::require_content_type(&headers, &["application/json"])?;
+        let _: EmptyBody = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("body: {e}")))?;
+    }
+    let answer = retry_now(&state, file_id(&id)?, &caller.actor()).await?;
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+/// The body `POST /api/v1/files/{id}/retry` accepts: nothing, or an empty JSON object.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmptyBody {}
 
 /// Query of `/files/{id}/raw`.
 #[derive(Debug, Deserialize, Default)]

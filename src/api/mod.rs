@@ -51,6 +51,8 @@ pub struct AppState {
     pub send_latency: Arc<crate::metrics::Histogram>,
     /// Cached responses of the hot read paths ([`cache`]).
     pub cache: Arc<cache::ResponseCache>,
+    /// The engine of the send job, when this server runs it: "retry now" starts a send pass with it.
+    pub sender: Option<crate::engine::Engine>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             ready: AtomicBool::new(true),
             send_latency: Arc::default(),
             cache: Arc::new(cache::ResponseCache::with_capacity(cache_bytes)),
+            sender: None,
         }
     }
 }
@@ -181,6 +184,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/files", get(files::list_files))
         .route("/files/{id}", get(files::get_file))
         .route("/files/{id}/raw", get(files::raw_file))
+        .route("/files/{id}/retry", post(files::retry_file))
         .route("/receipts", get(files::list_receipts))
         .route("/stats", get(handlers::stats))
         .route("/openapi.json", get(openapi::openapi))
@@ -193,6 +197,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/fogd.css", get(security::stylesheet))
         .route("/signin", get(page::signin_form).post(page::signin))
         .route("/signout", post(page::signout))
+        .route("/files/{id}/retry", post(page::retry_form))
         .route("/metrics", get(metrics))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))

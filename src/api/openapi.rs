@@ -14,6 +14,7 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/files", "get"),
     ("/files/{id}", "get"),
     ("/files/{id}/raw", "get"),
+    ("/files/{id}/retry", "post"),
     ("/receipts", "get"),
     ("/stats", "get"),
     ("/openapi.json", "get"),
@@ -127,6 +128,18 @@ pub fn document() -> Value {
                         {"name": "part", "in": "query", "schema": {"type": "string", "enum": ["file", "missiv"]}}
                     ],
                     "responses": {"200": {"description": "The bytes; Content-Disposition names the file", "content": {"application/octet-stream": {}}}, "404": {"description": "No such file"}}
+                }))
+            },
+            "/files/{id}/retry": {
+                "post": op("Retry now: a file waiting for a send retry (built or outcome_unknown after a refused or failed attempt) is made due at once, and sent by a send pass this server starts (with --no-jobs: by the next fogd send). No body, or {}", "operator, admin", json!({
+                    "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                    "responses": {
+                        "202": {"description": "Made due: {file, made_due (false when it was due already), sending (a send pass started)}", "content": {"application/json": {}}},
+                        "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
+                        "404": {"description": "No such file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                        "409": {"description": "The file is not waiting to be sent (sent, receipted, superseded, or being sent)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                        "415": {"description": "A body that is not application/json"}
+                    }
                 }))
             },
             "/receipts": {

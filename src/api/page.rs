@@ -1,7 +1,8 @@
 //! The ops web page at `/`: server-rendered HTML (no JavaScript), refreshing itself every
 //! [`REFRESH_SECS`] seconds. Shows banners for active alerts and for files whose kvittens is overdue (computed
 //! from the store, so it shows without the alert job too), case counts per state, the files (löpnummer, filtyp,
-//! state, sent time, tx.id, kvittens status and errors), the journal waiting for review, rejected cases with their
+//! state, sent time, tx.id, kvittens status and errors, next send attempt, and for operators a "Retry now" button on
+//! a file waiting for a send retry), the journal waiting for review, rejected cases with their
 //! felkod, text and what to do, the scheduled jobs, and a search by case reference, målnummer (also finding the
 //! follow-ups of that case), invoice number or customer number, or a file's tx.id or name. Personal numbers are
 //! masked ([`crate::mask`]).
@@ -119,12 +120,43 @@ fn case_table(id: &str, rows: &[CaseRow]) -> String {
     t
 }
 
-fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRow>) -> String {
+/// Whether a file waits for a send retry after its back-off (the "Retry now" button's files).
+fn waits_for_retry(f: &crate::store::FileRow, now: chrono::DateTime<chrono::Utc>) -> bool {
+    FileState::TO_SEND.contains(&f.state)
+        && f.next_attempt_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .is_some_and(|t| t > now)
+}
+
+/// The files table. `retry` carries the session's anti-forgery token when the caller may "retry now": files waiting
+/// for a send retry then get a button posting to `/files/{id}/retry`.
+fn file_table<'a>(
+    id: &str,
+    files: impl Iterator<Item = &'a crate::store::FileRow>,
+    now: chrono::DateTime<chrono::Utc>,
+    retry: Option<&str>,
+) -> String {
     let mut t = format!(
         "<table id=\"{id}\"><thead><tr><th>Id</th><th>Löpnummer</th><th>Filtyp</th><th>File</th><th>Cases</th>\
-         <th>State</th><th>Sent</th><th>tx.id</th><th>Kvittens</th><th>Errors</th></tr></thead><tbody>"
+         <th>State</th><th>Sent</th><th>tx.id</th><th>Kvittens</th><th>Errors</th><th>Next attempt</th>\
+         <th>Action</th></tr></thead><tbody>"
     );
     for f in files {
+        let next = if FileState::TO_SEND.contains(&f.state) {
+            f.next_attempt_at.as_deref().unwrap_or("")
+        } else {
+            ""
+        };
+        let action = match retry {
+            Some(csrf) if waits_for_retry(f, now) => format!(
+                "<form method=\"post\" action=\"/files/{id}/retry\"><input type=\"hidden\" name=\"csrf\" \
+                 value=\"{}\"><button id=\"retry-{id}\">Retry now</button></form>",
+                esc(csrf),
+                id = f.id
+            ),
+            _ => String::new(),
+        };
         let errors: Vec<crate::formats::KvittensError> = f
             .kvittens_errors_json
             .as_deref()
@@ -145,7 +177,7 @@ fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRo
         let _ = write!(
             t,
             "<tr><td><a href=\"/api/v1/files/{id}\">{id}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             f.lopnummer,
             esc(&f.filtyp),
             esc(&f.file_name),
@@ -155,6 +187,8 @@ fn file_table<'a>(id: &str, files: impl Iterator<Item = &'a crate::store::FileRo
             esc(&f.tx_id),
             esc(f.kvittens_status.map_or("", |k| k.as_str())),
             esc(&err_text.join("; ")),
+            esc(next),
+            action,
             id = f.id,
         );
     }
@@ -223,7 +257,8 @@ pub async fn ops_page(
         return html_body(body);
     }
     let generation = state.cache.generation();
-    match render(&state, &caller.token.name, q.q.as_deref(), &csrf).await {
+    let may_retry = caller.session.is_some() && caller.require(Permission::RetrySend).is_ok();
+    match render(&state, &caller.token.name, q.q.as_deref(), &csrf, may_retry).await {
         Ok(html) => {
             let body = axum::body::Bytes::from(html);
             state.cache.put(key, generation, body.clone());
@@ -261,7 +296,9 @@ async fn render(
     who: &str,
     q: Option<&str>,
     csrf: &str,
+    may_retry: bool,
 ) -> Result<String, crate::store::StoreError> {
+    let retry = may_retry.then_some(csrf);
     let mut b = String::with_capacity(16 * 1024);
     let _ = write!(
         b,
@@ -334,7 +371,12 @@ async fn render(
             .filter(|f| f.tx_id == q || f.file_name == q)
             .collect();
         if !hits.is_empty() {
-            b.push_str(&file_table("file-results", hits.into_iter().rev()));
+            b.push_str(&file_table(
+                "file-results",
+                hits.into_iter().rev(),
+                now,
+                retry,
+            ));
         }
     }
     // Counts.
@@ -346,7 +388,12 @@ async fn render(
     b.push_str("</tbody></table>");
     // Files, newest first.
     b.push_str("<h2>Files</h2>");
-    b.push_str(&file_table("files", files.iter().rev().take(ROWS as usize)));
+    b.push_str(&file_table(
+        "files",
+        files.iter().rev().take(ROWS as usize),
+        now,
+        retry,
+    ));
     // Journal.
     let waiting = state
         .store
@@ -613,6 +660,67 @@ pub async fn signout(State(state): State<Arc<AppState>>, req: axum::extract::Req
         return super::ApiError::from(e).into_response();
     }
     ([(header::SET_COOKIE, clear)], Redirect::to("/signin")).into_response()
+}
+
+/// The "Retry now" form's fields.
+#[derive(Debug, Deserialize)]
+pub struct RetryForm {
+    /// The session's anti-forgery token.
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `POST /files/{id}/retry`: the files table's "Retry now" button (session with a role that may retry, the form
+/// carrying the session's anti-forgery token); does what `POST /api/v1/files/{id}/retry` does and goes back to
+/// the page.
+pub async fn retry_form(
+    State(state): State<Arc<AppState>>,
+    MaybeCaller(caller): MaybeCaller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<RetryForm>,
+) -> Response {
+    let refuse = |status: StatusCode, text: &str| {
+        (
+            status,
+            Html(page(
+                "fogd",
+                &format!(
+                    "<p id=\"page-error\">{}</p><p><a href=\"/\">Back</a></p>",
+                    esc(text)
+                ),
+                false,
+            )),
+        )
+            .into_response()
+    };
+    let Some(caller) = caller else {
+        return Redirect::to("/signin").into_response();
+    };
+    let Some(session) = &caller.session else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This form needs a signed-in session.",
+        );
+    };
+    if !tokens_equal(&session.csrf, &f.csrf) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This form was not served by fogd (anti-forgery token).",
+        );
+    }
+    if caller.require(Permission::RetrySend).is_err() {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This token may not retry files (operator or admin).",
+        );
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return refuse(StatusCode::BAD_REQUEST, "The file id is not a number.");
+    };
+    match super::files::retry_now(&state, id, &caller.actor()).await {
+        Ok(_) => Redirect::to("/").into_response(),
+        Err(e) => refuse(e.status, &e.message),
+    }
 }
 
 #[cfg(test)]

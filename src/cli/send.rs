@@ -1,16 +1,25 @@
 //! `fogd send`: one build-and-send pass (for cron or systemd timers). Exit 0 when nothing failed, 1 otherwise.
+//! `--retry-now [--file ID]` first makes the files waiting for a send retry (after a refused or failed attempt) due
+//! at once, so this same pass sends them (a file that cannot be retried is a usage error, exit 2).
 
 use crate::cli::import::open_store;
-use crate::cli::{EXIT_INTERNAL, EXIT_OK};
+use crate::cli::{UsageError, EXIT_INTERNAL, EXIT_OK};
 use crate::config::Config;
 use crate::engine::Engine;
 
 /// Arguments of `fogd send`.
 #[derive(Debug, clap::Args)]
-pub struct SendArgs {}
+pub struct SendArgs {
+    /// Send the files waiting for a retry (after a refused or failed attempt) now instead of after their back-off.
+    #[arg(long)]
+    pub retry_now: bool,
+    /// With --retry-now: only this file (an id from `fogd status`).
+    #[arg(long = "file", value_name = "ID", requires = "retry_now")]
+    pub file: Option<i64>,
+}
 
 /// Runs the command.
-pub async fn run(config: Config, _args: SendArgs) -> anyhow::Result<u8> {
+pub async fn run(config: Config, args: SendArgs) -> anyhow::Result<u8> {
     crate::certs::ensure_dev_certs(&config)?;
     crate::cli::require_private_key(&config.tls.identity)?;
     let store = open_store(&config).await?;
@@ -19,6 +28,22 @@ pub async fn run(config: Config, _args: SendArgs) -> anyhow::Result<u8> {
     // (see `Store::recover_sending` for several instances).
     engine.recover().await?;
     let built = engine.build_pass().await?;
+    if args.retry_now {
+        let due = engine
+            .make_retry_due(args.file)
+            .await?
+            .map_err(|e| UsageError(e.to_string()))?;
+        let ids: Vec<String> = due.iter().map(i64::to_string).collect();
+        println!(
+            "retry now: {} file(s) made due{}",
+            due.len(),
+            if ids.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", ids.join(", "))
+            }
+        );
+    }
     let sent = engine.send_pass().await?;
     store.close().await;
     println!(

@@ -2,7 +2,8 @@
 //!
 //! Each case shows its current file and löpnummer, felkod/feltext of a rejection, målnummer, decision, and for a
 //! follow-up waiting to be built "waiting for målnummer of REF". JSON: `{"cases":[…],"files":[…]}` (with `--file`,
-//! `{"file":{…},"cases":[…]}` holding the cases that file carried).
+//! `{"file":{…},"cases":[…]}` holding the cases that file carried). Files show their next send attempt and last
+//! error (table: NEXT ATTEMPT and NOTE; JSON: `next_attempt_at`, `last_error`).
 //!
 //! Stored text (references, hold reasons, kvittens texts) came from outside; on a terminal, control characters in
 //! it are written visibly (`\u{1b}`) instead of reaching the terminal ([`TerminalSafe`]).
@@ -206,10 +207,11 @@ pub fn write_case_lines(out: &mut dyn Write, views: &[CaseStatusView]) -> std::i
 pub fn write_files(out: &mut dyn Write, files: &[FileRow]) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<4} {:<18} {:>9} {:<18} {:>5} {:<18} NOTE",
-        "ID", "FILE", "LÖPNUMMER", "STATE", "CASES", "KVITTENS"
+        "{:<4} {:<18} {:>9} {:<18} {:>5} {:<18} {:<19} NOTE",
+        "ID", "FILE", "LÖPNUMMER", "STATE", "CASES", "KVITTENS", "NEXT ATTEMPT"
     )?;
     for f in files {
+        let next = next_attempt(f);
         let note = match (f.superseded_by, &f.last_error, &f.kvittens_errors_json) {
             (Some(by), _, _) => format!("superseded by file {by}"),
             (_, _, Some(_)) if f.kvittens_status == Some(KvittensStatus::Underkand) => {
@@ -227,17 +229,37 @@ pub fn write_files(out: &mut dyn Write, files: &[FileRow]) -> std::io::Result<()
         };
         writeln!(
             out,
-            "{:<4} {:<18} {:>9} {:<18} {:>5} {:<18} {}",
+            "{:<4} {:<18} {:>9} {:<18} {:>5} {:<18} {:<19} {}",
             f.id,
             f.file_name,
             f.lopnummer,
             f.state.as_str(),
             f.case_count,
             f.kvittens_status.map_or("-", |k| k.words()),
+            next,
             note
         )?;
     }
     Ok(())
+}
+
+/// The NEXT ATTEMPT column: when a file waiting to be sent will be tried next (Stockholm time; `now` when due,
+/// `-` for a file not waiting to be sent). `fogd send --retry-now` makes a waiting file due at once.
+fn next_attempt(f: &FileRow) -> String {
+    if !crate::domain::FileState::TO_SEND.contains(&f.state) {
+        return "-".into();
+    }
+    match f.next_attempt_at.as_deref() {
+        None => "now".into(),
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t).map_or_else(
+            |_| t.to_string(),
+            |d| {
+                d.with_timezone(&chrono_tz::Europe::Stockholm)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            },
+        ),
+    }
 }
 
 /// Standard output, buffered; on a terminal through [`TerminalSafe`].

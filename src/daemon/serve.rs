@@ -126,6 +126,7 @@ pub async fn serve(
 
     let mut scheduler = Scheduler::new(clock.clone(), Some(store.clone()));
     let tls = api_tls(&config)?;
+    let mut sender = None;
     if options.jobs {
         crate::certs::ensure_dev_certs(&config)?;
         crate::certs::check_key_private(&config.tls.identity)
@@ -141,6 +142,7 @@ pub async fn serve(
                 "files left `sending` by a crash are now `outcome_unknown`; they will be re-sent with the same tx.id"
             );
         }
+        sender = Some(engine.clone());
         for job in engine_jobs(&engine, &alerter, &config)? {
             scheduler.add(job);
         }
@@ -183,6 +185,7 @@ pub async fn serve(
         jobs: scheduler.stats(),
         alerter: Some(alerter.clone()),
         send_latency,
+        sender,
         ..AppState::new(store.clone(), config.clone(), clock.clone())
     });
     state.ready.store(false, Ordering::SeqCst);

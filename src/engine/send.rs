@@ -15,8 +15,8 @@ use super::{Engine, EngineError};
 use crate::domain::FileState;
 use crate::shs::label::Address;
 use crate::shs::{DataPart, Label, ShsMessage};
-use crate::store::FileRow;
-use chrono::Duration;
+use crate::store::{FileRow, Store};
+use chrono::{DateTime, Duration, Utc};
 
 /// Content type of the file parts.
 pub const TEXT_LATIN1: &str = "text/plain; charset=ISO-8859-1";
@@ -93,7 +93,69 @@ pub fn file_message(
     ))
 }
 
+/// Why a file cannot be pushed with "retry now".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetryRefused {
+    /// No file has this id.
+    #[error("no file with id {0}")]
+    NoFile(i64),
+    /// The file is past sending (sent, receipted, superseded) or being sent right now.
+    #[error(
+        "file {id} is {state}: only a file waiting to be sent ({}) can be retried",
+        to_send_names()
+    )]
+    NotWaiting {
+        /// The file.
+        id: i64,
+        /// Its state.
+        state: FileState,
+    },
+}
+
+/// The states of a file waiting to be sent, for messages (`built or outcome_unknown`).
+fn to_send_names() -> String {
+    FileState::TO_SEND
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// "Retry now": makes the files waiting for a send retry due at `now` — all of them, or only file `only` (which
+/// must exist and wait to be sent) — so that the next send pass sends them. Returns the ids made due (empty when
+/// the named file was due already). Shared by `fogd send --retry-now` and the API.
+pub async fn make_retry_due(
+    store: &Store,
+    now: DateTime<Utc>,
+    only: Option<i64>,
+) -> Result<Result<Vec<i64>, RetryRefused>, EngineError> {
+    if let Some(id) = only {
+        let Some(file) = store.file_by_id(id).await? else {
+            return Ok(Err(RetryRefused::NoFile(id)));
+        };
+        if !FileState::TO_SEND.contains(&file.state) {
+            return Ok(Err(RetryRefused::NotWaiting {
+                id,
+                state: file.state,
+            }));
+        }
+    }
+    let ids = store.make_retry_due_now(only, now).await?;
+    if !ids.is_empty() {
+        tracing::info!(files = ?ids, "files waiting for a send retry made due now");
+    }
+    Ok(Ok(ids))
+}
+
 impl Engine {
+    /// [`make_retry_due`] with this engine's store and clock.
+    pub async fn make_retry_due(
+        &self,
+        only: Option<i64>,
+    ) -> Result<Result<Vec<i64>, RetryRefused>, EngineError> {
+        make_retry_due(&self.store, self.clock.now(), only).await
+    }
+
     /// Sends every file that is due, once each. Returns what happened.
     pub async fn send_pass(&self) -> Result<SendReport, EngineError> {
         let mut report = SendReport::default();

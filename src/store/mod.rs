@@ -16,6 +16,8 @@ pub mod moves;
 pub mod ops;
 mod postgres;
 pub mod retention;
+/// "Retry now": files waiting for a send retry made due at once.
+pub mod retry;
 mod sqlite;
 /// API tokens and the run log of scheduled jobs.
 pub mod tokens;

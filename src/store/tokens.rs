@@ -40,6 +40,8 @@ pub enum Permission {
     View,
     /// Approve or hold journal cases.
     Approve,
+    /// Push a file waiting for a send retry to be sent now ("retry now").
+    RetrySend,
     /// See debtors' personal and organisation numbers in full (`GET /api/v1/cases…`); without it they are
     /// masked (`19121212-****`). Operators and admins work cases and need the numbers; viewers watch and
     /// submitters are machines that sent the numbers in the first place.
@@ -48,7 +50,7 @@ pub enum Permission {
 
 impl Role {
     /// Whether this role may do `p`. The table: submitter = submit + read a case; viewer = read everything
-    /// (personal numbers masked); operator = viewer + approve + personal numbers in full; admin = all.
+    /// (personal numbers masked); operator = viewer + approve + retry now + personal numbers in full; admin = all.
     pub fn allows(self, p: Permission) -> bool {
         match self {
             Role::Admin => true,
@@ -57,6 +59,7 @@ impl Role {
                 Permission::ReadCase
                     | Permission::View
                     | Permission::Approve
+                    | Permission::RetrySend
                     | Permission::PersonalNumbers
             ),
             Role::Viewer => matches!(p, Permission::ReadCase | Permission::View),
@@ -416,10 +419,14 @@ mod tests {
         );
         assert!(Role::Operator.allows(Approve) && !Role::Operator.allows(Submit));
         assert!(Role::Operator.allows(PersonalNumbers) && Role::Admin.allows(PersonalNumbers));
+        assert!(Role::Operator.allows(RetrySend) && Role::Admin.allows(RetrySend));
+        assert!(!Role::Viewer.allows(RetrySend) && !Role::Submitter.allows(RetrySend));
         assert!(!Role::Viewer.allows(PersonalNumbers) && !Role::Submitter.allows(PersonalNumbers));
-        assert!([Submit, ReadCase, View, Approve, PersonalNumbers]
-            .iter()
-            .all(|p| Role::Admin.allows(*p)));
+        assert!(
+            [Submit, ReadCase, View, Approve, RetrySend, PersonalNumbers]
+                .iter()
+                .all(|p| Role::Admin.allows(*p))
+        );
         for r in [Role::Submitter, Role::Operator, Role::Viewer, Role::Admin] {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
