@@ -23,6 +23,7 @@ fn build_then_inspect_json_then_corrupt() {
     let o = fogd(tmp.path())
         .args([
             "build",
+            "--internal",
             "--kind",
             "betalningsforelaggande",
             "--lopnummer",

@@ -255,8 +255,9 @@ fn validation_context(
     })
 }
 
-/// `GET /api/v1/cases/{reference}`: every case with this reference, with its audit trail. Served from the
-/// response cache while the database has not changed ([`super::cache`]).
+/// `GET /api/v1/cases/{reference}`: every case with this reference in the intake form plus fogd's additions
+/// ([`super::case_answer`]), with its audit trail. Served from the response cache while the database has not
+/// changed ([`super::cache`]).
 pub async fn get_case(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -284,21 +285,15 @@ pub async fn get_case(
             format!("no case with reference {reference:?}"),
         ));
     }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let infos = state.store.case_file_info_for(&ids).await?;
     let mut views = Vec::with_capacity(rows.len());
     for row in &rows {
-        let mut v = CaseView::of(row, true, full_ids);
         let events = state.store.case_events(row.id).await?;
-        v.events = Some(
-            events
-                .into_iter()
-                .map(|e| {
-                    serde_json::json!({
-                        "from": e.from_state, "to": e.to_state, "reason": e.reason, "actor": e.actor, "at": e.at
-                    })
-                })
-                .collect(),
-        );
-        views.push(v);
+        let info = infos.iter().find(|i| i.case_id == row.id);
+        views.push(super::case_answer::case_answer(
+            row, info, &events, full_ids,
+        )?);
     }
     let body = serde_json::to_vec(&serde_json::json!({ "reference": reference, "cases": views }))
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

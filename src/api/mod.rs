@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod case_answer;
 pub mod files;
 pub mod handlers;
 pub mod openapi;

@@ -64,7 +64,7 @@ pub fn document() -> Value {
         },
         "paths": {
             "/cases": {
-                "post": op("Submit one case (object) or many (array, JSON Lines or CSV); idempotent on reference", "submitter, admin", json!({
+                "post": op("Submit one case (object) or many (array, JSON Lines or CSV) in the intake form; idempotent on reference. The read-only members of a GET /cases/{reference} answer (state, hold_reason, issues, created_at, updated_at, file, rejection, decision, events) are accepted and ignored", "submitter, admin", json!({
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]}}}},
                     "responses": {
                         "200": {"description": "Nothing new (every case unchanged)"},
@@ -86,8 +86,12 @@ pub fn document() -> Value {
                 }))
             },
             "/cases/{reference}": {
-                "get": op("The cases with this reference and their audit trail; debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
-                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}]
+                "get": op("The cases with this reference, each in the intake form POST /cases accepts (normalised: identity numbers as YYYYMMDD-NNNN / NNNNNN-NNNN, amounts and interest rates as decimal strings, dates YYYY-MM-DD; an invalid case as submitted) plus fogd's read-only additions: state, hold_reason, malnummer, issues, created_at, updated_at, file {id, name, lopnummer}, rejection, decision, events (the audit trail). POST accepts and ignores the additions, so an answer's case can be sent back. Debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {"description": "{reference, cases: [case in the intake form + additions]}", "content": {"application/json": {}}},
+                        "404": {"description": "No case with this reference", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                    }
                 }))
             },
             "/journal/approve": {

@@ -178,7 +178,14 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
         dry_run = args.dry_run,
         "import finished"
     );
-    print_outcome(&outcome, args.format, args.dry_run)?;
+    let stdout = std::io::stdout();
+    let label = if args.dry_run { "dry run" } else { "import" };
+    print_outcome(
+        &mut std::io::BufWriter::new(stdout.lock()),
+        &outcome,
+        args.format,
+        label,
+    )?;
     Ok(if outcome.all_accepted() {
         EXIT_OK
     } else {
@@ -186,17 +193,19 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
     })
 }
 
-fn print_outcome(
+/// Writes the problems and the summary of an intake (`label` heads the summary table: `import`, `dry run`,
+/// `build`): text lines and a table, or one JSON object per problem and the summary. Shared by `fogd import` and
+/// `fogd build`.
+pub fn print_outcome(
+    out: &mut dyn Write,
     outcome: &ImportOutcome,
     format: OutputFormat,
-    dry_run: bool,
+    label: &str,
 ) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     match format {
         OutputFormat::Json => {
             for p in &outcome.problems {
-                serde_json::to_writer(&mut out, p)?;
+                serde_json::to_writer(&mut *out, p)?;
                 writeln!(out)?;
             }
             #[derive(serde::Serialize)]
@@ -204,7 +213,7 @@ fn print_outcome(
                 summary: &'a crate::engine::import::ImportSummary,
             }
             serde_json::to_writer(
-                &mut out,
+                &mut *out,
                 &Summary {
                     summary: &outcome.summary,
                 },
@@ -233,12 +242,7 @@ fn print_outcome(
             if !outcome.problems.is_empty() {
                 writeln!(out)?;
             }
-            writeln!(
-                out,
-                "{:<10} {:>9}",
-                if dry_run { "dry run" } else { "import" },
-                "cases"
-            )?;
+            writeln!(out, "{label:<10} {:>9}", "cases")?;
             for (label, n) in [
                 ("read", s.read),
                 ("accepted", s.accepted),

@@ -452,7 +452,49 @@ pub struct CaseInput {
     /// Ändring.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeInput>,
+    /// fogd's read-only additions in the answer of `GET /api/v1/cases/{ref}` (see [`READ_ONLY_FIELDS`]): accepted
+    /// and ignored, so that a case system can send back what it reads (intake.md §5). Never stored or hashed.
+    #[serde(default, skip_serializing)]
+    pub state: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub hold_reason: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub issues: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub created_at: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub updated_at: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub file: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub rejection: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub decision: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`).
+    #[serde(default, skip_serializing)]
+    pub events: Option<serde::de::IgnoredAny>,
 }
+
+/// The members fogd adds to a case in the intake form when it answers `GET /api/v1/cases/{ref}`; intake accepts
+/// and ignores them ([`CaseInput::state`] and the fields after it).
+pub const READ_ONLY_FIELDS: &[&str] = &[
+    "state",
+    "hold_reason",
+    "issues",
+    "created_at",
+    "updated_at",
+    "file",
+    "rejection",
+    "decision",
+    "events",
+];
 
 /// A party as it arrives.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

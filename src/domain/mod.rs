@@ -5,6 +5,7 @@ pub mod amount;
 pub mod case;
 pub mod ids;
 pub mod intake;
+pub mod intake_form;
 pub mod interest;
 pub mod reference;
 pub mod state;
