@@ -139,3 +139,77 @@ fn layout_check_good_and_bad() {
         "{out}"
     );
 }
+
+/// Issue 18 point 14: an edition directory or any file of it — layouts, XML layouts, the felkod table — checked
+/// together with the felkod table it runs with.
+#[test]
+fn layout_check_takes_an_edition_and_its_felkod_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let check = |p: &Path| {
+        let o = fogd(tmp.path())
+            .args(["layout", "check"])
+            .arg(p)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    // The felkod table alone no longer fails.
+    let (code, out) = check(&root().join("layouts/fogd-ref-1/felkoder.toml"));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("felkod table, 19 codes"), "{out}");
+    // Whole editions: every file named, the table checked with them (FOGD-REF-2 runs with the embedded one).
+    for (dir, files) in [("layouts/fogd-ref-1", 11), ("layouts/fogd-ref-2", 7)] {
+        let (code, out) = check(&root().join(dir));
+        assert_eq!(code, Some(0), "{dir}: {out}");
+        assert_eq!(
+            out.lines().filter(|l| l.ends_with(": ok")).count(),
+            files + usize::from(dir.ends_with("2")),
+            "{out}"
+        );
+        assert!(out.contains(", XML, ") == dir.ends_with('2'), "{out}");
+    }
+
+    // An edition of our own whose table lacks a class's code and a code the simulator answers with.
+    let ed = tmp.path().join("edition");
+    std::fs::create_dir(&ed).unwrap();
+    for e in std::fs::read_dir(root().join("layouts/fogd-ref-1")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, ed.join(p.file_name().unwrap())).unwrap();
+    }
+    let table = std::fs::read_to_string(ed.join("felkoder.toml")).unwrap();
+    let without_0050 = table
+        .replace("code = \"0050\"", "code = \"0059\"")
+        .replace("classes = [\"total\"]", "classes = []");
+    std::fs::write(ed.join("felkoder.toml"), &without_0050).unwrap();
+    let (code, out) = check(&ed);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("felkod 0050 is answered by the simulator but missing"),
+        "{out}"
+    );
+    assert!(
+        out.contains("no felkod for the parse-error class \"total\""),
+        "{out}"
+    );
+    // A single layout of that edition is checked with its table too.
+    let (code, out) = check(&ed.join("bfo-ansokan.toml"));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("felkod 0050"), "{out}");
+    // A table that does not parse, and two files defining one layout.
+    std::fs::write(ed.join("felkoder.toml"), "[[felkod]]\ncode = 12\n").unwrap();
+    std::fs::copy(ed.join("utslag.toml"), ed.join("utslag-copy.toml")).unwrap();
+    let (code, out) = check(&ed);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("felkoder.toml: not a valid felkod table"),
+        "{out}"
+    );
+    assert!(out.contains("layout utslag is also defined in"), "{out}");
+    std::fs::write(ed.join("felkoder.toml"), &table).unwrap();
+    std::fs::remove_file(ed.join("utslag-copy.toml")).unwrap();
+    let (code, out) = check(&ed);
+    assert_eq!(code, Some(0), "{out}");
+}

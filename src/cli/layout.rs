@@ -2,16 +2,19 @@
 //! Markdown.
 
 use crate::formats::edition::{self, LayoutFile};
-use crate::formats::{layout_doc, Felkoder, LayoutSet};
+use crate::formats::{layout_doc, Felkoder, LayoutProblem, LayoutSet};
+use crate::sim::kronofogden::check::rule_felkod;
 use std::path::{Path, PathBuf};
 
 /// Subcommands of `fogd layout`.
 #[derive(Debug, clap::Subcommand)]
 pub enum LayoutCommand {
-    /// Validate a layout file (fixed-width, or XML with `format = "xml"`): exit 0 when good, 2 with the list of
-    /// problems otherwise.
+    /// Validate an edition — a directory of layout files (fixed-width, or XML with `format = "xml"`) and its felkod
+    /// table `felkoder.toml` — or any one file of it, together with the felkod table it runs with (`felkoder.toml`
+    /// beside it, else the embedded FOGD-REF-1 table): every parse-error class and every felkod the simulator
+    /// answers with must be in the table. Exit 0 when good, 2 with the list of problems otherwise.
     Check {
-        /// The layout TOML file.
+        /// An edition directory, a layout file or a felkod table (`felkoder.toml`).
         path: PathBuf,
     },
     /// List the shipped layouts (name, edition, filtyp or root element, file name pattern).
@@ -24,7 +27,7 @@ pub enum LayoutCommand {
     },
 }
 
-fn problems_out(problems: &[crate::formats::LayoutProblem]) -> u8 {
+fn problems_out(problems: &[LayoutProblem]) -> u8 {
     for p in problems {
         println!("{p}");
     }
@@ -59,12 +62,7 @@ fn doc(arg: &str) -> Result<String, u8> {
             {
                 match Felkoder::from_toml(text) {
                     Ok(f) => felkoder = Some(f),
-                    Err(message) => problems.push(crate::formats::LayoutProblem {
-                        file: file.clone(),
-                        record: None,
-                        field: None,
-                        message,
-                    }),
+                    Err(message) => problems.push(table_problem(file, message)),
                 }
                 continue;
             }
@@ -111,32 +109,143 @@ fn doc(arg: &str) -> Result<String, u8> {
     Err(crate::cli::EXIT_USAGE)
 }
 
+/// Whether `path` names a felkod table.
+fn is_felkod_table(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == FELKOD_TABLE)
+}
+
+/// The file name of an edition's felkod table.
+const FELKOD_TABLE: &str = "felkoder.toml";
+
+/// A problem of the felkod table `file`.
+fn table_problem(file: &str, message: String) -> LayoutProblem {
+    LayoutProblem {
+        file: file.to_string(),
+        record: None,
+        field: None,
+        message,
+    }
+}
+
+/// `fogd layout check PATH`: the files of an edition (or one of them) and the felkod table they run with, checked
+/// together. Prints a line per good file and every problem; returns the exit code.
+fn check(path: &Path) -> u8 {
+    // The files to check, and where the felkod table comes from.
+    let (files, table_file) = if path.is_dir() {
+        let files = match crate::layout_files::read_toml_files(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("{e}");
+                return crate::cli::EXIT_USAGE;
+            }
+        };
+        if files.is_empty() {
+            eprintln!(
+                "{}: no layout files (*.toml) in the directory",
+                path.display()
+            );
+            return crate::cli::EXIT_USAGE;
+        }
+        (files, Some(path.join(FELKOD_TABLE)))
+    } else {
+        let text = match read(path) {
+            Ok(t) => t,
+            Err(code) => return code,
+        };
+        let beside = path.parent().map(|d| d.join(FELKOD_TABLE));
+        (vec![(path.display().to_string(), text)], beside)
+    };
+    let mut problems = Vec::new();
+    let mut names: Vec<(String, String)> = Vec::new();
+    for (file, text) in &files {
+        if is_felkod_table(Path::new(file)) {
+            continue; // read below, as the table
+        }
+        match LayoutFile::from_toml(text, file) {
+            Ok(l) => {
+                if let Some((_, first)) = names.iter().find(|(n, _)| n == l.name()) {
+                    problems.push(table_problem(
+                        file,
+                        format!("layout {} is also defined in {first}", l.name()),
+                    ));
+                }
+                names.push((l.name().to_string(), file.clone()));
+                println!(
+                    "{file}: layout {} ({}), {}, {} record types: ok",
+                    l.name(),
+                    l.edition(),
+                    match l {
+                        LayoutFile::Fixed(_) => "fixed-width",
+                        LayoutFile::Xml(_) => "XML",
+                    },
+                    l.record_count()
+                );
+            }
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    // The felkod table the files run with: the edition's own, else the embedded one.
+    let (table_name, table) = match table_file.filter(|t| t.is_file()) {
+        Some(t) => {
+            let name = t.display().to_string();
+            let text = match read(&t) {
+                Ok(text) => text,
+                Err(code) => return code,
+            };
+            match Felkoder::from_toml(&text) {
+                Ok(table) => (name, Some(table)),
+                Err(message) => {
+                    problems.push(table_problem(&name, message));
+                    (name, None)
+                }
+            }
+        }
+        None => (
+            "the embedded FOGD-REF-1 felkod table".to_string(),
+            Some(Felkoder::embedded()),
+        ),
+    };
+    if let Some(table) = &table {
+        let before = problems.len();
+        for class in table.classes_without_code() {
+            problems.push(table_problem(
+                &table_name,
+                format!(
+                    "no felkod for the parse-error class {:?}: a file with this problem would be answered with {}",
+                    class.as_str(),
+                    rule_felkod::FALLBACK
+                ),
+            ));
+        }
+        for code in rule_felkod::ALL {
+            if table.get(code).is_none() {
+                problems.push(table_problem(
+                    &table_name,
+                    format!(
+                        "felkod {code} is answered by the simulator but missing from the table"
+                    ),
+                ));
+            }
+        }
+        if problems.len() == before {
+            println!(
+                "{table_name}: felkod table, {} codes, every parse-error class and every felkod the simulator \
+                 answers with: ok",
+                table.all().len()
+            );
+        }
+    }
+    if problems.is_empty() {
+        crate::cli::EXIT_OK
+    } else {
+        problems_out(&problems)
+    }
+}
+
 /// Runs the command.
 pub async fn run(cmd: LayoutCommand) -> anyhow::Result<u8> {
     match cmd {
-        LayoutCommand::Check { path } => {
-            let text = match read(&path) {
-                Ok(t) => t,
-                Err(code) => return Ok(code),
-            };
-            match LayoutFile::from_toml(&text, &path.display().to_string()) {
-                Ok(l) => {
-                    println!(
-                        "{}: layout {} ({}), {}, {} record types: ok",
-                        path.display(),
-                        l.name(),
-                        l.edition(),
-                        match l {
-                            LayoutFile::Fixed(_) => "fixed-width",
-                            LayoutFile::Xml(_) => "XML",
-                        },
-                        l.record_count()
-                    );
-                    Ok(crate::cli::EXIT_OK)
-                }
-                Err(problems) => Ok(problems_out(&problems)),
-            }
-        }
+        LayoutCommand::Check { path } => Ok(check(&path)),
         LayoutCommand::List => {
             for l in LayoutSet::embedded().iter() {
                 println!(

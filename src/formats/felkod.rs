@@ -162,6 +162,17 @@ impl Felkoder {
         &self.codes
     }
 
+    /// The parse-error classes a file can show (every class but `unreadable`, which is I/O) that have no code in
+    /// this table: a file with such a problem would be answered with a fallback code (`fogd layout check` refuses
+    /// such a table).
+    pub fn classes_without_code(&self) -> Vec<ErrorClass> {
+        ALL_CLASSES
+            .iter()
+            .copied()
+            .filter(|c| *c != ErrorClass::Unreadable && self.for_class(*c).is_none())
+            .collect()
+    }
+
     /// The entries of these codes that the table has (unknown codes are left out).
     pub fn lookup<'c>(&self, codes: impl IntoIterator<Item = &'c str>) -> Vec<&Felkod> {
         codes.into_iter().filter_map(|c| self.get(c)).collect()
@@ -224,5 +235,18 @@ mod tests {
         assert_eq!(f.get("0044").map(|x| x.level), Some(Level::H));
         assert_eq!(f.get("0010").map(|x| x.level), Some(Level::F));
         assert!(Felkoder::from_toml("[[felkod]]\ncode=\"1\"\nlevel=\"F\"\ntext=\"x\"\n").is_err());
+    }
+
+    #[test]
+    fn classes_without_code_are_named() {
+        assert!(Felkoder::embedded().classes_without_code().is_empty());
+        let t = Felkoder::from_toml(
+            "[[felkod]]\ncode=\"0001\"\nlevel=\"F\"\ntext=\"x\"\nclasses=[\"order\"]\n",
+        )
+        .unwrap();
+        let missing = t.classes_without_code();
+        assert!(!missing.contains(&ErrorClass::Order) && missing.contains(&ErrorClass::Total));
+        assert!(!missing.contains(&ErrorClass::Unreadable));
+        assert_eq!(missing.len(), ALL_CLASSES.len() - 2);
     }
 }

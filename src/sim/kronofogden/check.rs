@@ -103,12 +103,42 @@ fn error_with(
     }
 }
 
-/// The felkod for a parse-error class (FOGD-REF-1 fallback when the table lacks the class: 0001).
+/// The felkoder the simulator answers by its own rules rather than through a parse-error class of the felkod
+/// table (kronofogden.md §2.5). `fogd layout check` requires an edition's felkod table to hold every one of them
+/// ([`rule_felkod::ALL`]).
+pub mod rule_felkod {
+    /// A parse-error class the table has no code for (FOGD-REF-1's "unknown record").
+    pub const FALLBACK: &str = "0001";
+    /// The löpnummer is not last approved + 1.
+    pub const LOPNUMMER_NOT_NEXT: &str = "0010";
+    /// The löpnummer was approved already.
+    pub const LOPNUMMER_APPROVED: &str = "0011";
+    /// A nedsättning larger than what remains of the claim.
+    pub const AMOUNT_OVER_REMAINING: &str = "0043";
+    /// A follow-up without, or with an unknown, målnummer.
+    pub const MALNUMMER_UNKNOWN: &str = "0050";
+    /// A follow-up of a case that is closed (withdrawn or decided).
+    pub const CASE_CLOSED: &str = "0051";
+    /// An application whose handlingsref the node holds already.
+    pub const DUPLICATE_CASE: &str = "0060";
+    /// Every one of them.
+    pub const ALL: &[&str] = &[
+        FALLBACK,
+        LOPNUMMER_NOT_NEXT,
+        LOPNUMMER_APPROVED,
+        AMOUNT_OVER_REMAINING,
+        MALNUMMER_UNKNOWN,
+        CASE_CLOSED,
+        DUPLICATE_CASE,
+    ];
+}
+
+/// The felkod for a parse-error class ([`rule_felkod::FALLBACK`] when the table lacks the class).
 fn felkod_for(set: &LayoutSet, class: ErrorClass) -> String {
     set.felkoder()
         .for_class(class)
         .map(|f| f.code.clone())
-        .unwrap_or_else(|| "0001".into())
+        .unwrap_or_else(|| rule_felkod::FALLBACK.into())
 }
 
 /// Checks `file` (and its `missiv`, if any) against `layout`, the layout named by the message's product.

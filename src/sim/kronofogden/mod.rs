@@ -43,7 +43,7 @@ use crate::formats::{
     LayoutSet, Niva, UtslagReport,
 };
 use crate::shs::{DataPart, SequenceType, ShsErrorCode, ShsMessage, SPECIAL_PRODUCTS};
-use check::{case_error, check_file, file_error};
+use check::{case_error, check_file, file_error, rule_felkod};
 use chrono::{DateTime, Datelike, NaiveTime, Timelike, Utc};
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
@@ -321,14 +321,17 @@ impl KronofogdenBehaviour {
             if lop != expected {
                 let (code, text) = if last.is_some_and(|l| lop <= l) {
                     (
-                        "0011",
+                        rule_felkod::LOPNUMMER_APPROVED,
                         format!(
                             "lopnummer {lop} ar redan godkant (senast godkanda {})",
                             last.unwrap_or(0)
                         ),
                     )
                 } else {
-                    ("0010", format!("lopnummer {lop}, vantat {expected}"))
+                    (
+                        rule_felkod::LOPNUMMER_NOT_NEXT,
+                        format!("lopnummer {lop}, vantat {expected}"),
+                    )
                 };
                 check.push_file_error(file_error(set, code, Some(&text)));
             }
@@ -534,7 +537,12 @@ impl KronofogdenBehaviour {
             // An application: duplicate handlingsref? (`held`: prefetched for the whole file.)
             if let Some(h) = held {
                 if h.contains(&c.reference) || !in_file.insert(c.reference.clone()) {
-                    return Ok(Some(case_error(set, &c.reference, "0060", None)));
+                    return Ok(Some(case_error(
+                        set,
+                        &c.reference,
+                        rule_felkod::DUPLICATE_CASE,
+                        None,
+                    )));
                 }
                 return Ok(None);
             }
@@ -549,7 +557,12 @@ impl KronofogdenBehaviour {
             .await
             .map_err(db_rejection)?;
             if held.is_some() || !in_file.insert(c.reference.clone()) {
-                return Ok(Some(case_error(set, &c.reference, "0060", None)));
+                return Ok(Some(case_error(
+                    set,
+                    &c.reference,
+                    rule_felkod::DUPLICATE_CASE,
+                    None,
+                )));
             }
             return Ok(None);
         };
@@ -557,7 +570,7 @@ impl KronofogdenBehaviour {
             return Ok(Some(case_error(
                 set,
                 &c.reference,
-                "0050",
+                rule_felkod::MALNUMMER_UNKNOWN,
                 Some("malnummer saknas"),
             )));
         };
@@ -574,7 +587,7 @@ impl KronofogdenBehaviour {
             return Ok(Some(case_error(
                 set,
                 &c.reference,
-                "0050",
+                rule_felkod::MALNUMMER_UNKNOWN,
                 Some(&format!("okant malnummer {mal}")),
             )));
         };
@@ -587,7 +600,7 @@ impl KronofogdenBehaviour {
             return Ok(Some(case_error(
                 set,
                 &c.reference,
-                "0051",
+                rule_felkod::CASE_CLOSED,
                 Some(&format!("malet {mal} ar avslutat ({})", t.status)),
             )));
         }
@@ -599,7 +612,7 @@ impl KronofogdenBehaviour {
                     return Ok(Some(case_error(
                         set,
                         &c.reference,
-                        "0043",
+                        rule_felkod::AMOUNT_OVER_REMAINING,
                         Some(&format!(
                             "nedsattning {} overstiger kvarvarande {}",
                             Amount(amount),
