@@ -128,6 +128,26 @@ async fn refused_files_are_retried_now_from_the_cli_the_page_and_the_api() {
     );
     assert!(!page.contains("id=\"retry-1\""), "file 1 is sent");
     let csrf = hidden_field(&page, "csrf").unwrap();
+    // A viewer sees the files, without the button.
+    let viewer_http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed = sign_in(&viewer_http, &srv, &viewer).await;
+    let viewer_cookie = serve_support::set_cookie(&signed, "fogd_session").unwrap();
+    let viewer_page = viewer_http
+        .get(srv.url("/"))
+        .header("cookie", &viewer_cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        viewer_page.contains("<table id=\"files\">") && !viewer_page.contains("Retry now"),
+        "{viewer_page}"
+    );
     // Without the session's anti-forgery token the form is refused.
     let r = http
         .post(srv.url("/files/2/retry"))

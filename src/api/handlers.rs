@@ -51,29 +51,20 @@ pub struct CaseView {
     pub created_at: String,
     /// Last changed.
     pub updated_at: String,
-    /// The validated case (absent when invalid).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub case: Option<Value>,
-    /// The audit trail (single-case look-ups only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub events: Option<Vec<Value>>,
 }
 
 impl CaseView {
-    /// The view of a stored case (without events); debtors' identity numbers masked unless `full_ids`
-    /// ([`super::privacy`]).
-    pub fn of(row: &CaseRow, with_case: bool, full_ids: bool) -> CaseView {
-        let mut v = Self::unmasked(row, with_case);
+    /// The list view of a stored case (the single-case answer is [`super::case_answer`]); the values of issues
+    /// about debtors' identity numbers masked unless `full_ids` ([`super::privacy`]).
+    pub fn of(row: &CaseRow, full_ids: bool) -> CaseView {
+        let mut v = Self::unmasked(row);
         if !full_ids {
             super::privacy::mask_issues(&mut v.issues);
-            if let Some(c) = v.case.as_mut() {
-                super::privacy::mask_case(c);
-            }
         }
         v
     }
 
-    fn unmasked(row: &CaseRow, with_case: bool) -> CaseView {
+    fn unmasked(row: &CaseRow) -> CaseView {
         CaseView {
             reference: row.reference.clone(),
             kind: row.kind.clone(),
@@ -85,14 +76,6 @@ impl CaseView {
             issues: serde_json::from_str(&row.issues_json).unwrap_or(Value::Null),
             created_at: row.created_at.clone(),
             updated_at: row.updated_at.clone(),
-            case: if with_case {
-                row.case_json
-                    .as_deref()
-                    .and_then(|j| serde_json::from_str(j).ok())
-            } else {
-                None
-            },
-            events: None,
         }
     }
 }
@@ -368,10 +351,7 @@ pub async fn list_cases(
             state.store.cases_page(&states, limit, offset).await?
         }
     };
-    let views: Vec<CaseView> = rows
-        .iter()
-        .map(|r| CaseView::of(r, false, full_ids))
-        .collect();
+    let views: Vec<CaseView> = rows.iter().map(|r| CaseView::of(r, full_ids)).collect();
     Ok(Json(
         serde_json::json!({ "cases": views, "limit": limit, "offset": offset }),
     ))
