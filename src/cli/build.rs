@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::domain::intake::{open_source, Encoding};
 use crate::domain::validate::Severity;
 use crate::domain::{Case, CaseKind, CaseState};
-use crate::engine::intake::{prepare, ImportOptions, ImportOutcome, Problem};
+use crate::engine::import::{prepare, ImportOptions, ImportOutcome, Problem};
 use crate::formats::{build_file, FileFacts, FileStatus};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
