@@ -1,9 +1,16 @@
 //! Layered configuration: built-in defaults → TOML file → environment `FOGD_<SECTION>_<KEY>` → command-line flags.
 //!
 //! Every section denies unknown keys, so a typo is an error with the key's name rather than a silently ignored
-//! setting. [`Config::validate`] checks values that parse but make no sense (bad URLs, cron expressions, …).
+//! setting. Values are read into their types when the configuration is loaded (cron schedules as [`CronExpr`],
+//! time zones as [`chrono_tz::Tz`], amounts as [`Kronor`], the SMTP security as [`crate::email::Security`], the traffic status as
+//! [`TrafficStatus`]), so a bad value is one error at start naming its key, and nothing parses them again where
+//! they are used. [`Config::validate`] checks values that parse but make no sense together or out of range.
+//!
+//! An environment override is read as the type of its key: `FOGD_INGIVARE_ORG_NUMBER=5599999991` stays a string,
+//! `FOGD_BATCH_MAX_CASES_PER_FILE=50` is a number.
 //! `config/fogd.example.toml` documents every key; a test loads it.
 
+use crate::domain::Amount;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -304,17 +311,18 @@ impl Default for ApiConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleConfig {
     /// Build and send.
-    pub send: String,
+    pub send: CronExpr,
     /// Poll the inbox.
-    pub poll: String,
-    /// Time zone of the schedules.
-    pub timezone: String,
+    pub poll: CronExpr,
+    /// Time zone of the schedules (IANA name).
+    #[serde(with = "tz_name")]
+    pub timezone: chrono_tz::Tz,
     /// The nightly cut-off of the batch, if any (e.g. `"0 18 * * 1-5"`). Unset: every `send` run builds files
     /// from the approved cases and sends them. Set: files are built only at the cut-off (a `cutoff` job runs the
     /// build pass and then sends at once); the `send` job only sends (and re-sends) files already built.
-    pub cutoff: Option<String>,
+    pub cutoff: Option<CronExpr>,
     /// Reports, if any.
-    pub reports: Option<String>,
+    pub reports: Option<CronExpr>,
     /// Where scheduled reports are written.
     pub reports_dir: PathBuf,
     /// E-mail addresses that get the scheduled reports as attachments (needs `[email] host`).
@@ -324,9 +332,9 @@ pub struct ScheduleConfig {
 impl Default for ScheduleConfig {
     fn default() -> Self {
         Self {
-            send: "*/5 * * * *".into(),
-            poll: "* * * * *".into(),
-            timezone: "Europe/Stockholm".into(),
+            send: CronExpr::builtin("*/5 * * * *"),
+            poll: CronExpr::builtin("* * * * *"),
+            timezone: chrono_tz::Europe::Stockholm,
             cutoff: None,
             reports: None,
             reports_dir: "fogd-data/reports".into(),
@@ -389,11 +397,11 @@ impl Default for BatchConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RulesConfig {
     /// Cap for påminnelseavgift, kronor.
-    pub cap_paminnelseavgift: String,
+    pub cap_paminnelseavgift: Kronor,
     /// Cap for inkassokostnad, kronor.
-    pub cap_inkassokostnad: String,
+    pub cap_inkassokostnad: Kronor,
     /// Cap for förseningsersättning (business debtors only), kronor.
-    pub cap_forseningsersattning: String,
+    pub cap_forseningsersattning: Kronor,
     /// Years after the due date before a consumer claim is held for limitation.
     pub limitation_years_consumer: u32,
     /// Years after the due date before another claim is held for limitation.
@@ -407,9 +415,9 @@ pub struct RulesConfig {
 impl Default for RulesConfig {
     fn default() -> Self {
         Self {
-            cap_paminnelseavgift: "60".into(),
-            cap_inkassokostnad: "180".into(),
-            cap_forseningsersattning: "450".into(),
+            cap_paminnelseavgift: Kronor(Amount(6_000)),
+            cap_inkassokostnad: Kronor(Amount(18_000)),
+            cap_forseningsersattning: Kronor(Amount(45_000)),
             limitation_years_consumer: 3,
             limitation_years_other: 10,
             max_debtors: 9,
@@ -427,9 +435,10 @@ pub struct SimConfig {
     /// The simulator's own SQLite state file.
     pub state: PathBuf,
     /// Evening run (bekräftelse), crontab.
-    pub evening_run: String,
-    /// Time zone of the evening run.
-    pub timezone: String,
+    pub evening_run: CronExpr,
+    /// Time zone of the evening run (IANA name).
+    #[serde(with = "tz_name")]
+    pub timezone: chrono_tz::Tz,
     /// Seconds after registration before an utslag report.
     pub utslag_delay_secs: u64,
     /// Share (0..=1) of registered BFÖ cases that the debtor disputes.
@@ -452,8 +461,8 @@ impl Default for SimConfig {
         Self {
             listen: "127.0.0.1:7443".into(),
             state: "fogd-data/sim.db".into(),
-            evening_run: "0 19 * * 1-5".into(),
-            timezone: "Europe/Stockholm".into(),
+            evening_run: CronExpr::builtin("0 19 * * 1-5"),
+            timezone: chrono_tz::Europe::Stockholm,
             utslag_delay_secs: 60,
             disputed_share: 0.1,
             max_body_bytes: 100 * 1024 * 1024,
@@ -477,7 +486,7 @@ pub struct AlertsConfig {
     /// Days before a certificate's expiry at which to alert (each threshold alerts once).
     pub cert_warn_days: Vec<u32>,
     /// How often `fogd serve` checks alert conditions (crontab).
-    pub check: String,
+    pub check: CronExpr,
     /// E-mail addresses that get every alert and "recovered" notice (needs `[email] host`); same attempts and
     /// back-off as the webhook.
     pub email_to: Vec<String>,
@@ -490,7 +499,7 @@ impl Default for AlertsConfig {
             webhook_attempts: 4,
             webhook_backoff_ms: 1000,
             cert_warn_days: vec![60, 30, 7],
-            check: "* * * * *".into(),
+            check: CronExpr::builtin("* * * * *"),
             email_to: Vec::new(),
         }
     }
@@ -505,7 +514,7 @@ pub struct EmailConfig {
     /// Port; default 587 (`starttls`), 465 (`tls`) or 25 (`none`).
     pub port: Option<u16>,
     /// `starttls`, `tls` or `none`.
-    pub security: String,
+    pub security: crate::email::Security,
     /// SMTP AUTH user.
     pub username: Option<String>,
     /// SMTP AUTH password (or `FOGD_EMAIL_PASSWORD`).
@@ -523,7 +532,7 @@ impl Default for EmailConfig {
         Self {
             host: None,
             port: None,
-            security: "starttls".into(),
+            security: crate::email::Security::StartTls,
             username: None,
             password: None,
             ca: None,
@@ -560,10 +569,13 @@ const SECTIONS: &[&str] = &[
 impl Config {
     /// Parses TOML text (no environment).
     pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: origin.to_string(),
-            message: e.to_string(),
-        })
+        let value = text
+            .parse::<toml::Value>()
+            .map_err(|e| ConfigError::Parse {
+                path: origin.to_string(),
+                message: e.to_string(),
+            })?;
+        typed(value, origin)
     }
 
     /// Loads configuration: the file at `path` (or `./fogd.toml` when present, or defaults), then environment
@@ -587,21 +599,9 @@ impl Config {
             }
         };
         // Check the file alone first, so that its errors name the file.
-        let _: Config =
-            value
-                .clone()
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Parse {
-                    path: origin.clone(),
-                    message: e.to_string(),
-                })?;
+        let _ = typed(value.clone(), &origin)?;
         apply_env(&mut value, env)?;
-        let cfg: Config = value
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse {
-                path: "<environment>".into(),
-                message: e.to_string(),
-            })?;
+        let cfg = typed(value, "<environment>")?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -643,27 +643,6 @@ impl Config {
                 format!("{:?} is not an http(s) URL", self.shs.url),
             ));
         }
-        for (key, expr) in [
-            ("schedule.send", &self.schedule.send),
-            ("schedule.poll", &self.schedule.poll),
-            ("sim.evening_run", &self.sim.evening_run),
-            ("alerts.check", &self.alerts.check),
-        ] {
-            cron_schedule(expr).map_err(|m| bad(key, m))?;
-        }
-        if let Some(r) = &self.schedule.reports {
-            cron_schedule(r).map_err(|m| bad("schedule.reports", m))?;
-        }
-        if let Some(c) = &self.schedule.cutoff {
-            cron_schedule(c).map_err(|m| bad("schedule.cutoff", m))?;
-        }
-        for (key, tz) in [
-            ("schedule.timezone", &self.schedule.timezone),
-            ("sim.timezone", &self.sim.timezone),
-        ] {
-            tz.parse::<chrono_tz::Tz>()
-                .map_err(|_| bad(key, format!("{tz:?} is not an IANA time zone")))?;
-        }
         if !(0.0..=1.0).contains(&self.sim.disputed_share) {
             return Err(bad("sim.disputed_share", "must be between 0 and 1".into()));
         }
@@ -675,19 +654,6 @@ impl Config {
                 "batch.max_unreceipted_per_series",
                 "must be at least 1".into(),
             ));
-        }
-        for (key, v) in [
-            (
-                "rules.cap_paminnelseavgift",
-                &self.rules.cap_paminnelseavgift,
-            ),
-            ("rules.cap_inkassokostnad", &self.rules.cap_inkassokostnad),
-            (
-                "rules.cap_forseningsersattning",
-                &self.rules.cap_forseningsersattning,
-            ),
-        ] {
-            crate::domain::Amount::parse_kronor(v).map_err(|e| bad(key, e.to_string()))?;
         }
         crate::email::validate(self)?;
         if let Some((key, message)) = self.limits.problem() {
@@ -713,6 +679,93 @@ impl Config {
     /// True when the store is PostgreSQL.
     pub fn is_postgres(&self) -> bool {
         self.database.url.starts_with("postgres")
+    }
+}
+
+/// An amount of kronor written as text (`"180"`, `"62.50"`), read into öre at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kronor(pub Amount);
+
+impl Serialize for Kronor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Kronor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kronor, D::Error> {
+        let text = String::deserialize(d)?;
+        Amount::parse_kronor(&text)
+            .map(Kronor)
+            .map_err(|e| serde::de::Error::custom(format!("{text:?}: {e}")))
+    }
+}
+
+/// A crontab expression (5 fields, or 6 with seconds first), parsed when the configuration is read; written back
+/// as given.
+#[derive(Debug, Clone)]
+pub struct CronExpr {
+    expr: String,
+    schedule: cron::Schedule,
+}
+
+impl CronExpr {
+    /// Parses `expr` (see [`cron_schedule`]).
+    pub fn parse(expr: &str) -> Result<CronExpr, String> {
+        Ok(CronExpr {
+            expr: expr.trim().to_string(),
+            schedule: cron_schedule(expr)?,
+        })
+    }
+
+    /// A default written in this module; `defaults_validate` reads every one of them.
+    #[allow(clippy::expect_used)]
+    fn builtin(expr: &'static str) -> CronExpr {
+        CronExpr::parse(expr).expect("a built-in cron default parses")
+    }
+
+    /// The expression as given.
+    pub fn as_str(&self) -> &str {
+        &self.expr
+    }
+
+    /// The parsed schedule (on a naive wall clock: bind it to a time zone to use it).
+    pub fn schedule(&self) -> &cron::Schedule {
+        &self.schedule
+    }
+}
+
+impl PartialEq for CronExpr {
+    fn eq(&self, other: &CronExpr) -> bool {
+        self.expr == other.expr
+    }
+}
+
+impl Serialize for CronExpr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.expr)
+    }
+}
+
+impl<'de> Deserialize<'de> for CronExpr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CronExpr, D::Error> {
+        let text = String::deserialize(d)?;
+        CronExpr::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A time zone written as its IANA name (`Europe/Stockholm`).
+mod tz_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(tz: &chrono_tz::Tz, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(tz.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse()
+            .map_err(|_| serde::de::Error::custom(format!("{name:?} is not an IANA time zone")))
     }
 }
 
@@ -775,6 +828,16 @@ fn map_weekdays(full: &str, from_crontab: bool) -> String {
     parts.join(" ")
 }
 
+/// Reads a TOML tree into a [`Config`]; the error names the key (``… in `ingivare.org_number` ``).
+fn typed(value: toml::Value, origin: &str) -> Result<Config, ConfigError> {
+    value
+        .try_into()
+        .map_err(|e: toml::de::Error| ConfigError::Parse {
+            path: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })
+}
+
 fn read_toml(path: &Path) -> Result<toml::Value, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
@@ -793,6 +856,10 @@ fn apply_env(
     let Some(root) = value.as_table_mut() else {
         return Ok(());
     };
+    let defaults = toml::Value::try_from(Config::default()).map_err(|e| ConfigError::Parse {
+        path: "<defaults>".into(),
+        message: e.to_string(),
+    })?;
     for (var, val) in env {
         let Some(rest) = var.strip_prefix("FOGD_") else {
             continue;
@@ -811,28 +878,82 @@ fn apply_env(
                 message: "names no key".into(),
             });
         }
+        let mut parsed =
+            env_value(section, key, &val, &defaults).map_err(|message| ConfigError::Env {
+                var: var.clone(),
+                message,
+            })?;
+        let unset_by_default = defaults.get(*section).and_then(|t| t.get(key)).is_none();
+        if unset_by_default && !parsed.is_str() && !takes(root, section, key, &parsed) {
+            // A key unset by default (an `Option`) that will not take the number: a string key after all.
+            parsed = toml::Value::String(val.clone());
+        }
         let table = root
             .entry(section.to_string())
             .or_insert_with(|| toml::Value::Table(Default::default()));
         let Some(table) = table.as_table_mut() else {
             continue;
         };
-        // Values are parsed as TOML scalars when they look like one (numbers, booleans), else taken as strings.
-        let parsed = match format!("v = {val}").parse::<toml::Table>() {
-            Ok(mut t) if !val.trim().is_empty() => {
-                t.remove("v").unwrap_or(toml::Value::String(val.clone()))
-            }
-            _ => toml::Value::String(val.clone()),
-        };
-        let parsed = match parsed {
-            toml::Value::Table(_) | toml::Value::Array(_) | toml::Value::Datetime(_) => {
-                toml::Value::String(val.clone())
-            }
-            v => v,
-        };
         table.insert(key.to_string(), parsed);
     }
     Ok(())
+}
+
+/// Whether the configuration `root` with `section.key = value` reads, as far as that key is concerned.
+fn takes(root: &toml::Table, section: &str, key: &str, value: &toml::Value) -> bool {
+    let mut trial = root.clone();
+    if let Some(t) = trial
+        .entry(section.to_string())
+        .or_insert_with(|| toml::Value::Table(Default::default()))
+        .as_table_mut()
+    {
+        t.insert(key.to_string(), value.clone());
+    }
+    match toml::Value::Table(trial).try_into::<Config>() {
+        Ok(_) => true,
+        Err(e) => !e.to_string().contains(&format!("in `{section}.{key}`")),
+    }
+}
+
+/// An environment value read as the type of its key: the type of the key's default when it has one (a string
+/// stays a string whatever it looks like; a number, boolean or list must be one), else (keys unset by default,
+/// such as `[email] port`) a TOML number or boolean when it is one (the caller falls back to the string when the
+/// key will not take it, [`takes`]), else a string.
+fn env_value(
+    section: &str,
+    key: &str,
+    val: &str,
+    defaults: &toml::Value,
+) -> Result<toml::Value, String> {
+    let scalar = || {
+        format!("v = {val}")
+            .parse::<toml::Table>()
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+    };
+    let default = defaults.get(section).and_then(|t| t.get(key));
+    Ok(match default {
+        Some(toml::Value::String(_)) => toml::Value::String(val.to_string()),
+        Some(d @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_))) => {
+            match (d, scalar()) {
+                (toml::Value::Float(_), Some(toml::Value::Integer(n))) => {
+                    toml::Value::Float(n as f64)
+                }
+                (_, Some(v)) if v.same_type(d) => v,
+                _ => return Err(format!("{val:?}: expected {}", d.type_str())),
+            }
+        }
+        Some(toml::Value::Array(_)) => match scalar() {
+            Some(v @ toml::Value::Array(_)) => v,
+            _ => return Err(format!("{val:?} is not a TOML list such as [1, 2]")),
+        },
+        _ => match scalar() {
+            Some(
+                v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)),
+            ) if !val.trim().is_empty() => v,
+            _ => toml::Value::String(val.to_string()),
+        },
+    })
 }
 
 #[cfg(test)]
@@ -875,6 +996,126 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
+    }
+
+    /// Loads the example configuration with `env` on top.
+    fn load_with(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load(
+            Some(Path::new("config/fogd.example.toml")),
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn env_values_take_the_type_of_their_key() {
+        // Digit strings stay strings for string keys (the bug: "invalid type: integer, expected a string").
+        let cfg = load_with(&[
+            ("FOGD_INGIVARE_ORG_NUMBER", "5560000001"),
+            ("FOGD_SHS_NODE_ORG_NUMBER", "2021000002"),
+            ("FOGD_INGIVARE_INTRESSENTKOD", "123"),
+            ("FOGD_API_CACHE", "false"),
+            ("FOGD_SIM_DISPUTED_SHARE", "1"),
+            ("FOGD_ALERTS_CERT_WARN_DAYS", "[14, 3]"),
+            // Unset by default: a number where it is one, a string where it is not.
+            ("FOGD_EMAIL_PORT", "2525"),
+            ("FOGD_EMAIL_HOST", "10"),
+            ("FOGD_SCHEDULE_CUTOFF", "0 18 * * 1-5"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.ingivare.org_number, "5560000001");
+        assert_eq!(cfg.shs.node_org_number, "2021000002");
+        assert_eq!(cfg.ingivare.intressentkod, "123");
+        assert!(!cfg.api.cache);
+        assert!((cfg.sim.disputed_share - 1.0).abs() < f64::EPSILON);
+        assert_eq!(cfg.alerts.cert_warn_days, vec![14, 3]);
+        assert_eq!(cfg.email.port, Some(2525));
+        assert_eq!(cfg.email.host.as_deref(), Some("10"));
+        assert_eq!(
+            cfg.schedule.cutoff.as_ref().map(CronExpr::as_str),
+            Some("0 18 * * 1-5")
+        );
+        // A number key given text is an error naming the variable, not a silent default.
+        let e = load_with(&[("FOGD_BATCH_MAX_CASES_PER_FILE", "many")]).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Env { var, .. } if var == "FOGD_BATCH_MAX_CASES_PER_FILE"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("expected integer"), "{e}");
+    }
+
+    #[test]
+    fn values_are_typed_at_load_and_a_bad_one_names_its_key() {
+        let cfg = Config::from_toml(
+            "[schedule]\nsend = \"0 18 * * 1-5\"\ntimezone = \"Europe/Helsinki\"\n[email]\nsecurity = \"tls\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(cfg.schedule.send.as_str(), "0 18 * * 1-5");
+        assert_eq!(cfg.schedule.timezone, chrono_tz::Europe::Helsinki);
+        assert_eq!(cfg.email.security, crate::email::Security::Tls);
+        let cfg = Config::from_toml("[rules]\ncap_inkassokostnad = \"62.50\"\n", "t.toml").unwrap();
+        assert_eq!(cfg.rules.cap_inkassokostnad, Kronor(Amount(6_250)));
+        for (text, key, says) in [
+            (
+                "[schedule]\nsend = \"61 * * * *\"\n",
+                "schedule.send",
+                "not a valid cron",
+            ),
+            (
+                "[schedule]\npoll = \"* * *\"\n",
+                "schedule.poll",
+                "has 3 fields",
+            ),
+            ("[sim]\nevening_run = \"x\"\n", "sim.evening_run", "fields"),
+            ("[alerts]\ncheck = 5\n", "alerts.check", "invalid type"),
+            (
+                "[schedule]\ntimezone = \"Mars/Olympus\"\n",
+                "schedule.timezone",
+                "IANA",
+            ),
+            ("[sim]\ntimezone = \"\"\n", "sim.timezone", "IANA"),
+            (
+                "[email]\nsecurity = \"ssl\"\n",
+                "email.security",
+                "starttls",
+            ),
+            ("[shs]\nstatus = \"prod\"\n", "shs.status", "production"),
+            (
+                "[rules]\ncap_inkassokostnad = \"180 kr\"\n",
+                "rules.cap_inkassokostnad",
+                "\"180 kr\"",
+            ),
+            (
+                "[ingivare]\norg_number = 5599999991\n",
+                "ingivare.org_number",
+                "expected a string",
+            ),
+        ] {
+            let e = Config::from_toml(text, "t.toml").unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("in `{key}`")) && e.contains(says),
+                "{text}: {e}"
+            );
+            assert!(e.starts_with("config file t.toml"), "{e}");
+        }
+        // Through `load` as well: a bad value in the file names the file, in the environment the environment.
+        let e = load_with(&[("FOGD_SCHEDULE_SEND", "never")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("<environment>") && e.contains("schedule.send"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn typed_values_write_back_as_given() {
+        let cfg = Config::default();
+        let text = toml::to_string(&cfg).unwrap();
+        assert!(text.contains("send = \"*/5 * * * *\""), "{text}");
+        assert!(text.contains("timezone = \"Europe/Stockholm\""), "{text}");
+        assert!(text.contains("security = \"starttls\""), "{text}");
+        assert_eq!(Config::from_toml(&text, "round trip").unwrap(), cfg);
     }
 
     #[test]

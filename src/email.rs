@@ -37,8 +37,9 @@ pub enum EmailError {
     },
 }
 
-/// How the connection to the relay is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the connection to the relay is protected (`[email] security`: `starttls`, `tls` or `none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Security {
     /// STARTTLS on a plain connection (required).
     StartTls,
@@ -49,16 +50,6 @@ pub enum Security {
 }
 
 impl Security {
-    /// From the `[email] security` text.
-    pub fn parse(s: &str) -> Option<Security> {
-        match s {
-            "starttls" => Some(Security::StartTls),
-            "tls" => Some(Security::Tls),
-            "none" => Some(Security::None),
-            _ => None,
-        }
-    }
-
     /// The usual port.
     pub fn default_port(self) -> u16 {
         match self {
@@ -88,12 +79,6 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         key: key.into(),
         message,
     };
-    if Security::parse(&e.security).is_none() {
-        return Err(bad(
-            "email.security",
-            format!("{:?} must be starttls, tls or none", e.security),
-        ));
-    }
     e.from
         .parse::<Mailbox>()
         .map_err(|x| bad("email.from", format!("{:?}: {x}", e.from)))?;
@@ -115,7 +100,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             "a password is set without a username".into(),
         ));
     }
-    if e.username.is_some() && Security::parse(&e.security) == Some(Security::None) {
+    if e.username.is_some() && e.security == Security::None {
         return Err(bad(
             "email.security",
             "SMTP AUTH sends the password: use starttls or tls".into(),
@@ -160,8 +145,7 @@ impl Mailer {
         let Some(host) = cfg.host.as_deref().map(str::trim).filter(|h| !h.is_empty()) else {
             return Ok(None);
         };
-        let security = Security::parse(&cfg.security)
-            .ok_or_else(|| EmailError::Setup(format!("unknown security {:?}", cfg.security)))?;
+        let security = cfg.security;
         let port = cfg.port.unwrap_or(security.default_port());
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
             .port(port)

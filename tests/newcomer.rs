@@ -6,6 +6,7 @@
 mod serve_support;
 mod smtp_support;
 
+use fogd::email::Security;
 use serde_json::Value;
 use serve_support::Install;
 use std::collections::BTreeSet;
@@ -602,11 +603,11 @@ fn systemd_units_agree_with_the_defaults() {
 }
 
 /// `[email]` for a test server on `port` with fogd's dev CA.
-fn email_config(port: u16, security: &str, ca: &Path) -> fogd::config::EmailConfig {
+fn email_config(port: u16, security: Security, ca: &Path) -> fogd::config::EmailConfig {
     fogd::config::EmailConfig {
         host: Some("127.0.0.1".into()),
         port: Some(port),
-        security: security.into(),
+        security,
         username: Some("fogd".into()),
         password: Some("hemligt".into()),
         ca: Some(ca.to_path_buf()),
@@ -629,7 +630,7 @@ async fn alerts_are_emailed_over_starttls_with_retries_and_recovery() {
         "hemligt",
         1, // the first delivery is refused with 451: the alert is retried
     );
-    let email = email_config(smtp.port, "starttls", &certs.ca);
+    let email = email_config(smtp.port, Security::StartTls, &certs.ca);
     let alerts = fogd::config::AlertsConfig {
         email_to: vec!["Drift <drift@inkasso.example>".into()],
         webhook_attempts: 3,
@@ -689,7 +690,7 @@ async fn scheduled_reports_are_emailed_over_implicit_tls() {
     let url = format!("sqlite://{}/fogd.db", dir.path().display());
     let store = fogd::store::Store::open(&url, 2).await.unwrap();
     let mut config = fogd::config::Config {
-        email: email_config(smtp.port, "tls", &certs.ca),
+        email: email_config(smtp.port, Security::Tls, &certs.ca),
         ..Default::default()
     };
     config.schedule.reports_dir = dir.path().join("reports");

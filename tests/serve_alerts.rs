@@ -226,11 +226,11 @@ async fn overdue_rejected_and_recovered_notices() {
 async fn cutoff_job_builds_and_send_job_only_sends() {
     let (store, _dir) = sqlite_store().await;
     let mut cfg = config();
-    cfg.schedule.cutoff = Some("0 18 * * 1-5".into());
+    cfg.schedule.cutoff = Some(fogd::config::CronExpr::parse("0 18 * * 1-5").unwrap());
     let (e, fake, _clock) = engine(store.clone(), cfg.clone());
     let alerter = Arc::new(Alerter::new(&AlertsConfig::default()));
     import_and_approve(&e, &serde_json::json!([bfo("C-1")]).to_string()).await;
-    let jobs = fogd::daemon::engine_jobs(&e, &alerter, &cfg).unwrap();
+    let jobs = fogd::daemon::engine_jobs(&e, &alerter, &cfg);
     let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
     assert_eq!(names, ["send", "cutoff", "poll"]);
     (jobs[0].run)().await.unwrap();
@@ -249,7 +249,7 @@ async fn cutoff_job_builds_and_send_job_only_sends() {
     let cfg = config();
     let (e, _fake, _clock) = engine(store.clone(), cfg.clone());
     import_and_approve(&e, &serde_json::json!([bfo("C-2")]).to_string()).await;
-    let jobs = fogd::daemon::engine_jobs(&e, &alerter, &cfg).unwrap();
+    let jobs = fogd::daemon::engine_jobs(&e, &alerter, &cfg);
     assert_eq!(jobs.len(), 2);
     (jobs[0].run)().await.unwrap();
     assert_eq!(store.list_files().await.unwrap().len(), 1);

@@ -224,8 +224,7 @@ pub async fn post_cases(
 fn validation_context(
     state: &AppState,
 ) -> Result<crate::domain::validate::ValidationContext, ApiError> {
-    let rules = crate::domain::validate::Rules::from_config(&state.config.rules)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let rules = crate::domain::validate::Rules::from_config(&state.config.rules);
     let today = state
         .clock
         .now()

@@ -87,7 +87,7 @@ pub fn validation_context(
     config: &Config,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ValidationContext> {
-    let rules = Rules::from_config(&config.rules).map_err(UsageError)?;
+    let rules = Rules::from_config(&config.rules);
     let today = clock
         .now()
         .with_timezone(&chrono_tz::Europe::Stockholm)

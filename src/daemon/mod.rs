@@ -26,7 +26,7 @@ pub use serve::{serve, DaemonError, Listening, ServeOptions};
 
 use crate::alerts::Alerter;
 use crate::config::Config;
-use crate::engine::schedule::{job_fn, CronSpec, Job, ScheduleError};
+use crate::engine::schedule::{job_fn, CronSpec, Job};
 use crate::engine::{Engine, ShsPort};
 use crate::metrics::Histogram;
 use crate::report::{write_report, ReportFormat, ReportKind};
@@ -133,29 +133,25 @@ pub async fn poll_and_alert(
 }
 
 /// The engine jobs: `send`, `poll`, and `cutoff` when configured (see the module doc).
-pub fn engine_jobs(
-    engine: &Engine,
-    alerter: &Arc<Alerter>,
-    config: &Config,
-) -> Result<Vec<Job>, ScheduleError> {
-    let tz = &config.schedule.timezone;
+pub fn engine_jobs(engine: &Engine, alerter: &Arc<Alerter>, config: &Config) -> Vec<Job> {
+    let tz = config.schedule.timezone;
     let build_on_send = config.schedule.cutoff.is_none();
     let overdue = config.batch.kvittens_overdue_minutes;
     let mut jobs = Vec::new();
     let e = engine.clone();
     jobs.push(Job {
         name: "send".into(),
-        spec: CronSpec::parse("schedule.send", &config.schedule.send, tz)?,
+        spec: CronSpec::new(&config.schedule.send, tz),
         run: job_fn(move || {
             let e = e.clone();
             async move { build_and_send(&e, build_on_send).await }
         }),
     });
-    if let Some(expr) = &config.schedule.cutoff {
+    if let Some(cutoff) = &config.schedule.cutoff {
         let e = engine.clone();
         jobs.push(Job {
             name: "cutoff".into(),
-            spec: CronSpec::parse("schedule.cutoff", expr, tz)?,
+            spec: CronSpec::new(cutoff, tz),
             run: job_fn(move || {
                 let e = e.clone();
                 async move { build_and_send(&e, true).await }
@@ -165,13 +161,13 @@ pub fn engine_jobs(
     let (e, a) = (engine.clone(), alerter.clone());
     jobs.push(Job {
         name: "poll".into(),
-        spec: CronSpec::parse("schedule.poll", &config.schedule.poll, tz)?,
+        spec: CronSpec::new(&config.schedule.poll, tz),
         run: job_fn(move || {
             let (e, a) = (e.clone(), a.clone());
             async move { poll_and_alert(&e, &a, overdue).await }
         }),
     });
-    Ok(jobs)
+    jobs
 }
 
 /// One round of alert checks: certificates, the SHS node, and the file alerts.

@@ -16,7 +16,7 @@ use crate::api::{router, AppState};
 use crate::certs::CertError;
 use crate::config::Config;
 use crate::daemon::sd_notify;
-use crate::engine::schedule::{job_fn, CronSpec, Job, ScheduleError, Scheduler};
+use crate::engine::schedule::{job_fn, CronSpec, Job, Scheduler};
 use crate::engine::{Engine, EngineError};
 use crate::metrics::Histogram;
 use crate::store::{Store, StoreError};
@@ -91,9 +91,6 @@ pub enum DaemonError {
     /// The bound socket has no local address.
     #[error("listening socket: {0}")]
     Socket(#[source] std::io::Error),
-    /// A cron schedule in the configuration.
-    #[error(transparent)]
-    Schedule(#[from] ScheduleError),
     /// The e-mail settings of the scheduled reports.
     #[error(transparent)]
     Email(#[from] crate::email::EmailError),
@@ -143,7 +140,7 @@ pub async fn serve(
             );
         }
         sender = Some(engine.clone());
-        for job in engine_jobs(&engine, &alerter, &config)? {
+        for job in engine_jobs(&engine, &alerter, &config) {
             scheduler.add(job);
         }
         let (a, s, c, cfg) = (
@@ -154,17 +151,13 @@ pub async fn serve(
         );
         scheduler.add(Job {
             name: "alerts".into(),
-            spec: CronSpec::parse(
-                "alerts.check",
-                &config.alerts.check,
-                &config.schedule.timezone,
-            )?,
+            spec: CronSpec::new(&config.alerts.check, config.schedule.timezone),
             run: job_fn(move || {
                 let (a, s, c, cfg) = (a.clone(), s.clone(), c.clone(), cfg.clone());
                 async move { check_alerts(&a, &s, &cfg, c.now()).await }
             }),
         });
-        if let Some(expr) = &config.schedule.reports {
+        if let Some(reports) = &config.schedule.reports {
             let (s, c, d) = (
                 store.clone(),
                 clock.clone(),
@@ -172,7 +165,7 @@ pub async fn serve(
             );
             scheduler.add(Job {
                 name: "reports".into(),
-                spec: CronSpec::parse("schedule.reports", expr, &config.schedule.timezone)?,
+                spec: CronSpec::new(reports, config.schedule.timezone),
                 run: job_fn(move || {
                     let (s, c, d) = (s.clone(), c.clone(), d.clone());
                     async move { scheduled_reports(&s, c.now(), &d).await }

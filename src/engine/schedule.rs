@@ -1,6 +1,6 @@
 //! Cron schedules and the job runner of `fogd serve`.
 //!
-//! Schedules are crontab expressions (5 fields, or 6 with seconds first; [`crate::config::cron_schedule`]) read on
+//! Schedules are crontab expressions (5 fields, or 6 with seconds first; [`crate::config::CronExpr`]) read on
 //! the wall clock of a time zone (Europe/Stockholm by default). Daylight-saving rules (the reading of Vixie cron):
 //! - a wall time that does not exist (the spring gap, 02:00–03:00 in Stockholm) runs once at the first instant
 //!   after the gap;
@@ -55,16 +55,9 @@ pub struct CronSpec {
 }
 
 impl CronSpec {
-    /// Parses `expr` (5 or 6 fields) for time zone `tz` (IANA name).
-    pub fn parse(name: &str, expr: &str, tz: &str) -> Result<CronSpec, ScheduleError> {
-        let schedule =
-            crate::config::cron_schedule(expr).map_err(|message| ScheduleError::Cron {
-                name: name.to_string(),
-                message,
-            })?;
-        let tz: Tz = tz
-            .parse()
-            .map_err(|_| ScheduleError::TimeZone(tz.to_string()))?;
+    /// A configured schedule read in time zone `tz`.
+    pub fn new(cron: &crate::config::CronExpr, tz: Tz) -> CronSpec {
+        let expr = cron.as_str();
         let fields: Vec<&str> = expr.split_whitespace().collect();
         let hour_field = if fields.len() == 5 {
             fields.get(1)
@@ -72,12 +65,24 @@ impl CronSpec {
             fields.get(2)
         };
         let frequent = hour_field.is_some_and(|h| h.contains('*'));
-        Ok(CronSpec {
+        CronSpec {
             expr: expr.to_string(),
-            schedule,
+            schedule: cron.schedule().clone(),
             tz,
             frequent,
-        })
+        }
+    }
+
+    /// Parses `expr` (5 or 6 fields) for time zone `tz` (IANA name); `name` names the job in the error.
+    pub fn parse(name: &str, expr: &str, tz: &str) -> Result<CronSpec, ScheduleError> {
+        let cron = crate::config::CronExpr::parse(expr).map_err(|message| ScheduleError::Cron {
+            name: name.to_string(),
+            message,
+        })?;
+        let tz: Tz = tz
+            .parse()
+            .map_err(|_| ScheduleError::TimeZone(tz.to_string()))?;
+        Ok(CronSpec::new(&cron, tz))
     }
 
     /// The expression as given.

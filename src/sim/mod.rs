@@ -219,11 +219,7 @@ pub async fn start_with(
         addr: config.sim.listen.clone(),
         source,
     })?;
-    let tz = config
-        .sim
-        .timezone
-        .parse()
-        .unwrap_or(chrono_tz::Europe::Stockholm);
+    let tz = config.sim.timezone;
     let shared = Arc::new(SimShared {
         config: Arc::new(config),
         pool: pool.clone(),

@@ -103,22 +103,17 @@ impl Default for Rules {
 }
 
 impl Rules {
-    /// Converts the `[rules]` configuration section; names the key of a bad amount.
-    pub fn from_config(cfg: &crate::config::RulesConfig) -> Result<Rules, String> {
-        let amt =
-            |key: &str, v: &str| Amount::parse_kronor(v).map_err(|e| format!("rules.{key}: {e}"));
-        Ok(Rules {
-            cap_paminnelseavgift: amt("cap_paminnelseavgift", &cfg.cap_paminnelseavgift)?,
-            cap_inkassokostnad: amt("cap_inkassokostnad", &cfg.cap_inkassokostnad)?,
-            cap_forseningsersattning: amt(
-                "cap_forseningsersattning",
-                &cfg.cap_forseningsersattning,
-            )?,
+    /// The rules of the `[rules]` configuration section (read into types at load).
+    pub fn from_config(cfg: &crate::config::RulesConfig) -> Rules {
+        Rules {
+            cap_paminnelseavgift: cfg.cap_paminnelseavgift.0,
+            cap_inkassokostnad: cfg.cap_inkassokostnad.0,
+            cap_forseningsersattning: cfg.cap_forseningsersattning.0,
             limitation_years_consumer: cfg.limitation_years_consumer,
             limitation_years_other: cfg.limitation_years_other,
             max_debtors: cfg.max_debtors as usize,
             max_claims: cfg.max_claims as usize,
-        })
+        }
     }
 }
 

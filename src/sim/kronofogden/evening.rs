@@ -113,14 +113,8 @@ impl KronofogdenBehaviour {
 
     /// Whether the evening cron fired since the last check (persisted); records the check.
     pub(super) async fn evening_due(&self, ctx: &SimContext) -> Result<bool, BehaviourError> {
-        let schedule = crate::config::cron_schedule(&ctx.config.sim.evening_run)
-            .map_err(BehaviourError::Other)?;
-        let tz: chrono_tz::Tz = ctx
-            .config
-            .sim
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Stockholm);
+        let schedule = ctx.config.sim.evening_run.schedule();
+        let tz = ctx.config.sim.timezone;
         let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
         let last = meta_get(&mut tx, "evening_checked")
             .await?
