@@ -90,15 +90,12 @@ impl DevCertPaths {
 pub struct DevCerts {
     /// CA certificate.
     pub ca: String,
-    /// CA key.
     pub ca_key: String,
     /// Server certificate.
     pub server_cert: String,
-    /// Server key.
     pub server_key: String,
     /// Client certificate.
     pub client_cert: String,
-    /// Client key.
     pub client_key: String,
 }
 

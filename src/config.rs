@@ -78,7 +78,6 @@ pub struct Config {
     pub rules: RulesConfig,
     /// The simulator (`fogd sim`, `fogd demo`).
     pub sim: SimConfig,
-    /// Alerts.
     pub alerts: AlertsConfig,
     /// The SMTP relay for e-mailed alerts and reports.
     pub email: EmailConfig,
@@ -119,7 +118,6 @@ pub struct IngivareConfig {
     pub org_number: String,
     /// Intressentkod at Kronofogden.
     pub intressentkod: String,
-    /// Name.
     pub name: String,
     /// Contact person written in the missiv.
     pub contact_name: String,

@@ -92,7 +92,6 @@ impl ReportFormat {
 pub enum Cell {
     /// Nothing.
     Empty,
-    /// Text.
     Text(String),
     /// A count or number (löpnummer).
     Int(i64),
@@ -177,12 +176,7 @@ pub enum ReportError {
     Store(#[from] crate::store::StoreError),
     /// The period is empty or reversed.
     #[error("period: --from {from} is after --to {to}")]
-    Period {
-        /// From.
-        from: NaiveDate,
-        /// To.
-        to: NaiveDate,
-    },
+    Period { from: NaiveDate, to: NaiveDate },
     /// Writing the output failed.
     #[error("writing {path}: {message}")]
     Write {

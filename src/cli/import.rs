@@ -7,6 +7,7 @@ use crate::cli::{UsageError, EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
 use crate::domain::intake::{open_source, Encoding};
 use crate::domain::validate::{Rules, ValidationContext};
+use crate::domain::CaseState;
 use crate::engine::import::{import, ImportOptions, ImportOutcome};
 use crate::store::Store;
 use std::io::{IsTerminal, Write};
@@ -246,8 +247,8 @@ pub fn print_outcome(
             for (label, n) in [
                 ("read", s.read),
                 ("accepted", s.accepted),
-                ("invalid", s.invalid),
-                ("held", s.held),
+                (CaseState::Invalid.as_str(), s.invalid),
+                (CaseState::Held.as_str(), s.held),
                 ("unchanged", s.unchanged),
                 ("refused", s.refused),
             ] {

@@ -4,6 +4,7 @@
 use crate::cli::import::{open_store, OutputFormat};
 use crate::cli::{UsageError, EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
+use crate::domain::CaseState;
 use crate::engine::journal::{self, JournalReport, Selection};
 use std::io::Write;
 
@@ -112,7 +113,7 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
             let store = open_store(&config).await?;
             let report = journal::approve(&store, &selection, "operator", clock.as_ref()).await?;
             store.close().await;
-            print_report(&report, "approved")
+            print_report(&report, CaseState::Approved.as_str())
         }
         JournalCommand::Hold { reference, reason } => {
             if reason.trim().is_empty() {
@@ -128,7 +129,7 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
             )
             .await?;
             store.close().await;
-            print_report(&report, "held")
+            print_report(&report, CaseState::Held.as_str())
         }
     }
 }

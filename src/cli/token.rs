@@ -24,10 +24,7 @@ pub enum TokenCommand {
         json: bool,
     },
     /// Revoke tokens by id or name.
-    Revoke {
-        /// Id or name.
-        id_or_name: String,
-    },
+    Revoke { id_or_name: String },
 }
 
 /// Runs the command.

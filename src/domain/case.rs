@@ -170,7 +170,6 @@ pub struct Claim {
     pub kind: ClaimKind,
     /// Amount, öre, > 0.
     pub amount: Amount,
-    /// Due date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
     /// The creditor's invoice number.
@@ -216,7 +215,6 @@ pub struct Debtor {
     /// Postal code: 5 digits for SE, free form otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    /// City.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// ISO 3166 alpha-2, default `SE`.
@@ -253,11 +251,9 @@ pub struct Title {
 pub enum TitleKind {
     /// Utslag i mål om betalningsföreläggande.
     Utslag,
-    /// Dom.
     Dom,
     /// Förlikning.
     Forlikning,
-    /// Skiljedom.
     Skiljedom,
     /// Annan exekutionstitel.
     Annan,
@@ -407,22 +403,17 @@ pub struct CaseInput {
     /// Intressentkod (defaults to the configured one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intressentkod: Option<String>,
-    /// Creditor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creditor: Option<PartyInput>,
-    /// Agent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<PartyInput>,
-    /// Customer number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_number: Option<String>,
     /// Löpande skuldebrev.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promissory_note: Option<bool>,
-    /// Debtors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub debtors: Vec<DebtorInput>,
-    /// Claims.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<ClaimInput>,
     /// Verkställighet title.
@@ -503,7 +494,6 @@ pub struct PartyInput {
     /// Identity number text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -515,28 +505,21 @@ pub struct DebtorInput {
     /// Identity number text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// c/o.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub care_of: Option<String>,
-    /// Street.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
-    /// Postal code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
-    /// City.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
-    /// Country.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// Phone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    /// E-mail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
@@ -554,13 +537,11 @@ pub struct ClaimInput {
     /// Due date, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
-    /// Invoice number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
     /// Basis text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
-    /// Interest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interest: Option<InterestInput>,
     /// Accrued interest (verkställighet, fordringsanmälan).
@@ -596,7 +577,6 @@ pub struct TitleInput {
     /// Målnummer of the title.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    /// Date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
 }

@@ -92,9 +92,7 @@ named_enum! {
         Registered = "registered",
         /// Decided (utslag, avskrivning, domstol).
         Decided = "decided",
-        /// Withdrawn.
         Withdrawn = "withdrawn",
-        /// Closed.
         Closed = "closed",
     }
 }

@@ -23,9 +23,7 @@ pub enum Selection {
 /// One case whose state changed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Changed {
-    /// Reference.
     pub reference: String,
-    /// Kind.
     pub kind: String,
     /// Previous state.
     pub from: CaseState,
@@ -36,7 +34,6 @@ pub struct Changed {
 /// A reference that could not be acted on, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Skipped {
-    /// Reference.
     pub reference: String,
     /// Why.
     pub reason: String,

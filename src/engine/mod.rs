@@ -61,7 +61,6 @@ pub enum EngineError {
     /// A löpnummer the file format cannot hold.
     #[error("building {layout} löpnummer {lopnummer}: löpnummer out of range")]
     LopnummerRange {
-        /// Layout.
         layout: String,
         /// Löpnummer.
         lopnummer: i64,
@@ -69,7 +68,6 @@ pub enum EngineError {
     /// A file could not be built for a reason that is not one case's fault (a layout problem).
     #[error("building {layout} löpnummer {lopnummer}: {source}")]
     Build {
-        /// Layout.
         layout: String,
         /// Löpnummer.
         lopnummer: i64,

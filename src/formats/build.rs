@@ -116,7 +116,6 @@ pub enum BuildError {
     NotCarried {
         /// Case reference.
         case: String,
-        /// What.
         what: String,
         /// The layout.
         layout: String,

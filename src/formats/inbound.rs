@@ -88,7 +88,6 @@ pub struct Kvittens {
     pub datum: NaiveDate,
     /// Time.
     pub tid: NaiveTime,
-    /// Errors.
     pub errors: Vec<KvittensError>,
     /// Cases accepted.
     pub antal_godkanda: u32,
@@ -139,7 +138,6 @@ pub struct Bekraftelse {
     pub avser_lopnummer: u32,
     /// Date.
     pub datum: NaiveDate,
-    /// Entries.
     pub entries: Vec<BekraftelseEntry>,
 }
 
@@ -195,7 +193,6 @@ pub struct UtslagReport {
     pub intressentkod: String,
     /// Date.
     pub datum: NaiveDate,
-    /// Decisions.
     pub decisions: Vec<Decision>,
 }
 
@@ -203,7 +200,6 @@ pub struct UtslagReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InboundKind {
-    /// Kvittens.
     Kvittens,
     /// Bekräftelse.
     Bekraftelse,

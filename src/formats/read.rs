@@ -30,7 +30,6 @@ pub enum ReadError {
     /// A value could not be turned into its domain type.
     #[error("line {line}, field {field}: {message}")]
     Value {
-        /// Line.
         line: u64,
         /// Field (source name).
         field: String,

@@ -13,9 +13,7 @@ pub enum ShsErrorCode {
     MissingDeliveryAddress,
     /// Delivery of message failed.
     MissingDeliveryExecution,
-    /// Illegal product type.
     IllegalProductType,
-    /// Unknown product type.
     UnknownProductType,
     /// Illegal syntax for receiving actor.
     IllegalReceiver,
@@ -29,7 +27,6 @@ pub enum ShsErrorCode {
     IllegalOriginator,
     /// Illegal syntax for end recipient.
     IllegalEndRecipient,
-    /// Illegal message structure.
     IllegalMessageStructure,
     /// One or more data parts contain illegally formatted information.
     IllegalDatapartContent,

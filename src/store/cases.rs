@@ -84,7 +84,6 @@ pub struct NewCase {
     pub reference: String,
     /// Kind name (as given when the kind is unknown, so that an invalid case is still kept).
     pub kind: String,
-    /// Intressentkod.
     pub intressentkod: String,
     /// `journal`, `held` or `invalid`.
     pub state: CaseState,
@@ -146,21 +145,16 @@ pub enum UpsertOutcome {
 pub struct CaseRow {
     /// Row id.
     pub id: i64,
-    /// Reference.
     pub reference: String,
     /// Kind name.
     pub kind: String,
-    /// Intressentkod.
     pub intressentkod: String,
-    /// State.
     pub state: CaseState,
     /// Input JSON; empty when `case_json` holds the validated case (see [`NewCase::input_json`]).
     pub input_json: String,
     /// Validated case JSON.
     pub case_json: Option<String>,
-    /// Content hash.
     pub content_hash: String,
-    /// Issues JSON.
     pub issues_json: String,
     /// Why held.
     pub hold_reason: Option<String>,
@@ -210,7 +204,6 @@ impl CaseRow {
 pub struct CaseKey {
     /// Row id.
     pub id: i64,
-    /// Reference.
     pub reference: String,
     /// Kind name.
     pub kind: String,

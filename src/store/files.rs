@@ -17,7 +17,6 @@ use sqlx::QueryBuilder;
 pub struct FileRow {
     /// Row id.
     pub id: i64,
-    /// Intressentkod.
     pub intressentkod: String,
     /// Layout name (`bfo-ansokan`).
     pub layout: String,
@@ -25,13 +24,11 @@ pub struct FileRow {
     pub filtyp: String,
     /// Löpnummer.
     pub lopnummer: i64,
-    /// State.
     pub state: FileState,
     /// Transaction file name.
     pub file_name: String,
     /// SHA-256 (hex) of the file bytes.
     pub sha256: String,
-    /// Missiv name.
     pub missiv_name: String,
     /// SHA-256 (hex) of the missiv.
     pub missiv_sha256: String,
@@ -51,7 +48,6 @@ pub struct FileRow {
     pub confirmed_at: Option<String>,
     /// Kvittens applied.
     pub receipted_at: Option<String>,
-    /// Kvittens status.
     pub kvittens_status: Option<KvittensStatus>,
     /// Kvittens errors (JSON array of `KvittensError`).
     pub kvittens_errors_json: Option<String>,
@@ -122,21 +118,16 @@ impl FileRow {
 /// A file to insert (bytes frozen, hashes computed).
 #[derive(Debug, Clone)]
 pub struct NewFile {
-    /// Intressentkod.
     pub intressentkod: String,
     /// Layout name.
     pub layout: String,
-    /// Filtyp.
     pub filtyp: String,
     /// Löpnummer.
     pub lopnummer: i64,
-    /// File name.
     pub file_name: String,
     /// File bytes.
     pub bytes: Vec<u8>,
-    /// Missiv name.
     pub missiv_name: String,
-    /// Missiv bytes.
     pub missiv_bytes: Vec<u8>,
     /// Cases.
     pub case_count: i64,
@@ -153,7 +144,6 @@ pub struct NewFile {
 pub struct BatchCandidate {
     /// Case id.
     pub id: i64,
-    /// Reference.
     pub reference: String,
     /// Validated case JSON.
     pub case_json: Option<String>,
@@ -166,7 +156,6 @@ pub struct BatchCandidate {
 /// File/receipt columns of a case (for status views).
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct CaseFileInfo {
-    /// Case id.
     pub case_id: i64,
     /// Current file id.
     pub file_id: Option<i64>,
@@ -176,7 +165,6 @@ pub struct CaseFileInfo {
     pub file_name: Option<String>,
     /// Rejection (felkod + text) JSON.
     pub rejection_json: Option<String>,
-    /// Decision JSON.
     pub decision_json: Option<String>,
 }
 
@@ -185,7 +173,6 @@ pub struct CaseFileInfo {
 pub struct CarriedCase {
     /// Case id.
     pub id: i64,
-    /// Reference.
     pub reference: String,
     /// Kind name.
     pub kind: String,

@@ -19,9 +19,7 @@ pub struct InboundRow {
     pub file_name: Option<String>,
     /// What the message is.
     pub kind: MessageKind,
-    /// corr.id.
     pub corr_id: Option<String>,
-    /// content.id.
     pub content_id: Option<String>,
     /// SHA-256 of the raw bytes.
     pub sha256: String,
@@ -44,15 +42,12 @@ const INBOUND_COLUMNS: &str =
 pub struct NewInbound {
     /// SHS tx.id.
     pub tx_id: String,
-    /// Product.
     pub product: Option<String>,
     /// First data part's file name.
     pub file_name: Option<String>,
     /// What the message is.
     pub kind: MessageKind,
-    /// corr.id.
     pub corr_id: Option<String>,
-    /// content.id.
     pub content_id: Option<String>,
     /// The raw message bytes.
     pub bytes: Vec<u8>,

@@ -3,8 +3,11 @@
 //! [`Store::open`] takes the `[database] url`. SQLite files (and their directories) are created on first use and
 //! opened with WAL, `synchronous=FULL`, foreign keys on and an explicit busy timeout. Migrations live in
 //! `migrations/sqlite/` and `migrations/postgres/` (the same schema). SQL is kept portable: `$1` placeholders
-//! (SQLite accepts them too), no backend-specific functions; where a statement must differ, [`with_pool!`] runs
-//! the same code against either pool type. Each area has its own `impl Store` file (`cases.rs`, …).
+//! (SQLite accepts them too), no backend-specific functions; `with_pool!` / `with_tx!` run one piece of sqlx code
+//! against either backend, and every difference between the two (row locks, claiming, JSON array elements, the
+//! write-lock preamble, how inserted ids come back) is a constant or method of the [`Dialect`] seam in `sqlite.rs`
+//! and `postgres.rs`. Each area has its own `impl Store` file (`cases.rs`, …); a case changes state only through
+//! [`moves`].
 
 use std::time::Duration;
 
@@ -209,9 +212,7 @@ pub struct Store {
 /// on it and commit. On SQLite it holds the single writer lock from its start; on PostgreSQL rows are locked where
 /// a step reads what it then changes ([`Dialect::LOCK_ROWS`]).
 pub enum StoreTx<'c> {
-    /// SQLite.
     Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
-    /// PostgreSQL.
     Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
 }
 

@@ -189,7 +189,6 @@ pub struct FieldDef {
     pub start: usize,
     /// Length in characters (= bytes, Latin-1).
     pub length: usize,
-    /// Kind.
     pub kind: FieldKind,
     /// The domain value that fills it (none for constants).
     pub source: Option<Source>,
@@ -269,7 +268,6 @@ pub struct Layout {
     pub filtyp_aliases: Vec<String>,
     /// The case kind carried (transaction layouts).
     pub case_kind: Option<crate::domain::CaseKind>,
-    /// Line ending.
     pub line_ending: LineEnding,
     /// Record length in characters, without the line ending.
     pub record_length: usize,

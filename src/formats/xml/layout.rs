@@ -96,7 +96,6 @@ pub struct XmlFieldDef {
     pub path: Vec<String>,
     /// The attribute of the record element, for attribute fields.
     pub attribute: Option<String>,
-    /// Kind.
     pub kind: XmlKind,
     /// The domain value it carries.
     pub source: Source,
