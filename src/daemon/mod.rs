@@ -36,6 +36,32 @@ use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Why a scheduled job's run failed (counted in `fogd_job_failures_total`, logged with its causes).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// A build, send or poll pass failed as a whole.
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+    /// The store failed (alert conditions).
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A report could not be made or written.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    /// The reports directory or a written report could not be used.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The directory or file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The reports could not be e-mailed (after the retries).
+    #[error("e-mailing the reports: {0}")]
+    Email(#[source] crate::email::EmailError),
+}
+
 /// An [`ShsPort`] that records the duration of every send call in a histogram (`fogd_send_latency_seconds`).
 pub struct TimedShs {
     inner: Arc<dyn ShsPort>,
@@ -87,14 +113,14 @@ pub fn timed_engine(engine: Engine, latency: Arc<Histogram>) -> Engine {
 }
 
 /// One build pass (unless `build` is false) and one send pass.
-pub async fn build_and_send(engine: &Engine, build: bool) -> Result<(), String> {
+pub async fn build_and_send(engine: &Engine, build: bool) -> Result<(), JobError> {
     if build {
-        let b = engine.build_pass().await.map_err(|e| e.to_string())?;
+        let b = engine.build_pass().await?;
         for f in &b.files {
             tracing::info!(file = f.id, name = %f.name, lopnummer = f.lopnummer, cases = f.cases, "file built");
         }
     }
-    let s = engine.send_pass().await.map_err(|e| e.to_string())?;
+    let s = engine.send_pass().await?;
     if s.sent + s.unknown + s.retried + s.refused > 0 {
         tracing::info!(
             sent = s.sent,
@@ -113,8 +139,8 @@ pub async fn poll_and_alert(
     engine: &Engine,
     alerter: &Alerter,
     overdue_minutes: u32,
-) -> Result<(), String> {
-    let p = engine.poll_pass().await.map_err(|e| e.to_string())?;
+) -> Result<(), JobError> {
+    let p = engine.poll_pass().await?;
     if p.stored + p.errors + p.apply.applied > 0 {
         tracing::info!(
             listed = p.listed,
@@ -128,8 +154,8 @@ pub async fn poll_and_alert(
     }
     alerter
         .check_files(&engine.store, overdue_minutes, engine.clock.now())
-        .await
-        .map_err(|e| e.to_string())
+        .await?;
+    Ok(())
 }
 
 /// The engine jobs: `send`, `poll`, and `cutoff` when configured (see the module doc).
@@ -176,7 +202,7 @@ pub async fn check_alerts(
     store: &Store,
     config: &Config,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), String> {
+) -> Result<(), JobError> {
     let paths = [config.tls.ca.as_path(), config.tls.identity.as_path()];
     alerter
         .check_certificates(&paths, &config.alerts.cert_warn_days, now)
@@ -190,8 +216,8 @@ pub async fn check_alerts(
         .await;
     alerter
         .check_files(store, config.batch.kvittens_overdue_minutes, now)
-        .await
-        .map_err(|e| e.to_string())
+        .await?;
+    Ok(())
 }
 
 /// Where scheduled reports go: a directory, and the e-mail recipients (with the mailer of `[email]`).
@@ -232,13 +258,16 @@ pub async fn scheduled_reports(
     store: &Store,
     now: chrono::DateTime<chrono::Utc>,
     delivery: &ReportDelivery,
-) -> Result<(), String> {
+) -> Result<(), JobError> {
     let dir = &delivery.dir;
     let today = now
         .with_timezone(&chrono_tz::Europe::Stockholm)
         .date_naive();
     let day = today.pred_opt().unwrap_or(today);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| JobError::Io {
+        path: dir.clone(),
+        source,
+    })?;
     let mut written = Vec::new();
     let mut lines = Vec::new();
     for kind in [
@@ -249,9 +278,7 @@ pub async fn scheduled_reports(
         for format in [ReportFormat::Csv, ReportFormat::Xlsx] {
             let name = format!("{}-{day}.{}", kind.as_str(), format.extension());
             let out = dir.join(&name);
-            let r = write_report(store, kind, day, day, format, &out)
-                .await
-                .map_err(|e| e.to_string())?;
+            let r = write_report(store, kind, day, day, format, &out).await?;
             if format == ReportFormat::Csv {
                 lines.push(format!("{}: {} row(s)", r.title, r.rows.len()));
             }
@@ -263,7 +290,10 @@ pub async fn scheduled_reports(
     };
     let mut attachments = Vec::new();
     for (name, format, path) in written {
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = std::fs::read(&path).map_err(|source| JobError::Io {
+            path: path.clone(),
+            source,
+        })?;
         attachments.push(crate::email::MailAttachment {
             name,
             content_type: match format {
@@ -289,5 +319,5 @@ pub async fn scheduled_reports(
             delivery.backoff,
         )
         .await
-        .map_err(|e| format!("e-mailing the reports: {e}"))
+        .map_err(JobError::Email)
 }

@@ -151,9 +151,12 @@ impl CronSpec {
     }
 }
 
-/// The body of a job: an async function returning an error text on failure.
+/// The body of a job: an async function returning why it failed.
 pub type JobFn =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), JobFailure>> + Send>> + Send + Sync>;
+
+/// Why a job's run failed: the body's own error, kept with its causes.
+pub type JobFailure = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// A scheduled job.
 #[derive(Clone)]
@@ -324,20 +327,17 @@ impl JobLoop {
         self.stats
             .last_duration_ms
             .store(elapsed.as_millis() as u64, Ordering::Relaxed);
-        match &result {
-            Ok(()) => tracing::info!(job = name, ms = elapsed.as_millis() as u64, "job done"),
-            Err(e) => {
+        let failure = result.as_ref().err().map(|e| with_causes(e.as_ref()));
+        match &failure {
+            None => tracing::info!(job = name, ms = elapsed.as_millis() as u64, "job done"),
+            Some(e) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(job = name, error = %e, "job failed");
             }
         }
         if let Some(store) = &self.store {
             if let Err(e) = store
-                .job_finished(
-                    name,
-                    self.clock.now(),
-                    result.as_ref().err().map(String::as_str),
-                )
+                .job_finished(name, self.clock.now(), failure.as_deref())
                 .await
             {
                 tracing::warn!(job = name, error = %e, "cannot record the job end");
@@ -347,13 +347,32 @@ impl JobLoop {
     }
 }
 
-/// Makes a [`JobFn`] from an async closure.
-pub fn job_fn<F, Fut>(f: F) -> JobFn
+/// Makes a [`JobFn`] from an async closure whose error is any error type.
+pub fn job_fn<F, Fut, E>(f: F) -> JobFn
 where
     F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), String>> + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::error::Error + Send + Sync + 'static,
 {
-    Arc::new(move || Box::pin(f()))
+    Arc::new(move || {
+        let run = f();
+        Box::pin(async move { run.await.map_err(JobFailure::from) })
+    })
+}
+
+/// An error and its causes, joined with `: ` (a cause whose text the line already holds is left out).
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -373,6 +392,24 @@ mod tests {
             out.push(t.format("%Y-%m-%dT%H:%MZ").to_string());
         }
         out
+    }
+
+    #[test]
+    fn a_failure_is_logged_and_recorded_with_its_causes() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("sending the reports")]
+        struct Outer(#[source] std::io::Error);
+        let e: JobFailure = Box::new(Outer(std::io::Error::other("relay refused")));
+        assert_eq!(
+            with_causes(e.as_ref()),
+            "sending the reports: relay refused"
+        );
+        // A cause the message already prints is not repeated.
+        #[derive(Debug, thiserror::Error)]
+        #[error("store: {0}")]
+        struct Prints(#[source] std::io::Error);
+        let e: JobFailure = Box::new(Prints(std::io::Error::other("disk full")));
+        assert_eq!(with_causes(e.as_ref()), "store: disk full");
     }
 
     #[test]
@@ -483,7 +520,7 @@ mod tests {
                     m.fetch_max(now, Ordering::SeqCst);
                     r.notified().await;
                     a.fetch_sub(1, Ordering::SeqCst);
-                    Err("simulated failure".to_string())
+                    Err(std::io::Error::other("simulated failure"))
                 }
             }),
         });
@@ -541,7 +578,7 @@ mod tests {
         let stats = sched.add(Job {
             name: "poll".into(),
             spec: CronSpec::parse("poll", "*/15 * * * *", "Europe/Stockholm").unwrap(),
-            run: job_fn(|| async { Ok(()) }),
+            run: job_fn(|| async { Ok::<(), std::io::Error>(()) }),
         });
         let (tx, rx) = watch::channel(false);
         let handle = tokio::spawn(sched.run(rx));
@@ -564,7 +601,7 @@ mod tests {
         let stats2 = sched2.add(Job {
             name: "poll".into(),
             spec: CronSpec::parse("poll", "*/15 * * * *", "Europe/Stockholm").unwrap(),
-            run: job_fn(|| async { Ok(()) }),
+            run: job_fn(|| async { Ok::<(), std::io::Error>(()) }),
         });
         let (tx2, rx2) = watch::channel(false);
         let h2 = tokio::spawn(sched2.run(rx2));
