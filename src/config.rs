@@ -628,11 +628,11 @@ impl Config {
                 "must be 10 digits without a dash".into(),
             ));
         }
-        let ik = &self.ingivare.intressentkod;
-        if ik.is_empty() || ik.chars().count() > 3 {
+        let intressentkod = &self.ingivare.intressentkod;
+        if intressentkod.is_empty() || intressentkod.chars().count() > 3 {
             return Err(bad(
                 "ingivare.intressentkod",
-                format!("{ik:?} must be 1–3 characters"),
+                format!("{intressentkod:?} must be 1–3 characters"),
             ));
         }
         if !(self.shs.url.starts_with("https://") || self.shs.url.starts_with("http://")) {

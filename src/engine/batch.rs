@@ -65,12 +65,12 @@ impl Engine {
     /// Builds every file that can be built now. Returns what was built.
     pub async fn build_pass(&self) -> Result<BuildReport, EngineError> {
         let mut report = BuildReport::default();
-        for (ik, kind_name) in self.store.approved_groups().await? {
+        for (intressentkod, kind_name) in self.store.approved_groups().await? {
             let Some(kind) = CaseKind::parse(&kind_name) else {
                 continue;
             };
             loop {
-                match self.build_one(&ik, kind, &mut report).await? {
+                match self.build_one(&intressentkod, kind, &mut report).await? {
                     One::Built(file) => report.files.push(file),
                     One::OnlyRefused => continue,
                     One::Nothing => break,
@@ -86,7 +86,7 @@ impl Engine {
 
     async fn build_one(
         &self,
-        ik: &str,
+        intressentkod: &str,
         kind: CaseKind,
         report: &mut BuildReport,
     ) -> Result<One, EngineError> {
@@ -99,18 +99,22 @@ impl Engine {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         let last = tx
-            .lock_series(ik, &filtyp, i64::from(self.config.batch.first_lopnummer))
+            .lock_series(
+                intressentkod,
+                &filtyp,
+                i64::from(self.config.batch.first_lopnummer),
+            )
             .await?;
-        let awaiting = tx.count_awaiting_kvittens(ik, &filtyp).await?;
+        let awaiting = tx.count_awaiting_kvittens(intressentkod, &filtyp).await?;
         if awaiting >= i64::from(self.config.batch.max_unreceipted_per_series.max(1)) {
             tx.rollback().await?;
             return Ok(One::SeriesFull);
         }
-        let lopnummer = tx.next_lopnummer(ik, &filtyp, last).await?;
+        let lopnummer = tx.next_lopnummer(intressentkod, &filtyp, last).await?;
         let parent = kind.concerns_kind().map(|k| k.as_str());
         let cands = tx
             .batch_candidates(
-                ik,
+                intressentkod,
                 kind.as_str(),
                 parent,
                 i64::from(self.config.batch.max_cases_per_file.max(1)),
@@ -153,7 +157,7 @@ impl Engine {
             .with_timezone(&chrono_tz::Europe::Stockholm)
             .naive_local();
         let facts = FileFacts {
-            intressentkod: ik.to_string(),
+            intressentkod: intressentkod.to_string(),
             lopnummer: u32::try_from(lopnummer).map_err(|_| EngineError::LopnummerRange {
                 layout: layout_name.clone(),
                 lopnummer,
@@ -202,7 +206,7 @@ impl Engine {
         };
         let ids: Vec<i64> = cases.iter().map(|c| c.0).collect();
         let new = NewFile {
-            intressentkod: ik.to_string(),
+            intressentkod: intressentkod.to_string(),
             layout: layout_name.clone(),
             filtyp: filtyp.clone(),
             lopnummer,
@@ -228,7 +232,7 @@ impl Engine {
                 }),
         )
         .await?;
-        tx.supersede_rejected(ik, &filtyp, lopnummer, file_id)
+        tx.supersede_rejected(intressentkod, &filtyp, lopnummer, file_id)
             .await?;
         tx.commit().await?;
         crate::failpoint!("after_build_commit");

@@ -239,26 +239,35 @@ pub struct InboundFile {
 
 fn match_pattern(pattern: &str, name: &str) -> Option<String> {
     let (pre, post) = pattern.split_once("{ik}")?;
-    let ik = name.strip_prefix(pre)?.strip_suffix(post)?;
-    (!ik.is_empty() && ik.len() <= 8 && ik.chars().all(|c| c.is_ascii_alphanumeric()))
-        .then(|| ik.to_string())
+    let intressentkod = name.strip_prefix(pre)?.strip_suffix(post)?;
+    (!intressentkod.is_empty()
+        && intressentkod.len() <= 8
+        && intressentkod.chars().all(|c| c.is_ascii_alphanumeric()))
+    .then(|| intressentkod.to_string())
 }
 
 impl LayoutSet {
-    /// The inbound file name of `what` answering files of `kind` for intressentkod `ik` (from the transaction
+    /// The inbound file name of `what` answering files of `kind` for `intressentkod` (from the transaction
     /// layout's `receipts` patterns).
-    pub fn inbound_file_name(&self, what: InboundKind, kind: CaseKind, ik: &str) -> Option<String> {
+    pub fn inbound_file_name(
+        &self,
+        what: InboundKind,
+        kind: CaseKind,
+        intressentkod: &str,
+    ) -> Option<String> {
         self.for_kind(kind)?
             .receipts
             .get(what.key())
-            .map(|p| p.replace("{ik}", ik))
+            .map(|p| p.replace("{ik}", intressentkod))
     }
 
     /// Routes an inbound file by its name.
     pub fn classify_inbound(&self, name: &str) -> Option<InboundFile> {
         for l in self.iter().filter(|l| l.role == LayoutRole::Transaction) {
             for (key, pattern) in &l.receipts {
-                if let (Some(ik), Some(kind)) = (match_pattern(pattern, name), l.case_kind) {
+                if let (Some(intressentkod), Some(kind)) =
+                    (match_pattern(pattern, name), l.case_kind)
+                {
                     let what = [
                         InboundKind::Kvittens,
                         InboundKind::Bekraftelse,
@@ -269,7 +278,7 @@ impl LayoutSet {
                     return Some(InboundFile {
                         kind: what,
                         answers: kind,
-                        intressentkod: ik,
+                        intressentkod,
                     });
                 }
             }
@@ -279,18 +288,26 @@ impl LayoutSet {
 }
 
 /// The kvittens file name for files of `kind` (e.g. `SUPRO.DEV.KVITTENS`).
-pub fn kvittens_file_name(set: &LayoutSet, kind: CaseKind, ik: &str) -> Option<String> {
-    set.inbound_file_name(InboundKind::Kvittens, kind, ik)
+pub fn kvittens_file_name(set: &LayoutSet, kind: CaseKind, intressentkod: &str) -> Option<String> {
+    set.inbound_file_name(InboundKind::Kvittens, kind, intressentkod)
 }
 
 /// The bekräftelse file name for files of `kind` (BFÖ ansökan, verkställighet).
-pub fn bekraftelse_file_name(set: &LayoutSet, kind: CaseKind, ik: &str) -> Option<String> {
-    set.inbound_file_name(InboundKind::Bekraftelse, kind, ik)
+pub fn bekraftelse_file_name(
+    set: &LayoutSet,
+    kind: CaseKind,
+    intressentkod: &str,
+) -> Option<String> {
+    set.inbound_file_name(InboundKind::Bekraftelse, kind, intressentkod)
 }
 
 /// The utslag report file name.
-pub fn utslag_file_name(set: &LayoutSet, ik: &str) -> Option<String> {
-    set.inbound_file_name(InboundKind::Utslag, CaseKind::Betalningsforelaggande, ik)
+pub fn utslag_file_name(set: &LayoutSet, intressentkod: &str) -> Option<String> {
+    set.inbound_file_name(
+        InboundKind::Utslag,
+        CaseKind::Betalningsforelaggande,
+        intressentkod,
+    )
 }
 
 /// Routes an inbound file by name (see [`LayoutSet::classify_inbound`]).

@@ -237,14 +237,14 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
             Scope::Case => {
                 if Some(idx) == opener {
                     close(&mut cases, &mut claim_acc, &mut title, &mut change);
-                    let ik = facts
+                    let intressentkod = facts
                         .as_ref()
                         .map(|f| f.intressentkod.clone())
                         .unwrap_or_default();
                     cases.push(Case {
                         reference: String::new(),
                         kind,
-                        intressentkod: ik,
+                        intressentkod,
                         creditor: None,
                         agent: None,
                         customer_number: None,

@@ -293,18 +293,20 @@ impl Store {
                 .bind(references)
                 .fetch_all(&mut **tx)
                 .await?;
-            for (id, ik, kind, reference, state, hash) in rows {
+            for (id, intressentkod, kind, reference, state, hash) in rows {
                 existing
                     .entry(reference)
                     .or_default()
-                    .push((ik, kind, id, state, hash));
+                    .push((intressentkod, kind, id, state, hash));
             }
             let mut outcomes: Vec<Option<UpsertOutcome>> = vec![None; batch.len()];
             let mut to_insert: Vec<usize> = Vec::new();
             for (i, c) in batch.iter().enumerate() {
                 let found = existing.get(c.reference.as_str()).and_then(|rows| {
                     rows.iter()
-                        .find(|(ik, kind, ..)| *ik == c.intressentkod && *kind == c.kind)
+                        .find(|(intressentkod, kind, ..)| {
+                            *intressentkod == c.intressentkod && *kind == c.kind
+                        })
                         .map(|(_, _, id, state, hash)| (id, state, hash))
                 });
                 match found {
@@ -465,7 +467,7 @@ impl Store {
                         qb.build_query_as().fetch_all(&mut **tx).await?;
                     let mut by_key: HashMap<(String, String, String), i64> = rows
                         .into_iter()
-                        .map(|(id, ik, kind, r)| ((ik, kind, r), id))
+                        .map(|(id, intressentkod, kind, r)| ((intressentkod, kind, r), id))
                         .collect();
                     chunk
                         .iter()

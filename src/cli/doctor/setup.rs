@@ -51,9 +51,9 @@ pub(super) fn check_ingivare(config: &Config, out: &mut Vec<Check>) {
             ),
         ),
     }
-    let ik = &ing.intressentkod;
-    let shape_ok = (1..=3).contains(&ik.len())
-        && ik
+    let intressentkod = &ing.intressentkod;
+    let shape_ok = (1..=3).contains(&intressentkod.len())
+        && intressentkod
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if !shape_ok {
@@ -63,12 +63,12 @@ pub(super) fn check_ingivare(config: &Config, out: &mut Vec<Check>) {
             "intressentkod",
             Outcome::Fail,
             format!(
-                "[ingivare] intressentkod {ik:?} must be 1–3 capital letters or digits, exactly as Kronofogden \
+                "[ingivare] intressentkod {intressentkod:?} must be 1–3 capital letters or digits, exactly as Kronofogden \
                  assigned it (it is part of every file name, e.g. SUPRO.{}.ANSOKAN)",
-                ik.to_ascii_uppercase()
+                intressentkod.to_ascii_uppercase()
             ),
         );
-    } else if production && ik == DEV_INTRESSENTKOD {
+    } else if production && intressentkod == DEV_INTRESSENTKOD {
         push(
             out,
             EXIT_CONFIG,
@@ -77,7 +77,13 @@ pub(super) fn check_ingivare(config: &Config, out: &mut Vec<Check>) {
             "DEV is the development intressentkod; set [ingivare] intressentkod to the one Kronofogden assigned you",
         );
     } else {
-        push(out, EXIT_CONFIG, "intressentkod", Outcome::Ok, ik.clone());
+        push(
+            out,
+            EXIT_CONFIG,
+            "intressentkod",
+            Outcome::Ok,
+            intressentkod.clone(),
+        );
     }
 }
 

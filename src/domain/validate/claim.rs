@@ -96,7 +96,7 @@ impl Validator<'_> {
         let mut interest = None;
         if let Some(i) = &c.interest {
             let ip = Field(&path, "interest");
-            let ik = match i.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let intressentkod = match i.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => {
                     self.required(Field(&ip, "kind"), "the interest kind");
                     None
@@ -158,7 +158,7 @@ impl Validator<'_> {
                     );
                 }
             }
-            match (ik, rate, from) {
+            match (intressentkod, rate, from) {
                 (Some(kind), Some(rate_bp), Some(from)) if due_date.is_none_or(|d| from >= d) => {
                     interest = Some(Interest {
                         kind,

@@ -325,9 +325,9 @@ impl Layout {
         u8::try_from(u32::from(c)).is_ok_and(|b| self.allows(b))
     }
 
-    /// The file name for intressentkod `ik`.
-    pub fn file_name_for(&self, ik: &str) -> String {
-        self.file_name.replace("{ik}", ik)
+    /// The file name for `intressentkod`.
+    pub fn file_name_for(&self, intressentkod: &str) -> String {
+        self.file_name.replace("{ik}", intressentkod)
     }
 
     /// The missiv name for a transaction file name.

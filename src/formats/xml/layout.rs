@@ -269,16 +269,16 @@ impl XmlLayout {
             .filter(|(_, r)| !r.is_root())
     }
 
-    /// The file name for intressentkod `ik` and date `date`.
-    pub fn file_name_for(&self, ik: &str, date: chrono::NaiveDate) -> String {
+    /// The file name for `intressentkod` and `date`.
+    pub fn file_name_for(&self, intressentkod: &str, date: chrono::NaiveDate) -> String {
         self.file_name
-            .replace("{ik}", ik)
+            .replace("{ik}", intressentkod)
             .replace("{date}", &date.format("%Y-%m-%d").to_string())
     }
 
     /// The intressentkod and (when the pattern has one) the date a file name holds, when it fits the pattern.
     pub fn match_file_name(&self, name: &str) -> Option<(String, Option<chrono::NaiveDate>)> {
-        let mut ik = None;
+        let mut intressentkod = None;
         let mut date = None;
         let mut rest = name;
         let mut pattern = self.file_name.as_str();
@@ -294,7 +294,7 @@ impl XmlLayout {
                 if n == 0 || n > 8 || !rest[..n].chars().all(|c| c.is_ascii_alphanumeric()) {
                     return None;
                 }
-                ik = Some(rest[..n].to_string());
+                intressentkod = Some(rest[..n].to_string());
                 rest = &rest[n..];
                 pattern = p;
             } else if let Some(p) = pattern.strip_prefix("{date}") {
@@ -314,7 +314,7 @@ impl XmlLayout {
             }
         }
         (rest.is_empty()).then_some(())?;
-        Some((ik?, date))
+        Some((intressentkod?, date))
     }
 
     /// The deepest nesting of the mapping: root, record element, field path.

@@ -49,7 +49,7 @@ impl KronofogdenBehaviour {
             let file_id: i64 = r.try_get("file_id")?;
             let entry = per_file.entry(file_id).or_insert(FileRegistrations {
                 kind,
-                ik: r.try_get("intressentkod")?,
+                intressentkod: r.try_get("intressentkod")?,
                 sender: r.try_get("sender")?,
                 corr: r.try_get("corr_id")?,
                 lop: r.try_get::<Option<i64>, _>("lopnummer")?.unwrap_or(0),
@@ -69,7 +69,7 @@ impl KronofogdenBehaviour {
             file_id,
             FileRegistrations {
                 kind,
-                ik,
+                intressentkod,
                 sender,
                 corr,
                 lop,
@@ -78,7 +78,7 @@ impl KronofogdenBehaviour {
         ) in per_file
         {
             let doc = Bekraftelse {
-                intressentkod: ik.clone(),
+                intressentkod: intressentkod.clone(),
                 filtyp: if kind == CaseKind::Verkstallighet {
                     BekraftelseTyp::Emalut
                 } else {
@@ -89,8 +89,8 @@ impl KronofogdenBehaviour {
                 entries,
             };
             let bytes = doc.build(set).map_err(build_err)?;
-            let name =
-                bekraftelse_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.BEKR"));
+            let name = bekraftelse_file_name(set, kind, &intressentkod)
+                .unwrap_or_else(|| format!("{intressentkod}.BEKR"));
             sqlx::query("UPDATE kf_files SET bekraftelse_sent = 1 WHERE id = ?")
                 .bind(file_id)
                 .execute(&mut *tx)
@@ -159,14 +159,14 @@ impl KronofogdenBehaviour {
         let mut groups: BTreeMap<(String, String), Vec<Decision>> = BTreeMap::new();
         for r in rows {
             let id: i64 = r.try_get("id")?;
-            let ik: String = r.try_get("intressentkod")?;
+            let intressentkod: String = r.try_get("intressentkod")?;
             let href: String = r.try_get("handlingsref")?;
             let mal: String = r.try_get("malnummer")?;
             let st: String = r.try_get("status")?;
             let current: i64 = r.try_get("current_ore")?;
             let (typ, amount) = if st == status::WITHDRAWN {
                 (Beslutstyp::Aterkallad, 0)
-            } else if is_disputed(&ik, &href, share) {
+            } else if is_disputed(&intressentkod, &href, share) {
                 (Beslutstyp::Avskrivning, 0)
             } else {
                 (Beslutstyp::Utslag, current)
@@ -193,7 +193,7 @@ impl KronofogdenBehaviour {
                 String::new()
             };
             groups
-                .entry((r.try_get("sender")?, ik))
+                .entry((r.try_get("sender")?, intressentkod))
                 .or_default()
                 .push(Decision {
                     reference: href,
@@ -206,14 +206,15 @@ impl KronofogdenBehaviour {
         }
         let product = product_for(&ctx.config, "utslag")?;
         let mut replies = Vec::new();
-        for ((sender, ik), decisions) in groups {
+        for ((sender, intressentkod), decisions) in groups {
             let doc = UtslagReport {
-                intressentkod: ik.clone(),
+                intressentkod: intressentkod.clone(),
                 datum: today,
                 decisions,
             };
             let bytes = doc.build(set).map_err(build_err)?;
-            let name = utslag_file_name(set, &ik).unwrap_or_else(|| format!("{ik}.RAPPORT"));
+            let name = utslag_file_name(set, &intressentkod)
+                .unwrap_or_else(|| format!("{intressentkod}.RAPPORT"));
             let mut r = OutboundReply::event(
                 &sender,
                 &product,

@@ -210,7 +210,7 @@ async fn meta_set(
 /// The cases of one received file registered by an evening run (one bekräftelse).
 struct FileRegistrations {
     kind: CaseKind,
-    ik: String,
+    intressentkod: String,
     sender: String,
     corr: String,
     lop: i64,
@@ -297,7 +297,7 @@ impl KronofogdenBehaviour {
         }
 
         let mut check = check_file(set, layout, file, missiv.map(|b| b.as_ref()));
-        let ik = check
+        let intressentkod = check
             .intressentkod
             .clone()
             .unwrap_or_else(|| ctx.config.ingivare.intressentkod.clone());
@@ -310,7 +310,7 @@ impl KronofogdenBehaviour {
             let last: Option<(i64,)> = sqlx::query_as(
                 "SELECT last_approved FROM kf_series WHERE intressentkod = ? AND filtyp = ?",
             )
-            .bind(&ik)
+            .bind(&intressentkod)
             .bind(&layout.filtyp)
             .fetch_optional(&mut *tx)
             .await
@@ -351,9 +351,9 @@ impl KronofogdenBehaviour {
         let file_name = file_part
             .filename
             .clone()
-            .unwrap_or_else(|| layout.file_name_for(&ik));
-        let kvittens_name =
-            kvittens_file_name(set, kind, &ik).unwrap_or_else(|| format!("{ik}.KVITTENS"));
+            .unwrap_or_else(|| layout.file_name_for(&intressentkod));
+        let kvittens_name = kvittens_file_name(set, kind, &intressentkod)
+            .unwrap_or_else(|| format!("{intressentkod}.KVITTENS"));
         let handlingsrefs: Vec<&str> = check.cases.iter().map(|c| c.reference.as_str()).collect();
         let file_id: i64 = sqlx::query_scalar(
             "INSERT INTO kf_files (tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp,
@@ -369,7 +369,7 @@ impl KronofogdenBehaviour {
         .bind(&layout.name)
         .bind(kind.as_str())
         .bind(&layout.filtyp)
-        .bind(&ik)
+        .bind(&intressentkod)
         .bind(check.lopnummer.map(i64::from))
         .bind(hex::encode(Sha256::digest(file)))
         .bind(kvittens_status.as_str())
@@ -388,7 +388,7 @@ impl KronofogdenBehaviour {
                     "INSERT INTO kf_series (intressentkod, filtyp, last_approved) VALUES (?, ?, ?)
                      ON CONFLICT(intressentkod, filtyp) DO UPDATE SET last_approved = excluded.last_approved",
                 )
-                .bind(&ik)
+                .bind(&intressentkod)
                 .bind(&layout.filtyp)
                 .bind(i64::from(lop))
                 .execute(&mut *tx)
@@ -403,7 +403,7 @@ impl KronofogdenBehaviour {
                     let mut qb = QueryBuilder::<Sqlite>::new(
                         "SELECT handlingsref FROM kf_cases WHERE intressentkod = ",
                     );
-                    qb.push_bind(&ik)
+                    qb.push_bind(&intressentkod)
                         .push(" AND kind = ")
                         .push_bind(kind.as_str())
                         .push(" AND status != ")
@@ -431,7 +431,10 @@ impl KronofogdenBehaviour {
             for c in &check.cases {
                 let mut errs = c.errors.clone();
                 if errs.is_empty() {
-                    if let Some(e) = self.semantic(&mut tx, ctx, kind, &ik, c, &mut refs).await? {
+                    if let Some(e) = self
+                        .semantic(&mut tx, ctx, kind, &intressentkod, c, &mut refs)
+                        .await?
+                    {
                         errs.push(e);
                     }
                 }
@@ -462,7 +465,7 @@ impl KronofogdenBehaviour {
                 );
                 qb.push_values(chunk, |mut b, (c, st, felkoder)| {
                     b.push_bind(file_id)
-                        .push_bind(&ik)
+                        .push_bind(&intressentkod)
                         .push_bind(kind.as_str())
                         .push_bind(&c.reference)
                         .push_bind(&sender)
@@ -490,7 +493,7 @@ impl KronofogdenBehaviour {
             .map_err(db_rejection)?;
 
         let kv = Kvittens {
-            intressentkod: ik.clone(),
+            intressentkod: intressentkod.clone(),
             avser_filtyp: layout.filtyp.clone(),
             avser_lopnummer: check.lopnummer.unwrap_or(0),
             status: kvittens_status,
@@ -507,7 +510,7 @@ impl KronofogdenBehaviour {
         };
         let bytes = kv.build(set).map_err(|e| db_rejection(build_err(e)))?;
         tx.commit().await.map_err(db_rejection)?;
-        tracing::info!(file = %file_name, intressentkod = %ik, lopnummer = check.lopnummer,
+        tracing::info!(file = %file_name, intressentkod = %intressentkod, lopnummer = check.lopnummer,
             status = %kvittens_status, accepted = n_ok, rejected = n_rejected,
             "sim kvittens");
         let product = product_for(&ctx.config, "kvittens").map_err(db_rejection)?;
@@ -527,7 +530,7 @@ impl KronofogdenBehaviour {
         tx: &mut Transaction<'_, Sqlite>,
         ctx: &SimContext,
         kind: CaseKind,
-        ik: &str,
+        intressentkod: &str,
         c: &check::CaseFacts,
         refs: &mut FileHandlingsrefs,
     ) -> Result<Option<KvittensError>, Rejection> {
@@ -549,7 +552,7 @@ impl KronofogdenBehaviour {
             let held: Option<(i64,)> = sqlx::query_as(
                 "SELECT id FROM kf_cases WHERE intressentkod = ? AND kind = ? AND handlingsref = ? AND status != ?",
             )
-            .bind(ik)
+            .bind(intressentkod)
             .bind(kind.as_str())
             .bind(&c.reference)
             .bind(status::REJECTED)
@@ -578,7 +581,7 @@ impl KronofogdenBehaviour {
             "SELECT id, status, current_ore FROM kf_cases WHERE malnummer = ? AND intressentkod = ? AND kind = ?",
         )
         .bind(mal)
-        .bind(ik)
+        .bind(intressentkod)
         .bind(register.as_str())
         .fetch_optional(&mut **tx)
         .await
