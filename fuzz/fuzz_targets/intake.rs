@@ -13,14 +13,12 @@ fuzz_target!(|data: &[u8]| {
     };
     for record in records {
         if let Some(input) = &record.input {
-            if let Ok(rules) = &rules {
-                let ctx = fogd::domain::validate::ValidationContext {
-                    rules: rules.clone(),
-                    today: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
-                    default_intressentkod: "DEV".into(),
-                };
-                let _ = fogd::domain::validate::validate(input, &ctx);
-            }
+            let ctx = fogd::domain::validate::ValidationContext {
+                rules: rules.clone(),
+                today: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+                default_intressentkod: "DEV".into(),
+            };
+            let _ = fogd::domain::validate::validate(input, &ctx);
         }
     }
 });
