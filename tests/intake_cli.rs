@@ -322,3 +322,35 @@ fn replaced_while_in_journal_and_journal_review() {
     let o = env.fogd(&["status", "--case", "NOPE"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn environment_overrides_keep_the_type_of_their_key() {
+    let env = Env::new();
+    let run = |vars: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_fogd"));
+        c.arg("--config")
+            .arg(&env.config)
+            .args(["status", "--format", "json"])
+            .env("FOGD_LOG", "warn")
+            .current_dir(env.dir.path());
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // An organisation number is all digits but a string key: it was refused as "invalid type: integer".
+    let out = run(&[("FOGD_INGIVARE_ORG_NUMBER", "5599999991")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A number key given text: a usage error naming the variable.
+    let out = run(&[("FOGD_BATCH_MAX_CASES_PER_FILE", "many")]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("FOGD_BATCH_MAX_CASES_PER_FILE") && err.contains("expected integer"),
+        "{err}"
+    );
+}
