@@ -540,23 +540,36 @@ impl Default for EmailConfig {
     }
 }
 
-/// `[log]`.
+/// `[log]`: how `fogd` logs on stderr (`FOGD_LOG_FORMAT` is this section's `format` override; `FOGD_LOG`, a
+/// filter, overrides `level`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `auto` (JSON when not on a terminal), `json` or `text`.
-    pub format: String,
-    /// Filter, e.g. `info` or `fogd=debug`.
+    pub format: LogFormat,
+    /// Filter, e.g. `info` or `fogd=debug` (`tracing` filter directives), checked at load.
     pub level: String,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            format: "auto".into(),
+            format: LogFormat::Auto,
             level: "info".into(),
         }
     }
+}
+
+/// The shape of the log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when stderr is not a terminal, text when it is.
+    Auto,
+    /// One JSON object per line.
+    Json,
+    /// Compact text.
+    Text,
 }
 
 const SECTIONS: &[&str] = &[
@@ -653,6 +666,9 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        tracing_subscriber::EnvFilter::builder()
+            .parse(&self.log.level)
+            .map_err(|e| bad("log.level", format!("{:?}: {e}", self.log.level)))?;
         crate::email::validate(self)?;
         if let Some((key, message)) = self.limits.problem() {
             return Err(bad(key, message));
@@ -1051,6 +1067,14 @@ mod tests {
         assert_eq!(cfg.schedule.send.as_str(), "0 18 * * 1-5");
         assert_eq!(cfg.schedule.timezone, chrono_tz::Europe::Helsinki);
         assert_eq!(cfg.email.security, crate::email::Security::Tls);
+        let e = Config::from_toml("[log]\nlevel = \"fogd=loud\"\n", "t.toml")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::Invalid { key, .. } if key == "log.level"),
+            "{e}"
+        );
         let cfg = Config::from_toml("[rules]\ncap_inkassokostnad = \"62.50\"\n", "t.toml").unwrap();
         assert_eq!(cfg.rules.cap_inkassokostnad, Kronor(Amount(6_250)));
         for (text, key, says) in [
@@ -1078,6 +1102,7 @@ mod tests {
                 "starttls",
             ),
             ("[shs]\nstatus = \"prod\"\n", "shs.status", "production"),
+            ("[log]\nformat = \"xml\"\n", "log.format", "auto"),
             (
                 "[rules]\ncap_inkassokostnad = \"180 kr\"\n",
                 "rules.cap_inkassokostnad",

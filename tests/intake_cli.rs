@@ -354,3 +354,41 @@ fn environment_overrides_keep_the_type_of_their_key() {
         "{err}"
     );
 }
+
+#[test]
+fn the_log_section_decides_the_shape_and_filter_of_stderr() {
+    let env = Env::new();
+    let missing = env.dir.path().join("missing.json");
+    // Not a terminal and `[log] format` auto: the last word is a JSON line.
+    let out = env.fogd(&["import", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.trim_start().starts_with('{'), "{err}");
+    // `[log] format = "text"`: plain text.
+    let db = env.dir.path().join("data/fogd.db");
+    std::fs::write(
+        &env.config,
+        format!(
+            "[database]\nurl = \"sqlite://{}\"\n[log]\nformat = \"text\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let out = env.fogd(&["import", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.starts_with("fogd: "), "{err}");
+    // A level that is no filter is refused at start, naming the key.
+    std::fs::write(
+        &env.config,
+        format!(
+            "[database]\nurl = \"sqlite://{}\"\n[log]\nformat = \"text\"\nlevel = \"fogd=loud\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let out = env.fogd(&["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("log.level"), "{err}");
+}

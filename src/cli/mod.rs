@@ -101,7 +101,11 @@ pub enum Command {
 /// whether the write failed with an error ([`is_broken_pipe`]) or `println!` panicked ([`quiet_broken_pipe`]).
 pub fn main(cli: Cli) -> ExitCode {
     quiet_broken_pipe();
-    let json_logs = init_logging(&log_target(&cli));
+    // `[log]` of the configuration when it loads; when it does not, the defaults (the command reports why).
+    let log = crate::config::Config::load(cli.config.as_deref(), std::env::vars())
+        .map(|c| c.log)
+        .unwrap_or_default();
+    let json_logs = init_logging(&log_target(&cli), &log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -216,7 +220,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Where the logs of a command go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
-    /// Everything on stderr (filter `FOGD_LOG`, default `info`).
+    /// Everything on stderr (filter `FOGD_LOG`, else `[log] level`).
     Stderr,
     /// The demo without `--verbose`: its story is on stdout, so stderr gets warnings only (or `FOGD_LOG`), and the
     /// whole log (info, JSON lines) goes to this file.
@@ -231,10 +235,12 @@ pub fn log_target(cli: &Cli) -> LogTarget {
     }
 }
 
-/// Structured logs: JSON when stderr is not a terminal (or `FOGD_LOG_FORMAT=json`), text otherwise; filter from
-/// `FOGD_LOG` (default `info`). Returns whether stderr carries JSON. Event fields are named so that no field is
+/// Structured logs: `[log] format` (`auto`: JSON when stderr is not a terminal, text otherwise; `FOGD_LOG_FORMAT`
+/// overrides it as every key is overridden); filter from `FOGD_LOG`, else `[log] level`. Returns whether stderr
+/// carries JSON. Event fields are named so that no field is
 /// called `message` (the event's own text), so every line is a JSON object without duplicate keys.
-pub fn init_logging(target: &LogTarget) -> bool {
+pub fn init_logging(target: &LogTarget, log: &crate::config::LogConfig) -> bool {
+    use crate::config::LogFormat;
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -243,13 +249,13 @@ pub fn init_logging(target: &LogTarget) -> bool {
         tracing_subscriber::EnvFilter::try_from_env("FOGD_LOG")
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
     };
-    let json = match std::env::var("FOGD_LOG_FORMAT").as_deref() {
-        Ok("json") => true,
-        Ok("text") => false,
-        _ => !std::io::stderr().is_terminal(),
+    let json = match log.format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
     let (stderr_filter, file) = match target {
-        LogTarget::Stderr => (env_filter("info"), None),
+        LogTarget::Stderr => (env_filter(&log.level), None),
         LogTarget::Quiet(path) => {
             let file = path
                 .parent()
