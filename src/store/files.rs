@@ -61,7 +61,7 @@ pub struct FileRow {
     pub last_error: Option<String>,
 }
 
-const FILE_COLUMNS: &str = "id, intressentkod, layout, filtyp, lopnummer, state, file_name, sha256, missiv_name, \
+pub(crate) const FILE_COLUMNS: &str = "id, intressentkod, layout, filtyp, lopnummer, state, file_name, sha256, missiv_name, \
      missiv_sha256, case_count, record_count, total_ore, tx_id, created_at, sent_at, confirmed_at, receipted_at, \
      kvittens_status, kvittens_errors_json, superseded_by, attempts, next_attempt_at, last_error";
 

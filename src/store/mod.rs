@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 pub mod cases;
+pub mod console;
 pub mod files;
 pub mod inbound;
 pub mod moves;
@@ -155,6 +156,9 @@ pub(crate) trait Dialect: sqlx::Database {
     /// True when a multi-row insert's ids are the range ending at the last inserted row id (SQLite), so no
     /// `RETURNING` is needed; otherwise (PostgreSQL) the insert returns them.
     const IDS_BY_RANGE: bool;
+    /// The creditor's identity digits in a case's validated JSON (`case_json`), as an SQL expression (the cases
+    /// list's creditor filter).
+    const CREDITOR_DIGITS: &'static str;
 
     /// The last row id a statement inserted, where the backend reports it.
     fn last_insert_id(done: &Self::QueryResult) -> Option<i64>;
@@ -545,13 +549,16 @@ mod tests {
             .fetch_all(pool)
             .await
             .unwrap();
-            // The seven of 0001–0003, rebuilt by 0004, and 0005's session index.
+            // The seven of 0001–0003, rebuilt by 0004, 0005's session index and 0006's console indexes.
             let names: Vec<&str> = idx.iter().map(|(n,)| n.as_str()).collect();
             assert_eq!(
                 names,
                 [
                     "api_sessions_expires_at",
                     "case_events_case",
+                    "case_events_state_at",
+                    "case_notes_case",
+                    "cases_created_at",
                     "cases_kind_state",
                     "cases_reference",
                     "cases_state",
