@@ -13,6 +13,7 @@
 //! - [`api`]: axum JSON API, ops web page, `/metrics`, health.
 //! - [`cli`]: clap commands, thin calls into the library.
 //! - [`config`]: layered configuration (file → env `FOGD_*` → flags), validated at start.
+//! - [`console`]: the ops console under `/console` (askama templates in `templates/console/`): overview, cases, a case.
 //! - [`clock`]: the only place that reads the wall clock.
 //! - [`certs`]: development certificates (rcgen) and certificate loading helpers.
 //! - [`daemon`]: `fogd serve` as a library call ([`daemon::serve`]: start, run until shut down, stop), the scheduled
@@ -43,6 +44,7 @@ pub mod certs;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod daemon;
 pub mod domain;
 pub mod email;

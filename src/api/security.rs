@@ -348,10 +348,9 @@ impl SigninThrottle {
     }
 }
 
-/// The stylesheet of the ops page (served at `/fogd.css`, so that the CSP needs no inline style).
-pub const STYLESHEET: &str = "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;\
-margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}.banner{background:#fdd;\
-border:1px solid #c00;padding:.5em;margin:.3em 0}";
+/// The stylesheet of the ops page and the console (served at `/fogd.css`, so that the CSP needs no inline style):
+/// `templates/fogd.css`, built into the binary.
+pub const STYLESHEET: &str = include_str!("../../templates/fogd.css");
 
 /// `GET /fogd.css`.
 pub async fn stylesheet() -> Response {

@@ -196,6 +196,8 @@ named_enum! {
         Approve = "approve",
         /// An operator holds the case for review (journal).
         Hold = "hold",
+        /// An operator releases a held case back into the journal (ops console), to be reviewed again.
+        Release = "release",
         /// The file builder refused the case (a field it cannot write).
         BuildRefused = "build_refused",
         /// The case was put in a built file.
@@ -244,6 +246,7 @@ pub const TRANSITIONS: &[Transition] = &[
     row(Cause::Resubmitted, CaseState::REPLACEABLE, S::Journal),
     row(Cause::Approve, &[S::Journal, S::Held], S::Approved),
     row(Cause::Hold, &[S::Journal, S::Approved, S::Held], S::Held),
+    row(Cause::Release, &[S::Held], S::Journal),
     row(Cause::BuildRefused, &[S::Approved], S::Invalid),
     row(Cause::Batch, &[S::Approved], S::Batched),
     row(Cause::FileSent, &[S::Batched], S::Sent),

@@ -133,6 +133,80 @@ pub async fn hold(
     Ok(report)
 }
 
+/// Holds the one case `id` with `reason` (ops console: a case page names one case, not a reference).
+pub async fn hold_case(
+    store: &Store,
+    id: i64,
+    reason: &str,
+    actor: &str,
+    clock: &dyn Clock,
+) -> Result<JournalReport, EngineError> {
+    let mv = CaseMove::new(Cause::Hold, CaseState::Held, actor, clock.now())
+        .reason(Some(reason))
+        .update(CaseUpdate {
+            hold_reason: Some(Some(reason.to_string())),
+            ..CaseUpdate::default()
+        });
+    act_on_id(store, id, &mv).await
+}
+
+/// Releases the held case `id` back into the journal (`held` → `journal`), clearing its hold reason.
+pub async fn release_case(
+    store: &Store,
+    id: i64,
+    actor: &str,
+    clock: &dyn Clock,
+) -> Result<JournalReport, EngineError> {
+    let mv = CaseMove::new(Cause::Release, CaseState::Journal, actor, clock.now())
+        .reason(Some("released"))
+        .update(CaseUpdate {
+            hold_reason: Some(None),
+            ..CaseUpdate::default()
+        });
+    act_on_id(store, id, &mv).await
+}
+
+/// Approves the one case `id` (journal or held → approved).
+pub async fn approve_case(
+    store: &Store,
+    id: i64,
+    actor: &str,
+    clock: &dyn Clock,
+) -> Result<JournalReport, EngineError> {
+    let mv =
+        CaseMove::new(Cause::Approve, CaseState::Approved, actor, clock.now()).update(CaseUpdate {
+            hold_reason: Some(None),
+            ..CaseUpdate::default()
+        });
+    act_on_id(store, id, &mv).await
+}
+
+/// Moves the case `id` under `mv`, reporting it as changed or skipped.
+async fn act_on_id(
+    store: &Store,
+    id: i64,
+    mv: &CaseMove<'_>,
+) -> Result<JournalReport, EngineError> {
+    let mut report = JournalReport::default();
+    let Some(row) = store.case_by_id(id).await? else {
+        report.skipped.push(Skipped {
+            reference: format!("#{id}"),
+            reason: "no such case".into(),
+        });
+        return Ok(report);
+    };
+    let from = Transition::find(mv.cause, mv.to).map_or(&[][..], |t| t.from);
+    if from.contains(&row.state) {
+        move_case(store, &row, mv, &mut report).await?;
+    } else {
+        report.skipped.push(Skipped {
+            reference: row.reference.clone(),
+            reason: format!("{} is {}, cannot become {}", row.kind, row.state, mv.to),
+        });
+    }
+    Ok(report)
+}
+
 /// Moves every case with `reference` under `mv`, reporting each as changed or skipped.
 async fn act_on_reference(
     store: &Store,

@@ -187,7 +187,8 @@ impl Store {
                     .push_bind(StoredTime(t).text());
             }
             if let Some(t) = filter.created_to {
-                qb.push(" AND created_at < ").push_bind(StoredTime(t).text());
+                qb.push(" AND created_at < ")
+                    .push_bind(StoredTime(t).text());
             }
             qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
             qb.build_query_as().fetch_all(pool).await?
@@ -197,8 +198,7 @@ impl Store {
     /// How many files were sent before `cutoff` and still wait for their kvittens (overdue receipts).
     pub async fn count_kvittens_overdue(&self, cutoff: DateTime<Utc>) -> Result<i64, StoreError> {
         let (n,): (i64,) = with_pool!(self, |pool, DB| {
-            let mut qb =
-                QueryBuilder::<DB>::new("SELECT COUNT(*) FROM files WHERE state = ");
+            let mut qb = QueryBuilder::<DB>::new("SELECT COUNT(*) FROM files WHERE state = ");
             qb.push_bind(FileState::Sent)
                 .push(" AND sent_at < ")
                 .push_bind(StoredTime(cutoff).text());

@@ -1,0 +1,225 @@
+//! `GET /console`: the overview. Cases per state and per kind with the amounts they claim, what needs a person now
+//! (rejected and invalid cases, the review queue, files whose kvittens is overdue, active alerts), each linking to
+//! its list, and the chart of cases sent, accepted and rejected per day ([`super::chart`]).
+
+use super::chart::{self, Chart};
+use super::{failed, format, html, viewer, Chrome};
+use crate::api::auth::MaybeCaller;
+use crate::api::AppState;
+use crate::domain::CaseState;
+use crate::store::console::KindStateTotal;
+use crate::store::StoreError;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// One row of a totals table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotalRow {
+    /// State or kind.
+    pub name: String,
+    /// Link to the cases list filtered by it.
+    pub href: String,
+    /// Cases.
+    pub cases: i64,
+    /// Amount claimed (Swedish form).
+    pub amount: String,
+}
+
+/// One thing that needs a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// Element id (for tests and anchors).
+    pub id: &'static str,
+    /// What.
+    pub label: &'static str,
+    /// How many.
+    pub count: i64,
+    /// Where its list is.
+    pub href: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+struct OverviewPage {
+    c: Chrome,
+    needs: Vec<Need>,
+    per_state: Vec<TotalRow>,
+    per_kind: Vec<TotalRow>,
+    total: TotalRow,
+    chart: Chart,
+}
+
+/// `GET /console`.
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    MaybeCaller(caller): MaybeCaller,
+) -> Response {
+    let caller = match viewer(caller) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match build(&state).await {
+        Ok((needs, per_state, per_kind, total, chart)) => html(&OverviewPage {
+            c: Chrome::new(&caller, "Overview", "overview"),
+            needs,
+            per_state,
+            per_kind,
+            total,
+            chart,
+        }),
+        Err(e) => failed(&caller, "overview", &e),
+    }
+}
+
+type Built = (Vec<Need>, Vec<TotalRow>, Vec<TotalRow>, TotalRow, Chart);
+
+async fn build(state: &AppState) -> Result<Built, StoreError> {
+    let totals = state.store.kind_state_totals().await?;
+    let (per_state, per_kind, total) = tables(&totals);
+    let count = |states: &[CaseState]| -> i64 {
+        totals
+            .iter()
+            .filter(|t| states.contains(&t.state))
+            .map(|t| t.cases)
+            .sum()
+    };
+    let now = state.clock.now();
+    let overdue_minutes = i64::from(state.config.batch.kvittens_overdue_minutes);
+    let overdue = state
+        .store
+        .count_kvittens_overdue(now - chrono::Duration::minutes(overdue_minutes))
+        .await?;
+    let alerts = state
+        .alerter
+        .as_ref()
+        .map_or(0, |a| a.active().len() as i64);
+    let list = |states: &[CaseState]| cases_href(states);
+    let needs = vec![
+        Need {
+            id: "need-rejected",
+            label: "Rejected by Kronofogden: correct and send again",
+            count: count(&[CaseState::Rejected]),
+            href: list(&[CaseState::Rejected]),
+        },
+        Need {
+            id: "need-invalid",
+            label: "Invalid at intake: correct in the source system",
+            count: count(&[CaseState::Invalid]),
+            href: list(&[CaseState::Invalid]),
+        },
+        Need {
+            id: "need-review",
+            label: "Review queue (journal and held)",
+            count: count(CaseState::IN_REVIEW),
+            href: list(CaseState::IN_REVIEW),
+        },
+        Need {
+            id: "need-overdue",
+            label: "Files whose kvittens is overdue",
+            count: overdue,
+            href: "/#receipts-overdue".to_string(),
+        },
+        Need {
+            id: "need-alerts",
+            label: "Active alerts",
+            count: alerts,
+            href: "/".to_string(),
+        },
+    ];
+    let today = format::day_of(now);
+    let since = format::day_start(today - chrono::Days::new(chart::DAYS - 1));
+    let changes = state
+        .store
+        .state_changes_per_hour(&chart::SERIES, since)
+        .await?;
+    let chart = chart::draw(today, &changes);
+    Ok((needs, per_state, per_kind, total, chart))
+}
+
+/// The cases list filtered to `states`.
+pub fn cases_href(states: &[CaseState]) -> String {
+    let names: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    format!("/console/cases?state={}", names.join(","))
+}
+
+/// Totals per state (in the state machine's order), per kind, and over all.
+fn tables(totals: &[KindStateTotal]) -> (Vec<TotalRow>, Vec<TotalRow>, TotalRow) {
+    let mut per_state: BTreeMap<usize, (CaseState, i64, i64)> = BTreeMap::new();
+    let mut per_kind: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let (mut all_cases, mut all_ore) = (0i64, 0i64);
+    for t in totals {
+        let order = CaseState::ALL
+            .iter()
+            .position(|s| *s == t.state)
+            .unwrap_or(usize::MAX);
+        let e = per_state.entry(order).or_insert((t.state, 0, 0));
+        e.1 += t.cases;
+        e.2 = e.2.saturating_add(t.amount_ore);
+        let k = per_kind.entry(t.kind.as_str()).or_default();
+        k.0 += t.cases;
+        k.1 = k.1.saturating_add(t.amount_ore);
+        all_cases += t.cases;
+        all_ore = all_ore.saturating_add(t.amount_ore);
+    }
+    let per_state = per_state
+        .into_values()
+        .map(|(s, cases, ore)| TotalRow {
+            name: s.to_string(),
+            href: cases_href(&[s]),
+            cases,
+            amount: format::amount(ore),
+        })
+        .collect();
+    let per_kind = per_kind
+        .into_iter()
+        .map(|(k, (cases, ore))| TotalRow {
+            name: k.to_string(),
+            href: format!("/console/cases?kind={k}"),
+            cases,
+            amount: format::amount(ore),
+        })
+        .collect();
+    let total = TotalRow {
+        name: "All cases".into(),
+        href: "/console/cases".into(),
+        cases: all_cases,
+        amount: format::amount(all_ore),
+    };
+    (per_state, per_kind, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_add_up_per_state_and_kind() {
+        let t = |kind: &str, state, cases, amount_ore| KindStateTotal {
+            kind: kind.into(),
+            state,
+            cases,
+            amount_ore,
+        };
+        let (per_state, per_kind, total) = tables(&[
+            t("verkstallighet", CaseState::Sent, 1, 50_000),
+            t("betalningsforelaggande", CaseState::Sent, 2, 123_450),
+            t("betalningsforelaggande", CaseState::Journal, 1, 100),
+        ]);
+        // The state machine's order: journal before sent.
+        assert_eq!(per_state[0].name, "journal");
+        assert_eq!(per_state[1].cases, 3);
+        assert_eq!(per_state[1].amount, "1\u{a0}734,50\u{a0}kr");
+        assert_eq!(per_state[1].href, "/console/cases?state=sent");
+        assert_eq!(per_kind[0].name, "betalningsforelaggande");
+        assert_eq!(per_kind[0].cases, 3);
+        assert_eq!(total.cases, 4);
+        assert_eq!(total.amount, "1\u{a0}735,50\u{a0}kr");
+        assert_eq!(
+            cases_href(CaseState::IN_REVIEW),
+            "/console/cases?state=journal,held"
+        );
+    }
+}
