@@ -9,6 +9,7 @@
 use super::{check_csrf, failed, format, html, id_for, message, require, viewer, Chrome};
 use crate::api::auth::{Caller, MaybeCaller};
 use crate::api::AppState;
+use crate::domain::case::InterestKind;
 use crate::domain::state::{Cause, Transition};
 use crate::domain::{CaseState, FileState};
 use crate::engine::journal;
@@ -263,8 +264,12 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
                         .interest
                         .as_ref()
                         .map(|i| {
+                            let base = match i.kind {
+                                InterestKind::ReferencePlus => "referensränta + ",
+                                InterestKind::Fixed => "",
+                            };
                             format!(
-                                "{},{:02} % from {}",
+                                "{base}{},{:02}\u{a0}% from {}",
                                 i.rate_bp / 100,
                                 i.rate_bp % 100,
                                 i.from

@@ -1,0 +1,564 @@
+//! The ops console (issue 17) in a real browser: headless Chromium through chromedriver's WebDriver protocol, on
+//! cases sent to and receipted by a `fogd sim` process. Signs in as an operator through the form, then per page:
+//! the case page's actions (hold with a reason, release, add a note: each shown on the page with who did it), the
+//! overview (totals per state and kind with amounts, what needs a person, the chart's bars), the cases list (a
+//! filter through the form, the debtors' numbers in full for an operator) and its CSV/xlsx export; a viewer sees
+//! the numbers masked and no actions; a form without the session's anti-forgery token changes nothing. Each page's
+//! screenshot is written under `CARGO_TARGET_TMPDIR/console-screens/` and, when `FOGD_SCREENSHOT_DIR` is set, there
+//! too. Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "serve_support/mod.rs"]
+mod serve_support;
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use serve_support::{example_cases, hidden_field, set_cookie, sign_in, Install};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+}
+
+impl Driver {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut req = self.http.request(method.clone(), &url);
+        if method != reqwest::Method::GET {
+            req = req.json(&body);
+        }
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        assert!(v["value"].get("error").is_none(), "{path}: {v}");
+        v["value"].clone()
+    }
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+    async fn find_by(&self, using: &str, value: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": using, "value": value}),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("find {value}: {v}"))
+            .to_string()
+    }
+    async fn find(&self, css: &str) -> String {
+        self.find_by("css selector", css).await
+    }
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        let v = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{e}/text"),
+                Value::Null,
+            )
+            .await;
+        v.as_str().unwrap().to_string()
+    }
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+    async fn click_element(&self, e: &str) {
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{e}/click"),
+            json!({}),
+        )
+        .await;
+    }
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.click_element(&e).await;
+    }
+    /// Clicks `css` (a link or a form's button) and waits until the page it was on is gone.
+    async fn click_and_wait(&self, css: &str) {
+        let page = self.find("html").await;
+        self.click(css).await;
+        for _ in 0..100 {
+            let url = format!("{}/session/{}/element/{page}/name", self.base, self.session);
+            let v: Value = self
+                .http
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["value"].get("error").is_some() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("clicking {css} left the page as it was");
+    }
+    async fn script(&self, script: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+    async fn current_url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+    /// Saves a screenshot of the window as `name.png` (test artefact, and in `FOGD_SCREENSHOT_DIR` when set).
+    async fn screenshot(&self, name: &str) {
+        let v = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+        let mut dirs =
+            vec![std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screens")];
+        if let Some(d) = std::env::var_os("FOGD_SCREENSHOT_DIR") {
+            dirs.push(d.into());
+        }
+        for d in dirs {
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join(format!("{name}.png")), &png).unwrap();
+        }
+    }
+}
+
+/// An invalid case (bad personnummer checksum) next to the valid examples.
+const INVALID_CASE: &str = r#"[{"reference": "BAD-2026-1", "kind": "betalningsforelaggande", "intressentkod": "DEV",
+  "creditor": {"id": "556036-0793", "name": "Exempel Kredit AB"},
+  "debtors": [{"id": "19121212-1213", "name": "Fel Nummer", "street": "Gatan 1", "postal_code": "111 22",
+               "city": "Stockholm", "country": "SE"}],
+  "claims": [{"kind": "kapital", "amount": "100.00", "due_date": "2026-01-31", "invoice_number": "F-1"}]}]"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_in_headless_chromium() {
+    for bin in ["chromium", "chromedriver"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {bin}")])
+            .output()
+            .unwrap();
+        assert!(
+            found.status.success(),
+            "{bin} is missing: install Debian's chromium and chromium-driver"
+        );
+    }
+    let inst = Install::new("");
+    let operator = inst.token("operator", "ops");
+    let viewer = inst.token("viewer", "watcher");
+    let submitter = inst.token("submitter", "erp");
+    let srv = inst.serve(&["--no-jobs"], &[]);
+    let http = reqwest::Client::new();
+    for body in [example_cases(), INVALID_CASE.as_bytes().to_vec()] {
+        let r = http
+            .post(srv.url("/api/v1/cases"))
+            .bearer_auth(&submitter)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        // The invalid case is kept (state invalid) while the answer reports it.
+        let text = r.text().await.unwrap();
+        assert!(text.contains("\"summary\""), "{text}");
+    }
+    let sim = inst.sim(None);
+    let with_sim = |args: &[&str]| {
+        let out = inst
+            .cmd()
+            .args(args)
+            .env("FOGD_SHS_URL", &sim.shs_url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{base}/status")).send().await {
+            if r.status().is_success() {
+                ready = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "chromedriver did not start");
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                     "--window-size=1280,1400", "--lang=en",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }
+    }}});
+    let v: Value = http
+        .post(format!("{base}/session"))
+        .json(&caps)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = v["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {v}"))
+        .to_string();
+    let d = Driver {
+        http: http.clone(),
+        base: base.clone(),
+        session,
+    };
+    d.call(
+        reqwest::Method::POST,
+        "/timeouts",
+        json!({ "implicit": 5000 }),
+    )
+    .await;
+
+    let result = async {
+        // Sign in as an operator; the console asks for it first.
+        d.go(&srv.url("/console")).await;
+        assert!(d.current_url().await.ends_with("/signin"));
+        d.type_into("#token", &operator).await;
+        d.click_and_wait("#signin").await;
+        d.go(&srv.url("/console/cases")).await;
+        assert_eq!(d.text("#who").await, "ops (operator)");
+
+        // The case page: content in full for an operator, and its actions.
+        let link = d.find_by("link text", "A-2026-000123").await;
+        d.click_element(&link).await;
+        d.find("#timeline").await;
+        let case_url = d.current_url().await;
+        assert!(case_url.contains("/console/case/"), "{case_url}");
+        assert_eq!(d.text("#case-state").await, "journal");
+        let debtors = d.text("#debtors").await;
+        assert!(debtors.contains("19121212-1212"), "{debtors}");
+        let claims = d.text("#claims").await;
+        assert!(
+            claims.contains("F-1001") && claims.contains("referensränta + 8,00 % from 2026-02-10"),
+            "{claims}"
+        );
+        // Swedish amounts, with non-breaking spaces (WebDriver's text shows them as spaces).
+        let total = d
+            .script("return document.querySelector('#total').textContent")
+            .await;
+        assert_eq!(total.as_str(), Some("4\u{a0}890,50\u{a0}kr"));
+        d.type_into("#hold-reason", "Debtor called: disputes the invoice")
+            .await;
+        d.click_and_wait("#hold").await;
+        assert_eq!(d.text("#case-state").await, "held");
+        let held = d.text("#held").await;
+        assert!(
+            held.contains("disputes the invoice") && held.contains("api:ops"),
+            "{held}"
+        );
+        d.click_and_wait("#release").await;
+        assert_eq!(d.text("#case-state").await, "journal");
+        d.type_into("#note-text", "Called back <b>Tuesday</b>")
+            .await;
+        d.click_and_wait("#add-note").await;
+        let timeline = d.text("#timeline").await;
+        assert!(
+            timeline.contains("held → journal")
+                && timeline.contains("journal → held")
+                && timeline.contains("Called back <b>Tuesday</b>")
+                && timeline.contains("api:ops"),
+            "{timeline}"
+        );
+        // Held again, to stay in the review queue through the send below.
+        d.type_into("#hold-reason", "Waiting for the debtor's letter")
+            .await;
+        d.click_and_wait("#hold").await;
+        assert_eq!(d.text("#case-state").await, "held");
+
+        // Send: approve the journal, one send pass, polls until the kvittens are in.
+        with_sim(&["journal", "approve", "--all"]);
+        with_sim(&["send"]);
+        for _ in 0..50 {
+            with_sim(&["poll"]);
+            let v: Value =
+                serde_json::from_slice(&with_sim(&["status", "--format", "json"])).unwrap();
+            let files = v["files"].as_array().cloned().unwrap_or_default();
+            if !files.is_empty() && files.iter().all(|f| f["kvittens_status"].is_string()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        // The overview.
+        d.go(&srv.url("/console")).await;
+        let per_state = d.text("#per-state").await;
+        assert!(
+            per_state.contains("accepted")
+                && per_state.contains("invalid")
+                && per_state.contains("held"),
+            "{per_state}"
+        );
+        assert!(
+            per_state.contains(",00 kr") || per_state.contains(",50 kr"),
+            "{per_state}"
+        );
+        let per_kind = d.text("#per-kind").await;
+        assert!(
+            per_kind.contains("betalningsforelaggande") && per_kind.contains("verkstallighet"),
+            "{per_kind}"
+        );
+        assert!(d.text("#need-review").await.starts_with("1 "));
+        assert!(d.text("#need-invalid").await.starts_with("1 "));
+        let bars = d
+            .script(
+                "return document.querySelectorAll('#chart rect.bar-sent').length + ':' + \
+                     document.querySelectorAll('#chart rect.bar-accepted').length",
+            )
+            .await;
+        assert_eq!(
+            bars.as_str(),
+            Some("1:1"),
+            "one day with sends and acceptances"
+        );
+        // The stylesheet applies under the CSP (the bars are coloured by it).
+        let fill = d
+            .script("return getComputedStyle(document.querySelector('#chart rect.bar-sent')).fill")
+            .await;
+        assert_eq!(fill.as_str(), Some("rgb(74, 120, 194)"));
+        d.screenshot("overview").await;
+        // Its link to the review queue lists the held case.
+        d.click_and_wait("#need-review a").await;
+        let list = d.text("#cases").await;
+        assert!(
+            list.contains("A-2026-000123") && !list.contains("A-2026-000124"),
+            "{list}"
+        );
+        assert!(
+            list.contains("19121212-1212"),
+            "operators see numbers in full: {list}"
+        );
+
+        // The cases list, filtered through the form.
+        d.go(&srv.url("/console/cases")).await;
+        d.click("#f-state option[value='accepted']").await;
+        d.click_and_wait("#filter-button").await;
+        assert!(d.current_url().await.contains("state=accepted"));
+        let list = d.text("#cases").await;
+        assert!(
+            list.contains("A-2026-000124")
+                && !list.contains("A-2026-000123")
+                && !list.contains("BAD-2026-1"),
+            "{list}"
+        );
+        d.screenshot("cases").await;
+        // A filter that breaks a rule says which field and why.
+        d.go(&srv.url("/console/cases?from=30%2F11%2F2026")).await;
+        let e = d.text("#filter-error").await;
+        assert!(e.starts_with("from:") && e.contains("2026-11-30"), "{e}");
+
+        // The sent case's page: its file, the kvittens in the timeline.
+        d.go(&srv.url("/console/cases?state=accepted")).await;
+        let link = d.find_by("link text", "A-2026-000124").await;
+        d.click_element(&link).await;
+        d.find("#timeline").await;
+        let files = d.text("#case-files").await;
+        assert!(files.contains("receipted_ok"), "{files}");
+        let timeline = d.text("#timeline").await;
+        assert!(
+            timeline.contains("Kvittens")
+                && timeline.contains("löpnummer")
+                && timeline.contains("File sent"),
+            "{timeline}"
+        );
+        d.screenshot("case").await;
+
+        // The invalid case: every issue with field, rule and value.
+        d.go(&srv.url("/console/cases?state=invalid")).await;
+        let link = d.find_by("link text", "BAD-2026-1").await;
+        d.click_element(&link).await;
+        d.find("#timeline").await;
+        let issues = d.text("#issues").await;
+        assert!(
+            issues.contains("personnummer") && issues.contains("19121212-1213"),
+            "{issues}"
+        );
+        d.screenshot("case-invalid").await;
+        case_url
+    }
+    .await;
+    let _ = http
+        .delete(format!("{base}/session/{}", d.session))
+        .send()
+        .await;
+    let _ = driver.kill();
+    let _ = driver.wait();
+    let case_path = result
+        .split_once("/console/")
+        .map(|(_, p)| format!("/console/{p}"))
+        .unwrap();
+
+    // Export: Swedish CSV, and a workbook.
+    let csv = http
+        .get(srv.url("/console/cases.csv?state=accepted"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("cases.csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}Reference;Kind;State;"), "{csv}");
+    assert!(
+        csv.contains("A-2026-000124;betalningsforelaggande;accepted;DEV;"),
+        "{csv}"
+    );
+    assert!(!csv.contains("A-2026-000123"), "{csv}");
+    let all = http
+        .get(srv.url("/console/cases.csv"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        all.contains("A-2026-000123") && all.contains("19121212-1212"),
+        "{all}"
+    );
+    let xlsx = http
+        .get(srv.url("/console/cases.xlsx?state=accepted"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.to_vec())).unwrap();
+    use calamine::Reader as _;
+    let sheet = book.worksheet_range("Case status").unwrap();
+    let refs: Vec<String> = sheet.rows().skip(1).map(|r| r[0].to_string()).collect();
+    assert!(refs.contains(&"A-2026-000124".to_string()), "{refs:?}");
+    assert!(
+        matches!(sheet.rows().nth(1).unwrap()[6], calamine::Data::Float(_)),
+        "amounts are numbers"
+    );
+
+    // A viewer: numbers masked on the page and in the export, no actions.
+    let page = http
+        .get(srv.url(&case_path))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("19121212-****") && !page.contains("19121212-1212"));
+    assert!(!page.contains("hold-form") && !page.contains("note-form"));
+    let csv = http
+        .get(srv.url("/console/cases.csv"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("19121212-****") && !csv.contains("19121212-1212"),
+        "{csv}"
+    );
+    let r = http
+        .post(srv.url(&format!("{case_path}/note")))
+        .bearer_auth(&viewer)
+        .header("origin", srv.base.clone())
+        .form(&[("text", "viewer note")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // A form without the session's anti-forgery token changes nothing; with it, the note is kept.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed = sign_in(&no_redirect, &srv, &operator).await;
+    let cookie = set_cookie(&signed, "fogd_session").unwrap();
+    let html = http
+        .get(srv.url(&case_path))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&html, "csrf").unwrap();
+    for (token, status) in [("forged", 403), (csrf.as_str(), 303)] {
+        let r = no_redirect
+            .post(srv.url(&format!("{case_path}/note")))
+            .header("cookie", &cookie)
+            .header("origin", srv.base.clone())
+            .form(&[("csrf", token), ("text", &format!("note with {status}"))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "csrf {token}");
+    }
+    let html = http
+        .get(srv.url(&case_path))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("note with 303") && !html.contains("note with 403"));
+}

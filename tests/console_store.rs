@@ -1,0 +1,229 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The ops console's store queries (`src/store/console.rs`), on SQLite and on PostgreSQL when
+//! `FOGD_TEST_POSTGRES_URL` is set (a fresh schema): keyset paging walks every filtered case exactly once, newest
+//! first; each filter (state, kind, intressentkod, creditor, file, creation range) narrows; totals per kind and
+//! state add up the claimed amounts; state changes are counted per hour; notes are kept in order.
+
+use chrono::{DateTime, TimeZone, Utc};
+use fogd::domain::case::Party;
+use fogd::domain::state::Cause;
+use fogd::domain::{Amount, Case, CaseKind, CaseState, Claim, ClaimKind, IdKind, IdNumber};
+use fogd::store::console::CaseFilter;
+use fogd::store::{CaseMove, CaseSelection, NewCase, Store, UpsertOutcome};
+
+fn at(h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 30, h, 0, 0).unwrap()
+}
+
+fn new_case(i: usize) -> NewCase {
+    let kind = if i % 3 == 0 {
+        CaseKind::Verkstallighet
+    } else {
+        CaseKind::Betalningsforelaggande
+    };
+    let creditor = if i % 2 == 0 {
+        "165560360793"
+    } else {
+        "165566778808"
+    };
+    let case = Case {
+        reference: format!("R-{i:04}"),
+        kind,
+        intressentkod: if i < 100 { "DEV" } else { "ALT" }.into(),
+        creditor: Some(Party {
+            id: IdNumber {
+                kind: IdKind::Organisationsnummer,
+                digits: creditor.into(),
+            },
+            name: "Kredit AB".into(),
+        }),
+        agent: None,
+        customer_number: None,
+        promissory_note: false,
+        debtors: Vec::new(),
+        claims: vec![Claim {
+            kind: ClaimKind::Kapital,
+            amount: Amount(10_000 + i as i64),
+            due_date: None,
+            invoice_number: None,
+            basis: None,
+            interest: None,
+            accrued_interest: None,
+            costs: Some(Amount(100)),
+        }],
+        title: None,
+        debt_restructuring_case: None,
+        concerns: None,
+        malnummer: None,
+        amount: None,
+        claim_index: None,
+        date: None,
+        reason: None,
+        change: None,
+    };
+    NewCase {
+        reference: case.reference.clone(),
+        kind: kind.as_str().into(),
+        intressentkod: case.intressentkod.clone(),
+        state: CaseState::Journal,
+        input_json: String::new(),
+        case_json: Some(serde_json::to_string(&case).unwrap()),
+        content_hash: case.reference.clone(),
+        issues_json: "[]".into(),
+        hold_reason: None,
+        concerns: None,
+        malnummer: None,
+        source: None,
+        source_line: None,
+    }
+}
+
+async fn console_queries(store: &Store) {
+    // 130 cases, created in two batches an hour apart.
+    let batch: Vec<NewCase> = (0..130).map(new_case).collect();
+    let mut ids = Vec::new();
+    for (chunk, hour) in [(&batch[..60], 8), (&batch[60..], 9)] {
+        for o in store.upsert_cases(chunk, "test", at(hour)).await.unwrap() {
+            match o {
+                UpsertOutcome::Inserted { id } => ids.push(id),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    // Keyset paging: 50 a page, newest first, every case once.
+    let all = CaseFilter::default();
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.cases_filtered(&all, before, 50).await.unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 50);
+        before = Some(last.id);
+        seen.extend(page.iter().map(|c| c.id));
+    }
+    let mut expected = ids.clone();
+    expected.reverse();
+    assert_eq!(seen, expected);
+
+    // Each filter narrows.
+    let count =
+        |f: CaseFilter| async move { store.cases_filtered(&f, None, 1000).await.unwrap().len() };
+    let kind = CaseFilter {
+        kind: Some(CaseKind::Verkstallighet.as_str().into()),
+        ..CaseFilter::default()
+    };
+    assert_eq!(count(kind).await, 44);
+    let ik = CaseFilter {
+        intressentkod: Some("ALT".into()),
+        ..CaseFilter::default()
+    };
+    assert_eq!(count(ik).await, 30);
+    let creditor = CaseFilter {
+        creditor_digits: Some("165566778808".into()),
+        ..CaseFilter::default()
+    };
+    assert_eq!(count(creditor).await, 65);
+    let created = CaseFilter {
+        created_from: Some(at(9)),
+        created_to: Some(at(10)),
+        ..CaseFilter::default()
+    };
+    assert_eq!(count(created).await, 70);
+
+    // Moves: ten held, three of them released again; per-hour counts and per-state totals follow.
+    let held = &ids[..10];
+    let mv = CaseMove::new(Cause::Hold, CaseState::Held, "ops", at(10)).reason(Some("check"));
+    assert_eq!(
+        store
+            .move_cases(CaseSelection::Ids(held), &mv)
+            .await
+            .unwrap()
+            .count,
+        10
+    );
+    let mv = CaseMove::new(Cause::Release, CaseState::Journal, "ops", at(11));
+    assert_eq!(
+        store
+            .move_cases(CaseSelection::Ids(&held[..3]), &mv)
+            .await
+            .unwrap()
+            .count,
+        3
+    );
+    let states = CaseFilter {
+        states: vec![CaseState::Held],
+        ..CaseFilter::default()
+    };
+    assert_eq!(count(states).await, 7);
+    let per_hour = store
+        .state_changes_per_hour(&[CaseState::Held, CaseState::Journal], at(10))
+        .await
+        .unwrap();
+    let got: Vec<(DateTime<Utc>, CaseState, i64)> = per_hour
+        .iter()
+        .map(|c| (c.hour, c.state, c.count))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (at(10), CaseState::Held, 10),
+            (at(11), CaseState::Journal, 3)
+        ]
+    );
+
+    let totals = store.kind_state_totals().await.unwrap();
+    let held_total: i64 = totals
+        .iter()
+        .filter(|t| t.state == CaseState::Held)
+        .map(|t| t.amount_ore)
+        .sum();
+    // Cases 3..=9 are held: capital 10 000 + i öre and 100 öre costs each.
+    assert_eq!(held_total, (3..10).map(|i| 10_100 + i).sum::<i64>());
+    let cases: i64 = totals.iter().map(|t| t.cases).sum();
+    assert_eq!(cases, 130);
+
+    // Notes, oldest first, with who and when.
+    store
+        .add_case_note(ids[0], "api:ops", at(12), "first")
+        .await
+        .unwrap();
+    store
+        .add_case_note(ids[0], "api:boss", at(13), "second")
+        .await
+        .unwrap();
+    let notes = store.case_notes(ids[0]).await.unwrap();
+    let got: Vec<(&str, &str, DateTime<Utc>)> = notes
+        .iter()
+        .map(|n| (n.actor.as_str(), n.text.as_str(), n.at.0))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("api:ops", "first", at(12)), ("api:boss", "second", at(13))]
+    );
+    assert!(store.case_notes(ids[1]).await.unwrap().is_empty());
+    assert!(store.files_of_case(ids[0]).await.unwrap().is_empty());
+    assert_eq!(store.count_kvittens_overdue(at(23)).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn sqlite_console_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url, 2).await.unwrap();
+    console_queries(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_console_queries() {
+    let Ok(url) = std::env::var("FOGD_TEST_POSTGRES_URL") else {
+        eprintln!("FOGD_TEST_POSTGRES_URL not set; skipping the PostgreSQL console-queries test");
+        return;
+    };
+    let schema = format!("fogd_console_{}", uuid::Uuid::new_v4().simple());
+    let store = Store::open_with_schema(&url, 2, Some(&schema))
+        .await
+        .unwrap();
+    console_queries(&store).await;
+    store.drop_test_schema(&schema).await.unwrap();
+}
