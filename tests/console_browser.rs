@@ -314,7 +314,41 @@ async fn console_in_headless_chromium() {
         d.click_and_wait("#hold").await;
         assert_eq!(d.text("#case-state").await, "held");
 
-        // Send: approve the journal, one send pass, polls until the kvittens are in.
+        // The review queue: what each case claims, masked debtors, why and by whom a case is held.
+        d.go(&srv.url("/console/review")).await;
+        let queue = d.text("#review").await;
+        assert!(
+            queue.contains("Held: Waiting for the debtor's letter — held by api:ops")
+                && queue.contains("kapital 1 250,00 kr (invoice F-1001)")
+                && queue.contains("T* T* 19121212-****")
+                && !queue.contains("19121212-1212"),
+            "{queue}"
+        );
+        d.screenshot("review").await;
+        // Hold one selected case, then approve it by selecting it; "approve all shown" leaves held cases held.
+        let v42 = d
+            .script(
+                "return [...document.querySelectorAll('#review tbody tr')]\
+                 .find(r => r.textContent.includes('V-2026-000042')).querySelector('input[type=checkbox]').id",
+            )
+            .await;
+        let v42 = format!("#{}", v42.as_str().unwrap());
+        d.click(&v42).await;
+        d.type_into("#hold-reason", "Check the title").await;
+        d.click_and_wait("#hold-selected").await;
+        assert_eq!(d.text("#done").await, "1 case(s) held.");
+        assert!(d.text("#review").await.contains("Held: Check the title"));
+        d.click(&v42).await;
+        d.click_and_wait("#approve-selected").await;
+        assert_eq!(d.text("#done").await, "1 case(s) approved.");
+        d.click_and_wait("#approve-shown").await;
+        let queue = d.text("#review").await;
+        assert!(
+            queue.contains("A-2026-000123") && !queue.contains("V-2026-000042") && !queue.contains("A-2026-000124"),
+            "only the held case is left: {queue}"
+        );
+
+        // Send: one send pass, polls until the kvittens are in.
         with_sim(&["journal", "approve", "--all"]);
         with_sim(&["send"]);
         for _ in 0..50 {

@@ -6,7 +6,7 @@
 //! case to the journal (both through [`crate::engine::journal`], i.e. the one transition table and
 //! [`crate::store::moves`]), and add a note (kept with who and when, shown in the timeline).
 
-use super::{check_csrf, failed, format, html, id_for, message, require, viewer, Chrome};
+use super::{check_csrf, failed, format, html, message, require, viewer, Chrome};
 use crate::api::auth::{Caller, MaybeCaller};
 use crate::api::AppState;
 use crate::domain::case::InterestKind;
@@ -239,7 +239,7 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
                     id: d
                         .id
                         .as_ref()
-                        .map(|i| id_for(caller, &i.digits))
+                        .map(|i| super::party_id(caller, i))
                         .unwrap_or_default(),
                     address: if full {
                         [&d.care_of, &d.street, &d.postal_code, &d.city]

@@ -196,7 +196,7 @@ impl CaseItem {
                 c.debtors
                     .iter()
                     .filter_map(|d| d.id.as_ref())
-                    .map(|id| id_for(caller, &id.digits))
+                    .map(|id| super::party_id(caller, id))
                     .collect::<Vec<_>>()
                     .join(", "),
                 Some(c.total_amount().ore()),

@@ -2,7 +2,8 @@
 //! (checked at compile time, HTML-escaped by default), one stylesheet (`/fogd.css`), no script, so the strict CSP
 //! of [`crate::api::security`] holds. One file per page: [`overview`] (cases per state and kind with amounts, what
 //! needs a person now, the chart of cases sent/accepted/rejected per day), [`cases`] (filtered list with keyset
-//! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note).
+//! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note), [`review`] (the
+//! journal: what each case claims; approve or hold selected or all shown).
 //!
 //! Sign-in is the ops page's (a session cookie, or a bearer token); every page needs [`Permission::View`]. Every
 //! form that changes something carries the session's anti-forgery token, checked here ([`check_csrf`]), and the
@@ -19,6 +20,7 @@ pub mod cases;
 pub mod chart;
 pub mod format;
 pub mod overview;
+pub mod review;
 
 use crate::api::auth::Caller;
 use crate::api::security::tokens_equal;
@@ -38,6 +40,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/cases", get(cases::page))
         .route("/console/cases.csv", get(cases::export_csv))
         .route("/console/cases.xlsx", get(cases::export_xlsx))
+        .route("/console/review", get(review::page).post(review::act))
         .route("/console/case/{id}", get(case::page))
         .route("/console/case/{id}/hold", post(case::hold))
         .route("/console/case/{id}/release", post(case::release))
@@ -175,6 +178,16 @@ pub fn id_for(caller: &Caller, digits: &str) -> String {
         id_text(digits)
     } else {
         crate::mask::mask_id(digits)
+    }
+}
+
+/// A debtor's or creditor's number as `caller` may see it: an organisation number in full (not personal data), a
+/// personal number per [`id_for`].
+pub fn party_id(caller: &Caller, id: &crate::domain::IdNumber) -> String {
+    if id.kind == crate::domain::IdKind::Organisationsnummer {
+        id_text(&id.digits)
+    } else {
+        id_for(caller, &id.digits)
     }
 }
 

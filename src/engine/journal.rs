@@ -181,6 +181,43 @@ pub async fn approve_case(
     act_on_id(store, id, &mv).await
 }
 
+/// Approves the cases `ids` in one move (ops console's review queue); with `journal_only` held cases stay held
+/// (approving "all shown" must not wave a warning through, as `approve --all`). Returns how many moved.
+pub async fn approve_cases(
+    store: &Store,
+    ids: &[i64],
+    journal_only: bool,
+    actor: &str,
+    clock: &dyn Clock,
+) -> Result<u64, EngineError> {
+    let mut mv =
+        CaseMove::new(Cause::Approve, CaseState::Approved, actor, clock.now()).update(CaseUpdate {
+            hold_reason: Some(None),
+            ..CaseUpdate::default()
+        });
+    if journal_only {
+        mv = mv.only_from(&[CaseState::Journal]);
+    }
+    Ok(store.move_cases(CaseSelection::Ids(ids), &mv).await?.count)
+}
+
+/// Holds the cases `ids` with `reason` in one move. Returns how many moved.
+pub async fn hold_cases(
+    store: &Store,
+    ids: &[i64],
+    reason: &str,
+    actor: &str,
+    clock: &dyn Clock,
+) -> Result<u64, EngineError> {
+    let mv = CaseMove::new(Cause::Hold, CaseState::Held, actor, clock.now())
+        .reason(Some(reason))
+        .update(CaseUpdate {
+            hold_reason: Some(Some(reason.to_string())),
+            ..CaseUpdate::default()
+        });
+    Ok(store.move_cases(CaseSelection::Ids(ids), &mv).await?.count)
+}
+
 /// Moves the case `id` under `mv`, reporting it as changed or skipped.
 async fn act_on_id(
     store: &Store,
