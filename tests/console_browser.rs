@@ -351,11 +351,12 @@ async fn console_in_headless_chromium() {
         // Send: one send pass, polls until the kvittens are in.
         with_sim(&["journal", "approve", "--all"]);
         with_sim(&["send"]);
+        let mut files = Vec::new();
         for _ in 0..50 {
             with_sim(&["poll"]);
             let v: Value =
                 serde_json::from_slice(&with_sim(&["status", "--format", "json"])).unwrap();
-            let files = v["files"].as_array().cloned().unwrap_or_default();
+            files = v["files"].as_array().cloned().unwrap_or_default();
             if !files.is_empty() && files.iter().all(|f| f["kvittens_status"].is_string()) {
                 break;
             }
@@ -401,15 +402,41 @@ async fn console_in_headless_chromium() {
         d.screenshot("overview").await;
         // Its link to the review queue lists the held case.
         d.click_and_wait("#need-review a").await;
-        let list = d.text("#cases").await;
+        let list = d.text("#review").await;
+        assert!(list.contains("A-2026-000123") && !list.contains("A-2026-000124"), "{list}");
+
+        // The files: list and detail (löpnummer, tx.id, kvittens, the cases carried).
+        d.go(&srv.url("/console/files")).await;
+        let table = d.text("#files").await;
+        for f in &files {
+            let tx = f["tx_id"].as_str().unwrap();
+            assert!(table.contains(tx), "{tx} not in {table}");
+        }
+        assert!(table.contains("receipted_ok") && table.contains("DEV ANSOKAN"), "{table}");
+        d.screenshot("files").await;
+        let link = d.find_by("link text", "DEV.ANSOKAN").await;
+        d.click_element(&link).await;
+        let facts = d.text("#file-facts").await;
+        assert!(facts.contains("Löpnummer") && facts.contains("tx.id"), "{facts}");
+        assert_eq!(d.text("#kvittens-ok").await, "No errors.");
+        let carried = d.text("#file-cases").await;
+        assert!(carried.contains("A-2026-000124"), "{carried}");
+        let messages = d.text("#messages").await;
+        assert!(messages.contains("kvittens"), "{messages}");
+        d.screenshot("file").await;
+
+        // Invalid and rejected cases: every error with field, rule, value and what to do.
+        d.go(&srv.url("/console/problems")).await;
+        let invalid = d.text("table.problem").await;
         assert!(
-            list.contains("A-2026-000123") && !list.contains("A-2026-000124"),
-            "{list}"
+            invalid.contains("BAD-2026-1")
+                && invalid.contains("debtors[0].id")
+                && invalid.contains("personnummer.checksum")
+                && invalid.contains("19121212-1213")
+                && invalid.contains("check digit should be 2"),
+            "{invalid}"
         );
-        assert!(
-            list.contains("19121212-1212"),
-            "operators see numbers in full: {list}"
-        );
+        d.screenshot("problems").await;
 
         // The cases list, filtered through the form.
         d.go(&srv.url("/console/cases")).await;

@@ -3,7 +3,9 @@
 //! of [`crate::api::security`] holds. One file per page: [`overview`] (cases per state and kind with amounts, what
 //! needs a person now, the chart of cases sent/accepted/rejected per day), [`cases`] (filtered list with keyset
 //! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note), [`review`] (the
-//! journal: what each case claims; approve or hold selected or all shown).
+//! journal: what each case claims; approve or hold selected or all shown), [`files`] (list and detail: attempts,
+//! kvittens with felkod and advice, the cases carried), [`problems`] (invalid and rejected cases, every error and
+//! what to do).
 //!
 //! Sign-in is the ops page's (a session cookie, or a bearer token); every page needs [`Permission::View`]. Every
 //! form that changes something carries the session's anti-forgery token, checked here ([`check_csrf`]), and the
@@ -18,8 +20,10 @@
 pub mod case;
 pub mod cases;
 pub mod chart;
+pub mod files;
 pub mod format;
 pub mod overview;
+pub mod problems;
 pub mod review;
 
 use crate::api::auth::Caller;
@@ -41,6 +45,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/cases.csv", get(cases::export_csv))
         .route("/console/cases.xlsx", get(cases::export_xlsx))
         .route("/console/review", get(review::page).post(review::act))
+        .route("/console/files", get(files::list))
+        .route("/console/file/{id}", get(files::detail))
+        .route("/console/problems", get(problems::page))
         .route("/console/case/{id}", get(case::page))
         .route("/console/case/{id}/hold", post(case::hold))
         .route("/console/case/{id}/release", post(case::release))

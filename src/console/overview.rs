@@ -96,31 +96,30 @@ async fn build(state: &AppState) -> Result<Built, StoreError> {
         .alerter
         .as_ref()
         .map_or(0, |a| a.active().len() as i64);
-    let list = |states: &[CaseState]| cases_href(states);
     let needs = vec![
         Need {
             id: "need-rejected",
             label: "Rejected by Kronofogden: correct and send again",
             count: count(&[CaseState::Rejected]),
-            href: list(&[CaseState::Rejected]),
+            href: "/console/problems#rejected-h".to_string(),
         },
         Need {
             id: "need-invalid",
             label: "Invalid at intake: correct in the source system",
             count: count(&[CaseState::Invalid]),
-            href: list(&[CaseState::Invalid]),
+            href: "/console/problems#invalid-h".to_string(),
         },
         Need {
             id: "need-review",
             label: "Review queue (journal and held)",
             count: count(CaseState::IN_REVIEW),
-            href: list(CaseState::IN_REVIEW),
+            href: "/console/review".to_string(),
         },
         Need {
             id: "need-overdue",
             label: "Files whose kvittens is overdue",
             count: overdue,
-            href: "/#receipts-overdue".to_string(),
+            href: "/console/files".to_string(),
         },
         Need {
             id: "need-alerts",

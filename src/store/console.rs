@@ -207,6 +207,22 @@ impl Store {
         Ok(n)
     }
 
+    /// Files newest first, at most `limit`, below id `before` (keyset paging).
+    pub async fn files_before(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<FileRow>, StoreError> {
+        Ok(with_pool!(self, |pool, DB| {
+            let mut qb = QueryBuilder::<DB>::new(format!("SELECT {FILE_COLUMNS} FROM files"));
+            if let Some(b) = before {
+                qb.push(" WHERE id < ").push_bind(b);
+            }
+            qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+            qb.build_query_as().fetch_all(pool).await?
+        }))
+    }
+
     /// The files a case travelled in, oldest first.
     pub async fn files_of_case(&self, case_id: i64) -> Result<Vec<FileRow>, StoreError> {
         let sql = format!(
