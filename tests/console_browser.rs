@@ -438,6 +438,22 @@ async fn console_in_headless_chromium() {
         );
         d.screenshot("problems").await;
 
+        // Search from the box in the header: an invoice number's start, then a file's tx.id.
+        d.type_into("#top-q", "F-220\u{E007}").await;
+        d.find("#result-count").await;
+        let results = d.text("#results").await;
+        assert!(
+            results.contains("A-2026-000124") && !results.contains("A-2026-000123"),
+            "{results}"
+        );
+        d.screenshot("search").await;
+        let tx = files[0]["tx_id"].as_str().unwrap().to_string();
+        d.go(&srv.url(&format!("/console/search?q={tx}"))).await;
+        let hit = d.text("#file-results").await;
+        assert!(hit.contains(&tx), "{hit}");
+        d.go(&srv.url("/console/search?q=K-4411")).await;
+        assert!(d.text("#results").await.contains("A-2026-000123"));
+
         // The cases list, filtered through the form.
         d.go(&srv.url("/console/cases")).await;
         d.click("#f-state option[value='accepted']").await;

@@ -38,14 +38,14 @@ fn new_case(i: usize) -> NewCase {
             name: "Kredit AB".into(),
         }),
         agent: None,
-        customer_number: None,
+        customer_number: Some(format!("K-{i}")),
         promissory_note: false,
         debtors: Vec::new(),
         claims: vec![Claim {
             kind: ClaimKind::Kapital,
             amount: Amount(10_000 + i as i64),
             due_date: None,
-            invoice_number: None,
+            invoice_number: Some(format!("F-{i:04}")),
             basis: None,
             interest: None,
             accrued_interest: None,
@@ -204,6 +204,54 @@ async fn console_queries(store: &Store) {
     assert!(store.case_notes(ids[1]).await.unwrap().is_empty());
     assert!(store.files_of_case(ids[0]).await.unwrap().is_empty());
     assert_eq!(store.count_kvittens_overdue(at(23)).await.unwrap(), 0);
+
+    // Search keys: exact and prefix, on reference, invoice and customer number, målnummer.
+    let refs = |rows: Vec<fogd::store::CaseRow>| -> Vec<String> {
+        rows.into_iter().map(|r| r.reference).collect()
+    };
+    let search =
+        |q: &'static str| async move { refs(store.search_case_keys(q, 100).await.unwrap()) };
+    assert_eq!(search("F-0042").await, ["R-0042"]);
+    assert_eq!(search("F-004").await.len(), 10);
+    assert_eq!(search("R-012").await.len(), 10);
+    assert_eq!(search("R-0129").await, ["R-0129"]);
+    let k7 = search("K-7").await;
+    assert_eq!(k7.len(), 11, "K-7 and K-70..K-79: {k7:?}");
+    assert!(search("nothing").await.is_empty());
+    assert_eq!(
+        store.search_case_keys("R-0", 5).await.unwrap().len(),
+        5,
+        "bounded"
+    );
+    // A move that sets the målnummer makes it a key; a replacement rewrites the keys.
+    let mv = CaseMove::new(Cause::Hold, CaseState::Held, "ops", at(14)).update(
+        fogd::store::CaseUpdate {
+            malnummer: Some("12-345678-26".into()),
+            ..Default::default()
+        },
+    );
+    store
+        .move_cases(CaseSelection::One(ids[20]), &mv)
+        .await
+        .unwrap();
+    assert_eq!(search("12-345678").await, ["R-0020"]);
+    let mut replaced = new_case(21);
+    replaced.content_hash = "changed".into();
+    replaced.case_json = Some(replaced.case_json.unwrap().replace("F-0021", "F-9999"));
+    store
+        .upsert_cases(&[replaced], "test", at(15))
+        .await
+        .unwrap();
+    assert_eq!(search("F-9999").await, ["R-0021"]);
+    assert!(search("F-0021").await.is_empty());
+    // An invalid case whose input is not JSON still has its reference as a key, and is stored.
+    let mut bad = new_case(500);
+    bad.case_json = None;
+    bad.input_json = "not json {".into();
+    bad.state = CaseState::Invalid;
+    store.upsert_cases(&[bad], "test", at(16)).await.unwrap();
+    assert_eq!(search("R-0500").await, ["R-0500"]);
+    assert!(search("F-0500").await.is_empty());
 }
 
 #[tokio::test]

@@ -13,3 +13,58 @@ CREATE TABLE case_notes (
 CREATE INDEX case_notes_case ON case_notes (case_id);
 CREATE INDEX case_events_state_at ON case_events (to_state, at);
 CREATE INDEX cases_created_at ON cases (created_at);
+
+-- The console's search (index-backed, exact or prefix): every case's reference, målnummer, customer number, the
+-- målnummer a follow-up names, and each claim's invoice number, one row per value, kept by a trigger whenever those
+-- columns are written (insert, replacement, a målnummer from a bekräftelse). Keys compare bytewise (COLLATE "C")
+-- so that a prefix is an index range. An input that is not JSON gives no keys but its reference.
+CREATE TABLE case_keys (
+    case_id BIGINT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    key TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX case_keys_key ON case_keys (key);
+CREATE INDEX case_keys_case ON case_keys (case_id);
+CREATE INDEX files_file_name ON files (file_name);
+
+CREATE FUNCTION case_keys_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    doc jsonb;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        DELETE FROM case_keys WHERE case_id = NEW.id;
+    END IF;
+    INSERT INTO case_keys (case_id, key) VALUES (NEW.id, NEW.reference);
+    IF NEW.malnummer IS NOT NULL THEN
+        INSERT INTO case_keys (case_id, key) VALUES (NEW.id, NEW.malnummer);
+    END IF;
+    IF NEW.case_json IS NOT NULL THEN
+        doc := NEW.case_json::jsonb;
+    ELSIF NEW.input_json <> '' THEN
+        BEGIN
+            doc := NEW.input_json::jsonb;
+        EXCEPTION WHEN others THEN
+            doc := NULL;
+        END;
+    END IF;
+    IF doc IS NOT NULL AND jsonb_typeof(doc) = 'object' THEN
+        INSERT INTO case_keys (case_id, key)
+            SELECT NEW.id, v FROM (
+                SELECT doc ->> 'customer_number' AS v
+                UNION ALL
+                SELECT doc ->> 'malnummer'
+                UNION ALL
+                SELECT c ->> 'invoice_number' FROM jsonb_array_elements(
+                    CASE WHEN jsonb_typeof(doc -> 'claims') = 'array' THEN doc -> 'claims' ELSE '[]'::jsonb END) c
+                    WHERE jsonb_typeof(c) = 'object'
+            ) k WHERE v IS NOT NULL AND v <> '' AND v <> COALESCE(NEW.malnummer, '');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER case_keys_insert AFTER INSERT ON cases FOR EACH ROW EXECUTE FUNCTION case_keys_refresh();
+CREATE TRIGGER case_keys_update AFTER UPDATE OF reference, malnummer, case_json, input_json ON cases
+    FOR EACH ROW EXECUTE FUNCTION case_keys_refresh();
+
+-- The cases already stored (rewriting a column runs the trigger for each).
+UPDATE cases SET reference = reference;

@@ -53,7 +53,8 @@ pub struct FileItem {
 }
 
 impl FileItem {
-    fn of(f: &FileRow) -> FileItem {
+    /// The list row of `f`.
+    pub fn of(f: &FileRow) -> FileItem {
         let mut errors: Vec<String> = f
             .kvittens_errors()
             .unwrap_or_default()

@@ -5,7 +5,7 @@
 //! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note), [`review`] (the
 //! journal: what each case claims; approve or hold selected or all shown), [`files`] (list and detail: attempts,
 //! kvittens with felkod and advice, the cases carried), [`problems`] (invalid and rejected cases, every error and
-//! what to do).
+//! what to do), [`search`] (reference, målnummer, invoice and customer number, tx.id, file name; index-backed).
 //!
 //! Sign-in is the ops page's (a session cookie, or a bearer token); every page needs [`Permission::View`]. Every
 //! form that changes something carries the session's anti-forgery token, checked here ([`check_csrf`]), and the
@@ -25,6 +25,7 @@ pub mod format;
 pub mod overview;
 pub mod problems;
 pub mod review;
+pub mod search;
 
 use crate::api::auth::Caller;
 use crate::api::security::tokens_equal;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/files", get(files::list))
         .route("/console/file/{id}", get(files::detail))
         .route("/console/problems", get(problems::page))
+        .route("/console/search", get(search::page))
         .route("/console/case/{id}", get(case::page))
         .route("/console/case/{id}/hold", post(case::hold))
         .route("/console/case/{id}/release", post(case::release))

@@ -207,6 +207,43 @@ impl Store {
         Ok(n)
     }
 
+    /// Cases with a search key (reference, målnummer, customer number, invoice number, a follow-up's målnummer)
+    /// equal to or starting with `q`: the first `limit` keys in key order, read from index `case_keys_key` as a
+    /// range (`q` ≤ key < `q` + U+10FFFF, bytewise in both backends), their cases ordered by reference.
+    pub async fn search_case_keys(&self, q: &str, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
+        let q = q.trim();
+        if q.is_empty() {
+            return Ok(Vec::new());
+        }
+        let upper = format!("{q}\u{10FFFF}");
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id IN (SELECT case_id FROM case_keys \
+             WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3) ORDER BY reference, id"
+        );
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql)
+                .bind(q)
+                .bind(&upper)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// Files whose tx.id or name is `q` exactly, newest first (the tx.id is unique; names repeat per series).
+    pub async fn search_files(&self, q: &str, limit: i64) -> Result<Vec<FileRow>, StoreError> {
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE tx_id = $1 OR file_name = $1 ORDER BY id DESC LIMIT $2"
+        );
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql)
+                .bind(q.trim())
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// Files newest first, at most `limit`, below id `before` (keyset paging).
     pub async fn files_before(
         &self,
