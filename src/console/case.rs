@@ -372,16 +372,14 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
             let errors = f.kvittens_errors()?;
             let mine: Vec<String> = errors
                 .iter()
-                .filter(|e| {
-                    e.handlingsref.is_none() || e.handlingsref.as_deref() == Some(&row.reference)
-                })
+                .filter(|e| e.reference.is_none() || e.reference.as_deref() == Some(&row.reference))
                 .map(|e| format!("{} {}", e.felkod, e.feltext))
                 .collect();
             let mut detail = format!("status {}", status.as_str());
             let mut what_to_do = String::new();
             let codes: Vec<&str> = errors
                 .iter()
-                .filter(|e| e.handlingsref.is_none())
+                .filter(|e| e.reference.is_none())
                 .map(|e| e.felkod.as_str())
                 .chain(rejection.iter().map(|r| r.felkod.as_str()))
                 .collect();

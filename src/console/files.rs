@@ -59,7 +59,7 @@ impl FileItem {
             .kvittens_errors()
             .unwrap_or_default()
             .iter()
-            .map(|e| match &e.handlingsref {
+            .map(|e| match &e.reference {
                 Some(r) => format!("{r}: {} {}", e.felkod, e.feltext),
                 None => format!("{} {}", e.felkod, e.feltext),
             })
@@ -237,7 +237,7 @@ pub async fn detail(
         .into_iter()
         .map(|e| KvittensLine {
             niva: format!("{:?}", e.niva),
-            case: e.handlingsref.clone().unwrap_or_default(),
+            case: e.reference.clone().unwrap_or_default(),
             advice: advice(&felkoder.lookup([e.felkod.as_str()])).to_string(),
             felkod: e.felkod,
             feltext: e.feltext,
