@@ -264,6 +264,9 @@ async fn console_in_headless_chromium() {
         assert!(d.current_url().await.ends_with("/signin"));
         d.type_into("#token", &operator).await;
         d.click_and_wait("#signin").await;
+        // Signing in lands on the classic page, which links to the console.
+        d.click_and_wait("#console-link").await;
+        assert!(d.current_url().await.ends_with("/console"));
         d.go(&srv.url("/console/cases")).await;
         assert_eq!(d.text("#who").await, "ops (operator)");
 

@@ -303,7 +303,9 @@ async fn render(
     let _ = write!(
         b,
         "<h1>fogd</h1><form method=\"post\" action=\"/signout\"><span>Signed in as {}</span> \
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\"> <button id=\"signout\">Sign out</button></form>",
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\"> <button id=\"signout\">Sign out</button></form>\
+         <p><a id=\"console-link\" href=\"/console\">Open the ops console</a> (overview, cases, review queue, files, \
+         search)</p>",
         esc(who),
         esc(csrf)
     );

@@ -158,17 +158,22 @@ pub fn failed(caller: &Caller, what: &str, e: &dyn std::fmt::Display) -> Respons
     )
 }
 
+/// An HTML answer of a rendered page.
+pub fn html_body(body: impl Into<axum::body::Body>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        body.into(),
+    )
+        .into_response()
+}
+
 /// Renders a template as an HTML answer (500 when rendering fails).
 pub fn html(t: &impl Template) -> Response {
     match t.render() {
-        Ok(body) => (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            )],
-            body,
-        )
-            .into_response(),
+        Ok(body) => html_body(body),
         Err(e) => {
             tracing::error!(error = %e, "console template");
             (

@@ -61,16 +61,38 @@ pub async fn page(
         Ok(c) => c,
         Err(r) => return r,
     };
-    match build(&state).await {
-        Ok((needs, per_state, per_kind, total, chart)) => html(&OverviewPage {
-            c: Chrome::new(&caller, "Overview", "overview"),
+    // The totals read every case: the page is cached like the ops page ([`crate::api::cache`]: never older than
+    // the database, at most PAGE_MAX_AGE for the alerts), per session (it carries the sign-out form's token).
+    let chrome = Chrome::new(&caller, "Overview", "overview");
+    let key = format!("console:overview:{}:{}", caller.token.id, chrome.csrf);
+    let max_age = Some(crate::api::cache::PAGE_MAX_AGE);
+    if let Some(body) = state.cache.get(&key, max_age) {
+        return super::html_body(body);
+    }
+    let lock = state.cache.render_lock(&key);
+    let _rendering = lock.lock().await;
+    if let Some(body) = state.cache.get(&key, max_age) {
+        return super::html_body(body);
+    }
+    let generation = state.cache.generation();
+    let page = match build(&state).await {
+        Ok((needs, per_state, per_kind, total, chart)) => OverviewPage {
+            c: chrome,
             needs,
             per_state,
             per_kind,
             total,
             chart,
-        }),
-        Err(e) => failed(&caller, "overview", &e),
+        },
+        Err(e) => return failed(&caller, "overview", &e),
+    };
+    match page.render() {
+        Ok(text) => {
+            let body = axum::body::Bytes::from(text);
+            state.cache.put(key, generation, body.clone());
+            super::html_body(body)
+        }
+        Err(_) => html(&page),
     }
 }
 
