@@ -146,12 +146,15 @@ impl Driver {
     }
 }
 
-/// An invalid case (bad personnummer checksum) next to the valid examples.
+/// An invalid case (bad personnummer checksum) next to the valid examples, and a nedsättning naming a målnummer
+/// the simulated Kronofogden does not know (it rejects the case with felkod 0050).
 const INVALID_CASE: &str = r#"[{"reference": "BAD-2026-1", "kind": "betalningsforelaggande", "intressentkod": "DEV",
   "creditor": {"id": "556036-0793", "name": "Exempel Kredit AB"},
   "debtors": [{"id": "19121212-1213", "name": "Fel Nummer", "street": "Gatan 1", "postal_code": "111 22",
                "city": "Stockholm", "country": "SE"}],
-  "claims": [{"kind": "kapital", "amount": "100.00", "due_date": "2026-01-31", "invoice_number": "F-1"}]}]"#;
+  "claims": [{"kind": "kapital", "amount": "100.00", "due_date": "2026-01-31", "invoice_number": "F-1"}]},
+ {"reference": "N-2026-9", "kind": "nedsattning", "intressentkod": "DEV", "concerns": "A-2026-000124",
+  "date": "2026-06-01", "reason": "betalning", "amount": "100.00", "claim_index": 1, "malnummer": "BF-999999-26"}]"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_in_headless_chromium() {
@@ -386,16 +389,18 @@ async fn console_in_headless_chromium() {
         );
         assert!(d.text("#need-review").await.starts_with("1 "));
         assert!(d.text("#need-invalid").await.starts_with("1 "));
+        assert!(d.text("#need-rejected").await.starts_with("1 "));
         let bars = d
             .script(
                 "return document.querySelectorAll('#chart rect.bar-sent').length + ':' + \
-                     document.querySelectorAll('#chart rect.bar-accepted').length",
+                     document.querySelectorAll('#chart rect.bar-accepted').length + ':' + \
+                     document.querySelectorAll('#chart rect.bar-rejected').length",
             )
             .await;
         assert_eq!(
             bars.as_str(),
-            Some("1:1"),
-            "one day with sends and acceptances"
+            Some("1:1:1"),
+            "one day with sends, acceptances and a rejection"
         );
         // The stylesheet applies under the CSP (the bars are coloured by it).
         let fill = d
@@ -430,7 +435,7 @@ async fn console_in_headless_chromium() {
 
         // Invalid and rejected cases: every error with field, rule, value and what to do.
         d.go(&srv.url("/console/problems")).await;
-        let invalid = d.text("table.problem").await;
+        let invalid = d.text("#invalid-h + table.problem").await;
         assert!(
             invalid.contains("BAD-2026-1")
                 && invalid.contains("debtors[0].id")
@@ -440,6 +445,12 @@ async fn console_in_headless_chromium() {
             "{invalid}"
         );
         d.screenshot("problems").await;
+
+        let rejected = d.text("#rejected-h + table.problem").await;
+        assert!(
+            rejected.contains("N-2026-9") && rejected.contains("0050 okant malnummer") && rejected.contains("löpnummer"),
+            "{rejected}"
+        );
 
         // Search from the box in the header: an invoice number's start, then a file's tx.id.
         d.type_into("#top-q", "F-220\u{E007}").await;

@@ -107,7 +107,7 @@ async fn build(state: &AppState) -> Result<(Vec<ProblemCase>, Vec<ProblemCase>),
         let errors = rejections
             .iter()
             .map(|x| ErrorLine {
-                field: format!("felkod {}", x.felkod),
+                field: x.felkod.clone(),
                 rule: x.feltext.clone(),
                 value: String::new(),
                 what_to_do: advice(&felkoder.lookup([x.felkod.as_str()])).to_string(),
