@@ -1,0 +1,158 @@
+//! The ops console's store queries at scale (issue 17; a bench, not a test): N cases (default 100,000) in a fresh
+//! SQLite store, a tenth of them held, then p50/p99 over 30 runs of what each console page asks the store: the
+//! overview's totals per kind and state and its chart's changes per hour, the cases list's first page, a page deep
+//! in the list (keyset), a state-filtered page, the search by exact invoice number and by a reference prefix.
+//!
+//! `cargo run --release --example bench_console [N]` (a debug build gives slower, still comparable, figures).
+//! Measured (2-core machine shared with other builds, debug build, 100,000 cases, 2026-12-01): overview totals p50
+//! 1.75 s / p99 3.7 s (they read every case's JSON: linear in N, the one query far from the 50 ms target — the page
+//! is cached per database generation, and a totals table kept by the store is the way out); chart changes per hour
+//! p50 4 ms / p99 40 ms; cases first page 0.4 / 1.7 ms; a page deep in the list 0.4 / 0.9 ms; state = held 0.8 /
+//! 1.1 ms; search by exact invoice number 0.07 / 0.36 ms; by reference prefix 1.6 / 1.8 ms.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{TimeZone, Utc};
+use fogd::domain::case::Party;
+use fogd::domain::state::Cause;
+use fogd::domain::{Amount, Case, CaseKind, CaseState, Claim, ClaimKind, IdKind, IdNumber};
+use fogd::store::console::CaseFilter;
+use fogd::store::{CaseMove, CaseSelection, NewCase, Store};
+use std::time::{Duration, Instant};
+
+fn new_case(i: usize) -> NewCase {
+    let case = Case {
+        reference: format!("B-{i:08}"),
+        kind: CaseKind::Betalningsforelaggande,
+        intressentkod: "DEV".into(),
+        creditor: Some(Party {
+            id: IdNumber {
+                kind: IdKind::Organisationsnummer,
+                digits: "165560360793".into(),
+            },
+            name: "Kredit AB".into(),
+        }),
+        agent: None,
+        customer_number: Some(format!("K-{i}")),
+        promissory_note: false,
+        debtors: Vec::new(),
+        claims: vec![Claim {
+            kind: ClaimKind::Kapital,
+            amount: Amount(10_000 + i as i64),
+            due_date: None,
+            invoice_number: Some(format!("F-{i:08}")),
+            basis: None,
+            interest: None,
+            accrued_interest: None,
+            costs: None,
+        }],
+        title: None,
+        debt_restructuring_case: None,
+        concerns: None,
+        malnummer: None,
+        amount: None,
+        claim_index: None,
+        date: None,
+        reason: None,
+        change: None,
+    };
+    NewCase {
+        reference: case.reference.clone(),
+        kind: CaseKind::Betalningsforelaggande.as_str().into(),
+        intressentkod: "DEV".into(),
+        state: CaseState::Journal,
+        input_json: String::new(),
+        case_json: Some(serde_json::to_string(&case).unwrap()),
+        content_hash: case.reference.clone(),
+        issues_json: "[]".into(),
+        hold_reason: None,
+        concerns: None,
+        malnummer: None,
+        source: None,
+        source_line: None,
+    }
+}
+
+async fn time<F, Fut, T>(name: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut runs: Vec<Duration> = Vec::new();
+    for _ in 0..30 {
+        let t = Instant::now();
+        std::hint::black_box(f().await);
+        runs.push(t.elapsed());
+    }
+    runs.sort();
+    let p = |q: f64| runs[((runs.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "{name:<40} p50 {:>9.2} ms   p99 {:>9.2} ms",
+        p(0.5).as_secs_f64() * 1e3,
+        p(0.99).as_secs_f64() * 1e3
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().unwrap())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Store::open(&url, 4).await.unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+    let t = Instant::now();
+    let mut ids = Vec::with_capacity(n);
+    for start in (0..n).step_by(1000) {
+        let batch: Vec<NewCase> = (start..(start + 1000).min(n)).map(new_case).collect();
+        for o in store.upsert_cases(&batch, "bench", at).await.unwrap() {
+            if let fogd::store::UpsertOutcome::Inserted { id } = o {
+                ids.push(id);
+            }
+        }
+    }
+    println!("{n} cases stored in {:.1} s", t.elapsed().as_secs_f64());
+    let held: Vec<i64> = ids.iter().copied().step_by(10).collect();
+    let mv = CaseMove::new(Cause::Hold, CaseState::Held, "bench", at).reason(Some("bench"));
+    for chunk in held.chunks(1000) {
+        store
+            .move_cases(CaseSelection::Ids(chunk), &mv)
+            .await
+            .unwrap();
+    }
+
+    time("overview: totals per kind and state", || {
+        store.kind_state_totals()
+    })
+    .await;
+    let since = at - chrono::Duration::days(30);
+    time("overview: chart changes per hour", || {
+        store.state_changes_per_hour(&[CaseState::Held, CaseState::Sent], since)
+    })
+    .await;
+    let all = CaseFilter::default();
+    time("cases: first page", || store.cases_filtered(&all, None, 51)).await;
+    let deep = ids[n / 10];
+    time("cases: page deep in the list (keyset)", || {
+        store.cases_filtered(&all, Some(deep), 51)
+    })
+    .await;
+    let held_filter = CaseFilter {
+        states: vec![CaseState::Held],
+        ..CaseFilter::default()
+    };
+    time("cases: state = held, first page", || {
+        store.cases_filtered(&held_filter, None, 51)
+    })
+    .await;
+    let invoice = format!("F-{:08}", n / 2);
+    time("search: exact invoice number", || {
+        store.search_case_keys(&invoice, 100)
+    })
+    .await;
+    time("search: reference prefix", || {
+        store.search_case_keys("B-0000", 100)
+    })
+    .await;
+}
