@@ -479,9 +479,28 @@ pub fn write_csv(report: &Report, mut w: impl std::io::Write) -> Result<(), Repo
 /// first row, autofilter; dates, times and amounts as typed cells) and a "Summary" sheet with the period and the
 /// counts.
 pub fn write_xlsx(report: &Report, path: &Path) -> Result<(), ReportError> {
+    let label = path.display().to_string();
+    let mut wb = workbook(report, &label)?;
+    wb.save(path).map_err(|e| ReportError::Write {
+        path: label,
+        message: e.to_string(),
+    })
+}
+
+/// The workbook of [`write_xlsx`] as bytes, for a download (no file on disk: reports may hold personal data).
+pub fn xlsx_bytes(report: &Report) -> Result<Vec<u8>, ReportError> {
+    let mut wb = workbook(report, "<xlsx>")?;
+    wb.save_to_buffer().map_err(|e| ReportError::Write {
+        path: "<xlsx>".into(),
+        message: e.to_string(),
+    })
+}
+
+/// The workbook of [`write_xlsx`]; `label` names it in errors.
+fn workbook(report: &Report, label: &str) -> Result<rust_xlsxwriter::Workbook, ReportError> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Write {
-        path: path.display().to_string(),
+        path: label.to_string(),
         message: e.to_string(),
     };
     let excel_date = |d: NaiveDate| -> Result<ExcelDateTime, ReportError> {
@@ -570,8 +589,7 @@ pub fn write_xlsx(report: &Report, path: &Path) -> Result<(), ReportError> {
         sum.write_number(r, 1, *n as f64).map_err(err)?;
     }
     sum.autofit();
-    wb.save(path).map_err(err)?;
-    Ok(())
+    Ok(wb)
 }
 
 /// Builds and writes a report to `out` in `format`.

@@ -449,18 +449,10 @@ pub async fn export_xlsx(
         Ok(r) => r,
         Err(r) => return r,
     };
-    // The workbook writer writes a file: a private temporary one, read back and removed.
-    let path = std::env::temp_dir().join(format!("fogd-export-{}.xlsx", uuid::Uuid::new_v4()));
-    let written = tokio::task::spawn_blocking(move || {
-        let r = crate::report::write_xlsx(&report, &path)
-            .map_err(|e| e.to_string())
-            .and_then(|()| std::fs::read(&path).map_err(|e| e.to_string()));
-        let _ = std::fs::remove_file(&path);
-        r
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r);
+    let written = tokio::task::spawn_blocking(move || crate::report::xlsx_bytes(&report))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
     match written {
         Ok(body) => download(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
