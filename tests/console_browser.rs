@@ -431,6 +431,12 @@ async fn console_in_headless_chromium() {
         assert!(carried.contains("A-2026-000124"), "{carried}");
         let messages = d.text("#messages").await;
         assert!(messages.contains("kvittens"), "{messages}");
+        let file_url = d.current_url().await;
+        let raw = d.find("#downloads a").await;
+        let href = d
+            .call(reqwest::Method::GET, &format!("/element/{raw}/attribute/href"), Value::Null)
+            .await;
+        assert!(href.as_str().unwrap().ends_with("/raw"), "{href}");
         d.screenshot("file").await;
 
         // Invalid and rejected cases: every error with field, rule, value and what to do.
@@ -513,7 +519,7 @@ async fn console_in_headless_chromium() {
             "{issues}"
         );
         d.screenshot("case-invalid").await;
-        case_url
+        (case_url, file_url)
     }
     .await;
     let _ = http
@@ -522,6 +528,7 @@ async fn console_in_headless_chromium() {
         .await;
     let _ = driver.kill();
     let _ = driver.wait();
+    let (result, file_url) = result;
     let case_path = result
         .split_once("/console/")
         .map(|(_, p)| format!("/console/{p}"))
@@ -579,7 +586,17 @@ async fn console_in_headless_chromium() {
         "amounts are numbers"
     );
 
-    // A viewer: numbers masked on the page and in the export, no actions.
+    // A viewer: numbers masked on the page and in the export, no actions, no raw file.
+    let file_page = http
+        .get(&file_url)
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(file_page.contains("file-facts") && !file_page.contains("id=\"downloads\""));
     let page = http
         .get(srv.url(&case_path))
         .bearer_auth(&viewer)

@@ -301,7 +301,7 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
         .issues()?
         .into_iter()
         .map(|i| IssueView {
-            severity: format!("{:?}", i.severity).to_lowercase(),
+            severity: i.severity.as_str().to_string(),
             field: i.path,
             rule: i.rule,
             value: i.value.unwrap_or_default(),

@@ -2,7 +2,8 @@
 //! kvittens and errors). `GET /console/file/{id}`: one file: löpnummer and series, the transaction file and the
 //! missiv with their hashes, tx.id, every time it went through (built, sent, confirmed, receipted), the send attempts
 //! with the last error, the kvittens with each error (felkod, text, the case it names) and what to do
-//! ([`crate::formats::felkod::advice`]), the messages Kronofogden sent about it, and the cases it carried.
+//! ([`crate::formats::felkod::advice`]), the messages Kronofogden sent about it, and the cases it carried; for
+//! operators and admins, links to download the file and missiv as sent (`/api/v1/files/{id}/raw`).
 
 use super::cases::CaseItem;
 use super::{failed, format, html, message, viewer, Chrome};
@@ -169,6 +170,8 @@ struct FilePage {
     kvittens: Vec<KvittensLine>,
     messages: Vec<MessageLine>,
     cases: Vec<CaseItem>,
+    /// The raw bytes may be downloaded (they hold personal numbers in full: operators and admins).
+    can_download: bool,
 }
 
 /// `GET /console/file/{id}`.
@@ -280,5 +283,9 @@ pub async fn detail(
         kvittens,
         messages,
         cases,
+        can_download: caller
+            .token
+            .role
+            .allows(crate::store::Permission::PersonalNumbers),
     })
 }
