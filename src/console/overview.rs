@@ -166,41 +166,52 @@ pub fn cases_href(states: &[CaseState]) -> String {
     format!("/console/cases?state={}", names.join(","))
 }
 
+/// A total in Swedish form, or a dash when none of its cases has a validated amount (invalid cases).
+fn amount_of(ore: i64, valued: i64) -> String {
+    if valued == 0 {
+        "—".to_string()
+    } else {
+        format::amount(ore)
+    }
+}
+
 /// Totals per state (in the state machine's order), per kind, and over all.
 fn tables(totals: &[KindStateTotal]) -> (Vec<TotalRow>, Vec<TotalRow>, TotalRow) {
-    let mut per_state: BTreeMap<usize, (CaseState, i64, i64)> = BTreeMap::new();
-    let mut per_kind: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    let mut per_state: BTreeMap<usize, (CaseState, i64, i64, i64)> = BTreeMap::new();
+    let mut per_kind: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
     let (mut all_cases, mut all_ore) = (0i64, 0i64);
     for t in totals {
         let order = CaseState::ALL
             .iter()
             .position(|s| *s == t.state)
             .unwrap_or(usize::MAX);
-        let e = per_state.entry(order).or_insert((t.state, 0, 0));
+        let e = per_state.entry(order).or_insert((t.state, 0, 0, 0));
         e.1 += t.cases;
         e.2 = e.2.saturating_add(t.amount_ore);
+        e.3 += t.valued;
         let k = per_kind.entry(t.kind.as_str()).or_default();
         k.0 += t.cases;
         k.1 = k.1.saturating_add(t.amount_ore);
+        k.2 += t.valued;
         all_cases += t.cases;
         all_ore = all_ore.saturating_add(t.amount_ore);
     }
     let per_state = per_state
         .into_values()
-        .map(|(s, cases, ore)| TotalRow {
+        .map(|(s, cases, ore, valued)| TotalRow {
             name: s.to_string(),
             href: cases_href(&[s]),
             cases,
-            amount: format::amount(ore),
+            amount: amount_of(ore, valued),
         })
         .collect();
     let per_kind = per_kind
         .into_iter()
-        .map(|(k, (cases, ore))| TotalRow {
+        .map(|(k, (cases, ore, valued))| TotalRow {
             name: k.to_string(),
             href: format!("/console/cases?kind={k}"),
             cases,
-            amount: format::amount(ore),
+            amount: amount_of(ore, valued),
         })
         .collect();
     let total = TotalRow {
@@ -223,20 +234,30 @@ mod tests {
             state,
             cases,
             amount_ore,
+            valued: cases,
         };
         let (per_state, per_kind, total) = tables(&[
             t("verkstallighet", CaseState::Sent, 1, 50_000),
             t("betalningsforelaggande", CaseState::Sent, 2, 123_450),
             t("betalningsforelaggande", CaseState::Journal, 1, 100),
+            KindStateTotal {
+                kind: "betalningsforelaggande".into(),
+                state: CaseState::Invalid,
+                cases: 2,
+                amount_ore: 0,
+                valued: 0,
+            },
         ]);
-        // The state machine's order: journal before sent.
-        assert_eq!(per_state[0].name, "journal");
-        assert_eq!(per_state[1].cases, 3);
-        assert_eq!(per_state[1].amount, "1\u{a0}734,50\u{a0}kr");
-        assert_eq!(per_state[1].href, "/console/cases?state=sent");
+        // The state machine's order: invalid, journal, sent; invalid cases have no amount.
+        assert_eq!(per_state[0].name, "invalid");
+        assert_eq!(per_state[0].amount, "—");
+        assert_eq!(per_state[1].name, "journal");
+        assert_eq!(per_state[2].cases, 3);
+        assert_eq!(per_state[2].amount, "1\u{a0}734,50\u{a0}kr");
+        assert_eq!(per_state[2].href, "/console/cases?state=sent");
         assert_eq!(per_kind[0].name, "betalningsforelaggande");
-        assert_eq!(per_kind[0].cases, 3);
-        assert_eq!(total.cases, 4);
+        assert_eq!(per_kind[0].cases, 5);
+        assert_eq!(total.cases, 6);
         assert_eq!(total.amount, "1\u{a0}735,50\u{a0}kr");
         assert_eq!(
             cases_href(CaseState::IN_REVIEW),

@@ -22,6 +22,8 @@ pub struct KindStateTotal {
     pub cases: i64,
     /// What they claim together, in öre (valid cases; an invalid case has no validated amount).
     pub amount_ore: i64,
+    /// How many of them have a validated amount (invalid cases have none).
+    pub valued: i64,
 }
 
 /// How many cases moved into a state in one hour (UTC).
@@ -73,7 +75,7 @@ impl Store {
     /// Cases per kind and state with the amount they claim, ordered by kind and state. Reads every case's
     /// validated JSON in one streamed pass (memory stays one row).
     pub async fn kind_state_totals(&self) -> Result<Vec<KindStateTotal>, StoreError> {
-        let mut totals: std::collections::BTreeMap<(String, CaseState), (i64, i64)> =
+        let mut totals: std::collections::BTreeMap<(String, CaseState), (i64, i64, i64)> =
             Default::default();
         with_pool!(self, |pool, DB| {
             let mut rows = sqlx::query_as::<DB, (i64, String, CaseState, Option<String>)>(
@@ -81,8 +83,8 @@ impl Store {
             )
             .fetch(pool);
             while let Some((id, kind, state, json)) = rows.try_next().await? {
-                let amount = match json {
-                    Some(j) => serde_json::from_str::<Case>(&j)
+                let amount = match &json {
+                    Some(j) => serde_json::from_str::<Case>(j)
                         .map_err(|source| StoreError::Corrupt {
                             table: "cases",
                             id,
@@ -96,16 +98,20 @@ impl Store {
                 let e = totals.entry((kind, state)).or_default();
                 e.0 += 1;
                 e.1 = e.1.saturating_add(amount);
+                e.2 += i64::from(json.is_some());
             }
         });
         Ok(totals
             .into_iter()
-            .map(|((kind, state), (cases, amount_ore))| KindStateTotal {
-                kind,
-                state,
-                cases,
-                amount_ore,
-            })
+            .map(
+                |((kind, state), (cases, amount_ore, valued))| KindStateTotal {
+                    kind,
+                    state,
+                    cases,
+                    amount_ore,
+                    valued,
+                },
+            )
             .collect())
     }
 
