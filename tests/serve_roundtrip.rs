@@ -153,6 +153,10 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         .create_token("sys", Role::Submitter, clock.now())
         .await
         .unwrap();
+    let (_, operator) = store
+        .create_token("lead", Role::Operator, clock.now())
+        .await
+        .unwrap();
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", l.local_addr().unwrap());
     let app = router(state.clone());
@@ -223,7 +227,14 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
             .status(),
         StatusCode::BAD_REQUEST
     );
-    let raw = get(&format!("/api/v1/files/{}/raw", f.id), Some(&viewer))
+    // The raw bytes hold debtors' personal numbers in full: operators and admins only.
+    for who in [&viewer, &submitter] {
+        let refused = get(&format!("/api/v1/files/{}/raw", f.id), Some(who))
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+    let raw = get(&format!("/api/v1/files/{}/raw", f.id), Some(&operator))
         .await
         .unwrap();
     assert_eq!(raw.status(), StatusCode::OK);
@@ -243,7 +254,7 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
     );
     let rawm = get(
         &format!("/api/v1/files/{}/raw?part=missiv", f.id),
-        Some(&viewer),
+        Some(&operator),
     )
     .await
     .unwrap();

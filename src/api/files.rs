@@ -233,14 +233,15 @@ pub struct RawQuery {
     pub part: Option<String>,
 }
 
-/// `GET /api/v1/files/{id}/raw[?part=missiv]`: the frozen bytes as sent.
+/// `GET /api/v1/files/{id}/raw[?part=missiv]`: the frozen bytes as sent. They carry debtors' personal numbers in
+/// full, so the role needs [`Permission::PersonalNumbers`] (operator, admin), as on the console.
 pub async fn raw_file(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<RawQuery>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::View)?;
+    caller.require(Permission::PersonalNumbers)?;
     let file = file_or_404(&state, file_id(&id)?).await?;
     let missiv = match q.part.as_deref() {
         None | Some("file") => false,

@@ -126,7 +126,7 @@ pub fn document() -> Value {
                 }))
             },
             "/files/{id}/raw": {
-                "get": op("The frozen bytes as sent (ISO-8859-1), or the missiv with ?part=missiv", "viewer, operator, admin", json!({
+                "get": op("The frozen bytes as sent (ISO-8859-1), or the missiv with ?part=missiv; they hold personal numbers in full", "operator, admin", json!({
                     "parameters": [
                         {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
                         {"name": "part", "in": "query", "schema": {"type": "string", "enum": ["file", "missiv"]}}
