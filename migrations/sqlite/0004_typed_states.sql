@@ -3,14 +3,18 @@
 -- table, rows copied with their ids, old table dropped (children before parents, so that no ON DELETE CASCADE
 -- fires), new table renamed (which points the children's foreign keys at it), indexes made again. The
 -- AUTOINCREMENT counters are carried over so that no id is handed out twice.
+-- The allowed names are written as `x = 'a' OR x = 'b' …`, not `x IN ('a', 'b', …)`: in a CHECK, SQLite builds the
+-- IN list's lookup table again for every row (1,000,000 rows: 2.2–2.8 s against 0.5–0.6 s without the CHECK and with
+-- the OR chain, sqlite3 3.40 on the 2-core machine), which cost an import of 100,000 cases about a third more CPU.
 
 CREATE TABLE cases_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     reference TEXT NOT NULL,
     kind TEXT NOT NULL,
     intressentkod TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('received', 'invalid', 'held', 'journal', 'approved', 'batched', 'sent',
-        'accepted', 'rejected', 'registered', 'decided', 'withdrawn', 'closed')),
+    state TEXT NOT NULL CHECK (state = 'received' OR state = 'invalid' OR state = 'held' OR state = 'journal' OR
+        state = 'approved' OR state = 'batched' OR state = 'sent' OR state = 'accepted' OR state = 'rejected' OR
+        state = 'registered' OR state = 'decided' OR state = 'withdrawn' OR state = 'closed'),
     input_json TEXT NOT NULL,
     case_json TEXT,
     content_hash TEXT NOT NULL,
@@ -38,10 +42,14 @@ FROM cases ORDER BY id;
 CREATE TABLE case_events_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     case_id BIGINT NOT NULL REFERENCES cases_new (id) ON DELETE CASCADE,
-    from_state TEXT CHECK (from_state IN ('received', 'invalid', 'held', 'journal', 'approved', 'batched', 'sent',
-        'accepted', 'rejected', 'registered', 'decided', 'withdrawn', 'closed')),
-    to_state TEXT NOT NULL CHECK (to_state IN ('received', 'invalid', 'held', 'journal', 'approved', 'batched',
-        'sent', 'accepted', 'rejected', 'registered', 'decided', 'withdrawn', 'closed')),
+    from_state TEXT CHECK (from_state = 'received' OR from_state = 'invalid' OR from_state = 'held' OR
+        from_state = 'journal' OR from_state = 'approved' OR from_state = 'batched' OR from_state = 'sent' OR
+        from_state = 'accepted' OR from_state = 'rejected' OR from_state = 'registered' OR
+        from_state = 'decided' OR from_state = 'withdrawn' OR from_state = 'closed'),
+    to_state TEXT NOT NULL CHECK (to_state = 'received' OR to_state = 'invalid' OR to_state = 'held' OR
+        to_state = 'journal' OR to_state = 'approved' OR to_state = 'batched' OR to_state = 'sent' OR
+        to_state = 'accepted' OR to_state = 'rejected' OR to_state = 'registered' OR to_state = 'decided' OR
+        to_state = 'withdrawn' OR to_state = 'closed'),
     reason TEXT,
     actor TEXT NOT NULL,
     at TEXT NOT NULL
@@ -55,8 +63,9 @@ CREATE TABLE files_new (
     layout TEXT NOT NULL,
     filtyp TEXT NOT NULL,
     lopnummer BIGINT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('built', 'sending', 'sent', 'outcome_unknown', 'receipted_ok',
-        'receipted_rejected', 'superseded')),
+    state TEXT NOT NULL CHECK (state = 'built' OR state = 'sending' OR state = 'sent' OR
+        state = 'outcome_unknown' OR state = 'receipted_ok' OR state = 'receipted_rejected' OR
+        state = 'superseded'),
     file_name TEXT NOT NULL,
     bytes BLOB NOT NULL,
     sha256 TEXT NOT NULL,
@@ -71,7 +80,7 @@ CREATE TABLE files_new (
     sent_at TEXT,
     confirmed_at TEXT,
     receipted_at TEXT,
-    kvittens_status TEXT CHECK (kvittens_status IN ('G', 'U')),
+    kvittens_status TEXT CHECK (kvittens_status = 'G' OR kvittens_status = 'U'),
     kvittens_errors_json TEXT,
     superseded_by BIGINT,
     attempts BIGINT NOT NULL DEFAULT 0,
@@ -102,7 +111,8 @@ CREATE TABLE inbound_new (
     tx_id TEXT NOT NULL UNIQUE,
     product TEXT,
     file_name TEXT,
-    kind TEXT NOT NULL CHECK (kind IN ('confirm', 'error', 'kvittens', 'bekraftelse', 'utslag', 'unknown')),
+    kind TEXT NOT NULL CHECK (kind = 'confirm' OR kind = 'error' OR kind = 'kvittens' OR kind = 'bekraftelse' OR
+        kind = 'utslag' OR kind = 'unknown'),
     corr_id TEXT,
     content_id TEXT,
     bytes BLOB NOT NULL,
@@ -121,7 +131,7 @@ FROM inbound ORDER BY id;
 CREATE TABLE api_tokens_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('submitter', 'operator', 'viewer', 'admin')),
+    role TEXT NOT NULL CHECK (role = 'submitter' OR role = 'operator' OR role = 'viewer' OR role = 'admin'),
     token_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
     revoked_at TEXT,

@@ -375,7 +375,7 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
                 .filter(|e| e.reference.is_none() || e.reference.as_deref() == Some(&row.reference))
                 .map(|e| format!("{} {}", e.felkod, e.feltext))
                 .collect();
-            let mut detail = format!("status {}", status.as_str());
+            let mut detail = status.words().to_string();
             let mut what_to_do = String::new();
             let codes: Vec<&str> = errors
                 .iter()
@@ -433,7 +433,7 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
             sent: format::stored_time(f.sent_at.as_deref()),
             kvittens: f
                 .kvittens_status
-                .map(|k| k.as_str().to_string())
+                .map(|k| k.words().to_string())
                 .unwrap_or_else(|| {
                     if f.state == FileState::Sent {
                         "waiting".into()

@@ -83,7 +83,7 @@ impl FileItem {
             attempts: f.attempts,
             kvittens: f
                 .kvittens_status
-                .map(|k| k.as_str().to_string())
+                .map(|k| k.words().to_string())
                 .unwrap_or_default(),
             errors: errors.join("; "),
         }
