@@ -2,6 +2,8 @@
 //! metrics, health, body limits, the ops page with sign-in, search and masking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/prom_text.rs"]
+mod prom_text;
 #[path = "serve_support/mod.rs"]
 mod serve_support;
 
@@ -239,7 +241,13 @@ async fn api_roles_cases_journal_and_page() {
         .unwrap();
     assert_eq!(v["openapi"], "3.1.0");
     assert!(v["paths"]["/cases/{reference}"]["get"].is_object());
-    let m = get("/metrics", None).await.unwrap().text().await.unwrap();
+    let r = get("/metrics", None).await.unwrap();
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let m = r.text().await.unwrap();
+    prom_text::check_fogd(&m);
     assert!(m.contains("fogd_cases{state=\"approved\"} 1"), "{m}");
     assert!(m.contains("fogd_job_runs_total{job=\"alerts\"}"), "{m}");
     assert_eq!(

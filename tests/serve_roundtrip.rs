@@ -4,12 +4,16 @@
 //! receipts report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/prom_text.rs"]
+mod prom_text;
+
 use fogd::alerts::Alerter;
 use fogd::api::{router, AppState};
 use fogd::config::Config;
 use fogd::daemon::{build_and_send, poll_and_alert, timed_engine};
 use fogd::engine::import::{import, ImportOptions};
 use fogd::engine::journal::{approve, Selection};
+use fogd::engine::schedule::JobStats;
 use fogd::engine::Engine;
 use fogd::metrics::{render, Histogram};
 use fogd::report::{build, ReportKind};
@@ -28,6 +32,52 @@ fn metric(text: &str, name: &str) -> f64 {
         .trim()
         .parse()
         .unwrap()
+}
+
+/// Every family of the exposition parses strictly, with fogd's names, types and HELP texts, and the figures of
+/// this round trip: `n` files sent and receipted, the job `job`, both certificates, every alert kind.
+fn check_exposition(text: &str, job: &str, n: f64) {
+    let fams = prom_text::check_fogd(text);
+    let fam = |name: &str| fams.iter().find(|f| f.name == name).unwrap();
+    let one = |name: &str, key: &str, val: &str| {
+        fam(name)
+            .samples
+            .iter()
+            .find(|s| s.label(key) == Some(val))
+            .unwrap_or_else(|| panic!("{name}{{{key}={val:?}}} missing in\n{text}"))
+            .value
+    };
+    assert_eq!(fam("fogd_up").samples[0].value, 1.0);
+    assert_eq!(
+        fam("fogd_cases").samples.len(),
+        fogd::domain::CaseState::ALL.len()
+    );
+    assert_eq!(
+        fam("fogd_files").samples.len(),
+        fogd::domain::FileState::ALL.len()
+    );
+    assert_eq!(fam("fogd_files_sent_total").samples[0].value, n);
+    assert_eq!(one("fogd_kvittens_total", "status", "G"), n);
+    assert_eq!(one("fogd_receipts_total", "kind", "kvittens"), n);
+    let hist = fam("fogd_send_latency_seconds");
+    // Twelve bounds and +Inf, then _sum and _count.
+    assert_eq!(hist.samples.len(), fogd::metrics::LATENCY_BUCKETS.len() + 3);
+    assert_eq!(one("fogd_job_runs_total", "job", job), 3.0);
+    assert_eq!(one("fogd_job_failures_total", "job", job), 0.0);
+    assert_eq!(one("fogd_job_running", "job", job), 0.0);
+    assert_eq!(one("fogd_job_last_duration_seconds", "job", job), 1.25);
+    for cert in ["ca", "identity"] {
+        let left = one("fogd_certificate_expiry_seconds", "cert", cert);
+        assert!(left > 86_400.0, "{cert}: {left}");
+    }
+    for kind in fogd::alerts::AlertKind::ALL {
+        assert_eq!(one("fogd_alerts_active", "kind", kind.as_str()), 0.0);
+    }
+}
+
+#[test]
+fn the_strict_exposition_reader_refuses_malformed_text() {
+    prom_text::self_check();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,9 +136,19 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
         latency.clone(),
     );
     let alerter = Arc::new(Alerter::new(&config.alerts));
+    // A job name with a quote, a backslash and a newline: the encoder escapes label values.
+    let odd_job = "send \"eu\"\\night\nrun".to_string();
+    let job_stats = Arc::new(JobStats::default());
+    job_stats
+        .runs
+        .store(3, std::sync::atomic::Ordering::Relaxed);
+    job_stats
+        .last_duration_ms
+        .store(1250, std::sync::atomic::Ordering::Relaxed);
     let state = Arc::new(AppState {
         alerter: Some(alerter.clone()),
         send_latency: latency.clone(),
+        jobs: vec![(odd_job.clone(), job_stats)],
         ..AppState::new(store.clone(), config.clone(), clock.clone())
     });
 
@@ -142,6 +202,7 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
     assert_eq!(metric(&m, "fogd_files{state=\"receipted_ok\"}"), n);
     let bucket_inf = metric(&m, "fogd_send_latency_seconds_bucket{le=\"+Inf\"}");
     assert_eq!(bucket_inf, n);
+    check_exposition(&m, &odd_job, n);
     assert!(alerter.active().is_empty(), "{:?}", alerter.active());
 
     // The API over HTTP.

@@ -94,17 +94,14 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     match crate::metrics::render(&state.metric_sources()).await {
         Ok(text) => (
             StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
+            [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
             text,
         )
             .into_response(),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("# database: {e}\n"),
+            format!("# metrics: {e}\n"),
         )
             .into_response(),
     }
