@@ -7,8 +7,68 @@
 //! Debtors' identity numbers are masked for roles without [`crate::store::Permission::PersonalNumbers`].
 
 use super::ApiError;
+use crate::domain::CaseState;
 use crate::store::{CaseEvent, CaseFileInfo, CaseRow};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The file that carries a case.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FileRef {
+    /// The file's id (`GET /api/v1/files/{id}`).
+    pub id: i64,
+    /// The transaction file's name.
+    pub name: Option<String>,
+    /// Its löpnummer.
+    pub lopnummer: Option<i64>,
+}
+
+/// One step of a case's audit trail.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    /// The state before (none for the first).
+    pub from: Option<CaseState>,
+    /// The state after.
+    pub to: CaseState,
+    /// Why.
+    pub reason: Option<String>,
+    /// Who (a token's name, `fogd`, a CLI user).
+    pub actor: String,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+/// fogd's read-only additions to a case in the intake form ([`crate::domain::case::READ_ONLY_FIELDS`], plus
+/// `malnummer` once registered).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseAdditions {
+    /// Where the case stands.
+    pub state: CaseState,
+    /// Why it is held, when held.
+    pub hold_reason: Option<String>,
+    /// The målnummer Kronofogden gave, once registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub malnummer: Option<String>,
+    /// Issues found at intake: `{severity, field, rule, value, message}` objects.
+    #[schema(value_type = Vec<Object>)]
+    pub issues: Value,
+    /// When fogd first stored it, RFC 3339.
+    pub created_at: String,
+    /// When it last changed, RFC 3339.
+    pub updated_at: String,
+    /// The file that carries it, once built.
+    pub file: Option<FileRef>,
+    /// The felkoder of a rejected case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub rejection: Option<Value>,
+    /// Kronofogden's decision (utslag, avskrivning, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub decision: Option<Value>,
+    /// The audit trail, oldest first.
+    pub events: Vec<EventView>,
+}
 
 /// One case of the answer (see the module doc).
 pub fn case_answer(
@@ -32,41 +92,54 @@ pub fn case_answer(
         .or_insert_with(|| Value::String(row.kind.clone()));
     v.entry("intressentkod")
         .or_insert_with(|| Value::String(row.intressentkod.clone()));
-    if let Some(m) = &row.malnummer {
-        v.insert("malnummer".into(), Value::String(m.clone()));
-    }
-    v.insert("state".into(), json!(row.state));
-    v.insert("hold_reason".into(), json!(row.hold_reason));
     let mut issues = serde_json::from_str(&row.issues_json).unwrap_or(Value::Null);
-    v.insert("created_at".into(), json!(row.created_at));
-    v.insert("updated_at".into(), json!(row.updated_at));
-    let file = info.and_then(|i| {
-        i.file_id
-            .map(|id| json!({ "id": id, "name": i.file_name, "lopnummer": i.lopnummer }))
-    });
-    v.insert("file".into(), file.unwrap_or(Value::Null));
-    if let Some(info) = info {
-        if let Some(r) = info.rejections()? {
-            v.insert("rejection".into(), json!(r));
-        }
-        if let Some(d) = info.decision()? {
-            v.insert("decision".into(), json!(d));
-        }
-    }
-    v.insert(
-        "events".into(),
-        events
-            .iter()
-            .map(|e| {
-                json!({ "from": e.from_state, "to": e.to_state, "reason": e.reason, "actor": e.actor, "at": e.at })
-            })
-            .collect(),
-    );
-    let mut v = Value::Object(v);
     if !full_ids {
         super::privacy::mask_issues(&mut issues);
+    }
+    let (rejection, decision) = match info {
+        Some(info) => (
+            info.rejections()?
+                .map(|r| serde_json::to_value(r).unwrap_or(Value::Null)),
+            info.decision()?
+                .map(|d| serde_json::to_value(d).unwrap_or(Value::Null)),
+        ),
+        None => (None, None),
+    };
+    let additions = CaseAdditions {
+        state: row.state,
+        hold_reason: row.hold_reason.clone(),
+        malnummer: row.malnummer.clone(),
+        issues: Value::Null,
+        created_at: row.created_at.clone(),
+        updated_at: row.updated_at.clone(),
+        file: info.and_then(|i| {
+            i.file_id.map(|id| FileRef {
+                id,
+                name: i.file_name.clone(),
+                lopnummer: i.lopnummer,
+            })
+        }),
+        rejection,
+        decision,
+        events: events
+            .iter()
+            .map(|e| EventView {
+                from: e.from_state,
+                to: e.to_state,
+                reason: e.reason.clone(),
+                actor: e.actor.clone(),
+                at: e.at.clone(),
+            })
+            .collect(),
+    };
+    if let Ok(Value::Object(add)) = serde_json::to_value(additions) {
+        v.extend(add);
+    }
+    let mut v = Value::Object(v);
+    if !full_ids {
         super::privacy::mask_case(&mut v);
     }
+    // After masking the case: the issues were masked by their own rule above.
     v["issues"] = issues;
     Ok(v)
 }

@@ -150,7 +150,7 @@ pub async fn get_file(
 }
 
 /// What "retry now" did (`POST /api/v1/files/{id}/retry`, 202).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RetryAnswer {
     /// The file.
     pub file: i64,

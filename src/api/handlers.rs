@@ -29,7 +29,7 @@ use std::sync::Arc;
 pub const MAX_PAGE: i64 = 1000;
 
 /// A case as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     /// Reference.
     pub reference: String,
@@ -45,7 +45,8 @@ pub struct CaseView {
     pub malnummer: Option<String>,
     /// The case concerned (follow-ups).
     pub concerns: Option<String>,
-    /// Issues found at intake.
+    /// Issues found at intake: `{field, rule, value, message}` objects.
+    #[schema(value_type = Vec<Object>)]
     pub issues: Value,
     /// Created.
     pub created_at: String,

@@ -130,7 +130,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (
             self.status,
-            Json(serde_json::json!({ "error": self.message })),
+            Json(openapi::ErrorBody {
+                error: self.message,
+            }),
         )
             .into_response();
         if self.status == StatusCode::UNAUTHORIZED {

@@ -1,8 +1,76 @@
-//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of the JSON API (kept by hand next to the handlers; a
-//! test checks that every documented path answers and every API route is documented).
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 description of the JSON API. The schemas are derived from the Rust
+//! types by `utoipa` (the intake form [`CaseInput`] and its parts, the answers [`CaseView`], [`RetryAnswer`],
+//! [`ErrorBody`], the states); the paths and their prose are listed here beside the handlers, referring to those
+//! schemas. A test checks that every documented path answers and every API route is documented; `tests/openapi.rs`
+//! runs a real OpenAPI validator on the document.
 
+use super::case_answer::{CaseAdditions, EventView, FileRef};
+use super::files::RetryAnswer;
+use super::handlers::CaseView;
+use crate::domain::case::{
+    CaseInput, ChangeInput, ClaimInput, DebtorInput, InterestInput, PartyInput, TitleInput,
+};
 use axum::Json;
 use serde_json::{json, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::OpenApi;
+
+/// The body of every error answer under `/api/` (`{"error": …}`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person.
+    pub error: String,
+}
+
+impl utoipa::PartialSchema for crate::domain::CaseState {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(
+                crate::domain::CaseState::ALL.iter().map(|s| s.as_str()),
+            ))
+            .description(Some(
+                "Where a case stands (ARCHITECTURE.md, state machines)",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for crate::domain::CaseState {}
+
+/// The derived schemas (`components.schemas`).
+#[derive(OpenApi)]
+#[openapi(components(schemas(
+    CaseInput,
+    PartyInput,
+    DebtorInput,
+    ClaimInput,
+    InterestInput,
+    TitleInput,
+    ChangeInput,
+    CaseView,
+    CaseAdditions,
+    FileRef,
+    EventView,
+    RetryAnswer,
+    ErrorBody,
+    crate::domain::CaseState,
+    crate::engine::import::ImportSummary,
+    crate::engine::import::Problem,
+    crate::domain::validate::Severity
+)))]
+struct Schemas;
+
+/// A `$ref` to the derived schema `name`.
+fn schema(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+/// A JSON answer whose body is `body` (a schema).
+fn json_answer(description: &str, body: Value) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": body}}})
+}
 
 /// The API paths (relative to `/api/v1`) and their methods, as documented.
 pub const PATHS: &[(&str, &str)] = &[
@@ -26,9 +94,9 @@ fn op(summary: &str, roles: &str, extra: Value) -> Value {
         "description": format!("Roles: {roles}."),
         "security": [{"bearer": []}],
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {}}},
-            "401": {"description": "No or unknown token", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-            "403": {"description": "The token's role may not do this", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "401": json_answer("No or unknown token", schema("ErrorBody")),
+            "403": json_answer("The token's role may not do this", schema("ErrorBody"))
         }
     });
     if let (Some(o), Some(e)) = (o.as_object_mut(), extra.as_object()) {
@@ -39,9 +107,24 @@ fn op(summary: &str, roles: &str, extra: Value) -> Value {
     o
 }
 
-/// The document.
+/// The answer of `POST /cases` (200, 201 and 422).
+fn intake_answer() -> Value {
+    json!({"type": "object", "required": ["summary", "problems", "cases"], "properties": {
+        "summary": schema("ImportSummary"),
+        "problems": {"type": "array", "items": schema("Problem")},
+        "problems_total": {"type": "integer"},
+        "problems_omitted": {"type": "integer"},
+        "cases": {"type": "array", "items": {"type": "object", "properties": {
+            "reference": {"type": "string"}, "kind": {"type": "string"}, "intressentkod": {"type": "string"}, "state": schema("CaseState")
+        }}}
+    }})
+}
+
+/// The document: the derived schemas, plus the paths listed here.
 pub fn document() -> Value {
-    json!({
+    let derived = serde_json::to_value(Schemas::openapi()).unwrap_or_else(|_| json!({}));
+    let schemas = derived["components"]["schemas"].clone();
+    let hand = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "fogd API",
@@ -51,32 +134,33 @@ pub fn document() -> Value {
         "servers": [{"url": "/api/v1"}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "fogd token create --role R --name N"}},
-            "schemas": {
-                "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
-                "CaseState": {"type": "string", "enum": crate::domain::CaseState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()},
-                "Case": {"type": "object", "properties": {
-                    "reference": {"type": "string"}, "kind": {"type": "string"}, "intressentkod": {"type": "string"},
-                    "state": {"$ref": "#/components/schemas/CaseState"}, "hold_reason": {"type": ["string", "null"]},
-                    "malnummer": {"type": ["string", "null"]}, "issues": {"type": "array"},
-                    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}
-                }}
-            }
+            "schemas": schemas
         },
         "paths": {
             "/cases": {
                 "post": op("Submit one case (object) or many (array, JSON Lines or CSV) in the intake form; idempotent on reference. The read-only members of a GET /cases/{reference} answer (state, hold_reason, issues, created_at, updated_at, file, rejection, decision, events) are accepted and ignored", "submitter, admin", json!({
-                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]}}}},
+                    "requestBody": {"required": true, "content": {
+                        "application/json": {"schema": {"oneOf": [schema("CaseInput"), {"type": "array", "items": schema("CaseInput")}]}},
+                        "application/x-ndjson": {"schema": {"type": "string", "description": "one CaseInput object per line"}},
+                        "text/csv": {"schema": {"type": "string", "description": "intake.md §2"}}
+                    }},
                     "responses": {
-                        "200": {"description": "Nothing new (every case unchanged)"},
-                        "201": {"description": "Cases stored for the journal: {summary, problems (at most [limits] max_problems_in_answer), problems_total, problems_omitted, cases (reference, kind, intressentkod, state)}"},
-                        "400": {"description": "Unreadable body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                        "200": json_answer("Nothing new (every case unchanged)", intake_answer()),
+                        "201": json_answer("Cases stored for the journal: problems at most [limits] max_problems_in_answer", intake_answer()),
+                        "400": {"description": "Unreadable body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
                         "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role"},
-                        "413": {"description": "Body larger than [api] max_body_bytes, or more cases than [limits] max_cases_per_request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                        "415": {"description": "Content-Type not application/json, application/x-ndjson, application/jsonl or text/csv", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                        "422": {"description": "Nothing valid stored (only invalid or refused cases): the same body as 201, with the problems"}
+                        "413": {"description": "Body larger than [api] max_body_bytes, or more cases than [limits] max_cases_per_request", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
+                        "415": {"description": "Content-Type not application/json, application/x-ndjson, application/jsonl or text/csv", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
+                        "422": json_answer("Nothing valid stored (only invalid or refused cases): the same body as 201, with the problems", intake_answer())
                     }
                 })),
                 "get": op("List cases, newest first, by state or search text", "viewer, operator, admin", json!({
+                    "responses": {
+                        "200": json_answer("One page of cases", json!({"type": "object", "required": ["cases", "limit", "offset"], "properties": {
+                            "cases": {"type": "array", "items": schema("CaseView")}, "limit": {"type": "integer"}, "offset": {"type": "integer"}
+                        }})),
+                        "400": json_answer("A state that does not exist", schema("ErrorBody"))
+                    },
                     "parameters": [
                         {"name": "state", "in": "query", "schema": {"type": "string"}, "description": "comma-separated states"},
                         {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}, "description": "reference, målnummer, invoice or customer number (at most [limits] max_search_chars characters, 400 beyond)"},
@@ -89,8 +173,10 @@ pub fn document() -> Value {
                 "get": op("The cases with this reference, each in the intake form POST /cases accepts (normalised: identity numbers as YYYYMMDD-NNNN / NNNNNN-NNNN, amounts and interest rates as decimal strings, dates YYYY-MM-DD; an invalid case as submitted) plus fogd's read-only additions: state, hold_reason, malnummer, issues, created_at, updated_at, file {id, name, lopnummer}, rejection, decision, events (the audit trail). POST accepts and ignores the additions, so an answer's case can be sent back. Debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
                     "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
                     "responses": {
-                        "200": {"description": "{reference, cases: [case in the intake form + additions]}", "content": {"application/json": {}}},
-                        "404": {"description": "No case with this reference", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                        "200": json_answer("The cases in the intake form, with fogd's read-only additions", json!({"type": "object", "required": ["reference", "cases"], "properties": {
+                            "reference": {"type": "string"}, "cases": {"type": "array", "items": {"allOf": [schema("CaseInput"), schema("CaseAdditions")]}}
+                        }})),
+                        "404": {"description": "No case with this reference", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
                     }
                 }))
             },
@@ -138,10 +224,10 @@ pub fn document() -> Value {
                 "post": op("Retry now: a file waiting for a send retry (built or outcome_unknown after a refused or failed attempt) is made due at once, and sent by a send pass this server starts (with --no-jobs: by the next fogd send). No body, or {}", "operator, admin", json!({
                     "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
                     "responses": {
-                        "202": {"description": "Made due: {file, made_due (false when it was due already), sending (a send pass started)}", "content": {"application/json": {}}},
+                        "202": json_answer("Made due", schema("RetryAnswer")),
                         "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
-                        "404": {"description": "No such file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                        "409": {"description": "The file is not waiting to be sent (sent, receipted, superseded, or being sent)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                        "404": {"description": "No such file", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
+                        "409": {"description": "The file is not waiting to be sent (sent, receipted, superseded, or being sent)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
                         "415": {"description": "A body that is not application/json"}
                     }
                 }))
@@ -155,9 +241,10 @@ pub fn document() -> Value {
                 }))
             },
             "/stats": {"get": op("Cases per state and scheduled jobs", "viewer, operator, admin", json!({}))},
-            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}}
+            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": json_answer("OpenAPI 3.1", json!({"type": "object"}))}}}
         }
-    })
+    });
+    hand
 }
 
 /// `GET /api/v1/openapi.json` (no sign-in needed).

@@ -389,9 +389,27 @@ impl Case {
     }
 }
 
+/// The OpenAPI schema of an amount or rate as it arrives: a decimal string in kronor or percent with at most two
+/// decimals (`"1250.00"`, `"1250"`, `"1 250,50"`), or a JSON number; `null` as absent.
+fn decimal_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .examples([serde_json::json!("1250.00")]),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "Decimal string with at most two decimals (\"1250.00\", \"1 250,50\") or a number",
+        ))
+        .into()
+}
+
 /// What arrives through the API or import, before validation: intake.md §1, every field optional and loosely
 /// typed so that validation can report every problem at once.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     /// Case id.
@@ -430,6 +448,7 @@ pub struct CaseInput {
     pub malnummer: Option<String>,
     /// Nedsättning amount.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = decimal_schema)]
     pub amount: Option<serde_json::Value>,
     /// Nedsättning claim index.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -446,30 +465,39 @@ pub struct CaseInput {
     /// fogd's read-only additions in the answer of `GET /api/v1/cases/{ref}` (see [`READ_ONLY_FIELDS`]): accepted
     /// and ignored, so that a case system can send back what it reads (intake.md §5). Never stored or hashed.
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub state: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub hold_reason: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub issues: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub created_at: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub updated_at: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub file: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub rejection: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub decision: Option<serde::de::IgnoredAny>,
     /// Read-only (see `state`).
     #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub events: Option<serde::de::IgnoredAny>,
 }
 
@@ -488,7 +516,7 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
 ];
 
 /// A party as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartyInput {
     /// Identity number text.
@@ -499,7 +527,7 @@ pub struct PartyInput {
 }
 
 /// A debtor as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DebtorInput {
     /// Identity number text.
@@ -525,7 +553,7 @@ pub struct DebtorInput {
 }
 
 /// A claim as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimInput {
     /// Kind name.
@@ -533,6 +561,7 @@ pub struct ClaimInput {
     pub kind: Option<String>,
     /// Amount (string or number, kronor).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = decimal_schema)]
     pub amount: Option<serde_json::Value>,
     /// Due date, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -546,14 +575,16 @@ pub struct ClaimInput {
     pub interest: Option<InterestInput>,
     /// Accrued interest (verkställighet, fordringsanmälan).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = decimal_schema)]
     pub accrued_interest: Option<serde_json::Value>,
     /// Costs (verkställighet, fordringsanmälan).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = decimal_schema)]
     pub costs: Option<serde_json::Value>,
 }
 
 /// Interest as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InterestInput {
     /// `reference_plus` or `fixed`.
@@ -561,6 +592,7 @@ pub struct InterestInput {
     pub kind: Option<String>,
     /// Percent, decimal string (`"8.00"`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = decimal_schema)]
     pub rate: Option<serde_json::Value>,
     /// From date.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -568,7 +600,7 @@ pub struct InterestInput {
 }
 
 /// A title as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TitleInput {
     /// Kind name.
@@ -582,7 +614,7 @@ pub struct TitleInput {
 }
 
 /// A change as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
     /// `belopp`, `aterkallelse` or `uppskov`.
@@ -590,6 +622,7 @@ pub struct ChangeInput {
     pub kind: Option<String>,
     /// New capital for `belopp`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = decimal_schema)]
     pub amount: Option<serde_json::Value>,
     /// Deferral end for `uppskov`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 pub const DEFAULT_BATCH: usize = 5000;
 
 /// Counts of an import (the summary object of intake.md §4).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     /// Cases read.
     pub read: u64,
@@ -37,7 +37,7 @@ pub struct ImportSummary {
 
 /// One problem, as printed by `fogd import --format json` (intake.md §4). Personal numbers are shown unmasked: the
 /// operator needs them to correct the source. Never log these.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `error` or `warning`.
     pub severity: Severity,

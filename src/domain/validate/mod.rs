@@ -32,7 +32,7 @@ mod follow_up;
 mod party;
 
 /// How bad an issue is: errors make the case invalid, warnings hold it for review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The case cannot be filed.
