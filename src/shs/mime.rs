@@ -6,6 +6,12 @@
 //! folded headers, unquoted or oddly cased parameters, `binary`/`7bit`/`8bit`/`base64`/`quoted-printable` parts,
 //! missing file names, a label whose MIME charset disagrees with its XML declaration) but refuses truncated input
 //! (no closing boundary) with a clear error. Binary parts are zero-copy slices of the input.
+//!
+//! Hand-written on purpose, after looking at the crates: `multer` reads `multipart/form-data` (RFC 7578 fields
+//! named by `Content-Disposition: form-data`), not the `multipart/mixed` SHS sends; `mailparse` reads mail
+//! messages but copies and decodes every body into its own buffer (memory grows with the file); `lettre`'s and `mail-builder`'s writers build e-mail (line folding, base64 for
+//! binary) and cannot stream a part from a file.
+//! The tolerance list above is what SHS peers send; the tests below and tests/shs_conformance.rs cover it.
 
 use super::label::{DataRef, Label};
 use super::xml::DocError;

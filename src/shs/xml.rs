@@ -260,7 +260,9 @@ fn element_from(
     })
 }
 
-/// Escapes text for an attribute value or element content.
+/// Escapes text for an attribute value or element content. Hand-written rather than `quick_xml::escape::escape`:
+/// that escapes only `& < > ' "`, while a value here must also keep its tab, LF and CR through a reader's
+/// attribute-value and line-end normalisation, so those become character references (`escape_keeps_white_space`).
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -320,6 +322,19 @@ pub(crate) fn is_nmtoken(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_keeps_white_space() {
+        let v = "a\tb\nc\rd & <e> \"f\" 'g'";
+        let e = escape(v);
+        // No literal tab, LF or CR left for a reader to normalise; quick-xml's escape leaves them (why ours stays).
+        assert!(!e.contains(['\t', '\n', '\r']), "{e}");
+        assert!(quick_xml::escape::escape(v).contains(['\t', '\n', '\r']));
+        let doc = format!("<a x=\"{e}\">{e}</a>");
+        let tree = parse_tree(doc.as_bytes(), "a").unwrap();
+        assert_eq!(tree.attr("x"), Some(v));
+        assert_eq!(tree.text, v);
+    }
 
     #[test]
     fn charset_from_declaration() {

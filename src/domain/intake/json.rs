@@ -1,5 +1,10 @@
 //! The JSON side of intake reading: a JSON array, a single object or JSON Lines, split into one record per case
 //! by a scanner of its own (so that one broken element is one record's issue, not the file's).
+//!
+//! Hand-written on purpose: `serde_json` parses a whole array or stops at its first error, and its
+//! `StreamDeserializer` (concatenated values, JSON Lines) cannot resume after a syntax error. Intake must report
+//! every broken case with its own line number and still read the cases after it, so this scanner only finds each
+//! element's byte span and first line (strings, escapes and nesting), and `serde_json` then parses each element.
 
 use super::*;
 

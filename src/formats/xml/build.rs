@@ -38,6 +38,9 @@ pub enum XmlBuildError {
 }
 
 /// Text content: `&`, `<`, `>` as entities, and CR as a character reference (a parser turns a literal CR into LF).
+/// Hand-written rather than `quick_xml::escape::partial_escape`, which leaves CR as is (so the value would not read
+/// back the same), and it writes into the document's buffer with no intermediate `Cow` per value. `formats` may not
+/// share `shs`'s escaper (ARCHITECTURE.md layering), hence the second small one.
 fn escape_text(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
