@@ -412,26 +412,33 @@ fn decimal_schema() -> utoipa::openapi::schema::Schema {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
-    /// Case id.
+    /// The agency's ärendenummer, 1–20 characters: ASCII letters, digits and `- _ / . :`, starting with a letter or
+    /// digit; unique per intressentkod and kind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-    /// Kind name.
+    /// `betalningsforelaggande`, `nedsattning`, `aterkallelse`, `verkstallighet`, `verkstallighet_andring`,
+    /// `fordringsanmalan` or `begaran`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Intressentkod (defaults to the configured one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intressentkod: Option<String>,
+    /// The creditor (borgenär): organisationsnummer or personnummer and name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub creditor: Option<PartyInput>,
+    /// The agent (ombud) acting for the creditor, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent: Option<PartyInput>,
+    /// The debtor's customer number at the creditor, for the agency's own matching.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_number: Option<String>,
     /// Löpande skuldebrev.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promissory_note: Option<bool>,
+    /// The debtors, jointly and severally liable (at most 9 in the reference profile).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub debtors: Vec<DebtorInput>,
+    /// The claims (at most 20 in the reference profile).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<ClaimInput>,
     /// Verkställighet title.
@@ -522,6 +529,7 @@ pub struct PartyInput {
     /// Identity number text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Name as registered, representable in ISO-8859-1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -533,21 +541,28 @@ pub struct DebtorInput {
     /// Identity number text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Name, representable in ISO-8859-1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// c/o.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub care_of: Option<String>,
+    /// Street address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
+    /// Postal code; in Sweden five digits (`111 22` accepted), `00000` refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
+    /// Postal town.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
+    /// ISO 3166 two-letter country code, `SE` when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Telephone number, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// E-mail address, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
@@ -566,11 +581,13 @@ pub struct ClaimInput {
     /// Due date, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date: Option<String>,
+    /// The invoice or contract number the claim comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
     /// Basis text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
+    /// Interest on the claim, if claimed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interest: Option<InterestInput>,
     /// Accrued interest (verkställighet, fordringsanmälan).
@@ -609,6 +626,7 @@ pub struct TitleInput {
     /// Målnummer of the title.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// Date of the title, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
 }
