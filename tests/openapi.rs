@@ -136,6 +136,12 @@ fn every_answer_of_every_operation_is_described() {
                     "{method} {path} {code}"
                 );
             }
+            // An operation behind a token documents the answers without one and with the wrong role.
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                for code in ["401", "403"] {
+                    assert!(answers.contains_key(code), "{method} {path}: no {code}");
+                }
+            }
             // A JSON success answer names its schema.
             let ok = answers.iter().find(|(c, _)| c.starts_with('2')).unwrap().1;
             if let Some(json) = ok["content"].get("application/json") {

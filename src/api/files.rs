@@ -26,12 +26,13 @@ use std::sync::Arc;
 pub const MAX_PAGE: usize = 1000;
 
 /// A file as the API shows it (the stored row, its kvittens errors decoded).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FileView {
     /// The stored file (without bytes).
     #[serde(flatten)]
     pub file: FileRow,
     /// The kvittens errors (`niva`, `handlingsref`, `felkod`, `feltext`), empty when none.
+    #[schema(value_type = Vec<Object>)]
     pub kvittens_errors: Value,
     /// References of the cases in the file (single-file look-ups only).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,7 +5,7 @@
 //! runs a real OpenAPI validator on the document.
 
 use super::case_answer::{CaseAdditions, EventView, FileRef};
-use super::files::RetryAnswer;
+use super::files::{FileView, RetryAnswer};
 use super::handlers::CaseView;
 use crate::domain::case::{
     CaseInput, ChangeInput, ClaimInput, DebtorInput, InterestInput, PartyInput, TitleInput,
@@ -23,21 +23,29 @@ pub struct ErrorBody {
     pub error: String,
 }
 
-impl utoipa::PartialSchema for crate::domain::CaseState {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(
-                crate::domain::CaseState::ALL.iter().map(|s| s.as_str()),
-            ))
-            .description(Some(
-                "Where a case stands (ARCHITECTURE.md, state machines)",
-            ))
-            .into()
-    }
+/// The schema of a state or kind enum (`named_enum!`): a string, one of its `ALL` names.
+macro_rules! named_enum_schema {
+    ($($ty:ty => $description:literal),+ $(,)?) => {$(
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(<$ty>::ALL.iter().map(|s| s.as_str())))
+                    .description(Some($description))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $ty {}
+    )+};
 }
 
-impl utoipa::ToSchema for crate::domain::CaseState {}
+named_enum_schema! {
+    crate::domain::CaseState => "Where a case stands (ARCHITECTURE.md, state machines)",
+    crate::domain::FileState => "Where a file stands (ARCHITECTURE.md, state machines)",
+    crate::domain::state::MessageKind => "What an inbound message is",
+    crate::formats::KvittensStatus => "G: the file was accepted, U: rejected whole",
+}
 
 /// The derived schemas (`components.schemas`).
 #[derive(OpenApi)]
@@ -54,6 +62,13 @@ impl utoipa::ToSchema for crate::domain::CaseState {}
     FileRef,
     EventView,
     RetryAnswer,
+    FileView,
+    crate::store::FileRow,
+    crate::store::ops::ReceiptRow,
+    crate::store::InboundRow,
+    crate::domain::FileState,
+    crate::domain::state::MessageKind,
+    crate::formats::KvittensStatus,
     ErrorBody,
     crate::domain::CaseState,
     crate::engine::import::ImportSummary,
@@ -101,10 +116,31 @@ fn op(summary: &str, roles: &str, extra: Value) -> Value {
     });
     if let (Some(o), Some(e)) = (o.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
-            o.insert(k.clone(), v.clone());
+            match (o.get_mut("responses"), k.as_str(), v.as_object()) {
+                // Answers are merged: the extra ones replace the defaults of the same code (and the default 200
+                // when the operation names its own success), the 401 and 403 stay.
+                (Some(Value::Object(answers)), "responses", Some(extra)) => {
+                    if extra.keys().any(|c| c.starts_with('2')) {
+                        answers.remove("200");
+                    }
+                    for (code, a) in extra {
+                        answers.insert(code.clone(), a.clone());
+                    }
+                }
+                _ => {
+                    o.insert(k.clone(), v.clone());
+                }
+            }
         }
     }
     o
+}
+
+/// A page of a list endpoint: `{KEY: [ITEM…], limit, offset}`.
+fn page_of(key: &str, item: &str) -> Value {
+    json!({"type": "object", "required": [key, "limit", "offset"], "properties": {
+        key: {"type": "array", "items": schema(item)}, "limit": {"type": "integer"}, "offset": {"type": "integer"}
+    }})
 }
 
 /// The answer of `POST /cases` (200, 201 and 422).
@@ -198,6 +234,7 @@ pub fn document() -> Value {
             },
             "/files": {
                 "get": op("Files built and sent, newest first: löpnummer, filtyp, state, tx.id, sent time, kvittens status and errors", "viewer, operator, admin", json!({
+                    "responses": {"200": json_answer("One page of files", page_of("files", "FileView"))},
                     "parameters": [
                         {"name": "state", "in": "query", "schema": {"type": "string"}, "description": "comma-separated file states"},
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
@@ -208,7 +245,7 @@ pub fn document() -> Value {
             "/files/{id}": {
                 "get": op("One file with its case references and the messages that answer it", "viewer, operator, admin", json!({
                     "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                    "responses": {"200": {"description": "The file"}, "404": {"description": "No such file"}}
+                    "responses": {"200": json_answer("The file, with cases and receipts", schema("FileView")), "404": json_answer("No such file", schema("ErrorBody"))}
                 }))
             },
             "/files/{id}/raw": {
@@ -217,7 +254,7 @@ pub fn document() -> Value {
                         {"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}},
                         {"name": "part", "in": "query", "schema": {"type": "string", "enum": ["file", "missiv"]}}
                     ],
-                    "responses": {"200": {"description": "The bytes; Content-Disposition names the file", "content": {"application/octet-stream": {}}}, "404": {"description": "No such file"}}
+                    "responses": {"200": {"description": "The bytes; Content-Disposition names the file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}, "404": json_answer("No such file", schema("ErrorBody"))}
                 }))
             },
             "/files/{id}/retry": {
@@ -234,6 +271,7 @@ pub fn document() -> Value {
             },
             "/receipts": {
                 "get": op("Inbound messages, newest first: kind, the file answered, kvittens status, applied, apply errors", "viewer, operator, admin", json!({
+                    "responses": {"200": json_answer("One page of inbound messages", page_of("receipts", "ReceiptRow"))},
                     "parameters": [
                         {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 1000}},
                         {"name": "offset", "in": "query", "schema": {"type": "integer"}}

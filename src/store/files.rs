@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
 /// A stored file without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct FileRow {
     /// Row id.
     pub id: i64,

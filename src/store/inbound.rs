@@ -7,7 +7,7 @@ use crate::domain::state::MessageKind;
 use chrono::{DateTime, Utc};
 
 /// An inbound message as stored, without its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct InboundRow {
     /// Row id.
     pub id: i64,
@@ -19,7 +19,9 @@ pub struct InboundRow {
     pub file_name: Option<String>,
     /// What the message is.
     pub kind: MessageKind,
+    /// SHS corr.id: the tx.id of the message it answers.
     pub corr_id: Option<String>,
+    /// SHS content.id.
     pub content_id: Option<String>,
     /// SHA-256 of the raw bytes.
     pub sha256: String,

@@ -64,7 +64,7 @@ type FigureRows = (
 
 /// An inbound message with the file it answers (matched by its `corr.id`, which is the file's tx.id: fogd sends
 /// every file with corr.id = tx.id and Kronofogden's replies carry the corr.id of the message they answer).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ReceiptRow {
     /// The stored message.
     #[serde(flatten)]
