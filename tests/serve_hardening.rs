@@ -497,6 +497,7 @@ async fn errors_under_api_are_json() {
     let inst = Install::new("[api]\nmax_body_bytes = 1000\n");
     let viewer = inst.token("viewer", "ops");
     let submitter = inst.token("submitter", "erp");
+    let operator = inst.token("operator", "lead");
     let mut srv = inst.serve(&["--no-jobs"], &[]);
     let http = http();
     let cases: Vec<(reqwest::RequestBuilder, StatusCode)> = vec![
@@ -532,8 +533,14 @@ async fn errors_under_api_are_json() {
         ),
         (
             http.get(srv.url("/api/v1/files/1/raw?part=x"))
-                .bearer_auth(&viewer),
+                .bearer_auth(&operator),
             StatusCode::NOT_FOUND,
+        ),
+        // Raw bytes hold personal numbers in full: a viewer may not read them.
+        (
+            http.get(srv.url("/api/v1/files/1/raw"))
+                .bearer_auth(&viewer),
+            StatusCode::FORBIDDEN,
         ),
         (
             http.post(srv.url("/api/v1/cases"))
