@@ -511,7 +511,7 @@ mod tests {
             FileState::Sent
         );
         // The counter survived: case 3 was deleted, so the next case is 4, not 3.
-        let t = chrono::Utc::now();
+        let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
         let out = store
             .upsert_cases(
                 &[crate::store::NewCase {
