@@ -62,7 +62,8 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER case_keys_insert AFTER INSERT ON cases FOR EACH ROW EXECUTE FUNCTION case_keys_refresh();
+-- New cases get their keys from the store's insert path (src/store/search_keys.rs); this trigger keeps them on
+-- updates.
 CREATE TRIGGER case_keys_update AFTER UPDATE OF reference, malnummer, case_json, input_json ON cases
     FOR EACH ROW EXECUTE FUNCTION case_keys_refresh();
 

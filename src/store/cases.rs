@@ -365,9 +365,15 @@ impl Store {
             // SQLite: the id ranges of the inserted rows, whose creation events are written by one INSERT … SELECT
             // each below instead of six bound values per case.
             let mut inserted_ranges: Vec<(i64, i64)> = Vec::new();
+            // The console's search keys of the inserted cases (see `search_keys`).
+            let mut key_rows: Vec<(i64, String)> = Vec::new();
             for chunk in to_insert.chunks(INSERT_CHUNK) {
                 // The values of the chunk's rows, column by column (see `InsertCell`); the JSON and the hash are
                 // moved, not copied.
+                let chunk_keys: Vec<Vec<String>> = chunk
+                    .iter()
+                    .map(|&i| super::search_keys::search_keys(&batch[i]))
+                    .collect();
                 let rows: Vec<[InsertCell<'_>; INSERT_COLUMNS.len()]> = {
                     let mut moved: Vec<(String, Option<String>, String)> = chunk
                         .iter()
@@ -484,9 +490,10 @@ impl Store {
                         })
                         .collect::<Result<_, _>>()?
                 };
-                for (&i, id) in chunk.iter().zip(ids) {
+                for ((&i, id), keys) in chunk.iter().zip(ids).zip(chunk_keys) {
                     let c = &batch[i];
                     outcomes[i] = Some(UpsertOutcome::Inserted { id });
+                    key_rows.extend(keys.into_iter().map(|k| (id, k)));
                     if is_sqlite {
                         continue; // its event comes from `inserted_ranges`
                     }
@@ -507,9 +514,10 @@ impl Store {
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            (outcomes, inserted_ranges)
+            (outcomes, inserted_ranges, key_rows)
         });
-        let (outcomes, inserted_ranges) = outcomes;
+        let (outcomes, inserted_ranges, key_rows) = outcomes;
+        super::search_keys::insert_case_keys(&mut stx, &key_rows).await?;
         for (first, last) in inserted_ranges {
             insert_creation_events(&mut stx, first, last, actor, at).await?;
         }

@@ -22,6 +22,7 @@ mod postgres;
 pub mod retention;
 /// "Retry now": files waiting for a send retry made due at once.
 pub mod retry;
+mod search_keys;
 mod sqlite;
 /// API tokens and the run log of scheduled jobs.
 pub mod tokens;
