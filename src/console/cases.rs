@@ -4,7 +4,7 @@
 //! most [`EXPORT_MAX`] cases) with the report writers of [`crate::report`]: Swedish CSV (BOM, `;`, decimal comma,
 //! formula guard) and a workbook with typed cells. Debtors' numbers are masked per role in both.
 
-use super::{failed, format, html, id_for, message, viewer, Chrome};
+use super::{failed, format, html, id_for, message, viewer_query, Chrome};
 use crate::api::auth::{Caller, MaybeCaller};
 use crate::api::AppState;
 use crate::domain::{CaseKind, CaseState};
@@ -258,16 +258,9 @@ pub async fn page(
     MaybeCaller(caller): MaybeCaller,
     q: Result<Query<CasesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let caller = match viewer(caller) {
-        Ok(c) => c,
+    let (caller, q) = match viewer_query(caller, q, "filter") {
+        Ok(v) => v,
         Err(r) => return r,
-    };
-    let Ok(Query(q)) = q else {
-        return message(
-            &caller,
-            StatusCode::BAD_REQUEST,
-            "The filter is not readable.",
-        );
     };
     let selected: Vec<&str> = given(&q.state)
         .map(|s| s.split(',').map(str::trim).collect())
@@ -406,16 +399,9 @@ pub async fn export_csv(
     MaybeCaller(caller): MaybeCaller,
     q: Result<Query<CasesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let caller = match viewer(caller) {
-        Ok(c) => c,
+    let (caller, q) = match viewer_query(caller, q, "filter") {
+        Ok(v) => v,
         Err(r) => return r,
-    };
-    let Ok(Query(q)) = q else {
-        return message(
-            &caller,
-            StatusCode::BAD_REQUEST,
-            "The filter is not readable.",
-        );
     };
     let report = match export(&state, &caller, &q).await {
         Ok(r) => r,
@@ -434,16 +420,9 @@ pub async fn export_xlsx(
     MaybeCaller(caller): MaybeCaller,
     q: Result<Query<CasesQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let caller = match viewer(caller) {
-        Ok(c) => c,
+    let (caller, q) = match viewer_query(caller, q, "filter") {
+        Ok(v) => v,
         Err(r) => return r,
-    };
-    let Ok(Query(q)) = q else {
-        return message(
-            &caller,
-            StatusCode::BAD_REQUEST,
-            "The filter is not readable.",
-        );
     };
     let report = match export(&state, &caller, &q).await {
         Ok(r) => r,

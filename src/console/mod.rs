@@ -114,6 +114,24 @@ pub fn viewer(caller: Option<Caller>) -> Result<Caller, Response> {
     Ok(caller)
 }
 
+/// A viewer's GET with its query string: the caller as [`viewer`] checks it, and the query, or a 400 page saying
+/// `what` (e.g. "filter") is not readable.
+pub fn viewer_query<T>(
+    caller: Option<Caller>,
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+    what: &str,
+) -> Result<(Caller, T), Response> {
+    let caller = viewer(caller)?;
+    match query {
+        Ok(axum::extract::Query(q)) => Ok((caller, q)),
+        Err(_) => Err(message(
+            &caller,
+            StatusCode::BAD_REQUEST,
+            &format!("The {what} is not readable."),
+        )),
+    }
+}
+
 /// Refuses (403) unless the caller's role allows `p`.
 pub fn require(caller: &Caller, p: Permission) -> Result<(), Response> {
     if caller.token.role.allows(p) {

@@ -5,7 +5,7 @@
 
 use super::cases::CaseItem;
 use super::files::FileItem;
-use super::{failed, html, message, viewer, Chrome};
+use super::{failed, html, message, viewer_query, Chrome};
 use crate::api::auth::MaybeCaller;
 use crate::api::AppState;
 use askama::Template;
@@ -41,16 +41,9 @@ pub async fn page(
     MaybeCaller(caller): MaybeCaller,
     q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let caller = match viewer(caller) {
-        Ok(c) => c,
+    let (caller, q) = match viewer_query(caller, q, "search") {
+        Ok(v) => v,
         Err(r) => return r,
-    };
-    let Ok(Query(q)) = q else {
-        return message(
-            &caller,
-            StatusCode::BAD_REQUEST,
-            "The search is not readable.",
-        );
     };
     let max = state.config.limits.max_search_chars;
     if q.q.chars().count() > max {
