@@ -32,6 +32,7 @@
 //! serialised by one lock.
 
 pub mod check;
+pub mod life;
 
 use super::behaviour::{Behaviour, BehaviourError, OutboundReply, Rejection, SimContext};
 use crate::config::Config;
@@ -51,6 +52,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::collections::{BTreeMap, HashSet};
 
 mod admin;
+mod calendar;
 mod evening;
 
 /// Content type of every file part the sim sends.
@@ -72,6 +74,14 @@ mod status {
     pub const REJECTED: &str = "rejected";
     /// A follow-up that was applied.
     pub const APPLIED: &str = "applied";
+    /// FOGD-REF-2: disputed (a bestridande notice was sent).
+    pub const DISPUTED: &str = "disputed";
+    /// FOGD-REF-2: handed over to tingsrätt (D).
+    pub const HANDED_OVER: &str = "handed_over";
+    /// FOGD-REF-2: written off after a dispute (A).
+    pub const WRITTEN_OFF: &str = "written_off";
+    /// FOGD-REF-2: an enforcement closed with its slutredovisning.
+    pub const CLOSED: &str = "closed";
 }
 
 /// Rows or bound values per chunk in the sim's set-based statements (13 columns × 200 rows stays far below
@@ -105,6 +115,7 @@ const SCHEMA: &[&str] = &[
 /// Kronofogden's behaviour in the FOGD-REF-1 profile (see the module doc).
 pub struct KronofogdenBehaviour {
     layouts: LayoutSet,
+    life: life::docs::LifeLayouts,
     lock: tokio::sync::Mutex<()>,
 }
 
@@ -116,17 +127,35 @@ impl std::fmt::Debug for KronofogdenBehaviour {
 }
 
 impl KronofogdenBehaviour {
-    /// A behaviour reading and writing files with `layouts` (and their felkod table).
+    /// A behaviour reading and writing files with `layouts` (and their felkod table), plus the FOGD-REF-2
+    /// begäran (`bfo-begaran`) when `layouts` lacks it; the life after registration with the shipped FOGD-REF-2
+    /// layouts.
     pub fn new(layouts: LayoutSet) -> Self {
+        Self::with_life(layouts, life::docs::LifeLayouts::embedded())
+    }
+
+    fn with_life(mut layouts: LayoutSet, life: life::docs::LifeLayouts) -> Self {
+        if layouts.for_kind(CaseKind::Begaran).is_none() {
+            if let Some(b) = crate::formats::edition::embedded_fixed("FOGD-REF-2")
+                .into_iter()
+                .find(|l| l.case_kind == Some(CaseKind::Begaran))
+            {
+                layouts = layouts.with_layout(b);
+            }
+        }
         Self {
             layouts,
+            life,
             lock: tokio::sync::Mutex::new(()),
         }
     }
 
     /// The embedded FOGD-REF-1 layouts, overridden by the `*.toml` files of `[layouts] dir` when configured.
     pub fn from_config(config: &Config) -> Result<Self, BehaviourError> {
-        Ok(Self::new(layouts_from_config(config)?))
+        Ok(Self::with_life(
+            layouts_from_config(config)?,
+            life::docs::LifeLayouts::from_config(config)?,
+        ))
     }
 
     /// The layouts in use.
@@ -440,7 +469,7 @@ impl KronofogdenBehaviour {
                 }
                 let st = if !errs.is_empty() {
                     status::REJECTED
-                } else if kind.is_follow_up() {
+                } else if kind.is_follow_up() || kind == CaseKind::Begaran {
                     status::APPLIED
                 } else if kind == CaseKind::Fordringsanmalan {
                     status::LODGED
@@ -479,6 +508,11 @@ impl KronofogdenBehaviour {
                         .push_bind(felkoder);
                 });
                 qb.build().execute(&mut *tx).await.map_err(db_rejection)?;
+            }
+            if life::followed(check.edition.as_deref()) {
+                self.follow(&mut tx, ctx, kind, file_id, &check.cases)
+                    .await
+                    .map_err(db_rejection)?;
             }
         } else {
             n_rejected = u32::try_from(check.cases.len()).unwrap_or(u32::MAX);
@@ -535,6 +569,9 @@ impl KronofogdenBehaviour {
         refs: &mut FileHandlingsrefs,
     ) -> Result<Option<KvittensError>, Rejection> {
         let set = &self.layouts;
+        if kind == CaseKind::Begaran {
+            return self.begaran(tx, ctx, intressentkod, c).await;
+        }
         let (in_file, held) = (&mut refs.in_file, refs.held.as_ref());
         let Some(register) = kind.concerns_kind() else {
             // An application: duplicate handlingsref? (`held`: prefetched for the whole file.)
@@ -599,7 +636,15 @@ impl KronofogdenBehaviour {
             status: row.try_get("status").map_err(db_rejection)?,
             current: row.try_get("current_ore").map_err(db_rejection)?,
         };
-        if t.status == status::WITHDRAWN || t.status == status::DECIDED {
+        if [
+            status::WITHDRAWN,
+            status::DECIDED,
+            status::HANDED_OVER,
+            status::WRITTEN_OFF,
+            status::CLOSED,
+        ]
+        .contains(&t.status.as_str())
+        {
             return Ok(Some(case_error(
                 set,
                 &c.reference,
@@ -670,7 +715,7 @@ impl KronofogdenBehaviour {
 impl Behaviour for KronofogdenBehaviour {
     fn init<'a>(&'a self, pool: &'a SqlitePool) -> BoxFuture<'a, Result<(), BehaviourError>> {
         Box::pin(async move {
-            for s in SCHEMA {
+            for s in SCHEMA.iter().chain(life::SCHEMA) {
                 sqlx::query(s).execute(pool).await?;
             }
             Ok(())
@@ -682,7 +727,10 @@ impl Behaviour for KronofogdenBehaviour {
         ctx: &'a SimContext,
         msg: &'a ShsMessage,
     ) -> BoxFuture<'a, Result<Vec<OutboundReply>, Rejection>> {
-        Box::pin(self.receive(ctx, msg))
+        Box::pin(async move {
+            let ctx = self.on_calendar(ctx).await.map_err(db_rejection)?;
+            self.receive(&ctx, msg).await
+        })
     }
 
     fn evening_run<'a>(
@@ -691,7 +739,8 @@ impl Behaviour for KronofogdenBehaviour {
     ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
         Box::pin(async move {
             let _guard = self.lock.lock().await;
-            self.run_evening(ctx).await
+            let ctx = self.on_calendar(ctx).await?;
+            self.run_evening(&ctx).await
         })
     }
 
@@ -701,12 +750,19 @@ impl Behaviour for KronofogdenBehaviour {
     ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
         Box::pin(async move {
             let _guard = self.lock.lock().await;
-            let mut replies = Vec::new();
-            if self.evening_due(ctx).await? {
-                replies.extend(self.run_evening(ctx).await?);
-            }
-            replies.extend(self.run_utslag(ctx).await?);
-            Ok(replies)
+            let ctx = self.on_calendar(ctx).await?;
+            self.day_tick(&ctx).await
+        })
+    }
+
+    fn advance<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+        days: u32,
+    ) -> BoxFuture<'a, Result<(Vec<OutboundReply>, serde_json::Value), BehaviourError>> {
+        Box::pin(async move {
+            let _guard = self.lock.lock().await;
+            self.advance_days(ctx, days).await
         })
     }
 
