@@ -53,6 +53,7 @@ use std::collections::{BTreeMap, HashSet};
 
 mod admin;
 mod calendar;
+pub use calendar::MAX_ADVANCE_DAYS;
 mod evening;
 
 /// Content type of every file part the sim sends.

@@ -33,10 +33,10 @@ pub enum Doc {
     SksRapport,
     /// Löneutmätningsbeslut.
     Lub,
+    /// Ny grundavgift (before the day's DELRED that deducts it).
+    Nyttavgar,
     /// Delredovisning.
     Delred,
-    /// Ny grundavgift.
-    Nyttavgar,
     /// Slutredovisning.
     Slutredovisning,
 }
@@ -48,8 +48,8 @@ impl Doc {
         Doc::Utslag,
         Doc::SksRapport,
         Doc::Lub,
-        Doc::Delred,
         Doc::Nyttavgar,
+        Doc::Delred,
         Doc::Slutredovisning,
     ];
 
