@@ -370,6 +370,40 @@ mod tests {
         }
     }
 
+    /// FOGD-REF-2's requests of an application are read by field name (`yrkande_*`, J/N; absent → N), and the
+    /// edition from the head's `utgava`.
+    #[test]
+    fn requests_by_field_name_and_the_edition() {
+        let mut l = LayoutSet::embedded().get("bfo-ansokan").unwrap().clone();
+        // A layout whose 15 columns of kundnummer are the överlämnande request instead.
+        for r in &mut l.records {
+            for f in &mut r.fields {
+                if f.name == "kundnummer" {
+                    f.name = "yrkande_overlamnande".into();
+                }
+            }
+        }
+        let set = LayoutSet::embedded().with_layout(l.clone());
+        let mut cs = cases("bfo-ansokan");
+        cs[0].customer_number = Some("J".into());
+        cs[1].customer_number = Some("N".into());
+        let b = build_file(&set, CaseKind::Betalningsforelaggande, &cs, &facts(1)).unwrap();
+        let c = check_file(&set, &l, &b.bytes, Some(&b.missiv_bytes));
+        assert!(c.file_errors.is_empty(), "{:?}", c.file_errors);
+        assert_eq!(c.edition.as_deref(), Some("FOGD-REF-1"));
+        assert!(c.cases[0].wants_court);
+        assert!(!c.cases[1].wants_court);
+        assert!(c.cases.iter().all(|c| !c.wants_enforcement));
+        // Without such fields nothing is requested.
+        let set = LayoutSet::embedded();
+        let l = set.get("bfo-ansokan").unwrap();
+        let c = check_file(&set, l, &b.bytes, Some(&b.missiv_bytes));
+        assert!(c
+            .cases
+            .iter()
+            .all(|c| !c.wants_court && !c.wants_enforcement));
+    }
+
     #[test]
     fn clean_file_has_no_errors_and_reads_case_facts() {
         let set = LayoutSet::embedded();
