@@ -582,7 +582,7 @@ async fn the_life_of_each_path_after_registration() {
     let first_remaining = kronor(&delred[0]["aterstar"]) + per_month;
     assert_eq!(paid, first_remaining);
     let fees: i64 = delred.iter().map(|f| kronor(&f["avdragna_avgifter"])).sum();
-    assert_eq!(fees, 600_00, "the grundavgift is deducted from the payouts");
+    assert_eq!(fees, 60_000, "the grundavgift is deducted from the payouts");
     let last = &p.last().unwrap().1;
     assert_eq!(last["aterstar"], "0.00");
     assert_eq!(

@@ -153,6 +153,8 @@ impl LifeLayouts {
         }
         let l = self.fixed(doc).ok_or_else(|| failed("no layout".into()))?;
         let head = &head;
+        // Closures, not the functions: their `Value<'static>` must shorten to the entries' lifetime.
+        #[allow(clippy::redundant_closure)]
         let bytes = build_entries(l, move |s| head(s), entries, |e, s| value_of(e, s))
             .map_err(|e| failed(e.to_string()))?;
         Ok(Written {
