@@ -281,8 +281,7 @@ impl Env {
         out
     }
 
-    /// `POST /sim/v1/advance`; its answer.
-    async fn advance(&self, days: u32) -> serde_json::Value {
+    fn admin(&self, path: &str) -> (reqwest::Client, String) {
         let ca = std::fs::read(&self.config.tls.ca).unwrap();
         let id = std::fs::read(&self.config.tls.identity).unwrap();
         let http = reqwest::Client::builder()
@@ -292,10 +291,20 @@ impl Env {
             .identity(reqwest::Identity::from_pem(&id).unwrap())
             .build()
             .unwrap();
-        let url = format!(
-            "{}/sim/v1/advance",
-            self.config.shs.url.trim_end_matches("/shs")
-        );
+        let url = format!("{}{path}", self.config.shs.url.trim_end_matches("/shs"));
+        (http, url)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let (http, url) = self.admin(path);
+        let r = http.get(url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    /// `POST /sim/v1/advance`; its answer.
+    async fn advance(&self, days: u32) -> serde_json::Value {
+        let (http, url) = self.admin("/sim/v1/advance");
         let r = http
             .post(url)
             .json(&serde_json::json!({ "days": days }))
@@ -505,6 +514,17 @@ async fn scenario() -> (Vec<Got>, BTreeMap<String, Vec<(String, Fields)>>, Refs)
     }
     let a = env.advance(1).await;
     assert_eq!(a["replies"], 0, "nothing left after every case closed: {a}");
+    // The admin view shows each followed case's phase: every one closed but the utslag nobody enforced.
+    let cases: Vec<serde_json::Value> = env.get("/sim/v1/cases").await;
+    for c in cases.iter().filter(|c| c["life"].is_object()) {
+        let want = if c["handlingsref"] == r.decided.as_str() {
+            "decided"
+        } else {
+            "closed"
+        };
+        assert_eq!(c["life"]["phase"], want, "{c}");
+    }
+    assert_eq!(cases.iter().filter(|c| c["life"].is_object()).count(), 7);
 
     let mut lives: BTreeMap<String, Vec<(String, Fields)>> = BTreeMap::new();
     for (key, name, bytes) in &all {
