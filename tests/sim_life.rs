@@ -48,7 +48,22 @@ fn config(dir: &Path) -> Config {
     c.sim.disputed_share = 0.5;
     c.sim.life.max_payment_months = 14;
     c.sim.life.no_assets_share = 0.3;
+    // The sim reads the ansökan with a layout that has FOGD-REF-2's requests (by field name).
+    let layouts = dir.join("layouts");
+    std::fs::create_dir_all(&layouts).unwrap();
+    std::fs::write(layouts.join("bfo-ansokan.toml"), ansokan_with_requests()).unwrap();
+    c.layouts.dir = Some(layouts);
     c
+}
+
+/// FOGD-REF-1's bfo-ansokan as a FOGD-REF-2 file whose record 10 carries the two requests J/N by their
+/// FOGD-REF-2 names (fogd-ref-2.md §2.1) in the columns of kundnummer and skuldebrev: a case with customer
+/// number "J" asks for överlämnande if disputed, one with a promissory note for enforcement of the utslag.
+fn ansokan_with_requests() -> String {
+    include_str!("../layouts/fogd-ref-1/bfo-ansokan.toml")
+        .replace("edition = \"FOGD-REF-1\"", "edition = \"FOGD-REF-2\"")
+        .replace("name = \"kundnummer\"", "name = \"yrkande_overlamnande\"")
+        .replace("name = \"skuldebrev\"", "name = \"yrkande_verkstallighet\"")
 }
 
 /// The FOGD-REF-1 transaction layouts relabelled FOGD-REF-2 (their head's `utgava` says so: the sim follows
@@ -77,6 +92,8 @@ fn ref2_set() -> LayoutSet {
         }
     }
     layouts.push(begaran);
+    layouts.retain(|l| l.name != "bfo-ansokan");
+    layouts.push(Layout::from_toml(&ansokan_with_requests(), "bfo-ansokan.toml").unwrap());
     LayoutSet::from_layouts(layouts)
 }
 
@@ -140,6 +157,8 @@ fn pick(prefix: &str, taken: &[String], pick: impl Fn(&str) -> bool) -> String {
 /// The references of each path, chosen by the sim's own (public, deterministic) choices.
 struct Refs {
     court: String,
+    auto_court: String,
+    auto_enforced: String,
     written_off: String,
     enforced: String,
     decided: String,
@@ -158,6 +177,8 @@ fn refs(c: &Config) -> Refs {
     };
     Refs {
         court: take("BD", &|r| is_disputed(IK, r, share)),
+        auto_court: take("BD", &|r| is_disputed(IK, r, share)),
+        auto_enforced: take("BU", &|r| !is_disputed(IK, r, share)),
         written_off: take("BD", &|r| is_disputed(IK, r, share)),
         enforced: take("BU", &|r| !is_disputed(IK, r, share)),
         decided: take("BU", &|r| !is_disputed(IK, r, share)),
@@ -409,11 +430,25 @@ async fn scenario() -> (Vec<Got>, BTreeMap<String, Vec<(String, Fields)>>, Refs)
     let r = refs(&env.config);
     let mut all: Vec<Got> = Vec::new();
 
-    // Applications: BFÖ (2 disputed, 2 not), verkställighet (2), fordringsanmälan (1).
-    let bfo = with_refs(
+    // Applications: BFÖ (3 disputed, 3 not; one of each with a request in the application), verkställighet (2),
+    // fordringsanmälan (1).
+    let mut bfo = with_refs(
         "bfo-ansokan",
-        &[&r.court, &r.written_off, &r.enforced, &r.decided],
+        &[
+            &r.court,
+            &r.written_off,
+            &r.enforced,
+            &r.decided,
+            &r.auto_court,
+            &r.auto_enforced,
+        ],
     );
+    for c in &mut bfo {
+        c.customer_number = None;
+        c.promissory_note = false;
+    }
+    bfo[4].customer_number = Some("J".into());
+    bfo[5].promissory_note = true;
     env.send(
         CaseKind::Betalningsforelaggande,
         &env.build(CaseKind::Betalningsforelaggande, &bfo, 1),
@@ -524,7 +559,7 @@ async fn scenario() -> (Vec<Got>, BTreeMap<String, Vec<(String, Fields)>>, Refs)
         };
         assert_eq!(c["life"]["phase"], want, "{c}");
     }
-    assert_eq!(cases.iter().filter(|c| c["life"].is_object()).count(), 7);
+    assert_eq!(cases.iter().filter(|c| c["life"].is_object()).count(), 9);
 
     let mut lives: BTreeMap<String, Vec<(String, Fields)>> = BTreeMap::new();
     for (key, name, bytes) in &all {
@@ -561,6 +596,20 @@ async fn the_life_of_each_path_after_registration() {
     assert_eq!(notice["sista_dag"], "20260204");
     assert_eq!(lives[&r.court][1].1["domstol"], "Stockholms tingsrätt");
     assert_eq!(lives[&r.court][1].1["beslutsdatum"], "20260108");
+
+    // Disputed, the application asked for överlämnande → handed over the day after the notice, unasked.
+    assert_eq!(steps(&lives, &r.auto_court), ["bestridande", "utslag:D"]);
+    assert_eq!(lives[&r.auto_court][1].1["beslutsdatum"], "20260108");
+
+    // The application asked for enforcement → the utslag carries vs_malnummer at once, and the enforcement runs.
+    let e = steps(&lives, &r.auto_enforced);
+    assert_eq!(&e[..2], ["utslag:U", "lub"], "{e:?}");
+    let vs = &lives[&r.auto_enforced][0].1["vs_malnummer"];
+    assert!(vs.starts_with("VS-"), "{vs}");
+    assert!(lives[&r.auto_enforced][1..]
+        .iter()
+        .all(|(_, f)| &f["malnummer"] == vs));
+    assert!(e.last().unwrap().starts_with("slutredovisning:"), "{e:?}");
 
     // Disputed, no request → written off the day after sista_dag.
     assert_eq!(steps(&lives, &r.written_off), ["bestridande", "utslag:A"]);
