@@ -164,6 +164,7 @@ struct Refs {
     decided: String,
     paid: String,
     no_assets: String,
+    withdrawn: String,
     sks: String,
 }
 
@@ -191,6 +192,7 @@ fn refs(c: &Config) -> Refs {
                 .2
                 .is_some_and(|l| l >= 1)
         }),
+        withdrawn: take("VS", &|_| true),
         sks: take("SK", &|_| true),
     }
 }
@@ -454,7 +456,7 @@ async fn scenario() -> (Vec<Got>, BTreeMap<String, Vec<(String, Fields)>>, Refs)
         &env.build(CaseKind::Betalningsforelaggande, &bfo, 1),
     )
     .await;
-    let vs = with_refs("vst-ansokan", &[&r.paid, &r.no_assets]);
+    let vs = with_refs("vst-ansokan", &[&r.paid, &r.no_assets, &r.withdrawn]);
     env.send(
         CaseKind::Verkstallighet,
         &env.build(CaseKind::Verkstallighet, &vs, 1),
@@ -491,6 +493,14 @@ async fn scenario() -> (Vec<Got>, BTreeMap<String, Vec<(String, Fields)>>, Refs)
         .iter()
         .map(|e| (e.reference.clone(), e.malnummer.clone()))
         .collect();
+    let emalut = fogd::formats::Bekraftelse::parse(&LayoutSet::embedded(), &got[1].2).unwrap();
+    let vs_withdrawn = emalut
+        .entries
+        .iter()
+        .find(|e| e.reference == r.withdrawn)
+        .unwrap()
+        .malnummer
+        .clone();
     all.extend(got);
 
     // Begäran: O for the first disputed case and V for the first utslag (accepted); V for a disputed case and O
@@ -543,7 +553,41 @@ async fn scenario() -> (Vec<Got>, BTreeMap<String, Vec<(String, Fields)>>, Refs)
 
     // The rest of the lives: a handover, a write-off, a skuldsanering decision, LUBs, DELREDs, NYTTAVGAR and
     // slutredovisningar, over a year and a half.
-    for days in [1, 30, 60, 500] {
+    for days in [1, 30] {
+        env.advance(days).await;
+        all.extend(env.inbox().await);
+    }
+    // An enforcement withdrawn after its LUB (ändring `aterkallelse`): closed at once, ATERKALLAD.
+    let mut andring = golden("vst-andring")
+        .into_iter()
+        .find(|c| {
+            c.change
+                .as_ref()
+                .is_some_and(|ch| ch.kind == fogd::domain::case::ChangeKind::Aterkallelse)
+        })
+        .unwrap();
+    andring.reference = "AND-1".into();
+    andring.malnummer = Some(vs_withdrawn);
+    env.send(
+        CaseKind::VerkstallighetAndring,
+        &env.build(CaseKind::VerkstallighetAndring, &[andring], 1),
+    )
+    .await;
+    // The kvittens, and — the node's next tick, the same day — the slutredovisning.
+    // (A tick may run between the ändring and its kvittens being stored: either may come first.)
+    let mut got = env.inbox().await;
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    let keys: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+    assert_eq!(keys, ["kvittens", "slutredovisning"]);
+    all.push(got.pop().unwrap());
+    let k = Kvittens::parse(&LayoutSet::embedded(), &got[0].2).unwrap();
+    assert_eq!(
+        (k.antal_godkanda, k.antal_underkanda),
+        (1, 0),
+        "{:?}",
+        k.errors
+    );
+    for days in [60, 500] {
         env.advance(days).await;
         all.extend(env.inbox().await);
     }
@@ -559,7 +603,7 @@ async fn scenario() -> (Vec<Got>, BTreeMap<String, Vec<(String, Fields)>>, Refs)
         };
         assert_eq!(c["life"]["phase"], want, "{c}");
     }
-    assert_eq!(cases.iter().filter(|c| c["life"].is_object()).count(), 9);
+    assert_eq!(cases.iter().filter(|c| c["life"].is_object()).count(), 10);
 
     let mut lives: BTreeMap<String, Vec<(String, Fields)>> = BTreeMap::new();
     for (key, name, bytes) in &all {
@@ -675,6 +719,15 @@ async fn the_life_of_each_path_after_registration() {
     );
     let last = &lives[&r.no_assets].last().unwrap().1;
     assert!(kronor(&last["aterstar"]) > 0);
+
+    // Withdrawn after its LUB: the slutredovisning says ATERKALLAD, the day of the ändring.
+    assert_eq!(
+        steps(&lives, &r.withdrawn),
+        ["lub", "slutredovisning:ATERKALLAD"]
+    );
+    let last = &lives[&r.withdrawn][1].1;
+    assert_eq!(last["avslutat"], "2026-02-07");
+    assert_eq!(last["totalt_redovisat"], "0.00");
 
     // Fordringsanmälan → one SKSRAPP decision, 30 days after it was lodged.
     let s = steps(&lives, &r.sks);

@@ -60,17 +60,30 @@ impl KronofogdenBehaviour {
         }
         let mut replies = Vec::new();
         let mut total = calendar_days(&ctx.pool).await?;
+        let mut moved = 0;
+        let mut error = None;
         for _ in 0..days {
-            total += 1;
             let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
-            meta_set(&mut tx, "calendar_days", &total.to_string()).await?;
+            meta_set(&mut tx, "calendar_days", &(total + 1).to_string()).await?;
             tx.commit().await?;
-            replies.extend(self.day_tick(&shifted(ctx, total)).await?);
+            total += 1;
+            moved += 1;
+            // A day that fails stops the advance; what earlier days produced is still sent (their state is
+            // committed), and the failed day's work is retried by the next tick.
+            match self.day_tick(&shifted(ctx, total)).await {
+                Ok(r) => replies.extend(r),
+                Err(e) => {
+                    tracing::error!(error = %e, day = total, "sim advance stopped");
+                    error = Some(e.to_string());
+                    break;
+                }
+            }
         }
         let today = shifted(ctx, total).now_local.date();
-        Ok((
-            replies,
-            serde_json::json!({ "days": days, "today": today.to_string(), "calendar_days": total }),
-        ))
+        let mut summary = serde_json::json!({ "days": moved, "today": today.to_string(), "calendar_days": total });
+        if let Some(e) = error {
+            summary["error"] = serde_json::Value::String(e);
+        }
+        Ok((replies, summary))
     }
 }

@@ -55,6 +55,44 @@ impl KronofogdenBehaviour {
             )
             .await?;
         }
+        let mut out = Outbox::default();
+        // Enforcements withdrawn (ändring `aterkallelse`) since: closed, with what was paid out so far.
+        let withdrawn = sqlx::query(
+            "SELECT l.case_id, l.vs_malnummer, l.debt_ore, l.paid_ore, l.paid_out_ore, c.sender, c.intressentkod,
+               c.handlingsref, c.malnummer FROM kf_life l JOIN kf_cases c ON c.id = l.case_id
+             WHERE l.phase IN (?, ?) AND c.status = ? ORDER BY l.case_id",
+        )
+        .bind(phase::LUB)
+        .bind(phase::GARNISHMENT)
+        .bind(status::WITHDRAWN)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in withdrawn {
+            let id: i64 = r.try_get("case_id")?;
+            let vs: Option<String> = r.try_get("vs_malnummer")?;
+            let mal: Option<String> = r.try_get("malnummer")?;
+            let left = (r.try_get::<i64, _>("debt_ore")? - r.try_get::<i64, _>("paid_ore")?).max(0);
+            set_phase(&mut tx, id, phase::CLOSED, None).await?;
+            out.push(
+                &r.try_get::<String, _>("sender")?,
+                &r.try_get::<String, _>("intressentkod")?,
+                Doc::Slutredovisning,
+                vec![
+                    (Source::EntryMalnummer, text(vs.or(mal).unwrap_or_default())),
+                    (
+                        Source::EntryReference,
+                        text(r.try_get::<String, _>("handlingsref")?),
+                    ),
+                    (Source::EntryDate, Value::Date(today)),
+                    (Source::EntryReason, code("aterkallad")),
+                    (
+                        Source::EntryTotalPaidOut,
+                        Value::Amount(r.try_get("paid_out_ore")?),
+                    ),
+                    (Source::EntryRemaining, Value::Amount(left)),
+                ],
+            );
+        }
         let rows = sqlx::query(
             "SELECT l.*, c.sender, c.intressentkod, c.handlingsref, c.malnummer, c.claimed_ore,
                c.decision_amount_ore FROM kf_life l JOIN kf_cases c ON c.id = l.case_id
@@ -73,7 +111,6 @@ impl KronofogdenBehaviour {
         .bind(day(today))
         .fetch_all(&mut *tx)
         .await?;
-        let mut out = Outbox::default();
         for r in rows {
             let d = Due {
                 id: r.try_get("case_id")?,
