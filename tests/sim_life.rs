@@ -734,6 +734,13 @@ async fn the_life_of_each_path_after_registration() {
     assert_eq!(s.len(), 1, "{s:?}");
     assert!(s[0] == "sks-rapport:B" || s[0] == "sks-rapport:A", "{s:?}");
     assert_eq!(lives[&r.sks][0].1["beslutsdatum"], "20260204");
+    assert_eq!(
+        lives[&r.sks][0].1["arendenummer"],
+        golden("sks-fordringsanmalan")[0]
+            .debt_restructuring_case
+            .clone()
+            .unwrap()
+    );
 
     // Every kind was sent, each by its FOGD-REF-2 file name.
     let names: std::collections::BTreeSet<&str> = all.iter().map(|g| g.1.as_str()).collect();
