@@ -249,8 +249,8 @@ pub(super) async fn at_utslag(
     let (sender, intressentkod) = who;
     let today = ctx.now_local.date();
     let now = crate::shs::format_time(ctx.now_local);
-    let wants_enforcement: (i64,) =
-        sqlx::query_as("SELECT wants_enforcement FROM kf_life WHERE case_id = ?")
+    let (wants_enforcement, wants_court): (i64, i64) =
+        sqlx::query_as("SELECT wants_enforcement, wants_court FROM kf_life WHERE case_id = ?")
             .bind(id)
             .fetch_one(&mut **tx)
             .await?;
@@ -288,12 +288,7 @@ pub(super) async fn at_utslag(
         set_case(status::DISPUTED, None, 0)
             .execute(&mut **tx)
             .await?;
-        let wants_court: (i64,) =
-            sqlx::query_as("SELECT wants_court FROM kf_life WHERE case_id = ?")
-                .bind(id)
-                .fetch_one(&mut **tx)
-                .await?;
-        let (ph, next) = if wants_court.0 != 0 {
+        let (ph, next) = if wants_court != 0 {
             (phase::HANDOVER, plus_days(today, 1))
         } else {
             (phase::DISPUTED, plus_days(sista_dag, 1))
@@ -321,7 +316,7 @@ pub(super) async fn at_utslag(
     set_case(status::DECIDED, Some("U"), current)
         .execute(&mut **tx)
         .await?;
-    let vs = if wants_enforcement.0 != 0 {
+    let vs = if wants_enforcement != 0 {
         let vs = next_malnummer(tx, "VS", today).await?;
         start_enforcement(tx, ctx, id, &vs, current, today).await?;
         Some(vs)
