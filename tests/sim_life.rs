@@ -768,3 +768,25 @@ async fn the_life_of_each_path_after_registration() {
         assert!(a.2 == b.2, "{} differs between two runs", a.1);
     }
 }
+
+/// `POST /sim/v1/advance` takes 1..=3660 days and nothing else; a refused call moves nothing.
+#[tokio::test]
+async fn advance_is_bounded() {
+    let env = Env::new().await;
+    for body in [
+        serde_json::json!({ "days": 0 }),
+        serde_json::json!({ "days": 3661 }),
+        serde_json::json!({ "days": -1 }),
+        serde_json::json!({ "days": 1, "hours": 2 }),
+        serde_json::json!({}),
+    ] {
+        let (http, url) = env.admin("/sim/v1/advance");
+        let r = http.post(url).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+    }
+    let a = env.advance(3660).await;
+    assert_eq!(a["calendar_days"], 3660);
+    let ten_years = t0().date_naive() + chrono::Days::new(3660);
+    assert_eq!(a["today"], ten_years.to_string());
+    env.sim.shutdown().await;
+}
