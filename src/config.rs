@@ -177,6 +177,14 @@ impl Default for ShsConfig {
             ("kvittens", "b12dedf1-ec5b-55d4-8fe6-9d37c73368b1"),
             ("bekraftelse", "2c92e378-4f27-5ea9-951b-6efc4980d971"),
             ("utslag", "9bc8220d-44bd-56b2-b6e8-4ad337371b24"),
+            // FOGD-REF-2 (fogd-ref-2.md §2.5, §3): the begäran and what Kronofogden sends after registration.
+            ("bfo-begaran", "6df712fb-2900-53eb-918f-2a5351a54cd4"),
+            ("bestridande", "c1850e32-4f04-5c80-a2ca-c4d95a9b25e8"),
+            ("sks-rapport", "331cfc50-d71d-5469-ae57-5b5f8597634f"),
+            ("lub", "f9acf80b-c389-59bf-b533-5f5d9d21d84a"),
+            ("delred", "59b537b6-79ef-5aa2-bb15-b470b35d48fd"),
+            ("nyttavgar", "13d953a1-336c-5ddf-bcf7-ec236a2f8af0"),
+            ("slutredovisning", "ab5e776c-2a62-5984-a9f2-5dd20b7a9ba8"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -452,6 +460,47 @@ pub struct SimConfig {
     /// `admin_token` is set, the admin is the client certificate whose subject `serialNumber` is this
     /// configuration's `[ingivare] org_number` (the development set-up's own client).
     pub admin_cert_serials: Vec<String>,
+    /// The life of a FOGD-REF-2 case after registration (fogd-ref-2.md §6).
+    pub life: SimLifeConfig,
+}
+
+/// `[sim.life]`: how the simulator plays a FOGD-REF-2 case after registration (fogd-ref-2.md §6). Each case's
+/// path is decided by a hash of its reference (as `disputed_share`), so the same input gives the same messages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimLifeConfig {
+    /// Days from the start of an enforcement to its salary garnishment decision (LUB).
+    pub lub_delay_days: u32,
+    /// Share (0..=1) of enforcement cases whose debtor runs out of assets before the debt is paid (they end
+    /// `INGA_TILLGANGAR`).
+    pub no_assets_share: f64,
+    /// Most months over which a garnishment pays a debt (each case draws 1..=this).
+    pub max_payment_months: u32,
+    /// The yearly grundavgift Kronofogden charges while an enforcement is open (NYTTAVGAR), kronor.
+    pub grundavgift: Kronor,
+    /// The tingsrätt a disputed case is handed over to.
+    pub court: String,
+    /// Days from a fordringsanmälan to the skuldsanering decision (SKSRAPP).
+    pub sks_decision_days: u32,
+    /// Share (0..=1) of skuldsaneringar granted (the rest are refused, `A`).
+    pub sks_granted_share: f64,
+    /// Months of a granted skuldsanering's payment plan.
+    pub sks_plan_months: u32,
+}
+
+impl Default for SimLifeConfig {
+    fn default() -> Self {
+        Self {
+            lub_delay_days: 14,
+            no_assets_share: 0.2,
+            max_payment_months: 18,
+            grundavgift: Kronor(Amount(60_000)),
+            court: "Stockholms tingsrätt".into(),
+            sks_decision_days: 30,
+            sks_granted_share: 0.8,
+            sks_plan_months: 60,
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -467,6 +516,7 @@ impl Default for SimConfig {
             check_sender: true,
             admin_token: None,
             admin_cert_serials: Vec::new(),
+            life: SimLifeConfig::default(),
         }
     }
 }
@@ -656,6 +706,21 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.sim.disputed_share) {
             return Err(bad("sim.disputed_share", "must be between 0 and 1".into()));
+        }
+        let life = &self.sim.life;
+        for (key, share) in [
+            ("sim.life.no_assets_share", life.no_assets_share),
+            ("sim.life.sks_granted_share", life.sks_granted_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(bad(key, "must be between 0 and 1".into()));
+            }
+        }
+        if life.max_payment_months == 0 {
+            return Err(bad(
+                "sim.life.max_payment_months",
+                "must be at least 1".into(),
+            ));
         }
         if self.batch.max_cases_per_file == 0 {
             return Err(bad("batch.max_cases_per_file", "must be at least 1".into()));
