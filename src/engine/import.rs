@@ -8,12 +8,13 @@
 use super::EngineError;
 use crate::clock::Clock;
 use crate::domain::intake::{HashedKeys, SourceRecord};
+use crate::domain::validate::concerned::{check_follow_up, reduction_of, ConcernedCase, Reduction};
 use crate::domain::validate::{validate, Issue, Severity, ValidationContext};
-use crate::domain::{CaseKind, CaseState};
+use crate::domain::{Case, CaseKind, CaseState};
 use crate::store::{NewCase, Store, UpsertOutcome, WriteSession};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Cases per store transaction.
 pub const DEFAULT_BATCH: usize = 5000;
@@ -252,6 +253,7 @@ pub async fn import(
     let writer = {
         let store = store.cloned();
         let opts = opts.clone();
+        let today = ctx.today;
         tokio::spawn(async move {
             let mut out = ImportOutcome::default();
             // One connection for all batches, taken at the first (see `WriteSession`).
@@ -269,11 +271,10 @@ pub async fn import(
                 flush(
                     store.as_ref(),
                     &mut session,
-                    &mut step.news,
-                    &mut step.batch,
+                    &mut step,
                     &mut out,
                     &opts,
-                    step.now,
+                    today,
                 )
                 .await?;
             }
@@ -371,15 +372,18 @@ fn count_state(s: &mut ImportSummary, state: CaseState) {
     }
 }
 
+/// Stores the batch of `step` (its cases' creation time `step.now`); `today` for the follow-up checks.
 async fn flush(
     store: Option<&Store>,
     session: &mut Option<WriteSession>,
-    news: &mut Vec<NewCase>,
-    batch: &mut Vec<Assessed>,
+    step: &mut BatchHandoff,
     out: &mut ImportOutcome,
     opts: &ImportOptions,
-    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
 ) -> Result<(), EngineError> {
+    let now = step.now;
+    let news = &mut step.news;
+    let batch = &mut step.batch;
     let Some(store) = store else {
         news.clear();
         batch.clear();
@@ -392,7 +396,7 @@ async fn flush(
         // The follow-up check reads through the pool: give the held connection back first, so that a pool of
         // one connection cannot wait on itself.
         *session = None;
-        check_follow_ups(store, news, batch, opts).await?;
+        check_follow_ups(store, news, batch, opts, today).await?;
     }
     let session = match session {
         Some(s) => s,
@@ -453,26 +457,51 @@ fn is_follow_up(n: &NewCase) -> bool {
     CaseKind::parse(&n.kind).is_some_and(CaseKind::is_follow_up)
 }
 
-/// Refuses follow-ups whose concerned case does not exist (rule `follow_up.unknown_case`): a nedsättning,
-/// återkallelse or ändring must name (by `concerns`) a case of the parent kind with the same intressentkod, stored
-/// before or earlier in the same batch. Checked here, where intake meets the store, not in the pure validator. A
-/// refused follow-up is kept `invalid` with the issue.
+/// Checks follow-ups against the case they concern, where intake meets the store (not in the pure validator):
+/// a nedsättning, återkallelse or ändring must name (by `concerns`) a case of the parent kind with the same
+/// intressentkod, stored before or earlier in the same batch (rule `follow_up.unknown_case`), and pass the rules of
+/// fogd-ref-2.md §2.4 against what fogd knows of it ([`check_follow_up`]: the delkrav exists, the amount is at most
+/// what remains after earlier nedsättningar — those kept and those before it in the batch —, the case is not
+/// closed, an uppskov lies after `today`). A refused follow-up is kept `invalid` with its issues.
 async fn check_follow_ups(
     store: &Store,
     news: &mut [NewCase],
     batch: &mut [Assessed],
     opts: &ImportOptions,
+    today: chrono::NaiveDate,
 ) -> Result<(), EngineError> {
     // Most batches hold no follow-up at all: then there is nothing to look up.
     if !news.iter().any(is_follow_up) {
         return Ok(());
     }
-    let in_batch: HashSet<(String, String, String)> = news
+    let ser = |source| EngineError::Serialise {
+        what: "case",
+        source,
+    };
+    // The valid cases of the batch by key, with their content (what the store will hold after this batch).
+    let mut in_batch: HashMap<(String, String, String), (CaseState, Option<Case>)> = HashMap::new();
+    for (n, p) in news.iter().zip(batch.iter()) {
+        if p.state == CaseState::Invalid {
+            continue;
+        }
+        let case = n
+            .case_json
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(ser)?;
+        in_batch.insert(
+            (n.intressentkod.clone(), n.kind.clone(), n.reference.clone()),
+            (p.state, case),
+        );
+    }
+    let batch_reductions: HashSet<(String, String)> = in_batch
         .iter()
-        .zip(batch.iter())
-        .filter(|(_, p)| p.state != CaseState::Invalid)
-        .map(|(n, _)| (n.intressentkod.clone(), n.kind.clone(), n.reference.clone()))
+        .filter(|((_, kind, _), _)| kind == CaseKind::Nedsattning.as_str())
+        .map(|((ik, _, reference), _)| (ik.clone(), reference.clone()))
         .collect();
+    // Nedsättningar accepted earlier in this batch, by (intressentkod, concerned reference).
+    let mut earlier: HashMap<(String, String), Vec<Reduction>> = HashMap::new();
     for (new, p) in news.iter_mut().zip(batch.iter_mut()) {
         if p.state == CaseState::Invalid {
             continue;
@@ -488,55 +517,102 @@ async fn check_follow_ups(
             parent.as_str().to_string(),
             concerns.clone(),
         );
-        if in_batch.contains(&key) {
-            continue;
-        }
-        let exists = store
-            .cases_by_reference(&concerns, Some(&new.intressentkod))
+        let stored = store
+            .concerned_case(
+                &new.intressentkod,
+                parent.as_str(),
+                &concerns,
+                &new.reference,
+            )
             .await?
-            .iter()
-            .any(|c| c.kind == parent.as_str() && c.state != CaseState::Invalid);
-        if exists {
-            continue;
-        }
-        let message = format!(
-            "{} {} concerns {parent} case {concerns:?}, which does not exist for intressentkod {}",
-            new.kind, new.reference, new.intressentkod
-        );
-        let issue = Issue {
-            severity: Severity::Error,
-            path: "concerns".into(),
-            field: "concerns".into(),
-            rule: "follow_up.unknown_case".into(),
-            value: Some(concerns.clone()),
-            message: message.clone(),
+            .filter(|c| c.state != CaseState::Invalid);
+        let concerned = match (in_batch.get(&key), stored) {
+            (Some((state, case)), stored) => Some(ConcernedCase {
+                reference: concerns.clone(),
+                state: *state,
+                case: case.clone(),
+                reductions: stored.map(|s| s.reductions).unwrap_or_default(),
+            }),
+            (None, stored) => stored,
         };
-        // The issues were serialised by this intake a moment ago (`prepare`).
-        let mut issues: Vec<Issue> =
-            serde_json::from_str(&new.issues_json).map_err(|source| EngineError::Serialise {
-                what: "issues",
-                source,
-            })?;
-        issues.push(issue);
-        new.issues_json =
-            serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
-                what: "issues",
-                source,
-            })?;
-        new.state = CaseState::Invalid;
-        new.hold_reason = None;
-        p.state = CaseState::Invalid;
+        let issues = match concerned {
+            None => vec![Issue {
+                severity: Severity::Error,
+                path: "concerns".into(),
+                field: "concerns".into(),
+                rule: "follow_up.unknown_case".into(),
+                value: Some(concerns.clone()),
+                message: format!(
+                    "{} {} concerns {parent} case {concerns:?}, which does not exist for intressentkod {}",
+                    new.kind, new.reference, new.intressentkod
+                ),
+            }],
+            Some(mut concerned) => {
+                // A kept nedsättning that this batch replaces counts as the batch has it.
+                concerned.reductions.retain(|r| {
+                    !batch_reductions.contains(&(new.intressentkod.clone(), r.reference.clone()))
+                });
+                let slot = earlier
+                    .entry((new.intressentkod.clone(), concerns.clone()))
+                    .or_default();
+                concerned.reductions.extend(slot.iter().cloned());
+                let case: Option<Case> = new
+                    .case_json
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()
+                    .map_err(ser)?;
+                let issues = case
+                    .as_ref()
+                    .map(|c| check_follow_up(c, &concerned, today))
+                    .unwrap_or_default();
+                if issues.is_empty() {
+                    slot.extend(case.as_ref().and_then(reduction_of));
+                }
+                issues
+            }
+        };
+        if !issues.is_empty() {
+            refuse_follow_up(new, p, issues, opts)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes a follow-up `invalid` with `found` added to its issues and problems.
+fn refuse_follow_up(
+    new: &mut NewCase,
+    p: &mut Assessed,
+    found: Vec<Issue>,
+    opts: &ImportOptions,
+) -> Result<(), EngineError> {
+    // The issues were serialised by this intake a moment ago (`prepare`).
+    let mut issues: Vec<Issue> =
+        serde_json::from_str(&new.issues_json).map_err(|source| EngineError::Serialise {
+            what: "issues",
+            source,
+        })?;
+    for i in &found {
         p.problems.push(Problem {
-            severity: Severity::Error,
+            severity: i.severity,
             source: opts.source.clone(),
             line: new.source_line.unwrap_or(0) as usize,
             reference: Some(new.reference.clone()),
-            field: "concerns".into(),
-            rule: "follow_up.unknown_case".into(),
-            value: Some(concerns),
-            message,
+            field: i.field.clone(),
+            rule: i.rule.clone(),
+            value: i.value.clone(),
+            message: i.message.clone(),
         });
     }
+    // The warnings that held it stay with it; the case is invalid now.
+    issues.extend(found);
+    new.issues_json = serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
+        what: "issues",
+        source,
+    })?;
+    new.state = CaseState::Invalid;
+    new.hold_reason = None;
+    p.state = CaseState::Invalid;
     Ok(())
 }
 

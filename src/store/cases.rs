@@ -5,6 +5,7 @@ use super::moves::{insert_creation_events, insert_events, EventRow};
 use super::types::StoredTime;
 use super::{with_pool, with_tx, Dialect, Store, StoreError};
 use crate::domain::state::{Cause, Transition};
+use crate::domain::validate::concerned::{reduction_of, ConcernedCase};
 use crate::domain::validate::Issue;
 use crate::domain::{Case, CaseState};
 use chrono::{DateTime, Utc};
@@ -620,6 +621,68 @@ impl Store {
                 .bind(limit)
                 .fetch_all(pool)
                 .await?
+        }))
+    }
+
+    /// What fogd knows of the case a follow-up concerns (fogd-ref-2.md §2.4): the case (intressentkod, `kind`,
+    /// `reference`), if it exists, with its state and content, and the nedsättningar already kept for it that are
+    /// not invalid or rejected, leaving out the follow-up `except` itself (a replacement of it).
+    pub async fn concerned_case(
+        &self,
+        intressentkod: &str,
+        kind: &str,
+        reference: &str,
+        except: &str,
+    ) -> Result<Option<ConcernedCase>, StoreError> {
+        let row: Option<(i64, CaseState, Option<String>)> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT id, state, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND reference = $3",
+            )
+            .bind(intressentkod)
+            .bind(kind)
+            .bind(reference)
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((id, state, case_json)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |id: i64, source| StoreError::Corrupt {
+            table: "cases",
+            id,
+            column: "case_json",
+            source,
+        };
+        let case: Option<Case> = case_json
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| corrupt(id, e))?;
+        let earlier: Vec<(i64, Option<String>)> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT id, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND concerns = $3 \
+                 AND reference <> $4 AND state <> $5 AND state <> $6 ORDER BY id",
+            )
+            .bind(intressentkod)
+            .bind(crate::domain::CaseKind::Nedsattning.as_str())
+            .bind(reference)
+            .bind(except)
+            .bind(CaseState::Invalid)
+            .bind(CaseState::Rejected)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut reductions = Vec::with_capacity(earlier.len());
+        for (id, json) in earlier {
+            let Some(json) = json else { continue };
+            let neds: Case = serde_json::from_str(&json).map_err(|e| corrupt(id, e))?;
+            reductions.extend(reduction_of(&neds));
+        }
+        Ok(Some(ConcernedCase {
+            reference: reference.to_string(),
+            state,
+            case,
+            reductions,
         }))
     }
 
