@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Display;
 
 mod claim;
+pub mod concerned;
+mod costs;
 mod debtor;
 mod follow_up;
 mod party;
@@ -77,6 +79,12 @@ pub struct Rules {
     pub cap_inkassokostnad: Amount,
     /// Cap for förseningsersättning (business debtors only).
     pub cap_forseningsersattning: Amount,
+    /// Cap for the fee for a payment plan.
+    pub cap_amorteringsplan: Amount,
+    /// Kronofogden's application fee: a claim for it is exactly this.
+    pub fee_ansokningsavgift: Amount,
+    /// Cap for the agent's fee (only with an agent).
+    pub cap_ombudsarvode: Amount,
     /// Limitation period for consumer debtors, years.
     pub limitation_years_consumer: u32,
     /// Limitation period otherwise, years.
@@ -94,6 +102,9 @@ impl Default for Rules {
             cap_paminnelseavgift: Amount(6_000),
             cap_inkassokostnad: Amount(18_000),
             cap_forseningsersattning: Amount(45_000),
+            cap_amorteringsplan: Amount(17_000),
+            fee_ansokningsavgift: Amount(30_000),
+            cap_ombudsarvode: Amount(38_000),
             limitation_years_consumer: 3,
             limitation_years_other: 10,
             max_debtors: 9,
@@ -109,6 +120,9 @@ impl Rules {
             cap_paminnelseavgift: cfg.cap_paminnelseavgift.0,
             cap_inkassokostnad: cfg.cap_inkassokostnad.0,
             cap_forseningsersattning: cfg.cap_forseningsersattning.0,
+            cap_amorteringsplan: cfg.cap_amorteringsplan.0,
+            fee_ansokningsavgift: cfg.fee_ansokningsavgift.0,
+            cap_ombudsarvode: cfg.cap_ombudsarvode.0,
             limitation_years_consumer: cfg.limitation_years_consumer,
             limitation_years_other: cfg.limitation_years_other,
             max_debtors: cfg.max_debtors as usize,
@@ -504,6 +518,9 @@ fn iso_date(raw: &str) -> Option<NaiveDate> {
 }
 
 #[cfg(test)]
+mod rules_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -539,7 +556,7 @@ mod tests {
         }
     }
 
-    fn ctx() -> ValidationContext {
+    pub(super) fn ctx() -> ValidationContext {
         ValidationContext {
             rules: Rules::default(),
             today: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
@@ -547,7 +564,7 @@ mod tests {
         }
     }
 
-    fn bfo() -> serde_json::Value {
+    pub(super) fn bfo() -> serde_json::Value {
         json!({
           "reference": "A-2026-000123",
           "kind": "betalningsforelaggande",
@@ -567,12 +584,12 @@ mod tests {
         })
     }
 
-    fn run(v: serde_json::Value) -> Validation {
+    pub(super) fn run(v: serde_json::Value) -> Validation {
         let input: CaseInput = serde_json::from_value(v).unwrap();
         validate(&input, &ctx())
     }
 
-    fn with(
+    pub(super) fn with(
         mut base: serde_json::Value,
         pointer: &str,
         value: serde_json::Value,
@@ -591,7 +608,7 @@ mod tests {
     }
 
     /// Asserts exactly one issue with this rule and path, and returns it.
-    fn one(v: &Validation, rule: &str, path: &str) -> Issue {
+    pub(super) fn one(v: &Validation, rule: &str, path: &str) -> Issue {
         let hits: Vec<&Issue> = v
             .issues
             .iter()
@@ -606,7 +623,7 @@ mod tests {
         hits[0].clone()
     }
 
-    fn error_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
+    pub(super) fn error_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
         let r = run(v);
         assert!(r.case.is_none(), "case should be invalid: {:#?}", r.issues);
         let i = one(&r, rule, path);
@@ -614,7 +631,7 @@ mod tests {
         i
     }
 
-    fn warning_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
+    pub(super) fn warning_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
         let r = run(v);
         assert!(r.case.is_some(), "warnings keep the case: {:#?}", r.issues);
         assert!(!r.has_errors());
