@@ -199,13 +199,18 @@ impl ReferensrantaTable {
     /// binary; were it broken, the table would be empty and every `reference_plus` calculation would answer
     /// [`InterestError::RateUnknown`], never a guessed rate).
     pub fn embedded() -> ReferensrantaTable {
-        ReferensrantaTable::from_toml(EMBEDDED).unwrap_or(ReferensrantaTable {
+        ReferensrantaTable::from_toml(EMBEDDED).unwrap_or_else(|_| ReferensrantaTable::empty())
+    }
+
+    /// A table without rates: every `reference_plus` calculation answers [`InterestError::RateUnknown`].
+    pub fn empty() -> ReferensrantaTable {
+        ReferensrantaTable {
             first: HalfYear {
                 year: 2002,
                 second: true,
             },
             rates_bp: Vec::new(),
-        })
+        }
     }
 
     /// Reads and checks a table: `rates = [ { from = 2002-07-01, percent = "4.50" }, … ]`, each `from` the first

@@ -624,6 +624,21 @@ impl Store {
         }))
     }
 
+    /// The held cases whose hold reason names `rule` (e.g. `interest.rate_unknown`), oldest first.
+    pub async fn held_with_rule(&self, rule: &str) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE state = $1 AND hold_reason LIKE $2 ORDER BY id"
+        );
+        let pattern = format!("%{rule}:%");
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql)
+                .bind(CaseState::Held)
+                .bind(&pattern)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// What fogd knows of the case a follow-up concerns (fogd-ref-2.md §2.4): the case (intressentkod, `kind`,
     /// `reference`), if it exists, with its state and content, and the nedsättningar already kept for it that are
     /// not invalid or rejected, leaving out the follow-up `except` itself (a replacement of it).

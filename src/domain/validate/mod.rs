@@ -21,6 +21,7 @@ use super::case::{
     DebtorInput, FollowUpReason, Interest, InterestKind, Party, PartyInput, Title, TitleKind,
 };
 use super::ids::IdNumber;
+use super::interest::ReferensrantaTable;
 use super::text;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,7 @@ pub mod concerned;
 mod costs;
 mod debtor;
 mod follow_up;
+mod interest_rules;
 mod party;
 
 /// How bad an issue is: errors make the case invalid, warnings hold it for review.
@@ -140,6 +142,8 @@ pub struct ValidationContext {
     pub today: NaiveDate,
     /// The intressentkod used when a case names none.
     pub default_intressentkod: String,
+    /// Riksbanken's referensränta per half-year, for the interest a case needs (fogd-ref-2.md §4).
+    pub interest: std::sync::Arc<ReferensrantaTable>,
 }
 
 /// The outcome of validating one case.
@@ -561,6 +565,7 @@ mod tests {
             rules: Rules::default(),
             today: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
             default_intressentkod: "DEV".into(),
+            interest: std::sync::Arc::new(ReferensrantaTable::embedded()),
         }
     }
 

@@ -177,6 +177,7 @@ impl Validator<'_> {
         if kind_known && is_app {
             let indexed: Vec<(usize, &Claim)> = claim_at.iter().copied().zip(&claims).collect();
             self.costs(&indexed, !any_consumer, agent.is_some());
+            self.interest_rules(&indexed, kind);
         }
 
         // Kind-specific parts.

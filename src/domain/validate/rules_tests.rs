@@ -109,3 +109,74 @@ fn forseningsersattning_only_for_businesses_and_instead_of_other_costs() {
     v["debtors"].as_array_mut().unwrap().push(consumer);
     warning_rule(v, "cost.forseningsersattning_consumer", "claims[1].kind");
 }
+
+/// `bfo()` with its kapital due (and interest running from) `due`.
+fn due(v: serde_json::Value, date: &str) -> serde_json::Value {
+    with(
+        with(v, "/claims/0/due_date", json!(date)),
+        "/claims/0/interest/from",
+        json!(date),
+    )
+}
+
+#[test]
+fn a_consumer_claim_on_a_promissory_note_has_ten_years() {
+    // Today is 2026-03-01; four years back is past the consumer period of three.
+    let old = due(bfo(), "2022-02-01");
+    warning_rule(old.clone(), "limitation", "claims[0].due_date");
+    let mut note = old.clone();
+    note["promissory_note"] = json!(true);
+    let r = run(note.clone());
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+    // Ten years hold for it too.
+    warning_rule(due(note, "2016-02-01"), "limitation", "claims[0].due_date");
+}
+
+/// `bfo()` (1 250 kr at referensränta + 8 from 2026-02-10) with `accrued` as upplupen ränta.
+fn with_accrued(accrued: &str) -> serde_json::Value {
+    let mut v = bfo();
+    v["claims"]
+        .as_array_mut()
+        .unwrap()
+        .push(cost("upplupen_ranta", accrued));
+    v
+}
+
+#[test]
+fn stated_interest_is_checked_for_plausibility() {
+    // 2026-02-10..2026-03-01: 19 days at 2.00 + 8 % on 1 250 kr = 6.51 kr; + 1 % (0.06) + 1 kr → 7.57 kr.
+    let r = run(with_accrued("7.57"));
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+    let i = warning_rule(with_accrued("7.58"), "interest.implausible", "claims[2].amount");
+    assert_eq!(i.value.as_deref(), Some("7.58"));
+    assert!(
+        i.message.contains("6.51 kr computed") && i.message.contains("at most 7.57 kr"),
+        "{}",
+        i.message
+    );
+    // Interest stated with no claim that bears interest: nothing to compute it from but the 1 kr.
+    let mut v = with_accrued("1.01");
+    v["claims"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("interest");
+    warning_rule(v, "interest.implausible", "claims[2].amount");
+}
+
+#[test]
+fn a_missing_half_year_holds_the_case_and_is_never_guessed() {
+    // On 2026-11-30 the shipped table lacks 2026-07-01 (fogd-ref-2.md §4).
+    let mut c = ctx();
+    c.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let input: CaseInput = serde_json::from_value(with_accrued("10")).unwrap();
+    let r = validate(&input, &c);
+    assert!(r.case.is_some() && !r.has_errors(), "{:#?}", r.issues);
+    let i = one(&r, "interest.rate_unknown", "claims[0].interest");
+    assert_eq!(i.severity, Severity::Warning);
+    assert_eq!(i.value.as_deref(), Some("2026-07-01"));
+    assert!(i.message.contains("2026-07-01–2026-12-31"), "{}", i.message);
+    assert_eq!(rules(&r), ["interest.rate_unknown"], "no plausibility verdict without the rate");
+    // Without a stated interest the case needs none at intake.
+    let input: CaseInput = serde_json::from_value(bfo()).unwrap();
+    assert!(validate(&input, &c).issues.is_empty());
+}
