@@ -66,31 +66,60 @@ async fn rate_unknown_holds_and_alerts(store: Store) {
     let (e, _fake, clock) = engine(store, cfg);
     let out = import_json(
         &e,
-        serde_json::json!([bfo_with_interest("I-1", Some("20")), bfo_with_interest("I-2", None)]),
+        serde_json::json!([
+            bfo_with_interest("I-1", Some("20")),
+            bfo_with_interest("I-2", None)
+        ]),
     )
     .await;
-    assert_eq!((out.summary.held, out.summary.accepted), (1, 1), "{:?}", out.problems);
-    let p = out.problems.iter().find(|p| p.reference.as_deref() == Some("I-1")).unwrap();
+    assert_eq!(
+        (out.summary.held, out.summary.accepted),
+        (1, 1),
+        "{:?}",
+        out.problems
+    );
+    let p = out
+        .problems
+        .iter()
+        .find(|p| p.reference.as_deref() == Some("I-1"))
+        .unwrap();
     assert_eq!(p.rule, "interest.rate_unknown");
     assert_eq!(p.value.as_deref(), Some("2026-01-01"));
     assert!(p.message.contains("2026-01-01–2026-06-30"), "{}", p.message);
     assert_eq!(state_of(&e, "I-1").await, CaseState::Held);
-    assert_eq!(state_of(&e, "I-2").await, CaseState::Journal, "no interest needed at intake");
+    assert_eq!(
+        state_of(&e, "I-2").await,
+        CaseState::Journal,
+        "no interest needed at intake"
+    );
 
     // The alert names the half-year and the case; it recovers when no case is held for it any more.
     let alerter = Alerter::new(&e.config.alerts);
-    alerter.check_files(&e.store, 60, clock.now()).await.unwrap();
+    alerter
+        .check_files(&e.store, 60, clock.now())
+        .await
+        .unwrap();
     let active = alerter.active();
     let a = active
         .iter()
         .find(|a| a.kind == AlertKind::InterestRateUnknown)
         .unwrap_or_else(|| panic!("{active:?}"));
     assert_eq!(a.key, "interest_rate_unknown:2026-01-01");
-    assert!(a.message.contains("2026-01-01") && a.message.contains("I-1"), "{}", a.message);
+    assert!(
+        a.message.contains("2026-01-01") && a.message.contains("I-1"),
+        "{}",
+        a.message
+    );
     import_json(&e, serde_json::json!([bfo_with_interest("I-1", None)])).await;
     assert_eq!(state_of(&e, "I-1").await, CaseState::Journal);
-    alerter.check_files(&e.store, 60, clock.now()).await.unwrap();
-    assert!(alerter.active().iter().all(|a| a.kind != AlertKind::InterestRateUnknown));
+    alerter
+        .check_files(&e.store, 60, clock.now())
+        .await
+        .unwrap();
+    assert!(alerter
+        .active()
+        .iter()
+        .all(|a| a.kind != AlertKind::InterestRateUnknown));
 }
 both_backends!(rate_unknown, rate_unknown_holds_and_alerts);
 
@@ -105,12 +134,25 @@ async fn implausible_accrued_interest_is_held(store: Store) {
         ]),
     )
     .await;
-    assert_eq!((out.summary.accepted, out.summary.held), (1, 1), "{:?}", out.problems);
-    let p = out.problems.iter().find(|p| p.reference.as_deref() == Some("P-2")).unwrap();
+    assert_eq!(
+        (out.summary.accepted, out.summary.held),
+        (1, 1),
+        "{:?}",
+        out.problems
+    );
+    let p = out
+        .problems
+        .iter()
+        .find(|p| p.reference.as_deref() == Some("P-2"))
+        .unwrap();
     assert_eq!(p.rule, "interest.implausible");
     assert!(p.message.contains("43.84 kr computed"), "{}", p.message);
     assert_eq!(state_of(&e, "P-2").await, CaseState::Held);
     let row = &e.store.cases_by_reference("P-2", None).await.unwrap()[0];
-    assert!(row.hold_reason.as_deref().unwrap().starts_with("interest.implausible: "));
+    assert!(row
+        .hold_reason
+        .as_deref()
+        .unwrap()
+        .starts_with("interest.implausible: "));
 }
 both_backends!(plausibility, implausible_accrued_interest_is_held);

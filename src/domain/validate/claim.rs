@@ -210,21 +210,27 @@ impl Validator<'_> {
         let accrued_interest = extra(self, "accrued_interest", c.accrued_interest.as_ref());
         let costs = extra(self, "costs", c.costs.as_ref());
 
-        // Limitation (the cost rules are per case: `costs`).
+        // Limitation, counted from when the claim arose (`arose`, else the due date; intake.md §3). The cost rules
+        // are per case: `costs`.
         if kind_known
             && matches!(
                 kind,
                 CaseKind::Betalningsforelaggande | CaseKind::Fordringsanmalan
             )
         {
-            if let Some(d) = due_date {
+            let from = match (arose, due_date) {
+                (Some(a), _) => Some((a, "arose", Field(&path, "arose"))),
+                (None, Some(d)) => Some((d, "due date", dp)),
+                (None, None) => None,
+            };
+            if let Some((d, what, p)) = from {
                 let years = limitation_years;
                 let limit = self
                     .ctx
                     .today
                     .checked_sub_months(Months::new(years.saturating_mul(12)));
                 if limit.is_some_and(|l| d < l) {
-                    self.warn(dp, "limitation", Some(&d.to_string()), format!("due date {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
+                    self.warn(p, "limitation", Some(&d.to_string()), format!("the claim's {what} {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! The cost rules of a case (fogd-ref-2.md §2.1), per **case**, not per claim line: the caps bound the sum of a
 //! kind's lines; one inkassokostnad per case; förseningsersättning only when every debtor is a business, and then
-//! instead of inkassokostnad and påminnelseavgift (lag (1981:739) om ersättning för inkassokostnader m.m. 4 a §).
+//! instead of inkassokostnad and påminnelseavgift (lag (1981:739) om ersättning för inkassokostnader m.m. 4 a §);
+//! amorteringsplan and ombudsarvode capped, ombudsarvode only with an ombud; ansökningsavgift exactly the fee.
 //! The figures are configuration ([`Rules`](super::Rules)). A breach is a warning (the case is held for review)
 //! naming the rule and the figures, on the line that crosses the limit.
 
@@ -51,7 +52,10 @@ impl Validator<'_> {
                 ClaimKind::Forseningsersattning,
                 rules.cap_forseningsersattning,
             ),
+            (ClaimKind::Amorteringsplan, rules.cap_amorteringsplan),
+            (ClaimKind::Ombudsarvode, rules.cap_ombudsarvode),
         ];
+        let fee = rules.fee_ansokningsavgift;
         for (kind, cap) in caps {
             let lines = Lines::of(claims, kind);
             if let Some((i, total)) = lines.crossing(cap) {
@@ -113,6 +117,31 @@ impl Validator<'_> {
                 );
             }
         }
-        let _ = has_agent;
+        let ansokan = Lines::of(claims, ClaimKind::Ansokningsavgift);
+        if let Some((i, _)) = ansokan.0.first() {
+            if ansokan.total() != fee {
+                self.warn(
+                    Field(&Indexed("claims", *i), "amount"),
+                    "cost.ansokningsavgift_fee",
+                    Some(&ansokan.total().to_string()),
+                    format!(
+                        "ansökningsavgift of {} kr claimed; Kronofogden's fee is {fee} kr",
+                        ansokan.total()
+                    ),
+                );
+            }
+        }
+        let ombud = Lines::of(claims, ClaimKind::Ombudsarvode);
+        if let (Some((i, _)), false) = (ombud.0.first(), has_agent) {
+            self.warn(
+                Field(&Indexed("claims", *i), "kind"),
+                "cost.ombudsarvode_without_agent",
+                Some(&ombud.total().to_string()),
+                format!(
+                    "ombudsarvode of {} kr claimed, but the case names no ombud (agent)",
+                    ombud.total()
+                ),
+            );
+        }
     }
 }

@@ -147,7 +147,11 @@ fn stated_interest_is_checked_for_plausibility() {
     // 2026-02-10..2026-03-01: 19 days at 2.00 + 8 % on 1 250 kr = 6.51 kr; + 1 % (0.06) + 1 kr → 7.57 kr.
     let r = run(with_accrued("7.57"));
     assert!(r.issues.is_empty(), "{:#?}", r.issues);
-    let i = warning_rule(with_accrued("7.58"), "interest.implausible", "claims[2].amount");
+    let i = warning_rule(
+        with_accrued("7.58"),
+        "interest.implausible",
+        "claims[2].amount",
+    );
     assert_eq!(i.value.as_deref(), Some("7.58"));
     assert!(
         i.message.contains("6.51 kr computed") && i.message.contains("at most 7.57 kr"),
@@ -156,10 +160,7 @@ fn stated_interest_is_checked_for_plausibility() {
     );
     // Interest stated with no claim that bears interest: nothing to compute it from but the 1 kr.
     let mut v = with_accrued("1.01");
-    v["claims"][0]
-        .as_object_mut()
-        .unwrap()
-        .remove("interest");
+    v["claims"][0].as_object_mut().unwrap().remove("interest");
     warning_rule(v, "interest.implausible", "claims[2].amount");
 }
 
@@ -175,8 +176,98 @@ fn a_missing_half_year_holds_the_case_and_is_never_guessed() {
     assert_eq!(i.severity, Severity::Warning);
     assert_eq!(i.value.as_deref(), Some("2026-07-01"));
     assert!(i.message.contains("2026-07-01–2026-12-31"), "{}", i.message);
-    assert_eq!(rules(&r), ["interest.rate_unknown"], "no plausibility verdict without the rate");
+    assert_eq!(
+        rules(&r),
+        ["interest.rate_unknown"],
+        "no plausibility verdict without the rate"
+    );
     // Without a stated interest the case needs none at intake.
     let input: CaseInput = serde_json::from_value(bfo()).unwrap();
     assert!(validate(&input, &c).issues.is_empty());
+}
+
+fn with_agent(v: serde_json::Value) -> serde_json::Value {
+    let mut v = v;
+    v["agent"] = json!({ "id": "556036-0793", "name": "Ombudsbyrån AB", "reference": "O-77" });
+    v
+}
+
+#[test]
+fn fogd_ref_2_cost_kinds() {
+    // Amorteringsplan at most 170 kr.
+    assert!(run(bfo_costs(&[("amorteringsplan", "170")]))
+        .issues
+        .is_empty());
+    let i = warning_rule(
+        bfo_costs(&[("amorteringsplan", "170.01")]),
+        "cost.cap",
+        "claims[1].amount",
+    );
+    assert!(i.message.contains("170.00 kr per case"), "{}", i.message);
+    // Ansökningsavgift exactly the fee, once.
+    assert!(run(bfo_costs(&[("ansokningsavgift", "300")]))
+        .issues
+        .is_empty());
+    let i = warning_rule(
+        bfo_costs(&[("ansokningsavgift", "250")]),
+        "cost.ansokningsavgift_fee",
+        "claims[1].amount",
+    );
+    assert!(i.message.contains("300.00 kr"), "{}", i.message);
+    warning_rule(
+        bfo_costs(&[("ansokningsavgift", "300"), ("ansokningsavgift", "300")]),
+        "cost.ansokningsavgift_fee",
+        "claims[1].amount",
+    );
+    // Ombudsarvode at most 380 kr and only with an ombud.
+    let r = run(with_agent(bfo_costs(&[("ombudsarvode", "380")])));
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+    warning_rule(
+        with_agent(bfo_costs(&[("ombudsarvode", "380.01")])),
+        "cost.cap",
+        "claims[1].amount",
+    );
+    warning_rule(
+        bfo_costs(&[("ombudsarvode", "380")]),
+        "cost.ombudsarvode_without_agent",
+        "claims[1].kind",
+    );
+    // The figures come from the rules.
+    let mut c = ctx();
+    c.rules.fee_ansokningsavgift = Amount(50_000);
+    let input: CaseInput =
+        serde_json::from_value(bfo_costs(&[("ansokningsavgift", "500")])).unwrap();
+    assert!(validate(&input, &c).issues.is_empty());
+}
+
+#[test]
+fn limitation_counts_from_when_the_claim_arose() {
+    // Due recently, but arose more than three years back: time-barred for a consumer.
+    let mut v = bfo();
+    v["claims"][0]["arose"] = json!("2022-12-31");
+    let i = warning_rule(v, "limitation", "claims[0].arose");
+    assert_eq!(i.value.as_deref(), Some("2022-12-31"));
+    // Due long ago, but arose recently (the due date alone used to decide): not time-barred.
+    let mut v = due(bfo(), "2022-01-10");
+    v["claims"][0]["arose"] = json!("2024-01-10");
+    let r = run(v);
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+}
+
+#[test]
+fn a_sole_trader_is_a_business() {
+    // Tolvan, identified by personnummer, marked business: an enskild näringsidkare.
+    let sole = |v: serde_json::Value| with(v, "/debtors/0/business", json!(true));
+    // Förseningsersättning is allowed …
+    let r = run(sole(bfo_costs(&[("forseningsersattning", "450")])));
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+    assert!(r.case.unwrap().debtors[0].is_business());
+    // … and the limitation period is ten years, not three.
+    let old = due(bfo(), "2022-02-01");
+    warning_rule(old.clone(), "limitation", "claims[0].due_date");
+    let r = run(sole(old.clone()));
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+    // A company marked not a business is a consumer debtor.
+    let company = with(business(old), "/debtors/0/business", json!(false));
+    warning_rule(company, "limitation", "claims[0].due_date");
 }
