@@ -5,7 +5,11 @@
 //! - a half-year the table lacks is never guessed: the case is held with `interest.rate_unknown`, the value
 //!   the first day of that half-year (the alerts group the held cases by it, [`crate::alerts`]).
 //!
-//! A case that states no `upplupen_ranta` needs no interest at intake (Kronofogden computes the running interest
+//! - a fordringsanmälan's claims get their interest up to the decision date computed by fogd
+//!   ([`Case::sks_interest`]) as `accrued_interest` (record `30` `ranta`); a stated one that differs is a warning
+//!   (`interest.accrued_differs`) and the computed one is kept.
+//!
+//! A BFÖ that states no `upplupen_ranta` needs no interest at intake (Kronofogden computes the running interest
 //! of a BFÖ itself), so a missing rate does not hold it.
 
 use super::*;
@@ -53,6 +57,58 @@ impl Validator<'_> {
                 Some(&stated_total.to_string()),
                 format!(
                     "upplupen ränta of {stated_total} kr is more than the {computed} kr computed on the claims' interest up to {} (+ 1 % + 1 kr: at most {limit} kr)",
+                    self.ctx.today
+                ),
+            );
+        }
+    }
+
+    /// Fordringsanmälan: each claim's interest up to `decision_date` into its `accrued_interest`.
+    pub(super) fn sks_interest(&mut self, case: &mut Case) {
+        let computed = match case.sks_interest(&self.ctx.interest) {
+            Ok(c) => c,
+            Err(e) => {
+                self.interest_error(Field(&Indexed("claims", e.index), "interest"), &e.error);
+                return;
+            }
+        };
+        for (i, (claim, computed)) in case.claims.iter_mut().zip(computed).enumerate() {
+            let Some(computed) = computed else {
+                continue;
+            };
+            if let Some(stated) = claim.accrued_interest.filter(|s| *s != computed.amount) {
+                self.warn(
+                    Field(&Indexed("claims", i), "accrued_interest"),
+                    "interest.accrued_differs",
+                    Some(&stated.to_string()),
+                    format!(
+                        "accrued interest of {stated} kr stated; fogd computes {} kr from {} up to the decision date {} and files that",
+                        computed.amount, computed.from, computed.to
+                    ),
+                );
+            }
+            claim.accrued_interest = Some(computed.amount);
+        }
+    }
+
+    /// Fordringsanmälan: a case taken in after its filing deadline (`deadline`, else `publication_date` + one
+    /// month) is held for review (`skuldsanering.deadline_passed`).
+    pub(super) fn filing_deadline(&mut self, case: &Case) {
+        let Some(deadline) = case.filing_deadline() else {
+            return;
+        };
+        if self.ctx.today > deadline {
+            let path = if case.deadline.is_some() {
+                "deadline"
+            } else {
+                "publication_date"
+            };
+            self.warn(
+                path,
+                "skuldsanering.deadline_passed",
+                Some(&deadline.to_string()),
+                format!(
+                    "the last day to file this fordringsanmälan was {deadline} (today is {})",
                     self.ctx.today
                 ),
             );

@@ -470,7 +470,7 @@ impl Validator<'_> {
         } else {
             parts.concerns
         };
-        Some(Case {
+        let mut case = Case {
             reference,
             kind,
             intressentkod: ik_raw,
@@ -496,7 +496,12 @@ impl Validator<'_> {
             publication_date: ref2.publication_date,
             deadline: ref2.deadline,
             security: ref2.security,
-        })
+        };
+        if kind == CaseKind::Fordringsanmalan {
+            self.sks_interest(&mut case);
+            self.filing_deadline(&case);
+        }
+        Some(case)
     }
 }
 

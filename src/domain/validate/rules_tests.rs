@@ -271,3 +271,73 @@ fn a_sole_trader_is_a_business() {
     let company = with(business(old), "/debtors/0/business", json!(false));
     warning_rule(company, "limitation", "claims[0].due_date");
 }
+
+/// `bfo()` as a fordringsanmälan of 10 000 kr at referensränta + 8 from 2024-05-10, decided 2025-02-15.
+fn sks() -> serde_json::Value {
+    let mut v = bfo();
+    v["kind"] = json!("fordringsanmalan");
+    v["debt_restructuring_case"] = json!("SKS-2025-001");
+    v["decision_date"] = json!("2025-02-15");
+    v["claims"] = json!([
+        { "kind": "kapital", "amount": "10000", "due_date": "2024-05-10", "basis": "Lån",
+          "interest": { "kind": "reference_plus", "rate": "8", "from": "2024-05-10" } },
+        cost("inkassokostnad", "180")
+    ]);
+    v
+}
+
+#[test]
+fn a_fordringsanmalan_carries_the_interest_fogd_computed_to_the_decision_date() {
+    let r = run(sks());
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+    let c = r.case.unwrap();
+    // fogd-ref-2.md §4, the first worked example.
+    assert_eq!(c.claims[0].accrued_interest, Some(Amount(91_151)));
+    assert_eq!(c.claims[1].accrued_interest, None);
+    // A stated figure that differs is held for review; the computed one is filed.
+    let mut v = sks();
+    v["claims"][0]["accrued_interest"] = json!("900");
+    let i = warning_rule(
+        v.clone(),
+        "interest.accrued_differs",
+        "claims[0].accrued_interest",
+    );
+    assert!(i.message.contains("911.51 kr"), "{}", i.message);
+    assert_eq!(
+        run(v).case.unwrap().claims[0].accrued_interest,
+        Some(Amount(91_151))
+    );
+    let mut v = sks();
+    v["claims"][0]["accrued_interest"] = json!("911.51");
+    assert!(run(v).issues.is_empty());
+    // A decision in a half-year the table lacks holds the case.
+    let mut c = ctx();
+    c.today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut v = sks();
+    v["decision_date"] = json!("2026-08-03");
+    let input: CaseInput = serde_json::from_value(v).unwrap();
+    let r = validate(&input, &c);
+    let i = one(&r, "interest.rate_unknown", "claims[0].interest");
+    assert_eq!(i.value.as_deref(), Some("2026-07-01"));
+    assert!(r.case.is_some() && !r.has_errors());
+}
+
+#[test]
+fn a_fordringsanmalan_after_its_deadline_is_held() {
+    // Published 2026-01-10: the deadline is a month later, 2026-02-10; today is 2026-03-01.
+    let mut v = sks();
+    v["publication_date"] = json!("2026-01-10");
+    v["decision_date"] = json!("2026-01-08");
+    let i = warning_rule(
+        v.clone(),
+        "skuldsanering.deadline_passed",
+        "publication_date",
+    );
+    assert_eq!(i.value.as_deref(), Some("2026-02-10"));
+    // A later deadline given explicitly.
+    v["deadline"] = json!("2026-03-01");
+    let r = run(v.clone());
+    assert!(r.issues.is_empty(), "{:#?}", r.issues);
+    v["deadline"] = json!("2026-02-28");
+    warning_rule(v, "skuldsanering.deadline_passed", "deadline");
+}
