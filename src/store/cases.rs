@@ -649,56 +649,29 @@ impl Store {
         reference: &str,
         except: &str,
     ) -> Result<Option<ConcernedCase>, StoreError> {
-        let row: Option<(i64, CaseState, Option<String>)> = with_pool!(self, |pool, DB| {
-            sqlx::query_as(
-                "SELECT id, state, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND reference = $3",
-            )
-            .bind(intressentkod)
-            .bind(kind)
-            .bind(reference)
-            .fetch_optional(pool)
-            .await?
+        let row: Option<ConcernedRow> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(CONCERNED_SQL)
+                .bind(intressentkod)
+                .bind(kind)
+                .bind(reference)
+                .fetch_optional(pool)
+                .await?
         });
-        let Some((id, state, case_json)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        let corrupt = |id: i64, source| StoreError::Corrupt {
-            table: "cases",
-            id,
-            column: "case_json",
-            source,
-        };
-        let case: Option<Case> = case_json
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| corrupt(id, e))?;
         let earlier: Vec<(i64, Option<String>)> = with_pool!(self, |pool, DB| {
-            sqlx::query_as(
-                "SELECT id, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND concerns = $3 \
-                 AND reference <> $4 AND state <> $5 AND state <> $6 ORDER BY id",
-            )
-            .bind(intressentkod)
-            .bind(crate::domain::CaseKind::Nedsattning.as_str())
-            .bind(reference)
-            .bind(except)
-            .bind(CaseState::Invalid)
-            .bind(CaseState::Rejected)
-            .fetch_all(pool)
-            .await?
+            sqlx::query_as(REDUCTIONS_SQL)
+                .bind(intressentkod)
+                .bind(crate::domain::CaseKind::Nedsattning.as_str())
+                .bind(reference)
+                .bind(except)
+                .bind(CaseState::Invalid)
+                .bind(CaseState::Rejected)
+                .fetch_all(pool)
+                .await?
         });
-        let mut reductions = Vec::with_capacity(earlier.len());
-        for (id, json) in earlier {
-            let Some(json) = json else { continue };
-            let neds: Case = serde_json::from_str(&json).map_err(|e| corrupt(id, e))?;
-            reductions.extend(reduction_of(&neds));
-        }
-        Ok(Some(ConcernedCase {
-            reference: reference.to_string(),
-            state,
-            case,
-            reductions,
-        }))
+        concerned_from(reference, row, earlier).map(Some)
     }
 
     /// The målnummer of the case (intressentkod, kind, reference), if it exists and has one (status: whether a
@@ -720,5 +693,81 @@ impl Store {
             .await?
         });
         Ok(r.and_then(|r| r.0))
+    }
+}
+
+/// The concerned case's row for [`Store::concerned_case`]: id, state, validated case.
+type ConcernedRow = (i64, CaseState, Option<String>);
+
+const CONCERNED_SQL: &str =
+    "SELECT id, state, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND reference = $3";
+
+const REDUCTIONS_SQL: &str =
+    "SELECT id, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND concerns = $3 \
+     AND reference <> $4 AND state <> $5 AND state <> $6 ORDER BY id";
+
+/// A [`ConcernedCase`] from its row and the rows of the nedsättningar kept for it.
+fn concerned_from(
+    reference: &str,
+    (id, state, case_json): ConcernedRow,
+    earlier: Vec<(i64, Option<String>)>,
+) -> Result<ConcernedCase, StoreError> {
+    let corrupt = |id: i64, source| StoreError::Corrupt {
+        table: "cases",
+        id,
+        column: "case_json",
+        source,
+    };
+    let case: Option<Case> = case_json
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| corrupt(id, e))?;
+    let mut reductions = Vec::with_capacity(earlier.len());
+    for (id, json) in earlier {
+        let Some(json) = json else { continue };
+        let neds: Case = serde_json::from_str(&json).map_err(|e| corrupt(id, e))?;
+        reductions.extend(reduction_of(&neds));
+    }
+    Ok(ConcernedCase {
+        reference: reference.to_string(),
+        state,
+        case,
+        reductions,
+    })
+}
+
+impl super::StoreTx<'_> {
+    /// [`Store::concerned_case`] inside this transaction (the build pass checks follow-ups before it files them).
+    pub async fn concerned_case(
+        &mut self,
+        intressentkod: &str,
+        kind: &str,
+        reference: &str,
+        except: &str,
+    ) -> Result<Option<ConcernedCase>, StoreError> {
+        let row: Option<ConcernedRow> = with_tx!(self, |t, DB| {
+            sqlx::query_as(CONCERNED_SQL)
+                .bind(intressentkod)
+                .bind(kind)
+                .bind(reference)
+                .fetch_optional(&mut **t)
+                .await?
+        });
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let earlier: Vec<(i64, Option<String>)> = with_tx!(self, |t, DB| {
+            sqlx::query_as(REDUCTIONS_SQL)
+                .bind(intressentkod)
+                .bind(crate::domain::CaseKind::Nedsattning.as_str())
+                .bind(reference)
+                .bind(except)
+                .bind(CaseState::Invalid)
+                .bind(CaseState::Rejected)
+                .fetch_all(&mut **t)
+                .await?
+        });
+        concerned_from(reference, row, earlier).map(Some)
     }
 }

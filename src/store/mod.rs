@@ -550,7 +550,8 @@ mod tests {
             .fetch_all(pool)
             .await
             .unwrap();
-            // The seven of 0001–0003, rebuilt by 0004, 0005's session index and 0006's console indexes.
+            // The seven of 0001–0003, rebuilt by 0004, 0005's session index, 0006's console indexes and 0009's
+            // follow-up index.
             let names: Vec<&str> = idx.iter().map(|(n,)| n.as_str()).collect();
             assert_eq!(
                 names,
@@ -561,6 +562,7 @@ mod tests {
                     "case_keys_case",
                     "case_keys_key",
                     "case_notes_case",
+                    "cases_concerns",
                     "cases_created_at",
                     "cases_kind_state",
                     "cases_reference",
