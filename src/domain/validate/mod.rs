@@ -1,17 +1,22 @@
 //! Intake validation (intake.md §3): a [`CaseInput`] becomes a normalised [`Case`], with *every* problem of the case
 //! reported at once as an [`Issue`].
 //!
-//! Errors make the case `invalid`; warnings (cost cap, förseningsersättning to a consumer, limitation) keep the case
-//! but hold it for review. Readings of gaps in the spec, kept here in one place:
+//! Errors make the case `invalid`; warnings (the cost rules, limitation, interest that cannot be computed or is
+//! implausible, a missed filing deadline) keep the case but hold it for review. Readings of gaps in the spec, kept here in one place:
 //! - A follow-up's `concerns` defaults to its own `reference` (the follow-up is usually filed under the same
 //!   ärendenummer as the case it concerns).
 //! - A field that does not belong to the case's kind (e.g. `title` on a BFÖ) is an error (`field.not_allowed`), so
 //!   that data is never silently dropped.
 //! - A debtor without an identity number (id_typ U) must have a full postal address (street, postal code, city).
-//! - Cost caps apply per claim; `annan_kostnad` has no cap. förseningsersättning to a debtor that is not an
-//!   organisation is a warning (the law allows it for business debtors only).
-//! - Limitation applies to BFÖ and fordringsanmälan claims with a due date; the consumer period applies when any
-//!   debtor is not an organisation (or has no number). Verkställighet rests on a title and is not checked.
+//! - The cost rules are per case, not per claim line (fogd-ref-2.md §2.1, `costs`); `annan_kostnad` has no cap.
+//!   They apply to every application kind.
+//! - Limitation applies to BFÖ and fordringsanmälan claims, counted from `arose`, else the due date; the consumer
+//!   period applies when any debtor is not a business (`business`, by default an organisationsnummer; a debtor that
+//!   did not validate counts as a consumer) and the case is not on a löpande skuldebrev. Verkställighet rests on a
+//!   title and is not checked.
+//! - Interest is computed where a case needs it (`interest_rules`): a stated `upplupen_ranta` of a BFÖ, and a
+//!   fordringsanmälan's claims up to the decision date. Follow-ups are checked against the case they concern where
+//!   intake meets the store ([`concerned`]).
 //! - The due date must not lie in the future for BFÖ; follow-up dates and title dates must not lie in the future.
 //! - An intressentkod is 1–3 ASCII letters or digits.
 
