@@ -14,6 +14,7 @@
 use super::{Engine, EngineError};
 use crate::domain::state::Cause;
 use crate::domain::validate::concerned::check_follow_up;
+use crate::domain::validate::deadline::{deadline_passed, DEADLINE_PASSED};
 use crate::domain::validate::{Issue, Severity};
 use crate::domain::{Case, CaseKind, CaseState};
 use crate::formats::{build_file, BuildError, FileFacts};
@@ -26,6 +27,8 @@ pub struct BuildReport {
     pub files: Vec<BuiltFile>,
     /// Cases refused by the builder (now `invalid`).
     pub refused: u64,
+    /// Cases held for review instead of filed (a fordringsanmälan past its filing deadline).
+    pub held: u64,
     /// Series that had approved cases but already their maximum of unreceipted files.
     pub waiting_series: u64,
 }
@@ -191,6 +194,24 @@ impl Engine {
             }
             cases = kept;
         }
+        // A fordringsanmälan past its filing deadline is held for review, unless an operator approved it with that
+        // warning on it already.
+        if kind == CaseKind::Fordringsanmalan {
+            let mut kept = Vec::with_capacity(cases.len());
+            for (id, issues, case) in cases {
+                match deadline_passed(&case, local.date()) {
+                    Some(issue) if !issues.contains(DEADLINE_PASSED) => {
+                        tracing::warn!(case = id, "fordringsanmälan held: {}", issue.message);
+                        hold(&mut tx, id, &issues, issue, now).await?;
+                        report.held += 1;
+                        // Not filed: like a refused case, the series is tried again for the cases behind it.
+                        refused_any = true;
+                    }
+                    _ => kept.push((id, issues, case)),
+                }
+            }
+            cases = kept;
+        }
         let facts = FileFacts {
             intressentkod: intressentkod.to_string(),
             lopnummer: u32::try_from(lopnummer).map_err(|_| EngineError::LopnummerRange {
@@ -298,6 +319,41 @@ async fn refuse(
         message: message.to_string(),
     };
     refuse_with(tx, id, issues_json, vec![issue], message, now).await
+}
+
+/// Holds the approved case `id` for review with the warning `issue` added to its issues.
+async fn hold(
+    tx: &mut StoreTx<'_>,
+    id: i64,
+    issues_json: &str,
+    issue: Issue,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), EngineError> {
+    let mut issues: Vec<Issue> =
+        serde_json::from_str(issues_json).map_err(|source| StoreError::Corrupt {
+            table: "cases",
+            id,
+            column: "issues_json",
+            source,
+        })?;
+    let reason = format!("{}: {}", issue.rule, issue.message);
+    issues.push(issue);
+    let json = serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
+        what: "issues",
+        source,
+    })?;
+    tx.move_cases(
+        CaseSelection::One(id),
+        &CaseMove::new(Cause::Hold, CaseState::Held, "engine", now)
+            .reason(Some(&reason))
+            .update(CaseUpdate {
+                hold_reason: Some(Some(reason.clone())),
+                issues_json: Some(json),
+                ..CaseUpdate::default()
+            }),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Moves the approved case `id` to `invalid` with `found` added to its issues (`message` as the event's reason).

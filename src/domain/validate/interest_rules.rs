@@ -91,30 +91,6 @@ impl Validator<'_> {
         }
     }
 
-    /// Fordringsanmälan: a case taken in after its filing deadline (`deadline`, else `publication_date` + one
-    /// month) is held for review (`skuldsanering.deadline_passed`).
-    pub(super) fn filing_deadline(&mut self, case: &Case) {
-        let Some(deadline) = case.filing_deadline() else {
-            return;
-        };
-        if self.ctx.today > deadline {
-            let path = if case.deadline.is_some() {
-                "deadline"
-            } else {
-                "publication_date"
-            };
-            self.warn(
-                path,
-                "skuldsanering.deadline_passed",
-                Some(&deadline.to_string()),
-                format!(
-                    "the last day to file this fordringsanmälan was {deadline} (today is {})",
-                    self.ctx.today
-                ),
-            );
-        }
-    }
-
     /// Holds the case for an interest that cannot be computed (`interest.rate_unknown`, …).
     pub(super) fn interest_error(&mut self, path: impl Display + Copy, e: &InterestError) {
         let value = match e {

@@ -35,6 +35,7 @@ use std::fmt::Display;
 mod claim;
 pub mod concerned;
 mod costs;
+pub mod deadline;
 mod debtor;
 mod follow_up;
 mod interest_rules;
@@ -504,7 +505,8 @@ impl Validator<'_> {
         };
         if kind == CaseKind::Fordringsanmalan {
             self.sks_interest(&mut case);
-            self.filing_deadline(&case);
+            self.issues
+                .extend(deadline::deadline_passed(&case, self.ctx.today));
         }
         Some(case)
     }
