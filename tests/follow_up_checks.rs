@@ -78,6 +78,28 @@ async fn follow_ups_checked_against_the_case(store: Store) {
         .unwrap();
     assert!(stored.iter().any(|i| i.rule == "follow_up.no_such_claim"));
 
+    // The concerned case in the same batch as its follow-ups: checked against the batch's content.
+    let out = import_json(
+        &e,
+        serde_json::json!([
+            bfo("F-2"),
+            neds_of("N-8", "F-2", 2, "1"),
+            neds_of("N-9", "F-2", 1, "1000.01")
+        ]),
+    )
+    .await;
+    assert_eq!(
+        (out.summary.accepted, out.summary.invalid),
+        (1, 2),
+        "{:?}",
+        out.problems
+    );
+    assert_eq!(rules_of(&out, "N-8"), ["follow_up.no_such_claim"]);
+    assert_eq!(
+        rules_of(&out, "N-9"),
+        ["follow_up.amount_exceeds_remaining"]
+    );
+
     // 600 kr of delkrav 1 is kept; then 500 kr is more than the 400 kr that remain.
     let out = import_json(&e, serde_json::json!([neds_of("N-2", "F-1", 1, "600")])).await;
     assert_eq!(
@@ -182,5 +204,34 @@ async fn follow_ups_checked_against_the_case(store: Store) {
         state_of(&e, "W-1", "aterkallelse").await,
         CaseState::Invalid
     );
+
+    // N-2, N-4 and N-6 were taken in before the utslag; approved now, they are checked again when a file is built
+    // and not sent (F-2, approved with them, is filed).
+    fogd::engine::journal::approve(
+        &e.store,
+        &fogd::engine::journal::Selection::All,
+        "test",
+        e.clock.as_ref(),
+    )
+    .await
+    .unwrap();
+    let b = e.build_pass().await.unwrap();
+    assert_eq!(b.refused, 3, "{b:?}");
+    assert!(b.files.iter().all(|f| !f.name.contains("NEDS")), "{b:?}");
+    for r in ["N-2", "N-4", "N-6"] {
+        assert_eq!(
+            state_of(&e, r, "nedsattning").await,
+            CaseState::Invalid,
+            "{r}"
+        );
+        let row = &e.store.cases_by_reference(r, None).await.unwrap()[0];
+        assert!(
+            row.issues()
+                .unwrap()
+                .iter()
+                .any(|i| i.rule == "follow_up.case_closed"),
+            "{r}"
+        );
+    }
 }
 both_backends!(follow_ups, follow_ups_checked_against_the_case);

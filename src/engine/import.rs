@@ -478,10 +478,33 @@ async fn check_follow_ups(
         what: "case",
         source,
     };
-    // The valid cases of the batch by key, with their content (what the store will hold after this batch).
+    // The cases the batch's follow-ups concern, by (intressentkod, kind, reference).
+    let wanted: HashSet<(String, String, String)> = news
+        .iter()
+        .zip(batch.iter())
+        .filter(|(_, p)| p.state != CaseState::Invalid)
+        .filter_map(|(n, _)| {
+            let parent = CaseKind::parse(&n.kind).and_then(CaseKind::concerns_kind)?;
+            Some((
+                n.intressentkod.clone(),
+                parent.as_str().to_string(),
+                n.concerns.clone()?,
+            ))
+        })
+        .collect();
+    // Those of them in the batch, valid, with their content (what the store will hold after this batch); and the
+    // nedsättningar of the batch, by (intressentkod, reference).
     let mut in_batch: HashMap<(String, String, String), (CaseState, Option<Case>)> = HashMap::new();
+    let mut batch_reductions: HashSet<(String, String)> = HashSet::new();
     for (n, p) in news.iter().zip(batch.iter()) {
         if p.state == CaseState::Invalid {
+            continue;
+        }
+        if n.kind == CaseKind::Nedsattning.as_str() {
+            batch_reductions.insert((n.intressentkod.clone(), n.reference.clone()));
+        }
+        let key = (n.intressentkod.clone(), n.kind.clone(), n.reference.clone());
+        if !wanted.contains(&key) {
             continue;
         }
         let case = n
@@ -490,16 +513,8 @@ async fn check_follow_ups(
             .map(serde_json::from_str)
             .transpose()
             .map_err(ser)?;
-        in_batch.insert(
-            (n.intressentkod.clone(), n.kind.clone(), n.reference.clone()),
-            (p.state, case),
-        );
+        in_batch.insert(key, (p.state, case));
     }
-    let batch_reductions: HashSet<(String, String)> = in_batch
-        .iter()
-        .filter(|((_, kind, _), _)| kind == CaseKind::Nedsattning.as_str())
-        .map(|((ik, _, reference), _)| (ik.clone(), reference.clone()))
-        .collect();
     // Nedsättningar accepted earlier in this batch, by (intressentkod, concerned reference).
     let mut earlier: HashMap<(String, String), Vec<Reduction>> = HashMap::new();
     for (new, p) in news.iter_mut().zip(batch.iter_mut()) {
