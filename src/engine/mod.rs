@@ -12,9 +12,11 @@
 //! [`Engine`] bundles what the passes need; `fogd send`, `fogd poll`, `fogd demo` and the daemon call its passes.
 
 pub mod apply;
+pub mod apply_life;
 pub mod batch;
 pub mod import;
 pub mod journal;
+pub mod ledger;
 pub mod poll;
 pub mod schedule;
 pub mod send;

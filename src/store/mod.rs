@@ -15,6 +15,7 @@ pub mod cases;
 pub mod console;
 pub mod files;
 pub mod inbound;
+pub mod life;
 pub mod moves;
 /// Read-only queries for ops views, the API and reports.
 pub mod ops;
@@ -550,25 +551,29 @@ mod tests {
             .fetch_all(pool)
             .await
             .unwrap();
-            // The seven of 0001–0003, rebuilt by 0004, 0005's session index and 0006's console indexes.
+            // The seven of 0001–0003, rebuilt by 0004, 0005's session index, 0006's console indexes and 0007's.
             let names: Vec<&str> = idx.iter().map(|(n,)| n.as_str()).collect();
             assert_eq!(
                 names,
                 [
                     "api_sessions_expires_at",
+                    "case_deadlines_due",
                     "case_events_case",
                     "case_events_state_at",
                     "case_keys_case",
                     "case_keys_key",
                     "case_notes_case",
                     "cases_created_at",
+                    "cases_enforcement_malnummer",
                     "cases_kind_state",
+                    "cases_malnummer",
                     "cases_reference",
                     "cases_state",
                     "file_cases_case",
                     "files_file_name",
                     "files_series",
                     "files_state",
+                    "ledger_entries_case",
                 ]
             );
         });

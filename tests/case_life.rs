@@ -1,0 +1,497 @@
+//! The case after registration (fogd-ref-2.md §3, §5; issue 16): every inbound FOGD-REF-2 document applied
+//! through the engine's poll — BESTRID, the extended RAPPORT, SKSRAPP, LUB, DELRED, NYTTAVGAR, slutredovisning —
+//! moving cases by the transition table with an event naming the message, filling the ledger, tracking
+//! `sista_dag`; twice-delivered messages change nothing, a DELRED before its LUB is right, a document that does
+//! not read or match is kept with an apply error and changes nothing. On SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "common/engine_kit.rs"]
+#[macro_use]
+mod kit;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use fogd::domain::interest::ReferensrantaTable;
+use fogd::domain::{Amount, CaseState};
+use fogd::engine::Engine;
+use fogd::store::{NewCase, Store};
+use kit::*;
+
+const PRODUCT: &str = "0b7c4b3a-5d1e-5f5e-9a43-3f0a0d6b2c11";
+
+/// A fixed-width record of 256 characters: (1-based start, text) pieces on spaces.
+fn rec(parts: &[(usize, &str)]) -> Vec<u8> {
+    let mut line = vec![b' '; 256];
+    for (start, text) in parts {
+        for (i, c) in text.chars().enumerate() {
+            line[start - 1 + i] = u8::try_from(u32::from(c)).unwrap();
+        }
+    }
+    line
+}
+
+/// A fixed-width document: head `00`, the entries, tail `99` with the record count; CRLF.
+fn fixed(filtyp: &str, entries: Vec<Vec<u8>>) -> Vec<u8> {
+    let mut lines = vec![rec(&[
+        (1, "00"),
+        (3, "DEV"),
+        (6, filtyp),
+        (14, "20261201"),
+        (22, "FOGD-REF-2"),
+    ])];
+    lines.extend(entries);
+    let count = format!("{:07}", lines.len() + 1);
+    lines.push(rec(&[(1, "99"), (3, &count)]));
+    let mut out = Vec::new();
+    for l in lines {
+        out.extend(l);
+        out.extend(b"\r\n");
+    }
+    out
+}
+
+fn bestrid(entries: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    fixed(
+        "BESTRID",
+        entries
+            .iter()
+            .map(|(r, m, d, s)| rec(&[(1, "10"), (3, r), (23, m), (43, d), (51, s)]))
+            .collect(),
+    )
+}
+
+/// RAPPORT entries: (ref, målnummer, beslutstyp, domstol, vs_malnummer).
+fn rapport2(entries: &[(&str, &str, &str, &str, &str)]) -> Vec<u8> {
+    fixed(
+        "RAPPORT",
+        entries
+            .iter()
+            .map(|(r, m, b, court, vs)| {
+                let amount = if *b == "U" {
+                    "0000001271250"
+                } else {
+                    "0000000000000"
+                };
+                rec(&[
+                    (1, "01"),
+                    (3, r),
+                    (23, m),
+                    (43, b),
+                    (44, "20261214"),
+                    (52, amount),
+                    (65, "U-1"),
+                    (85, court),
+                    (145, vs),
+                ])
+            })
+            .collect(),
+    )
+}
+
+fn sksrapp(r: &str, beslut: &str, belopp: &str, plan: &str, promille: &str) -> Vec<u8> {
+    fixed(
+        "SKSRAPP",
+        vec![rec(&[
+            (1, "10"),
+            (3, r),
+            (23, "SKS-2026-00812"),
+            (43, beslut),
+            (44, "20270114"),
+            (52, belopp),
+            (65, plan),
+            (68, promille),
+        ])],
+    )
+}
+
+fn xml(root: &str, entry: &str, bodies: &[String]) -> Vec<u8> {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{root} xmlns=\"urn:fogd:ref2\" utgava=\"FOGD-REF-2\">\n\
+         <Huvud><Intressentkod>DEV</Intressentkod><Skapad>2027-01-31T19:05:00</Skapad></Huvud>\n"
+    );
+    for b in bodies {
+        s.push_str(&format!("<{entry}>{b}</{entry}>\n"));
+    }
+    s.push_str(&format!("</{root}>\n"));
+    s.into_bytes()
+}
+
+fn lub(m: &str, r: &str) -> Vec<u8> {
+    xml(
+        "Loneutmatningsbeslut",
+        "Beslut",
+        &[format!(
+            "<Malnummer>{m}</Malnummer><Handlingsref>{r}</Handlingsref><Beslutsdatum>2027-01-10</Beslutsdatum>\
+             <BeloppPerManad>2500.00</BeloppPerManad><FranOchMed>2027-02-01</FranOchMed>"
+        )],
+    )
+}
+
+fn delred(m: &str, r: &str, month: &str, paid: &str, left: &str) -> Vec<u8> {
+    xml(
+        "Delredovisning",
+        "Redovisning",
+        &[format!(
+            "<Malnummer>{m}</Malnummer><Handlingsref>{r}</Handlingsref>\
+             <Period><Fran>{month}-01</Fran><Till>{month}-28</Till></Period><Utredning>LONEUTMATNING</Utredning>\
+             <Redovisat>{paid}</Redovisat><AvdragnaAvgifter>0.00</AvdragnaAvgifter><Aterstar>{left}</Aterstar>"
+        )],
+    )
+}
+
+fn nyttavgar(m: &str, r: &str) -> Vec<u8> {
+    xml(
+        "NyGrundavgift",
+        "Avgift",
+        &[format!(
+            "<Malnummer>{m}</Malnummer><Handlingsref>{r}</Handlingsref><Belopp>300.00</Belopp>\
+             <Debiteras>2027-03-15</Debiteras>"
+        )],
+    )
+}
+
+fn slut(m: &str, r: &str) -> Vec<u8> {
+    xml(
+        "Slutredovisning",
+        "Mal",
+        &[format!(
+            "<Malnummer>{m}</Malnummer><Handlingsref>{r}</Handlingsref><Avslutat>2027-05-31</Avslutat>\
+             <Orsak>INGA_TILLGANGAR</Orsak><TotaltRedovisat>5000.00</TotaltRedovisat><Aterstar>7200.00</Aterstar>"
+        )],
+    )
+}
+
+fn case_json(reference: &str, kind: &str) -> String {
+    serde_json::json!({
+        "reference": reference, "kind": kind, "intressentkod": "DEV",
+        "claims": [{ "kind": "kapital", "amount": "10000.00",
+                     "interest": { "kind": "reference_plus", "rate_bp": 800, "from": "2024-05-10" } }]
+    })
+    .to_string()
+}
+
+fn new_case(reference: &str, kind: &str, state: CaseState, malnummer: Option<&str>) -> NewCase {
+    NewCase {
+        reference: reference.into(),
+        kind: kind.into(),
+        intressentkod: "DEV".into(),
+        state,
+        input_json: String::new(),
+        case_json: Some(case_json(reference, kind)),
+        content_hash: reference.into(),
+        issues_json: "[]".into(),
+        hold_reason: None,
+        concerns: None,
+        malnummer: malnummer.map(String::from),
+        source: None,
+        source_line: None,
+    }
+}
+
+const BFO: &str = "betalningsforelaggande";
+const VST: &str = "verkstallighet";
+const SKS: &str = "fordringsanmalan";
+
+async fn case(e: &Engine, reference: &str, kind: &str) -> fogd::store::CaseRow {
+    e.store
+        .cases_by_reference(reference, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.kind == kind)
+        .unwrap()
+}
+
+async fn events(e: &Engine) -> usize {
+    let mut n = 0;
+    for c in e.store.list_cases(&[]).await.unwrap() {
+        n += e.store.case_events(c.id).await.unwrap().len();
+    }
+    n
+}
+
+/// Delivers `bytes` as `name`, polls, and returns the stored message's apply error.
+async fn deliver(e: &Engine, fake: &FakeShs, name: &str, bytes: Vec<u8>) -> Option<String> {
+    fake.reply(PRODUCT, name, "data", bytes, None);
+    let p = e.poll_pass().await.unwrap();
+    assert_eq!(p.apply.failed, 0);
+    e.store
+        .list_inbound()
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .apply_error
+}
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+async fn lifecycle(store: Store) {
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let cases = vec![
+        new_case("B1", BFO, CaseState::Registered, Some("BF-1")),
+        new_case("B2", BFO, CaseState::Registered, Some("BF-2")),
+        new_case("B3", BFO, CaseState::Registered, Some("BF-3")),
+        new_case("B4", BFO, CaseState::Registered, Some("BF-4")),
+        new_case("V1", VST, CaseState::Registered, Some("VS-1")),
+        new_case("S1", SKS, CaseState::Lodged, None),
+    ];
+    store.upsert_cases(&cases, "test", at).await.unwrap();
+    let (e, fake, _clock) = engine(store, config());
+    let table = ReferensrantaTable::embedded();
+
+    // BESTRID: B1 and B2 disputed, sista_dag tracked; an unknown reference is named, the rest applies.
+    let err = deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.BESTRID",
+        bestrid(&[
+            ("B1", "BF-1", "20261120", "20261218"),
+            ("B2", "BF-2", "20261121", "20261219"),
+            ("NOPE", "BF-9", "20261121", "20261219"),
+        ]),
+    )
+    .await;
+    assert!(err.unwrap().contains("NOPE"));
+    let b1 = case(&e, "B1", BFO).await;
+    assert_eq!(b1.state, CaseState::Disputed);
+    let ev = e.store.case_events(b1.id).await.unwrap();
+    let last = ev.last().unwrap();
+    assert_eq!(last.actor, "bestrid");
+    assert!(
+        last.reason
+            .as_deref()
+            .unwrap()
+            .contains("SUPRO.DEV.BESTRID (tx "),
+        "{last:?}"
+    );
+    let dl = e.store.deadlines(None).await.unwrap();
+    assert_eq!(
+        dl.iter()
+            .map(|d| (d.reference.as_str(), d.kind.as_str(), d.due.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("B1", "overlamnande", "2026-12-18"),
+            ("B2", "overlamnande", "2026-12-19")
+        ]
+    );
+    // The same BESTRID again (a new tx.id): nothing changes.
+    let n = events(&e).await;
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.BESTRID",
+        bestrid(&[("B1", "BF-1", "20261120", "20261218")]),
+    )
+    .await;
+    assert_eq!(events(&e).await, n);
+
+    // RAPPORT (FOGD-REF-2): D → handed_to_court with the court, A → written_off, U with vs_malnummer → decided →
+    // enforcement, R → withdrawn.
+    let err = deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.RAPPORT",
+        rapport2(&[
+            ("B1", "BF-1", "D", "Göteborgs tingsrätt", ""),
+            ("B2", "BF-2", "A", "", ""),
+            ("B3", "BF-3", "U", "", "VS-3"),
+            ("B4", "BF-4", "R", "", ""),
+        ]),
+    )
+    .await;
+    assert_eq!(err, None);
+    assert_eq!(case(&e, "B1", BFO).await.state, CaseState::HandedToCourt);
+    let life = e.store.case_life(b1.id).await.unwrap();
+    assert!(life.outcome_json.unwrap().contains("Göteborgs tingsrätt"));
+    assert_eq!(case(&e, "B2", BFO).await.state, CaseState::WrittenOff);
+    assert_eq!(case(&e, "B4", BFO).await.state, CaseState::Withdrawn);
+    let b3 = case(&e, "B3", BFO).await;
+    assert_eq!(b3.state, CaseState::Enforcement);
+    let life = e.store.case_life(b3.id).await.unwrap();
+    assert_eq!(life.enforcement_malnummer.as_deref(), Some("VS-3"));
+    let states: Vec<_> = e
+        .store
+        .case_events(b3.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.to_state)
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            CaseState::Registered,
+            CaseState::Decided,
+            CaseState::Enforcement
+        ]
+    );
+
+    // A DELRED before its LUB: the payment is recorded, the state waits for the LUB.
+    let err = deliver(
+        &e,
+        &fake,
+        "2027-01-31_DEV_DELRED_01.xml",
+        delred("VS-3", "B3", "2027-01", "2500.00", "9812.40"),
+    )
+    .await;
+    assert_eq!(err, None);
+    assert_eq!(case(&e, "B3", BFO).await.state, CaseState::Enforcement);
+    assert_eq!(
+        deliver(&e, &fake, "2027-01-10_DEV_LUB_01.xml", lub("VS-3", "B3")).await,
+        None
+    );
+    assert_eq!(case(&e, "B3", BFO).await.state, CaseState::Garnishment);
+    // The same DELRED under a new tx.id, a second month, a fee.
+    deliver(
+        &e,
+        &fake,
+        "2027-01-31_DEV_DELRED_01.xml",
+        delred("VS-3", "B3", "2027-01", "2500.00", "9812.40"),
+    )
+    .await;
+    deliver(
+        &e,
+        &fake,
+        "2027-02-28_DEV_DELRED_01.xml",
+        delred("VS-3", "B3", "2027-02", "2500.00", "7312.40"),
+    )
+    .await;
+    deliver(
+        &e,
+        &fake,
+        "2027-03-01_DEV_NYTTAVGAR_01.xml",
+        nyttavgar("VS-3", "B3"),
+    )
+    .await;
+    let row = case(&e, "B3", BFO).await;
+    let l = fogd::engine::ledger::case_ledger(&e.store, &row, d("2027-03-31"), &table)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(l.claimed, Amount(1_000_000));
+    assert_eq!(
+        l.paid_out,
+        Amount(500_000),
+        "the repeated DELRED counts once"
+    );
+    assert_eq!(l.fees, Amount(30_000));
+    assert_eq!(l.remaining, Some(Amount(731_240)));
+    // The shipped referensränta table lacks 2026-07-01 (fogd-ref-2.md §4): interest unknown, named by rule.
+    assert_eq!(l.interest, None);
+    assert!(l
+        .interest_problem
+        .unwrap()
+        .starts_with("interest.rate_unknown"));
+    // Up to a date the table covers: the spec's worked example (10 000 kr, reference + 8, from 2024-05-10).
+    let l = fogd::engine::ledger::case_ledger(&e.store, &row, d("2025-02-15"), &table)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(l.interest, Some(Amount(91_151)));
+    // As of an earlier date: only what was reported by then.
+    let l = fogd::engine::ledger::case_ledger(&e.store, &row, d("2027-02-01"), &table)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (l.paid_out, l.remaining),
+        (Amount(250_000), Some(Amount(981_240)))
+    );
+
+    // Slutredovisning → closed with Orsak; Aterstar is what remains.
+    assert_eq!(
+        deliver(&e, &fake, "ints001x1_DEV.xml", slut("VS-3", "B3")).await,
+        None
+    );
+    let row = case(&e, "B3", BFO).await;
+    assert_eq!(row.state, CaseState::Closed);
+    let life = e.store.case_life(row.id).await.unwrap();
+    assert!(life
+        .outcome_json
+        .unwrap()
+        .contains("\"orsak\":\"inga_tillgangar\""));
+    let l = fogd::engine::ledger::case_ledger(&e.store, &row, d("2027-06-30"), &table)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(l.remaining, Some(Amount(720_000)));
+
+    // A verkställighet case: LUB from registered.
+    deliver(&e, &fake, "2027-01-10_DEV_LUB_01.xml", lub("VS-1", "V1")).await;
+    assert_eq!(case(&e, "V1", VST).await.state, CaseState::Garnishment);
+
+    // SKSRAPP: lodged → decided with the decision kept; a changed plan (N) moves it again, once.
+    assert_eq!(
+        deliver(
+            &e,
+            &fake,
+            "REX.DEV.SKSRAPP",
+            sksrapp("S1", "B", "0000001543210", "060", "0180")
+        )
+        .await,
+        None
+    );
+    let s1 = case(&e, "S1", SKS).await;
+    assert_eq!(s1.state, CaseState::Decided);
+    let o = e
+        .store
+        .case_life(s1.id)
+        .await
+        .unwrap()
+        .outcome_json
+        .unwrap();
+    assert!(
+        o.contains("\"beslut\":\"beviljad\"")
+            && o.contains("\"godkant_belopp\":\"15432.10\"")
+            && o.contains("\"utdelning_promille\":180"),
+        "{o}"
+    );
+    for _ in 0..2 {
+        deliver(
+            &e,
+            &fake,
+            "REX.DEV.SKSRAPP",
+            sksrapp("S1", "N", "0000000980000", "036", "1000"),
+        )
+        .await;
+    }
+    let ev = e.store.case_events(s1.id).await.unwrap();
+    assert_eq!(ev.len(), 3, "created, decided, plan changed once: {ev:?}");
+    assert!(e
+        .store
+        .case_life(s1.id)
+        .await
+        .unwrap()
+        .outcome_json
+        .unwrap()
+        .contains("forandrad_plan"));
+
+    // A document that does not read is kept with its error, and nothing changes.
+    let n = events(&e).await;
+    let before = e.store.list_cases(&[]).await.unwrap();
+    let mut bad = delred("VS-1", "V1", "2027-03", "2500.00", "100.00");
+    let text = String::from_utf8(bad.clone()).unwrap();
+    bad = text
+        .replace(
+            "<Redovisat>2500.00</Redovisat>",
+            "<Redovisat>25,00</Redovisat>",
+        )
+        .into_bytes();
+    let err = deliver(&e, &fake, "2027-03-31_DEV_DELRED_01.xml", bad).await;
+    assert!(err.unwrap().contains("delred"), "names the layout");
+    assert_eq!(events(&e).await, n);
+    assert_eq!(e.store.list_cases(&[]).await.unwrap(), before);
+    let v1 = case(&e, "V1", VST).await;
+    assert!(e.store.ledger_entries(v1.id).await.unwrap().is_empty());
+    // Re-applying every stored message changes nothing.
+    for m in e.store.list_inbound().await.unwrap() {
+        assert_eq!(
+            e.apply_inbound(m.id).await.unwrap(),
+            fogd::engine::apply::Applied::AlreadyApplied
+        );
+    }
+    assert_eq!(events(&e).await, n);
+}
+both_backends!(life, lifecycle);
