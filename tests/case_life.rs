@@ -493,5 +493,70 @@ async fn lifecycle(store: Store) {
         );
     }
     assert_eq!(events(&e).await, n);
+
+    // The API answers the ledger as of a date, with the enforcement målnummer and the outcome.
+    let state = std::sync::Arc::new(fogd::api::AppState::new(
+        e.store.clone(),
+        config(),
+        e.clock.clone(),
+    ));
+    let (_, token) = e
+        .store
+        .create_token("lead", fogd::store::Role::Operator, at)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = fogd::api::router(state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let get = |q: &str| {
+        http.get(format!("http://{addr}/api/v1/cases/B3{q}"))
+            .bearer_auth(&token)
+            .send()
+    };
+    let v: serde_json::Value = get("?as_of=2027-06-30")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let c = &v["cases"][0];
+    assert_eq!(c["state"], "closed");
+    assert_eq!(c["enforcement_malnummer"], "VS-3");
+    assert_eq!(c["outcome"]["orsak"], "inga_tillgangar");
+    let l = &c["ledger"];
+    assert_eq!(
+        (
+            &l["claimed"],
+            &l["reductions"],
+            &l["fees"],
+            &l["paid_out"],
+            &l["remaining"]
+        ),
+        (
+            &serde_json::json!("10000.00"),
+            &serde_json::json!("0.00"),
+            &serde_json::json!("300.00"),
+            &serde_json::json!("5000.00"),
+            &serde_json::json!("7200.00")
+        )
+    );
+    assert_eq!(l["interest"], serde_json::Value::Null);
+    let v: serde_json::Value = get("?as_of=2025-02-15")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let l = &v["cases"][0]["ledger"];
+    assert_eq!(
+        (&l["interest"], &l["remaining"]),
+        (&serde_json::json!("911.51"), &serde_json::Value::Null)
+    );
+    assert_eq!(
+        get("?as_of=2025-13-01").await.unwrap().status(),
+        reqwest::StatusCode::BAD_REQUEST
+    );
 }
 both_backends!(life, lifecycle);

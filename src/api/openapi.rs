@@ -61,6 +61,7 @@ named_enum_schema! {
     CaseAdditions,
     FileRef,
     EventView,
+    crate::domain::ledger::Ledger,
     RetryAnswer,
     FileView,
     crate::store::FileRow,
@@ -206,8 +207,9 @@ pub fn document() -> Value {
                 }))
             },
             "/cases/{reference}": {
-                "get": op("The cases with this reference, each in the intake form POST /cases accepts (normalised: identity numbers as YYYYMMDD-NNNN / NNNNNN-NNNN, amounts and interest rates as decimal strings, dates YYYY-MM-DD; an invalid case as submitted) plus fogd's read-only additions: state, hold_reason, malnummer, issues, created_at, updated_at, file {id, name, lopnummer}, rejection, decision, events (the audit trail). POST accepts and ignores the additions, so an answer's case can be sent back. Debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
-                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "get": op("The cases with this reference, each in the intake form POST /cases accepts (normalised: identity numbers as YYYYMMDD-NNNN / NNNNNN-NNNN, amounts and interest rates as decimal strings, dates YYYY-MM-DD; an invalid case as submitted) plus fogd's read-only additions: state, hold_reason, malnummer, issues, created_at, updated_at, file {id, name, lopnummer}, rejection, decision, events (the audit trail), and after registration ledger {claimed, reductions, interest, fees, paid_out, remaining: decimal strings in kronor, remaining null while unknown} as of ?as_of=DATE (default today), enforcement_malnummer and outcome. POST accepts and ignores the additions, so an answer's case can be sent back. Debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}},
+                        {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "the ledger as of this date (default today)"}],
                     "responses": {
                         "200": json_answer("The cases in the intake form, with fogd's read-only additions", json!({"type": "object", "required": ["reference", "cases"], "properties": {
                             "reference": {"type": "string"}, "cases": {"type": "array", "items": {"allOf": [schema("CaseInput"), schema("CaseAdditions")]}}

@@ -506,6 +506,18 @@ pub struct CaseInput {
     #[serde(default, skip_serializing)]
     #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub events: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`): the ledger after registration.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
+    pub ledger: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`): the målnummer of the enforcement an utslag continued into.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
+    pub enforcement_malnummer: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`): what closed or decided the case after registration.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
+    pub outcome: Option<serde::de::IgnoredAny>,
 }
 
 /// The members fogd adds to a case in the intake form when it answers `GET /api/v1/cases/{ref}`; intake accepts
@@ -520,6 +532,9 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
     "rejection",
     "decision",
     "events",
+    "ledger",
+    "enforcement_malnummer",
+    "outcome",
 ];
 
 /// A party as it arrives.
