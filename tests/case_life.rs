@@ -494,6 +494,28 @@ async fn lifecycle(store: Store) {
     }
     assert_eq!(events(&e).await, n);
 
+    // The status report's "remaining" column: Kronofogden's latest Aterstar, empty while unknown.
+    let r = fogd::report::build(
+        &e.store,
+        fogd::report::ReportKind::Status,
+        d("2026-11-01"),
+        d("2026-11-01"),
+    )
+    .await
+    .unwrap();
+    let col = r.headers.iter().position(|h| h == "remaining_kr").unwrap();
+    let row_of = |reference: &str| {
+        r.rows
+            .iter()
+            .find(|row| row[0] == fogd::report::Cell::text(reference))
+            .unwrap()
+    };
+    assert_eq!(
+        row_of("B3")[col],
+        fogd::report::Cell::Amount(Amount(720_000))
+    );
+    assert_eq!(row_of("B1")[col], fogd::report::Cell::Empty);
+
     // The API answers the ledger as of a date, with the enforcement målnummer and the outcome.
     let state = std::sync::Arc::new(fogd::api::AppState::new(
         e.store.clone(),

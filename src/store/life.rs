@@ -249,6 +249,39 @@ impl Store {
         Ok(rows.into_iter().filter_map(|r| r.0).collect())
     }
 
+    /// Kronofogden's latest `Aterstar` per case of `ids` (cases without one are left out): the status report's
+    /// "remaining" column.
+    pub async fn latest_remaining(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+        let mut out: std::collections::HashMap<i64, (String, i64, i64)> =
+            std::collections::HashMap::new();
+        for chunk in ids.chunks(super::moves::ID_CHUNK) {
+            let rows: Vec<(i64, i64, String, i64)> = with_pool!(self, |pool, DB| {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT case_id, id, at, amount_ore FROM ledger_entries WHERE kind = 'remaining' \
+                     AND case_id IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            for (case_id, id, at, amount) in rows {
+                let newer = out
+                    .get(&case_id)
+                    .is_none_or(|(a, i, _)| (at.as_str(), id) > (a.as_str(), *i));
+                if newer {
+                    out.insert(case_id, (at, id, amount));
+                }
+            }
+        }
+        Ok(out.into_iter().map(|(k, (_, _, a))| (k, a)).collect())
+    }
+
     /// What a case carries after registration.
     pub async fn case_life(&self, case_id: i64) -> Result<CaseLife, StoreError> {
         let row: Option<CaseLife> = with_pool!(self, |pool, DB| {
