@@ -582,3 +582,99 @@ async fn lifecycle(store: Store) {
     );
 }
 both_backends!(life, lifecycle);
+
+/// `fogd status --case REF --as-of DATE` shows the ledger (JSON and text); `fogd status --deadlines` lists
+/// `sista_dag`.
+#[tokio::test]
+async fn status_cli_shows_ledger_and_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fogd.db");
+    let config = dir.path().join("fogd.toml");
+    std::fs::write(
+        &config,
+        format!("[database]\nurl = \"sqlite://{}\"\n", db.display()),
+    )
+    .unwrap();
+    let store = Store::open(&format!("sqlite://{}", db.display()), 2)
+        .await
+        .unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    store
+        .upsert_cases(
+            &[
+                new_case("V1", VST, CaseState::Registered, Some("VS-1")),
+                new_case("B1", BFO, CaseState::Registered, Some("BF-1")),
+            ],
+            "test",
+            at,
+        )
+        .await
+        .unwrap();
+    let (e, fake, _clock) = engine(store, kit::config());
+    deliver(
+        &e,
+        &fake,
+        "2027-01-31_DEV_DELRED_01.xml",
+        delred("VS-1", "V1", "2027-01", "2500.00", "9812.40"),
+    )
+    .await;
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.BESTRID",
+        bestrid(&[("B1", "BF-1", "20261120", "20261218")]),
+    )
+    .await;
+    e.store.close().await;
+    let fogd = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_fogd"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("FOGD_LOG", "warn")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let v: serde_json::Value = serde_json::from_str(&fogd(&[
+        "status",
+        "--case",
+        "V1",
+        "--as-of",
+        "2027-02-01",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let l = &v["cases"][0]["ledger"];
+    assert_eq!(l["paid_out"], "2500.00");
+    assert_eq!(l["remaining"], "9812.40");
+    assert_eq!(l["claimed"], "10000.00");
+    let v: serde_json::Value = serde_json::from_str(&fogd(&[
+        "status",
+        "--case",
+        "V1",
+        "--as-of",
+        "2027-01-01",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        v["cases"][0]["ledger"]["remaining"],
+        serde_json::Value::Null
+    );
+    let text = fogd(&["status", "--case", "V1", "--as-of", "2027-02-01"]);
+    assert!(
+        text.contains("paid out 2500.00 kr, remaining 9812.40 kr"),
+        "{text}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&fogd(&["status", "--deadlines", "--format", "json"])).unwrap();
+    assert_eq!(v["deadlines"][0]["reference"], "B1");
+    assert_eq!(v["deadlines"][0]["kind"], "overlamnande");
+    assert_eq!(v["deadlines"][0]["due"], "2026-12-18");
+    assert!(fogd(&["status", "--deadlines"]).contains("2026-12-18  overlamnande"));
+}
