@@ -44,7 +44,11 @@ fn compare(path: &Path, bytes: &[u8]) {
 #[test]
 fn every_kind_matches_its_golden_file() {
     let set = LayoutSet::embedded();
-    for kind in CaseKind::ALL {
+    // The begäran is FOGD-REF-2 only (fogd-ref-2.md §2.5); the FOGD-REF-1 golden files cover every other kind.
+    for kind in CaseKind::ALL
+        .into_iter()
+        .filter(|k| *k != CaseKind::Begaran)
+    {
         let name = kind.layout_name();
         let json =
             std::fs::read_to_string(root().join("cases").join(format!("{name}.json"))).unwrap();

@@ -24,17 +24,20 @@ pub enum CaseKind {
     VerkstallighetAndring,
     /// Fordringsanmälan in a skuldsanering.
     Fordringsanmalan,
+    /// Begäran about a registered BFÖ case: överlämnande or verkställighet (fogd-ref-2.md §2.5).
+    Begaran,
 }
 
 impl CaseKind {
     /// Every kind, in a stable order.
-    pub const ALL: [CaseKind; 6] = [
+    pub const ALL: [CaseKind; 7] = [
         CaseKind::Betalningsforelaggande,
         CaseKind::Nedsattning,
         CaseKind::Aterkallelse,
         CaseKind::Verkstallighet,
         CaseKind::VerkstallighetAndring,
         CaseKind::Fordringsanmalan,
+        CaseKind::Begaran,
     ];
 
     /// The JSON name (`betalningsforelaggande`, …).
@@ -46,6 +49,7 @@ impl CaseKind {
             CaseKind::Verkstallighet => "verkstallighet",
             CaseKind::VerkstallighetAndring => "verkstallighet_andring",
             CaseKind::Fordringsanmalan => "fordringsanmalan",
+            CaseKind::Begaran => "begaran",
         }
     }
 
@@ -65,6 +69,7 @@ impl CaseKind {
             CaseKind::Verkstallighet => "vst-ansokan",
             CaseKind::VerkstallighetAndring => "vst-andring",
             CaseKind::Fordringsanmalan => "sks-fordringsanmalan",
+            CaseKind::Begaran => "bfo-begaran",
         }
     }
 

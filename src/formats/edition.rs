@@ -23,6 +23,10 @@ pub const FOGD_REF_2: &[(&str, &str)] = &[
         include_str!("../../layouts/fogd-ref-2/sks-rapport.toml"),
     ),
     (
+        "bfo-begaran.toml",
+        include_str!("../../layouts/fogd-ref-2/bfo-begaran.toml"),
+    ),
+    (
         "lub.toml",
         include_str!("../../layouts/fogd-ref-2/lub.toml"),
     ),
@@ -159,7 +163,7 @@ mod tests {
                 assert_eq!(l.edition(), edition, "{file}");
             }
         }
-        assert_eq!(embedded_fixed("FOGD-REF-2").len(), 3);
+        assert_eq!(embedded_fixed("FOGD-REF-2").len(), 4);
         assert_eq!(embedded_xml("FOGD-REF-2").len(), 4);
         assert!(embedded("FOGD-REF-9").is_empty());
     }

@@ -106,6 +106,8 @@ sources! {
     CaseDate = "case.date", Case;
     /// Follow-ups: the reason (`betalning`, `kreditering`, `betald`, `avbetalningsplan`, `annan`).
     CaseReason = "case.reason", Case;
+    /// Begäran: what is requested (`court` överlämnande, `enforcement` verkställighet).
+    CaseRequest = "case.request", Case;
     /// Ändring: kind (`belopp`, `aterkallelse`, `uppskov`).
     ChangeKind = "change.kind", Case;
     /// Ändring: new remaining capital.
