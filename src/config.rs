@@ -174,6 +174,7 @@ impl Default for ShsConfig {
                 "sks-fordringsanmalan",
                 "669fc3d5-8e37-511d-81b1-dfd286d5db81",
             ),
+            ("bfo-begaran", "4f9285e9-d545-5a2a-81dd-b88b923a4e53"),
             ("kvittens", "b12dedf1-ec5b-55d4-8fe6-9d37c73368b1"),
             ("bekraftelse", "2c92e378-4f27-5ea9-951b-6efc4980d971"),
             ("utslag", "9bc8220d-44bd-56b2-b6e8-4ad337371b24"),

@@ -678,3 +678,233 @@ async fn status_cli_shows_ledger_and_deadlines() {
     assert_eq!(v["deadlines"][0]["due"], "2026-12-18");
     assert!(fogd(&["status", "--deadlines"]).contains("2026-12-18  overlamnande"));
 }
+
+/// A begäran (fogd-ref-2.md §2.5): checked against what fogd knows (court only for a disputed case and no later
+/// than its sista_dag; enforcement only after an utslag and once), approved by the operator, built into
+/// `{ik}.BEGARAN` (its own löpnummer series, O/V and the case's målnummer), sent, and accepted by its kvittens
+/// `SUPRO.{ik}.BEGKVITT`.
+async fn begaran(store: Store) {
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    store
+        .upsert_cases(
+            &[
+                new_case("B1", BFO, CaseState::Registered, Some("BF-1")),
+                new_case("B2", BFO, CaseState::Registered, Some("BF-2")),
+                new_case("B3", BFO, CaseState::Registered, Some("BF-3")),
+            ],
+            "test",
+            at,
+        )
+        .await
+        .unwrap();
+    let config = kit::config();
+    let fake = std::sync::Arc::new(FakeShs::default());
+    let clock =
+        fogd::clock::ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 10, 10, 0, 0).unwrap());
+    let shared: fogd::clock::SharedClock = std::sync::Arc::new(clock.clone());
+    let e = Engine::new(
+        store,
+        fake.clone(),
+        std::sync::Arc::new(fogd::layout_files::load(&config).unwrap()),
+        std::sync::Arc::new(config.clone()),
+        shared,
+    );
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.BESTRID",
+        bestrid(&[("B1", "BF-1", "20261120", "20261218")]),
+    )
+    .await;
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.RAPPORT",
+        rapport2(&[("B3", "BF-3", "U", "", "")]),
+    )
+    .await;
+    let ctx = fogd::cli::import::validation_context(&config, e.clock.as_ref()).unwrap();
+    let ask = |concerns: &'static str, r, date: &'static str, own: &'static str| {
+        let e = &e;
+        let ctx = &ctx;
+        async move {
+            fogd::engine::request::request_begaran(
+                &e.store,
+                ctx,
+                e.clock.as_ref(),
+                concerns,
+                r,
+                d(date),
+                own,
+                "lead",
+            )
+            .await
+            .unwrap()
+        }
+    };
+    use fogd::domain::case::BegaranRequest::{Court, Enforcement};
+    let rule = |o: &fogd::engine::request::RequestOutcome| {
+        assert_eq!(o.state, CaseState::Invalid, "{o:?}");
+        o.problems[0].rule.clone()
+    };
+    // Refused: not disputed; after sista_dag; no utslag; enforcement twice.
+    assert_eq!(
+        rule(&ask("B2", Court, "2026-12-10", "B2-O").await),
+        "begaran.court_not_disputed"
+    );
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap());
+    let ctx_late = fogd::cli::import::validation_context(&config, e.clock.as_ref()).unwrap();
+    let late = fogd::engine::request::request_begaran(
+        &e.store,
+        &ctx_late,
+        e.clock.as_ref(),
+        "B1",
+        Court,
+        d("2026-12-19"),
+        "B1-O-LATE",
+        "lead",
+    )
+    .await
+    .unwrap();
+    assert_eq!(rule(&late), "begaran.court_too_late");
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 10, 10, 0, 0).unwrap());
+    assert_eq!(
+        rule(&ask("B2", Enforcement, "2026-12-10", "B2-V").await),
+        "begaran.enforcement_no_utslag"
+    );
+    assert_eq!(
+        rule(&ask("NOPE", Court, "2026-12-10", "NOPE-O").await),
+        "follow_up.unknown_case"
+    );
+    // Accepted: överlämnande for B1 within its window, verkställighet for B3; a second V is refused.
+    let o = ask("B1", Court, "2026-12-10", "B1-O").await;
+    assert_eq!(
+        (o.state, o.problems.len()),
+        (CaseState::Approved, 0),
+        "{o:?}"
+    );
+    let row = case(&e, "B1-O", "begaran").await;
+    let ev = e.store.case_events(row.id).await.unwrap();
+    assert_eq!(ev.last().unwrap().actor, "lead");
+    let o = ask("B3", Enforcement, "2026-12-10", "B3-V").await;
+    assert_eq!(o.state, CaseState::Approved, "{o:?}");
+    assert_eq!(
+        rule(&ask("B3", Enforcement, "2026-12-10", "B3-V2").await),
+        "begaran.enforcement_already_requested"
+    );
+
+    // Built into {ik}.BEGARAN, löpnummer 1 of its own series, and sent.
+    let b = e.build_pass().await.unwrap();
+    let begaran: Vec<_> = b
+        .files
+        .iter()
+        .filter(|f| f.name.ends_with(".BEGARAN"))
+        .collect();
+    assert_eq!(begaran.len(), 1, "{b:?}");
+    assert_eq!((begaran[0].lopnummer, begaran[0].cases), (1, 2));
+    let file = e
+        .store
+        .list_files()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.id == begaran[0].id)
+        .unwrap();
+    assert_eq!(
+        (file.layout.as_str(), file.filtyp.as_str()),
+        ("bfo-begaran", "BEGARAN")
+    );
+    e.send_pass().await.unwrap();
+    let sent = fake
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m.parts.clone())
+        .find(|p| p.filename.as_deref() == Some("DEV.BEGARAN"))
+        .unwrap();
+    let text = String::from_utf8_lossy(sent.bytes().unwrap()).to_string();
+    let recs: Vec<&str> = text.split("\r\n").filter(|l| l.starts_with("10")).collect();
+    assert_eq!(recs.len(), 2, "{text}");
+    let o = recs.iter().find(|r| r[2..22].trim() == "B1-O").unwrap();
+    assert_eq!(
+        (o[22..42].trim(), &o[42..43], &o[43..51]),
+        ("BF-1", "O", "20261210")
+    );
+    let v = recs.iter().find(|r| r[2..22].trim() == "B3-V").unwrap();
+    assert_eq!((v[22..42].trim(), &v[42..43]), ("BF-3", "V"));
+
+    // Its kvittens accepts both.
+    assert_eq!(
+        deliver(
+            &e,
+            &fake,
+            "SUPRO.DEV.BEGKVITT",
+            kvittens("BEGARAN", 1, fogd::formats::KvittensStatus::Godkand, vec![]),
+        )
+        .await,
+        None
+    );
+    assert_eq!(case(&e, "B1-O", "begaran").await.state, CaseState::Accepted);
+    assert_eq!(case(&e, "B3-V", "begaran").await.state, CaseState::Accepted);
+
+    // The API: POST /api/v1/cases/{ref}/requests — 422 with the rule when refused, 201 when it will be sent.
+    let state = std::sync::Arc::new(fogd::api::AppState::new(
+        e.store.clone(),
+        config.clone(),
+        e.clock.clone(),
+    ));
+    let (_, token) = e
+        .store
+        .create_token("lead", fogd::store::Role::Operator, at)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = fogd::api::router(state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let post = |reference: &str, body: serde_json::Value| {
+        http.post(format!("http://{addr}/api/v1/cases/{reference}/requests"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let r = post("B2", serde_json::json!({"request": "court"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["problems"][0]["rule"], "begaran.court_not_disputed");
+    let r = post("B2", serde_json::json!({"request": "tingsratt"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.BESTRID",
+        bestrid(&[("B2", "BF-2", "20261201", "20261229")]),
+    )
+    .await;
+    let r = post(
+        "B2",
+        serde_json::json!({"request": "court", "reference": "B2-COURT"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let row = case(&e, "B2-COURT", "begaran").await;
+    assert_eq!(row.state, CaseState::Approved);
+    assert_eq!(
+        e.store
+            .case_events(row.id)
+            .await
+            .unwrap()
+            .last()
+            .unwrap()
+            .actor,
+        "api:lead"
+    );
+}
+both_backends!(begaran_requests, begaran);

@@ -62,6 +62,7 @@ named_enum_schema! {
     FileRef,
     EventView,
     crate::domain::ledger::Ledger,
+    super::life::RequestBody,
     RetryAnswer,
     FileView,
     crate::store::FileRow,
@@ -93,6 +94,7 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/cases", "post"),
     ("/cases", "get"),
     ("/cases/{reference}", "get"),
+    ("/cases/{reference}/requests", "post"),
     ("/journal/approve", "post"),
     ("/journal/hold", "post"),
     ("/files", "get"),
@@ -215,6 +217,19 @@ pub fn document() -> Value {
                             "reference": {"type": "string"}, "cases": {"type": "array", "items": {"allOf": [schema("CaseInput"), schema("CaseAdditions")]}}
                         }})),
                         "404": {"description": "No case with this reference", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+                    }
+                }))
+            },
+            "/cases/{reference}/requests": {
+                "post": op("File a begäran about the registered BFÖ case {reference} (fogd-ref-2.md 2.5): request court (överlämnande to a tingsrätt, only for a disputed case and no later than its sista_dag) or enforcement (verkställighet, only after an utslag and once). The begäran is a case of kind begaran, approved by the caller and sent in a {ik}.BEGARAN file", "operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("RequestBody")}}},
+                    "responses": {
+                        "201": {"description": "The begäran, approved: {reference, state, problems}"},
+                        "400": {"description": "Unreadable body, unknown request or date", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
+                        "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
+                        "415": {"description": "Content-Type not application/json"},
+                        "422": {"description": "A check refused it: {reference, state: invalid, problems: [{rule, message, …}]} (rules begaran.*, follow_up.unknown_case)"}
                     }
                 }))
             },

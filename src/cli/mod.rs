@@ -16,6 +16,7 @@ pub mod journal;
 pub mod layout;
 pub mod poll;
 pub mod report;
+pub mod request;
 pub mod send;
 pub mod serve;
 pub mod sim;
@@ -89,6 +90,8 @@ pub enum Command {
     Token(token::TokenCommand),
     /// Reports: case status, receipts, rejections.
     Report(report::ReportArgs),
+    /// Ask Kronofogden about a registered BFÖ case: överlämnande (court) or verkställighet (enforcement).
+    Request(request::RequestArgs),
     /// Print a shell completion script (bash, zsh, fish, …) generated from these commands.
     Completions(completions::CompletionsArgs),
     /// Print the manual page fogd(1) in roff, or write one page per command into a directory.
@@ -212,6 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Doctor(a) => doctor::run(load()?, a).await,
         Command::Token(a) => token::run(load()?, a).await,
         Command::Report(a) => report::run(load()?, a).await,
+        Command::Request(a) => request::run(load()?, a).await,
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
     }

@@ -76,7 +76,7 @@ impl CaseKind {
     /// For follow-ups, the kind of the case they concern.
     pub fn concerns_kind(self) -> Option<CaseKind> {
         match self {
-            CaseKind::Nedsattning | CaseKind::Aterkallelse => {
+            CaseKind::Nedsattning | CaseKind::Aterkallelse | CaseKind::Begaran => {
                 Some(CaseKind::Betalningsforelaggande)
             }
             CaseKind::VerkstallighetAndring => Some(CaseKind::Verkstallighet),
@@ -84,7 +84,7 @@ impl CaseKind {
         }
     }
 
-    /// True for nedsättning, återkallelse and ändring.
+    /// True for nedsättning, återkallelse, ändring and begäran.
     pub fn is_follow_up(self) -> bool {
         self.concerns_kind().is_some()
     }
@@ -264,6 +264,35 @@ pub enum TitleKind {
     Annan,
 }
 
+/// What a begäran asks for (fogd-ref-2.md §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BegaranRequest {
+    /// Överlämnande to a tingsrätt, after a bestridande (wire `O`).
+    Court,
+    /// Verkställighet of the utslag (wire `V`).
+    Enforcement,
+}
+
+impl BegaranRequest {
+    /// The intake name (`court`, `enforcement`), also the layouts' code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BegaranRequest::Court => "court",
+            BegaranRequest::Enforcement => "enforcement",
+        }
+    }
+
+    /// Reads an intake name.
+    pub fn parse(text: &str) -> Option<BegaranRequest> {
+        match text {
+            "court" => Some(BegaranRequest::Court),
+            "enforcement" => Some(BegaranRequest::Enforcement),
+            _ => None,
+        }
+    }
+}
+
 /// Why a nedsättning or återkallelse is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -363,6 +392,9 @@ pub struct Case {
     /// Verkställighet ändring: the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// Begäran: what is requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<BegaranRequest>,
 }
 
 impl Case {
@@ -474,6 +506,9 @@ pub struct CaseInput {
     /// Ändring.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeInput>,
+    /// Begäran: `court` (överlämnande) or `enforcement` (verkställighet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// fogd's read-only additions in the answer of `GET /api/v1/cases/{ref}` (see [`READ_ONLY_FIELDS`]): accepted
     /// and ignored, so that a case system can send back what it reads (intake.md §5). Never stored or hashed.
     #[serde(default, skip_serializing)]

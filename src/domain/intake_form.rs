@@ -93,6 +93,7 @@ impl Case {
                 amount: c.amount.map(amount),
                 until: c.until.map(|d| d.to_string()),
             }),
+            request: self.request.map(|r| r.as_str().to_string()),
             ..CaseInput::default()
         }
     }

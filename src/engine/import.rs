@@ -488,26 +488,35 @@ async fn check_follow_ups(
             parent.as_str().to_string(),
             concerns.clone(),
         );
-        if in_batch.contains(&key) {
+        let is_begaran = new.kind == CaseKind::Begaran.as_str();
+        if in_batch.contains(&key) && !is_begaran {
             continue;
         }
-        let exists = store
+        let parents = store
             .cases_by_reference(&concerns, Some(&new.intressentkod))
-            .await?
+            .await?;
+        let parent_row = parents
             .iter()
-            .any(|c| c.kind == parent.as_str() && c.state != CaseState::Invalid);
-        if exists {
-            continue;
-        }
-        let message = format!(
-            "{} {} concerns {parent} case {concerns:?}, which does not exist for intressentkod {}",
-            new.kind, new.reference, new.intressentkod
-        );
+            .find(|c| c.kind == parent.as_str() && c.state != CaseState::Invalid);
+        let (rule, message) = match parent_row {
+            None => (
+                "follow_up.unknown_case",
+                format!(
+                    "{} {} concerns {parent} case {concerns:?}, which does not exist for intressentkod {}",
+                    new.kind, new.reference, new.intressentkod
+                ),
+            ),
+            Some(row) if is_begaran => match begaran_refusal(store, new, row).await? {
+                Some(r) => r,
+                None => continue,
+            },
+            Some(_) => continue,
+        };
         let issue = Issue {
             severity: Severity::Error,
             path: "concerns".into(),
             field: "concerns".into(),
-            rule: "follow_up.unknown_case".into(),
+            rule: rule.into(),
             value: Some(concerns.clone()),
             message: message.clone(),
         };
@@ -532,12 +541,81 @@ async fn check_follow_ups(
             line: new.source_line.unwrap_or(0) as usize,
             reference: Some(new.reference.clone()),
             field: "concerns".into(),
-            rule: "follow_up.unknown_case".into(),
+            rule: rule.into(),
             value: Some(concerns),
             message,
         });
     }
     Ok(())
+}
+
+/// Why a begäran may not be sent, checked against what fogd knows of the case it concerns (fogd-ref-2.md §2.5):
+/// `court` only for a disputed case and no later than its `sista_dag` (rules `begaran.court_not_disputed`,
+/// `begaran.court_too_late`); `enforcement` only after an utslag and when not requested already
+/// (`begaran.enforcement_no_utslag`, `begaran.enforcement_already_requested`). `None` when it may go.
+async fn begaran_refusal(
+    store: &Store,
+    new: &NewCase,
+    parent: &crate::store::CaseRow,
+) -> Result<Option<(&'static str, String)>, EngineError> {
+    let Some(case) = new
+        .case_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<crate::domain::Case>(j).ok())
+    else {
+        return Ok(None);
+    };
+    let (Some(request), Some(date)) = (case.request, case.date) else {
+        return Ok(None);
+    };
+    let r = &parent.reference;
+    Ok(match request {
+        crate::domain::case::BegaranRequest::Court => {
+            if parent.state != CaseState::Disputed {
+                Some((
+                    "begaran.court_not_disputed",
+                    format!("överlämnande asked for {r}, which is {} (only a disputed case can be handed over)", parent.state),
+                ))
+            } else {
+                match store.deadline_of(parent.id, "overlamnande").await? {
+                    Some(last) if date > last => Some((
+                        "begaran.court_too_late",
+                        format!("överlämnande for {r} dated {date}, after its sista_dag {last}"),
+                    )),
+                    _ => None,
+                }
+            }
+        }
+        crate::domain::case::BegaranRequest::Enforcement => {
+            let utslag = parent.state == CaseState::Decided;
+            let others = store
+                .cases_concerning(&new.intressentkod, CaseKind::Begaran.as_str(), r)
+                .await?;
+            let already = parent.state == CaseState::Enforcement
+                || others.iter().any(|o| {
+                    o.reference != new.reference
+                        && !matches!(o.state, CaseState::Invalid | CaseState::Rejected)
+                        && o.case().ok().flatten().and_then(|c| c.request)
+                            == Some(crate::domain::case::BegaranRequest::Enforcement)
+                });
+            if already {
+                Some((
+                    "begaran.enforcement_already_requested",
+                    format!("verkställighet of {r} was requested already"),
+                ))
+            } else if !utslag {
+                Some((
+                    "begaran.enforcement_no_utslag",
+                    format!(
+                        "verkställighet asked for {r}, which is {} (only after an utslag)",
+                        parent.state
+                    ),
+                ))
+            } else {
+                None
+            }
+        }
+    })
 }
 
 /// Validates one record and prepares what to store: `(case to store, problems, state)`. A record without a

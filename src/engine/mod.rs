@@ -18,6 +18,7 @@ pub mod import;
 pub mod journal;
 pub mod ledger;
 pub mod poll;
+pub mod request;
 pub mod schedule;
 pub mod send;
 
@@ -83,6 +84,9 @@ pub enum EngineError {
     /// A task of the engine was cancelled (the runtime is shutting down).
     #[error("{0} was cancelled")]
     Cancelled(&'static str),
+    /// fogd's own intake record of a request or decision does not read (a bug).
+    #[error("intake record: {0}")]
+    OwnRecord(String),
 }
 
 /// The SHS operations the engine uses: the seam between the engine and the network, implemented by

@@ -316,6 +316,48 @@ impl Store {
         }))
     }
 
+    /// The due date of a case's deadline of `kind`.
+    pub async fn deadline_of(
+        &self,
+        case_id: i64,
+        kind: &str,
+    ) -> Result<Option<NaiveDate>, StoreError> {
+        let row: Option<(String,)> = with_pool!(self, |pool, DB| {
+            sqlx::query_as("SELECT due FROM case_deadlines WHERE case_id = $1 AND kind = $2")
+                .bind(case_id)
+                .bind(kind)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.and_then(|(d,)| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()))
+    }
+
+    /// The cases of `kind` that concern the case `reference` of `intressentkod`.
+    pub async fn cases_concerning(
+        &self,
+        intressentkod: &str,
+        kind: &str,
+        reference: &str,
+    ) -> Result<Vec<super::CaseRow>, StoreError> {
+        let ids: Vec<(i64,)> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT id FROM cases WHERE intressentkod = $1 AND kind = $2 AND concerns = $3 ORDER BY id",
+            )
+            .bind(intressentkod)
+            .bind(kind)
+            .bind(reference)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out = Vec::new();
+        for (id,) in ids {
+            if let Some(r) = self.case_by_id(id).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     /// Marks a deadline's alert raised.
     pub async fn mark_deadline_alerted(
         &self,

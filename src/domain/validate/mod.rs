@@ -467,6 +467,7 @@ impl Validator<'_> {
             date: parts.date,
             reason: parts.reason,
             change: parts.change,
+            request: parts.request,
         })
     }
 }
@@ -485,6 +486,7 @@ struct Parts {
     reason: Option<FollowUpReason>,
     amount: Option<Amount>,
     change: Option<Change>,
+    request: Option<crate::domain::case::BegaranRequest>,
 }
 
 /// Reads `YYYY-MM-DD` (exactly: four, two and two digits) as a calendar date. Hand-written because it runs for

@@ -561,6 +561,13 @@ impl LayoutSet {
         }
     }
 
+    /// Adds the layouts whose names the set does not have yet (an override of the same name wins).
+    pub fn add_missing(&mut self, layouts: impl IntoIterator<Item = Layout>) {
+        for l in layouts {
+            self.layouts.entry(l.name.clone()).or_insert(l);
+        }
+    }
+
     /// The layout named `name`.
     pub fn get(&self, name: &str) -> Option<&Layout> {
         self.layouts.get(name)
