@@ -54,6 +54,7 @@ fn new_case(i: usize) -> NewCase {
         date: None,
         reason: None,
         change: None,
+        request: None,
     };
     NewCase {
         reference: case.reference.clone(),

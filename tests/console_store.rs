@@ -60,6 +60,7 @@ fn new_case(i: usize) -> NewCase {
         date: None,
         reason: None,
         change: None,
+        request: None,
     };
     NewCase {
         reference: case.reference.clone(),
