@@ -161,7 +161,7 @@ fn layout_check_takes_an_edition_and_its_felkod_table() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("felkod table, 19 codes"), "{out}");
     // Whole editions: every file named, the table checked with them (FOGD-REF-2 runs with the embedded one).
-    for (dir, files) in [("layouts/fogd-ref-1", 11), ("layouts/fogd-ref-2", 7)] {
+    for (dir, files) in [("layouts/fogd-ref-1", 11), ("layouts/fogd-ref-2", 8)] {
         let (code, out) = check(&root().join(dir));
         assert_eq!(code, Some(0), "{dir}: {out}");
         assert_eq!(
