@@ -908,3 +908,101 @@ async fn begaran(store: Store) {
     );
 }
 both_backends!(begaran_requests, begaran);
+
+/// Deadlines: a bestridande's sista_dag alerts `[alerts] deadline_warn_days` ahead while the case is disputed and
+/// recovers when it is handed over; an accepted ändring with an uppskov tracks the uppskov's end on its
+/// verkställighet case.
+async fn deadlines(store: Store) {
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    let mut andring = new_case("A1", "verkstallighet_andring", CaseState::Approved, None);
+    andring.case_json = Some(
+        serde_json::json!({
+            "reference": "A1", "kind": "verkstallighet_andring", "intressentkod": "DEV", "concerns": "V1",
+            "malnummer": "VS-1", "date": "2026-11-01", "change": { "kind": "uppskov", "until": "2027-03-01" }
+        })
+        .to_string(),
+    );
+    andring.concerns = Some("V1".into());
+    andring.malnummer = Some("VS-1".into());
+    store
+        .upsert_cases(
+            &[
+                new_case("B1", BFO, CaseState::Registered, Some("BF-1")),
+                new_case("V1", VST, CaseState::Registered, Some("VS-1")),
+                andring,
+            ],
+            "test",
+            at,
+        )
+        .await
+        .unwrap();
+    let (e, fake, clock) = engine(store, kit::config());
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.BESTRID",
+        bestrid(&[("B1", "BF-1", "20261120", "20261218")]),
+    )
+    .await;
+    let conditions = |day: &'static str| {
+        let store = e.store.clone();
+        async move {
+            fogd::alerts::deadline_conditions(&store, 7, d(day))
+                .await
+                .unwrap()
+        }
+    };
+    assert!(conditions("2026-12-10").await.is_empty(), "8 days ahead");
+    let c = conditions("2026-12-11").await;
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].1, fogd::alerts::AlertKind::Deadline);
+    assert!(
+        c[0].2.contains("överlämnande of case B1 is 2026-12-18"),
+        "{}",
+        c[0].2
+    );
+    assert!(conditions("2026-12-20").await[0]
+        .2
+        .contains("passed on 2026-12-18"));
+    // The alerter raises it once, records when, and clears it when the case is handed over.
+    let alerter = fogd::alerts::Alerter::new(&fogd::config::AlertsConfig::default());
+    let now = Utc.with_ymd_and_hms(2026, 12, 12, 8, 0, 0).unwrap();
+    alerter.check_deadlines(&e.store, 7, now).await.unwrap();
+    assert_eq!(alerter.active().len(), 1);
+    let dl = e.store.deadlines(None).await.unwrap();
+    assert!(dl[0].alerted_at.is_some());
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.RAPPORT",
+        rapport2(&[("B1", "BF-1", "D", "Solna tingsrätt", "")]),
+    )
+    .await;
+    alerter.check_deadlines(&e.store, 7, now).await.unwrap();
+    assert!(alerter.active().is_empty());
+
+    // The ändring's uppskov: built, sent, accepted → the verkställighet case tracks its end.
+    clock.set(at);
+    let b = e.build_pass().await.unwrap();
+    assert_eq!(b.files.len(), 1, "{b:?}");
+    e.send_pass().await.unwrap();
+    deliver(
+        &e,
+        &fake,
+        "REX.DEV.KVITTENS",
+        kvittens("ANDRING", 1, fogd::formats::KvittensStatus::Godkand, vec![]),
+    )
+    .await;
+    assert_eq!(
+        case(&e, "A1", "verkstallighet_andring").await.state,
+        CaseState::Accepted
+    );
+    let dl = e.store.deadlines(None).await.unwrap();
+    let u = dl.iter().find(|d| d.kind == "uppskov_end").unwrap();
+    assert_eq!((u.reference.as_str(), u.due.as_str()), ("V1", "2027-03-01"));
+    assert!(conditions("2027-02-25")
+        .await
+        .iter()
+        .any(|c| c.2.contains("uppskov of case V1")));
+}
+both_backends!(deadline_alerts, deadlines);

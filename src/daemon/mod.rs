@@ -217,6 +217,9 @@ pub async fn check_alerts(
     alerter
         .check_files(store, config.batch.kvittens_overdue_minutes, now)
         .await?;
+    alerter
+        .check_deadlines(store, config.alerts.deadline_warn_days, now)
+        .await?;
     Ok(())
 }
 

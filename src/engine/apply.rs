@@ -239,6 +239,8 @@ impl Engine {
                     &CaseMove::new(Cause::Accepted, CaseState::Accepted, "kvittens", now),
                 )
                 .await?;
+                self.track_uppskov(tx, &file.intressentkod, &cases, &by_ref)
+                    .await?;
                 // An accepted fordringsanmälan is lodged in its skuldsanering (fogd-ref-2.md §5).
                 let lodged: Vec<i64> = cases
                     .iter()
@@ -286,6 +288,45 @@ impl Engine {
             }
         }
         Ok(None)
+    }
+
+    /// An accepted ändring with an uppskov: the verkställighet case it concerns gets the end of the uppskov as a
+    /// tracked deadline (`uppskov_end`, fogd-ref-2.md §5).
+    async fn track_uppskov(
+        &self,
+        tx: &mut StoreTx<'_>,
+        intressentkod: &str,
+        cases: &[crate::store::files::CarriedCase],
+        rejected: &std::collections::HashMap<&str, Vec<Rejection>>,
+    ) -> Result<(), EngineError> {
+        for c in cases {
+            if c.kind != CaseKind::VerkstallighetAndring.as_str()
+                || rejected.contains_key(c.reference.as_str())
+            {
+                continue;
+            }
+            let Some(json) = tx.case_json_of(c.id).await? else {
+                continue;
+            };
+            let Ok(case) = serde_json::from_str::<crate::domain::Case>(&json) else {
+                continue;
+            };
+            let until = case
+                .change
+                .filter(|ch| ch.kind == crate::domain::case::ChangeKind::Uppskov)
+                .and_then(|ch| ch.until);
+            let (Some(until), Some(parent)) = (until, &c.concerns) else {
+                continue;
+            };
+            if let Some((pid, _)) = tx
+                .case_by_key(intressentkod, CaseKind::Verkstallighet.as_str(), parent)
+                .await?
+            {
+                let source = format!("ändring {} (uppskov)", c.reference);
+                tx.set_deadline(pid, "uppskov_end", until, &source).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn apply_bekraftelse(

@@ -179,6 +179,17 @@ impl StoreTx<'_> {
         Ok(())
     }
 
+    /// The validated case JSON of a case.
+    pub async fn case_json_of(&mut self, case_id: i64) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = with_tx!(self, |t, DB| {
+            sqlx::query_as("SELECT case_json FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_optional(&mut **t)
+                .await?
+        });
+        Ok(row.and_then(|r| r.0))
+    }
+
     /// Sets the målnummer of the enforcement a case continued into, without moving it (the report saying so came
     /// after the enforcement's own messages).
     pub async fn set_enforcement_malnummer(
