@@ -677,6 +677,49 @@ async fn status_cli_shows_ledger_and_deadlines() {
     assert_eq!(v["deadlines"][0]["kind"], "overlamnande");
     assert_eq!(v["deadlines"][0]["due"], "2026-12-18");
     assert!(fogd(&["status", "--deadlines"]).contains("2026-12-18  overlamnande"));
+
+    // `fogd request` and `fogd paper-decision` (the begäran is approved; the paper decision moves the case).
+    let v: serde_json::Value = serde_json::from_str(&fogd(&[
+        "request",
+        "overlamnande",
+        "--case",
+        "B1",
+        "--date",
+        "2026-11-25",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(
+        (&v["reference"], &v["state"]),
+        (&serde_json::json!("B1-O"), &serde_json::json!("approved"))
+    );
+    let text = fogd(&[
+        "paper-decision",
+        "--case",
+        "B1",
+        "--decision",
+        "written-off",
+        "--note",
+        "avskrivningsbeslut på papper",
+    ]);
+    assert!(text.contains("B1: disputed → written_off"), "{text}");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_fogd"))
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "request",
+            "enforcement",
+            "--case",
+            "B1",
+            "--date",
+            "2026-11-25",
+        ])
+        .env("FOGD_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("begaran.enforcement_no_utslag"));
 }
 
 /// A begäran (fogd-ref-2.md §2.5): checked against what fogd knows (court only for a disputed case and no later
@@ -1006,3 +1049,127 @@ async fn deadlines(store: Store) {
         .any(|c| c.2.contains("uppskov of case V1")));
 }
 both_backends!(deadline_alerts, deadlines);
+
+/// A decision on paper: moves the case by the table with the operator and the note in its event and notes; a
+/// move the table does not allow is refused and changes nothing. Through the engine and the API.
+async fn paper(store: Store) {
+    let at = Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap();
+    store
+        .upsert_cases(
+            &[
+                new_case("B1", BFO, CaseState::Registered, Some("BF-1")),
+                new_case("B2", BFO, CaseState::Registered, Some("BF-2")),
+            ],
+            "test",
+            at,
+        )
+        .await
+        .unwrap();
+    let (e, fake, _clock) = engine(store, kit::config());
+    deliver(
+        &e,
+        &fake,
+        "SUPRO.DEV.BESTRID",
+        bestrid(&[("B1", "BF-1", "20261120", "20261218")]),
+    )
+    .await;
+    use fogd::engine::paper::{record_paper_decision, PaperDecision};
+    let o = record_paper_decision(
+        &e.store,
+        "B1",
+        PaperDecision::WrittenOff,
+        d("2026-12-22"),
+        "avskrivningsbeslut 2026-12-22, dnr 123",
+        "lead",
+        e.clock.as_ref(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (o.from, o.to, o.problem.as_deref()),
+        (Some(CaseState::Disputed), Some(CaseState::WrittenOff), None)
+    );
+    let row = case(&e, "B1", BFO).await;
+    assert_eq!(row.state, CaseState::WrittenOff);
+    let ev = e.store.case_events(row.id).await.unwrap();
+    let last = ev.last().unwrap();
+    assert_eq!(last.actor, "lead");
+    assert!(last.reason.as_deref().unwrap().contains("dnr 123"));
+    let notes = e.store.case_notes(row.id).await.unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(e
+        .store
+        .case_life(row.id)
+        .await
+        .unwrap()
+        .outcome_json
+        .unwrap()
+        .contains("\"paper\":true"));
+    // Not allowed from its state (written off cannot be closed): refused, nothing changes.
+    let n = ev.len();
+    let o = record_paper_decision(
+        &e.store,
+        "B1",
+        PaperDecision::Closed,
+        d("2026-12-22"),
+        "x",
+        "lead",
+        e.clock.as_ref(),
+    )
+    .await
+    .unwrap();
+    assert!(o.problem.unwrap().contains("cannot become closed"));
+    assert_eq!(e.store.case_events(row.id).await.unwrap().len(), n);
+
+    // The API.
+    let state = std::sync::Arc::new(fogd::api::AppState::new(
+        e.store.clone(),
+        kit::config(),
+        e.clock.clone(),
+    ));
+    let (_, token) = e
+        .store
+        .create_token("lead", fogd::store::Role::Operator, at)
+        .await
+        .unwrap();
+    let (_, viewer) = e
+        .store
+        .create_token("look", fogd::store::Role::Viewer, at)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = fogd::api::router(state);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let post = |reference: &str, token: &str, body: serde_json::Value| {
+        http.post(format!("http://{addr}/api/v1/cases/{reference}/decisions"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let body = serde_json::json!({"decision": "handed_to_court", "note": "beslut om överlämnande, Solna tingsrätt"});
+    assert_eq!(
+        post("B2", &viewer, body.clone()).await.unwrap().status(),
+        reqwest::StatusCode::FORBIDDEN
+    );
+    let r = post("B2", &token, body.clone()).await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(case(&e, "B2", BFO).await.state, CaseState::HandedToCourt);
+    assert_eq!(
+        post("B2", &token, body).await.unwrap().status(),
+        reqwest::StatusCode::CONFLICT
+    );
+    assert_eq!(
+        post(
+            "B2",
+            &token,
+            serde_json::json!({"decision": "lost", "note": "x"})
+        )
+        .await
+        .unwrap()
+        .status(),
+        reqwest::StatusCode::BAD_REQUEST
+    );
+}
+both_backends!(paper_decisions, paper);

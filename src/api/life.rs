@@ -1,5 +1,6 @@
-//! The case after registration through the API: `POST /api/v1/cases/{reference}/requests` files a begäran
-//! (fogd-ref-2.md §2.5; operator, admin).
+//! The case after registration through the API (operator, admin): `POST /api/v1/cases/{reference}/requests`
+//! files a begäran (fogd-ref-2.md §2.5); `POST /api/v1/cases/{reference}/decisions` enters a decision that came
+//! on paper.
 
 use super::auth::Caller;
 use super::security::require_content_type;
@@ -82,6 +83,67 @@ pub async fn post_request(
         StatusCode::CREATED
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        Json(serde_json::to_value(&out).unwrap_or(Value::Null)),
+    ))
+}
+
+/// Body of `POST /api/v1/cases/{reference}/decisions`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaperDecisionBody {
+    /// `written_off`, `handed_to_court`, `utslag`, `withdrawn` or `closed`.
+    #[schema(value_type = String)]
+    pub decision: crate::engine::paper::PaperDecision,
+    /// What the paper says (kept with the case and in its audit trail).
+    pub note: String,
+    /// The decision's date, YYYY-MM-DD (default today).
+    pub date: Option<String>,
+}
+
+/// `POST /api/v1/cases/{reference}/decisions`: a decision Kronofogden sent on paper. 200 with `{reference, from,
+/// to}`; 409 with `problem` when the case cannot take it (none, or not from its state).
+pub async fn post_paper_decision(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(reference): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::Approve)?;
+    require_content_type(&headers, &["application/json"])?;
+    let body: PaperDecisionBody =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("body: {e}")))?;
+    if body.note.trim().is_empty() {
+        return Err(bad("note must say what the paper decision is".into()));
+    }
+    let date = match body.date.as_deref() {
+        None => state
+            .clock
+            .now()
+            .with_timezone(&chrono_tz::Europe::Stockholm)
+            .date_naive(),
+        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map_err(|_| bad(format!("date: {t:?} is not a date (YYYY-MM-DD)")))?,
+    };
+    let out = crate::engine::paper::record_paper_decision(
+        &state.store,
+        &reference,
+        body.decision,
+        date,
+        body.note.trim(),
+        &caller.actor(),
+        state.clock.as_ref(),
+    )
+    .await;
+    state.cache.bump();
+    let out = out?;
+    let status = if out.problem.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
     };
     Ok((
         status,

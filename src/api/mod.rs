@@ -181,6 +181,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/cases/{reference}", get(handlers::get_case))
         .route("/cases/{reference}/requests", post(life::post_request))
+        .route(
+            "/cases/{reference}/decisions",
+            post(life::post_paper_decision),
+        )
         .route("/journal/approve", post(handlers::approve))
         .route("/journal/hold", post(handlers::hold))
         .route("/files", get(files::list_files))

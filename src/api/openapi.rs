@@ -63,6 +63,7 @@ named_enum_schema! {
     EventView,
     crate::domain::ledger::Ledger,
     super::life::RequestBody,
+    super::life::PaperDecisionBody,
     RetryAnswer,
     FileView,
     crate::store::FileRow,
@@ -95,6 +96,7 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/cases", "get"),
     ("/cases/{reference}", "get"),
     ("/cases/{reference}/requests", "post"),
+    ("/cases/{reference}/decisions", "post"),
     ("/journal/approve", "post"),
     ("/journal/hold", "post"),
     ("/files", "get"),
@@ -230,6 +232,19 @@ pub fn document() -> Value {
                         "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
                         "415": {"description": "Content-Type not application/json"},
                         "422": {"description": "A check refused it: {reference, state: invalid, problems: [{rule, message, …}]} (rules begaran.*, follow_up.unknown_case)"}
+                    }
+                }))
+            },
+            "/cases/{reference}/decisions": {
+                "post": op("Enter a decision Kronofogden sent on paper (e.g. an avskrivningsbeslut) with a note: the case moves by the transition table, the event names the caller and carries the note", "operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("PaperDecisionBody")}}},
+                    "responses": {
+                        "200": {"description": "Entered: {reference, from, to}"},
+                        "400": {"description": "Unreadable body, unknown decision, empty note or bad date", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
+                        "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
+                        "409": {"description": "Not entered: {reference, from, problem} (no such case, or the table allows no such move from its state)"},
+                        "415": {"description": "Content-Type not application/json"}
                     }
                 }))
             },

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 pub mod build;
 pub mod completions;
+pub mod decision;
 pub mod demo;
 pub mod dev_certs;
 pub mod doctor;
@@ -92,6 +93,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Ask Kronofogden about a registered BFÖ case: överlämnande (court) or verkställighet (enforcement).
     Request(request::RequestArgs),
+    /// Enter a decision Kronofogden sent on paper (e.g. an avskrivningsbeslut), with a note.
+    PaperDecision(decision::PaperDecisionArgs),
     /// Print a shell completion script (bash, zsh, fish, …) generated from these commands.
     Completions(completions::CompletionsArgs),
     /// Print the manual page fogd(1) in roff, or write one page per command into a directory.
@@ -216,6 +219,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Token(a) => token::run(load()?, a).await,
         Command::Report(a) => report::run(load()?, a).await,
         Command::Request(a) => request::run(load()?, a).await,
+        Command::PaperDecision(a) => decision::run(load()?, a).await,
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
     }

@@ -17,6 +17,7 @@ pub mod batch;
 pub mod import;
 pub mod journal;
 pub mod ledger;
+pub mod paper;
 pub mod poll;
 pub mod request;
 pub mod schedule;

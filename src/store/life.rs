@@ -179,6 +179,28 @@ impl StoreTx<'_> {
         Ok(())
     }
 
+    /// Adds an operator's note to a case inside this transaction (the console's `case_notes`).
+    pub async fn add_note(
+        &mut self,
+        case_id: i64,
+        actor: &str,
+        at: DateTime<Utc>,
+        text: &str,
+    ) -> Result<(), StoreError> {
+        with_tx!(self, |t, DB| {
+            sqlx::query(
+                "INSERT INTO case_notes (case_id, actor, at, text) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(case_id)
+            .bind(actor)
+            .bind(StoredTime(at))
+            .bind(text)
+            .execute(&mut **t)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// The validated case JSON of a case.
     pub async fn case_json_of(&mut self, case_id: i64) -> Result<Option<String>, StoreError> {
         let row: Option<(Option<String>,)> = with_tx!(self, |t, DB| {
