@@ -438,28 +438,6 @@ impl Engine {
         .then_some(m)
     }
 
-    async fn ledger(
-        &self,
-        tx: &mut StoreTx<'_>,
-        case: &MatchedCase,
-        kind: &str,
-        amount: Option<i64>,
-        at: NaiveDate,
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), EngineError> {
-        if let Some(amount_ore) = amount {
-            let e = NewLedgerEntry {
-                kind,
-                amount_ore,
-                at,
-                source,
-            };
-            tx.insert_ledger_entry(case.id, &e, now).await?;
-        }
-        Ok(())
-    }
-
     async fn apply_delred(
         &self,
         tx: &mut StoreTx<'_>,
@@ -472,12 +450,9 @@ impl Engine {
         };
         let from = e.period_from.map(|d| d.to_string()).unwrap_or_default();
         let source = format!("DELRED {m} {from}..{to}");
-        self.ledger(tx, case, "paid_out", e.paid_out, to, &source, now)
-            .await?;
-        self.ledger(tx, case, "fees_deducted", e.fees_deducted, to, &source, now)
-            .await?;
-        self.ledger(tx, case, "remaining", e.remaining, to, &source, now)
-            .await?;
+        ledger(tx, case, "paid_out", e.paid_out, to, &source, now).await?;
+        ledger(tx, case, "fees_deducted", e.fees_deducted, to, &source, now).await?;
+        ledger(tx, case, "remaining", e.remaining, to, &source, now).await?;
         Ok(Outcome::Done)
     }
 
@@ -492,8 +467,7 @@ impl Engine {
             return Ok(Outcome::Unmatched("no date".into()));
         };
         let source = format!("NYTTAVGAR {m} {at}");
-        self.ledger(tx, case, "fee", e.amount, at, &source, now)
-            .await?;
+        ledger(tx, case, "fee", e.amount, at, &source, now).await?;
         Ok(Outcome::Done)
     }
 
@@ -511,8 +485,7 @@ impl Engine {
             return Ok(Outcome::Unmatched("incomplete".into()));
         };
         let source = format!("slutredovisning {m} {at}");
-        self.ledger(tx, case, "remaining", e.remaining, at, &source, now)
-            .await?;
+        ledger(tx, case, "remaining", e.remaining, at, &source, now).await?;
         if case.state == CaseState::Closed {
             return Ok(Outcome::Done);
         }
@@ -539,4 +512,26 @@ impl Engine {
             });
         self.move_one(tx, case, &mv).await
     }
+}
+
+/// Records a ledger entry when the document carried the amount (idempotent by case, kind and source).
+async fn ledger(
+    tx: &mut StoreTx<'_>,
+    case: &MatchedCase,
+    kind: &str,
+    amount: Option<i64>,
+    at: NaiveDate,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    if let Some(amount_ore) = amount {
+        let e = NewLedgerEntry {
+            kind,
+            amount_ore,
+            at,
+            source,
+        };
+        tx.insert_ledger_entry(case.id, &e, now).await?;
+    }
+    Ok(())
 }
