@@ -418,6 +418,27 @@ async fn lifecycle(store: Store) {
         .unwrap();
     assert_eq!(l.remaining, Some(Amount(720_000)));
 
+    // Stored under their own kinds (not `unknown`); the FOGD-REF-2 RAPPORT is an utslag report.
+    let kinds: std::collections::BTreeSet<String> = e
+        .store
+        .list_inbound()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.kind.to_string())
+        .collect();
+    for k in [
+        "bestridande",
+        "utslag",
+        "delred",
+        "lub",
+        "nyttavgar",
+        "slutredovisning",
+    ] {
+        assert!(kinds.contains(k), "{k}: {kinds:?}");
+    }
+    assert!(!kinds.contains("unknown"), "{kinds:?}");
+
     // A verkställighet case: LUB from registered.
     deliver(&e, &fake, "2027-01-10_DEV_LUB_01.xml", lub("VS-1", "V1")).await;
     assert_eq!(case(&e, "V1", VST).await.state, CaseState::Garnishment);

@@ -13,6 +13,10 @@ ALTER TABLE case_events ADD CONSTRAINT case_events_to_state_check CHECK (to_stat
     'journal', 'approved', 'batched', 'sent', 'accepted', 'rejected', 'registered', 'decided', 'withdrawn',
     'closed', 'disputed', 'handed_to_court', 'written_off', 'enforcement', 'garnishment', 'lodged'));
 
+ALTER TABLE inbound DROP CONSTRAINT inbound_kind_check;
+ALTER TABLE inbound ADD CONSTRAINT inbound_kind_check CHECK (kind IN ('confirm', 'error', 'kvittens', 'bekraftelse',
+    'utslag', 'unknown', 'bestridande', 'sks_rapport', 'lub', 'delred', 'nyttavgar', 'slutredovisning'));
+
 ALTER TABLE cases ADD COLUMN enforcement_malnummer TEXT;
 ALTER TABLE cases ADD COLUMN outcome_json TEXT;
 CREATE INDEX cases_malnummer ON cases (intressentkod, malnummer);

@@ -142,6 +142,38 @@ CREATE TRIGGER case_keys_update AFTER UPDATE OF reference, malnummer, case_json,
         ) WHERE v IS NOT NULL AND v <> '' AND v <> COALESCE(NEW.malnummer, '');
 END;
 
+-- Inbound message kinds: FOGD-REF-2's documents after registration are stored under their own kind (`MessageKind`),
+-- not `unknown`. `inbound` has no children; it is rebuilt the same way.
+CREATE TABLE inbound_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tx_id TEXT NOT NULL UNIQUE,
+    product TEXT,
+    file_name TEXT,
+    kind TEXT NOT NULL CHECK (kind = 'confirm' OR kind = 'error' OR kind = 'kvittens' OR kind = 'bekraftelse' OR
+        kind = 'utslag' OR kind = 'unknown' OR kind = 'bestridande' OR kind = 'sks_rapport' OR kind = 'lub' OR
+        kind = 'delred' OR kind = 'nyttavgar' OR kind = 'slutredovisning'),
+    corr_id TEXT,
+    content_id TEXT,
+    bytes BLOB NOT NULL,
+    sha256 TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    acked_at TEXT,
+    applied_at TEXT,
+    apply_error TEXT
+);
+INSERT INTO inbound_new (id, tx_id, product, file_name, kind, corr_id, content_id, bytes, sha256, received_at,
+    acked_at, applied_at, apply_error)
+SELECT id, tx_id, product, file_name, kind, corr_id, content_id, bytes, sha256, received_at,
+    acked_at, applied_at, apply_error
+FROM inbound ORDER BY id;
+INSERT INTO sqlite_sequence (name, seq)
+SELECT 'inbound_new', o.seq FROM sqlite_sequence o
+WHERE o.name = 'inbound' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence n WHERE n.name = 'inbound_new');
+UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT o.seq FROM sqlite_sequence o WHERE o.name = 'inbound'), 0))
+WHERE name = 'inbound_new';
+DROP TABLE inbound;
+ALTER TABLE inbound_new RENAME TO inbound;
+
 -- The ledger (fogd-ref-2.md §5): what Kronofogden reported about a case's money, one row per reported amount.
 -- `kind`: `paid_out` (DELRED Redovisat), `fee` (NYTTAVGAR Belopp), `fees_deducted` (DELRED AvdragnaAvgifter),
 -- `remaining` (Aterstar of a DELRED or slutredovisning: the latest is what remains). `amount_ore` in öre, `at` the

@@ -201,6 +201,18 @@ named_enum! {
         Utslag = "utslag",
         /// A message fogd does not know (kept, never dropped).
         Unknown = "unknown",
+        /// A bestridande notice (BESTRID, FOGD-REF-2).
+        Bestridande = "bestridande",
+        /// A skuldsanering återrapportering (SKSRAPP, FOGD-REF-2).
+        SksRapport = "sks_rapport",
+        /// A löneutmätningsbeslut (LUB, FOGD-REF-2).
+        Lub = "lub",
+        /// A delredovisning (DELRED, FOGD-REF-2).
+        Delred = "delred",
+        /// A ny grundavgift (NYTTAVGAR, FOGD-REF-2).
+        Nyttavgar = "nyttavgar",
+        /// A slutredovisning (FOGD-REF-2).
+        Slutredovisning = "slutredovisning",
     }
 }
 

@@ -189,6 +189,20 @@ impl Ref2Inbound {
         &self.fixed
     }
 
+    /// Which of these documents the file name `name` is (by name only: a RAPPORT name is FOGD-REF-1's too).
+    pub fn kind_of_name(&self, name: &str) -> Option<Ref2Kind> {
+        self.fixed
+            .iter()
+            .find(|l| fits(&l.file_name, name))
+            .and_then(|l| Ref2Kind::of(l.role))
+            .or_else(|| {
+                self.xml
+                    .iter()
+                    .find(|l| l.match_file_name(name).is_some())
+                    .and_then(|l| Ref2Kind::of(l.role))
+            })
+    }
+
     /// Reads the file `name` when it is one of these documents: `None` when the name fits none of them (or it is
     /// a RAPPORT written in FOGD-REF-1, which the FOGD-REF-1 reader takes).
     pub fn read(&self, name: &str, bytes: &[u8]) -> Option<Result<Ref2Document, Ref2ReadError>> {
@@ -391,6 +405,19 @@ mod tests {
         assert!(!fits("SUPRO.{ik}.BESTRID", "SUPRO..BESTRID"));
         assert!(!fits("SUPRO.{ik}.BESTRID", "SUPRO.DEV.KVITTENS"));
         assert!(r.read("SUPRO.DEV.KVITTENS", b"").is_none());
+        assert_eq!(r.kind_of_name("SUPRO.DEV.KVITTENS"), None);
+        assert_eq!(
+            r.kind_of_name("2027-01-31_DEV_DELRED_01.xml"),
+            Some(Ref2Kind::Delred)
+        );
+        assert_eq!(
+            r.kind_of_name("ints001x1_DEV.xml"),
+            Some(Ref2Kind::Slutredovisning)
+        );
+        assert_eq!(
+            r.kind_of_name("REX.DEV.SKSRAPP"),
+            Some(Ref2Kind::SksRapport)
+        );
         // A name that fits but bytes that do not read: an error naming the layout, never a panic.
         let e = r
             .read("SUPRO.DEV.BESTRID", b"garbage")
