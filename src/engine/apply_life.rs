@@ -178,6 +178,7 @@ impl Engine {
             if let Outcome::Unmatched(why) = outcome {
                 unmatched.push(format!("{} ({why})", e.handlingsref));
             }
+            crate::failpoint!("inside_ref2_apply");
         }
         Ok((!unmatched.is_empty()).then(|| {
             format!(

@@ -227,6 +227,11 @@ pub const FAILPOINTS: [&str; 6] = [
     "inside_apply",
 ];
 
+/// Fail points of applying FOGD-REF-2's documents after registration: `inside_ref2_apply` aborts after the
+/// first entry of a document was applied, before the rest and the commit (`tests/case_life_crash.rs`). Kept apart
+/// from [`FAILPOINTS`], which the crash harness drives through the simulator's FOGD-REF-1 traffic.
+pub const REF2_FAILPOINTS: [&str; 1] = ["inside_ref2_apply"];
+
 /// Aborts when `FOGD_FAILPOINT` equals `name` (see [`failpoint!`]).
 pub fn failpoint_hit(name: &str) {
     if std::env::var("FOGD_FAILPOINT").is_ok_and(|v| v == name) {
