@@ -25,7 +25,10 @@ impl Validator<'_> {
                         kp,
                         "claim.kind",
                         Some(k),
-                        format!("unknown claim kind {k:?}; expected kapital, upplupen_ranta, inkassokostnad, paminnelseavgift, forseningsersattning or annan_kostnad"),
+                        format!(
+                            "unknown claim kind {k:?}; expected one of {}",
+                            ClaimKind::ALL.map(ClaimKind::as_str).join(", ")
+                        ),
                     );
                 }
                 parsed
@@ -58,6 +61,15 @@ impl Validator<'_> {
         let dp = Field(&path, "due_date");
         let due_date = self.date(dp, c.due_date.as_deref());
         if c.due_date.as_deref().is_some_and(|s| !s.trim().is_empty()) && due_date.is_none() {
+            ok = false;
+        }
+        let arp = Field(&path, "arose");
+        let arose = self.date(arp, c.arose.as_deref());
+        if c.arose.as_deref().is_some_and(|s| !s.trim().is_empty()) && arose.is_none() {
+            ok = false;
+        }
+        if arose.is_some_and(|d| d > self.ctx.today) {
+            self.not_future(arp, arose, "date.future", "the date the claim arose");
             ok = false;
         }
         let invoice_number = self.text(Field(&path, "invoice_number"), c.invoice_number.as_deref());
@@ -257,6 +269,7 @@ impl Validator<'_> {
             interest,
             accrued_interest,
             costs,
+            arose,
         })
     }
 }

@@ -30,6 +30,7 @@ mod claim;
 mod debtor;
 mod follow_up;
 mod party;
+mod ref2;
 
 /// How bad an issue is: errors make the case invalid, warnings hold it for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -438,11 +439,14 @@ impl Validator<'_> {
         // Without a kind, check what can be checked kind-independently and stop.
         let Some(kind) = kind else {
             let _ = self.parts_any_kind(input, CaseKind::Betalningsforelaggande, false);
+            let _ = self.ref2_parts(input, CaseKind::Betalningsforelaggande, false);
             return None;
         };
         let parts = self.parts_any_kind(input, kind, true);
+        let ref2 = self.ref2_parts(input, kind, true);
         let reference = reference?;
         let parts = parts?;
+        let ref2 = ref2?;
         let concerns = if kind.is_follow_up() {
             Some(parts.concerns.unwrap_or_else(|| reference.clone()))
         } else {
@@ -468,6 +472,13 @@ impl Validator<'_> {
             reason: parts.reason,
             change: parts.change,
             request: parts.request,
+            original_creditor: ref2.original_creditor,
+            requests: ref2.requests,
+            paid_since_title: ref2.paid_since_title,
+            decision_date: ref2.decision_date,
+            publication_date: ref2.publication_date,
+            deadline: ref2.deadline,
+            security: ref2.security,
         })
     }
 }

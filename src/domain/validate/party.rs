@@ -22,9 +22,46 @@ impl Validator<'_> {
             p.name.as_deref(),
             format_args!("the {what}'s name"),
         );
+        let mut ok = true;
+        let street = self.text(Field(&path, "street"), p.street.as_deref());
+        let pcp = Field(&path, "postal_code");
+        let postal_code = match self.text(pcp, p.postal_code.as_deref()) {
+            Some(pc) => match crate::domain::ids::swedish_postal_code(&pc) {
+                Ok(once) => Some(once),
+                Err(e) => {
+                    self.err(pcp, e.rule, Some(&pc), e.message);
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        let city = self.text(Field(&path, "city"), p.city.as_deref());
+        let phone = self.text(Field(&path, "phone"), p.phone.as_deref());
+        let email = self.text(Field(&path, "email"), p.email.as_deref());
+        let rp = Field(&path, "reference");
+        let reference = self.text(rp, p.reference.as_deref());
+        if reference.is_some() && what != "agent" {
+            self.err(
+                rp,
+                "field.not_allowed",
+                p.reference.as_deref(),
+                format!("{rp} belongs to the agent (ombudets referens), not the {what}"),
+            );
+            ok = false;
+        }
+        if !ok {
+            return None;
+        }
         Some(Party {
             id: id?,
             name: name?,
+            street,
+            postal_code,
+            city,
+            phone,
+            email,
+            reference,
         })
     }
 
