@@ -17,7 +17,8 @@
 //! Deadline alerts ([`Alerter::check_deadlines`], run by the `alerts` job): `deadline:<case id>:<kind>` while a
 //! tracked deadline (a bestridande's `sista_dag` for överlämnande, the skuldsanering filing deadline, the end of an
 //! uppskov) is at most `[alerts] deadline_warn_days` days ahead or has passed, and still matters (an överlämnande
-//! deadline only while the case is `disputed`; the others until the day after they pass); recovered otherwise.
+//! deadline only while the case is `disputed`, a filing deadline until the fordringsanmälan is sent, an uppskov
+//! until the day after it ends); recovered otherwise.
 //!
 //! Webhook body: `{"status": "firing"|"recovered", "kind": …, "key": …, "message": …, "at": RFC 3339}`.
 //! E-mail: subject `[fogd] FIRING <kind>: <message>` or `[fogd] RECOVERED <kind>: …`, the same facts in the body.
@@ -440,6 +441,16 @@ pub async fn deadline_conditions(
         };
         let matters = match d.kind.as_str() {
             "overlamnande" => d.state == CaseState::Disputed,
+            // Until the fordringsanmälan is sent.
+            "skuldsanering_filing" => matches!(
+                d.state,
+                CaseState::Received
+                    | CaseState::Invalid
+                    | CaseState::Held
+                    | CaseState::Journal
+                    | CaseState::Approved
+                    | CaseState::Batched
+            ),
             _ => due >= today,
         };
         if !matters {

@@ -840,6 +840,16 @@ async fn begaran(store: Store) {
         rule(&ask("NOPE", Court, "2026-12-10", "NOPE-O").await),
         "follow_up.unknown_case"
     );
+    // B4's application asked for överlämnande if disputed: Kronofogden hands it over without a begäran.
+    let mut b4 = new_case("B4", BFO, CaseState::Disputed, Some("BF-4"));
+    let mut j: serde_json::Value = serde_json::from_str(b4.case_json.as_deref().unwrap()).unwrap();
+    j["requests"] = serde_json::json!({"enforcement": false, "court_if_disputed": true});
+    b4.case_json = Some(j.to_string());
+    e.store.upsert_cases(&[b4], "test", at).await.unwrap();
+    assert_eq!(
+        rule(&ask("B4", Court, "2026-12-10", "B4-O").await),
+        "begaran.court_in_application"
+    );
     // Accepted: överlämnande for B1 within its window, verkställighet for B3; a second V is refused.
     let o = ask("B1", Court, "2026-12-10", "B1-O").await;
     assert_eq!(
@@ -1068,6 +1078,27 @@ async fn deadlines(store: Store) {
         .await
         .iter()
         .any(|c| c.2.contains("uppskov of case V1")));
+
+    // A fordringsanmälan not yet sent: its filing deadline (publication date + 1 month) is tracked and alerted.
+    let mut sks = new_case("S1", SKS, CaseState::Journal, None);
+    sks.case_json = Some(
+        serde_json::json!({
+            "reference": "S1", "kind": "fordringsanmalan", "intressentkod": "DEV",
+            "debt_restructuring_case": "SKS-1", "publication_date": "2026-11-10"
+        })
+        .to_string(),
+    );
+    e.store.upsert_cases(&[sks], "test", at).await.unwrap();
+    let track = || fogd::engine::deadlines::track_filing_deadlines(&e.store);
+    assert_eq!(track().await.unwrap(), 1);
+    assert_eq!(track().await.unwrap(), 0, "tracked once");
+    let c = conditions("2026-12-05").await;
+    assert!(
+        c.iter().any(|c| c
+            .2
+            .contains("skuldsanering filing deadline of case S1 is 2026-12-10")),
+        "{c:?}"
+    );
 }
 both_backends!(deadline_alerts, deadlines);
 

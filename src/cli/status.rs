@@ -410,6 +410,7 @@ async fn run_all(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
 
 /// `status --deadlines`: every tracked deadline, earliest first.
 async fn run_deadlines(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
+    crate::engine::deadlines::track_filing_deadlines(store).await?;
     let rows = store.deadlines(None).await?;
     let mut out = output(format);
     match format {

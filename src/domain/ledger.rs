@@ -234,6 +234,7 @@ mod tests {
                 }),
                 accrued_interest: None,
                 costs: None,
+                arose: None,
             })
             .collect();
         c

@@ -551,7 +551,8 @@ async fn check_follow_ups(
 
 /// Why a begäran may not be sent, checked against what fogd knows of the case it concerns (fogd-ref-2.md §2.5):
 /// `court` only for a disputed case and no later than its `sista_dag` (rules `begaran.court_not_disputed`,
-/// `begaran.court_too_late`); `enforcement` only after an utslag and when not requested already
+/// `begaran.court_too_late`) and when the application did not ask for it already (`begaran.court_in_application`);
+/// `enforcement` only after an utslag and when not requested already, in the application or by a begäran
 /// (`begaran.enforcement_no_utslag`, `begaran.enforcement_already_requested`). `None` when it may go.
 async fn begaran_refusal(
     store: &Store,
@@ -569,7 +570,22 @@ async fn begaran_refusal(
         return Ok(None);
     };
     let r = &parent.reference;
+    // What the application itself asked for: Kronofogden acts on it without a begäran (fogd-ref-2.md §3.1).
+    let asked = parent
+        .case()
+        .ok()
+        .flatten()
+        .map(|c| c.requests)
+        .unwrap_or_default();
     Ok(match request {
+        crate::domain::case::BegaranRequest::Court if asked.court_if_disputed => Some((
+            "begaran.court_in_application",
+            format!("the application {r} asked for överlämnande if disputed; Kronofogden hands it over without a begäran"),
+        )),
+        crate::domain::case::BegaranRequest::Enforcement if asked.enforcement => Some((
+            "begaran.enforcement_already_requested",
+            format!("the application {r} asked for verkställighet already"),
+        )),
         crate::domain::case::BegaranRequest::Court => {
             if parent.state != CaseState::Disputed {
                 Some((

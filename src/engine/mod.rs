@@ -14,6 +14,7 @@
 pub mod apply;
 pub mod apply_life;
 pub mod batch;
+pub mod deadlines;
 pub mod import;
 pub mod journal;
 pub mod ledger;

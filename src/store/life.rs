@@ -349,6 +349,39 @@ impl Store {
         }))
     }
 
+    /// Fordringsanmälningar not yet sent whose filing deadline is not tracked yet: (id, validated case JSON).
+    pub async fn untracked_filings(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT id, case_json FROM cases WHERE kind = $1 AND case_json IS NOT NULL \
+                 AND (state = $2 OR state = $3 OR state = $4 OR state = $5) \
+                 AND NOT EXISTS (SELECT 1 FROM case_deadlines d WHERE d.case_id = cases.id AND d.kind = $6) \
+                 ORDER BY id",
+            )
+            .bind(CaseKind::Fordringsanmalan.as_str())
+            .bind(CaseState::Held)
+            .bind(CaseState::Journal)
+            .bind(CaseState::Approved)
+            .bind(CaseState::Batched)
+            .bind("skuldsanering_filing")
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// [`StoreTx::set_deadline`] in a transaction of its own.
+    pub async fn set_deadline(
+        &self,
+        case_id: i64,
+        kind: &str,
+        due: NaiveDate,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        tx.set_deadline(case_id, kind, due, source).await?;
+        tx.commit().await
+    }
+
     /// The due date of a case's deadline of `kind`.
     pub async fn deadline_of(
         &self,
