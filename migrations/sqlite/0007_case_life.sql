@@ -118,8 +118,6 @@ CREATE INDEX cases_state ON cases (state);
 CREATE INDEX cases_reference ON cases (reference);
 CREATE INDEX cases_kind_state ON cases (intressentkod, kind, state);
 CREATE INDEX cases_created_at ON cases (created_at);
-CREATE INDEX cases_malnummer ON cases (intressentkod, malnummer);
-CREATE INDEX cases_enforcement_malnummer ON cases (intressentkod, enforcement_malnummer);
 CREATE INDEX case_events_case ON case_events (case_id);
 CREATE INDEX case_events_state_at ON case_events (to_state, at);
 CREATE INDEX file_cases_case ON file_cases (case_id);

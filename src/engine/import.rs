@@ -506,7 +506,7 @@ async fn check_follow_ups(
                     new.kind, new.reference, new.intressentkod
                 ),
             ),
-            Some(row) if is_begaran => match begaran_refusal(store, new, row).await? {
+            Some(row) if is_begaran => match super::request::begaran_refusal(store, new, row).await? {
                 Some(r) => r,
                 None => continue,
             },
@@ -549,90 +549,6 @@ async fn check_follow_ups(
     Ok(())
 }
 
-/// Why a begäran may not be sent, checked against what fogd knows of the case it concerns (fogd-ref-2.md §2.5):
-/// `court` only for a disputed case and no later than its `sista_dag` (rules `begaran.court_not_disputed`,
-/// `begaran.court_too_late`) and when the application did not ask for it already (`begaran.court_in_application`);
-/// `enforcement` only after an utslag and when not requested already, in the application or by a begäran
-/// (`begaran.enforcement_no_utslag`, `begaran.enforcement_already_requested`). `None` when it may go.
-async fn begaran_refusal(
-    store: &Store,
-    new: &NewCase,
-    parent: &crate::store::CaseRow,
-) -> Result<Option<(&'static str, String)>, EngineError> {
-    let Some(case) = new
-        .case_json
-        .as_deref()
-        .and_then(|j| serde_json::from_str::<crate::domain::Case>(j).ok())
-    else {
-        return Ok(None);
-    };
-    let (Some(request), Some(date)) = (case.request, case.date) else {
-        return Ok(None);
-    };
-    let r = &parent.reference;
-    // What the application itself asked for: Kronofogden acts on it without a begäran (fogd-ref-2.md §3.1).
-    let asked = parent
-        .case()
-        .ok()
-        .flatten()
-        .map(|c| c.requests)
-        .unwrap_or_default();
-    Ok(match request {
-        crate::domain::case::BegaranRequest::Court if asked.court_if_disputed => Some((
-            "begaran.court_in_application",
-            format!("the application {r} asked for överlämnande if disputed; Kronofogden hands it over without a begäran"),
-        )),
-        crate::domain::case::BegaranRequest::Enforcement if asked.enforcement => Some((
-            "begaran.enforcement_already_requested",
-            format!("the application {r} asked for verkställighet already"),
-        )),
-        crate::domain::case::BegaranRequest::Court => {
-            if parent.state != CaseState::Disputed {
-                Some((
-                    "begaran.court_not_disputed",
-                    format!("överlämnande asked for {r}, which is {} (only a disputed case can be handed over)", parent.state),
-                ))
-            } else {
-                match store.deadline_of(parent.id, "overlamnande").await? {
-                    Some(last) if date > last => Some((
-                        "begaran.court_too_late",
-                        format!("överlämnande for {r} dated {date}, after its sista_dag {last}"),
-                    )),
-                    _ => None,
-                }
-            }
-        }
-        crate::domain::case::BegaranRequest::Enforcement => {
-            let utslag = parent.state == CaseState::Decided;
-            let others = store
-                .cases_concerning(&new.intressentkod, CaseKind::Begaran.as_str(), r)
-                .await?;
-            let already = parent.state == CaseState::Enforcement
-                || others.iter().any(|o| {
-                    o.reference != new.reference
-                        && !matches!(o.state, CaseState::Invalid | CaseState::Rejected)
-                        && o.case().ok().flatten().and_then(|c| c.request)
-                            == Some(crate::domain::case::BegaranRequest::Enforcement)
-                });
-            if already {
-                Some((
-                    "begaran.enforcement_already_requested",
-                    format!("verkställighet of {r} was requested already"),
-                ))
-            } else if !utslag {
-                Some((
-                    "begaran.enforcement_no_utslag",
-                    format!(
-                        "verkställighet asked for {r}, which is {} (only after an utslag)",
-                        parent.state
-                    ),
-                ))
-            } else {
-                None
-            }
-        }
-    })
-}
 
 /// Validates one record and prepares what to store: `(case to store, problems, state)`. A record without a
 /// reference cannot be stored (there is nothing to key it by) and is only reported.
