@@ -174,10 +174,17 @@ impl Default for ShsConfig {
                 "sks-fordringsanmalan",
                 "669fc3d5-8e37-511d-81b1-dfd286d5db81",
             ),
-            ("bfo-begaran", "4f9285e9-d545-5a2a-81dd-b88b923a4e53"),
             ("kvittens", "b12dedf1-ec5b-55d4-8fe6-9d37c73368b1"),
             ("bekraftelse", "2c92e378-4f27-5ea9-951b-6efc4980d971"),
             ("utslag", "9bc8220d-44bd-56b2-b6e8-4ad337371b24"),
+            // FOGD-REF-2 (fogd-ref-2.md §2.5, §3): the begäran and what Kronofogden sends after registration.
+            ("bfo-begaran", "6df712fb-2900-53eb-918f-2a5351a54cd4"),
+            ("bestridande", "c1850e32-4f04-5c80-a2ca-c4d95a9b25e8"),
+            ("sks-rapport", "331cfc50-d71d-5469-ae57-5b5f8597634f"),
+            ("lub", "f9acf80b-c389-59bf-b533-5f5d9d21d84a"),
+            ("delred", "59b537b6-79ef-5aa2-bb15-b470b35d48fd"),
+            ("nyttavgar", "13d953a1-336c-5ddf-bcf7-ec236a2f8af0"),
+            ("slutredovisning", "ab5e776c-2a62-5984-a9f2-5dd20b7a9ba8"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
