@@ -15,6 +15,17 @@
 //!
 //! `cargo build --release && cargo run --release --example bench_e2e [N…]` (binary: `FOGD_BIN` or
 //! `target/release/fogd` beside the example).
+//!
+//! Scale (issue 19, point 6), by environment:
+//! - `FOGD_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test`: fogd keeps its state in PostgreSQL (a fresh
+//!   database `fogd_bench_<pid>_<n>` made through that server and dropped afterwards) instead of SQLite.
+//! - `FOGD_BENCH_SERIES=2`: half the cases are verkställighet applications, so that files go out in two series
+//!   (BFÖ and verkställighet), each with one unreceipted file at a time.
+//! - `FOGD_BENCH_INSTANCES=2` (PostgreSQL only): two fogd instances send and poll at once, each a loop of
+//!   `send` / `poll` processes against the one database and the one simulator.
+//!
+//! At the end the simulator's own records are checked: every case registered exactly once (nothing lost, nothing
+//! sent twice).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -28,6 +39,78 @@ fn fogd_bin() -> PathBuf {
     }
     let exe = std::env::current_exe().unwrap();
     exe.parent().unwrap().parent().unwrap().join("fogd")
+}
+
+/// Where fogd keeps its state: SQLite beside the config, or a fresh PostgreSQL database (its URL, and the server's
+/// URL it was made through).
+#[derive(Clone)]
+enum Backend {
+    Sqlite(PathBuf),
+    Postgres {
+        url: String,
+        admin: String,
+        name: String,
+    },
+}
+
+impl Backend {
+    fn url(&self) -> String {
+        match self {
+            Backend::Sqlite(p) => format!("sqlite://{}", p.display()),
+            Backend::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "SQLite",
+            Backend::Postgres { .. } => "PostgreSQL",
+        }
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A fresh PostgreSQL database for one run, made through the server at `admin`.
+fn postgres_backend(admin: &str, n: usize) -> Backend {
+    let name = format!("fogd_bench_{}_{n}", std::process::id());
+    block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    Backend::Postgres {
+        url: format!("{base}/{name}"),
+        admin: admin.to_string(),
+        name,
+    }
+}
+
+fn drop_backend(b: &Backend) {
+    if let Backend::Postgres { admin, name, .. } = b {
+        block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(admin).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        });
+    }
 }
 
 /// Runs a fogd command under `/usr/bin/time`; returns (stdout, peak RSS KiB).
@@ -61,49 +144,93 @@ fn run(bin: &Path, dir: &Path, args: &[&str]) -> (String, u64) {
 /// file size sets the number of rounds (10 at 100,000 cases).
 const PER_FILE: usize = 10_000;
 
-/// Accepted cases, read from fogd's SQLite database over a read-only connection.
-fn accepted(db: &Path) -> u64 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::ConnectOptions;
-        let mut c = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(db)
-            .read_only(true)
-            .connect()
-            .await
-            .unwrap();
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases WHERE state = 'accepted'")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
+/// Accepted cases, read from fogd's database (SQLite over a read-only connection).
+fn accepted(db: &Backend) -> u64 {
+    const SQL: &str = "SELECT COUNT(*) FROM cases WHERE state = 'accepted'";
+    block_on(async {
+        use sqlx::{ConnectOptions, Connection};
+        let (n,): (i64,) = match db {
+            Backend::Sqlite(path) => {
+                let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .read_only(true)
+                    .connect()
+                    .await
+                    .unwrap();
+                sqlx::query_as(SQL).fetch_one(&mut c).await.unwrap()
+            }
+            Backend::Postgres { url, .. } => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query_as(SQL).fetch_one(&mut c).await.unwrap()
+            }
+        };
         n as u64
     })
 }
 
-fn cases_json(n: usize) -> String {
-    let mut s = String::with_capacity(n * 480);
+/// The simulator's own record of what it registered: (cases, distinct (kind, handlingsref)).
+fn sim_registered(sim_db: &Path) -> (i64, i64) {
+    block_on(async {
+        use sqlx::ConnectOptions;
+        let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(sim_db)
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT kind || '/' || handlingsref) FROM kf_cases WHERE status <> 'rejected'",
+        )
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+    })
+}
+
+/// `n` cases; with `series` 2, every other one a verkställighet application (its own series of files).
+fn cases_json(n: usize, series: usize) -> String {
+    let mut s = String::with_capacity(n * 520);
     s.push('[');
     for i in 0..n {
         if i > 0 {
             s.push(',');
         }
-        s.push_str(&format!(
-            r#"{{"reference":"B-{i:07}","kind":"betalningsforelaggande","creditor":{{"id":"556036-0793","name":"Exempel Kredit AB"}},"debtors":[{{"id":"556677-8808","name":"Bröderna Öhmans Åkeri AB","street":"Industrivägen 3","postal_code":"90325","city":"Umeå"}}],"claims":[{{"kind":"kapital","amount":"{}.{:02}","due_date":"2026-05-15","invoice_number":"F-{i}","basis":"Faktura"}}]}}"#,
-            1000 + i % 5000,
-            i % 100
-        ));
+        let (whole, cents) = (1000 + i % 5000, i % 100);
+        if series > 1 && i % 2 == 1 {
+            s.push_str(&format!(
+                r#"{{"reference":"V-{i:07}","kind":"verkstallighet","creditor":{{"id":"556036-0793","name":"Exempel Kredit AB"}},"title":{{"kind":"utslag","reference":"12-{i:06}-26","date":"2026-04-20"}},"debtors":[{{"id":"556677-8808","name":"Bröderna Öhmans Åkeri AB","street":"Industrivägen 3","postal_code":"90325","city":"Umeå"}}],"claims":[{{"kind":"kapital","amount":"{whole}.{cents:02}","due_date":"2026-01-31","basis":"Utslag i mål om betalningsföreläggande","accrued_interest":"31.40","costs":"680"}}]}}"#
+            ));
+        } else {
+            s.push_str(&format!(
+                r#"{{"reference":"B-{i:07}","kind":"betalningsforelaggande","creditor":{{"id":"556036-0793","name":"Exempel Kredit AB"}},"debtors":[{{"id":"556677-8808","name":"Bröderna Öhmans Åkeri AB","street":"Industrivägen 3","postal_code":"90325","city":"Umeå"}}],"claims":[{{"kind":"kapital","amount":"{whole}.{cents:02}","due_date":"2026-05-15","invoice_number":"F-{i}","basis":"Faktura"}}]}}"#
+            ));
+        }
     }
     s.push(']');
     s
+}
+
+fn env_count(name: &str) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
 }
 
 fn bench(n: usize) {
     let bin = fogd_bin();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    let series = env_count("FOGD_BENCH_SERIES");
+    let instances = env_count("FOGD_BENCH_INSTANCES");
+    let db = match std::env::var("FOGD_BENCH_POSTGRES") {
+        Ok(admin) => postgres_backend(&admin, n),
+        Err(_) => Backend::Sqlite(d.join("fogd.db")),
+    };
+    assert!(
+        instances == 1 || matches!(db, Backend::Postgres { .. }),
+        "several instances need FOGD_BENCH_POSTGRES"
+    );
     let o = Command::new(&bin)
         .arg("dev-certs")
         .arg(d.join("certs"))
@@ -113,9 +240,9 @@ fn bench(n: usize) {
     assert!(o.status.success());
     let c = d.join("certs");
     let base = format!(
-        "[database]\nurl = \"sqlite://{db}\"\n[sim]\nstate = \"{sim}\"\n[batch]\nmax_cases_per_file = {PER_FILE}\nmax_unreceipted_per_series = 1\n\
+        "[database]\nurl = \"{db}\"\n[sim]\nstate = \"{sim}\"\n[batch]\nmax_cases_per_file = {PER_FILE}\nmax_unreceipted_per_series = 1\n\
          [tls]\nca = \"{c}/ca.pem\"\nidentity = \"{c}/client-identity.pem\"\nserver_cert = \"{c}/server.pem\"\nserver_key = \"{c}/server-key.pem\"\n",
-        db = d.join("fogd.db").display(),
+        db = db.url(),
         sim = d.join("sim.db").display(),
         c = c.display()
     );
@@ -145,7 +272,7 @@ fn bench(n: usize) {
         ),
     )
     .unwrap();
-    std::fs::write(d.join("cases.json"), cases_json(n)).unwrap();
+    std::fs::write(d.join("cases.json"), cases_json(n, series)).unwrap();
 
     let start = Instant::now();
     let mut peak = 0u64;
@@ -157,24 +284,37 @@ fn bench(n: usize) {
     let (_, r) = run(&bin, d, &["journal", "approve", "--all"]);
     peak = peak.max(r);
     let rss_approve = r;
-    let (mut rss_send, mut rss_poll) = (0u64, 0u64);
     let t_approve = t.elapsed();
-    let mut rounds = 0;
-    loop {
-        rounds += 1;
-        let (_, r) = run(&bin, d, &["send"]);
-        peak = peak.max(r);
-        rss_send = rss_send.max(r);
-        let (_, r) = run(&bin, d, &["poll"]);
-        peak = peak.max(r);
-        rss_poll = rss_poll.max(r);
-        // Progress from the database itself (read-only), not `fogd status`: status prints every case, which
-        // at 100,000 cases is an operator's report, not part of "import to all accepted".
-        if accepted(&d.join("fogd.db")) >= n as u64 {
-            break;
-        }
-        assert!(rounds < 10_000, "not converging");
+    // Each instance a loop of `send` and `poll` processes until every case is accepted; progress from the database
+    // itself, not `fogd status` (which prints every case: an operator's report, not part of "import to accepted").
+    let t_deliver = Instant::now();
+    let loops: Vec<std::thread::JoinHandle<(u64, u64, u32)>> = (0..instances)
+        .map(|_| {
+            let (bin, d, db) = (bin.clone(), d.to_path_buf(), db.clone());
+            std::thread::spawn(move || {
+                let (mut rss_send, mut rss_poll, mut rounds) = (0u64, 0u64, 0u32);
+                loop {
+                    rounds += 1;
+                    rss_send = rss_send.max(run(&bin, &d, &["send"]).1);
+                    rss_poll = rss_poll.max(run(&bin, &d, &["poll"]).1);
+                    if accepted(&db) >= n as u64 {
+                        break;
+                    }
+                    assert!(rounds < 10_000, "not converging");
+                }
+                (rss_send, rss_poll, rounds)
+            })
+        })
+        .collect();
+    let (mut rss_send, mut rss_poll, mut rounds) = (0u64, 0u64, 0u32);
+    for l in loops {
+        let (s, p, r) = l.join().unwrap();
+        rss_send = rss_send.max(s);
+        rss_poll = rss_poll.max(p);
+        rounds = rounds.max(r);
     }
+    peak = peak.max(rss_send).max(rss_poll);
+    let t_deliver = t_deliver.elapsed();
     let wall = start.elapsed();
     let t = Instant::now();
     let (out, status_rss) = run(&bin, d, &["status", "--format", "json"]);
@@ -187,14 +327,25 @@ fn bench(n: usize) {
         .filter(|c| c["state"] == "accepted")
         .count();
     assert_eq!(all_accepted, n, "status disagrees");
+    // The crash invariants, from the other side: the simulator registered every case exactly once.
+    let (registered, distinct) = sim_registered(&d.join("sim.db"));
+    assert_eq!(
+        (registered, distinct),
+        (n as i64, n as i64),
+        "the simulator registered a case twice or missed one"
+    );
     let sim_rss = fogd::procinfo::peak_rss_kb(Some(sim.id())).unwrap_or(0);
     let _ = sim.kill();
     let _ = sim.wait();
+    drop_backend(&db);
     println!(
-        "{n:>7} cases: wall {:.1} s (import {:.1} s, approve {:.1} s), {:.0} cases/s, fogd peak RSS {:.1} MB, sim peak RSS {:.1} MB (child process), {rounds} send/poll rounds of up to {PER_FILE} cases per file; then `status --format json` (every case) {:.1} s, {:.1} MB",
+        "{n:>7} cases, {}, {series} series, {instances} instance(s): wall {:.1} s (import {:.1} s, approve {:.1} s, send → accepted {:.1} s = {:.0} cases/s), {:.0} cases/s, fogd peak RSS {:.1} MB, sim peak RSS {:.1} MB (child process), {rounds} send/poll rounds of up to {PER_FILE} cases per file; then `status --format json` (every case) {:.1} s, {:.1} MB; every case registered once by the simulator",
+        db.label(),
         wall.as_secs_f64(),
         t_import.as_secs_f64(),
         t_approve.as_secs_f64(),
+        t_deliver.as_secs_f64(),
+        n as f64 / t_deliver.as_secs_f64(),
         n as f64 / wall.as_secs_f64(),
         peak as f64 / 1024.0,
         sim_rss as f64 / 1024.0,

@@ -408,9 +408,15 @@ pub struct RulesConfig {
     pub cap_inkassokostnad: Kronor,
     /// Cap for förseningsersättning (business debtors only), kronor.
     pub cap_forseningsersattning: Kronor,
-    /// Years after the due date before a consumer claim is held for limitation.
+    /// Cap for the fee for a payment plan (amorteringsplan), kronor.
+    pub cap_amorteringsplan: Kronor,
+    /// Kronofogden's application fee (ansökningsavgift), kronor: a claim for it must be exactly this.
+    pub fee_ansokningsavgift: Kronor,
+    /// Cap for the agent's fee for the application (ombudsarvode), kronor.
+    pub cap_ombudsarvode: Kronor,
+    /// Years after the claim arose before a consumer claim (not on a löpande skuldebrev) is held for limitation.
     pub limitation_years_consumer: u32,
-    /// Years after the due date before another claim is held for limitation.
+    /// Years after the claim arose before another claim is held for limitation.
     pub limitation_years_other: u32,
     /// Most debtors per case.
     pub max_debtors: u32,
@@ -424,6 +430,9 @@ impl Default for RulesConfig {
             cap_paminnelseavgift: Kronor(Amount(6_000)),
             cap_inkassokostnad: Kronor(Amount(18_000)),
             cap_forseningsersattning: Kronor(Amount(45_000)),
+            cap_amorteringsplan: Kronor(Amount(17_000)),
+            fee_ansokningsavgift: Kronor(Amount(30_000)),
+            cap_ombudsarvode: Kronor(Amount(38_000)),
             limitation_years_consumer: 3,
             limitation_years_other: 10,
             max_debtors: 9,
@@ -460,6 +469,47 @@ pub struct SimConfig {
     /// `admin_token` is set, the admin is the client certificate whose subject `serialNumber` is this
     /// configuration's `[ingivare] org_number` (the development set-up's own client).
     pub admin_cert_serials: Vec<String>,
+    /// The life of a FOGD-REF-2 case after registration (fogd-ref-2.md §6).
+    pub life: SimLifeConfig,
+}
+
+/// `[sim.life]`: how the simulator plays a FOGD-REF-2 case after registration (fogd-ref-2.md §6). Each case's
+/// path is decided by a hash of its reference (as `disputed_share`), so the same input gives the same messages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimLifeConfig {
+    /// Days from the start of an enforcement to its salary garnishment decision (LUB).
+    pub lub_delay_days: u32,
+    /// Share (0..=1) of enforcement cases whose debtor runs out of assets before the debt is paid (they end
+    /// `INGA_TILLGANGAR`).
+    pub no_assets_share: f64,
+    /// Most months over which a garnishment pays a debt (each case draws 1..=this).
+    pub max_payment_months: u32,
+    /// The yearly grundavgift Kronofogden charges while an enforcement is open (NYTTAVGAR), kronor.
+    pub grundavgift: Kronor,
+    /// The tingsrätt a disputed case is handed over to.
+    pub court: String,
+    /// Days from a fordringsanmälan to the skuldsanering decision (SKSRAPP).
+    pub sks_decision_days: u32,
+    /// Share (0..=1) of skuldsaneringar granted (the rest are refused, `A`).
+    pub sks_granted_share: f64,
+    /// Months of a granted skuldsanering's payment plan.
+    pub sks_plan_months: u32,
+}
+
+impl Default for SimLifeConfig {
+    fn default() -> Self {
+        Self {
+            lub_delay_days: 14,
+            no_assets_share: 0.2,
+            max_payment_months: 18,
+            grundavgift: Kronor(Amount(60_000)),
+            court: "Stockholms tingsrätt".into(),
+            sks_decision_days: 30,
+            sks_granted_share: 0.8,
+            sks_plan_months: 60,
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -475,6 +525,7 @@ impl Default for SimConfig {
             check_sender: true,
             admin_token: None,
             admin_cert_serials: Vec::new(),
+            life: SimLifeConfig::default(),
         }
     }
 }
@@ -668,6 +719,21 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.sim.disputed_share) {
             return Err(bad("sim.disputed_share", "must be between 0 and 1".into()));
+        }
+        let life = &self.sim.life;
+        for (key, share) in [
+            ("sim.life.no_assets_share", life.no_assets_share),
+            ("sim.life.sks_granted_share", life.sks_granted_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(bad(key, "must be between 0 and 1".into()));
+            }
+        }
+        if life.max_payment_months == 0 {
+            return Err(bad(
+                "sim.life.max_payment_months",
+                "must be at least 1".into(),
+            ));
         }
         if self.batch.max_cases_per_file == 0 {
             return Err(bad("batch.max_cases_per_file", "must be at least 1".into()));

@@ -209,6 +209,22 @@ fn sim_admin_verbs_from_the_same_directory() {
     assert_eq!(code, Some(0), "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["replies"], 0);
+    // The sim's calendar: three days on, nothing due in an empty node; 0 days is a usage error.
+    let (code, out, err) = run(&["sim", "advance", "--days", "3"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["days"].as_u64(), v["calendar_days"].as_i64()),
+        (Some(3), Some(3)),
+        "{v}"
+    );
+    assert_eq!(v["replies"], 0);
+    let (code, out, _) = run(&["sim", "advance", "--days", "2"]);
+    assert_eq!(code, Some(0));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["calendar_days"], 5, "{v}");
+    let (code, _, err) = run(&["sim", "advance", "--days", "0"]);
+    assert_eq!(code, Some(2), "{err}");
     let (code, out, err) = run(&["sim", "faults", "add", "status=503@rs*2"]);
     assert_eq!(code, Some(0), "{out}{err}");
     let (_, out, _) = run(&["sim", "faults", "list"]);
@@ -236,6 +252,8 @@ fn sim_admin_verbs_from_the_same_directory() {
     let (_, help, _) = run(&["sim", "--help"]);
     for call in [
         "/sim/v1/evening-run",
+        "/sim/v1/advance",
+        "fogd sim advance --days 30",
         "/sim/v1/faults",
         "fogd sim faults add",
         "admin_token",

@@ -1,5 +1,5 @@
 //! `fogd sim`: the simulated Kronofogden SHS node, and the verbs that drive a running one through its admin API
-//! (`evening-run`, `faults`, `reject-next`, `messages`, `files`, `cases`).
+//! (`evening-run`, `advance`, `faults`, `reject-next`, `messages`, `files`, `cases`).
 
 use crate::cli::{UsageError, EXIT_OK};
 use crate::config::Config;
@@ -19,11 +19,19 @@ Admin API of a running node (HTTPS with a client certificate, JSON), and the ver
   GET    /sim/v1/files                  fogd sim files
   GET    /sim/v1/cases                  fogd sim cases
   POST   /sim/v1/evening-run            fogd sim evening-run
+  POST   /sim/v1/advance                fogd sim advance --days 30      {\"days\": 30}
   POST   /sim/v1/reject-next            fogd sim reject-next 0021   {\"felkod\": \"0021\"}
   GET    /sim/v1/faults                 fogd sim faults list
   POST   /sim/v1/faults                 fogd sim faults add SPEC    {\"spec\": …, \"replace\": true}
   DELETE /sim/v1/faults                 fogd sim faults clear
 The verbs call the node at [shs] url (or --url) with the [tls] identity and CA.
+
+The node keeps its own calendar for the life of a FOGD-REF-2 case after registration (disputes, handover or
+write-off, LUB, monthly DELRED, yearly NYTTAVGAR, slutredovisning, SKSRAPP; [sim.life] in the config). Moving it
+forward sends everything due in those days, dated the day it fell due, e.g.:
+  fogd sim advance --days 30                    # a month: BESTRID, LUB, a DELRED …
+  fogd sim advance --days 365 --url https://127.0.0.1:7443
+  fogd sim evening-run                          # registrations (bekräftelser) now, without moving the calendar
 
 Admin calls need an admin identity, one of:
   - [sim] admin_token, sent as `Authorization: Bearer TOKEN`;
@@ -62,6 +70,15 @@ pub struct NodeArgs {
 pub enum SimCommand {
     /// Run the evening run now: bekräftelser for the accepted ansökan files (`POST /sim/v1/evening-run`).
     EveningRun(NodeArgs),
+    /// Move the node's calendar forward and send everything due in those days (`POST /sim/v1/advance`).
+    Advance {
+        /// Days to move forward (1..=3660).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3660))]
+        days: u32,
+        /// Where the node is.
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Fault injection of a running node.
     #[command(subcommand)]
     Faults(FaultsCommand),
@@ -149,6 +166,7 @@ async fn admin(config: &Config, cmd: SimCommand) -> anyhow::Result<u8> {
     };
     let answer = match &cmd {
         SimCommand::EveningRun(n) => client(n)?.evening_run().await,
+        SimCommand::Advance { days, node } => client(node)?.advance(*days).await,
         SimCommand::Faults(FaultsCommand::List(n)) => client(n)?.faults().await,
         SimCommand::Faults(FaultsCommand::Add {
             spec,

@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate};
 /// Days shown.
 pub const DAYS: u64 = 30;
 /// The series, in drawing order.
-pub const SERIES: [CaseState; 3] = [CaseState::Sent, CaseState::Accepted, CaseState::Rejected];
+pub const SERIES: &[CaseState] = CaseState::CHARTED;
 
 const WIDTH: i64 = 760;
 const HEIGHT: i64 = 240;

@@ -154,7 +154,7 @@ async fn build(state: &AppState) -> Result<Built, StoreError> {
     let since = format::day_start(today - chrono::Days::new(chart::DAYS - 1));
     let changes = state
         .store
-        .state_changes_per_hour(&chart::SERIES, since)
+        .state_changes_per_hour(chart::SERIES, since)
         .await?;
     let chart = chart::draw(today, &changes);
     Ok((needs, per_state, per_kind, total, chart))

@@ -139,6 +139,7 @@ mod tests {
             rules: Rules::default(),
             today: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
             default_intressentkod: "DEV".into(),
+            interest: std::sync::Arc::new(crate::domain::interest::ReferensrantaTable::embedded()),
         }
     }
 

@@ -131,6 +131,10 @@ impl CaseState {
     pub const IN_REVIEW: &'static [CaseState] = &[CaseState::Journal, CaseState::Held];
     /// Travelling in a file that has no kvittens yet.
     pub const IN_FILE: &'static [CaseState] = &[CaseState::Batched, CaseState::Sent];
+    /// The states whose entries the store indexes by time (the console's chart of cases sent, accepted and rejected
+    /// per day): the predicate of the partial index `case_events_charted` (migration 0010), which lists the same.
+    pub const CHARTED: &'static [CaseState] =
+        &[CaseState::Sent, CaseState::Accepted, CaseState::Rejected];
 
     /// True while the case may still be replaced by a new submission with the same reference (intake.md §1).
     pub fn is_replaceable(self) -> bool {

@@ -15,6 +15,7 @@ pub mod apply;
 pub mod apply_life;
 pub mod batch;
 pub mod deadlines;
+mod follow_ups;
 pub mod import;
 pub mod journal;
 pub mod ledger;

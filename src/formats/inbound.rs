@@ -347,6 +347,18 @@ fn write_doc<'a, E>(
     Ok(w.out)
 }
 
+/// Builds a head/entries/tail document of an inbound layout (BESTRID, RAPPORT, SKSRAPP, …) from values by
+/// source: `head` fills the head and tail records, `entry` each entry's records. What the simulator sends; the
+/// layout decides what is written where, and fogd's reader gives the same values back.
+pub fn build_entries<'a, E>(
+    layout: &Layout,
+    head: impl Fn(Source) -> Value<'a> + Copy,
+    entries: &'a [E],
+    entry: impl Fn(&'a E, Source) -> Value<'a>,
+) -> Result<Vec<u8>, BuildError> {
+    write_doc(layout, head, entries, entry, |_| None)
+}
+
 fn t(s: &str) -> Value<'_> {
     Value::Text(Cow::Borrowed(s))
 }

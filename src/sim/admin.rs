@@ -6,6 +6,7 @@
 //! | `GET /sim/v1/messages[?outbox=ORG]` | every stored message (metadata) |
 //! | `GET /sim/v1/files`, `GET /sim/v1/cases` | what the behaviour recorded (files received, cases registered) |
 //! | `POST /sim/v1/evening-run` | run the evening run now (bekräftelser) |
+//! | `POST /sim/v1/advance {"days": N}` | move the sim's calendar N days forward; what falls due is sent |
 //! | `POST /sim/v1/reject-next {"felkod": "0021"}` | reject the next received file whole with that felkod |
 //! | `GET/POST/DELETE /sim/v1/faults` | list, add (`{"spec": "status=503@rs*1"}`, `"replace": true`), clear faults |
 //!
@@ -38,6 +39,7 @@ pub fn routes(shared: Arc<SimShared>) -> Router<Arc<SimShared>> {
         .route("/sim/v1/files", get(admin_files))
         .route("/sim/v1/cases", get(admin_cases))
         .route("/sim/v1/evening-run", post(admin_evening_run))
+        .route("/sim/v1/advance", post(admin_advance))
         .route("/sim/v1/reject-next", post(admin_reject_next))
         .route(
             "/sim/v1/faults",
@@ -153,6 +155,41 @@ async fn admin_evening_run(State(shared): St) -> Response {
     };
     match store_replies(&shared, &ctx, replies).await {
         Ok(n) => Json(serde_json::json!({ "replies": n })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /sim/v1/advance {"days": N}`: the sim's calendar moves N days (1..=3660) forward, day by day; the
+/// messages that fall due are stored for their recipients as any reply is.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    days: u32,
+}
+
+async fn admin_advance(State(shared): St, body: Bytes) -> Response {
+    let b: AdvanceBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("advance body: {e}")),
+    };
+    let max = crate::sim::kronofogden::MAX_ADVANCE_DAYS;
+    if b.days == 0 || b.days > max {
+        return text(
+            StatusCode::BAD_REQUEST,
+            format!("advance: days must be 1..={max}, got {}", b.days),
+        );
+    }
+    let _one_at_a_time = shared.tick_lock.lock().await;
+    let ctx = shared.context();
+    let (replies, mut summary) = match shared.behaviour.advance(&ctx, b.days).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    match store_replies(&shared, &ctx, replies).await {
+        Ok(n) => {
+            summary["replies"] = serde_json::json!(n);
+            Json(summary).into_response()
+        }
         Err(e) => internal(e),
     }
 }

@@ -135,6 +135,12 @@ impl SimAdminClient {
         self.post("evening-run", &Value::Null).await
     }
 
+    /// Moves the sim's calendar `days` forward; the answer counts the messages stored and names the sim's day.
+    pub async fn advance(&self, days: u32) -> Result<Value, AdminError> {
+        self.post("advance", &serde_json::json!({ "days": days }))
+            .await
+    }
+
     /// The fault rules in force.
     pub async fn faults(&self) -> Result<Value, AdminError> {
         self.get("faults").await

@@ -126,6 +126,21 @@ pub trait Behaviour: Send + Sync + 'static {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// `POST /sim/v1/advance {"days": N}`: move the behaviour's own calendar N days forward and return what fell
+    /// due in those days, with a JSON summary (a behaviour without a calendar moves nothing).
+    fn advance<'a>(
+        &'a self,
+        _ctx: &'a SimContext,
+        days: u32,
+    ) -> BoxFuture<'a, Result<(Vec<OutboundReply>, serde_json::Value), BehaviourError>> {
+        Box::pin(async move {
+            Ok((
+                Vec::new(),
+                serde_json::json!({ "days": days, "moved": false }),
+            ))
+        })
+    }
+
     /// `GET /sim/v1/files`.
     fn admin_files<'a>(
         &'a self,

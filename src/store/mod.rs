@@ -161,6 +161,9 @@ pub(crate) trait Dialect: sqlx::Database {
     /// The creditor's identity digits in a case's validated JSON (`case_json`), as an SQL expression (the cases
     /// list's creditor filter).
     const CREDITOR_DIGITS: &'static str;
+    /// Appended to a text column in a comparison so that it compares bytewise, as the search's indexes are built
+    /// (PostgreSQL: `COLLATE "C"`; SQLite's default collation already is).
+    const BYTEWISE: &'static str;
 
     /// The last row id a statement inserted, where the backend reports it.
     fn last_insert_id(done: &Self::QueryResult) -> Option<i64>;
@@ -551,7 +554,8 @@ mod tests {
             .fetch_all(pool)
             .await
             .unwrap();
-            // The seven of 0001–0003, rebuilt by 0004, 0005's session index, 0006's console indexes and 0007's.
+            // The seven of 0001–0003, rebuilt by 0004, 0005's session index, 0006's console indexes as 0010 left
+            // them, and 0009's follow-up index.
             let names: Vec<&str> = idx.iter().map(|(n,)| n.as_str()).collect();
             assert_eq!(
                 names,
@@ -559,12 +563,13 @@ mod tests {
                     "api_sessions_expires_at",
                     "case_deadlines_due",
                     "case_events_case",
-                    "case_events_state_at",
-                    "case_keys_case",
+                    "case_events_charted",
                     "case_keys_key",
                     "case_notes_case",
+                    "cases_concerns",
                     "cases_created_at",
                     "cases_kind_state",
+                    "cases_malnummer",
                     "cases_reference",
                     "cases_state",
                     "file_cases_case",
@@ -575,5 +580,68 @@ mod tests {
                 ]
             );
         });
+    }
+
+    /// The console's search and chart read ranges of indexes, never the whole table (SQLite's plan; the same
+    /// statements run on PostgreSQL with its bytewise indexes).
+    #[tokio::test]
+    async fn search_and_chart_read_through_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = Store::open(&url, 1).await.unwrap();
+        let plan = |sql: String| {
+            let store = &store;
+            async move {
+                with_pool!(store, |pool, DB| {
+                    let rows: Vec<(i64, i64, i64, String)> =
+                        sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                            .bind("R-1")
+                            .bind("R-1\u{10FFFF}")
+                            .bind(10i64)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+                })
+            }
+        };
+        let search = plan(console::search_sql("")).await;
+        for index in ["cases_reference", "cases_malnummer", "case_keys_key"] {
+            assert!(search.contains(index), "{index} not used:\n{search}");
+        }
+        let full_scan = |plan: &str| {
+            plan.lines().any(|l| {
+                let l = l.trim_start();
+                ["SCAN cases", "SCAN case_keys", "SCAN case_events"]
+                    .iter()
+                    .any(|t| l.starts_with(t))
+                    && !l.contains("INDEX")
+            })
+        };
+        assert!(!full_scan(&search), "a full scan:\n{search}");
+        let chart = plan(format!(
+            "SELECT substr(at, 1, 13), to_state, COUNT(*) FROM case_events WHERE at >= $1 \
+             AND to_state IN ({}) AND to_state IN ('sent') AND $2 = $2 AND $3 = $3 GROUP BY 1, 2",
+            console::charted_states_sql()
+        ))
+        .await;
+        assert!(chart.contains("case_events_charted"), "{chart}");
+        assert!(!full_scan(&chart), "a full scan:\n{chart}");
+        // The follow-up checks' look-up of earlier nedsättningar uses the partial index of 0009.
+        let reductions = with_pool!(store, |pool, DB| {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", cases::REDUCTIONS_SQL))
+                    .bind("IK")
+                    .bind("nedsattning")
+                    .bind("R-1")
+                    .bind("R-2")
+                    .bind(CaseState::Invalid)
+                    .bind(CaseState::Withdrawn)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+        });
+        assert!(reductions.contains("cases_concerns"), "{reductions}");
     }
 }

@@ -11,6 +11,7 @@ impl Dialect for Postgres {
     const JSON_TEXT_ELEMENTS: &'static str = "SELECT jsonb_array_elements_text($1::jsonb)";
     const SINGLE_SENDER: bool = false;
     const CREDITOR_DIGITS: &'static str = "(case_json::jsonb -> 'creditor' -> 'id' ->> 'digits')";
+    const BYTEWISE: &'static str = " COLLATE \"C\"";
     const IDS_BY_RANGE: bool = false;
 
     fn last_insert_id(_done: &PgQueryResult) -> Option<i64> {

@@ -1,9 +1,9 @@
-//! The console's search keys of a newly inserted case (`case_keys`, migration 0006): its reference, its målnummer,
-//! and from its JSON (the validated case, else the input as read) the customer number, the målnummer a follow-up
-//! names and each claim's invoice number. Written by the store's insert path from the JSON it already holds, in
-//! one multi-row statement per chunk: an `AFTER INSERT` trigger that parsed each case's JSON in SQL made an import
-//! of 100,000 cases 2.8 times as long. Updates (a replaced case, a målnummer from a bekräftelse) are rare and stay
-//! with the `case_keys_update` trigger, which applies the same rule in SQL.
+//! The console's search keys of a newly inserted case that live inside its JSON (`case_keys`, migration 0010): from
+//! the validated case, else the input as read, the customer number, the målnummer a follow-up names and each claim's
+//! invoice number, each once. The reference and the målnummer column are searched through `cases`' own indexes.
+//! Written by the store's insert path from the JSON it already holds, in one multi-row statement per chunk: an
+//! `AFTER INSERT` trigger that parsed each case's JSON in SQL made an import of 100,000 cases 2.8 times as long.
+//! Replacements are rare and stay with the `case_keys_update` trigger, which applies the same rule in SQL.
 
 use super::cases::NewCase;
 use super::{with_tx, StoreError, StoreTx};
@@ -33,21 +33,16 @@ fn key_text(v: &Value) -> Option<String> {
     }
 }
 
-/// The keys of `case` (call before its JSON is moved out). An input that is not a JSON object gives no keys but
-/// the reference and målnummer.
+/// The keys of `case` (call before its JSON is moved out), without repeats. An input that is not a JSON object
+/// gives none.
 pub(crate) fn search_keys(case: &NewCase) -> Vec<String> {
-    let mut keys = vec![case.reference.clone()];
-    let malnummer = case.malnummer.as_deref().unwrap_or("");
-    if let Some(m) = &case.malnummer {
-        keys.push(m.clone());
-    }
     let json = case.case_json.as_deref().unwrap_or(&case.input_json);
     // Only an object has fields (serde would also fill the struct from an array, by position).
     if !json.trim_start().starts_with('{') {
-        return keys;
+        return Vec::new();
     }
     let Ok(doc) = serde_json::from_str::<KeyFields>(json) else {
-        return keys;
+        return Vec::new();
     };
     let invoices = match &doc.claims {
         Some(Value::Array(claims)) => claims
@@ -60,11 +55,12 @@ pub(crate) fn search_keys(case: &NewCase) -> Vec<String> {
         .into_iter()
         .flatten()
         .chain(invoices);
-    keys.extend(
-        found
-            .filter_map(key_text)
-            .filter(|k| !k.is_empty() && k != malnummer),
-    );
+    let mut keys: Vec<String> = Vec::new();
+    for k in found.filter_map(key_text) {
+        if !k.is_empty() && !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
     keys
 }
 
@@ -111,23 +107,27 @@ mod tests {
     #[test]
     fn keys_as_the_update_trigger_finds_them() {
         let json = r#"{"customer_number":"K-7","debtors":[{"name":"x"}],
-            "claims":[{"invoice_number":"F-1"},{"amount":"1"},7,{"invoice_number":""},{"invoice_number":42}]}"#;
+            "claims":[{"invoice_number":"F-1"},{"amount":"1"},7,{"invoice_number":""},{"invoice_number":42},
+            {"invoice_number":"F-1"}]}"#;
         assert_eq!(
             search_keys(&case(Some(json), "", None)),
-            ["R-1", "K-7", "F-1", "42"]
+            ["K-7", "F-1", "42"]
         );
-        // The input when there is no validated case; a follow-up's målnummer equal to its own is not repeated.
+        // The input when there is no validated case; a value given twice is one key.
         let follow_up = r#"{"malnummer":"BF-1-26","customer_number":"BF-1-26"}"#;
         assert_eq!(
             search_keys(&case(None, follow_up, Some("BF-1-26"))),
-            ["R-1", "BF-1-26"]
+            ["BF-1-26"]
         );
         assert_eq!(
             search_keys(&case(None, r#"{"malnummer":"BF-2-26"}"#, None)),
-            ["R-1", "BF-2-26"]
+            ["BF-2-26"]
         );
         for broken in ["not json", "[1,2]", r#"{"claims":{"invoice_number":"F"}}"#] {
-            assert_eq!(search_keys(&case(None, broken, None)), ["R-1"], "{broken}");
+            assert!(
+                search_keys(&case(None, broken, None)).is_empty(),
+                "{broken}"
+            );
         }
     }
 }

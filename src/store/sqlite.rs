@@ -40,6 +40,7 @@ impl Dialect for Sqlite {
     const JSON_TEXT_ELEMENTS: &'static str = "SELECT value FROM json_each($1)";
     const SINGLE_SENDER: bool = true;
     const CREDITOR_DIGITS: &'static str = "json_extract(case_json, '$.creditor.id.digits')";
+    const BYTEWISE: &'static str = "";
     const IDS_BY_RANGE: bool = true;
 
     fn last_insert_id(done: &SqliteQueryResult) -> Option<i64> {

@@ -164,8 +164,15 @@ impl Validator<'_> {
                 None => ok = false,
             }
         }
+        // A debtor that is not a business (or not readable) makes the case a consumer case; the consumer
+        // limitation period applies unless the claim rests on a löpande skuldebrev (intake.md §3).
         let any_consumer =
             debtors.iter().any(|d| !d.is_business()) || input.debtors.len() != debtors.len();
+        let limitation_years = if any_consumer && !input.promissory_note.unwrap_or(false) {
+            self.ctx.rules.limitation_years_consumer
+        } else {
+            self.ctx.rules.limitation_years_other
+        };
 
         // Claims.
         let n_claims = input.claims.len();
@@ -194,11 +201,20 @@ impl Validator<'_> {
             }
         }
         let mut claims = Vec::new();
+        let mut claim_at = Vec::new();
         for (i, c) in input.claims.iter().enumerate() {
-            match self.claim(Indexed("claims", i), c, kind, kind_known, any_consumer) {
-                Some(c) => claims.push(c),
+            match self.claim(Indexed("claims", i), c, kind, kind_known, limitation_years) {
+                Some(c) => {
+                    claims.push(c);
+                    claim_at.push(i);
+                }
                 None => ok = false,
             }
+        }
+        if kind_known && is_app {
+            let indexed: Vec<(usize, &Claim)> = claim_at.iter().copied().zip(&claims).collect();
+            self.costs(&indexed, !any_consumer, agent.is_some());
+            self.interest_rules(&indexed, kind);
         }
 
         // Kind-specific parts.

@@ -568,6 +568,12 @@ impl LayoutSet {
         }
     }
 
+    /// The set with `layout` added, or replacing the one of its name (the felkod table stays).
+    pub fn with_layout(mut self, layout: Layout) -> LayoutSet {
+        self.layouts.insert(layout.name.clone(), layout);
+        self
+    }
+
     /// The layout named `name`.
     pub fn get(&self, name: &str) -> Option<&Layout> {
         self.layouts.get(name)

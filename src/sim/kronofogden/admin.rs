@@ -54,8 +54,11 @@ impl KronofogdenBehaviour {
         ctx: &SimContext,
     ) -> Result<serde_json::Value, BehaviourError> {
         let rows = sqlx::query(
-            "SELECT c.*, f.tx_id AS file_tx_id, f.name AS file_name, f.lopnummer AS lopnummer
-             FROM kf_cases c JOIN kf_files f ON f.id = c.file_id ORDER BY c.id",
+            "SELECT c.*, f.tx_id AS file_tx_id, f.name AS file_name, f.lopnummer AS lopnummer,
+               l.phase AS life_phase, l.next_on AS life_next_on, l.sista_dag AS life_sista_dag,
+               l.vs_malnummer AS life_vs_malnummer
+             FROM kf_cases c JOIN kf_files f ON f.id = c.file_id LEFT JOIN kf_life l ON l.case_id = c.id
+             ORDER BY c.id",
         )
         .fetch_all(&ctx.pool)
         .await?;
@@ -86,6 +89,15 @@ impl KronofogdenBehaviour {
                 "file": r.try_get::<String, _>("file_name")?,
                 "file_tx_id": r.try_get::<String, _>("file_tx_id")?,
                 "lopnummer": r.try_get::<Option<i64>, _>("lopnummer")?,
+                // FOGD-REF-2 cases: where their life after registration is, and what comes next when.
+                "life": r.try_get::<Option<String>, _>("life_phase")?.map(|phase| -> Result<_, sqlx::Error> {
+                    Ok(serde_json::json!({
+                        "phase": phase,
+                        "next_on": r.try_get::<Option<String>, _>("life_next_on")?,
+                        "sista_dag": r.try_get::<Option<String>, _>("life_sista_dag")?,
+                        "vs_malnummer": r.try_get::<Option<String>, _>("life_vs_malnummer")?,
+                    }))
+                }).transpose()?,
             }));
         }
         Ok(serde_json::Value::Array(out))

@@ -29,6 +29,15 @@ pub struct CaseFacts {
     pub change: Option<(ChangeKind, Option<i64>, Option<NaiveDate>)>,
     /// Follow-ups: the date of payment / withdrawal / change.
     pub date: Option<NaiveDate>,
+    /// Begäran: what is asked (`court`, `enforcement`).
+    pub request: Option<String>,
+    /// BFÖ ansökan: `yrkande_verkstallighet` J (enforce the utslag at once), read by field name when the layout
+    /// has it.
+    pub wants_enforcement: bool,
+    /// BFÖ ansökan: `yrkande_overlamnande` J (hand over to tingsrätt if disputed), by field name likewise.
+    pub wants_court: bool,
+    /// Fordringsanmälan: the skuldsanering's ärendenummer.
+    pub debt_restructuring_case: Option<String>,
     /// Case-level (H) errors found by the parser.
     pub errors: Vec<KvittensError>,
 }
@@ -40,6 +49,8 @@ pub struct FileCheck {
     pub intressentkod: Option<String>,
     /// The file's löpnummer, when readable.
     pub lopnummer: Option<u32>,
+    /// The edition its head names (field `utgava`), when the layout has one.
+    pub edition: Option<String>,
     /// File-level (F) errors: any one rejects the whole file.
     pub file_errors: Vec<KvittensError>,
     /// F errors beyond [`MAX_FILE_ERRORS`], not listed.
@@ -158,6 +169,7 @@ pub fn check_file(
     let mut out = FileCheck {
         intressentkod: None,
         lopnummer: None,
+        edition: None,
         file_errors: Vec::new(),
         file_errors_suppressed: 0,
         cases: Vec::new(),
@@ -190,6 +202,7 @@ pub fn check_file(
                 let facts = crate::formats::read::read_head(layout, rec);
                 out.intressentkod = Some(facts.intressentkod).filter(|s| !s.trim().is_empty());
                 out.lopnummer = Some(facts.lopnummer).filter(|n| *n > 0);
+                out.edition = raw_text(rec, def.fields.iter().find(|f| f.name == "utgava"));
                 continue;
             }
             Scope::FileTail | Scope::Entry => continue,
@@ -214,8 +227,19 @@ pub fn check_file(
                     case.total = case.total.saturating_add(a);
                 }
             }
+            // Named, not sourced: FOGD-REF-2's requests of an application (absent → N).
+            match f.name.as_str() {
+                "yrkande_verkstallighet" => case.wants_enforcement = is_ja(rec, f),
+                "yrkande_overlamnande" => case.wants_court = is_ja(rec, f),
+                _ => {}
+            }
             let Some(src) = f.source else { continue };
             match (src, v) {
+                (Source::CaseRequest, Some(Value::Code(k))) => case.request = Some(k.into_owned()),
+                (Source::CaseDebtRestructuringCase, Some(Value::Text(t))) => {
+                    case.debt_restructuring_case =
+                        Some(t.trim().to_string()).filter(|s| !s.is_empty());
+                }
                 (Source::CaseReference, Some(Value::Text(t))) if Some(idx) == opener => {
                     case.reference = t.trim().to_string();
                 }
@@ -292,6 +316,21 @@ pub fn check_file(
     out
 }
 
+/// A field's raw text, trimmed (none when empty or not Latin-1 text).
+fn raw_text(
+    rec: &crate::formats::ParsedRecord,
+    f: Option<&crate::formats::layout::FieldDef>,
+) -> Option<String> {
+    let raw = rec.bytes.get(f?.range())?;
+    let text: String = raw.iter().map(|&b| char::from(b)).collect();
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// Whether a J/N field says J.
+fn is_ja(rec: &crate::formats::ParsedRecord, f: &crate::formats::layout::FieldDef) -> bool {
+    raw_text(rec, Some(f)).as_deref() == Some("J")
+}
+
 fn missiv_error(set: &LayoutSet, p: &ParseError) -> KvittensError {
     let code = felkod_for(set, p.class);
     let text = match &p.field {
@@ -329,6 +368,40 @@ mod tests {
             contact_name: "Test".into(),
             contact_phone: "08-1".into(),
         }
+    }
+
+    /// FOGD-REF-2's requests of an application are read by field name (`yrkande_*`, J/N; absent → N), and the
+    /// edition from the head's `utgava`.
+    #[test]
+    fn requests_by_field_name_and_the_edition() {
+        let mut l = LayoutSet::embedded().get("bfo-ansokan").unwrap().clone();
+        // A layout whose 15 columns of kundnummer are the överlämnande request instead.
+        for r in &mut l.records {
+            for f in &mut r.fields {
+                if f.name == "kundnummer" {
+                    f.name = "yrkande_overlamnande".into();
+                }
+            }
+        }
+        let set = LayoutSet::embedded().with_layout(l.clone());
+        let mut cs = cases("bfo-ansokan");
+        cs[0].customer_number = Some("J".into());
+        cs[1].customer_number = Some("N".into());
+        let b = build_file(&set, CaseKind::Betalningsforelaggande, &cs, &facts(1)).unwrap();
+        let c = check_file(&set, &l, &b.bytes, Some(&b.missiv_bytes));
+        assert!(c.file_errors.is_empty(), "{:?}", c.file_errors);
+        assert_eq!(c.edition.as_deref(), Some("FOGD-REF-1"));
+        assert!(c.cases[0].wants_court);
+        assert!(!c.cases[1].wants_court);
+        assert!(c.cases.iter().all(|c| !c.wants_enforcement));
+        // Without such fields nothing is requested.
+        let set = LayoutSet::embedded();
+        let l = set.get("bfo-ansokan").unwrap();
+        let c = check_file(&set, l, &b.bytes, Some(&b.missiv_bytes));
+        assert!(c
+            .cases
+            .iter()
+            .all(|c| !c.wants_court && !c.wants_enforcement));
     }
 
     #[test]

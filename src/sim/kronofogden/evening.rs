@@ -141,9 +141,10 @@ impl KronofogdenBehaviour {
         let set = &self.layouts;
         let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
         let rows = sqlx::query(
-            "SELECT id, intressentkod, sender, handlingsref, malnummer, status, current_ore FROM kf_cases
-             WHERE kind = ? AND decision IS NULL AND utslag_due IS NOT NULL AND utslag_due <= ?
-               AND malnummer IS NOT NULL AND status IN (?, ?) ORDER BY id",
+            "SELECT c.id, c.intressentkod, c.sender, c.handlingsref, c.malnummer, c.status, c.current_ore,
+               l.case_id AS followed FROM kf_cases c LEFT JOIN kf_life l ON l.case_id = c.id
+             WHERE c.kind = ? AND c.decision IS NULL AND c.utslag_due IS NOT NULL AND c.utslag_due <= ?
+               AND c.malnummer IS NOT NULL AND c.status IN (?, ?) ORDER BY c.id",
         )
         .bind(CaseKind::Betalningsforelaggande.as_str())
         .bind(ctx.now.timestamp())
@@ -157,6 +158,7 @@ impl KronofogdenBehaviour {
         let today = ctx.now_local.date();
         let share = ctx.config.sim.disputed_share;
         let mut groups: BTreeMap<(String, String), Vec<Decision>> = BTreeMap::new();
+        let mut life_out = life::Outbox::default();
         for r in rows {
             let id: i64 = r.try_get("id")?;
             let intressentkod: String = r.try_get("intressentkod")?;
@@ -164,6 +166,23 @@ impl KronofogdenBehaviour {
             let mal: String = r.try_get("malnummer")?;
             let st: String = r.try_get("status")?;
             let current: i64 = r.try_get("current_ore")?;
+            if r.try_get::<Option<i64>, _>("followed")?.is_some() {
+                // FOGD-REF-2: the utslag opens the case's life after registration.
+                let sender: String = r.try_get("sender")?;
+                life::at_utslag(
+                    &mut tx,
+                    ctx,
+                    &mut life_out,
+                    id,
+                    (&sender, &intressentkod),
+                    &href,
+                    &mal,
+                    st == status::WITHDRAWN,
+                    current,
+                )
+                .await?;
+                continue;
+            }
             let (typ, amount) = if st == status::WITHDRAWN {
                 (Beslutstyp::Aterkallad, 0)
             } else if is_disputed(&intressentkod, &href, share) {
@@ -223,6 +242,7 @@ impl KronofogdenBehaviour {
             r.subject = Some(format!("Rapport {name}"));
             replies.push(r);
         }
+        replies.extend(life_out.into_replies(self, ctx)?);
         tx.commit().await?;
         tracing::info!(reports = replies.len(), "sim utslag reports");
         Ok(replies)

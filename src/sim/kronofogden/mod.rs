@@ -26,12 +26,20 @@
 //! - **Utslag**: `sim.utslag_delay_secs` after registration each BFÖ case is decided in a RAPPORT: `A`
 //!   (disputed) for the share `sim.disputed_share` picked by [`is_disputed`] (a hash, so tests can predict it),
 //!   else `U` with faststallt_belopp = the claimed total less nedsättningar.
+//! - **After registration (FOGD-REF-2)** ([`life`]): a case filed in a file whose head names FOGD-REF-2 lives on —
+//!   a dispute becomes a `BESTRID` notice and later a handover (D) or write-off (A), an utslag may go on to
+//!   enforcement (LUB, monthly DELRED, yearly NYTTAVGAR, slutredovisning), a fordringsanmälan gets an `SKSRAPP`
+//!   decision; a begäran (`{ik}.BEGARAN`) asks for handover or enforcement and is answered in
+//!   `SUPRO.{ik}.BEGKVITT`. FOGD-REF-1 cases behave as above.
+//! - **Calendar** ([`calendar`]): every call sees the clock plus the days the calendar was moved (`POST
+//!   /sim/v1/advance`), so months of a case's life can pass in a test or a demo.
 //! - **Hook**: a `reject=FELKOD` fault ([`SimContext::reject_with`]) rejects the next file whole with that felkod.
 //!
 //! All state lives in the sim's SQLite file (tables `kf_*`), so it survives restarts. State-changing calls are
 //! serialised by one lock.
 
 pub mod check;
+pub mod life;
 
 use super::behaviour::{Behaviour, BehaviourError, OutboundReply, Rejection, SimContext};
 use crate::config::Config;
@@ -51,6 +59,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::collections::{BTreeMap, HashSet};
 
 mod admin;
+pub mod calendar;
+mod semantic;
+pub use calendar::MAX_ADVANCE_DAYS;
 mod evening;
 
 /// Content type of every file part the sim sends.
@@ -72,6 +83,14 @@ mod status {
     pub const REJECTED: &str = "rejected";
     /// A follow-up that was applied.
     pub const APPLIED: &str = "applied";
+    /// FOGD-REF-2: disputed (a bestridande notice was sent).
+    pub const DISPUTED: &str = "disputed";
+    /// FOGD-REF-2: handed over to tingsrätt (D).
+    pub const HANDED_OVER: &str = "handed_over";
+    /// FOGD-REF-2: written off after a dispute (A).
+    pub const WRITTEN_OFF: &str = "written_off";
+    /// FOGD-REF-2: an enforcement closed with its slutredovisning.
+    pub const CLOSED: &str = "closed";
 }
 
 /// Rows or bound values per chunk in the sim's set-based statements (13 columns × 200 rows stays far below
@@ -105,6 +124,7 @@ const SCHEMA: &[&str] = &[
 /// Kronofogden's behaviour in the FOGD-REF-1 profile (see the module doc).
 pub struct KronofogdenBehaviour {
     layouts: LayoutSet,
+    life: life::docs::LifeLayouts,
     lock: tokio::sync::Mutex<()>,
 }
 
@@ -116,17 +136,35 @@ impl std::fmt::Debug for KronofogdenBehaviour {
 }
 
 impl KronofogdenBehaviour {
-    /// A behaviour reading and writing files with `layouts` (and their felkod table).
+    /// A behaviour reading and writing files with `layouts` (and their felkod table), plus the FOGD-REF-2
+    /// begäran (`bfo-begaran`) when `layouts` lacks it; the life after registration with the shipped FOGD-REF-2
+    /// layouts.
     pub fn new(layouts: LayoutSet) -> Self {
+        Self::with_life(layouts, life::docs::LifeLayouts::embedded())
+    }
+
+    fn with_life(mut layouts: LayoutSet, life: life::docs::LifeLayouts) -> Self {
+        if layouts.for_kind(CaseKind::Begaran).is_none() {
+            if let Some(b) = crate::formats::edition::embedded_fixed("FOGD-REF-2")
+                .into_iter()
+                .find(|l| l.case_kind == Some(CaseKind::Begaran))
+            {
+                layouts = layouts.with_layout(b);
+            }
+        }
         Self {
             layouts,
+            life,
             lock: tokio::sync::Mutex::new(()),
         }
     }
 
     /// The embedded FOGD-REF-1 layouts, overridden by the `*.toml` files of `[layouts] dir` when configured.
     pub fn from_config(config: &Config) -> Result<Self, BehaviourError> {
-        Ok(Self::new(layouts_from_config(config)?))
+        Ok(Self::with_life(
+            layouts_from_config(config)?,
+            life::docs::LifeLayouts::from_config(config)?,
+        ))
     }
 
     /// The layouts in use.
@@ -440,7 +478,7 @@ impl KronofogdenBehaviour {
                 }
                 let st = if !errs.is_empty() {
                     status::REJECTED
-                } else if kind.is_follow_up() {
+                } else if kind.is_follow_up() || kind == CaseKind::Begaran {
                     status::APPLIED
                 } else if kind == CaseKind::Fordringsanmalan {
                     status::LODGED
@@ -479,6 +517,11 @@ impl KronofogdenBehaviour {
                         .push_bind(felkoder);
                 });
                 qb.build().execute(&mut *tx).await.map_err(db_rejection)?;
+            }
+            if life::followed(check.edition.as_deref()) {
+                self.follow(&mut tx, ctx, kind, file_id, &check.cases)
+                    .await
+                    .map_err(db_rejection)?;
             }
         } else {
             n_rejected = u32::try_from(check.cases.len()).unwrap_or(u32::MAX);
@@ -523,154 +566,12 @@ impl KronofogdenBehaviour {
         r.subject = Some(format!("Kvittens {file_name}"));
         Ok(vec![r])
     }
-
-    /// The stateful checks of one case without parse errors, and a follow-up's effect. Returns the case's error.
-    async fn semantic(
-        &self,
-        tx: &mut Transaction<'_, Sqlite>,
-        ctx: &SimContext,
-        kind: CaseKind,
-        intressentkod: &str,
-        c: &check::CaseFacts,
-        refs: &mut FileHandlingsrefs,
-    ) -> Result<Option<KvittensError>, Rejection> {
-        let set = &self.layouts;
-        let (in_file, held) = (&mut refs.in_file, refs.held.as_ref());
-        let Some(register) = kind.concerns_kind() else {
-            // An application: duplicate handlingsref? (`held`: prefetched for the whole file.)
-            if let Some(h) = held {
-                if h.contains(&c.reference) || !in_file.insert(c.reference.clone()) {
-                    return Ok(Some(case_error(
-                        set,
-                        &c.reference,
-                        rule_felkod::DUPLICATE_CASE,
-                        None,
-                    )));
-                }
-                return Ok(None);
-            }
-            let held: Option<(i64,)> = sqlx::query_as(
-                "SELECT id FROM kf_cases WHERE intressentkod = ? AND kind = ? AND handlingsref = ? AND status != ?",
-            )
-            .bind(intressentkod)
-            .bind(kind.as_str())
-            .bind(&c.reference)
-            .bind(status::REJECTED)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(db_rejection)?;
-            if held.is_some() || !in_file.insert(c.reference.clone()) {
-                return Ok(Some(case_error(
-                    set,
-                    &c.reference,
-                    rule_felkod::DUPLICATE_CASE,
-                    None,
-                )));
-            }
-            return Ok(None);
-        };
-        let Some(mal) = &c.malnummer else {
-            return Ok(Some(case_error(
-                set,
-                &c.reference,
-                rule_felkod::MALNUMMER_UNKNOWN,
-                Some("malnummer saknas"),
-            )));
-        };
-        let row = sqlx::query(
-            "SELECT id, status, current_ore FROM kf_cases WHERE malnummer = ? AND intressentkod = ? AND kind = ?",
-        )
-        .bind(mal)
-        .bind(intressentkod)
-        .bind(register.as_str())
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_rejection)?;
-        let Some(row) = row else {
-            return Ok(Some(case_error(
-                set,
-                &c.reference,
-                rule_felkod::MALNUMMER_UNKNOWN,
-                Some(&format!("okant malnummer {mal}")),
-            )));
-        };
-        let t = Target {
-            id: row.try_get("id").map_err(db_rejection)?,
-            status: row.try_get("status").map_err(db_rejection)?,
-            current: row.try_get("current_ore").map_err(db_rejection)?,
-        };
-        if t.status == status::WITHDRAWN || t.status == status::DECIDED {
-            return Ok(Some(case_error(
-                set,
-                &c.reference,
-                rule_felkod::CASE_CLOSED,
-                Some(&format!("malet {mal} ar avslutat ({})", t.status)),
-            )));
-        }
-        let now = ctx.now.timestamp();
-        match kind {
-            CaseKind::Nedsattning => {
-                let amount = c.amount.unwrap_or(0);
-                if amount > t.current {
-                    return Ok(Some(case_error(
-                        set,
-                        &c.reference,
-                        rule_felkod::AMOUNT_OVER_REMAINING,
-                        Some(&format!(
-                            "nedsattning {} overstiger kvarvarande {}",
-                            Amount(amount),
-                            Amount(t.current)
-                        )),
-                    )));
-                }
-                sqlx::query("UPDATE kf_cases SET current_ore = current_ore - ? WHERE id = ?")
-                    .bind(amount)
-                    .bind(t.id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_rejection)?;
-            }
-            CaseKind::Aterkallelse => {
-                // Withdrawn: closed; the R decision goes out with the next utslag report.
-                sqlx::query("UPDATE kf_cases SET status = ?, utslag_due = ? WHERE id = ?")
-                    .bind(status::WITHDRAWN)
-                    .bind(now)
-                    .bind(t.id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_rejection)?;
-            }
-            CaseKind::VerkstallighetAndring => {
-                let (k, amount, until) = c.change.unwrap_or((ChangeKind::Belopp, None, None));
-                let q = match k {
-                    ChangeKind::Belopp => {
-                        sqlx::query("UPDATE kf_cases SET current_ore = ? WHERE id = ?")
-                            .bind(amount.unwrap_or(0))
-                    }
-                    ChangeKind::Aterkallelse => {
-                        sqlx::query("UPDATE kf_cases SET status = ? WHERE id = ?")
-                            .bind(status::WITHDRAWN)
-                    }
-                    ChangeKind::Uppskov => {
-                        sqlx::query("UPDATE kf_cases SET deferral_until = ? WHERE id = ?")
-                            .bind(until.map(|d| d.to_string()))
-                    }
-                };
-                q.bind(t.id)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_rejection)?;
-            }
-            _ => {}
-        }
-        Ok(None)
-    }
 }
 
 impl Behaviour for KronofogdenBehaviour {
     fn init<'a>(&'a self, pool: &'a SqlitePool) -> BoxFuture<'a, Result<(), BehaviourError>> {
         Box::pin(async move {
-            for s in SCHEMA {
+            for s in SCHEMA.iter().chain(life::SCHEMA) {
                 sqlx::query(s).execute(pool).await?;
             }
             Ok(())
@@ -682,7 +583,10 @@ impl Behaviour for KronofogdenBehaviour {
         ctx: &'a SimContext,
         msg: &'a ShsMessage,
     ) -> BoxFuture<'a, Result<Vec<OutboundReply>, Rejection>> {
-        Box::pin(self.receive(ctx, msg))
+        Box::pin(async move {
+            let ctx = self.on_calendar(ctx).await.map_err(db_rejection)?;
+            self.receive(&ctx, msg).await
+        })
     }
 
     fn evening_run<'a>(
@@ -691,7 +595,8 @@ impl Behaviour for KronofogdenBehaviour {
     ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
         Box::pin(async move {
             let _guard = self.lock.lock().await;
-            self.run_evening(ctx).await
+            let ctx = self.on_calendar(ctx).await?;
+            self.run_evening(&ctx).await
         })
     }
 
@@ -701,12 +606,19 @@ impl Behaviour for KronofogdenBehaviour {
     ) -> BoxFuture<'a, Result<Vec<OutboundReply>, BehaviourError>> {
         Box::pin(async move {
             let _guard = self.lock.lock().await;
-            let mut replies = Vec::new();
-            if self.evening_due(ctx).await? {
-                replies.extend(self.run_evening(ctx).await?);
-            }
-            replies.extend(self.run_utslag(ctx).await?);
-            Ok(replies)
+            let ctx = self.on_calendar(ctx).await?;
+            self.day_tick(&ctx).await
+        })
+    }
+
+    fn advance<'a>(
+        &'a self,
+        ctx: &'a SimContext,
+        days: u32,
+    ) -> BoxFuture<'a, Result<(Vec<OutboundReply>, serde_json::Value), BehaviourError>> {
+        Box::pin(async move {
+            let _guard = self.lock.lock().await;
+            self.advance_days(ctx, days).await
         })
     }
 
