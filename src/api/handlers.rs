@@ -286,10 +286,9 @@ pub async fn get_case(
         let events = state.store.case_events(row.id).await?;
         let info = infos.iter().find(|i| i.case_id == row.id);
         let life = state.store.case_life(row.id).await?;
-        let table = crate::interest_table::load(&state.config)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         let life = super::case_answer::LifeView {
-            ledger: crate::engine::ledger::case_ledger(&state.store, row, as_of, &table).await?,
+            ledger: crate::engine::ledger::case_ledger(&state.store, row, as_of, &state.interest)
+                .await?,
             enforcement_malnummer: life.enforcement_malnummer,
             outcome: life
                 .outcome_json
