@@ -228,23 +228,6 @@ impl StoreTx<'_> {
         });
         Ok(())
     }
-
-    /// Sets what closed or decided a case after registration, without moving it (a later report on a case
-    /// already in its state).
-    pub async fn set_outcome(
-        &mut self,
-        case_id: i64,
-        outcome_json: &str,
-    ) -> Result<(), StoreError> {
-        with_tx!(self, |t, DB| {
-            sqlx::query("UPDATE cases SET outcome_json = $1 WHERE id = $2")
-                .bind(outcome_json)
-                .bind(case_id)
-                .execute(&mut **t)
-                .await?;
-        });
-        Ok(())
-    }
 }
 
 impl Store {
