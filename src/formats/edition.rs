@@ -2,14 +2,70 @@
 //!
 //! A layout file is fixed-width ([`Layout`]) unless it says `format = "xml"` ([`XmlLayout`]); [`LayoutFile`]
 //! loads either, for `fogd layout check`, `fogd layout doc` and `fogd inspect`. [`FOGD_REF_2`] holds the
-//! FOGD-REF-2 files shipped so far (`layouts/fogd-ref-2/`: the inbound BESTRID, RAPPORT and SKSRAPP, and the four
-//! XML documents); the edition as a whole (`[layouts] edition`, outbound layouts) is built on it later.
+//! FOGD-REF-2 files (`layouts/fogd-ref-2/`): every outbound transaction with its missiv, the kvittens and
+//! bekräftelse, the inbound BESTRID, RAPPORT and SKSRAPP, and the four XML documents.
+//! [`EDITIONS`] names the editions fogd ships; [`DEFAULT_EDITION`] is the one a new installation uses.
 
 use super::layout::{Layout, LayoutProblem, LayoutRole, EMBEDDED};
 use super::xml::{is_xml_layout, XmlLayout};
 
-/// The FOGD-REF-2 layout files shipped in the binary: (file name, contents).
+/// The editions fogd ships, oldest first.
+pub const EDITIONS: [&str; 2] = ["FOGD-REF-1", "FOGD-REF-2"];
+
+/// The edition a new installation uses (fogd-ref-2.md §1).
+pub const DEFAULT_EDITION: &str = "FOGD-REF-2";
+
+/// The FOGD-REF-2 felkod table.
+pub const FOGD_REF_2_FELKODER: &str = include_str!("../../layouts/fogd-ref-2/felkoder.toml");
+
+/// The felkod table shipped for an edition.
+pub fn embedded_felkoder(edition: &str) -> Option<&'static str> {
+    match edition {
+        "FOGD-REF-1" => Some(super::felkod::EMBEDDED_FELKODER),
+        "FOGD-REF-2" => Some(FOGD_REF_2_FELKODER),
+        _ => None,
+    }
+}
+
+/// The FOGD-REF-2 layout files shipped in the binary: (file name, contents). The begäran (`bfo-begaran.toml`,
+/// §2.5) joins them with the begäran transaction.
 pub const FOGD_REF_2: &[(&str, &str)] = &[
+    (
+        "bfo-ansokan.toml",
+        include_str!("../../layouts/fogd-ref-2/bfo-ansokan.toml"),
+    ),
+    (
+        "bfo-nedsattning.toml",
+        include_str!("../../layouts/fogd-ref-2/bfo-nedsattning.toml"),
+    ),
+    (
+        "bfo-aterkallelse.toml",
+        include_str!("../../layouts/fogd-ref-2/bfo-aterkallelse.toml"),
+    ),
+    (
+        "vst-ansokan.toml",
+        include_str!("../../layouts/fogd-ref-2/vst-ansokan.toml"),
+    ),
+    (
+        "vst-andring.toml",
+        include_str!("../../layouts/fogd-ref-2/vst-andring.toml"),
+    ),
+    (
+        "sks-fordringsanmalan.toml",
+        include_str!("../../layouts/fogd-ref-2/sks-fordringsanmalan.toml"),
+    ),
+    (
+        "missiv.toml",
+        include_str!("../../layouts/fogd-ref-2/missiv.toml"),
+    ),
+    (
+        "kvittens.toml",
+        include_str!("../../layouts/fogd-ref-2/kvittens.toml"),
+    ),
+    (
+        "bekraftelse.toml",
+        include_str!("../../layouts/fogd-ref-2/bekraftelse.toml"),
+    ),
     (
         "bestridande.toml",
         include_str!("../../layouts/fogd-ref-2/bestridande.toml"),
@@ -159,7 +215,15 @@ mod tests {
                 assert_eq!(l.edition(), edition, "{file}");
             }
         }
-        assert_eq!(embedded_fixed("FOGD-REF-2").len(), 3);
+        assert_eq!(embedded_fixed("FOGD-REF-2").len(), 12);
+        for edition in EDITIONS {
+            let felkoder = super::super::Felkoder::from_toml(embedded_felkoder(edition).unwrap())
+                .unwrap_or_else(|e| panic!("{edition}: {e}"));
+            assert_eq!(
+                felkoder.get("0005").map(|f| f.text.as_str()),
+                Some("Okänd utgåva")
+            );
+        }
         assert_eq!(embedded_xml("FOGD-REF-2").len(), 4);
         assert!(embedded("FOGD-REF-9").is_empty());
     }
