@@ -259,7 +259,7 @@ async fn drive(
         let mut w = stdout.lock();
         writeln!(w, "{line}")
     };
-    let engine = Engine::from_config(store.clone(), config.clone())?;
+    let engine = Engine::from_config(store.clone(), config.clone()).await?;
     let deadline = started + Duration::from_secs(args.timeout_secs);
     let mut evenings = 0;
     loop {

@@ -157,6 +157,36 @@ impl LayoutFile {
     }
 }
 
+/// The edition a fixed-width file names in its head (`utgava`, the field filled from `file.edition`), read with
+/// `layout`'s head record; `None` when the layout's head has no such field or it is empty.
+pub fn utgava(layout: &Layout, bytes: &[u8]) -> Option<String> {
+    let head = layout.head()?;
+    let field = head.field_for(super::source::Source::FileEdition)?;
+    let first = bytes.split(|&b| b == b'\n').next()?;
+    let raw = first.get(field.range())?;
+    let text = crate::domain::text::decode_latin1(raw).trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+/// Of `sets` (in order of preference), the one for the edition `bytes` names in its head, when one of them
+/// recognises the file and its edition is among them. `Err(edition)` when the file names an edition none of the
+/// sets is; `Ok(None)` when no set recognises the file or it names no edition.
+pub fn set_for_file<'s>(
+    sets: &'s [super::LayoutSet],
+    bytes: &[u8],
+) -> Result<Option<&'s super::LayoutSet>, String> {
+    let Some(named) = sets
+        .iter()
+        .find_map(|s| s.recognise(bytes).and_then(|l| utgava(l, bytes)))
+    else {
+        return Ok(None);
+    };
+    match sets.iter().find(|s| s.edition() == Some(named.as_str())) {
+        Some(s) => Ok(Some(s)),
+        None => Err(named),
+    }
+}
+
 /// Loads shipped files (checked by a test, so a released binary never drops one; were one broken it would be
 /// left out, never a panic).
 fn load_embedded(files: &[(&str, &str)]) -> Vec<LayoutFile> {
@@ -226,6 +256,50 @@ mod tests {
         }
         assert_eq!(embedded_xml("FOGD-REF-2").len(), 4);
         assert!(embedded("FOGD-REF-9").is_empty());
+    }
+
+    #[test]
+    fn a_file_is_read_with_the_edition_its_head_names() {
+        use super::super::{build_file, FileFacts, FileStatus, LayoutSet};
+        let sets: Vec<LayoutSet> = EDITIONS
+            .iter()
+            .filter_map(|e| LayoutSet::embedded_edition(e))
+            .collect();
+        let facts = FileFacts {
+            intressentkod: "DEV".into(),
+            lopnummer: 1,
+            created: chrono::NaiveDate::from_ymd_opt(2026, 1, 2)
+                .unwrap()
+                .and_hms_opt(3, 4, 5)
+                .unwrap(),
+            status: FileStatus::Test,
+            contact_name: String::new(),
+            contact_phone: String::new(),
+        };
+        let case: crate::domain::Case = serde_json::from_str(
+            r#"{"reference":"A","kind":"aterkallelse","intressentkod":"DEV","malnummer":"M-1","date":"2026-01-01","reason":"betald"}"#,
+        )
+        .unwrap();
+        for (i, set) in sets.iter().enumerate() {
+            let built = build_file(set, case.kind, std::slice::from_ref(&case), &facts).unwrap();
+            let layout = set.recognise(&built.bytes).unwrap();
+            assert_eq!(utgava(layout, &built.bytes).as_deref(), Some(EDITIONS[i]));
+            // Whichever set is asked first, the file's own edition is chosen.
+            let chosen = set_for_file(&sets, &built.bytes).unwrap().unwrap();
+            assert_eq!(chosen.edition(), Some(EDITIONS[i]));
+            let reversed: Vec<LayoutSet> = sets.iter().rev().cloned().collect();
+            let chosen = set_for_file(&reversed, &built.bytes).unwrap().unwrap();
+            assert_eq!(chosen.edition(), Some(EDITIONS[i]));
+        }
+        let mut other = build_file(&sets[1], case.kind, &[case], &facts)
+            .unwrap()
+            .bytes;
+        other[33..43].copy_from_slice(b"FOGD-REF-9");
+        assert_eq!(
+            set_for_file(&sets, &other).err().as_deref(),
+            Some("FOGD-REF-9")
+        );
+        assert!(matches!(set_for_file(&sets, b"nonsense"), Ok(None)));
     }
 
     #[test]

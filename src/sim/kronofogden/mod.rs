@@ -1,6 +1,11 @@
 //! Kronofogden in the FOGD-REF-1 profile behind the simulated SHS node (kronofogden.md §2.3–2.6): the
 //! [`Behaviour`] that `fogd sim` runs.
 //!
+//! - **Editions** (fogd-ref-2.md §1): a received file is read with the layouts of the edition its head names
+//!   (`utgava`), FOGD-REF-1 or FOGD-REF-2, and answered in it (kvittens, bekräftelse, utslag report); an edition
+//!   the node does not know → kvittens U with felkod 0005. FOGD-REF-2 applications are also checked for content
+//!   ([`content`]).
+//!
 //! - **Received file** ([`Behaviour::on_message`]): the product must name a transaction layout in `shs.products`;
 //!   the data parts are the transaktionsfil (the part typed `transaktionsfil`, else the first) and the missiv (the
 //!   part typed `missiv`, else one whose name ends in `.MISSIV`). The formal check ([`check::check_file`]) gives
@@ -32,6 +37,7 @@
 //! serialised by one lock.
 
 pub mod check;
+pub mod content;
 
 use super::behaviour::{Behaviour, BehaviourError, OutboundReply, Rejection, SimContext};
 use crate::config::Config;
@@ -89,7 +95,7 @@ const SCHEMA: &[&str] = &[
         name TEXT NOT NULL, missiv_name TEXT, layout TEXT NOT NULL, kind TEXT NOT NULL, filtyp TEXT NOT NULL,
         intressentkod TEXT NOT NULL, lopnummer INTEGER, sha256 TEXT NOT NULL, status TEXT NOT NULL,
         errors_json TEXT NOT NULL, handlingsrefs_json TEXT NOT NULL, kvittens_name TEXT NOT NULL,
-        bekraftelse_sent INTEGER NOT NULL DEFAULT 0)",
+        bekraftelse_sent INTEGER NOT NULL DEFAULT 0, edition TEXT)",
     "CREATE TABLE IF NOT EXISTS kf_cases (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         file_id INTEGER NOT NULL REFERENCES kf_files(id),
@@ -105,6 +111,9 @@ const SCHEMA: &[&str] = &[
 /// Kronofogden's behaviour in the FOGD-REF-1 profile (see the module doc).
 pub struct KronofogdenBehaviour {
     layouts: LayoutSet,
+    /// The layouts of every edition it serves: `layouts` first, then each other shipped edition; a file is read
+    /// with the edition its head names (fogd-ref-2.md §1).
+    editions: Vec<LayoutSet>,
     lock: tokio::sync::Mutex<()>,
 }
 
@@ -118,8 +127,16 @@ impl std::fmt::Debug for KronofogdenBehaviour {
 impl KronofogdenBehaviour {
     /// A behaviour reading and writing files with `layouts` (and their felkod table).
     pub fn new(layouts: LayoutSet) -> Self {
+        let mut editions = vec![layouts.clone()];
+        editions.extend(
+            crate::formats::edition::EDITIONS
+                .iter()
+                .filter(|e| layouts.edition() != Some(**e))
+                .filter_map(|e| LayoutSet::embedded_edition(e)),
+        );
         Self {
             layouts,
+            editions,
             lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -132,6 +149,16 @@ impl KronofogdenBehaviour {
     /// The layouts in use.
     pub fn layouts(&self) -> &LayoutSet {
         &self.layouts
+    }
+
+    /// The layouts of `edition` (what a received file named), to answer in the edition the ingivare sent; a file
+    /// recorded before editions were (`None`) was FOGD-REF-1; an edition the node does not serve: `layouts`.
+    fn edition_set(&self, edition: Option<&str>) -> &LayoutSet {
+        let edition = edition.unwrap_or("FOGD-REF-1");
+        self.editions
+            .iter()
+            .find(|s| s.edition() == Some(edition))
+            .unwrap_or(&self.layouts)
     }
 }
 
@@ -214,6 +241,8 @@ struct FileRegistrations {
     sender: String,
     corr: String,
     lop: i64,
+    /// The edition the file named (`None`: recorded before editions were).
+    edition: Option<String>,
     entries: Vec<BekraftelseEntry>,
 }
 
@@ -245,7 +274,21 @@ impl KronofogdenBehaviour {
         {
             return Ok(Vec::new());
         }
-        let set = &self.layouts;
+        let file_bytes = msg
+            .parts
+            .iter()
+            .find(|p| p.datapart_type.eq_ignore_ascii_case("transaktionsfil"))
+            .or_else(|| msg.parts.first())
+            .and_then(|p| p.bytes());
+        // The edition the file names in its head picks the layouts; one the node does not know → 0005.
+        let (set, unknown_edition) = match file_bytes
+            .as_deref()
+            .map(|b| crate::formats::edition::set_for_file(&self.editions, b))
+        {
+            Some(Ok(Some(set))) => (set, None),
+            Some(Err(named)) => (&self.layouts, Some(named)),
+            _ => (&self.layouts, None),
+        };
         let layout = ctx
             .config
             .shs
@@ -297,6 +340,15 @@ impl KronofogdenBehaviour {
         }
 
         let mut check = check_file(set, layout, file, missiv.map(|b| b.as_ref()));
+        if let Some(named) = &unknown_edition {
+            let e = file_error(
+                set,
+                rule_felkod::UNKNOWN_EDITION,
+                Some(&format!("okand utgava {named}")),
+            );
+            check.file_errors.insert(0, e);
+        }
+        content::check_content(set, layout, file, &mut check);
         let intressentkod = check
             .intressentkod
             .clone()
@@ -357,8 +409,8 @@ impl KronofogdenBehaviour {
         let handlingsrefs: Vec<&str> = check.cases.iter().map(|c| c.reference.as_str()).collect();
         let file_id: i64 = sqlx::query_scalar(
             "INSERT INTO kf_files (tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp,
-               intressentkod, lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) RETURNING id",
+               intressentkod, lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name, edition)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?) RETURNING id",
         )
         .bind(&msg.label.tx_id)
         .bind(&msg.label.corr_id)
@@ -375,6 +427,7 @@ impl KronofogdenBehaviour {
         .bind(kvittens_status.as_str())
         .bind(serde_json::to_string(&handlingsrefs).unwrap_or_default())
         .bind(&kvittens_name)
+        .bind(&layout.edition)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_rejection)?;
@@ -672,6 +725,17 @@ impl Behaviour for KronofogdenBehaviour {
         Box::pin(async move {
             for s in SCHEMA {
                 sqlx::query(s).execute(pool).await?;
+            }
+            // A sim database made before files recorded their edition gets the column (NULL: FOGD-REF-1).
+            let has_edition: Option<(String,)> = sqlx::query_as(
+                "SELECT name FROM pragma_table_info('kf_files') WHERE name = 'edition'",
+            )
+            .fetch_optional(pool)
+            .await?;
+            if has_edition.is_none() {
+                sqlx::query("ALTER TABLE kf_files ADD COLUMN edition TEXT")
+                    .execute(pool)
+                    .await?;
             }
             Ok(())
         })
