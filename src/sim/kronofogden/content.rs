@@ -68,10 +68,10 @@ fn problems(case: &crate::domain::Case) -> Vec<&'static str> {
                 out.push(content_felkod::COURT);
             }
         }
-        CaseKind::Fordringsanmalan => {
-            if case.decision_date.is_none() || case.publication_date.is_none() {
-                out.push(content_felkod::DECISION_DATES);
-            }
+        CaseKind::Fordringsanmalan
+            if case.decision_date.is_none() || case.publication_date.is_none() =>
+        {
+            out.push(content_felkod::DECISION_DATES);
         }
         _ => {}
     }

@@ -281,14 +281,12 @@ impl KronofogdenBehaviour {
             .or_else(|| msg.parts.first())
             .and_then(|p| p.bytes());
         // The edition the file names in its head picks the layouts; one the node does not know → 0005.
-        let (set, unknown_edition) = match file_bytes
-            .as_deref()
-            .map(|b| crate::formats::edition::set_for_file(&self.editions, b))
-        {
-            Some(Ok(Some(set))) => (set, None),
-            Some(Err(named)) => (&self.layouts, Some(named)),
-            _ => (&self.layouts, None),
-        };
+        let (set, unknown_edition) =
+            match file_bytes.map(|b| crate::formats::edition::set_for_file(&self.editions, b)) {
+                Some(Ok(Some(set))) => (set, None),
+                Some(Err(named)) => (&self.layouts, Some(named)),
+                _ => (&self.layouts, None),
+            };
         let layout = ctx
             .config
             .shs
