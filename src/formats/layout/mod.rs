@@ -493,7 +493,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The layouts in use: the embedded FOGD-REF-1 set, optionally with files from a configured directory replacing
+/// The layouts in use: an edition's embedded set ([`LayoutSet::embedded_edition`]; [`LayoutSet::embedded`] is
+/// FOGD-REF-1), optionally with files from a configured directory replacing
 /// layouts of the same `name` (or adding new ones). The caller reads the directory; this does no I/O.
 #[derive(Debug, Clone)]
 pub struct LayoutSet {

@@ -1,4 +1,4 @@
-//! Kronofogden in the FOGD-REF-1 profile behind the simulated SHS node (kronofogden.md §2.3–2.6): the
+//! Kronofogden in the reference profile (FOGD-REF-1 and FOGD-REF-2) behind the simulated SHS node (kronofogden.md §2.3–2.6): the
 //! [`Behaviour`] that `fogd sim` runs.
 //!
 //! - **Editions** (fogd-ref-2.md §1): a received file is read with the layouts of the edition its head names
@@ -108,7 +108,7 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS kf_cases_status ON kf_cases (status, kind)",
 ];
 
-/// Kronofogden's behaviour in the FOGD-REF-1 profile (see the module doc).
+/// Kronofogden's behaviour in the reference profile, either edition (see the module doc).
 pub struct KronofogdenBehaviour {
     layouts: LayoutSet,
     /// The layouts of every edition it serves: `layouts` first, then each other shipped edition; a file is read
@@ -141,7 +141,8 @@ impl KronofogdenBehaviour {
         }
     }
 
-    /// The embedded FOGD-REF-1 layouts, overridden by the `*.toml` files of `[layouts] dir` when configured.
+    /// The configured edition's embedded layouts (`[layouts] edition`, FOGD-REF-2 when unset), overridden by the
+    /// `*.toml` files of `[layouts] dir`; every other shipped edition is served too.
     pub fn from_config(config: &Config) -> Result<Self, BehaviourError> {
         Ok(Self::new(layouts_from_config(config)?))
     }
@@ -162,8 +163,8 @@ impl KronofogdenBehaviour {
     }
 }
 
-/// The layout set for `config`: embedded FOGD-REF-1 plus the `*.toml` files of `[layouts] dir` (read here; the
-/// sim may do I/O, `formats` may not).
+/// The layout set for `config`: the configured edition's embedded layouts plus the `*.toml` files of
+/// `[layouts] dir` (read here; the sim may do I/O, `formats` may not).
 pub fn layouts_from_config(config: &Config) -> Result<LayoutSet, BehaviourError> {
     crate::layout_files::load(config).map_err(|e| BehaviourError::Other(e.to_string()))
 }
