@@ -267,10 +267,10 @@ impl Party {
 
 /// A debtor (svarande / gäldenär). Several debtors of one case are jointly and severally liable.
 ///
-/// Serialised through [`DebtorRepr`]: `business` is written only when it differs from its default for the identity
-/// number (true for an organisationsnummer, false otherwise), and a stored debtor without it reads that default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "DebtorRepr", into = "DebtorRepr")]
+/// In JSON (`case/ref2.rs`) `business` is written only when it differs from its default for the identity number
+/// (true for an organisationsnummer, false otherwise), and a stored debtor without it reads that default.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "DebtorRepr")]
 pub struct Debtor {
     /// Identity number; `None` when unknown (id_typ U).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -58,25 +58,25 @@ pub struct Security {
 }
 
 /// The serialised form of a [`Debtor`] (see there).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct DebtorRepr {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     id: Option<IdNumber>,
     name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     care_of: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     street: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     city: Option<String>,
     country: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     business: Option<bool>,
 }
 
@@ -100,22 +100,45 @@ impl From<DebtorRepr> for Debtor {
     }
 }
 
-impl From<Debtor> for DebtorRepr {
-    fn from(d: Debtor) -> DebtorRepr {
-        let business =
-            (d.business != Debtor::default_business(d.id.as_ref())).then_some(d.business);
-        DebtorRepr {
-            id: d.id,
-            name: d.name,
-            care_of: d.care_of,
-            street: d.street,
-            postal_code: d.postal_code,
-            city: d.city,
-            country: d.country,
-            phone: d.phone,
-            email: d.email,
-            business,
+/// [`DebtorRepr`] borrowed, so that writing a debtor copies nothing.
+#[derive(Serialize)]
+struct DebtorOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a IdNumber>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    care_of: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    street: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postal_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    city: Option<&'a str>,
+    country: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    business: Option<bool>,
+}
+
+impl Serialize for Debtor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        DebtorOut {
+            id: self.id.as_ref(),
+            name: &self.name,
+            care_of: self.care_of.as_deref(),
+            street: self.street.as_deref(),
+            postal_code: self.postal_code.as_deref(),
+            city: self.city.as_deref(),
+            country: &self.country,
+            phone: self.phone.as_deref(),
+            email: self.email.as_deref(),
+            business: (self.business != Debtor::default_business(self.id.as_ref()))
+                .then_some(self.business),
         }
+        .serialize(s)
     }
 }
 
