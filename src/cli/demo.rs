@@ -32,11 +32,14 @@ use std::time::{Duration, Instant};
 /// The demo's cases (all six kinds).
 pub const DEMO_CASES: &str = include_str!("../../fixtures/demo-cases.json");
 
-/// What each demo case must end as: (reference, kind, state).
+/// What each demo case must be at the end of the first act (before the simulator's calendar moves): (reference,
+/// kind, state). With the demo's `sim.disputed_share` D-BFO-1 and D-BFO-5 are disputed; D-BFO-3's utslag goes on
+/// to enforcement, as its application asked.
 pub const EXPECTED: &[(&str, &str, CaseState)] = &[
-    ("D-BFO-1", "betalningsforelaggande", CaseState::Decided),
+    ("D-BFO-1", "betalningsforelaggande", CaseState::Disputed),
     ("D-BFO-2", "betalningsforelaggande", CaseState::Withdrawn),
-    ("D-BFO-3", "betalningsforelaggande", CaseState::Decided),
+    ("D-BFO-3", "betalningsforelaggande", CaseState::Enforcement),
+    ("D-BFO-5", "betalningsforelaggande", CaseState::Disputed),
     ("D-NED-1", "nedsattning", CaseState::Accepted),
     ("D-NED-2", "nedsattning", CaseState::Rejected),
     ("D-ATK-1", "aterkallelse", CaseState::Accepted),
@@ -95,6 +98,22 @@ async fn ref2_story(store: &Store) -> anyhow::Result<Vec<String>> {
                 "rättegångskostnader {} kr",
                 crate::domain::Amount(costs)
             ));
+        }
+        if let (Some(decided), true) = (case.decision_date, case.debt_restructuring_case.is_some())
+        {
+            let interest: i64 = case
+                .claims
+                .iter()
+                .filter(|c| c.interest.is_some())
+                .filter_map(|c| c.accrued_interest)
+                .map(|a| a.0)
+                .sum();
+            if interest > 0 {
+                parts.push(format!(
+                    "interest {} kr computed by fogd up to the decision date {decided}",
+                    crate::domain::Amount(interest)
+                ));
+            }
         }
         if !parts.is_empty() {
             out.push(format!("  {}: {}", case.reference, parts.join(", ")));
@@ -194,13 +213,17 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<u8> {
     config.database.url = format!("sqlite://{}", db.display());
     config.sim.state = sim_db;
     config.sim.utslag_delay_secs = 3;
+    // The second act's paths: D-BFO-1 and D-BFO-5 disputed (by the hash of their references), D-BFO-3 paid in
+    // five monthly DELREDs.
+    config.sim.disputed_share = 0.3;
+    config.sim.life.max_payment_months = 6;
     config.batch.send_retry_base_secs = 1;
     config.batch.send_retry_max_secs = 2;
     let stdout = std::io::stdout();
     let mut w = stdout.lock();
     writeln!(
         w,
-        "fogd demo: ten cases of all six kinds through a simulated Kronofogden (logs in {}; --verbose shows them here)",
+        "fogd demo: eleven cases of all six kinds through a simulated Kronofogden, then their life after the utslag (logs in {}; --verbose shows them here)",
         log_file().display()
     )?;
     let created = crate::certs::ensure_dev_certs(&config)?;
@@ -386,9 +409,50 @@ async fn drive(
     for m in &missing {
         writeln!(w, "  {m}")?;
     }
-    Ok(if missing.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_PROBLEMS
-    })
+    drop(w);
+    if !missing.is_empty() {
+        return Ok(EXIT_PROBLEMS);
+    }
+    say(String::new())?;
+    say("After the utslag: the simulator's calendar moves a week at a time; fogd polls what follows".into())?;
+    let (timelines, lived) = super::demo_life::play(config, &engine, deadline, &|l| say(l)).await?;
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    writeln!(w)?;
+    super::demo_life::write_timelines(&mut w, &timelines)?;
+    if let Some(id) = store
+        .cases_by_reference("D-BFO-3", None)
+        .await?
+        .into_iter()
+        .find(|c| c.kind == "betalningsforelaggande")
+    {
+        let table = crate::domain::interest::ReferensrantaTable::embedded();
+        let as_of = timelines
+            .iter()
+            .flat_map(|(_, l)| l.iter().map(|l| l.date))
+            .max()
+            .unwrap_or_else(|| clock.now().date_naive());
+        let life = super::status::life_json(store, &id, as_of, &table).await?;
+        let l = &life["ledger"];
+        let s = |k: &str| l[k].as_str().unwrap_or("unknown").to_string();
+        writeln!(
+            w,
+            "D-BFO-3 ledger as of {as_of}: claimed {} kr, reductions {} kr, paid out {} kr, remaining {} kr",
+            s("claimed"),
+            s("reductions"),
+            s("paid_out"),
+            s("remaining")
+        )?;
+    }
+    writeln!(
+        w,
+        "{} the life after the utslag in {:.1} s",
+        if lived {
+            "all four cases lived"
+        } else {
+            "NOT every case reached its end:"
+        },
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(if lived { EXIT_OK } else { EXIT_PROBLEMS })
 }

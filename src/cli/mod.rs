@@ -9,6 +9,7 @@ pub mod build;
 pub mod completions;
 pub mod decision;
 pub mod demo;
+pub mod demo_life;
 pub mod dev_certs;
 pub mod doctor;
 pub mod import;
