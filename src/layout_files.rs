@@ -30,7 +30,8 @@ pub fn load(config: &Config) -> Result<LayoutSet, LayoutFilesError> {
 }
 
 /// The layout set of `edition` (`FOGD-REF-1`, `FOGD-REF-2`) with the `*.toml` files of `[layouts] dir` overriding
-/// its layouts by name, plus the FOGD-REF-2 begäran (`bfo-begaran`) when the edition has none (FOGD-REF-1).
+/// its layouts by name, plus the FOGD-REF-2 begäran (`bfo-begaran`) where the edition has none (FOGD-REF-1 has no
+/// begäran transaction; such an installation files it with FOGD-REF-2's layout).
 pub fn load_edition(config: &Config, edition: &str) -> Result<LayoutSet, LayoutFilesError> {
     let files = match &config.layouts.dir {
         Some(dir) => read_toml_files(dir)?,

@@ -27,8 +27,8 @@ pub fn embedded_felkoder(edition: &str) -> Option<&'static str> {
     }
 }
 
-/// The FOGD-REF-2 layout files shipped in the binary: (file name, contents). The begäran (`bfo-begaran.toml`,
-/// §2.5) joins them with the begäran transaction.
+/// The FOGD-REF-2 layout files shipped in the binary: (file name, contents), the begäran (`bfo-begaran.toml`, §2.5)
+/// among them.
 pub const FOGD_REF_2: &[(&str, &str)] = &[
     (
         "bfo-ansokan.toml",
