@@ -1,12 +1,13 @@
 //! `fogd demo`: the main job end to end on the embedded default. With no configuration it makes dev certificates
 //! and a SQLite store under `./fogd-data` (its own files `demo.db` and `demo-sim.db`, started afresh each run),
 //! starts the simulated Kronofogden in-process on a free loopback port, imports `fixtures/demo-cases.json`
-//! (embedded: all six kinds; one invalid case; one nedsättning naming a målnummer Kronofogden does not know, which
-//! it rejects with 0050; the first BFÖ file rejected whole with 0021 through the simulator's hook, to show that
+//! (embedded: all six kinds, eleven cases; one invalid case; one nedsättning naming a målnummer Kronofogden does
+//! not know, which it rejects with 0050; the first BFÖ file rejected whole with 0021 through the simulator's hook, to show that
 //! the corrected file gets the same löpnummer), approves, then runs build+send and poll passes, triggering the
 //! simulator's evening run once files are accepted, until every case reached its expected state (or 50 s pass),
-//! and prints a summary table of every case and file. Exit 0 when every case reached its expected state, 3
-//! otherwise.
+//! and prints a summary table of every case and file. Then the life after the utslag ([`super::demo_life`]): the
+//! simulator's calendar advanced while fogd polls, a timeline per followed case. Exit 0 when every case reached its
+//! expected state in both acts, 3 otherwise.
 //!
 //! The result can be explored afterwards: the demo writes `fogd-data/demo.toml` (its effective configuration, with
 //! the database `fogd-data/demo.db`, and `[shs] url` on `[sim] listen` so that `fogd --config fogd-data/demo.toml
