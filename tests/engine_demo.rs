@@ -88,7 +88,7 @@ fn timeline<'a>(stdout: &'a str, reference: &str) -> Vec<(chrono::NaiveDate, &'a
         .collect()
 }
 
-fn date_after<'a>(line: &'a str, marker: &str) -> chrono::NaiveDate {
+fn date_after(line: &str, marker: &str) -> chrono::NaiveDate {
     let at = line
         .find(marker)
         .unwrap_or_else(|| panic!("{marker} in {line}"))

@@ -896,6 +896,7 @@ async fn a_fogd_ref_2_application_is_accepted_and_an_unknown_edition_gets_0005()
         rules: Rules::default(),
         today: t0().date_naive(),
         default_intressentkod: "DEV".into(),
+        interest: std::sync::Arc::new(fogd::domain::interest::ReferensrantaTable::embedded()),
     };
     let text = input.to_string();
     let src = open_source(text.as_bytes(), None).unwrap();
