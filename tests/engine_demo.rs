@@ -112,7 +112,12 @@ fn life_after_the_utslag(stdout: &str) {
             && t[0].1.contains("<- BESTRID SUPRO.DEV.BESTRID"),
         "{t:?}"
     );
-    assert!(t[1].1.contains("begäran O") && t[1].0 <= sista, "{t:?}");
+    assert!(
+        t[1].1
+            .contains("begäran O (hand over to tingsrätt) sent, accepted")
+            && t[1].0 <= sista,
+        "{t:?}"
+    );
     let handed = t
         .iter()
         .find(|l| l.1.contains("handed_to_court — överlämnat till tingsrätt"))

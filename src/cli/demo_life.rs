@@ -246,10 +246,25 @@ pub async fn play(
             out.state,
             sista.map_or("unknown".to_string(), |d| d.to_string())
         ))?;
+        for p in &out.problems {
+            say(format!("  [{}] {}", p.rule, p.message))?;
+        }
         settle(engine).await?;
-        rec.lines.entry("D-BFO-1").or_default().push(TimelineLine {
+        // What became of the begäran: accepted by its kvittens, or not (then the timeline says so).
+        let state = store
+            .cases_by_reference(BEGARAN_REF, None)
+            .await?
+            .into_iter()
+            .find(|c| c.kind == crate::domain::CaseKind::Begaran.as_str())
+            .map_or(out.state, |c| c.state);
+        let event = if state == CaseState::Accepted {
+            "begäran O (hand over to tingsrätt) sent, accepted".to_string()
+        } else {
+            format!("begäran O (hand over to tingsrätt) is {state}")
+        };
+        rec.lines.entry(COURT_CASE).or_default().push(TimelineLine {
             date: today,
-            event: "begäran O (hand over to tingsrätt) sent and accepted".into(),
+            event,
             source: "fogd request court".into(),
         });
     }
