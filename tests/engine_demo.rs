@@ -123,6 +123,8 @@ fn life_after_the_utslag(stdout: &str) {
         .find(|l| l.1.contains("handed_to_court — överlämnat till tingsrätt"))
         .unwrap_or_else(|| panic!("{t:?}"));
     assert!(handed.1.contains("<- RAPPORT SUPRO.DEV.RAPPORT"), "{t:?}");
+    // The day after the begäran, within the window.
+    assert_eq!(handed.0, t[1].0 + chrono::Days::new(1), "{t:?}");
     // The disputed D-BFO-5 nobody asked for: written off after its sista_dag.
     let t = timeline(stdout, "D-BFO-5");
     let sista = date_after(t[0].1, "sista dag ");
@@ -130,7 +132,12 @@ fn life_after_the_utslag(stdout: &str) {
         .iter()
         .find(|l| l.1.contains("written_off — avskrivet"))
         .unwrap_or_else(|| panic!("{t:?}"));
-    assert!(off.0 > sista && off.1.contains("<- RAPPORT"), "{t:?}");
+    assert!(off.1.contains("<- RAPPORT"), "{t:?}");
+    assert_eq!(
+        off.0,
+        sista + chrono::Days::new(1),
+        "the day after sista_dag: {t:?}"
+    );
     // D-BFO-3: utslag → enforcement → LUB → five monthly DELREDs → slutredovisning, paid in full.
     let t = timeline(stdout, "D-BFO-3");
     let steps: Vec<&str> = t

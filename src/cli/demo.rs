@@ -415,7 +415,10 @@ async fn drive(
         return Ok(EXIT_PROBLEMS);
     }
     say(String::new())?;
-    say("After the utslag: the simulator's calendar moves a week at a time; fogd polls what follows".into())?;
+    say(
+        "After the utslag: the simulator's calendar moves a day at a time; fogd polls what follows"
+            .into(),
+    )?;
     let (timelines, lived) = super::demo_life::play(config, &engine, deadline, &|l| say(l)).await?;
     let stdout = std::io::stdout();
     let mut w = stdout.lock();

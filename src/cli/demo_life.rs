@@ -1,5 +1,5 @@
 //! `fogd demo`, second act: the cases' life after the utslag (fogd-ref-2.md §5–§6, issue 16 point 5). The
-//! simulator's calendar is moved forward (`POST /sim/v1/advance`) a week at a time while fogd polls what
+//! simulator's calendar is moved forward (`POST /sim/v1/advance`) a day at a time while fogd polls what
 //! follows: the disputed D-BFO-1 is handed over to the tingsrätt on a begäran sent within its `sista_dag`, the
 //! disputed D-BFO-5 is written off after it, D-BFO-3's utslag is enforced (asked for in the application) through a
 //! LUB and a DELRED a month to a slutredovisning, and the fordringsanmälan D-SKS-1 is decided (SKSRAPP). Per case
@@ -30,10 +30,10 @@ pub const LIFE_EXPECTED: &[(&str, &str, CaseState)] = &[
 const COURT_CASE: &str = "D-BFO-1";
 /// The begäran's reference.
 const BEGARAN_REF: &str = "D-BEG-1";
-/// Days the calendar moves per step (the timeline's dates are exact to a step).
-const STEP_DAYS: u32 = 7;
+/// Days the calendar moves per step: one, so that the timeline's dates are the days fogd had each message.
+const STEP_DAYS: u32 = 1;
 /// At most this many steps (about two years).
-const MAX_STEPS: u32 = 110;
+const MAX_STEPS: u32 = 770;
 
 /// One line of a case's timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,11 +136,12 @@ fn split_reason(reason: &str, actor: &str) -> (String, String) {
     }
 }
 
-/// What is new for the followed cases since the last call: state changes (from `case_events`) and ledger rows
-/// (payments, fees, what remains), dated `today` on the simulator's calendar (ledger rows by their own date).
+/// What is new for the followed cases since the last call: ledger rows (payments, fees, what remains; dated by
+/// their own date) and state changes (from `case_events`, dated `today` on the simulator's calendar).
 struct Recorder {
     seen_events: BTreeMap<i64, i64>,
-    seen_ledger: BTreeMap<i64, usize>,
+    /// Ledger rows already shown, by (case, kind, date, source): rows come sorted by date, not arrival.
+    seen_ledger: std::collections::BTreeSet<(i64, String, String, String)>,
     lines: BTreeMap<&'static str, Vec<TimelineLine>>,
 }
 
@@ -148,7 +149,7 @@ impl Recorder {
     fn new() -> Recorder {
         Recorder {
             seen_events: BTreeMap::new(),
-            seen_ledger: BTreeMap::new(),
+            seen_ledger: std::collections::BTreeSet::new(),
             lines: BTreeMap::new(),
         }
     }
@@ -159,28 +160,14 @@ impl Recorder {
                 continue;
             };
             let out = self.lines.entry(r).or_default();
-            let last = self.seen_events.entry(id).or_insert(0);
-            for e in store.case_events(id).await? {
-                if e.id <= *last {
-                    continue;
-                }
-                *last = e.id;
-                // Only what Kronofogden's messages did (the reason names the message and its tx.id).
-                if !e.reason.as_deref().is_some_and(|r| r.contains(" (tx ")) {
-                    continue;
-                }
-                let (what, source) = split_reason(e.reason.as_deref().unwrap_or(""), &e.actor);
-                out.push(TimelineLine {
-                    date: today,
-                    event: format!("{} — {what}", e.to_state),
-                    source,
-                });
-            }
             let rows = store.ledger_entries(id).await?;
-            let seen = self.seen_ledger.entry(id).or_insert(0);
             // One line per message: its rows (payment, fees, what remains) joined.
             let mut grouped: Vec<(NaiveDate, Vec<String>, String)> = Vec::new();
-            for l in rows.iter().skip(*seen) {
+            for l in &rows {
+                let key = (id, l.kind.clone(), l.at.clone(), l.source.clone());
+                if !self.seen_ledger.insert(key) {
+                    continue;
+                }
                 let amount = Amount(l.amount_ore);
                 let part = match l.kind.as_str() {
                     "paid_out" => format!("paid out {amount} kr"),
@@ -203,7 +190,23 @@ impl Recorder {
                     source,
                 });
             }
-            *seen = rows.len();
+            let last = self.seen_events.entry(id).or_insert(0);
+            for e in store.case_events(id).await? {
+                if e.id <= *last {
+                    continue;
+                }
+                *last = e.id;
+                // Only what Kronofogden's messages did (the reason names the message and its tx.id).
+                if !e.reason.as_deref().is_some_and(|r| r.contains(" (tx ")) {
+                    continue;
+                }
+                let (what, source) = split_reason(e.reason.as_deref().unwrap_or(""), &e.actor);
+                out.push(TimelineLine {
+                    date: today,
+                    event: format!("{} — {what}", e.to_state),
+                    source,
+                });
+            }
         }
         Ok(())
     }
@@ -295,7 +298,7 @@ pub fn write_timelines(
 ) -> std::io::Result<()> {
     writeln!(
         w,
-        "Timelines (simulator's calendar: a state change dated by the week fogd had it, a payment by its own date)"
+        "Timelines (dates on the simulator's calendar: the day fogd had the message; a payment on its own date)"
     )?;
     for (reference, lines) in timelines {
         writeln!(w, "{reference}")?;
