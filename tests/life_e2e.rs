@@ -275,6 +275,13 @@ async fn lifecycle(store: Store, dir: &Path, mut config: Config) {
     .unwrap();
     assert_eq!(asked.state, CaseState::Approved, "{:?}", asked.problems);
     assert!(court.malnummer.is_some());
+    // Within its window: fogd tracks the BESTRID's sista_dag as the överlämnande deadline.
+    let sista = store
+        .deadline_of(court.id, "overlamnande")
+        .await
+        .unwrap()
+        .expect("sista_dag tracked");
+    assert!(chrono::Utc::now().date_naive() <= sista, "{sista}");
     passes_until(&e, "the begäran accepted", async |s: &Store| {
         s.cases_by_reference("E2E-BEG-1", None)
             .await
