@@ -13,7 +13,7 @@ use crate::cli::{UsageError, EXIT_OK};
 use crate::config::Config;
 use crate::domain::{CaseKind, CaseState};
 use crate::formats::KvittensStatus;
-use crate::store::{CaseFileInfo, CaseRow, FileRow, Store};
+use crate::store::{CaseFileInfo, CaseRow, CaseStatusRow, FileRow, Store};
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
@@ -76,19 +76,32 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
             }
             _ => None,
         };
-        let rejection = info
-            .rejections()?
-            .map(|r| crate::formats::rejection_text(&r));
-        let decision = info.decision()?.map(|d| decision_words(&d));
-        out.push(CaseStatusView {
-            row,
-            info,
-            waiting,
-            rejection,
-            decision,
-        });
+        out.push(view(row, info, waiting)?);
     }
     Ok(out)
+}
+
+/// The view of a case streamed by [`Store::for_each_case_status`] (its waiting flag computed by the store).
+fn view_of(r: CaseStatusRow) -> anyhow::Result<CaseStatusView> {
+    let waiting = match (&r.case.concerns, r.waiting) {
+        (Some(c), 1) => Some(format!("waiting for målnummer of {c}")),
+        _ => None,
+    };
+    view(r.case, r.file, waiting)
+}
+
+fn view(row: CaseRow, info: CaseFileInfo, waiting: Option<String>) -> anyhow::Result<CaseStatusView> {
+    let rejection = info
+        .rejections()?
+        .map(|r| crate::formats::rejection_text(&r));
+    let decision = info.decision()?.map(|d| decision_words(&d));
+    Ok(CaseStatusView {
+        row,
+        info,
+        waiting,
+        rejection,
+        decision,
+    })
 }
 
 /// A decision in words: `utslag 2026-02-03, fastställt 1234.00 kr`, `avskrivet 2026-02-03` (never a bare code:
@@ -343,41 +356,32 @@ pub async fn run(config: Config, args: StatusArgs) -> anyhow::Result<u8> {
     result
 }
 
-/// Cases per page when `status` lists every case (bounded memory however many cases there are).
-const STATUS_PAGE: i64 = 1000;
-
-/// `status` of every case: pages of [`STATUS_PAGE`] cases written as they are read; the same output as building
-/// the whole document first.
+/// `status` of every case: one query streamed from the store ([`Store::for_each_case_status`]), each case written
+/// as it is read — memory flat in the number of cases — with the same output as building the whole document
+/// first (JSON: `{"cases":[…],"files":[…]}`, one document).
 async fn run_all(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
     let files = store.list_files().await?;
     let mut out = output(format);
-    let mut after = 0;
-    let mut n = 0usize;
     match format {
         OutputFormat::Json => write!(out, "{{\"cases\":[")?,
         OutputFormat::Text => write_cases_head(&mut out)?,
     }
-    loop {
-        let page = store.cases_after(after, STATUS_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        let views = case_views(store, page).await?;
+    let mut n = 0u64;
+    let mut write_one = |row: CaseStatusRow| -> anyhow::Result<()> {
+        let view = view_of(row)?;
         match format {
             OutputFormat::Json => {
-                for v in &views {
-                    if n > 0 {
-                        write!(out, ",")?;
-                    }
-                    serde_json::to_writer(&mut out, &case_json(v)?)?;
-                    n += 1;
+                if n > 0 {
+                    write!(out, ",")?;
                 }
+                serde_json::to_writer(&mut out, &case_json(&view)?)?;
             }
-            OutputFormat::Text => {
-                write_case_lines(&mut out, &views)?;
-                n += views.len();
-            }
+            OutputFormat::Text => write_case_lines(&mut out, std::slice::from_ref(&view))?,
         }
-    }
+        n += 1;
+        Ok(())
+    };
+    store.for_each_case_status(&mut write_one).await?;
     match format {
         OutputFormat::Json => {
             let files: Vec<_> = files.iter().map(file_json).collect();

@@ -22,6 +22,7 @@ mod postgres;
 pub mod retention;
 /// "Retry now": files waiting for a send retry made due at once.
 pub mod retry;
+mod status;
 mod search_keys;
 mod sqlite;
 /// API tokens and the run log of scheduled jobs.
@@ -33,6 +34,7 @@ pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
 pub use files::{BatchCandidate, CaseFileInfo, FileRow, NewFile};
 pub use inbound::{InboundRow, NewInbound};
 pub use moves::{CaseMove, CaseSelection, CaseUpdate, Moved};
+pub use status::CaseStatusRow;
 pub use sqlite::sqlite_path;
 pub use tokens::{JobRun, Permission, Role, SessionRow, TokenRow};
 
