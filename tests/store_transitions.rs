@@ -24,6 +24,7 @@ fn case(reference: String, state: CaseState) -> NewCase {
         malnummer: None,
         source: None,
         source_line: None,
+        search_keys: None,
     }
 }
 

@@ -34,6 +34,7 @@ pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
 pub use files::{BatchCandidate, CaseFileInfo, FileRow, NewFile};
 pub use inbound::{InboundRow, NewInbound};
 pub use moves::{CaseMove, CaseSelection, CaseUpdate, Moved};
+pub use search_keys::keys_of;
 pub use status::CaseStatusRow;
 pub use sqlite::sqlite_path;
 pub use tokens::{JobRun, Permission, Role, SessionRow, TokenRow};
@@ -534,6 +535,7 @@ mod tests {
                     malnummer: None,
                     source: None,
                     source_line: None,
+                    search_keys: None,
                 }],
                 "test",
                 t,

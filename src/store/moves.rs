@@ -422,6 +422,7 @@ mod tests {
             malnummer: None,
             source: None,
             source_line: None,
+            search_keys: None,
         }
     }
 
