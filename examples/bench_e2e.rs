@@ -297,7 +297,16 @@ fn bench(n: usize) {
     if std::env::var("FOGD_BENCH_ONLY").as_deref() == Ok("approve-status") {
         let _ = sim.kill();
         let _ = sim.wait();
-        approve_status_report(&bin, d, n, &db, t_import, rss_import, t_approve, rss_approve);
+        approve_status_report(
+            &bin,
+            d,
+            n,
+            &db,
+            t_import,
+            rss_import,
+            t_approve,
+            rss_approve,
+        );
         return;
     }
     // Each instance a loop of `send` and `poll` processes until every case is accepted; progress from the database
@@ -406,7 +415,10 @@ fn approve_status_report(
         .iter()
         .filter(|c| c["state"] == "approved")
         .count();
-    assert_eq!(approved, n, "status --format json lists every case approved");
+    assert_eq!(
+        approved, n,
+        "status --format json lists every case approved"
+    );
     drop_backend(db);
     println!(
         "{n:>7} cases, {}: import {:.1} s ({:.1} MB), journal approve --all {:.2} s ({:.1} MB), status (table) {:.2} s ({:.1} MB), status --format json {:.2} s ({:.1} MB)",

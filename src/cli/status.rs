@@ -90,7 +90,11 @@ fn view_of(r: CaseStatusRow) -> anyhow::Result<CaseStatusView> {
     view(r.case, r.file, waiting)
 }
 
-fn view(row: CaseRow, info: CaseFileInfo, waiting: Option<String>) -> anyhow::Result<CaseStatusView> {
+fn view(
+    row: CaseRow,
+    info: CaseFileInfo,
+    waiting: Option<String>,
+) -> anyhow::Result<CaseStatusView> {
     let rejection = info
         .rejections()?
         .map(|r| crate::formats::rejection_text(&r));

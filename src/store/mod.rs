@@ -22,9 +22,9 @@ mod postgres;
 pub mod retention;
 /// "Retry now": files waiting for a send retry made due at once.
 pub mod retry;
-mod status;
 mod search_keys;
 mod sqlite;
+mod status;
 /// API tokens and the run log of scheduled jobs.
 pub mod tokens;
 pub mod types;
@@ -35,8 +35,8 @@ pub use files::{BatchCandidate, CaseFileInfo, FileRow, NewFile};
 pub use inbound::{InboundRow, NewInbound};
 pub use moves::{CaseMove, CaseSelection, CaseUpdate, Moved};
 pub use search_keys::keys_of;
-pub use status::CaseStatusRow;
 pub use sqlite::sqlite_path;
+pub use status::CaseStatusRow;
 pub use tokens::{JobRun, Permission, Role, SessionRow, TokenRow};
 
 /// How long SQLite waits for a lock held by another connection or process before failing.

@@ -10,8 +10,8 @@
 //! round trips per case) made build, "file sent" and kvittens apply the bottleneck of a 100,000-case run. Lists
 //! of ids are bound in chunks of [`ID_CHUNK`] (well under both backends' parameter limits).
 
-use super::types::StoredTime;
 use super::cases::CaseKey;
+use super::types::StoredTime;
 use super::{with_tx, Dialect, Store, StoreError, StoreTx};
 use crate::domain::state::{Cause, Transition};
 use crate::domain::CaseState;
