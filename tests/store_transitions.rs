@@ -235,6 +235,7 @@ async fn pages_and_status_stream(store: &Store) {
     let n = store
         .for_each_case_status(|r| -> Result<(), StoreError> {
             assert!(r.case.input_json.is_empty() && r.case.case_json.is_none());
+            assert!(r.case.content_hash.is_empty());
             assert_eq!(r.file.case_id, r.case.id);
             seen.push((r.case.id, r.case.reference, r.waiting));
             Ok(())
@@ -243,11 +244,7 @@ async fn pages_and_status_stream(store: &Store) {
         .unwrap();
     assert_eq!(n, ids.len() as u64);
     assert_eq!(seen.iter().map(|s| s.0).collect::<Vec<_>>(), ids);
-    let waiting: Vec<&str> = seen
-        .iter()
-        .filter(|s| s.2 == 1)
-        .map(|s| s.1.as_str())
-        .collect();
+    let waiting: Vec<&str> = seen.iter().filter(|s| s.2).map(|s| s.1.as_str()).collect();
     assert_eq!(waiting, vec!["N-0", "N-X"]);
     // The callback's error stops the stream.
     let mut calls = 0;

@@ -84,7 +84,7 @@ pub async fn case_views(store: &Store, rows: Vec<CaseRow>) -> anyhow::Result<Vec
 /// The view of a case streamed by [`Store::for_each_case_status`] (its waiting flag computed by the store).
 fn view_of(r: CaseStatusRow) -> anyhow::Result<CaseStatusView> {
     let waiting = match (&r.case.concerns, r.waiting) {
-        (Some(c), 1) => Some(format!("waiting for målnummer of {c}")),
+        (Some(c), true) => Some(format!("waiting for målnummer of {c}")),
         _ => None,
     };
     view(r.case, r.file, waiting)
@@ -310,7 +310,7 @@ fn next_attempt(f: &FileRow) -> String {
 fn output(format: OutputFormat) -> Box<dyn Write> {
     let stdout = std::io::stdout();
     let terminal = stdout.is_terminal();
-    let buffered = std::io::BufWriter::new(stdout.lock());
+    let buffered = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     if terminal {
         Box::new(TerminalSafe {
             inner: buffered,
@@ -398,17 +398,22 @@ async fn run_all(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
         OutputFormat::Text => write_cases_head(&mut out)?,
     }
     let mut n = 0u64;
+    // Each case is formatted into `buf` and written in one call: formatting straight into the boxed writer made a
+    // dynamic call per JSON token or table cell.
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut write_one = |row: CaseStatusRow| -> anyhow::Result<()> {
         let view = view_of(row)?;
+        buf.clear();
         match format {
             OutputFormat::Json => {
                 if n > 0 {
-                    write!(out, ",")?;
+                    buf.push(b',');
                 }
-                serde_json::to_writer(&mut out, &case_json(&view)?)?;
+                serde_json::to_writer(&mut buf, &case_json(&view)?)?;
             }
-            OutputFormat::Text => write_case_lines(&mut out, std::slice::from_ref(&view))?,
+            OutputFormat::Text => write_case_lines(&mut buf, std::slice::from_ref(&view))?,
         }
+        out.write_all(&buf)?;
         n += 1;
         Ok(())
     };
