@@ -15,6 +15,7 @@ pub mod cases;
 pub mod console;
 pub mod files;
 pub mod inbound;
+pub mod life;
 pub mod moves;
 /// Read-only queries for ops views, the API and reports.
 pub mod ops;
@@ -23,6 +24,7 @@ pub mod retention;
 /// "Retry now": files waiting for a send retry made due at once.
 pub mod retry;
 mod search_keys;
+pub mod settings;
 mod sqlite;
 mod status;
 /// API tokens and the run log of scheduled jobs.
@@ -564,6 +566,7 @@ mod tests {
                 names,
                 [
                     "api_sessions_expires_at",
+                    "case_deadlines_due",
                     "case_events_case",
                     "case_events_charted",
                     "case_keys_key",
@@ -578,6 +581,7 @@ mod tests {
                     "files_file_name",
                     "files_series",
                     "files_state",
+                    "ledger_entries_case",
                 ]
             );
         });
