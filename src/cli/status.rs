@@ -585,8 +585,8 @@ async fn run_with(
         OutputFormat::Json => {
             let mut cases = views
                 .iter()
-                .map(case_json)
-                .collect::<anyhow::Result<Vec<_>>>()?;
+                .map(|v| Ok(serde_json::to_value(case_json(v)?)?))
+                .collect::<anyhow::Result<Vec<serde_json::Value>>>()?;
             for (c, life) in cases.iter_mut().zip(&lives) {
                 for k in ["ledger", "enforcement_malnummer", "outcome"] {
                     c[k] = life[k].clone();
