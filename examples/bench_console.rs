@@ -84,6 +84,7 @@ fn new_case(i: usize) -> NewCase {
         malnummer: None,
         source: None,
         source_line: None,
+        search_keys: None,
     }
 }
 

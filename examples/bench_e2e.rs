@@ -24,6 +24,9 @@
 //! - `FOGD_BENCH_INSTANCES=2` (PostgreSQL only): two fogd instances send and poll at once, each a loop of
 //!   `send` / `poll` processes against the one database and the one simulator.
 //!
+//! - `FOGD_BENCH_ONLY=approve-status`: import and `journal approve --all`, then `status` (table) and `status --format
+//!   json` of every case, each timed with its peak RSS; no sending (issue 19, point 2).
+//!
 //! At the end the simulator's own records are checked: every case registered exactly once (nothing lost, nothing
 //! sent twice).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -281,10 +284,31 @@ fn bench(n: usize) {
     let rss_import = r;
     let t_import = start.elapsed();
     let t = Instant::now();
-    let (_, r) = run(&bin, d, &["journal", "approve", "--all"]);
+    let (approved, r) = run(&bin, d, &["journal", "approve", "--all"]);
+    assert!(
+        approved.ends_with(&format!("{n} case(s) approved, 0 skipped\n")),
+        "approve --all: {}",
+        approved.lines().last().unwrap_or_default()
+    );
+    drop(approved);
     peak = peak.max(r);
     let rss_approve = r;
     let t_approve = t.elapsed();
+    if std::env::var("FOGD_BENCH_ONLY").as_deref() == Ok("approve-status") {
+        let _ = sim.kill();
+        let _ = sim.wait();
+        approve_status_report(
+            &bin,
+            d,
+            n,
+            &db,
+            t_import,
+            rss_import,
+            t_approve,
+            rss_approve,
+        );
+        return;
+    }
     // Each instance a loop of `send` and `poll` processes until every case is accepted; progress from the database
     // itself, not `fogd status` (which prints every case: an operator's report, not part of "import to accepted").
     let t_deliver = Instant::now();
@@ -444,6 +468,55 @@ fn storage_report(db: &Backend, n: usize) -> String {
             per_case(file_vacuumed)
         )
     })
+}
+
+/// `FOGD_BENCH_ONLY=approve-status` (issue 19, point 2): after import and `journal approve --all`, `status` of every
+/// case as a table and as JSON, each timed with its peak RSS; no sending. Checks that approve printed one line per
+/// case and that both status outputs list every case, approved.
+#[allow(clippy::too_many_arguments)]
+fn approve_status_report(
+    bin: &Path,
+    d: &Path,
+    n: usize,
+    db: &Backend,
+    t_import: std::time::Duration,
+    rss_import: u64,
+    t_approve: std::time::Duration,
+    rss_approve: u64,
+) {
+    let t = Instant::now();
+    let (table, rss_table) = run(bin, d, &["status"]);
+    let t_table = t.elapsed();
+    let listed = table.lines().filter(|l| l.contains(" approved ")).count();
+    assert_eq!(listed, n, "status (table) lists every case approved");
+    drop(table);
+    let t = Instant::now();
+    let (json, rss_json) = run(bin, d, &["status", "--format", "json"]);
+    let t_json = t.elapsed();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let approved = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["state"] == "approved")
+        .count();
+    assert_eq!(
+        approved, n,
+        "status --format json lists every case approved"
+    );
+    drop_backend(db);
+    println!(
+        "{n:>7} cases, {}: import {:.1} s ({:.1} MB), journal approve --all {:.2} s ({:.1} MB), status (table) {:.2} s ({:.1} MB), status --format json {:.2} s ({:.1} MB)",
+        db.label(),
+        t_import.as_secs_f64(),
+        rss_import as f64 / 1024.0,
+        t_approve.as_secs_f64(),
+        rss_approve as f64 / 1024.0,
+        t_table.as_secs_f64(),
+        rss_table as f64 / 1024.0,
+        t_json.as_secs_f64(),
+        rss_json as f64 / 1024.0
+    );
 }
 
 fn main() {

@@ -32,6 +32,7 @@ fn registered(reference: &str, malnummer: &str) -> NewCase {
         malnummer: Some(malnummer.into()),
         source: None,
         source_line: None,
+        search_keys: None,
     }
 }
 

@@ -35,7 +35,8 @@ async fn import_json(e: &Engine, json: &serde_json::Value) -> ImportOutcome {
 }
 
 /// A valid case keeps its validated JSON and no input; an invalid one keeps its input. Search finds the valid case
-/// by customer and invoice number (in its validated JSON) and the invalid one by customer number (in its input).
+/// by customer and invoice number (in its validated JSON) and the invalid one by customer and invoice number (in its
+/// input); the keys are computed by the engine from the typed case or input (`NewCase::search_keys`).
 async fn input_kept_only_for_invalid_cases(store: Store) {
     let (e, _fake, _clock) = engine(store, config());
     let mut good = bfo("S-GOOD");
@@ -43,6 +44,7 @@ async fn input_kept_only_for_invalid_cases(store: Store) {
     good["claims"][0]["invoice_number"] = "F-9001".into();
     let mut bad = bfo("S-BAD");
     bad["customer_number"] = "K-88".into();
+    bad["claims"][0]["invoice_number"] = "F-8001".into();
     bad["debtors"][0]["id"] = "19121212-1213".into(); // wrong check digit
     let out = import_json(&e, &serde_json::json!([good, bad])).await;
     assert_eq!((out.summary.accepted, out.summary.invalid), (1, 1));
@@ -73,6 +75,8 @@ async fn input_kept_only_for_invalid_cases(store: Store) {
     assert_eq!(found("K-77").await, ["S-GOOD"]);
     assert_eq!(found("F-9001").await, ["S-GOOD"]);
     assert_eq!(found("K-88").await, ["S-BAD"]);
+    // The keys of an invalid case come from its typed input (the engine), as they would from its stored JSON.
+    assert_eq!(found("F-8001").await, ["S-BAD"]);
 
     // Re-importing the same content changes nothing: the hash is over the input, stored or not. The case that is
     // still invalid is counted as invalid (its errors are reported again), the other as unchanged.
@@ -133,6 +137,7 @@ fn new_case(reference: String) -> NewCase {
         malnummer: None,
         source: Some("t.csv".into()),
         source_line: Some(2),
+        search_keys: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn case(reference: &str, hash: &str, state: CaseState) -> NewCase {
         malnummer: None,
         source: Some("t.csv".into()),
         source_line: Some(2),
+        search_keys: None,
     }
 }
 

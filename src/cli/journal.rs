@@ -5,7 +5,7 @@ use crate::cli::import::{open_store, OutputFormat};
 use crate::cli::{UsageError, EXIT_OK, EXIT_PROBLEMS};
 use crate::config::Config;
 use crate::domain::CaseState;
-use crate::engine::journal::{self, JournalReport, Selection};
+use crate::engine::journal::{self, Changed, JournalReport, Selection};
 use std::io::Write;
 
 /// Subcommands of `fogd journal`.
@@ -103,17 +103,38 @@ pub async fn run(config: Config, cmd: JournalCommand) -> anyhow::Result<u8> {
             Ok(EXIT_OK)
         }
         JournalCommand::Approve { all, references } => {
-            let selection = if all {
-                Selection::All
-            } else if references.is_empty() {
+            let verb = CaseState::Approved.as_str();
+            if all {
+                // Every journal case, its line written as its page commits: the output streams and memory stays
+                // flat however many cases wait (1,000,000 lines are fine to pipe; nothing is collected first).
+                let store = open_store(&config).await?;
+                let mut out = std::io::BufWriter::new(std::io::stdout());
+                let n = journal::approve_all(&store, "operator", clock.as_ref(), |page| {
+                    for c in &page {
+                        write_changed(&mut out, verb, c)?;
+                    }
+                    Ok::<_, anyhow::Error>(())
+                })
+                .await;
+                store.close().await;
+                let n = n?;
+                writeln!(out, "{n} case(s) {verb}, 0 skipped")?;
+                out.flush()?;
+                return Ok(EXIT_OK);
+            }
+            if references.is_empty() {
                 return Err(UsageError("give --all or one or more references".into()).into());
-            } else {
-                Selection::References(references)
-            };
+            }
             let store = open_store(&config).await?;
-            let report = journal::approve(&store, &selection, "operator", clock.as_ref()).await?;
+            let report = journal::approve(
+                &store,
+                &Selection::References(references),
+                "operator",
+                clock.as_ref(),
+            )
+            .await?;
             store.close().await;
-            print_report(&report, CaseState::Approved.as_str())
+            print_report(&report, verb)
         }
         JournalCommand::Hold { reference, reason } => {
             if reason.trim().is_empty() {
@@ -193,15 +214,20 @@ fn clip(text: &str, width: usize) -> String {
     s
 }
 
+/// One changed case's line: `approved R-1 (betalningsforelaggande): journal -> approved`.
+fn write_changed(out: &mut impl Write, verb: &str, c: &Changed) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{verb} {} ({}): {} -> {}",
+        c.reference, c.kind, c.from, c.to
+    )
+}
+
 fn print_report(report: &JournalReport, verb: &str) -> anyhow::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for c in &report.changed {
-        writeln!(
-            out,
-            "{verb} {} ({}): {} -> {}",
-            c.reference, c.kind, c.from, c.to
-        )?;
+        write_changed(&mut out, verb, c)?;
     }
     for s in &report.skipped {
         writeln!(out, "skipped {}: {}", s.reference, s.reason)?;

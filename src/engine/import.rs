@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::domain::intake::{HashedKeys, SourceRecord};
 use crate::domain::validate::{validate, Issue, Severity, ValidationContext};
 use crate::domain::{CaseKind, CaseState};
-use crate::store::{NewCase, Store, UpsertOutcome, WriteSession};
+use crate::store::{keys_of, NewCase, Store, UpsertOutcome, WriteSession};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -551,7 +551,8 @@ pub fn prepare(
         Ok((hex_lower(&hasher.finalize()), input_json))
     };
     let (content_hash, mut input_json) = with_json_buffer(hash_input)?;
-    if input_json.len() > MAX_STORED_INPUT_BYTES {
+    let input_omitted = input_json.len() > MAX_STORED_INPUT_BYTES;
+    if input_omitted {
         input_json = serde_json::json!({ "input_omitted_bytes": input_json.len() }).to_string();
     }
     // Written into the same buffer and copied out at its size (a buffer of 1 KB per case held more memory than the
@@ -599,6 +600,21 @@ pub fn prepare(
             .collect::<Vec<_>>()
             .join("; ")
     });
+    // The console's search keys from the typed values in hand (the store would otherwise parse the JSON again);
+    // an omitted input (too large to keep) has none, as its stored JSON has none.
+    let search_keys = match case {
+        Some(c) => keys_of(
+            c.customer_number.as_deref(),
+            c.malnummer.as_deref(),
+            c.claims.iter().map(|cl| cl.invoice_number.as_deref()),
+        ),
+        None if input_omitted => Vec::new(),
+        None => keys_of(
+            input.customer_number.as_deref(),
+            input.malnummer.as_deref(),
+            input.claims.iter().map(|cl| cl.invoice_number.as_deref()),
+        ),
+    };
     let new = NewCase {
         reference,
         kind,
@@ -613,6 +629,7 @@ pub fn prepare(
         malnummer: case.and_then(|c| c.malnummer.clone()),
         source: Some(opts.source.clone()),
         source_line: Some(rec.line as i64),
+        search_keys: Some(search_keys),
     };
     Ok((Some(new), problems, state))
 }

@@ -53,10 +53,61 @@ pub async fn list(store: &Store) -> Result<Vec<CaseRow>, EngineError> {
     Ok(store.list_cases(CaseState::IN_REVIEW).await?)
 }
 
-/// Cases approved per transaction by `approve --all`.
-const APPROVE_CHUNK: usize = 1000;
+/// Cases approved per transaction by `approve --all`: a page's keys are held in memory (about 100 bytes a case),
+/// and each commit is an fsync (`synchronous=FULL`), so pages are large; 1,000,000 cases are 20 commits.
+pub const APPROVE_PAGE: i64 = 50_000;
 
-/// Approves the selected cases (`journal`/`held` → `approved`).
+/// Approves every case in `journal` (never a held one): page after page of [`APPROVE_PAGE`] cases, each moved in
+/// one transaction by [`crate::store::StoreTx::move_page`] (an id range, not bound ids), and after each commit
+/// `on_page` gets the page's changes — so a caller can write them as they come and memory stays flat in the number
+/// of cases (`fogd journal approve --all` of 1,000,000 cases). Returns how many cases were approved.
+pub async fn approve_all<E, F>(
+    store: &Store,
+    actor: &str,
+    clock: &dyn Clock,
+    mut on_page: F,
+) -> Result<u64, E>
+where
+    E: From<EngineError>,
+    F: FnMut(Vec<Changed>) -> Result<(), E>,
+{
+    let mut after = 0;
+    let mut total = 0u64;
+    // One connection for every page: pooled connections in turn would each fill a page cache of their own (peak
+    // RSS 84 MB at 1,000,000 cases against 40 MB at 100,000).
+    let mut session = store.write_session().await.map_err(|e| E::from(e.into()))?;
+    loop {
+        let mv = CaseMove::new(Cause::Approve, CaseState::Approved, actor, clock.now())
+            .only_from(&[CaseState::Journal]);
+        let page = async {
+            let mut tx = session.begin().await?;
+            let keys = tx
+                .move_page(CaseState::Journal, after, APPROVE_PAGE, &mv)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, crate::store::StoreError>(keys)
+        }
+        .await
+        .map_err(|e| E::from(e.into()))?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        total += page.len() as u64;
+        on_page(
+            page.into_iter()
+                .map(|k| Changed {
+                    reference: k.reference,
+                    kind: k.kind,
+                    from: CaseState::Journal,
+                    to: CaseState::Approved,
+                })
+                .collect(),
+        )?;
+    }
+    Ok(total)
+}
+
+/// Approves the selected cases (`journal`/`held` → `approved`). With [`Selection::All`] the report holds every
+/// approved case; callers that may meet very many cases use [`approve_all`] instead.
 pub async fn approve(
     store: &Store,
     selection: &Selection,
@@ -66,38 +117,11 @@ pub async fn approve(
     let mut report = JournalReport::default();
     match selection {
         Selection::All => {
-            // Pages of APPROVE_CHUNK cases by id (key columns only: bounded memory however many cases wait),
-            // each moved in one transaction with set-based SQL; with `synchronous=FULL` every commit is an fsync,
-            // and per-case statements made `approve --all` of 100,000 cases take about a minute (bench_e2e).
-            let mut after = 0;
-            loop {
-                let page = store
-                    .case_keys_page(CaseState::Journal, after, APPROVE_CHUNK as i64)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.id;
-                let ids: Vec<i64> = page.iter().map(|k| k.id).collect();
-                let mv = CaseMove::new(Cause::Approve, CaseState::Approved, actor, clock.now())
-                    .only_from(&[CaseState::Journal]);
-                let moved = store.move_cases(CaseSelection::Ids(&ids), &mv).await?;
-                let moved: std::collections::HashSet<i64> =
-                    moved.cases.into_iter().map(|(id, _)| id).collect();
-                for k in page {
-                    if moved.contains(&k.id) {
-                        report.changed.push(Changed {
-                            reference: k.reference,
-                            kind: k.kind,
-                            from: CaseState::Journal,
-                            to: CaseState::Approved,
-                        });
-                    } else {
-                        report.skipped.push(Skipped {
-                            reference: k.reference,
-                            reason: format!("{} changed state meanwhile", k.kind),
-                        });
-                    }
-                }
-            }
+            approve_all(store, actor, clock, |page| {
+                report.changed.extend(page);
+                Ok::<_, EngineError>(())
+            })
+            .await?;
         }
         Selection::References(refs) => {
             for r in refs {

@@ -108,6 +108,9 @@ pub struct NewCase {
     pub source: Option<String>,
     /// Line in the source.
     pub source_line: Option<i64>,
+    /// The console's search keys (`case_keys`), computed by the producer from the typed case or input
+    /// ([`super::keys_of`]); `None` makes the store find them in the case's JSON (same rule, one parse per case).
+    pub search_keys: Option<Vec<String>>,
 }
 
 /// What an upsert did with one case.
@@ -373,7 +376,7 @@ impl Store {
                 // moved, not copied.
                 let chunk_keys: Vec<Vec<String>> = chunk
                     .iter()
-                    .map(|&i| super::search_keys::search_keys(&batch[i]))
+                    .map(|&i| super::search_keys::search_keys(&mut batch[i]))
                     .collect();
                 let rows: Vec<[InsertCell<'_>; INSERT_COLUMNS.len()]> = {
                     let mut moved: Vec<(String, Option<String>, String)> = chunk

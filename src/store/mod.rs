@@ -26,6 +26,7 @@ pub mod retry;
 mod search_keys;
 pub mod settings;
 mod sqlite;
+mod status;
 /// API tokens and the run log of scheduled jobs.
 pub mod tokens;
 pub mod types;
@@ -35,7 +36,9 @@ pub use cases::{CaseEvent, CaseRow, NewCase, UpsertOutcome};
 pub use files::{BatchCandidate, CaseFileInfo, FileRow, NewFile};
 pub use inbound::{InboundRow, NewInbound};
 pub use moves::{CaseMove, CaseSelection, CaseUpdate, Moved};
+pub use search_keys::keys_of;
 pub use sqlite::sqlite_path;
+pub use status::CaseStatusRow;
 pub use tokens::{JobRun, Permission, Role, SessionRow, TokenRow};
 
 /// How long SQLite waits for a lock held by another connection or process before failing.
@@ -534,6 +537,7 @@ mod tests {
                     malnummer: None,
                     source: None,
                     source_line: None,
+                    search_keys: None,
                 }],
                 "test",
                 t,

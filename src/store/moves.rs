@@ -10,6 +10,7 @@
 //! round trips per case) made build, "file sent" and kvittens apply the bottleneck of a 100,000-case run. Lists
 //! of ids are bound in chunks of [`ID_CHUNK`] (well under both backends' parameter limits).
 
+use super::cases::CaseKey;
 use super::types::StoredTime;
 use super::{with_tx, Dialect, Store, StoreError, StoreTx};
 use crate::domain::state::{Cause, Transition};
@@ -29,6 +30,14 @@ pub enum CaseSelection<'a> {
     Ids(&'a [i64]),
     /// Every case the file carried (`file_cases`).
     File(i64),
+    /// The cases with ids `first..=last` (a range bound as two values, not one value per case: `approve --all`
+    /// moves pages of tens of thousands of cases, see [`StoreTx::move_page`]).
+    IdRange {
+        /// Lowest id.
+        first: i64,
+        /// Highest id.
+        last: i64,
+    },
 }
 
 /// Columns set together with a state change.
@@ -124,7 +133,8 @@ pub struct Moved {
     /// How many cases moved.
     pub count: u64,
     /// The cases moved with the state each had, ascending by id — for [`CaseSelection::One`] and
-    /// [`CaseSelection::Ids`] (whose callers report them); empty for a whole file, whose callers need the count.
+    /// [`CaseSelection::Ids`] (whose callers report them); empty for a whole file or an id range, whose callers
+    /// need the count.
     pub cases: Vec<(i64, CaseState)>,
 }
 
@@ -206,7 +216,9 @@ impl StoreTx<'_> {
             return Ok(Moved::default());
         }
         match selection {
-            CaseSelection::File(_) => self.move_chunk(selection, &from, mv, false).await,
+            CaseSelection::File(_) | CaseSelection::IdRange { .. } => {
+                self.move_chunk(selection, &from, mv, false).await
+            }
             CaseSelection::One(_) => self.move_chunk(selection, &from, mv, true).await,
             CaseSelection::Ids(ids) => {
                 let mut all = Moved::default();
@@ -253,6 +265,12 @@ impl StoreTx<'_> {
                         ))
                         .push_bind(file_id)
                         .push(")");
+                    }
+                    CaseSelection::IdRange { first, last } => {
+                        qb.push(format!(" WHERE {c}id BETWEEN "))
+                            .push_bind(first)
+                            .push(" AND ")
+                            .push_bind(last);
                     }
                 }
                 qb.push(format!(" AND {c}state IN ("));
@@ -325,6 +343,61 @@ impl StoreTx<'_> {
     }
 }
 
+impl StoreTx<'_> {
+    /// Moves the next page of cases in `state`: the first `limit` of them with id above `after`, ascending, under
+    /// `mv` (whose from-states must include `state`; cases of the page's id range in other states stay), with one
+    /// audit event each. Returns the moved cases' keys, ascending (empty when no case in `state` is left above
+    /// `after`). Two statements whatever the page size: one `SELECT` of the keys (locked on PostgreSQL), then the
+    /// move of the id range they span, narrowed to `state` — so a caller moving every case of a state (`journal
+    /// approve --all`) commits once per page of tens of thousands, not per thousand bound ids, and keeps one
+    /// page of keys in memory.
+    pub async fn move_page(
+        &mut self,
+        state: CaseState,
+        after: i64,
+        limit: i64,
+        mv: &CaseMove<'_>,
+    ) -> Result<Vec<CaseKey>, StoreError> {
+        let from: Vec<CaseState> = mv
+            .start_states()?
+            .into_iter()
+            .filter(|s| *s == state)
+            .collect();
+        if from.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<CaseKey> = with_tx!(self, |t, DB| {
+            let sql = format!(
+                "SELECT id, reference, kind FROM cases WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3{}",
+                <DB as Dialect>::LOCK_ROWS
+            );
+            sqlx::query_as(&sql)
+                .bind(state)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&mut **t)
+                .await?
+        });
+        let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+            return Ok(keys);
+        };
+        let range = CaseSelection::IdRange {
+            first: first.id,
+            last: last.id,
+        };
+        let moved = self.move_chunk(range, &from, mv, false).await?;
+        if moved.count != keys.len() as u64 {
+            return Err(StoreError::Invariant(format!(
+                "moving a page of {} cases to {}: {} moved",
+                keys.len(),
+                mv.to,
+                moved.count
+            )));
+        }
+        Ok(keys)
+    }
+}
+
 impl Store {
     /// [`StoreTx::move_cases`] in a transaction of its own.
     pub async fn move_cases(
@@ -359,6 +432,7 @@ mod tests {
             malnummer: None,
             source: None,
             source_line: None,
+            search_keys: None,
         }
     }
 

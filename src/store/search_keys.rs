@@ -33,9 +33,40 @@ fn key_text(v: &Value) -> Option<String> {
     }
 }
 
-/// The keys of `case` (call before its JSON is moved out), without repeats. An input that is not a JSON object
+/// The keys of `case` (call before its JSON is moved out), without repeats: those the engine computed from the
+/// typed case ([`NewCase::search_keys`], taken out), else found in its JSON. An input that is not a JSON object
 /// gives none.
-pub(crate) fn search_keys(case: &NewCase) -> Vec<String> {
+pub(crate) fn search_keys(case: &mut NewCase) -> Vec<String> {
+    match case.search_keys.take() {
+        Some(keys) => keys,
+        None => keys_from_json(case),
+    }
+}
+
+/// The rule of [`search_keys`] over typed values: the customer number, the målnummer, each claim's invoice number,
+/// in this order, non-empty, each once — what the JSON of the case holding these values gives, without parsing it
+/// (the engine calls this where it has the typed case; a JSON parse per case was 6.6 % of an import's CPU).
+pub fn keys_of<'a>(
+    customer_number: Option<&'a str>,
+    malnummer: Option<&'a str>,
+    invoice_numbers: impl Iterator<Item = Option<&'a str>>,
+) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let found = [customer_number, malnummer]
+        .into_iter()
+        .chain(invoice_numbers)
+        .flatten();
+    for k in found {
+        if !k.is_empty() && !keys.iter().any(|x| x == k) {
+            keys.push(k.to_string());
+        }
+    }
+    keys
+}
+
+/// The keys found in the case's JSON (the validated case, else the input as read): the fallback for a case whose
+/// producer gave no typed keys.
+fn keys_from_json(case: &NewCase) -> Vec<String> {
     let json = case.case_json.as_deref().unwrap_or(&case.input_json);
     // Only an object has fields (serde would also fill the struct from an array, by position).
     if !json.trim_start().starts_with('{') {
@@ -101,6 +132,7 @@ mod tests {
             malnummer: malnummer.map(str::to_string),
             source: None,
             source_line: None,
+            search_keys: None,
         }
     }
 
@@ -110,24 +142,48 @@ mod tests {
             "claims":[{"invoice_number":"F-1"},{"amount":"1"},7,{"invoice_number":""},{"invoice_number":42},
             {"invoice_number":"F-1"}]}"#;
         assert_eq!(
-            search_keys(&case(Some(json), "", None)),
+            search_keys(&mut case(Some(json), "", None)),
             ["K-7", "F-1", "42"]
         );
         // The input when there is no validated case; a value given twice is one key.
         let follow_up = r#"{"malnummer":"BF-1-26","customer_number":"BF-1-26"}"#;
         assert_eq!(
-            search_keys(&case(None, follow_up, Some("BF-1-26"))),
+            search_keys(&mut case(None, follow_up, Some("BF-1-26"))),
             ["BF-1-26"]
         );
         assert_eq!(
-            search_keys(&case(None, r#"{"malnummer":"BF-2-26"}"#, None)),
+            search_keys(&mut case(None, r#"{"malnummer":"BF-2-26"}"#, None)),
             ["BF-2-26"]
         );
         for broken in ["not json", "[1,2]", r#"{"claims":{"invoice_number":"F"}}"#] {
             assert!(
-                search_keys(&case(None, broken, None)).is_empty(),
+                search_keys(&mut case(None, broken, None)).is_empty(),
                 "{broken}"
             );
         }
+    }
+
+    /// Keys given by the engine are taken as they are (no JSON read), and the typed rule gives what the JSON rule
+    /// gives for the same values.
+    #[test]
+    fn typed_keys_follow_the_same_rule() {
+        let mut given = case(Some(r#"{"customer_number":"K-9"}"#), "", None);
+        given.search_keys = Some(vec!["T-1".into()]);
+        assert_eq!(search_keys(&mut given), ["T-1"]);
+        assert_eq!(given.search_keys, None);
+        let typed = keys_of(
+            Some("K-7"),
+            None,
+            [Some("F-1"), None, Some(""), Some("42"), Some("F-1")].into_iter(),
+        );
+        let json = r#"{"customer_number":"K-7","claims":[{"invoice_number":"F-1"},{},{"invoice_number":""},
+            {"invoice_number":"42"},{"invoice_number":"F-1"}]}"#;
+        assert_eq!(typed, search_keys(&mut case(Some(json), "", None)));
+        assert_eq!(typed, ["K-7", "F-1", "42"]);
+        assert_eq!(
+            keys_of(Some("BF-1-26"), Some("BF-1-26"), std::iter::empty()),
+            ["BF-1-26"]
+        );
+        assert!(keys_of(Some(""), None, std::iter::empty()).is_empty());
     }
 }

@@ -176,6 +176,7 @@ pub fn new_case(reference: &str, kind: &str, state: CaseState, malnummer: Option
         malnummer: malnummer.map(String::from),
         source: None,
         source_line: None,
+        search_keys: None,
     }
 }
 
