@@ -60,6 +60,11 @@ impl AlertKind {
             AlertKind::CertificateExpiry => "certificate_expiry",
         }
     }
+
+    /// The kind named `name` ([`AlertKind::as_str`]).
+    pub fn parse(name: &str) -> Option<AlertKind> {
+        AlertKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
 }
 
 /// An active alert.
@@ -85,6 +90,7 @@ pub struct Alerter {
     active: Mutex<BTreeMap<String, Alert>>,
     mailer: Option<crate::email::Mailer>,
     email_to: Vec<lettre::message::Mailbox>,
+    log: Option<Store>,
 }
 
 impl Alerter {
@@ -102,7 +108,15 @@ impl Alerter {
             mailer: None,
             email_to: crate::email::parse_recipients("alerts.email_to", &cfg.email_to)
                 .unwrap_or_default(),
+            log: None,
         }
+    }
+
+    /// The same alerter, also recording every alert raised and cleared in `store`'s alert log (the console's
+    /// alerts page reads it and operators acknowledge there).
+    pub fn with_log(mut self, store: Store) -> Alerter {
+        self.log = Some(store);
+        self
     }
 
     /// The same alerter, also e-mailing every notice to `[alerts] email_to` through `mailer` (none: no e-mail).
@@ -147,6 +161,14 @@ impl Alerter {
         };
         if changed {
             tracing::warn!(alert = kind.as_str(), key, "alert: {message}");
+            if let Some(store) = &self.log {
+                if let Err(e) = store
+                    .log_alert_raised(key, kind.as_str(), message, now)
+                    .await
+                {
+                    tracing::error!(key, error = %e, "alert log: raised not recorded");
+                }
+            }
             self.notify("firing", kind, key, message, now).await;
         }
         changed
@@ -164,6 +186,11 @@ impl Alerter {
                     "alert recovered: {}",
                     alert.message
                 );
+                if let Some(store) = &self.log {
+                    if let Err(e) = store.log_alert_cleared(key, now).await {
+                        tracing::error!(key, error = %e, "alert log: cleared not recorded");
+                    }
+                }
                 self.notify("recovered", alert.kind, key, &message, now)
                     .await;
                 true

@@ -407,6 +407,26 @@ async fn console_in_headless_chromium() {
             .script("return getComputedStyle(document.querySelector('#chart rect.bar-sent')).fill")
             .await;
         assert_eq!(fill.as_str(), Some("rgb(74, 120, 194)"));
+        // The kvittens latency chart: one day with files, its median and longest bar, the figures under it.
+        let latency = d
+            .script(
+                "return document.querySelectorAll('#latency-chart rect.bar-latency-median').length + ':' + \
+                     document.querySelectorAll('#latency-chart rect.bar-latency-max').length",
+            )
+            .await;
+        assert_eq!(latency.as_str(), Some("1:1"), "one day with receipts");
+        let fill = d
+            .script("return getComputedStyle(document.querySelector('#latency-chart rect.bar-latency-median')).fill")
+            .await;
+        assert_eq!(fill.as_str(), Some("rgb(44, 79, 138)"));
+        let desc = d
+            .script("return document.querySelector('#latency-desc').textContent")
+            .await;
+        let receipted = files.len();
+        assert!(
+            desc.as_str().unwrap().contains(&format!("{receipted} file(s) receipted")),
+            "{desc}"
+        );
         d.screenshot("overview").await;
         // Its link to the review queue lists the held case.
         d.click_and_wait("#need-review a").await;
@@ -467,6 +487,20 @@ async fn console_in_headless_chromium() {
             "{results}"
         );
         d.screenshot("search").await;
+        // An operator finds cases by a debtor's number in another spelling, and by name whatever its case.
+        d.go(&srv.url("/console/search?q=121212%2B1212")).await;
+        let by_number = d.text("#debtor-results").await;
+        assert!(
+            by_number.contains("A-2026-000123") && !by_number.contains("A-2026-000124"),
+            "{by_number}"
+        );
+        d.go(&srv.url("/console/search")).await;
+        d.type_into("#q", "  åsa   ÖBERG\u{E007}").await;
+        d.find("#result-count").await;
+        assert!(d.text("#debtor-results").await.contains("A-2026-000123"));
+        d.screenshot("search-debtor").await;
+        d.go(&srv.url("/console/search?q=556677-8808")).await;
+        assert!(d.text("#debtor-results").await.contains("A-2026-000124"));
         let tx = files[0]["tx_id"].as_str().unwrap().to_string();
         d.go(&srv.url(&format!("/console/search?q={tx}"))).await;
         let hit = d.text("#file-results").await;
@@ -519,7 +553,63 @@ async fn console_in_headless_chromium() {
             "{issues}"
         );
         d.screenshot("case-invalid").await;
-        (case_url, file_url)
+
+        // Alerts: a second daemon with its jobs on the same database raises, at start, the SHS node it cannot
+        // reach and the case Kronofogden rejected; it records both in the alert log.
+        let jobs = inst.serve(&[], &[]);
+        let mut alerts_page = String::new();
+        for _ in 0..100 {
+            alerts_page = http
+                .get(jobs.url("/console/alerts"))
+                .bearer_auth(&operator)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if alerts_page.contains("shs_unreachable") && alerts_page.contains("file_rejected") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(alerts_page.contains("file_rejected"), "{alerts_page}");
+        // The browser's session (cookies are per host) works on it; the overview counts both, unacknowledged.
+        d.go(&jobs.url("/console")).await;
+        assert!(d.text("#need-alerts").await.starts_with("2 "), "{}", d.text("#need-alerts").await);
+        d.click_and_wait("#need-alerts a").await;
+        assert!(d.current_url().await.ends_with("/console/alerts"));
+        let current = d.text("#current-alerts").await;
+        assert!(
+            current.contains("shs_unreachable")
+                && current.contains("SHS node")
+                && current.contains("Kronofogden rejected 1 case(s)")
+                && current.contains("N-2026-9"),
+            "{current}"
+        );
+        // The rejection links to its file.
+        let link = d.find_by("partial link text", "file ").await;
+        let href = d
+            .call(reqwest::Method::GET, &format!("/element/{link}/attribute/href"), Value::Null)
+            .await;
+        assert!(href.as_str().unwrap().contains("/console/file/"), "{href}");
+        d.screenshot("alerts").await;
+        // Acknowledge the SHS alert: it shows who acknowledged it, and the overview counts one.
+        let ack = d
+            .script(
+                "return [...document.querySelectorAll('#current-alerts tbody tr')]\
+                 .find(r => r.textContent.includes('shs_unreachable')).querySelector('button').id",
+            )
+            .await;
+        d.click_and_wait(&format!("#{}", ack.as_str().unwrap())).await;
+        let current = d.text("#current-alerts").await;
+        assert!(current.contains("by api:ops"), "{current}");
+        let recent = d.text("#recent-alerts").await;
+        assert!(recent.contains("shs_unreachable") && recent.contains("by api:ops"), "{recent}");
+        d.screenshot("alerts-acknowledged").await;
+        d.go(&jobs.url("/console")).await;
+        assert!(d.text("#need-alerts").await.starts_with("1 "));
+        (case_url, file_url, jobs)
     }
     .await;
     let _ = http
@@ -528,7 +618,60 @@ async fn console_in_headless_chromium() {
         .await;
     let _ = driver.kill();
     let _ = driver.wait();
-    let (result, file_url) = result;
+    let (result, file_url, jobs) = result;
+
+    // Alerts: a viewer sees them but no acknowledge button and may not acknowledge; an operator's form without
+    // the session's anti-forgery token changes nothing.
+    let page = http
+        .get(jobs.url("/console/alerts"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("file_rejected") && !page.contains("Acknowledge</button>"),
+        "{page}"
+    );
+    let ack_path = hidden_ack_path(
+        &http
+            .get(jobs.url("/console/alerts"))
+            .bearer_auth(&operator)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    let r = http
+        .post(jobs.url(&ack_path))
+        .bearer_auth(&viewer)
+        .header("origin", jobs.base.clone())
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // A search by person as a viewer: no hits by debtor, and a note saying why.
+    let page = http
+        .get(srv.url("/console/search?q=19121212-1212"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"person-note\"")
+            && page.contains("personal data")
+            && !page.contains("debtor-results"),
+        "{page}"
+    );
     let case_path = result
         .split_once("/console/")
         .map(|(_, p)| format!("/console/{p}"))
@@ -669,4 +812,52 @@ async fn console_in_headless_chromium() {
         .await
         .unwrap();
     assert!(html.contains("note with 303") && !html.contains("note with 403"));
+    let r = no_redirect
+        .post(jobs.url(&ack_path))
+        .header("cookie", &cookie)
+        .header("origin", jobs.base.clone())
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "ack without the anti-forgery token");
+    let page = http
+        .get(jobs.url("/console/alerts"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(hidden_ack_path(&page), ack_path, "still unacknowledged");
+    let r = no_redirect
+        .post(jobs.url(&ack_path))
+        .header("cookie", &cookie)
+        .header("origin", jobs.base.clone())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = http
+        .get(jobs.url("/console/alerts"))
+        .bearer_auth(&operator)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(&ack_path), "acknowledged: {page}");
+}
+
+/// The action of the first acknowledge form on an alerts page.
+fn hidden_ack_path(html: &str) -> String {
+    let start = html
+        .find("action=\"/console/alerts/")
+        .expect("an acknowledge form")
+        + 8;
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_string()
 }
