@@ -1,7 +1,8 @@
 //! The ops console's store queries at scale (issue 17; a bench, not a test): N cases (default 100,000) in a fresh
 //! SQLite store, a tenth of them held, then p50/p99 over 30 runs of what each console page asks the store: the
 //! overview's totals per kind and state and its chart's changes per hour, the cases list's first page, a page deep
-//! in the list (keyset), a state-filtered page, the search by exact invoice number and by a reference prefix.
+//! in the list (keyset), a state-filtered page, the search by exact invoice number and by a reference prefix, by a
+//! debtor's number and name (`debtor_keys`), the kvittens latency chart's files, the alerts page's log.
 //!
 //! `cargo run --release --example bench_console [N]` (a debug build gives slower, still comparable, figures).
 //! Measured (2-core machine shared with other builds, debug build, 100,000 cases, 2026-12-01): overview totals p50
@@ -12,7 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{TimeZone, Utc};
-use fogd::domain::case::Party;
+use fogd::domain::case::{Debtor, Party};
 use fogd::domain::state::Cause;
 use fogd::domain::{Amount, Case, CaseKind, CaseState, Claim, ClaimKind, IdKind, IdNumber};
 use fogd::store::console::CaseFilter;
@@ -34,7 +35,21 @@ fn new_case(i: usize) -> NewCase {
         agent: None,
         customer_number: Some(format!("K-{i}")),
         promissory_note: false,
-        debtors: Vec::new(),
+        // One debtor per case: a number of its own, a name shared by a thousand cases.
+        debtors: vec![Debtor {
+            id: Some(IdNumber {
+                kind: IdKind::Personnummer,
+                digits: format!("19{:010}", i),
+            }),
+            name: format!("Debtor Name {}", i % 100),
+            care_of: None,
+            street: Some("Gatan 1".into()),
+            postal_code: Some("11122".into()),
+            city: Some("Stockholm".into()),
+            country: "SE".into(),
+            phone: None,
+            email: None,
+        }],
         claims: vec![Claim {
             kind: ClaimKind::Kapital,
             amount: Amount(10_000 + i as i64),
@@ -153,6 +168,33 @@ async fn main() {
     .await;
     time("search: reference prefix", || {
         store.search_case_keys("B-0000", 100)
+    })
+    .await;
+    let number = format!("id:19{:010}", n / 3);
+    time("search: debtor number (exact)", || {
+        store.search_debtor_key(&number, 100)
+    })
+    .await;
+    time("search: debtor name (1 in 100 cases, first 100)", || {
+        store.search_debtor_key("name:debtor name 42", 100)
+    })
+    .await;
+    time("overview: kvittens latencies (30 days)", || {
+        store.kvittens_latencies(since, 20_000)
+    })
+    .await;
+    for k in 0..200 {
+        let key = format!("file_rejected:{k}");
+        store
+            .log_alert_raised(&key, "file_rejected", "bench", at)
+            .await
+            .unwrap();
+        if k % 2 == 0 {
+            store.log_alert_cleared(&key, at).await.unwrap();
+        }
+    }
+    time("alerts: open and the last 100", || async {
+        (store.open_alerts().await, store.recent_alerts(100).await)
     })
     .await;
 }
