@@ -14,6 +14,9 @@
 //! - `kvittens_overdue:<id>`: the file is `sent` and no kvittens came within `batch.kvittens_overdue_minutes`;
 //!   recovered when the kvittens arrives (or the file leaves `sent`).
 //!
+//! - `interest_rate_unknown:<half-year>`: cases are held with rule `interest.rate_unknown` for a half-year the
+//!   referensränta table lacks (fogd-ref-2.md §4), named with the cases; recovered when none is held for it.
+//!
 //! Webhook body: `{"status": "firing"|"recovered", "kind": …, "key": …, "message": …, "at": RFC 3339}`.
 //! E-mail: subject `[fogd] FIRING <kind>: <message>` or `[fogd] RECOVERED <kind>: …`, the same facts in the body.
 
@@ -40,15 +43,18 @@ pub enum AlertKind {
     ShsUnreachable,
     /// A certificate expires soon.
     CertificateExpiry,
+    /// Cases are held because the referensränta table lacks a half-year their interest needs.
+    InterestRateUnknown,
 }
 
 impl AlertKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AlertKind; 4] = [
+    pub const ALL: [AlertKind; 5] = [
         AlertKind::FileRejected,
         AlertKind::KvittensOverdue,
         AlertKind::ShsUnreachable,
         AlertKind::CertificateExpiry,
+        AlertKind::InterestRateUnknown,
     ];
 
     /// The name used in webhook bodies, e-mail subjects and logs (`file_rejected`, …).
@@ -58,6 +64,7 @@ impl AlertKind {
             AlertKind::KvittensOverdue => "kvittens_overdue",
             AlertKind::ShsUnreachable => "shs_unreachable",
             AlertKind::CertificateExpiry => "certificate_expiry",
+            AlertKind::InterestRateUnknown => "interest_rate_unknown",
         }
     }
 
@@ -444,20 +451,70 @@ pub async fn file_conditions(
     Ok(out)
 }
 
+/// Most references an `interest_rate_unknown` alert names (then "and N more").
+const RATE_ALERT_REFERENCES: usize = 10;
+
+/// The `interest_rate_unknown:<half-year>` conditions: cases held with rule `interest.rate_unknown`, by the first
+/// day of the half-year the referensränta table lacks (the issue's value).
+pub async fn interest_conditions(
+    store: &Store,
+) -> Result<Vec<(String, AlertKind, String)>, StoreError> {
+    const RULE: &str = "interest.rate_unknown";
+    let mut by_half_year: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in store.held_with_rule(RULE).await? {
+        for issue in row.issues()? {
+            if issue.rule == RULE {
+                let half_year = issue.value.unwrap_or_default();
+                let refs = by_half_year.entry(half_year).or_default();
+                if !refs.contains(&row.reference) {
+                    refs.push(row.reference.clone());
+                }
+            }
+        }
+    }
+    Ok(by_half_year
+        .into_iter()
+        .map(|(from, refs)| {
+            let mut named = refs
+                .iter()
+                .take(RATE_ALERT_REFERENCES)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if refs.len() > RATE_ALERT_REFERENCES {
+                named.push_str(&format!(" and {} more", refs.len() - RATE_ALERT_REFERENCES));
+            }
+            (
+                format!("interest_rate_unknown:{from}"),
+                AlertKind::InterestRateUnknown,
+                format!(
+                    "the referensränta table lacks the half-year starting {from}: {} case(s) held ({named}); add Riksbanken's rate to [interest] referensranta",
+                    refs.len()
+                ),
+            )
+        })
+        .collect())
+}
+
 impl Alerter {
-    /// Raises the file conditions of [`file_conditions`] and clears (with a "recovered" notice) every active
-    /// file alert that no longer holds.
+    /// Raises the file conditions of [`file_conditions`] and those of [`interest_conditions`], and clears (with a
+    /// "recovered" notice) every active alert of their kinds that no longer holds.
     pub async fn check_files(
         &self,
         store: &Store,
         overdue_minutes: u32,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let want = file_conditions(store, overdue_minutes, now).await?;
+        let mut want = file_conditions(store, overdue_minutes, now).await?;
+        want.extend(interest_conditions(store).await?);
         for (key, kind, message) in &want {
             self.raise(key, *kind, message, now).await;
         }
-        let file_kinds = [AlertKind::FileRejected, AlertKind::KvittensOverdue];
+        let file_kinds = [
+            AlertKind::FileRejected,
+            AlertKind::KvittensOverdue,
+            AlertKind::InterestRateUnknown,
+        ];
         for a in self.active() {
             if file_kinds.contains(&a.kind) && !want.iter().any(|(k, ..)| *k == a.key) {
                 self.clear(&a.key, now).await;

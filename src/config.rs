@@ -408,9 +408,15 @@ pub struct RulesConfig {
     pub cap_inkassokostnad: Kronor,
     /// Cap for förseningsersättning (business debtors only), kronor.
     pub cap_forseningsersattning: Kronor,
-    /// Years after the due date before a consumer claim is held for limitation.
+    /// Cap for the fee for a payment plan (amorteringsplan), kronor.
+    pub cap_amorteringsplan: Kronor,
+    /// Kronofogden's application fee (ansökningsavgift), kronor: a claim for it must be exactly this.
+    pub fee_ansokningsavgift: Kronor,
+    /// Cap for the agent's fee for the application (ombudsarvode), kronor.
+    pub cap_ombudsarvode: Kronor,
+    /// Years after the claim arose before a consumer claim (not on a löpande skuldebrev) is held for limitation.
     pub limitation_years_consumer: u32,
-    /// Years after the due date before another claim is held for limitation.
+    /// Years after the claim arose before another claim is held for limitation.
     pub limitation_years_other: u32,
     /// Most debtors per case.
     pub max_debtors: u32,
@@ -424,6 +430,9 @@ impl Default for RulesConfig {
             cap_paminnelseavgift: Kronor(Amount(6_000)),
             cap_inkassokostnad: Kronor(Amount(18_000)),
             cap_forseningsersattning: Kronor(Amount(45_000)),
+            cap_amorteringsplan: Kronor(Amount(17_000)),
+            fee_ansokningsavgift: Kronor(Amount(30_000)),
+            cap_ombudsarvode: Kronor(Amount(38_000)),
             limitation_years_consumer: 3,
             limitation_years_other: 10,
             max_debtors: 9,

@@ -106,6 +106,13 @@ fn bare_case(reference: String, kind: CaseKind) -> Case {
         date: None,
         reason: None,
         change: None,
+        original_creditor: None,
+        requests: Default::default(),
+        paid_since_title: None,
+        decision_date: None,
+        publication_date: None,
+        deadline: None,
+        security: None,
     }
 }
 
@@ -125,6 +132,7 @@ fn bfo_debtor() -> impl Strategy<Value = Debtor> {
     )
         .prop_map(
             |(id, name, care_of, street, postal_code, city, country)| Debtor {
+                business: Debtor::default_business(id.as_ref()),
                 id,
                 name,
                 care_of,
@@ -183,6 +191,7 @@ fn bfo_claim() -> impl Strategy<Value = Claim> {
                 interest,
                 accrued_interest: None,
                 costs: None,
+                arose: None,
             },
         )
 }
@@ -193,8 +202,8 @@ prop_compose! {
                   debtors in proptest::collection::vec(bfo_debtor(), 1..=9),
                   claims in proptest::collection::vec(bfo_claim(), 1..=20)) -> Case {
         let mut c = bare_case(r, CaseKind::Betalningsforelaggande);
-        c.creditor = Some(Party { id: cred, name: cname });
-        c.agent = agent.map(|id| Party { id, name: String::new() });
+        c.creditor = Some(Party::new(cred, cname));
+        c.agent = agent.map(|id| Party::new(id, String::new()));
         c.customer_number = cust;
         c.promissory_note = note;
         c.debtors = debtors;
@@ -229,6 +238,7 @@ prop_compose! {
 
 fn named_debtor() -> impl Strategy<Value = Debtor> {
     (proptest::option::of(id()), text(60)).prop_map(|(id, name)| Debtor {
+        business: Debtor::default_business(id.as_ref()),
         id,
         name,
         care_of: None,
@@ -261,6 +271,7 @@ fn vst_claim(with_due: bool) -> impl Strategy<Value = Claim> {
                 interest: if with_due { None } else { interest },
                 accrued_interest,
                 costs,
+                arose: None,
             },
         )
 }
@@ -270,7 +281,7 @@ prop_compose! {
                   tr in text(20), td in date(), debtors in proptest::collection::vec(named_debtor(), 1..=9),
                   claims in proptest::collection::vec(vst_claim(false), 1..=20)) -> Case {
         let mut c = bare_case(r, CaseKind::Verkstallighet);
-        c.title = Some(Title { kind: tk, reference: tr, date: td });
+        c.title = Some(Title { kind: tk, reference: tr, date: td, court: None });
         c.debtors = debtors;
         c.claims = claims;
         c

@@ -12,6 +12,7 @@ fn ctx() -> ValidationContext {
         rules: Rules::default(),
         today: NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
         default_intressentkod: "DEV".into(),
+        interest: std::sync::Arc::new(fogd::domain::interest::ReferensrantaTable::embedded()),
     }
 }
 

@@ -76,6 +76,9 @@ fn every_intake_field_is_in_the_schemas() {
         ("InterestInput", r#"{"claims": [{"interest": PROBE}]}"#),
         ("TitleInput", r#"{"title": PROBE}"#),
         ("ChangeInput", r#"{"change": PROBE}"#),
+        ("OriginalCreditorInput", r#"{"original_creditor": PROBE}"#),
+        ("RequestsInput", r#"{"requests": PROBE}"#),
+        ("SecurityInput", r#"{"security": PROBE}"#),
     ] {
         let props = schemas[schema]["properties"]
             .as_object()

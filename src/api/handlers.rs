@@ -235,6 +235,7 @@ fn validation_context(
         rules,
         today,
         default_intressentkod: state.config.ingivare.intressentkod.clone(),
+        interest: state.interest.clone(),
     })
 }
 

@@ -54,13 +54,22 @@ pub struct AppState {
     pub cache: Arc<cache::ResponseCache>,
     /// The engine of the send job, when this server runs it: "retry now" starts a send pass with it.
     pub sender: Option<crate::engine::Engine>,
+    /// The referensränta table intake computes interest with (`[interest] referensranta`, checked at start).
+    pub interest: Arc<crate::domain::interest::ReferensrantaTable>,
 }
 
 impl AppState {
-    /// State with no jobs and no alerter (tests, tools).
+    /// State with no jobs and no alerter (tests, tools). The referensränta table is the configured one; should it
+    /// not load (the daemon refuses to start then, [`crate::daemon::serve`]), an empty table, so that interest is
+    /// never computed with a rate the operator did not give: the cases that need it are held.
     pub fn new(store: Store, config: Config, clock: SharedClock) -> AppState {
         let cache_bytes = config.limits.page_cache_bytes;
+        let interest = crate::interest_table::load(&config).unwrap_or_else(|e| {
+            tracing::error!("{e}");
+            crate::domain::interest::ReferensrantaTable::empty()
+        });
         AppState {
+            interest: Arc::new(interest),
             store,
             config,
             clock,

@@ -8,7 +8,8 @@ use super::case_answer::{CaseAdditions, EventView, FileRef};
 use super::files::{FileView, RetryAnswer};
 use super::handlers::CaseView;
 use crate::domain::case::{
-    CaseInput, ChangeInput, ClaimInput, DebtorInput, InterestInput, PartyInput, TitleInput,
+    CaseInput, ChangeInput, ClaimInput, DebtorInput, InterestInput, OriginalCreditorInput,
+    PartyInput, RequestsInput, SecurityInput, TitleInput,
 };
 use axum::Json;
 use serde_json::{json, Value};
@@ -57,6 +58,9 @@ named_enum_schema! {
     InterestInput,
     TitleInput,
     ChangeInput,
+    OriginalCreditorInput,
+    RequestsInput,
+    SecurityInput,
     CaseView,
     CaseAdditions,
     FileRef,

@@ -97,6 +97,7 @@ pub fn validation_context(
         rules,
         today,
         default_intressentkod: config.ingivare.intressentkod.clone(),
+        interest: std::sync::Arc::new(crate::interest_table::load(config)?),
     })
 }
 

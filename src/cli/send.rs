@@ -47,9 +47,10 @@ pub async fn run(config: Config, args: SendArgs) -> anyhow::Result<u8> {
     let sent = engine.send_pass().await?;
     store.close().await;
     println!(
-        "built {} file(s) ({} case(s) refused by the builder); sent {} ({} duplicate), {} outcome unknown, {} to retry, {} refused",
+        "built {} file(s) ({} case(s) refused by the builder, {} held for review); sent {} ({} duplicate), {} outcome unknown, {} to retry, {} refused",
         built.files.len(),
         built.refused,
+        built.held,
         sent.sent,
         sent.duplicates,
         sent.unknown,

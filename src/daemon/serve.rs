@@ -94,6 +94,9 @@ pub enum DaemonError {
     /// The e-mail settings of the scheduled reports.
     #[error(transparent)]
     Email(#[from] crate::email::EmailError),
+    /// The referensränta table (`[interest] referensranta`) cannot be read or is not valid.
+    #[error(transparent)]
+    InterestTable(#[from] crate::interest_table::InterestTableError),
 }
 
 impl DaemonError {
@@ -102,7 +105,10 @@ impl DaemonError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            DaemonError::KeyNotPrivate(_) | DaemonError::ApiTls(_) | DaemonError::Listen { .. }
+            DaemonError::KeyNotPrivate(_)
+                | DaemonError::ApiTls(_)
+                | DaemonError::Listen { .. }
+                | DaemonError::InterestTable(_)
         )
     }
 }
@@ -115,6 +121,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), DaemonError> {
     let clock = crate::clock::system();
+    // Checked at start: a broken table stops the daemon with its error instead of holding cases.
+    let interest = Arc::new(crate::interest_table::load(&config)?);
     let store = Store::open(&config.database.url, config.database.max_connections).await?;
     let alerter = Arc::new(
         Alerter::new(&config.alerts)
@@ -181,6 +189,7 @@ pub async fn serve(
         alerter: Some(alerter.clone()),
         send_latency,
         sender,
+        interest,
         ..AppState::new(store.clone(), config.clone(), clock.clone())
     });
     state.ready.store(false, Ordering::SeqCst);

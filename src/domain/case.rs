@@ -112,6 +112,12 @@ pub enum ClaimKind {
     Forseningsersattning,
     /// Another cost.
     AnnanKostnad,
+    /// Rättegångskostnad: Kronofogden's application fee (FOGD-REF-2).
+    Ansokningsavgift,
+    /// Rättegångskostnad: the agent's fee for the application (FOGD-REF-2).
+    Ombudsarvode,
+    /// Fee for a payment plan (FOGD-REF-2).
+    Amorteringsplan,
 }
 
 impl ClaimKind {
@@ -124,21 +130,30 @@ impl ClaimKind {
             ClaimKind::Paminnelseavgift => "paminnelseavgift",
             ClaimKind::Forseningsersattning => "forseningsersattning",
             ClaimKind::AnnanKostnad => "annan_kostnad",
+            ClaimKind::Ansokningsavgift => "ansokningsavgift",
+            ClaimKind::Ombudsarvode => "ombudsarvode",
+            ClaimKind::Amorteringsplan => "amorteringsplan",
         }
     }
 
+    /// Every kind, in a stable order.
+    pub const ALL: [ClaimKind; 9] = [
+        ClaimKind::Kapital,
+        ClaimKind::UpplupenRanta,
+        ClaimKind::Inkassokostnad,
+        ClaimKind::Paminnelseavgift,
+        ClaimKind::Forseningsersattning,
+        ClaimKind::AnnanKostnad,
+        ClaimKind::Ansokningsavgift,
+        ClaimKind::Ombudsarvode,
+        ClaimKind::Amorteringsplan,
+    ];
+
     /// Parses the JSON name.
     pub fn parse(text: &str) -> Option<ClaimKind> {
-        [
-            ClaimKind::Kapital,
-            ClaimKind::UpplupenRanta,
-            ClaimKind::Inkassokostnad,
-            ClaimKind::Paminnelseavgift,
-            ClaimKind::Forseningsersattning,
-            ClaimKind::AnnanKostnad,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text.trim())
+        ClaimKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text.trim())
     }
 
     /// True for cost kinds that are capped by the cost tables.
@@ -192,19 +207,119 @@ pub struct Claim {
     /// Verkställighet / fordringsanmälan: costs fixed in the title, or claimed costs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub costs: Option<Amount>,
+    /// When the claim arose (uppkomstdatum), where it differs from the due date; limitation counts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arose: Option<NaiveDate>,
 }
 
-/// A party identified by number and name (creditor, agent).
+impl Claim {
+    /// When the claim arose: `arose`, else the due date (intake.md §3).
+    pub fn arose_or_due(&self) -> Option<NaiveDate> {
+        self.arose.or(self.due_date)
+    }
+}
+
+/// A party identified by number and name (creditor, agent), with the address and contact FOGD-REF-2 sends
+/// (fogd-ref-2.md §2.1, records `11` and `12`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
     /// Identity number.
     pub id: IdNumber,
     /// Name as registered.
     pub name: String,
+    /// Street address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// Postal code (five digits, normalised).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Postal town.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Telephone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Agent only: the agent's own reference (ombudets referens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+impl Party {
+    /// A party with identity and name only.
+    pub fn new(id: IdNumber, name: impl Into<String>) -> Party {
+        Party {
+            id,
+            name: name.into(),
+            street: None,
+            postal_code: None,
+            city: None,
+            phone: None,
+            email: None,
+            reference: None,
+        }
+    }
+}
+
+/// The original creditor of a transferred (bought) claim (fogd-ref-2.md §2.1, record `13` Överlåtelse).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalCreditor {
+    /// Identity number of the original creditor.
+    pub id: IdNumber,
+    /// Name of the original creditor.
+    pub name: String,
+    /// The date the claim was transferred.
+    pub transfer_date: NaiveDate,
+}
+
+/// What the sökande asks of Kronofogden besides the utslag (fogd-ref-2.md §2.1, record `10`; BfL 34 §).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requests {
+    /// Enforce the utslag at once (`yrkande_verkstallighet`).
+    #[serde(default)]
+    pub enforcement: bool,
+    /// Hand the case over to tingsrätt if the debtor disputes it (`yrkande_overlamnande`).
+    #[serde(default)]
+    pub court_if_disputed: bool,
+}
+
+impl Requests {
+    /// True when nothing is requested (then the case leaves the field out when serialised).
+    pub fn is_none(&self) -> bool {
+        !self.enforcement && !self.court_if_disputed
+    }
+}
+
+/// The security a fordringsanmälan names (fogd-ref-2.md §2.3, `sakerhet`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecurityKind {
+    /// No security.
+    None,
+    /// A guarantee (borgen).
+    Borgen,
+    /// A pledge (pant).
+    Pant,
+}
+
+/// Security for the claims of a fordringsanmälan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Security {
+    /// Kind of security.
+    pub kind: SecurityKind,
+    /// What the security is (free text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A debtor (svarande / gäldenär). Several debtors of one case are jointly and severally liable.
+///
+/// Serialised through [`DebtorRepr`]: `business` is written only when it differs from its default for the identity
+/// number (true for an organisationsnummer, false otherwise), and a stored debtor without it reads that default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "DebtorRepr", into = "DebtorRepr")]
 pub struct Debtor {
     /// Identity number; `None` when unknown (id_typ U).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -230,12 +345,82 @@ pub struct Debtor {
     /// E-mail (kept, not sent in FOGD-REF-1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// A business (näringsidkare): true for an organisationsnummer, and for a sole trader identified by
+    /// personnummer when the input says so (`debtors[].business`).
+    pub business: bool,
 }
 
 impl Debtor {
-    /// A business debtor: identified by organisationsnummer.
+    /// A business debtor (the `business` flag).
     pub fn is_business(&self) -> bool {
-        self.id.as_ref().is_some_and(IdNumber::is_organisation)
+        self.business
+    }
+
+    /// `business` when the input does not say: true for an organisationsnummer, false otherwise.
+    pub fn default_business(id: Option<&IdNumber>) -> bool {
+        id.is_some_and(IdNumber::is_organisation)
+    }
+}
+
+/// The serialised form of a [`Debtor`] (see there).
+#[derive(Serialize, Deserialize)]
+struct DebtorRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<IdNumber>,
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    care_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    street: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    city: Option<String>,
+    country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    business: Option<bool>,
+}
+
+impl From<DebtorRepr> for Debtor {
+    fn from(r: DebtorRepr) -> Debtor {
+        let business = r
+            .business
+            .unwrap_or_else(|| Debtor::default_business(r.id.as_ref()));
+        Debtor {
+            id: r.id,
+            name: r.name,
+            care_of: r.care_of,
+            street: r.street,
+            postal_code: r.postal_code,
+            city: r.city,
+            country: r.country,
+            phone: r.phone,
+            email: r.email,
+            business,
+        }
+    }
+}
+
+impl From<Debtor> for DebtorRepr {
+    fn from(d: Debtor) -> DebtorRepr {
+        let business =
+            (d.business != Debtor::default_business(d.id.as_ref())).then_some(d.business);
+        DebtorRepr {
+            id: d.id,
+            name: d.name,
+            care_of: d.care_of,
+            street: d.street,
+            postal_code: d.postal_code,
+            city: d.city,
+            country: d.country,
+            phone: d.phone,
+            email: d.email,
+            business,
+        }
     }
 }
 
@@ -248,6 +433,9 @@ pub struct Title {
     pub reference: String,
     /// Date of the title.
     pub date: NaiveDate,
+    /// The court that gave a `dom` or approved a `forlikning` (record `01` `domstol`, FOGD-REF-2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub court: Option<String>,
 }
 
 /// Kinds of executive title.
@@ -363,9 +551,39 @@ pub struct Case {
     /// Verkställighet ändring: the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// BFÖ: the original creditor of a transferred (bought) claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_creditor: Option<OriginalCreditor>,
+    /// BFÖ: enforcement and handing over to tingsrätt, as requested in the application.
+    #[serde(default, skip_serializing_if = "Requests::is_none")]
+    pub requests: Requests,
+    /// Verkställighet: payments received since the title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid_since_title: Option<Amount>,
+    /// Fordringsanmälan: the date of the decision that opened the skuldsanering (beslut om inledande).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_date: Option<NaiveDate>,
+    /// Fordringsanmälan: the date the decision was published (kungörelse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publication_date: Option<NaiveDate>,
+    /// Fordringsanmälan: the last day to file, when given; see [`Case::filing_deadline`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<NaiveDate>,
+    /// Fordringsanmälan: the security for the claims.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<Security>,
 }
 
 impl Case {
+    /// Fordringsanmälan: the last day to file: `deadline`, else `publication_date` plus one calendar month
+    /// (fogd-ref-2.md §2.3); `None` without either.
+    pub fn filing_deadline(&self) -> Option<NaiveDate> {
+        self.deadline.or_else(|| {
+            self.publication_date
+                .and_then(|p| p.checked_add_months(chrono::Months::new(1)))
+        })
+    }
+
     /// The reference of the case this one concerns (itself for applications).
     pub fn concerned_reference(&self) -> &str {
         self.concerns.as_deref().unwrap_or(&self.reference)
@@ -474,6 +692,28 @@ pub struct CaseInput {
     /// Ändring.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeInput>,
+    /// BFÖ: the original creditor of a transferred (bought) claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_creditor: Option<OriginalCreditorInput>,
+    /// BFÖ: what the sökande requests besides the utslag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<RequestsInput>,
+    /// Verkställighet: payments received since the title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = decimal_schema)]
+    pub paid_since_title: Option<serde_json::Value>,
+    /// Fordringsanmälan: date of the decision that opened the skuldsanering, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_date: Option<String>,
+    /// Fordringsanmälan: date the decision was published (kungörelse), `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publication_date: Option<String>,
+    /// Fordringsanmälan: the last day to file (default: publication date plus one month), `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+    /// Fordringsanmälan: security for the claims.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecurityInput>,
     /// fogd's read-only additions in the answer of `GET /api/v1/cases/{ref}` (see [`READ_ONLY_FIELDS`]): accepted
     /// and ignored, so that a case system can send back what it reads (intake.md §5). Never stored or hashed.
     #[serde(default, skip_serializing)]
@@ -537,6 +777,63 @@ pub struct PartyInput {
     /// Name as registered, representable in ISO-8859-1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Street address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    /// Postal code; five digits (`111 22` accepted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Postal town.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Telephone number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// E-mail address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Agent only: the agent's own reference (ombudets referens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// The original creditor of a bought claim as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OriginalCreditorInput {
+    /// Identity number text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Name as registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Date of the transfer, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_date: Option<String>,
+}
+
+/// The requests of a BFÖ application as they arrive (absent = false).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsInput {
+    /// Enforce the utslag at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforcement: Option<bool>,
+    /// Hand over to tingsrätt if the debtor disputes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub court_if_disputed: Option<bool>,
+}
+
+/// Security as it arrives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityInput {
+    /// `none`, `borgen` or `pant`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// What the security is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A debtor as it arrives.
@@ -570,6 +867,10 @@ pub struct DebtorInput {
     /// E-mail address, if known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// A business (näringsidkare); default true for an organisationsnummer, false for a personnummer (set it for
+    /// a sole trader).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business: Option<bool>,
 }
 
 /// A claim as it arrives.
@@ -603,6 +904,9 @@ pub struct ClaimInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(schema_with = decimal_schema)]
     pub costs: Option<serde_json::Value>,
+    /// When the claim arose, `YYYY-MM-DD` (default: the due date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arose: Option<String>,
 }
 
 /// Interest as it arrives.
@@ -634,6 +938,9 @@ pub struct TitleInput {
     /// Date of the title, `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// The court's name (required for `dom` and `forlikning` in FOGD-REF-2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub court: Option<String>,
 }
 
 /// A change as it arrives.

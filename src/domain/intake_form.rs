@@ -6,8 +6,8 @@
 
 use super::amount::Amount;
 use super::case::{
-    Case, CaseInput, ChangeInput, Claim, ClaimInput, Debtor, DebtorInput, InterestInput, Party,
-    PartyInput, TitleInput,
+    Case, CaseInput, ChangeInput, Claim, ClaimInput, Debtor, DebtorInput, InterestInput,
+    OriginalCreditorInput, Party, PartyInput, RequestsInput, SecurityInput, TitleInput,
 };
 use serde::Serialize;
 
@@ -28,6 +28,12 @@ fn party(p: &Party) -> PartyInput {
     PartyInput {
         id: Some(p.id.display()),
         name: Some(p.name.clone()),
+        street: p.street.clone(),
+        postal_code: p.postal_code.clone(),
+        city: p.city.clone(),
+        phone: p.phone.clone(),
+        email: p.email.clone(),
+        reference: p.reference.clone(),
     }
 }
 
@@ -42,6 +48,8 @@ fn debtor(d: &Debtor) -> DebtorInput {
         country: Some(d.country.clone()),
         phone: d.phone.clone(),
         email: d.email.clone(),
+        // Written only when it differs from what intake assumes without it.
+        business: (d.business != Debtor::default_business(d.id.as_ref())).then_some(d.business),
     }
 }
 
@@ -60,6 +68,7 @@ fn claim(c: &Claim) -> ClaimInput {
         }),
         accrued_interest: c.accrued_interest.map(amount),
         costs: c.costs.map(amount),
+        arose: c.arose.map(|d| d.to_string()),
     }
 }
 
@@ -80,6 +89,7 @@ impl Case {
                 kind: name(&t.kind),
                 reference: Some(t.reference.clone()),
                 date: Some(t.date.to_string()),
+                court: t.court.clone(),
             }),
             debt_restructuring_case: self.debt_restructuring_case.clone(),
             concerns: self.concerns.clone(),
@@ -92,6 +102,26 @@ impl Case {
                 kind: name(&c.kind),
                 amount: c.amount.map(amount),
                 until: c.until.map(|d| d.to_string()),
+            }),
+            original_creditor: self
+                .original_creditor
+                .as_ref()
+                .map(|o| OriginalCreditorInput {
+                    id: Some(o.id.display()),
+                    name: Some(o.name.clone()),
+                    transfer_date: Some(o.transfer_date.to_string()),
+                }),
+            requests: (!self.requests.is_none()).then_some(RequestsInput {
+                enforcement: Some(self.requests.enforcement),
+                court_if_disputed: Some(self.requests.court_if_disputed),
+            }),
+            paid_since_title: self.paid_since_title.map(amount),
+            decision_date: self.decision_date.map(|d| d.to_string()),
+            publication_date: self.publication_date.map(|d| d.to_string()),
+            deadline: self.deadline.map(|d| d.to_string()),
+            security: self.security.as_ref().map(|s| SecurityInput {
+                kind: name(&s.kind),
+                text: s.text.clone(),
             }),
             ..CaseInput::default()
         }
@@ -108,6 +138,7 @@ mod tests {
             rules: Rules::default(),
             today: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
             default_intressentkod: "DEV".into(),
+            interest: std::sync::Arc::new(crate::domain::interest::ReferensrantaTable::embedded()),
         }
     }
 

@@ -199,13 +199,18 @@ impl ReferensrantaTable {
     /// binary; were it broken, the table would be empty and every `reference_plus` calculation would answer
     /// [`InterestError::RateUnknown`], never a guessed rate).
     pub fn embedded() -> ReferensrantaTable {
-        ReferensrantaTable::from_toml(EMBEDDED).unwrap_or(ReferensrantaTable {
+        ReferensrantaTable::from_toml(EMBEDDED).unwrap_or_else(|_| ReferensrantaTable::empty())
+    }
+
+    /// A table without rates: every `reference_plus` calculation answers [`InterestError::RateUnknown`].
+    pub fn empty() -> ReferensrantaTable {
+        ReferensrantaTable {
             first: HalfYear {
                 year: 2002,
                 second: true,
             },
             rates_bp: Vec::new(),
-        })
+        }
     }
 
     /// Reads and checks a table: `rates = [ { from = 2002-07-01, percent = "4.50" }, … ]`, each `from` the first
@@ -390,6 +395,57 @@ pub fn interest_until(
     .map(|c| c.amount)
 }
 
+/// One claim's interest for a fordringsanmälan: the days [`from`, `to`) and the amount (record `30` `ranta_from`,
+/// `ranta_till`, `ranta`; fogd-ref-2.md §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimInterest {
+    /// Interest runs from (the claim's interest `from`).
+    pub from: NaiveDate,
+    /// Up to, not including (the decision date).
+    pub to: NaiveDate,
+    /// The interest, rounded once.
+    pub amount: Amount,
+}
+
+/// Why a claim's interest could not be computed: the claim's index (0-based) and the error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("claim {index}: {error}")]
+pub struct ClaimInterestError {
+    /// The claim, 0-based.
+    pub index: usize,
+    /// What went wrong.
+    pub error: InterestError,
+}
+
+impl super::case::Case {
+    /// The interest of each claim up to the decision that opened the skuldsanering (`decision_date`), for the
+    /// fordringsanmälan: one entry per claim, `None` for a claim without interest; all `None` when the case has no
+    /// decision date. A half-year the table lacks is an error, never a guessed rate.
+    pub fn sks_interest(
+        &self,
+        table: &ReferensrantaTable,
+    ) -> Result<Vec<Option<ClaimInterest>>, ClaimInterestError> {
+        self.claims
+            .iter()
+            .enumerate()
+            .map(|(index, c)| {
+                let (Some(interest), Some(to)) = (&c.interest, self.decision_date) else {
+                    return Ok(None);
+                };
+                interest_until(c.amount, interest, to, table)
+                    .map(|amount| {
+                        Some(ClaimInterest {
+                            from: interest.from,
+                            to,
+                            amount,
+                        })
+                    })
+                    .map_err(|error| ClaimInterestError { index, error })
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +470,49 @@ mod tests {
         assert_eq!(t.rate_bp(HalfYear::of(d("2016-07-01"))), Ok(-50));
         assert_eq!(t.rate_bp(HalfYear::of(d("2008-12-31"))), Ok(450));
         assert_eq!(t.rate_bp(HalfYear::of(d("2025-03-01"))), Ok(300));
+    }
+
+    /// A fordringsanmälan's interest up to the decision date: the first worked example per claim, none for a claim
+    /// without interest or a case without a decision date, and a missing half-year named, never guessed.
+    #[test]
+    fn sks_interest_runs_to_the_decision_date() {
+        let mut case: crate::domain::case::Case = serde_json::from_value(serde_json::json!({
+            "reference": "S-1", "kind": "fordringsanmalan", "intressentkod": "DEV",
+            "decision_date": "2025-02-15",
+            "claims": [
+                { "kind": "kapital", "amount": "10000.00",
+                  "interest": { "kind": "reference_plus", "rate_bp": 800, "from": "2024-05-10" } },
+                { "kind": "inkassokostnad", "amount": "180.00" }
+            ]
+        }))
+        .unwrap();
+        let t = ReferensrantaTable::embedded();
+        let got = case.sks_interest(&t).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                Some(ClaimInterest {
+                    from: d("2024-05-10"),
+                    to: d("2025-02-15"),
+                    amount: kr("911.51"),
+                }),
+                None
+            ]
+        );
+        let short = ReferensrantaTable::from_toml(
+            "rates = [{ from = 2024-01-01, percent = \"4.00\" }, { from = 2024-07-01, percent = \"4.00\" }]",
+        )
+        .unwrap();
+        let e = case.sks_interest(&short).unwrap_err();
+        assert_eq!(e.index, 0);
+        assert_eq!(
+            e.error,
+            InterestError::RateUnknown {
+                half_year: HalfYear::of(d("2025-01-01"))
+            }
+        );
+        case.decision_date = None;
+        assert_eq!(case.sks_interest(&t).unwrap(), vec![None, None]);
     }
 
     /// fogd-ref-2.md §4, the four worked examples, exactly.

@@ -6,11 +6,15 @@
 //! mark a `receipted_rejected` file of the same number `superseded`.
 //!
 //! A case the builder refuses (a value that does not fit its field) goes to `invalid` with the builder's error as
-//! an issue (rule `build.refused`) and the file is built without it. At most `batch.max_unreceipted_per_series`
-//! files per series wait for their kvittens (kronofogden.md §2.3; default 1).
+//! an issue (rule `build.refused`) and the file is built without it; so does a follow-up that no longer passes the
+//! checks against the case it concerns (fogd-ref-2.md §2.4, e.g. `follow_up.case_closed`: decided since intake).
+//! At most `batch.max_unreceipted_per_series` files per series wait for their kvittens (kronofogden.md §2.3;
+//! default 1).
 
 use super::{Engine, EngineError};
 use crate::domain::state::Cause;
+use crate::domain::validate::concerned::check_follow_up;
+use crate::domain::validate::deadline::{deadline_passed, DEADLINE_PASSED};
 use crate::domain::validate::{Issue, Severity};
 use crate::domain::{Case, CaseKind, CaseState};
 use crate::formats::{build_file, BuildError, FileFacts};
@@ -23,6 +27,8 @@ pub struct BuildReport {
     pub files: Vec<BuiltFile>,
     /// Cases refused by the builder (now `invalid`).
     pub refused: u64,
+    /// Cases held for review instead of filed (a fordringsanmälan past its filing deadline).
+    pub held: u64,
     /// Series that had approved cases but already their maximum of unreceipted files.
     pub waiting_series: u64,
 }
@@ -156,6 +162,56 @@ impl Engine {
         let local = now
             .with_timezone(&chrono_tz::Europe::Stockholm)
             .naive_local();
+        // Follow-ups once more against the case they concern, as it stands now (fogd-ref-2.md §2.4): it may have
+        // been decided or withdrawn since the follow-up was taken in. A follow-up that fails is not sent.
+        if let Some(parent) = kind.concerns_kind() {
+            let mut kept = Vec::with_capacity(cases.len());
+            for (id, issues, case) in cases {
+                let concerned = tx
+                    .concerned_case(
+                        intressentkod,
+                        parent.as_str(),
+                        case.concerned_reference(),
+                        &case.reference,
+                    )
+                    .await?;
+                let found = concerned
+                    .map(|c| check_follow_up(&case, &c, local.date()))
+                    .unwrap_or_default();
+                if found.is_empty() {
+                    kept.push((id, issues, case));
+                    continue;
+                }
+                let message = found
+                    .iter()
+                    .map(|i| i.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                tracing::warn!(case = id, "follow-up not sent: {message}");
+                refuse_with(&mut tx, id, &issues, found, &message, now).await?;
+                report.refused += 1;
+                refused_any = true;
+            }
+            cases = kept;
+        }
+        // A fordringsanmälan past its filing deadline is held for review, unless an operator approved it with that
+        // warning on it already.
+        if kind == CaseKind::Fordringsanmalan {
+            let mut kept = Vec::with_capacity(cases.len());
+            for (id, issues, case) in cases {
+                match deadline_passed(&case, local.date()) {
+                    Some(issue) if !issues.contains(DEADLINE_PASSED) => {
+                        tracing::warn!(case = id, "fordringsanmälan held: {}", issue.message);
+                        hold(&mut tx, id, &issues, issue, now).await?;
+                        report.held += 1;
+                        // Not filed: like a refused case, the series is tried again for the cases behind it.
+                        refused_any = true;
+                    }
+                    _ => kept.push((id, issues, case)),
+                }
+            }
+            cases = kept;
+        }
         let facts = FileFacts {
             intressentkod: intressentkod.to_string(),
             lopnummer: u32::try_from(lopnummer).map_err(|_| EngineError::LopnummerRange {
@@ -254,6 +310,25 @@ async fn refuse(
     message: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), EngineError> {
+    let issue = Issue {
+        severity: Severity::Error,
+        path: field.to_string(),
+        field: field.to_string(),
+        rule: "build.refused".into(),
+        value: None,
+        message: message.to_string(),
+    };
+    refuse_with(tx, id, issues_json, vec![issue], message, now).await
+}
+
+/// Holds the approved case `id` for review with the warning `issue` added to its issues.
+async fn hold(
+    tx: &mut StoreTx<'_>,
+    id: i64,
+    issues_json: &str,
+    issue: Issue,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), EngineError> {
     let mut issues: Vec<Issue> =
         serde_json::from_str(issues_json).map_err(|source| StoreError::Corrupt {
             table: "cases",
@@ -261,14 +336,43 @@ async fn refuse(
             column: "issues_json",
             source,
         })?;
-    issues.push(Issue {
-        severity: Severity::Error,
-        path: field.to_string(),
-        field: field.to_string(),
-        rule: "build.refused".into(),
-        value: None,
-        message: message.to_string(),
-    });
+    let reason = format!("{}: {}", issue.rule, issue.message);
+    issues.push(issue);
+    let json = serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
+        what: "issues",
+        source,
+    })?;
+    tx.move_cases(
+        CaseSelection::One(id),
+        &CaseMove::new(Cause::Hold, CaseState::Held, "engine", now)
+            .reason(Some(&reason))
+            .update(CaseUpdate {
+                hold_reason: Some(Some(reason.clone())),
+                issues_json: Some(json),
+                ..CaseUpdate::default()
+            }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves the approved case `id` to `invalid` with `found` added to its issues (`message` as the event's reason).
+async fn refuse_with(
+    tx: &mut StoreTx<'_>,
+    id: i64,
+    issues_json: &str,
+    found: Vec<Issue>,
+    message: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), EngineError> {
+    let mut issues: Vec<Issue> =
+        serde_json::from_str(issues_json).map_err(|source| StoreError::Corrupt {
+            table: "cases",
+            id,
+            column: "issues_json",
+            source,
+        })?;
+    issues.extend(found);
     let json = serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
         what: "issues",
         source,

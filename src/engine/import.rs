@@ -105,9 +105,9 @@ impl ImportOptions {
 
 /// What the store does not need of a prepared case: its state as counted and its problems. Kept in a vector
 /// parallel to the [`NewCase`]s, so that the batch can be handed to the store as a slice without a copy.
-struct Assessed {
-    state: CaseState,
-    problems: Vec<Problem>,
+pub(super) struct Assessed {
+    pub(super) state: CaseState,
+    pub(super) problems: Vec<Problem>,
 }
 
 /// Imports `records`: validates each, stores them in batches (unless `dry_run`), and reports. `progress` is called
@@ -252,6 +252,7 @@ pub async fn import(
     let writer = {
         let store = store.cloned();
         let opts = opts.clone();
+        let today = ctx.today;
         tokio::spawn(async move {
             let mut out = ImportOutcome::default();
             // One connection for all batches, taken at the first (see `WriteSession`).
@@ -269,11 +270,10 @@ pub async fn import(
                 flush(
                     store.as_ref(),
                     &mut session,
-                    &mut step.news,
-                    &mut step.batch,
+                    &mut step,
                     &mut out,
                     &opts,
-                    step.now,
+                    today,
                 )
                 .await?;
             }
@@ -371,15 +371,18 @@ fn count_state(s: &mut ImportSummary, state: CaseState) {
     }
 }
 
+/// Stores the batch of `step` (its cases' creation time `step.now`); `today` for the follow-up checks.
 async fn flush(
     store: Option<&Store>,
     session: &mut Option<WriteSession>,
-    news: &mut Vec<NewCase>,
-    batch: &mut Vec<Assessed>,
+    step: &mut BatchHandoff,
     out: &mut ImportOutcome,
     opts: &ImportOptions,
-    now: chrono::DateTime<chrono::Utc>,
+    today: chrono::NaiveDate,
 ) -> Result<(), EngineError> {
+    let now = step.now;
+    let news = &mut step.news;
+    let batch = &mut step.batch;
     let Some(store) = store else {
         news.clear();
         batch.clear();
@@ -392,7 +395,7 @@ async fn flush(
         // The follow-up check reads through the pool: give the held connection back first, so that a pool of
         // one connection cannot wait on itself.
         *session = None;
-        check_follow_ups(store, news, batch, opts).await?;
+        super::follow_ups::check_follow_ups(store, news, batch, opts, today).await?;
     }
     let session = match session {
         Some(s) => s,
@@ -449,95 +452,8 @@ async fn flush(
 }
 
 /// True for a nedsättning, återkallelse or ändring (a case that concerns another).
-fn is_follow_up(n: &NewCase) -> bool {
+pub(super) fn is_follow_up(n: &NewCase) -> bool {
     CaseKind::parse(&n.kind).is_some_and(CaseKind::is_follow_up)
-}
-
-/// Refuses follow-ups whose concerned case does not exist (rule `follow_up.unknown_case`): a nedsättning,
-/// återkallelse or ändring must name (by `concerns`) a case of the parent kind with the same intressentkod, stored
-/// before or earlier in the same batch. Checked here, where intake meets the store, not in the pure validator. A
-/// refused follow-up is kept `invalid` with the issue.
-async fn check_follow_ups(
-    store: &Store,
-    news: &mut [NewCase],
-    batch: &mut [Assessed],
-    opts: &ImportOptions,
-) -> Result<(), EngineError> {
-    // Most batches hold no follow-up at all: then there is nothing to look up.
-    if !news.iter().any(is_follow_up) {
-        return Ok(());
-    }
-    let in_batch: HashSet<(String, String, String)> = news
-        .iter()
-        .zip(batch.iter())
-        .filter(|(_, p)| p.state != CaseState::Invalid)
-        .map(|(n, _)| (n.intressentkod.clone(), n.kind.clone(), n.reference.clone()))
-        .collect();
-    for (new, p) in news.iter_mut().zip(batch.iter_mut()) {
-        if p.state == CaseState::Invalid {
-            continue;
-        }
-        let Some(parent) = CaseKind::parse(&new.kind).and_then(CaseKind::concerns_kind) else {
-            continue;
-        };
-        let Some(concerns) = new.concerns.clone() else {
-            continue;
-        };
-        let key = (
-            new.intressentkod.clone(),
-            parent.as_str().to_string(),
-            concerns.clone(),
-        );
-        if in_batch.contains(&key) {
-            continue;
-        }
-        let exists = store
-            .cases_by_reference(&concerns, Some(&new.intressentkod))
-            .await?
-            .iter()
-            .any(|c| c.kind == parent.as_str() && c.state != CaseState::Invalid);
-        if exists {
-            continue;
-        }
-        let message = format!(
-            "{} {} concerns {parent} case {concerns:?}, which does not exist for intressentkod {}",
-            new.kind, new.reference, new.intressentkod
-        );
-        let issue = Issue {
-            severity: Severity::Error,
-            path: "concerns".into(),
-            field: "concerns".into(),
-            rule: "follow_up.unknown_case".into(),
-            value: Some(concerns.clone()),
-            message: message.clone(),
-        };
-        // The issues were serialised by this intake a moment ago (`prepare`).
-        let mut issues: Vec<Issue> =
-            serde_json::from_str(&new.issues_json).map_err(|source| EngineError::Serialise {
-                what: "issues",
-                source,
-            })?;
-        issues.push(issue);
-        new.issues_json =
-            serde_json::to_string(&issues).map_err(|source| EngineError::Serialise {
-                what: "issues",
-                source,
-            })?;
-        new.state = CaseState::Invalid;
-        new.hold_reason = None;
-        p.state = CaseState::Invalid;
-        p.problems.push(Problem {
-            severity: Severity::Error,
-            source: opts.source.clone(),
-            line: new.source_line.unwrap_or(0) as usize,
-            reference: Some(new.reference.clone()),
-            field: "concerns".into(),
-            rule: "follow_up.unknown_case".into(),
-            value: Some(concerns),
-            message,
-        });
-    }
-    Ok(())
 }
 
 /// Validates one record and prepares what to store: `(case to store, problems, state)`. A record without a

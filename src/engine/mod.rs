@@ -13,6 +13,7 @@
 
 pub mod apply;
 pub mod batch;
+mod follow_ups;
 pub mod import;
 pub mod journal;
 pub mod poll;

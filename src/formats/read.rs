@@ -146,6 +146,7 @@ fn new_debtor() -> Debtor {
         country: "SE".into(),
         phone: None,
         email: None,
+        business: false,
     }
 }
 
@@ -213,6 +214,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 kind: k,
                 reference: r,
                 date: d,
+                court: None,
             });
         }
         let ch = std::mem::take(change);
@@ -260,6 +262,13 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                         date: None,
                         reason: None,
                         change: None,
+                        original_creditor: None,
+                        requests: Default::default(),
+                        paid_since_title: None,
+                        decision_date: None,
+                        publication_date: None,
+                        deadline: None,
+                        security: None,
                     });
                 }
             }
@@ -287,6 +296,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                             interest: None,
                             accrued_interest: None,
                             costs: None,
+                            arose: None,
                         }),
                         ..ClaimAcc::default()
                     });
@@ -329,10 +339,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 Source::TitleDate => title.2 = date_of(v),
                 Source::CreditorId => {
                     if let Some(id) = id_of(line, src, v)? {
-                        case.creditor = Some(Party {
-                            id,
-                            name: String::new(),
-                        });
+                        case.creditor = Some(Party::new(id, String::new()));
                     }
                 }
                 Source::CreditorName => {
@@ -342,10 +349,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 }
                 Source::AgentId => {
                     if let Some(id) = id_of(line, src, v)? {
-                        case.agent = Some(Party {
-                            id,
-                            name: String::new(),
-                        });
+                        case.agent = Some(Party::new(id, String::new()));
                     }
                 }
                 Source::AgentName => {
@@ -360,6 +364,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                     if let Some(d) = case.debtors.first_mut() {
                         if src == Source::FirstDebtorId {
                             d.id = id_of(line, src, v)?;
+                            d.business = Debtor::default_business(d.id.as_ref());
                         } else {
                             d.name = text_of(v).unwrap_or_default();
                         }
@@ -376,7 +381,10 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                         continue;
                     };
                     match src {
-                        Source::DebtorId => d.id = id_of(line, src, v)?,
+                        Source::DebtorId => {
+                            d.id = id_of(line, src, v)?;
+                            d.business = Debtor::default_business(d.id.as_ref());
+                        }
                         Source::DebtorName => d.name = text_of(v).unwrap_or_default(),
                         Source::DebtorCareOf => d.care_of = text_of(v),
                         Source::DebtorStreet => d.street = text_of(v),

@@ -5,6 +5,7 @@ use super::moves::{insert_creation_events, insert_events, EventRow};
 use super::types::StoredTime;
 use super::{with_pool, with_tx, Dialect, Store, StoreError};
 use crate::domain::state::{Cause, Transition};
+use crate::domain::validate::concerned::{reduction_of, ConcernedCase};
 use crate::domain::validate::Issue;
 use crate::domain::{Case, CaseState};
 use chrono::{DateTime, Utc};
@@ -642,6 +643,56 @@ impl Store {
         }))
     }
 
+    /// The held cases whose hold reason names `rule` (e.g. `interest.rate_unknown`), oldest first.
+    pub async fn held_with_rule(&self, rule: &str) -> Result<Vec<CaseRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE state = $1 AND hold_reason LIKE $2 ORDER BY id"
+        );
+        let pattern = format!("%{rule}:%");
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(&sql)
+                .bind(CaseState::Held)
+                .bind(&pattern)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// What fogd knows of the case a follow-up concerns (fogd-ref-2.md §2.4): the case (intressentkod, `kind`,
+    /// `reference`), if it exists, with its state and content, and the nedsättningar already kept for it that are
+    /// not invalid or rejected, leaving out the follow-up `except` itself (a replacement of it).
+    pub async fn concerned_case(
+        &self,
+        intressentkod: &str,
+        kind: &str,
+        reference: &str,
+        except: &str,
+    ) -> Result<Option<ConcernedCase>, StoreError> {
+        let row: Option<ConcernedRow> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(CONCERNED_SQL)
+                .bind(intressentkod)
+                .bind(kind)
+                .bind(reference)
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let earlier: Vec<(i64, Option<String>)> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(REDUCTIONS_SQL)
+                .bind(intressentkod)
+                .bind(crate::domain::CaseKind::Nedsattning.as_str())
+                .bind(reference)
+                .bind(except)
+                .bind(CaseState::Invalid)
+                .bind(CaseState::Rejected)
+                .fetch_all(pool)
+                .await?
+        });
+        concerned_from(reference, row, earlier).map(Some)
+    }
+
     /// The målnummer of the case (intressentkod, kind, reference), if it exists and has one (status: whether a
     /// follow-up still waits for the målnummer of the case it concerns).
     pub async fn malnummer_of(
@@ -661,5 +712,81 @@ impl Store {
             .await?
         });
         Ok(r.and_then(|r| r.0))
+    }
+}
+
+/// The concerned case's row for [`Store::concerned_case`]: id, state, validated case.
+type ConcernedRow = (i64, CaseState, Option<String>);
+
+const CONCERNED_SQL: &str =
+    "SELECT id, state, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND reference = $3";
+
+pub(crate) const REDUCTIONS_SQL: &str =
+    "SELECT id, case_json FROM cases WHERE intressentkod = $1 AND kind = $2 AND concerns = $3 \
+     AND reference <> $4 AND state <> $5 AND state <> $6 ORDER BY id";
+
+/// A [`ConcernedCase`] from its row and the rows of the nedsättningar kept for it.
+fn concerned_from(
+    reference: &str,
+    (id, state, case_json): ConcernedRow,
+    earlier: Vec<(i64, Option<String>)>,
+) -> Result<ConcernedCase, StoreError> {
+    let corrupt = |id: i64, source| StoreError::Corrupt {
+        table: "cases",
+        id,
+        column: "case_json",
+        source,
+    };
+    let case: Option<Case> = case_json
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| corrupt(id, e))?;
+    let mut reductions = Vec::with_capacity(earlier.len());
+    for (id, json) in earlier {
+        let Some(json) = json else { continue };
+        let neds: Case = serde_json::from_str(&json).map_err(|e| corrupt(id, e))?;
+        reductions.extend(reduction_of(&neds));
+    }
+    Ok(ConcernedCase {
+        reference: reference.to_string(),
+        state,
+        case,
+        reductions,
+    })
+}
+
+impl super::StoreTx<'_> {
+    /// [`Store::concerned_case`] inside this transaction (the build pass checks follow-ups before it files them).
+    pub async fn concerned_case(
+        &mut self,
+        intressentkod: &str,
+        kind: &str,
+        reference: &str,
+        except: &str,
+    ) -> Result<Option<ConcernedCase>, StoreError> {
+        let row: Option<ConcernedRow> = with_tx!(self, |t, DB| {
+            sqlx::query_as(CONCERNED_SQL)
+                .bind(intressentkod)
+                .bind(kind)
+                .bind(reference)
+                .fetch_optional(&mut **t)
+                .await?
+        });
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let earlier: Vec<(i64, Option<String>)> = with_tx!(self, |t, DB| {
+            sqlx::query_as(REDUCTIONS_SQL)
+                .bind(intressentkod)
+                .bind(crate::domain::CaseKind::Nedsattning.as_str())
+                .bind(reference)
+                .bind(except)
+                .bind(CaseState::Invalid)
+                .bind(CaseState::Rejected)
+                .fetch_all(&mut **t)
+                .await?
+        });
+        concerned_from(reference, row, earlier).map(Some)
     }
 }

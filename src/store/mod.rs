@@ -556,7 +556,7 @@ mod tests {
             .await
             .unwrap();
             // The seven of 0001–0003, rebuilt by 0004, 0005's session index, 0006's console indexes as 0010 left
-            // them.
+            // them, and 0009's follow-up index.
             let names: Vec<&str> = idx.iter().map(|(n,)| n.as_str()).collect();
             assert_eq!(
                 names,
@@ -566,6 +566,7 @@ mod tests {
                     "case_events_charted",
                     "case_keys_key",
                     "case_notes_case",
+                    "cases_concerns",
                     "cases_created_at",
                     "cases_kind_state",
                     "cases_malnummer",
@@ -657,5 +658,21 @@ mod tests {
             !latency.contains("SCAN files\n") && !latency.ends_with("SCAN files"),
             "{latency}"
         );
+        // The follow-up checks' look-up of earlier nedsättningar uses the partial index of 0009.
+        let reductions = with_pool!(store, |pool, DB| {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", cases::REDUCTIONS_SQL))
+                    .bind("IK")
+                    .bind("nedsattning")
+                    .bind("R-1")
+                    .bind("R-2")
+                    .bind(CaseState::Invalid)
+                    .bind(CaseState::Withdrawn)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+        });
+        assert!(reductions.contains("cases_concerns"), "{reductions}");
     }
 }

@@ -151,6 +151,31 @@ impl Columns {
     }
 }
 
+/// The column name of field `f` of debtor `d` (0-based): `debtor_f`, `debtor2_f`, ….
+fn debtor_column_name(d: usize, f: &str) -> String {
+    if d == 0 {
+        format!("debtor_{f}")
+    } else {
+        format!("debtor{}_{f}", d + 1)
+    }
+}
+
+/// A CSV yes/no value (`true`/`false`, `ja`/`nej`, `yes`/`no`, `1`/`0`, `j`/`n`, `y`); else the read issue of
+/// `column` on `line`.
+fn csv_boolean(column: &str, v: String, line: usize) -> Result<bool, ReadIssue> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "ja" | "yes" | "1" | "j" | "y" => Ok(true),
+        "false" | "nej" | "no" | "0" | "n" => Ok(false),
+        _ => Err(ReadIssue {
+            line,
+            field: column.into(),
+            rule: "csv.boolean".into(),
+            message: format!("{v:?} is not true/false (ja/nej)"),
+            value: Some(v),
+        }),
+    }
+}
+
 /// Field `i` of a CSV row, trimmed of white space (as intake.md's CSV values are).
 pub(super) fn field<'r>(row: &[&'r str], i: usize) -> Option<&'r str> {
     row.get(i).map(|f| f.trim())
@@ -311,6 +336,9 @@ impl<'s> CsvRecords<'s> {
         let mut agent = PartyInput::default();
         let mut title = TitleInput::default();
         let mut change = ChangeInput::default();
+        let mut original = OriginalCreditorInput::default();
+        let mut requests = RequestsInput::default();
+        let mut security = SecurityInput::default();
         let mut case_values: Vec<Option<String>> = Vec::new();
         for (i, name) in &self.cols.case {
             let v = get(*i);
@@ -328,17 +356,31 @@ impl<'s> CsvRecords<'s> {
                 "agent_id" => agent.id = Some(v),
                 "agent_name" => agent.name = Some(v),
                 "customer_number" => input.customer_number = Some(v),
-                "promissory_note" => match v.to_ascii_lowercase().as_str() {
-                    "true" | "ja" | "yes" | "1" | "j" | "y" => input.promissory_note = Some(true),
-                    "false" | "nej" | "no" | "0" | "n" => input.promissory_note = Some(false),
-                    _ => issues.push(ReadIssue {
-                        line,
-                        field: "promissory_note".into(),
-                        rule: "csv.boolean".into(),
-                        message: format!("{v:?} is not true/false (ja/nej)"),
-                        value: Some(v),
-                    }),
-                },
+                "creditor_street" => creditor.street = Some(v),
+                "creditor_postal_code" => creditor.postal_code = Some(v),
+                "creditor_city" => creditor.city = Some(v),
+                "creditor_phone" => creditor.phone = Some(v),
+                "creditor_email" => creditor.email = Some(v),
+                "agent_street" => agent.street = Some(v),
+                "agent_postal_code" => agent.postal_code = Some(v),
+                "agent_city" => agent.city = Some(v),
+                "agent_phone" => agent.phone = Some(v),
+                "agent_email" => agent.email = Some(v),
+                "agent_reference" => agent.reference = Some(v),
+                "original_creditor_id" => original.id = Some(v),
+                "original_creditor_name" => original.name = Some(v),
+                "original_creditor_transfer_date" => original.transfer_date = Some(v),
+                "promissory_note" | "requests_enforcement" | "requests_court_if_disputed" => {
+                    let slot = match *name {
+                        "promissory_note" => &mut input.promissory_note,
+                        "requests_enforcement" => &mut requests.enforcement,
+                        _ => &mut requests.court_if_disputed,
+                    };
+                    match csv_boolean(name, v, line) {
+                        Ok(b) => *slot = Some(b),
+                        Err(issue) => issues.push(issue),
+                    }
+                }
                 "concerns" => input.concerns = Some(v),
                 "malnummer" => input.malnummer = Some(v),
                 "date" => input.date = Some(v),
@@ -360,7 +402,14 @@ impl<'s> CsvRecords<'s> {
                 "title_kind" => title.kind = Some(v),
                 "title_reference" => title.reference = Some(v),
                 "title_date" => title.date = Some(v),
+                "title_court" => title.court = Some(v),
+                "paid_since_title" => input.paid_since_title = Some(s(v)),
                 "debt_restructuring_case" => input.debt_restructuring_case = Some(v),
+                "decision_date" => input.decision_date = Some(v),
+                "publication_date" => input.publication_date = Some(v),
+                "deadline" => input.deadline = Some(v),
+                "security_kind" => security.kind = Some(v),
+                "security_text" => security.text = Some(v),
                 _ => {}
             }
         }
@@ -375,6 +424,15 @@ impl<'s> CsvRecords<'s> {
         }
         if change != ChangeInput::default() {
             input.change = Some(change);
+        }
+        if original != OriginalCreditorInput::default() {
+            input.original_creditor = Some(original);
+        }
+        if requests != RequestsInput::default() {
+            input.requests = Some(requests);
+        }
+        if security != SecurityInput::default() {
+            input.security = Some(security);
         }
         let mut debtor_values: Vec<Option<String>> = Vec::new();
         // A debtor is made when its first value is read (most rows have one debtor of the nine columns allow).
@@ -400,6 +458,10 @@ impl<'s> CsvRecords<'s> {
                 "city" => dd.city = Some(v),
                 "country" => dd.country = Some(v),
                 "phone" => dd.phone = Some(v),
+                "business" => match csv_boolean(&debtor_column_name(*d, f), v, line) {
+                    Ok(b) => dd.business = Some(b),
+                    Err(issue) => issues.push(issue),
+                },
                 _ => dd.email = Some(v),
             }
         }
@@ -433,16 +495,11 @@ impl<'s> CsvRecords<'s> {
         if !first {
             // Case-level and debtor columns must agree with the case's first row (or be empty).
             let case_cols = self.cols.case.iter().map(|(i, n)| (*i, (*n).to_string()));
-            let debtor_cols = self.cols.debtor.iter().map(|(i, d, f)| {
-                (
-                    *i,
-                    if *d == 0 {
-                        format!("debtor_{f}")
-                    } else {
-                        format!("debtor{}_{f}", d + 1)
-                    },
-                )
-            });
+            let debtor_cols = self
+                .cols
+                .debtor
+                .iter()
+                .map(|(i, d, f)| (*i, debtor_column_name(*d, f)));
             let firsts = p.case_values.iter().chain(p.debtor_values.iter());
             for ((i, name), first_v) in case_cols.chain(debtor_cols).zip(firsts) {
                 if let Some(v) = get(i) {
@@ -477,6 +534,7 @@ impl<'s> CsvRecords<'s> {
                 "interest_rate" => interest.rate = Some(s(v)),
                 "interest_from" => interest.from = Some(v),
                 "accrued_interest" => claim.accrued_interest = Some(s(v)),
+                "arose" => claim.arose = Some(v),
                 _ => claim.costs = Some(s(v)),
             }
         }

@@ -16,7 +16,8 @@
 //!   Debtor columns `debtor_*` are the first debtor, `debtor2_*` … `debtor9_*` further ones.
 
 use super::case::{
-    CaseInput, ChangeInput, ClaimInput, DebtorInput, InterestInput, PartyInput, TitleInput,
+    CaseInput, ChangeInput, ClaimInput, DebtorInput, InterestInput, OriginalCreditorInput,
+    PartyInput, RequestsInput, SecurityInput, TitleInput,
 };
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -34,8 +35,24 @@ pub const CASE_COLUMNS: &[&str] = &[
     "intressentkod",
     "creditor_id",
     "creditor_name",
+    "creditor_street",
+    "creditor_postal_code",
+    "creditor_city",
+    "creditor_phone",
+    "creditor_email",
     "agent_id",
     "agent_name",
+    "agent_street",
+    "agent_postal_code",
+    "agent_city",
+    "agent_phone",
+    "agent_email",
+    "agent_reference",
+    "original_creditor_id",
+    "original_creditor_name",
+    "original_creditor_transfer_date",
+    "requests_enforcement",
+    "requests_court_if_disputed",
     "customer_number",
     "promissory_note",
     "concerns",
@@ -50,7 +67,14 @@ pub const CASE_COLUMNS: &[&str] = &[
     "title_kind",
     "title_reference",
     "title_date",
+    "title_court",
+    "paid_since_title",
     "debt_restructuring_case",
+    "decision_date",
+    "publication_date",
+    "deadline",
+    "security_kind",
+    "security_text",
 ];
 
 /// Claim-level CSV columns (one claim per row).
@@ -65,6 +89,7 @@ pub const CLAIM_COLUMNS: &[&str] = &[
     "interest_from",
     "accrued_interest",
     "costs",
+    "arose",
 ];
 
 /// Debtor fields; a column is `debtor_<field>` (first debtor) or `debtor<N>_<field>` for N = 2…9.
@@ -78,6 +103,7 @@ pub const DEBTOR_FIELDS: &[&str] = &[
     "country",
     "phone",
     "email",
+    "business",
 ];
 
 /// Most debtors a CSV row can carry through suffixed columns.
@@ -726,5 +752,80 @@ mod tests {
         ));
         let src = open_source(b"[{\"reference\":\"A\"", None).unwrap();
         assert!(src.records().is_err());
+    }
+
+    /// Every FOGD-REF-2 column (fogd-ref-2.md §2.1–§2.3) reads into the intake field of the same name, on the
+    /// case's first row, its debtor columns and each claim row.
+    #[test]
+    fn fogd_ref_2_columns_are_read() {
+        let csv = "reference;kind;creditor_id;creditor_name;creditor_street;creditor_postal_code;creditor_city;\
+creditor_phone;creditor_email;agent_id;agent_name;agent_street;agent_postal_code;agent_city;agent_phone;agent_email;\
+agent_reference;original_creditor_id;original_creditor_name;original_creditor_transfer_date;requests_enforcement;\
+requests_court_if_disputed;debtor_id;debtor_name;debtor_business;debtor2_name;debtor2_business;claim_kind;amount;\
+due_date;arose;basis\n\
+R-1;betalningsforelaggande;556036-0793;Kredit AB;Box 1;111 22;Stockholm;08-1;k@k.se;556677-8808;Ombud AB;Gatan 2;\
+41101;Göteborg;031-1;o@o.se;OMB-7;202100-5489;Säljaren AB;2026-05-01;ja;nej;19121212-1212;Tolvan;j;Elva;n;kapital;\
+100;2026-03-01;2026-01-15;Faktura\n\
+R-1;;;;;;;;;;;;;;;;;;;;;;;;;;;ombudsarvode;380;;;\n";
+        let recs = records(csv.as_bytes());
+        assert_eq!(recs.len(), 1);
+        assert!(recs[0].read_issues.is_empty(), "{:#?}", recs[0].read_issues);
+        let input = recs[0].input.as_ref().unwrap();
+        let creditor = input.creditor.as_ref().unwrap();
+        assert_eq!(
+            (
+                creditor.street.as_deref(),
+                creditor.postal_code.as_deref(),
+                creditor.city.as_deref(),
+                creditor.phone.as_deref(),
+                creditor.email.as_deref()
+            ),
+            (
+                Some("Box 1"),
+                Some("111 22"),
+                Some("Stockholm"),
+                Some("08-1"),
+                Some("k@k.se")
+            )
+        );
+        let agent = input.agent.as_ref().unwrap();
+        assert_eq!(agent.reference.as_deref(), Some("OMB-7"));
+        assert_eq!(agent.city.as_deref(), Some("Göteborg"));
+        assert_eq!(agent.email.as_deref(), Some("o@o.se"));
+        let oc = input.original_creditor.as_ref().unwrap();
+        assert_eq!(oc.transfer_date.as_deref(), Some("2026-05-01"));
+        assert_eq!(oc.name.as_deref(), Some("Säljaren AB"));
+        let req = input.requests.as_ref().unwrap();
+        assert_eq!(
+            (req.enforcement, req.court_if_disputed),
+            (Some(true), Some(false))
+        );
+        let business: Vec<Option<bool>> = input.debtors.iter().map(|d| d.business).collect();
+        assert_eq!(business, [Some(true), Some(false)]);
+        assert_eq!(input.claims[0].arose.as_deref(), Some("2026-01-15"));
+        assert_eq!(input.claims[1].kind.as_deref(), Some("ombudsarvode"));
+
+        let vst = "reference;kind;title_kind;title_reference;title_date;title_court;paid_since_title;\
+debt_restructuring_case;decision_date;publication_date;deadline;security_kind;security_text;debtor_business\n\
+V;verkstallighet;dom;T 1-26;2026-01-01;Solna tingsrätt;12,50;S;2026-02-01;2026-02-03;2026-03-03;pant;Bil;kanske\n";
+        let recs = records(vst.as_bytes());
+        let input = recs[0].input.as_ref().unwrap();
+        let title = input.title.as_ref().unwrap();
+        assert_eq!(title.court.as_deref(), Some("Solna tingsrätt"));
+        assert_eq!(input.paid_since_title, Some(serde_json::json!("12,50")));
+        assert_eq!(input.decision_date.as_deref(), Some("2026-02-01"));
+        assert_eq!(input.publication_date.as_deref(), Some("2026-02-03"));
+        assert_eq!(input.deadline.as_deref(), Some("2026-03-03"));
+        let sec = input.security.as_ref().unwrap();
+        assert_eq!(
+            (sec.kind.as_deref(), sec.text.as_deref()),
+            (Some("pant"), Some("Bil"))
+        );
+        // A yes/no column that says neither is a read issue naming the column.
+        let issue = &recs[0].read_issues[0];
+        assert_eq!(
+            (issue.field.as_str(), issue.rule.as_str()),
+            ("debtor_business", "csv.boolean")
+        );
     }
 }

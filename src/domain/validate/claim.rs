@@ -1,4 +1,5 @@
-//! Validation of one claim (intake.md §3): amounts, cost caps, dates, limitation.
+//! Validation of one claim (intake.md §3): amounts, dates, interest, limitation (the cost rules are per case:
+//! `costs`).
 
 use super::*;
 
@@ -9,7 +10,7 @@ impl Validator<'_> {
         c: &ClaimInput,
         kind: CaseKind,
         kind_known: bool,
-        any_consumer: bool,
+        limitation_years: u32,
     ) -> Option<Claim> {
         let mut ok = true;
         let kp = Field(&path, "kind");
@@ -25,7 +26,10 @@ impl Validator<'_> {
                         kp,
                         "claim.kind",
                         Some(k),
-                        format!("unknown claim kind {k:?}; expected kapital, upplupen_ranta, inkassokostnad, paminnelseavgift, forseningsersattning or annan_kostnad"),
+                        format!(
+                            "unknown claim kind {k:?}; expected one of {}",
+                            ClaimKind::ALL.map(ClaimKind::as_str).join(", ")
+                        ),
                     );
                 }
                 parsed
@@ -58,6 +62,15 @@ impl Validator<'_> {
         let dp = Field(&path, "due_date");
         let due_date = self.date(dp, c.due_date.as_deref());
         if c.due_date.as_deref().is_some_and(|s| !s.trim().is_empty()) && due_date.is_none() {
+            ok = false;
+        }
+        let arp = Field(&path, "arose");
+        let arose = self.date(arp, c.arose.as_deref());
+        if c.arose.as_deref().is_some_and(|s| !s.trim().is_empty()) && arose.is_none() {
+            ok = false;
+        }
+        if arose.is_some_and(|d| d > self.ctx.today) {
+            self.not_future(arp, arose, "date.future", "the date the claim arose");
             ok = false;
         }
         let invoice_number = self.text(Field(&path, "invoice_number"), c.invoice_number.as_deref());
@@ -197,51 +210,27 @@ impl Validator<'_> {
         let accrued_interest = extra(self, "accrued_interest", c.accrued_interest.as_ref());
         let costs = extra(self, "costs", c.costs.as_ref());
 
-        // Warnings: caps, förseningsersättning to a consumer, limitation.
-        if let (Some(k), Some(a)) = (ckind, amount) {
-            let cap = match k {
-                ClaimKind::Paminnelseavgift => Some(self.ctx.rules.cap_paminnelseavgift),
-                ClaimKind::Inkassokostnad => Some(self.ctx.rules.cap_inkassokostnad),
-                ClaimKind::Forseningsersattning => Some(self.ctx.rules.cap_forseningsersattning),
-                _ => None,
-            };
-            if let Some(cap) = cap {
-                if a > cap {
-                    self.warn(
-                        ap,
-                        "cost.cap",
-                        Some(&a.to_string()),
-                        format!("{} of {a} kr exceeds the cap of {cap} kr", k.as_str()),
-                    );
-                }
-            }
-            if k == ClaimKind::Forseningsersattning && any_consumer {
-                self.warn(
-                    kp,
-                    "cost.forseningsersattning_consumer",
-                    Some(k.as_str()),
-                    "förseningsersättning may only be claimed from business debtors".into(),
-                );
-            }
-        }
+        // Limitation, counted from when the claim arose (`arose`, else the due date; intake.md §3). The cost rules
+        // are per case: `costs`.
         if kind_known
             && matches!(
                 kind,
                 CaseKind::Betalningsforelaggande | CaseKind::Fordringsanmalan
             )
         {
-            if let Some(d) = due_date {
-                let years = if any_consumer {
-                    self.ctx.rules.limitation_years_consumer
-                } else {
-                    self.ctx.rules.limitation_years_other
-                };
+            let from = match (arose, due_date) {
+                (Some(a), _) => Some((a, "arose", Field(&path, "arose"))),
+                (None, Some(d)) => Some((d, "due date", dp)),
+                (None, None) => None,
+            };
+            if let Some((d, what, p)) = from {
+                let years = limitation_years;
                 let limit = self
                     .ctx
                     .today
                     .checked_sub_months(Months::new(years.saturating_mul(12)));
                 if limit.is_some_and(|l| d < l) {
-                    self.warn(dp, "limitation", Some(&d.to_string()), format!("due date {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
+                    self.warn(p, "limitation", Some(&d.to_string()), format!("the claim's {what} {d} is more than {years} years back; the claim may be time-barred (preskriberad)"));
                 }
             }
         }
@@ -257,6 +246,7 @@ impl Validator<'_> {
             interest,
             accrued_interest,
             costs,
+            arose,
         })
     }
 }

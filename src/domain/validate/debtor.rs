@@ -70,6 +70,9 @@ impl Validator<'_> {
         if !ok {
             return None;
         }
+        let business = d
+            .business
+            .unwrap_or_else(|| Debtor::default_business(id.as_ref()));
         Some(Debtor {
             id,
             name: name?,
@@ -80,6 +83,7 @@ impl Validator<'_> {
             country,
             phone,
             email,
+            business,
         })
     }
 }

@@ -32,10 +32,12 @@ impl Validator<'_> {
         let date = self.required_date("title.date", t.date.as_deref(), "the title's date");
         self.not_future("title.date", date, "date.future", "the title date");
         let date = date.filter(|d| *d <= self.ctx.today);
+        let court = self.text("title.court", t.court.as_deref());
         Some(Title {
             kind: kind?,
             reference: reference?,
             date: date?,
+            court,
         })
     }
 

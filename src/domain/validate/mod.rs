@@ -1,17 +1,22 @@
 //! Intake validation (intake.md §3): a [`CaseInput`] becomes a normalised [`Case`], with *every* problem of the case
 //! reported at once as an [`Issue`].
 //!
-//! Errors make the case `invalid`; warnings (cost cap, förseningsersättning to a consumer, limitation) keep the case
-//! but hold it for review. Readings of gaps in the spec, kept here in one place:
+//! Errors make the case `invalid`; warnings (the cost rules, limitation, interest that cannot be computed or is
+//! implausible, a missed filing deadline) keep the case but hold it for review. Readings of gaps in the spec, kept here in one place:
 //! - A follow-up's `concerns` defaults to its own `reference` (the follow-up is usually filed under the same
 //!   ärendenummer as the case it concerns).
 //! - A field that does not belong to the case's kind (e.g. `title` on a BFÖ) is an error (`field.not_allowed`), so
 //!   that data is never silently dropped.
 //! - A debtor without an identity number (id_typ U) must have a full postal address (street, postal code, city).
-//! - Cost caps apply per claim; `annan_kostnad` has no cap. förseningsersättning to a debtor that is not an
-//!   organisation is a warning (the law allows it for business debtors only).
-//! - Limitation applies to BFÖ and fordringsanmälan claims with a due date; the consumer period applies when any
-//!   debtor is not an organisation (or has no number). Verkställighet rests on a title and is not checked.
+//! - The cost rules are per case, not per claim line (fogd-ref-2.md §2.1, `costs`); `annan_kostnad` has no cap.
+//!   They apply to every application kind.
+//! - Limitation applies to BFÖ and fordringsanmälan claims, counted from `arose`, else the due date; the consumer
+//!   period applies when any debtor is not a business (`business`, by default an organisationsnummer; a debtor that
+//!   did not validate counts as a consumer) and the case is not on a löpande skuldebrev. Verkställighet rests on a
+//!   title and is not checked.
+//! - Interest is computed where a case needs it (`interest_rules`): a stated `upplupen_ranta` of a BFÖ, and a
+//!   fordringsanmälan's claims up to the decision date. Follow-ups are checked against the case they concern where
+//!   intake meets the store ([`concerned`]).
 //! - The due date must not lie in the future for BFÖ; follow-up dates and title dates must not lie in the future.
 //! - An intressentkod is 1–3 ASCII letters or digits.
 
@@ -21,15 +26,21 @@ use super::case::{
     DebtorInput, FollowUpReason, Interest, InterestKind, Party, PartyInput, Title, TitleKind,
 };
 use super::ids::IdNumber;
+use super::interest::ReferensrantaTable;
 use super::text;
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt::Display;
 
 mod claim;
+pub mod concerned;
+mod costs;
+pub mod deadline;
 mod debtor;
 mod follow_up;
+mod interest_rules;
 mod party;
+mod ref2;
 
 /// How bad an issue is: errors make the case invalid, warnings hold it for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -77,6 +88,12 @@ pub struct Rules {
     pub cap_inkassokostnad: Amount,
     /// Cap for förseningsersättning (business debtors only).
     pub cap_forseningsersattning: Amount,
+    /// Cap for the fee for a payment plan.
+    pub cap_amorteringsplan: Amount,
+    /// Kronofogden's application fee: a claim for it is exactly this.
+    pub fee_ansokningsavgift: Amount,
+    /// Cap for the agent's fee (only with an agent).
+    pub cap_ombudsarvode: Amount,
     /// Limitation period for consumer debtors, years.
     pub limitation_years_consumer: u32,
     /// Limitation period otherwise, years.
@@ -94,6 +111,9 @@ impl Default for Rules {
             cap_paminnelseavgift: Amount(6_000),
             cap_inkassokostnad: Amount(18_000),
             cap_forseningsersattning: Amount(45_000),
+            cap_amorteringsplan: Amount(17_000),
+            fee_ansokningsavgift: Amount(30_000),
+            cap_ombudsarvode: Amount(38_000),
             limitation_years_consumer: 3,
             limitation_years_other: 10,
             max_debtors: 9,
@@ -109,6 +129,9 @@ impl Rules {
             cap_paminnelseavgift: cfg.cap_paminnelseavgift.0,
             cap_inkassokostnad: cfg.cap_inkassokostnad.0,
             cap_forseningsersattning: cfg.cap_forseningsersattning.0,
+            cap_amorteringsplan: cfg.cap_amorteringsplan.0,
+            fee_ansokningsavgift: cfg.fee_ansokningsavgift.0,
+            cap_ombudsarvode: cfg.cap_ombudsarvode.0,
             limitation_years_consumer: cfg.limitation_years_consumer,
             limitation_years_other: cfg.limitation_years_other,
             max_debtors: cfg.max_debtors as usize,
@@ -126,6 +149,8 @@ pub struct ValidationContext {
     pub today: NaiveDate,
     /// The intressentkod used when a case names none.
     pub default_intressentkod: String,
+    /// Riksbanken's referensränta per half-year, for the interest a case needs (fogd-ref-2.md §4).
+    pub interest: std::sync::Arc<ReferensrantaTable>,
 }
 
 /// The outcome of validating one case.
@@ -438,17 +463,20 @@ impl Validator<'_> {
         // Without a kind, check what can be checked kind-independently and stop.
         let Some(kind) = kind else {
             let _ = self.parts_any_kind(input, CaseKind::Betalningsforelaggande, false);
+            let _ = self.ref2_parts(input, CaseKind::Betalningsforelaggande, false);
             return None;
         };
         let parts = self.parts_any_kind(input, kind, true);
+        let ref2 = self.ref2_parts(input, kind, true);
         let reference = reference?;
         let parts = parts?;
+        let ref2 = ref2?;
         let concerns = if kind.is_follow_up() {
             Some(parts.concerns.unwrap_or_else(|| reference.clone()))
         } else {
             parts.concerns
         };
-        Some(Case {
+        let mut case = Case {
             reference,
             kind,
             intressentkod: ik_raw,
@@ -467,7 +495,20 @@ impl Validator<'_> {
             date: parts.date,
             reason: parts.reason,
             change: parts.change,
-        })
+            original_creditor: ref2.original_creditor,
+            requests: ref2.requests,
+            paid_since_title: ref2.paid_since_title,
+            decision_date: ref2.decision_date,
+            publication_date: ref2.publication_date,
+            deadline: ref2.deadline,
+            security: ref2.security,
+        };
+        if kind == CaseKind::Fordringsanmalan {
+            self.sks_interest(&mut case);
+            self.issues
+                .extend(deadline::deadline_passed(&case, self.ctx.today));
+        }
+        Some(case)
     }
 }
 
@@ -502,6 +543,9 @@ fn iso_date(raw: &str) -> Option<NaiveDate> {
     let year = i32::try_from(num(0..4)?).ok()?;
     NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
 }
+
+#[cfg(test)]
+mod rules_tests;
 
 #[cfg(test)]
 mod tests {
@@ -539,15 +583,16 @@ mod tests {
         }
     }
 
-    fn ctx() -> ValidationContext {
+    pub(super) fn ctx() -> ValidationContext {
         ValidationContext {
             rules: Rules::default(),
             today: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
             default_intressentkod: "DEV".into(),
+            interest: std::sync::Arc::new(ReferensrantaTable::embedded()),
         }
     }
 
-    fn bfo() -> serde_json::Value {
+    pub(super) fn bfo() -> serde_json::Value {
         json!({
           "reference": "A-2026-000123",
           "kind": "betalningsforelaggande",
@@ -567,12 +612,12 @@ mod tests {
         })
     }
 
-    fn run(v: serde_json::Value) -> Validation {
+    pub(super) fn run(v: serde_json::Value) -> Validation {
         let input: CaseInput = serde_json::from_value(v).unwrap();
         validate(&input, &ctx())
     }
 
-    fn with(
+    pub(super) fn with(
         mut base: serde_json::Value,
         pointer: &str,
         value: serde_json::Value,
@@ -591,7 +636,7 @@ mod tests {
     }
 
     /// Asserts exactly one issue with this rule and path, and returns it.
-    fn one(v: &Validation, rule: &str, path: &str) -> Issue {
+    pub(super) fn one(v: &Validation, rule: &str, path: &str) -> Issue {
         let hits: Vec<&Issue> = v
             .issues
             .iter()
@@ -606,7 +651,7 @@ mod tests {
         hits[0].clone()
     }
 
-    fn error_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
+    pub(super) fn error_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
         let r = run(v);
         assert!(r.case.is_none(), "case should be invalid: {:#?}", r.issues);
         let i = one(&r, rule, path);
@@ -614,7 +659,7 @@ mod tests {
         i
     }
 
-    fn warning_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
+    pub(super) fn warning_rule(v: serde_json::Value, rule: &str, path: &str) -> Issue {
         let r = run(v);
         assert!(r.case.is_some(), "warnings keep the case: {:#?}", r.issues);
         assert!(!r.has_errors());

@@ -22,9 +22,46 @@ impl Validator<'_> {
             p.name.as_deref(),
             format_args!("the {what}'s name"),
         );
+        let mut ok = true;
+        let street = self.text(Field(&path, "street"), p.street.as_deref());
+        let pcp = Field(&path, "postal_code");
+        let postal_code = match self.text(pcp, p.postal_code.as_deref()) {
+            Some(pc) => match crate::domain::ids::swedish_postal_code(&pc) {
+                Ok(once) => Some(once),
+                Err(e) => {
+                    self.err(pcp, e.rule, Some(&pc), e.message);
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        let city = self.text(Field(&path, "city"), p.city.as_deref());
+        let phone = self.text(Field(&path, "phone"), p.phone.as_deref());
+        let email = self.text(Field(&path, "email"), p.email.as_deref());
+        let rp = Field(&path, "reference");
+        let reference = self.text(rp, p.reference.as_deref());
+        if reference.is_some() && what != "agent" {
+            self.err(
+                rp,
+                "field.not_allowed",
+                p.reference.as_deref(),
+                format!("{rp} belongs to the agent (ombudets referens), not the {what}"),
+            );
+            ok = false;
+        }
+        if !ok {
+            return None;
+        }
         Some(Party {
             id: id?,
             name: name?,
+            street,
+            postal_code,
+            city,
+            phone,
+            email,
+            reference,
         })
     }
 
@@ -127,8 +164,15 @@ impl Validator<'_> {
                 None => ok = false,
             }
         }
+        // A debtor that is not a business (or not readable) makes the case a consumer case; the consumer
+        // limitation period applies unless the claim rests on a löpande skuldebrev (intake.md §3).
         let any_consumer =
             debtors.iter().any(|d| !d.is_business()) || input.debtors.len() != debtors.len();
+        let limitation_years = if any_consumer && !input.promissory_note.unwrap_or(false) {
+            self.ctx.rules.limitation_years_consumer
+        } else {
+            self.ctx.rules.limitation_years_other
+        };
 
         // Claims.
         let n_claims = input.claims.len();
@@ -157,11 +201,20 @@ impl Validator<'_> {
             }
         }
         let mut claims = Vec::new();
+        let mut claim_at = Vec::new();
         for (i, c) in input.claims.iter().enumerate() {
-            match self.claim(Indexed("claims", i), c, kind, kind_known, any_consumer) {
-                Some(c) => claims.push(c),
+            match self.claim(Indexed("claims", i), c, kind, kind_known, limitation_years) {
+                Some(c) => {
+                    claims.push(c);
+                    claim_at.push(i);
+                }
                 None => ok = false,
             }
+        }
+        if kind_known && is_app {
+            let indexed: Vec<(usize, &Claim)> = claim_at.iter().copied().zip(&claims).collect();
+            self.costs(&indexed, !any_consumer, agent.is_some());
+            self.interest_rules(&indexed, kind);
         }
 
         // Kind-specific parts.
