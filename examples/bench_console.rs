@@ -55,6 +55,7 @@ fn new_case(i: usize) -> NewCase {
             country: "SE".into(),
             phone: None,
             email: None,
+            business: false,
         }],
         claims: vec![Claim {
             kind: ClaimKind::Kapital,

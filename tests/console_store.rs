@@ -292,6 +292,7 @@ fn case_with_debtors(i: usize, debtors: &[(Option<&str>, &str)]) -> NewCase {
             country: "SE".into(),
             phone: None,
             email: None,
+            business: digits.is_some_and(|d| d.starts_with("16")),
         })
         .collect();
     c.case_json = Some(serde_json::to_string(&case).unwrap());
