@@ -269,6 +269,14 @@ async fn console_queries(store: &Store) {
     assert!(search("F-0500").await.is_empty());
 }
 
+/// An alert log row's id, when it cleared, who acknowledged it and when.
+type AlertFacts<'a> = (
+    i64,
+    Option<DateTime<Utc>>,
+    Option<&'a str>,
+    Option<DateTime<Utc>>,
+);
+
 /// A case of [`new_case`] with these debtors (identity digits, name).
 fn case_with_debtors(i: usize, debtors: &[(Option<&str>, &str)]) -> NewCase {
     let mut c = new_case(i);
@@ -361,12 +369,7 @@ async fn alerts_debtors_and_latency(store: &Store) {
         .await
         .unwrap());
     let recent = store.recent_alerts(10).await.unwrap();
-    let got: Vec<(
-        i64,
-        Option<DateTime<Utc>>,
-        Option<&str>,
-        Option<DateTime<Utc>>,
-    )> = recent
+    let got: Vec<AlertFacts> = recent
         .iter()
         .map(|r| {
             (
