@@ -10,6 +10,11 @@
 //! is cached per database generation, and a totals table kept by the store is the way out); chart changes per hour
 //! p50 4 ms / p99 40 ms; cases first page 0.4 / 1.7 ms; a page deep in the list 0.4 / 0.9 ms; state = held 0.8 /
 //! 1.1 ms; search by exact invoice number 0.07 / 0.36 ms; by reference prefix 1.6 / 1.8 ms.
+//! With the debtor keys, the latency read and the alert log (same machine, load ~9, debug build, 100,000 cases,
+//! 2026-12-01; 100,000 cases with one debtor each stored in 3.5 s): search by debtor number p50 0.05 / p99 0.19 ms;
+//! by a debtor name shared by 1,000 cases (first 100) 0.62 / 3.5 ms; the kvittens latencies of 30 days 0.04 /
+//! 0.18 ms; the alerts page's log (200 rows: open and last 100) 0.62 / 1.15 ms. Not run in release nor at
+//! 1,000,000 cases: the machine was shared by four builds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{TimeZone, Utc};
