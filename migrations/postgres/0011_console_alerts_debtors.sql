@@ -13,11 +13,11 @@ CREATE TABLE alert_log (
 );
 CREATE INDEX alert_log_open ON alert_log (key) WHERE cleared_at IS NULL;
 
+-- No index by case and no foreign key, as in SQLite: replacements delete by (key, case_id).
 CREATE TABLE debtor_keys (
     key TEXT COLLATE "C" NOT NULL,
-    case_id BIGINT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    case_id BIGINT NOT NULL,
     PRIMARY KEY (key, case_id)
 );
-CREATE INDEX debtor_keys_case ON debtor_keys (case_id);
 
 CREATE INDEX files_receipted_at ON files (receipted_at) WHERE receipted_at IS NOT NULL;

@@ -20,14 +20,14 @@ CREATE INDEX alert_log_open ON alert_log (key) WHERE cleared_at IS NULL;
 -- `debtor_keys`: each debtor's identity number (`id:` + the 12 stored digits) and name (`name:` + lower case, inner
 -- whitespace as one space) per case, for the operators' exact search by debtor. Keyed (key, case_id) so that a
 -- search is a range of the table itself; written by the store's insert path in one multi-row INSERT per chunk and
--- replaced by the store when a case's content is (src/store/debtor_keys.rs). `debtor_keys_case` serves the
--- cascade when a case is deleted (retention).
+-- replaced by the store when a case's content is (src/store/debtor_keys.rs), deleting the old content's keys by
+-- this same key, so the table has no second index to keep up on import. No foreign key either: cases are never
+-- deleted (retention clears bytes only), and a key of a case that is gone finds nothing (the search reads `cases`).
 CREATE TABLE debtor_keys (
     key TEXT NOT NULL,
-    case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    case_id INTEGER NOT NULL,
     PRIMARY KEY (key, case_id)
 ) WITHOUT ROWID;
-CREATE INDEX debtor_keys_case ON debtor_keys (case_id);
 
 -- The kvittens latency chart reads the files receipted in the last 30 days.
 CREATE INDEX files_receipted_at ON files (receipted_at) WHERE receipted_at IS NOT NULL;

@@ -302,7 +302,7 @@ impl Store {
             }
             let mut outcomes: Vec<Option<UpsertOutcome>> = vec![None; batch.len()];
             // The debtor search keys of replaced cases (see `debtor_keys`).
-            let mut replaced_debtors: Vec<(i64, Vec<String>)> = Vec::new();
+            let mut replaced_debtors: Vec<super::debtor_keys::Replaced> = Vec::new();
             let mut to_insert: Vec<usize> = Vec::new();
             for (i, c) in batch.iter().enumerate() {
                 let found = existing.get(c.reference.as_str()).and_then(|rows| {
@@ -326,7 +326,17 @@ impl Store {
                         if *hash == c.content_hash {
                             outcomes[i] = Some(UpsertOutcome::Unchanged { id: *id, state });
                         } else if replaceable {
-                            replaced_debtors.push((*id, super::debtor_keys::debtor_keys(c)));
+                            // The old content's debtor keys, to delete by the table's own key.
+                            let (old_json,): (Option<String>,) =
+                                sqlx::query_as("SELECT case_json FROM cases WHERE id = $1")
+                                    .bind(*id)
+                                    .fetch_one(&mut **tx)
+                                    .await?;
+                            replaced_debtors.push((
+                                *id,
+                                super::debtor_keys::keys_of_json(old_json.as_deref()),
+                                super::debtor_keys::debtor_keys(c),
+                            ));
                             sqlx::query(
                                 "UPDATE cases SET state = $1, input_json = $2, case_json = $3, content_hash = $4, \
                                  issues_json = $5, hold_reason = $6, concerns = $7, malnummer = $8, source = $9, \

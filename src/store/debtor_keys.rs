@@ -104,7 +104,12 @@ impl Store {
 
 /// The debtor keys of `case` (call before its JSON is moved out), without repeats.
 pub(crate) fn debtor_keys(case: &NewCase) -> Vec<String> {
-    let Some(json) = case.case_json.as_deref() else {
+    keys_of_json(case.case_json.as_deref())
+}
+
+/// The debtor keys of a stored validated case's JSON (none without one).
+pub(crate) fn keys_of_json(json: Option<&str>) -> Vec<String> {
+    let Some(json) = json else {
         return Vec::new();
     };
     let Ok(doc) = serde_json::from_str::<DebtorFields>(json) else {
@@ -142,25 +147,32 @@ pub(crate) async fn insert_debtor_keys(
     Ok(())
 }
 
-/// Replaces the keys of the cases in `replaced` (case id, its new keys).
+/// A replaced case's debtor keys: its id, the keys of its old content, those of its new.
+pub(crate) type Replaced = (i64, Vec<String>, Vec<String>);
+
+/// Replaces the keys of the cases in `replaced`: the old ones are deleted by the table's own key (key, case_id),
+/// so the table needs no index by case.
 pub(crate) async fn replace_debtor_keys(
     tx: &mut StoreTx<'_>,
-    replaced: &[(i64, Vec<String>)],
+    replaced: &[Replaced],
 ) -> Result<(), StoreError> {
     if replaced.is_empty() {
         return Ok(());
     }
     with_tx!(tx, |t, DB| {
-        for (id, _) in replaced {
-            sqlx::query("DELETE FROM debtor_keys WHERE case_id = $1")
-                .bind(*id)
-                .execute(&mut **t)
-                .await?;
+        for (id, old, _) in replaced {
+            for key in old {
+                sqlx::query("DELETE FROM debtor_keys WHERE key = $1 AND case_id = $2")
+                    .bind(key.as_str())
+                    .bind(*id)
+                    .execute(&mut **t)
+                    .await?;
+            }
         }
     });
     let rows: Vec<(i64, String)> = replaced
         .iter()
-        .flat_map(|(id, keys)| keys.iter().map(|k| (*id, k.clone())))
+        .flat_map(|(id, _, new)| new.iter().map(|k| (*id, k.clone())))
         .collect();
     insert_debtor_keys(tx, &rows).await
 }
