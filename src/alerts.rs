@@ -615,6 +615,55 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn raised_and_cleared_alerts_are_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("a.db").display());
+        let store = Store::open(&url, 1).await.unwrap();
+        let a = Alerter::new(&AlertsConfig::default()).with_log(store.clone());
+        let at = |h: u32| {
+            DateTime::parse_from_rfc3339(&format!("2026-02-02T{h:02}:00:00Z"))
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let cert = AlertKind::CertificateExpiry;
+        assert!(a.raise("cert:/c.pem", cert, "within 60 days", at(8)).await);
+        // The same message again is no new notice and no new row.
+        assert!(!a.raise("cert:/c.pem", cert, "within 60 days", at(9)).await);
+        assert!(a.raise("cert:/c.pem", cert, "within 30 days", at(10)).await);
+        assert!(
+            a.raise("shs", AlertKind::ShsUnreachable, "down", at(10))
+                .await
+        );
+        assert!(a.clear("shs", at(11)).await);
+        let log = store.recent_alerts(10).await.unwrap();
+        let got: Vec<(&str, &str, &str, bool)> = log
+            .iter()
+            .map(|r| {
+                (
+                    r.key.as_str(),
+                    r.kind.as_str(),
+                    r.message.as_str(),
+                    r.cleared_at.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("shs", "shs_unreachable", "down", true),
+                ("cert:/c.pem", "certificate_expiry", "within 30 days", false),
+                ("cert:/c.pem", "certificate_expiry", "within 60 days", true),
+            ]
+        );
+        assert_eq!(log[2].cleared_at.map(|t| t.0), Some(at(10)));
+        assert_eq!(
+            AlertKind::parse("shs_unreachable"),
+            Some(AlertKind::ShsUnreachable)
+        );
+        assert_eq!(AlertKind::parse("nothing"), None);
+    }
+
+    #[tokio::test]
     async fn certificate_levels_and_unreachable_node() {
         let dir = tempfile::tempdir().unwrap();
         let p = crate::certs::write_dev_certs(dir.path(), "5599999991", "X AB").unwrap();
