@@ -14,6 +14,11 @@
 //! - `kvittens_overdue:<id>`: the file is `sent` and no kvittens came within `batch.kvittens_overdue_minutes`;
 //!   recovered when the kvittens arrives (or the file leaves `sent`).
 //!
+//! Deadline alerts ([`Alerter::check_deadlines`], run by the `alerts` job): `deadline:<case id>:<kind>` while a
+//! tracked deadline (a bestridande's `sista_dag` for överlämnande, the skuldsanering filing deadline, the end of an
+//! uppskov) is at most `[alerts] deadline_warn_days` days ahead or has passed, and still matters (an överlämnande
+//! deadline only while the case is `disputed`, a filing deadline until the fordringsanmälan is sent, an uppskov
+//! until the day after it ends); recovered otherwise.
 //! - `interest_rate_unknown:<half-year>`: cases are held with rule `interest.rate_unknown` for a half-year the
 //!   referensränta table lacks (fogd-ref-2.md §4), named with the cases; recovered when none is held for it.
 //!
@@ -43,17 +48,20 @@ pub enum AlertKind {
     ShsUnreachable,
     /// A certificate expires soon.
     CertificateExpiry,
+    /// A deadline of a case comes within `[alerts] deadline_warn_days` (fogd-ref-2.md §5).
+    Deadline,
     /// Cases are held because the referensränta table lacks a half-year their interest needs.
     InterestRateUnknown,
 }
 
 impl AlertKind {
     /// Every kind, in declaration order.
-    pub const ALL: [AlertKind; 5] = [
+    pub const ALL: [AlertKind; 6] = [
         AlertKind::FileRejected,
         AlertKind::KvittensOverdue,
         AlertKind::ShsUnreachable,
         AlertKind::CertificateExpiry,
+        AlertKind::Deadline,
         AlertKind::InterestRateUnknown,
     ];
 
@@ -64,6 +72,7 @@ impl AlertKind {
             AlertKind::KvittensOverdue => "kvittens_overdue",
             AlertKind::ShsUnreachable => "shs_unreachable",
             AlertKind::CertificateExpiry => "certificate_expiry",
+            AlertKind::Deadline => "deadline",
             AlertKind::InterestRateUnknown => "interest_rate_unknown",
         }
     }
@@ -449,6 +458,82 @@ pub async fn file_conditions(
         }
     }
     Ok(out)
+}
+
+/// The deadline conditions [`Alerter::check_deadlines`] wants active on `today`, with kind and message.
+pub async fn deadline_conditions(
+    store: &Store,
+    warn_days: u32,
+    today: chrono::NaiveDate,
+) -> Result<Vec<(String, AlertKind, String)>, StoreError> {
+    let until = today + chrono::Duration::days(i64::from(warn_days));
+    let mut out = Vec::new();
+    for d in store.deadlines(Some(until)).await? {
+        let Ok(due) = chrono::NaiveDate::parse_from_str(&d.due, "%Y-%m-%d") else {
+            continue;
+        };
+        let matters = match d.kind.as_str() {
+            "overlamnande" => d.state == CaseState::Disputed,
+            // Until the fordringsanmälan is sent.
+            "skuldsanering_filing" => matches!(
+                d.state,
+                CaseState::Received
+                    | CaseState::Invalid
+                    | CaseState::Held
+                    | CaseState::Journal
+                    | CaseState::Approved
+                    | CaseState::Batched
+            ),
+            _ => due >= today,
+        };
+        if !matters {
+            continue;
+        }
+        let what = match d.kind.as_str() {
+            "overlamnande" => "sista dag to ask for överlämnande",
+            "skuldsanering_filing" => "the skuldsanering filing deadline",
+            "uppskov_end" => "the end of the uppskov",
+            other => other,
+        };
+        let when = if due < today { "passed on" } else { "is" };
+        out.push((
+            format!("deadline:{}:{}", d.case_id, d.kind),
+            AlertKind::Deadline,
+            format!("{what} of case {} {when} {due} ({})", d.reference, d.source),
+        ));
+    }
+    Ok(out)
+}
+
+impl Alerter {
+    /// Raises the deadline conditions of [`deadline_conditions`] (marking a deadline alerted the first time) and
+    /// clears every active deadline alert that no longer holds.
+    pub async fn check_deadlines(
+        &self,
+        store: &Store,
+        warn_days: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let today = now
+            .with_timezone(&chrono_tz::Europe::Stockholm)
+            .date_naive();
+        let want = deadline_conditions(store, warn_days, today).await?;
+        for (key, kind, message) in &want {
+            if self.raise(key, *kind, message, now).await {
+                let mut parts = key.splitn(3, ':').skip(1);
+                if let (Some(Ok(id)), Some(k)) = (parts.next().map(str::parse::<i64>), parts.next())
+                {
+                    store.mark_deadline_alerted(id, k, now).await?;
+                }
+            }
+        }
+        for a in self.active() {
+            if a.kind == AlertKind::Deadline && !want.iter().any(|(k, ..)| *k == a.key) {
+                self.clear(&a.key, now).await;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Most references an `interest_rate_unknown` alert names (then "and N more").

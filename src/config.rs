@@ -547,6 +547,9 @@ pub struct AlertsConfig {
     /// E-mail addresses that get every alert and "recovered" notice (needs `[email] host`); same attempts and
     /// back-off as the webhook.
     pub email_to: Vec<String>,
+    /// Days ahead of a case's deadline (överlämnande `sista_dag`, skuldsanering filing, end of an uppskov) at which
+    /// to alert.
+    pub deadline_warn_days: u32,
 }
 
 impl Default for AlertsConfig {
@@ -558,6 +561,7 @@ impl Default for AlertsConfig {
             cert_warn_days: vec![60, 30, 7],
             check: CronExpr::builtin("* * * * *"),
             email_to: Vec::new(),
+            deadline_warn_days: 7,
         }
     }
 }

@@ -23,13 +23,26 @@ pub enum LayoutFilesError {
     Invalid(String),
 }
 
-/// The layout set for `config`.
+/// The layout set for `config`: the FOGD-REF-1 layouts with `[layouts] dir`'s overrides, plus the FOGD-REF-2
+/// transactions that have no FOGD-REF-1 counterpart (the begäran, `bfo-begaran`).
 pub fn load(config: &Config) -> Result<LayoutSet, LayoutFilesError> {
-    let Some(dir) = &config.layouts.dir else {
-        return Ok(LayoutSet::embedded());
+    let mut set = match &config.layouts.dir {
+        None => LayoutSet::embedded(),
+        Some(dir) => {
+            let files = read_toml_files(dir)?;
+            LayoutSet::with_overrides(&files)
+                .map_err(|e| LayoutFilesError::Invalid(e.to_string()))?
+        }
     };
-    let files = read_toml_files(dir)?;
-    LayoutSet::with_overrides(&files).map_err(|e| LayoutFilesError::Invalid(e.to_string()))
+    set.add_missing(
+        crate::formats::edition::embedded_fixed("FOGD-REF-2")
+            .into_iter()
+            .filter(|l| {
+                l.role == crate::formats::LayoutRole::Transaction
+                    && l.case_kind == Some(crate::domain::CaseKind::Begaran)
+            }),
+    );
+    Ok(set)
 }
 
 /// Every `*.toml` of a directory as (path, text), sorted by path.

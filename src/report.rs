@@ -14,8 +14,8 @@
 //! Readings: a period is whole days `--from`..=`--to` on the Stockholm calendar; reports carry no personal
 //! numbers. The status report has, per case: file and löpnummer it went in, målnummer, the decision in words and
 //! its date, the amount claimed (claims' amounts with fixed interest and costs; a nedsättning's amount) and the
-//! amount Kronofogden fixed in an utslag. A "remaining" amount needs Kronofogden's accounts after the decision
-//! (FOGD-REF-2's ledger), which this edition does not receive, so there is no such column yet. The receipts report
+//! amount Kronofogden fixed in an utslag, and what remains by Kronofogden's latest account (`Aterstar` of a DELRED or
+//! slutredovisning, FOGD-REF-2's ledger; empty while it has not said). The receipts report
 //! has one row per message received from Kronofogden in the period (kvittens, bekräftelse, utslag, SHS
 //! confirm/error) with the file it answers; the rejections report has the cases rejected in the period (kvittens
 //! `niva H`) and the files rejected whole (kvittens `U`, `kind` = `file`, `reference` = the file name and
@@ -261,6 +261,7 @@ pub async fn build(
                 .into_iter()
                 .map(|i| (i.case_id, i))
                 .collect();
+            let remaining = store.latest_remaining(&ids).await?;
             let rows = cases
                 .iter()
                 .map(|c| {
@@ -292,6 +293,10 @@ pub async fn build(
                             .filter(|d| d.beslutstyp == crate::formats::Beslutstyp::Utslag)
                             .map(|d| Cell::Amount(d.faststallt_belopp))
                             .unwrap_or(Cell::Empty),
+                        remaining
+                            .get(&c.id)
+                            .map(|a| Cell::Amount(Amount(*a)))
+                            .unwrap_or(Cell::Empty),
                         Cell::text(c.hold_reason.clone().unwrap_or_default()),
                         Cell::time(Some(&c.created_at)),
                         Cell::time(Some(&c.updated_at)),
@@ -313,6 +318,7 @@ pub async fn build(
                     "decision_date",
                     "claimed_kr",
                     "decided_kr",
+                    "remaining_kr",
                     "hold_reason",
                     "created_at",
                     "updated_at",

@@ -68,6 +68,7 @@ fn new_case(i: usize) -> NewCase {
         date: None,
         reason: None,
         change: None,
+        request: None,
         original_creditor: None,
         requests: Default::default(),
         paid_since_title: None,

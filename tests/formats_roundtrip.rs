@@ -106,6 +106,7 @@ fn bare_case(reference: String, kind: CaseKind) -> Case {
         date: None,
         reason: None,
         change: None,
+        request: None,
         original_creditor: None,
         requests: Default::default(),
         paid_since_title: None,

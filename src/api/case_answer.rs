@@ -2,7 +2,8 @@
 //! `POST /api/v1/cases` accepts (intake.md §1, normalised: [`crate::domain::Case::to_input`]; an invalid case as it
 //! was submitted) — plus what fogd added: `state`, `hold_reason`, `malnummer` (the målnummer Kronofogden gave, once
 //! registered), `issues`, `created_at`, `updated_at`, `file` (the file that carries it: id, name, löpnummer),
-//! `rejection` (felkoder of a rejected case), `decision`, and `events` (the audit trail). Intake accepts and ignores
+//! `rejection` (felkoder of a rejected case), `decision`, `events` (the audit trail), and after registration
+//! `ledger` (as of `?as_of=DATE`), `enforcement_malnummer` and `outcome` (fogd-ref-2.md §5). Intake accepts and ignores
 //! those additions ([`crate::domain::case::READ_ONLY_FIELDS`]), so a case system can send back what it reads.
 //! Debtors' identity numbers are masked for roles without [`crate::store::Permission::PersonalNumbers`].
 
@@ -68,6 +69,27 @@ pub struct CaseAdditions {
     pub decision: Option<Value>,
     /// The audit trail, oldest first.
     pub events: Vec<EventView>,
+    /// The ledger as of the asked date (`?as_of=`, default today; fogd-ref-2.md §5); null for a case without
+    /// claims.
+    pub ledger: Option<crate::domain::ledger::Ledger>,
+    /// The målnummer of the enforcement an utslag continued into (RAPPORT `vs_malnummer`).
+    pub enforcement_malnummer: Option<String>,
+    /// What closed or decided the case after registration: a slutredovisning's `orsak` and `aterstar`, a
+    /// skuldsanering decision, the tingsrätt it was handed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub outcome: Option<Value>,
+}
+
+/// What a case carries after registration, for its answer.
+#[derive(Debug, Default)]
+pub struct LifeView {
+    /// The ledger.
+    pub ledger: Option<crate::domain::ledger::Ledger>,
+    /// The enforcement målnummer.
+    pub enforcement_malnummer: Option<String>,
+    /// The outcome (JSON).
+    pub outcome: Option<Value>,
 }
 
 /// One case of the answer (see the module doc).
@@ -75,6 +97,7 @@ pub fn case_answer(
     row: &CaseRow,
     info: Option<&CaseFileInfo>,
     events: &[CaseEvent],
+    life: LifeView,
     full_ids: bool,
 ) -> Result<Value, ApiError> {
     let intake = match row.case()? {
@@ -131,6 +154,9 @@ pub fn case_answer(
                 at: e.at.clone(),
             })
             .collect(),
+        ledger: life.ledger,
+        enforcement_malnummer: life.enforcement_malnummer,
+        outcome: life.outcome,
     };
     if let Ok(Value::Object(add)) = serde_json::to_value(additions) {
         v.extend(add);

@@ -222,7 +222,7 @@ pub async fn post_cases(
 }
 
 /// The validation context: rules from the configuration, today in Stockholm (as `fogd import`).
-fn validation_context(
+pub(super) fn validation_context(
     state: &AppState,
 ) -> Result<crate::domain::validate::ValidationContext, ApiError> {
     let rules = crate::domain::validate::Rules::from_config(&state.config.rules);
@@ -246,11 +246,21 @@ pub async fn get_case(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     Path(reference): Path<String>,
+    Query(q): Query<CaseQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     caller.require(Permission::ReadCase)?;
     let full_ids = caller.token.role.allows(Permission::PersonalNumbers);
+    let as_of = match q.as_of.as_deref() {
+        None => state.clock.now().date_naive(),
+        Some(t) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("as_of: {t:?} is not a date (YYYY-MM-DD)"),
+            )
+        })?,
+    };
     let key = format!(
-        "case:{}:{reference}",
+        "case:{}:{as_of}:{reference}",
         if full_ids { "full" } else { "masked" }
     );
     if let Some(body) = state.cache.get(&key, None) {
@@ -275,8 +285,18 @@ pub async fn get_case(
     for row in &rows {
         let events = state.store.case_events(row.id).await?;
         let info = infos.iter().find(|i| i.case_id == row.id);
+        let life = state.store.case_life(row.id).await?;
+        let life = super::case_answer::LifeView {
+            ledger: crate::engine::ledger::case_ledger(&state.store, row, as_of, &state.interest)
+                .await?,
+            enforcement_malnummer: life.enforcement_malnummer,
+            outcome: life
+                .outcome_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+        };
         views.push(super::case_answer::case_answer(
-            row, info, &events, full_ids,
+            row, info, &events, life, full_ids,
         )?);
     }
     let body = serde_json::to_vec(&serde_json::json!({ "reference": reference, "cases": views }))
@@ -284,6 +304,13 @@ pub async fn get_case(
     let body = Bytes::from(body);
     state.cache.put(key, generation, body.clone());
     Ok(json_body(body))
+}
+
+/// Query of `GET /api/v1/cases/{reference}`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CaseQuery {
+    /// The ledger as of this date (YYYY-MM-DD; default today).
+    pub as_of: Option<String>,
 }
 
 /// A JSON response from serialised bytes.

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod case_answer;
 pub mod files;
 pub mod handlers;
+pub mod life;
 pub mod openapi;
 pub mod page;
 pub mod privacy;
@@ -188,6 +189,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(handlers::post_cases).get(handlers::list_cases),
         )
         .route("/cases/{reference}", get(handlers::get_case))
+        .route("/cases/{reference}/requests", post(life::post_request))
+        .route(
+            "/cases/{reference}/decisions",
+            post(life::post_paper_decision),
+        )
         .route("/journal/approve", post(handlers::approve))
         .route("/journal/hold", post(handlers::hold))
         .route("/files", get(files::list_files))

@@ -65,6 +65,9 @@ named_enum_schema! {
     CaseAdditions,
     FileRef,
     EventView,
+    crate::domain::ledger::Ledger,
+    super::life::RequestBody,
+    super::life::PaperDecisionBody,
     RetryAnswer,
     FileView,
     crate::store::FileRow,
@@ -96,6 +99,8 @@ pub const PATHS: &[(&str, &str)] = &[
     ("/cases", "post"),
     ("/cases", "get"),
     ("/cases/{reference}", "get"),
+    ("/cases/{reference}/requests", "post"),
+    ("/cases/{reference}/decisions", "post"),
     ("/journal/approve", "post"),
     ("/journal/hold", "post"),
     ("/files", "get"),
@@ -210,13 +215,40 @@ pub fn document() -> Value {
                 }))
             },
             "/cases/{reference}": {
-                "get": op("The cases with this reference, each in the intake form POST /cases accepts (normalised: identity numbers as YYYYMMDD-NNNN / NNNNNN-NNNN, amounts and interest rates as decimal strings, dates YYYY-MM-DD; an invalid case as submitted) plus fogd's read-only additions: state, hold_reason, malnummer, issues, created_at, updated_at, file {id, name, lopnummer}, rejection, decision, events (the audit trail). POST accepts and ignores the additions, so an answer's case can be sent back. Debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
-                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "get": op("The cases with this reference, each in the intake form POST /cases accepts (normalised: identity numbers as YYYYMMDD-NNNN / NNNNNN-NNNN, amounts and interest rates as decimal strings, dates YYYY-MM-DD; an invalid case as submitted) plus fogd's read-only additions: state, hold_reason, malnummer, issues, created_at, updated_at, file {id, name, lopnummer}, rejection, decision, events (the audit trail), and after registration ledger {claimed, reductions, interest, fees, paid_out, remaining: decimal strings in kronor, remaining null while unknown} as of ?as_of=DATE (default today), enforcement_malnummer and outcome. POST accepts and ignores the additions, so an answer's case can be sent back. Debtors' identity numbers in full for operator and admin, masked (19121212-****) for viewer and submitter", "submitter, viewer, operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}},
+                        {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"}, "description": "the ledger as of this date (default today)"}],
                     "responses": {
                         "200": json_answer("The cases in the intake form, with fogd's read-only additions", json!({"type": "object", "required": ["reference", "cases"], "properties": {
                             "reference": {"type": "string"}, "cases": {"type": "array", "items": {"allOf": [schema("CaseInput"), schema("CaseAdditions")]}}
                         }})),
                         "404": {"description": "No case with this reference", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+                    }
+                }))
+            },
+            "/cases/{reference}/requests": {
+                "post": op("File a begäran about the registered BFÖ case {reference} (fogd-ref-2.md 2.5): request court (överlämnande to a tingsrätt, only for a disputed case and no later than its sista_dag) or enforcement (verkställighet, only after an utslag and once). The begäran is a case of kind begaran, approved by the caller and sent in a {ik}.BEGARAN file", "operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("RequestBody")}}},
+                    "responses": {
+                        "201": {"description": "The begäran, approved: {reference, state, problems}"},
+                        "400": {"description": "Unreadable body, unknown request or date", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
+                        "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
+                        "415": {"description": "Content-Type not application/json"},
+                        "422": {"description": "A check refused it: {reference, state: invalid, problems: [{rule, message, …}]} (rules begaran.*, follow_up.unknown_case)"}
+                    }
+                }))
+            },
+            "/cases/{reference}/decisions": {
+                "post": op("Enter a decision Kronofogden sent on paper (e.g. an avskrivningsbeslut) with a note: the case moves by the transition table, the event names the caller and carries the note", "operator, admin", json!({
+                    "parameters": [{"name": "reference", "in": "path", "required": true, "schema": {"type": "string"}}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("PaperDecisionBody")}}},
+                    "responses": {
+                        "200": {"description": "Entered: {reference, from, to}"},
+                        "400": {"description": "Unreadable body, unknown decision, empty note or bad date", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}},
+                        "401": {"description": "No or unknown token"}, "403": {"description": "Wrong role, or a cross-site request"},
+                        "409": {"description": "Not entered: {reference, from, problem} (no such case, or the table allows no such move from its state)"},
+                        "415": {"description": "Content-Type not application/json"}
                     }
                 }))
             },

@@ -42,7 +42,7 @@ pub const EXPECTED: &[(&str, &str, CaseState)] = &[
     ("D-ATK-1", "aterkallelse", CaseState::Accepted),
     ("D-VST-1", "verkstallighet", CaseState::Registered),
     ("D-AND-1", "verkstallighet_andring", CaseState::Accepted),
-    ("D-SKS-1", "fordringsanmalan", CaseState::Accepted),
+    ("D-SKS-1", "fordringsanmalan", CaseState::Lodged),
     ("D-BAD-1", "betalningsforelaggande", CaseState::Invalid),
 ];
 

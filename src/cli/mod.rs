@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 pub mod build;
 pub mod completions;
+pub mod decision;
 pub mod demo;
 pub mod dev_certs;
 pub mod doctor;
@@ -16,6 +17,7 @@ pub mod journal;
 pub mod layout;
 pub mod poll;
 pub mod report;
+pub mod request;
 pub mod send;
 pub mod serve;
 pub mod sim;
@@ -89,6 +91,10 @@ pub enum Command {
     Token(token::TokenCommand),
     /// Reports: case status, receipts, rejections.
     Report(report::ReportArgs),
+    /// Ask Kronofogden about a registered BFÖ case: överlämnande (court) or verkställighet (enforcement).
+    Request(request::RequestArgs),
+    /// Enter a decision Kronofogden sent on paper (e.g. an avskrivningsbeslut), with a note.
+    PaperDecision(decision::PaperDecisionArgs),
     /// Print a shell completion script (bash, zsh, fish, …) generated from these commands.
     Completions(completions::CompletionsArgs),
     /// Print the manual page fogd(1) in roff, or write one page per command into a directory.
@@ -212,6 +218,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Doctor(a) => doctor::run(load()?, a).await,
         Command::Token(a) => token::run(load()?, a).await,
         Command::Report(a) => report::run(load()?, a).await,
+        Command::Request(a) => request::run(load()?, a).await,
+        Command::PaperDecision(a) => decision::run(load()?, a).await,
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
     }

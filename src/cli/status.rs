@@ -26,6 +26,12 @@ pub struct StatusArgs {
     /// Show one file and the cases it carried.
     #[arg(long = "file", value_name = "ID", conflicts_with = "case")]
     pub file: Option<i64>,
+    /// With `--case`: the ledger as of this date (YYYY-MM-DD; default today).
+    #[arg(long = "as-of", value_name = "DATE", requires = "case")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// List the deadlines fogd tracks (överlämnande `sista_dag`, …), earliest first.
+    #[arg(long, conflicts_with_all = ["case", "file"])]
+    pub deadlines: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -338,7 +344,13 @@ impl<W: Write> Write for TerminalSafe<W> {
 /// Runs the command.
 pub async fn run(config: Config, args: StatusArgs) -> anyhow::Result<u8> {
     let store = open_store(&config).await?;
-    let result = run_with(&store, &args).await;
+    let table = crate::interest_table::load(&config)?;
+    let today = crate::clock::system().now().date_naive();
+    let result = if args.deadlines {
+        run_deadlines(&store, args.format).await
+    } else {
+        run_with(&store, &args, &table, today).await
+    };
     store.close().await;
     result
 }
@@ -396,7 +408,104 @@ async fn run_all(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
+/// `status --deadlines`: every tracked deadline, earliest first.
+async fn run_deadlines(store: &Store, format: OutputFormat) -> anyhow::Result<u8> {
+    crate::engine::deadlines::track_filing_deadlines(store).await?;
+    let rows = store.deadlines(None).await?;
+    let mut out = output(format);
+    match format {
+        OutputFormat::Json => {
+            let v: Vec<_> = rows
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "reference": d.reference, "state": d.state, "kind": d.kind, "due": d.due,
+                        "source": d.source, "alerted_at": d.alerted_at,
+                    })
+                })
+                .collect();
+            serde_json::to_writer(&mut out, &serde_json::json!({ "deadlines": v }))?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => {
+            writeln!(
+                out,
+                "{:<10}  {:<20}  {:<20}  {:<16}  SOURCE",
+                "DUE", "KIND", "CASE", "STATE"
+            )?;
+            for d in &rows {
+                writeln!(
+                    out,
+                    "{:<10}  {:<20}  {:<20}  {:<16}  {}",
+                    d.due, d.kind, d.reference, d.state, d.source
+                )?;
+            }
+            writeln!(out, "{} deadline(s)", rows.len())?;
+        }
+    }
+    out.flush()?;
+    Ok(EXIT_OK)
+}
+
+/// The ledger and the after-registration fields of a case, as `status --case` and the API show them:
+/// `{"ledger": {...} | null, "enforcement_malnummer": ..., "outcome": ...}`.
+pub async fn life_json(
+    store: &Store,
+    row: &CaseRow,
+    as_of: chrono::NaiveDate,
+    table: &crate::domain::interest::ReferensrantaTable,
+) -> anyhow::Result<serde_json::Value> {
+    let ledger = crate::engine::ledger::case_ledger(store, row, as_of, table).await?;
+    let life = store.case_life(row.id).await?;
+    let outcome = life
+        .outcome_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
+    Ok(serde_json::json!({
+        "ledger": ledger,
+        "enforcement_malnummer": life.enforcement_malnummer,
+        "outcome": outcome,
+    }))
+}
+
+/// The ledger in lines for the text view.
+fn ledger_lines(reference: &str, life: &serde_json::Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    let l = &life["ledger"];
+    if l.is_object() {
+        let s = |k: &str| l[k].as_str().unwrap_or("unknown").to_string();
+        lines.push(format!(
+            "    {reference} ledger as of {}: claimed {} kr, reductions {} kr, interest {} kr, fees {} kr, \
+             paid out {} kr, remaining {}",
+            s("as_of"),
+            s("claimed"),
+            s("reductions"),
+            s("interest"),
+            s("fees"),
+            s("paid_out"),
+            l["remaining"]
+                .as_str()
+                .map_or("unknown".to_string(), |r| format!("{r} kr"))
+        ));
+        if let Some(p) = l["interest_problem"].as_str() {
+            lines.push(format!("    {reference} interest: {p}"));
+        }
+    }
+    if let Some(m) = life["enforcement_malnummer"].as_str() {
+        lines.push(format!("    {reference} continues as enforcement {m}"));
+    }
+    if life["outcome"].is_object() {
+        lines.push(format!("    {reference} outcome {}", life["outcome"]));
+    }
+    lines
+}
+
+async fn run_with(
+    store: &Store,
+    args: &StatusArgs,
+    table: &crate::domain::interest::ReferensrantaTable,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<u8> {
     if args.file.is_none() && args.case.is_none() {
         return run_all(store, args.format).await;
     }
@@ -424,13 +533,25 @@ async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
         return run_all(store, args.format).await;
     };
     let views = case_views(store, rows).await?;
+    let as_of = args.as_of.unwrap_or(today);
+    let mut lives = Vec::new();
+    if args.case.is_some() {
+        for v in &views {
+            lives.push(life_json(store, &v.row, as_of, table).await?);
+        }
+    }
     let mut out = output(args.format);
     match args.format {
         OutputFormat::Json => {
-            let cases = views
+            let mut cases = views
                 .iter()
                 .map(case_json)
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            for (c, life) in cases.iter_mut().zip(&lives) {
+                for k in ["ledger", "enforcement_malnummer", "outcome"] {
+                    c[k] = life[k].clone();
+                }
+            }
             let files: Vec<_> = files.iter().map(file_json).collect();
             let doc = if args.file.is_some() {
                 serde_json::json!({ "file": files.first(), "cases": cases })
@@ -445,7 +566,10 @@ async fn run_with(store: &Store, args: &StatusArgs) -> anyhow::Result<u8> {
         OutputFormat::Text => {
             write_cases(&mut out, &views)?;
             if args.case.is_some() {
-                for v in &views {
+                for (v, life) in views.iter().zip(&lives) {
+                    for line in ledger_lines(&v.row.reference, life) {
+                        writeln!(out, "{line}")?;
+                    }
                     for i in v.row.issues()? {
                         writeln!(
                             out,

@@ -217,6 +217,12 @@ pub async fn check_alerts(
     alerter
         .check_files(store, config.batch.kvittens_overdue_minutes, now)
         .await?;
+    if let Err(e) = crate::engine::deadlines::track_filing_deadlines(store).await {
+        tracing::error!(error = %e, "tracking skuldsanering filing deadlines failed; retried on the next check");
+    }
+    alerter
+        .check_deadlines(store, config.alerts.deadline_warn_days, now)
+        .await?;
     Ok(())
 }
 

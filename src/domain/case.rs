@@ -76,7 +76,7 @@ impl CaseKind {
     /// For follow-ups, the kind of the case they concern.
     pub fn concerns_kind(self) -> Option<CaseKind> {
         match self {
-            CaseKind::Nedsattning | CaseKind::Aterkallelse => {
+            CaseKind::Nedsattning | CaseKind::Aterkallelse | CaseKind::Begaran => {
                 Some(CaseKind::Betalningsforelaggande)
             }
             CaseKind::VerkstallighetAndring => Some(CaseKind::Verkstallighet),
@@ -84,7 +84,7 @@ impl CaseKind {
         }
     }
 
-    /// True for nedsättning, återkallelse and ändring.
+    /// True for nedsättning, återkallelse, ändring and begäran.
     pub fn is_follow_up(self) -> bool {
         self.concerns_kind().is_some()
     }
@@ -452,6 +452,35 @@ pub enum TitleKind {
     Annan,
 }
 
+/// What a begäran asks for (fogd-ref-2.md §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BegaranRequest {
+    /// Överlämnande to a tingsrätt, after a bestridande (wire `O`).
+    Court,
+    /// Verkställighet of the utslag (wire `V`).
+    Enforcement,
+}
+
+impl BegaranRequest {
+    /// The intake name (`court`, `enforcement`), also the layouts' code name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BegaranRequest::Court => "court",
+            BegaranRequest::Enforcement => "enforcement",
+        }
+    }
+
+    /// Reads an intake name.
+    pub fn parse(text: &str) -> Option<BegaranRequest> {
+        match text {
+            "court" => Some(BegaranRequest::Court),
+            "enforcement" => Some(BegaranRequest::Enforcement),
+            _ => None,
+        }
+    }
+}
+
 /// Why a nedsättning or återkallelse is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -551,6 +580,9 @@ pub struct Case {
     /// Verkställighet ändring: the change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
+    /// Begäran: what is requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<BegaranRequest>,
     /// BFÖ: the original creditor of a transferred (bought) claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_creditor: Option<OriginalCreditor>,
@@ -692,6 +724,9 @@ pub struct CaseInput {
     /// Ändring.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeInput>,
+    /// Begäran: `court` (överlämnande) or `enforcement` (verkställighet).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// BFÖ: the original creditor of a transferred (bought) claim.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_creditor: Option<OriginalCreditorInput>,
@@ -751,6 +786,18 @@ pub struct CaseInput {
     #[serde(default, skip_serializing)]
     #[schema(value_type = Option<serde_json::Value>, read_only)]
     pub events: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`): the ledger after registration.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
+    pub ledger: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`): the målnummer of the enforcement an utslag continued into.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
+    pub enforcement_malnummer: Option<serde::de::IgnoredAny>,
+    /// Read-only (see `state`): what closed or decided the case after registration.
+    #[serde(default, skip_serializing)]
+    #[schema(value_type = Option<serde_json::Value>, read_only)]
+    pub outcome: Option<serde::de::IgnoredAny>,
 }
 
 /// The members fogd adds to a case in the intake form when it answers `GET /api/v1/cases/{ref}`; intake accepts
@@ -765,6 +812,9 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
     "rejection",
     "decision",
     "events",
+    "ledger",
+    "enforcement_malnummer",
+    "outcome",
 ];
 
 /// A party as it arrives.

@@ -103,6 +103,7 @@ impl Case {
                 amount: c.amount.map(amount),
                 until: c.until.map(|d| d.to_string()),
             }),
+            request: self.request.map(|r| r.as_str().to_string()),
             original_creditor: self
                 .original_creditor
                 .as_ref()

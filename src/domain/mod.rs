@@ -7,6 +7,7 @@ pub mod ids;
 pub mod intake;
 pub mod intake_form;
 pub mod interest;
+pub mod ledger;
 pub mod reference;
 pub mod state;
 pub mod text;

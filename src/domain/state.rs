@@ -68,7 +68,9 @@ pub struct UnknownName {
 
 named_enum! {
     /// Where a case stands: `received → invalid | held | journal → approved → batched → sent → accepted | rejected
-    /// → registered → decided | withdrawn | closed`. The moves allowed are [`TRANSITIONS`].
+    /// → registered → decided | withdrawn | closed`, and after registration (fogd-ref-2.md §5) `disputed`,
+    /// `handed_to_court`, `written_off`, `enforcement`, `garnishment`, `closed`; a fordringsanmälan is `lodged`
+    /// once accepted, then `decided`. The moves allowed are [`TRANSITIONS`].
     pub enum CaseState {
         /// Arrived, not yet validated.
         Received = "received",
@@ -90,10 +92,25 @@ named_enum! {
         Rejected = "rejected",
         /// Registered with a målnummer (bekräftelse).
         Registered = "registered",
-        /// Decided (utslag, avskrivning, domstol).
+        /// Decided: an utslag (BFÖ), or a fordringsanmälan's skuldsanering decision (SKSRAPP).
         Decided = "decided",
+        /// Withdrawn (återkallelse accepted, or reported R).
         Withdrawn = "withdrawn",
+        /// Closed by Kronofogden's slutredovisning; its `Orsak` is kept with the case.
         Closed = "closed",
+        /// BFÖ: the debtor disputed (BESTRID); `sista_dag` is the last day to ask for överlämnande.
+        Disputed = "disputed",
+        /// BFÖ: handed over to a tingsrätt (utslag report D, with `domstol`).
+        HandedToCourt = "handed_to_court",
+        /// BFÖ: written off (utslag report A, or an avskrivningsbeslut on paper).
+        WrittenOff = "written_off",
+        /// The utslag went to enforcement: the case continues under its `enforcement_malnummer`.
+        Enforcement = "enforcement",
+        /// Salary garnishment decided (LUB).
+        Garnishment = "garnishment",
+        /// Fordringsanmälan accepted by its kvittens: lodged in the skuldsanering, waiting for the decision. A
+        /// state of its own rather than `registered`, since no bekräftelse gives it a målnummer.
+        Lodged = "lodged",
     }
 }
 
@@ -188,6 +205,18 @@ named_enum! {
         Utslag = "utslag",
         /// A message fogd does not know (kept, never dropped).
         Unknown = "unknown",
+        /// A bestridande notice (BESTRID, FOGD-REF-2).
+        Bestridande = "bestridande",
+        /// A skuldsanering återrapportering (SKSRAPP, FOGD-REF-2).
+        SksRapport = "sks_rapport",
+        /// A löneutmätningsbeslut (LUB, FOGD-REF-2).
+        Lub = "lub",
+        /// A delredovisning (DELRED, FOGD-REF-2).
+        Delred = "delred",
+        /// A ny grundavgift (NYTTAVGAR, FOGD-REF-2).
+        Nyttavgar = "nyttavgar",
+        /// A slutredovisning (FOGD-REF-2).
+        Slutredovisning = "slutredovisning",
     }
 }
 
@@ -222,6 +251,22 @@ named_enum! {
         Decided = "decided",
         /// An accepted återkallelse, or an utslag report of a withdrawal.
         Withdrawn = "withdrawn",
+        /// A bestridande notice (BESTRID).
+        Disputed = "disputed",
+        /// An utslag report D: handed over to a tingsrätt.
+        HandedToCourt = "handed_to_court",
+        /// An utslag report A, or an avskrivningsbeslut entered from paper.
+        WrittenOff = "written_off",
+        /// An utslag report U with `vs_malnummer`: the utslag went to enforcement.
+        Enforcement = "enforcement",
+        /// A löneutmätningsbeslut (LUB).
+        Garnishment = "garnishment",
+        /// A slutredovisning closed the enforcement.
+        Closed = "closed",
+        /// A fordringsanmälan's kvittens accepted it.
+        Lodged = "lodged",
+        /// A later skuldsanering decision (SKSRAPP N, förändrad plan) on a decided fordringsanmälan.
+        PlanChanged = "plan_changed",
     }
 }
 
@@ -265,15 +310,64 @@ pub const TRANSITIONS: &[Transition] = &[
     ),
     row(
         Cause::Decided,
-        &[S::Sent, S::Accepted, S::Registered],
+        &[S::Sent, S::Accepted, S::Registered, S::Lodged],
         S::Decided,
     ),
     row(
         Cause::Withdrawn,
-        &[S::Sent, S::Accepted, S::Registered],
+        &[
+            S::Sent,
+            S::Accepted,
+            S::Registered,
+            S::Disputed,
+            S::Enforcement,
+            S::Garnishment,
+            S::Lodged,
+        ],
         S::Withdrawn,
     ),
+    // FOGD-REF-2 §5: the case after registration.
+    row(Cause::Disputed, &[S::Registered], S::Disputed),
+    row(
+        Cause::HandedToCourt,
+        &[S::Sent, S::Accepted, S::Registered, S::Disputed],
+        S::HandedToCourt,
+    ),
+    row(
+        Cause::WrittenOff,
+        &[S::Sent, S::Accepted, S::Registered, S::Disputed],
+        S::WrittenOff,
+    ),
+    row(Cause::Enforcement, &[S::Decided], S::Enforcement),
+    // A LUB for a verkställighet case (registered) or an utslag gone to enforcement; from `decided` when the LUB
+    // overtakes the utslag report that says the utslag went to enforcement (its målnummer is then taken from the
+    // LUB).
+    row(
+        Cause::Garnishment,
+        &[S::Registered, S::Decided, S::Enforcement],
+        S::Garnishment,
+    ),
+    // A slutredovisning may come without a LUB before it (paid at once, no assets), or overtake the utslag report.
+    row(
+        Cause::Closed,
+        &[S::Registered, S::Decided, S::Enforcement, S::Garnishment],
+        S::Closed,
+    ),
+    row(Cause::Lodged, &[S::Accepted], S::Lodged),
+    row(Cause::PlanChanged, &[S::Decided], S::Decided),
 ];
+
+impl CaseState {
+    /// Open states after registration in which Kronofogden's later messages (FOGD-REF-2 §3) find a case.
+    pub const AFTER_REGISTRATION: &'static [CaseState] = &[
+        CaseState::Registered,
+        CaseState::Disputed,
+        CaseState::Decided,
+        CaseState::Enforcement,
+        CaseState::Garnishment,
+        CaseState::Lodged,
+    ];
+}
 
 impl Transition {
     /// The row of `cause` that ends in `to`, if there is one.

@@ -8,7 +8,8 @@
 //!   `approved` again, to be rebuilt with last approved + 1 (the same number) and a new missiv.
 //! - **Bekräftelse** (ANSBEKR → BFÖ, EMALUT → verkställighet): each handlingsref's case gets its målnummer and
 //!   becomes `registered`.
-//! - **Utslag report**: `U`/`A`/`D` → `decided` with the decision kept; `R` → `withdrawn`.
+//! - **Utslag report** (FOGD-REF-1 or -2) and the FOGD-REF-2 documents after registration: see
+//!   [`super::apply_life`].
 //! - **SHS confirm** → the file's `confirmed_at`; **SHS error** → the file back to `built` with the error and the
 //!   longest back-off, logged as an alert.
 //!
@@ -19,8 +20,8 @@ use super::{Engine, EngineError};
 use crate::domain::state::Cause;
 use crate::domain::{CaseKind, CaseState};
 use crate::formats::{
-    rejection_text, Bekraftelse, BekraftelseTyp, Beslutstyp, Kvittens, KvittensStatus, Niva,
-    Rejection, UtslagReport,
+    rejection_text, Bekraftelse, BekraftelseTyp, Kvittens, KvittensStatus, Niva, Rejection,
+    UtslagReport,
 };
 use crate::shs::{Management, ManagementKind, ShsMessage};
 use crate::store::{CaseMove, CaseSelection, CaseUpdate, StoreTx};
@@ -118,6 +119,16 @@ impl Engine {
         let Some(data) = part.bytes() else {
             return Ok(Some(format!("{name}: no bytes")));
         };
+        let origin = super::apply_life::Origin {
+            file: &name,
+            tx_id: &msg.label.tx_id,
+        };
+        if let Some(read) = super::apply_life::ref2_layouts().read(&name, data) {
+            return match read {
+                Ok(doc) => self.apply_ref2(tx, &doc, data, origin, now).await,
+                Err(e) => Ok(Some(format!("{name}: {e}"))),
+            };
+        }
         let Some(class) = self.layouts.classify_inbound(&name) else {
             return Ok(Some(format!("{name}: not a known inbound file name")));
         };
@@ -132,7 +143,7 @@ impl Engine {
                 Err(e) => Ok(Some(format!("{name}: {e}"))),
             },
             K::Utslag => match UtslagReport::parse(&self.layouts, data) {
-                Ok(u) => self.apply_utslag(tx, &u, now).await,
+                Ok(u) => self.apply_decisions(tx, &u, &[], origin, now).await,
                 Err(e) => Ok(Some(format!("{name}: {e}"))),
             },
         }
@@ -228,6 +239,26 @@ impl Engine {
                     &CaseMove::new(Cause::Accepted, CaseState::Accepted, "kvittens", now),
                 )
                 .await?;
+                self.track_uppskov(tx, &file.intressentkod, &cases, &by_ref)
+                    .await?;
+                // An accepted fordringsanmälan is lodged in its skuldsanering (fogd-ref-2.md §5).
+                let lodged: Vec<i64> = cases
+                    .iter()
+                    .filter(|c| {
+                        c.kind == CaseKind::Fordringsanmalan.as_str()
+                            && !by_ref.contains_key(c.reference.as_str())
+                    })
+                    .map(|c| c.id)
+                    .collect();
+                if !lodged.is_empty() {
+                    let reason = format!("{} löpnummer {lop} accepted", file.file_name);
+                    tx.move_cases(
+                        CaseSelection::Ids(&lodged),
+                        &CaseMove::new(Cause::Lodged, CaseState::Lodged, "kvittens", now)
+                            .reason(Some(&reason)),
+                    )
+                    .await?;
+                }
                 for case in &cases {
                     if case.kind != CaseKind::Aterkallelse.as_str()
                         || by_ref.contains_key(case.reference.as_str())
@@ -257,6 +288,45 @@ impl Engine {
             }
         }
         Ok(None)
+    }
+
+    /// An accepted ändring with an uppskov: the verkställighet case it concerns gets the end of the uppskov as a
+    /// tracked deadline (`uppskov_end`, fogd-ref-2.md §5).
+    async fn track_uppskov(
+        &self,
+        tx: &mut StoreTx<'_>,
+        intressentkod: &str,
+        cases: &[crate::store::files::CarriedCase],
+        rejected: &std::collections::HashMap<&str, Vec<Rejection>>,
+    ) -> Result<(), EngineError> {
+        for c in cases {
+            if c.kind != CaseKind::VerkstallighetAndring.as_str()
+                || rejected.contains_key(c.reference.as_str())
+            {
+                continue;
+            }
+            let Some(json) = tx.case_json_of(c.id).await? else {
+                continue;
+            };
+            let Ok(case) = serde_json::from_str::<crate::domain::Case>(&json) else {
+                continue;
+            };
+            let until = case
+                .change
+                .filter(|ch| ch.kind == crate::domain::case::ChangeKind::Uppskov)
+                .and_then(|ch| ch.until);
+            let (Some(until), Some(parent)) = (until, &c.concerns) else {
+                continue;
+            };
+            if let Some((pid, _)) = tx
+                .case_by_key(intressentkod, CaseKind::Verkstallighet.as_str(), parent)
+                .await?
+            {
+                let source = format!("ändring {} (uppskov)", c.reference);
+                tx.set_deadline(pid, "uppskov_end", until, &source).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn apply_bekraftelse(
@@ -295,55 +365,6 @@ impl Engine {
         Ok((!unmatched.is_empty()).then(|| {
             format!(
                 "bekräftelse: no {kind} case awaiting a målnummer for {}",
-                unmatched.join(", ")
-            )
-        }))
-    }
-
-    async fn apply_utslag(
-        &self,
-        tx: &mut StoreTx<'_>,
-        u: &UtslagReport,
-        now: DateTime<Utc>,
-    ) -> Result<Option<String>, EngineError> {
-        let mut unmatched = Vec::new();
-        for d in &u.decisions {
-            let hit = tx
-                .case_by_key(
-                    &u.intressentkod,
-                    CaseKind::Betalningsforelaggande.as_str(),
-                    &d.reference,
-                )
-                .await?;
-            let (cause, to) = if d.beslutstyp == Beslutstyp::Aterkallad {
-                (Cause::Withdrawn, CaseState::Withdrawn)
-            } else {
-                (Cause::Decided, CaseState::Decided)
-            };
-            let json = serde_json::to_string(d).map_err(|source| EngineError::Serialise {
-                what: "decision",
-                source,
-            })?;
-            match hit {
-                Some((_, s)) if s == to => {}
-                Some((id, _)) => {
-                    let reason = format!("utslag report: {} {}", d.beslutstyp, d.malnummer);
-                    let mv = CaseMove::new(cause, to, "utslag", now)
-                        .reason(Some(&reason))
-                        .update(CaseUpdate {
-                            decision_json: Some(json),
-                            ..CaseUpdate::default()
-                        });
-                    if tx.move_cases(CaseSelection::One(id), &mv).await?.count != 1 {
-                        unmatched.push(d.reference.clone());
-                    }
-                }
-                None => unmatched.push(d.reference.clone()),
-            }
-        }
-        Ok((!unmatched.is_empty()).then(|| {
-            format!(
-                "utslag report: no case awaiting a decision for {}",
                 unmatched.join(", ")
             )
         }))

@@ -130,10 +130,32 @@ pub(super) async fn check_follow_ups(
                     .map(serde_json::from_str)
                     .transpose()
                     .map_err(ser)?;
-                let issues = case
+                let mut issues = case
                     .as_ref()
                     .map(|c| check_follow_up(c, &concerned, today))
                     .unwrap_or_default();
+                // A begäran: what fogd knows of the concerned case decides whether it may go (§2.5).
+                if new.kind == CaseKind::Begaran.as_str() {
+                    if let Some(row) = store
+                        .cases_by_reference(&concerns, Some(&new.intressentkod))
+                        .await?
+                        .into_iter()
+                        .find(|c| c.kind == parent.as_str() && c.state != CaseState::Invalid)
+                    {
+                        if let Some((rule, message)) =
+                            super::request::begaran_refusal(store, new, &row).await?
+                        {
+                            issues.push(Issue {
+                                severity: Severity::Error,
+                                path: "concerns".into(),
+                                field: "concerns".into(),
+                                rule: rule.into(),
+                                value: Some(concerns.clone()),
+                                message,
+                            });
+                        }
+                    }
+                }
                 if issues.is_empty() {
                     slot.extend(case.as_ref().and_then(reduction_of));
                 }

@@ -12,11 +12,16 @@
 //! [`Engine`] bundles what the passes need; `fogd send`, `fogd poll`, `fogd demo` and the daemon call its passes.
 
 pub mod apply;
+pub mod apply_life;
 pub mod batch;
+pub mod deadlines;
 mod follow_ups;
 pub mod import;
 pub mod journal;
+pub mod ledger;
+pub mod paper;
 pub mod poll;
+pub mod request;
 pub mod schedule;
 pub mod send;
 
@@ -82,6 +87,9 @@ pub enum EngineError {
     /// A task of the engine was cancelled (the runtime is shutting down).
     #[error("{0} was cancelled")]
     Cancelled(&'static str),
+    /// fogd's own intake record of a request or decision does not read (a bug).
+    #[error("intake record: {0}")]
+    OwnRecord(String),
 }
 
 /// The SHS operations the engine uses: the seam between the engine and the network, implemented by
@@ -220,6 +228,11 @@ pub const FAILPOINTS: [&str; 6] = [
     "after_ack",
     "inside_apply",
 ];
+
+/// Fail points of applying FOGD-REF-2's documents after registration: `inside_ref2_apply` aborts after the
+/// first entry of a document was applied, before the rest and the commit (`tests/case_life_crash.rs`). Kept apart
+/// from [`FAILPOINTS`], which the crash harness drives through the simulator's FOGD-REF-1 traffic.
+pub const REF2_FAILPOINTS: [&str; 1] = ["inside_ref2_apply"];
 
 /// Aborts when `FOGD_FAILPOINT` equals `name` (see [`failpoint!`]).
 pub fn failpoint_hit(name: &str) {

@@ -33,7 +33,8 @@ impl PollReport {
 }
 
 /// The stored kind of a message: `confirm`/`error` for SHS management messages, else the inbound kind of its
-/// first named data part (`kvittens`, `bekraftelse`, `utslag`), else `unknown`.
+/// first named data part (`kvittens`, `bekraftelse`, `utslag`, and FOGD-REF-2's `bestridande`, `sks_rapport`, `lub`,
+/// `delred`, `nyttavgar`, `slutredovisning`), else `unknown`.
 pub fn classify(engine: &Engine, msg: &ShsMessage) -> (MessageKind, Option<String>) {
     let product = msg.label.product_plain();
     let name = msg.parts.iter().find_map(|p| p.filename.clone());
@@ -42,6 +43,23 @@ pub fn classify(engine: &Engine, msg: &ShsMessage) -> (MessageKind, Option<Strin
     }
     if product.eq_ignore_ascii_case("error") {
         return (MessageKind::Error, name);
+    }
+    // FOGD-REF-2's documents after registration (a FOGD-REF-2 RAPPORT is an utslag report like FOGD-REF-1's).
+    use crate::formats::ref2_inbound::Ref2Kind as R;
+    let ref2 = name
+        .as_deref()
+        .and_then(|n| super::apply_life::ref2_layouts().kind_of_name(n))
+        .and_then(|k| match k {
+            R::Bestridande => Some(MessageKind::Bestridande),
+            R::SksRapport => Some(MessageKind::SksRapport),
+            R::Lub => Some(MessageKind::Lub),
+            R::Delred => Some(MessageKind::Delred),
+            R::Nyttavgar => Some(MessageKind::Nyttavgar),
+            R::Slutredovisning => Some(MessageKind::Slutredovisning),
+            R::Rapport => None,
+        });
+    if let Some(kind) = ref2 {
+        return (kind, name);
     }
     let kind = name
         .as_deref()

@@ -271,9 +271,9 @@ impl<'a> Ctx<'a> {
             Source::CaseReason => case.and_then(|c| c.reason).map_or(Value::None, |r| {
                 Value::Code(Cow::Borrowed(names::reason(r)))
             }),
-            // The case model does not carry a begäran's request yet: the field stays blank (and a required one
-            // is refused by the builder) until it does.
-            Source::CaseRequest => Value::None,
+            Source::CaseRequest => case
+                .and_then(|c| c.request)
+                .map_or(Value::None, |r| Value::Code(Cow::Borrowed(r.as_str()))),
             Source::ChangeKind => case
                 .and_then(|c| c.change.as_ref())
                 .map_or(Value::None, |ch| {

@@ -27,6 +27,7 @@ pub mod layout_doc;
 pub mod names;
 pub mod parse;
 pub mod read;
+pub mod ref2_inbound;
 pub mod source;
 pub mod xml;
 

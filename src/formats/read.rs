@@ -262,6 +262,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                         date: None,
                         reason: None,
                         change: None,
+                        request: None,
                         original_creditor: None,
                         requests: Default::default(),
                         paid_since_title: None,
@@ -330,6 +331,11 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 Source::CaseDate => case.date = date_of(v),
                 Source::CaseReason => {
                     case.reason = code_of(v).as_deref().and_then(names::parse_reason)
+                }
+                Source::CaseRequest => {
+                    case.request = code_of(v)
+                        .as_deref()
+                        .and_then(crate::domain::case::BegaranRequest::parse)
                 }
                 Source::ChangeKind => change.0 = code_of(v),
                 Source::ChangeAmount => change.1 = amount_of(v),

@@ -17,6 +17,7 @@ pub mod console;
 pub mod debtor_keys;
 pub mod files;
 pub mod inbound;
+pub mod life;
 pub mod moves;
 /// Read-only queries for ops views, the API and reports.
 pub mod ops;
@@ -562,6 +563,7 @@ mod tests {
                 names,
                 [
                     "api_sessions_expires_at",
+                    "case_deadlines_due",
                     "case_events_case",
                     "case_events_charted",
                     "case_keys_key",
@@ -576,6 +578,7 @@ mod tests {
                     "files_file_name",
                     "files_series",
                     "files_state",
+                    "ledger_entries_case",
                 ]
             );
         });

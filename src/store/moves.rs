@@ -46,6 +46,10 @@ pub struct CaseUpdate {
     pub decision_json: Option<String>,
     /// Set `issues_json`.
     pub issues_json: Option<String>,
+    /// Set `enforcement_malnummer` (an utslag gone to enforcement).
+    pub enforcement_malnummer: Option<String>,
+    /// Set `outcome_json` (what closed or decided the case after registration).
+    pub outcome_json: Option<String>,
 }
 
 /// A move: the transition-table row (`cause`, `to`), the audit event's reason and actor, and the columns to set.
@@ -301,6 +305,12 @@ impl StoreTx<'_> {
             }
             if let Some(i) = &u.issues_json {
                 qb.push(", issues_json = ").push_bind(i.clone());
+            }
+            if let Some(m) = &u.enforcement_malnummer {
+                qb.push(", enforcement_malnummer = ").push_bind(m.clone());
+            }
+            if let Some(o) = &u.outcome_json {
+                qb.push(", outcome_json = ").push_bind(o.clone());
             }
             selected(&mut qb, "");
             let count = qb.build().execute(&mut **t).await?.rows_affected();

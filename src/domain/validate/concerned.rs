@@ -47,7 +47,11 @@ pub struct ConcernedCase {
 pub fn is_closed(state: CaseState) -> bool {
     matches!(
         state,
-        CaseState::Decided | CaseState::Withdrawn | CaseState::Closed
+        CaseState::Decided
+            | CaseState::Withdrawn
+            | CaseState::Closed
+            | CaseState::WrittenOff
+            | CaseState::HandedToCourt
     )
 }
 
@@ -78,7 +82,8 @@ pub fn check_follow_up(
             message,
         });
     };
-    if is_closed(concerned.state) {
+    // A begäran is checked by its own rules (an enforcement begäran is for a decided case).
+    if follow_up.kind != CaseKind::Begaran && is_closed(concerned.state) {
         err(
             "concerns",
             "follow_up.case_closed",

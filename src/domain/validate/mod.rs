@@ -495,6 +495,7 @@ impl Validator<'_> {
             date: parts.date,
             reason: parts.reason,
             change: parts.change,
+            request: parts.request,
             original_creditor: ref2.original_creditor,
             requests: ref2.requests,
             paid_since_title: ref2.paid_since_title,
@@ -526,6 +527,7 @@ struct Parts {
     reason: Option<FollowUpReason>,
     amount: Option<Amount>,
     change: Option<Change>,
+    request: Option<crate::domain::case::BegaranRequest>,
 }
 
 /// Reads `YYYY-MM-DD` (exactly: four, two and two digits) as a calendar date. Hand-written because it runs for

@@ -323,6 +323,36 @@ impl Validator<'_> {
             ok = false;
         }
 
+        // Begäran: what is requested (fogd-ref-2.md §2.5).
+        let raw_request = input
+            .request
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let mut request = None;
+        if kind_known && kind == CaseKind::Begaran {
+            match raw_request {
+                None => {
+                    self.required("request", "what is requested (court or enforcement)");
+                    ok = false;
+                }
+                Some(r) => match crate::domain::case::BegaranRequest::parse(r) {
+                    Some(v) => request = Some(v),
+                    None => {
+                        self.err(
+                            "request",
+                            "begaran.request",
+                            Some(r),
+                            format!("request {r:?} is not court (överlämnande) or enforcement (verkställighet)"),
+                        );
+                        ok = false;
+                    }
+                },
+            }
+        } else if kind_known && raw_request.is_some() {
+            self.not_allowed("request", raw_request, kind);
+        }
+
         if !ok {
             return None;
         }
@@ -340,6 +370,7 @@ impl Validator<'_> {
             reason,
             amount,
             change,
+            request,
         })
     }
 }

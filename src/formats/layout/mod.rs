@@ -561,6 +561,13 @@ impl LayoutSet {
         }
     }
 
+    /// Adds the layouts whose names the set does not have yet (an override of the same name wins).
+    pub fn add_missing(&mut self, layouts: impl IntoIterator<Item = Layout>) {
+        for l in layouts {
+            self.layouts.entry(l.name.clone()).or_insert(l);
+        }
+    }
+
     /// The set with `layout` added, or replacing the one of its name (the felkod table stays).
     pub fn with_layout(mut self, layout: Layout) -> LayoutSet {
         self.layouts.insert(layout.name.clone(), layout);
