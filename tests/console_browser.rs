@@ -542,6 +542,74 @@ async fn console_in_headless_chromium() {
         );
         d.screenshot("case").await;
 
+        // After registration: the ledger as of today, a tracked deadline, and the operator's actions (a paper
+        // decision with a note, then a begäran for verkställighet), each through the engine as the CLI does.
+        let life_url = d.current_url().await;
+        let life_id: i64 = life_url.rsplit('/').next().unwrap().parse().unwrap();
+        let ledger = d.text("#ledger").await;
+        assert!(
+            ledger.contains("Claimed")
+                && ledger.contains("Interest to today")
+                && ledger.contains("not reported yet"),
+            "{ledger}"
+        );
+        assert!(d.text("#ledger-note").await.starts_with("As of "));
+        {
+            // A deadline as the poll records one from a BESTRID (the store's own call).
+            let url = format!("sqlite://{}/fogd.db", inst.path().display());
+            let store = fogd::store::Store::open(&url, 1).await.unwrap();
+            let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 18).unwrap();
+            store
+                .set_deadline(life_id, "overlamnande", due, "BESTRID SUPRO.DEV.BESTRID")
+                .await
+                .unwrap();
+            store.close().await;
+        }
+        d.go(&life_url).await;
+        let deadlines = d.text("#deadlines").await;
+        assert!(
+            deadlines.contains("overlamnande") && deadlines.contains("2026-12-18"),
+            "{deadlines}"
+        );
+        let none = d
+            .script("return document.querySelector('#request-enforcement') === null")
+            .await;
+        assert_eq!(none.as_bool(), Some(true), "no utslag yet, no begäran V");
+        d.click("#decision option[value='utslag']").await;
+        d.type_into("#decision-note", "Utslag received on paper, dated 2026-11-30")
+            .await;
+        d.click_and_wait("#record-decision").await;
+        assert_eq!(d.text("#case-state").await, "decided");
+        let timeline = d.text("#timeline").await;
+        assert!(
+            timeline.contains("accepted → decided")
+                && timeline.contains("paper decision")
+                && timeline.contains("Utslag received on paper"),
+            "{timeline}"
+        );
+        d.click_and_wait("#request-enforcement").await;
+        let requests = d.text("#requests").await;
+        assert!(
+            requests.contains("A-2026-000124-V") && requests.contains("approved"),
+            "{requests}"
+        );
+        let none = d
+            .script("return document.querySelector('#request-enforcement') === null")
+            .await;
+        assert_eq!(none.as_bool(), Some(true), "requested once, not offered again");
+        d.screenshot("case-life").await;
+        d.script("document.querySelector('#ledger-h').scrollIntoView(); return null")
+            .await;
+        d.screenshot("case-life-ledger").await;
+        // The new states in the overview's table and the cases list's filter.
+        d.go(&srv.url("/console")).await;
+        assert!(d.text("#per-state").await.contains("decided"));
+        d.go(&srv.url("/console/cases")).await;
+        d.find("#f-state option[value='disputed']").await;
+        d.click("#f-state option[value='decided']").await;
+        d.click_and_wait("#filter-button").await;
+        assert!(d.text("#cases").await.contains("A-2026-000124"));
+
         // The invalid case: every issue with field, rule and value.
         d.go(&srv.url("/console/cases?state=invalid")).await;
         let link = d.find_by("link text", "BAD-2026-1").await;
@@ -677,9 +745,9 @@ async fn console_in_headless_chromium() {
         .map(|(_, p)| format!("/console/{p}"))
         .unwrap();
 
-    // Export: Swedish CSV, and a workbook.
+    // Export: Swedish CSV, and a workbook (A-2026-000124 is decided since its paper utslag above).
     let csv = http
-        .get(srv.url("/console/cases.csv?state=accepted"))
+        .get(srv.url("/console/cases.csv?state=decided"))
         .bearer_auth(&operator)
         .send()
         .await
@@ -692,7 +760,7 @@ async fn console_in_headless_chromium() {
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with("\u{feff}Reference;Kind;State;"), "{csv}");
     assert!(
-        csv.contains("A-2026-000124;betalningsforelaggande;accepted;DEV;"),
+        csv.contains("A-2026-000124;betalningsforelaggande;decided;DEV;"),
         "{csv}"
     );
     assert!(!csv.contains("A-2026-000123"), "{csv}");
@@ -710,7 +778,7 @@ async fn console_in_headless_chromium() {
         "{all}"
     );
     let xlsx = http
-        .get(srv.url("/console/cases.xlsx?state=accepted"))
+        .get(srv.url("/console/cases.xlsx?state=decided"))
         .bearer_auth(&operator)
         .send()
         .await
@@ -751,6 +819,7 @@ async fn console_in_headless_chromium() {
         .unwrap();
     assert!(page.contains("19121212-****") && !page.contains("19121212-1212"));
     assert!(!page.contains("hold-form") && !page.contains("note-form"));
+    assert!(!page.contains("decision-form") && !page.contains("request-court-form"));
     let csv = http
         .get(srv.url("/console/cases.csv"))
         .bearer_auth(&viewer)
@@ -821,6 +890,23 @@ async fn console_in_headless_chromium() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403, "ack without the anti-forgery token");
+    let r = no_redirect
+        .post(srv.url(&format!("{case_path}/decision")))
+        .header("cookie", &cookie)
+        .header("origin", srv.base.clone())
+        .form(&[
+            ("csrf", "forged"),
+            ("decision", "written_off"),
+            ("note", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "paper decision without the anti-forgery token"
+    );
     let page = http
         .get(jobs.url("/console/alerts"))
         .bearer_auth(&operator)

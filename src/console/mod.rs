@@ -20,6 +20,7 @@
 
 pub mod alerts;
 pub mod case;
+pub mod case_life;
 pub mod cases;
 pub mod chart;
 pub mod files;
@@ -59,6 +60,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/case/{id}/hold", post(case::hold))
         .route("/console/case/{id}/release", post(case::release))
         .route("/console/case/{id}/note", post(case::note))
+        .route("/console/case/{id}/request", post(case_life::request))
+        .route("/console/case/{id}/decision", post(case_life::decision))
 }
 
 /// What every page shows around its content: title, the current navigation item, who is signed in and the

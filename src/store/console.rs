@@ -298,6 +298,23 @@ impl Store {
         }))
     }
 
+    /// A case's tracked deadlines (`case_deadlines`, by its primary key), earliest first.
+    pub async fn deadlines_of_case(
+        &self,
+        case_id: i64,
+    ) -> Result<Vec<super::life::DeadlineRow>, StoreError> {
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT d.case_id, c.reference, c.state, d.kind, d.due, d.source, d.alerted_at \
+                 FROM case_deadlines d JOIN cases c ON c.id = d.case_id WHERE d.case_id = $1 \
+                 ORDER BY d.due, d.kind",
+            )
+            .bind(case_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// Adds a note to a case; returns its id.
     pub async fn add_case_note(
         &self,
