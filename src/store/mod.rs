@@ -557,11 +557,12 @@ mod tests {
             .await
             .unwrap();
             // The seven of 0001–0003, rebuilt by 0004, 0005's session index, 0006's console indexes as 0010 left
-            // them, and 0009's follow-up index.
+            // them, 0009's follow-up index, and 0011's open alerts and files by receipt time.
             let names: Vec<&str> = idx.iter().map(|(n,)| n.as_str()).collect();
             assert_eq!(
                 names,
                 [
+                    "alert_log_open",
                     "api_sessions_expires_at",
                     "case_deadlines_due",
                     "case_events_case",
@@ -576,6 +577,7 @@ mod tests {
                     "cases_state",
                     "file_cases_case",
                     "files_file_name",
+                    "files_receipted_at",
                     "files_series",
                     "files_state",
                     "ledger_entries_case",
