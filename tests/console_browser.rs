@@ -3,7 +3,13 @@
 //! the case page's actions (hold with a reason, release, add a note: each shown on the page with who did it), the
 //! overview (totals per state and kind with amounts, what needs a person, the chart's bars), the cases list (a
 //! filter through the form, the debtors' numbers in full for an operator) and its CSV/xlsx export; a viewer sees
-//! the numbers masked and no actions; a form without the session's anti-forgery token changes nothing. Each page's
+//! the numbers masked and no actions; a form without the session's anti-forgery token changes nothing. The kvittens
+//! latency chart on the overview; the search by a debtor's number (another spelling) and name (another case and
+//! spacing) for an operator, a note and no hits for a viewer. The case after registration: ledger, a deadline, a
+//! paper utslag recorded with a note, a begäran for verkställighet, refusals shown with the rule. The alerts page on
+//! a second daemon with its jobs (the unreachable SHS node and the rejected case, each linking to what it
+//! concerns), acknowledged by the operator (who and when shown; the overview's count drops), refused to a viewer and
+//! without the anti-forgery token. Each page's
 //! screenshot is written under `CARGO_TARGET_TMPDIR/console-screens/` and, when `FOGD_SCREENSHOT_DIR` is set, there
 //! too. Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -598,6 +604,31 @@ async fn console_in_headless_chromium() {
             .await;
         assert_eq!(none.as_bool(), Some(true), "requested once, not offered again");
         d.screenshot("case-life").await;
+        // What the engine refuses comes back as a page saying why, and changes nothing: a decided case cannot be
+        // written off, nor handed to a court (only a disputed one can).
+        for (form, status, why) in [
+            (
+                vec![("decision", "written_off"), ("note", "avskrivning")],
+                409,
+                "cannot become written_off",
+            ),
+            (vec![("request", "court")], 422, "begaran.court_not_disputed"),
+        ] {
+            let action = if form[0].0 == "decision" { "decision" } else { "request" };
+            let r = http
+                .post(srv.url(&format!("/console/case/{life_id}/{action}")))
+                .bearer_auth(&operator)
+                .header("origin", srv.base.clone())
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), status, "{action}");
+            let text = r.text().await.unwrap();
+            assert!(text.contains(why), "{text}");
+        }
+        d.go(&life_url).await;
+        assert_eq!(d.text("#case-state").await, "decided");
         d.script("document.querySelector('#ledger-h').scrollIntoView(); return null")
             .await;
         d.screenshot("case-life-ledger").await;

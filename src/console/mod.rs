@@ -2,7 +2,8 @@
 //! (checked at compile time, HTML-escaped by default), one stylesheet (`/fogd.css`), no script, so the strict CSP
 //! of [`crate::api::security`] holds. One file per page: [`overview`] (cases per state and kind with amounts, what
 //! needs a person now, the chart of cases sent/accepted/rejected per day), [`cases`] (filtered list with keyset
-//! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note), [`review`] (the
+//! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note) with
+//! [`case_life`] (ledger, deadlines, begäran; request överlämnande/verkställighet, paper decision), [`review`] (the
 //! journal: what each case claims; approve or hold selected or all shown), [`files`] (list and detail: attempts,
 //! kvittens with felkod and advice, the cases carried), [`problems`] (invalid and rejected cases, every error and
 //! what to do), [`search`] (reference, målnummer, invoice and customer number, tx.id, file name, and for operators

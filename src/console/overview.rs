@@ -1,6 +1,7 @@
 //! `GET /console`: the overview. Cases per state and per kind with the amounts they claim, what needs a person now
 //! (rejected and invalid cases, the review queue, files whose kvittens is overdue, active alerts), each linking to
-//! its list, and the chart of cases sent, accepted and rejected per day ([`super::chart`]).
+//! its list, the chart of cases sent, accepted and rejected per day ([`super::chart`]) and the kvittens latency
+//! chart ([`super::latency`]). "Active alerts" counts those nobody has acknowledged ([`super::alerts`]).
 
 use super::chart::{self, Chart};
 use super::latency::{self, LatencyChart};
