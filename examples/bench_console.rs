@@ -2,7 +2,8 @@
 //! SQLite store, a tenth of them held, then p50/p99 over 30 runs of what each console page asks the store: the
 //! overview's totals per kind and state and its chart's changes per hour, the cases list's first page, a page deep
 //! in the list (keyset), a state-filtered page, the search by exact invoice number and by a reference prefix, by a
-//! debtor's number and name (`debtor_keys`), the kvittens latency chart's files, the alerts page's log.
+//! debtor's number and name (`debtor_keys`), the kvittens latency chart's files, the alerts page's log; then each
+//! console page through the HTTP router with 50 concurrent clients (p50/p99 of 200 requests).
 //!
 //! `cargo run --release --example bench_console [N]` (a debug build gives slower, still comparable, figures).
 //! Measured (2-core machine shared with other builds, debug build, 100,000 cases, 2026-12-01): overview totals p50
@@ -218,4 +219,83 @@ async fn main() {
         (store.open_alerts().await, store.recent_alerts(100).await)
     })
     .await;
+
+    // Each page through the HTTP router, with CLIENTS concurrent clients (an operator's bearer token).
+    let (_, token) = store
+        .create_token("bench", fogd::store::Role::Operator, at)
+        .await
+        .unwrap();
+    let state = std::sync::Arc::new(fogd::api::AppState::new(
+        store.clone(),
+        fogd::config::Config::default(),
+        fogd::clock::system(),
+    ));
+    // As `fogd serve` with `[api] cache` (the default): the page cache follows the SQLite file's version.
+    let (_stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    fogd::api::cache::spawn_sqlite_watcher(
+        fogd::store::sqlite_path(&url).unwrap(),
+        state.cache.clone(),
+        stop_rx,
+    );
+    let app = fogd::api::router(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = reqwest::Client::new();
+    let pages: Vec<(&str, String)> = vec![
+        ("page: overview", "/console".into()),
+        ("page: cases, first", "/console/cases".into()),
+        (
+            "page: cases, deep (keyset)",
+            format!("/console/cases?before={deep}"),
+        ),
+        (
+            "page: cases, state = held",
+            "/console/cases?state=held".into(),
+        ),
+        ("page: a case", format!("/console/case/{}", ids[n / 2])),
+        ("page: review queue", "/console/review".into()),
+        (
+            "page: search, invoice",
+            format!("/console/search?q=F-{:08}", n / 2),
+        ),
+        (
+            "page: search, debtor number",
+            format!("/console/search?q=19{:010}", n / 3),
+        ),
+        ("page: alerts", "/console/alerts".into()),
+    ];
+    for (name, path) in pages {
+        let url = format!("http://{addr}{path}");
+        let mut tasks = Vec::new();
+        for _ in 0..CLIENTS {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut took = Vec::new();
+                for _ in 0..PER_CLIENT {
+                    let t = Instant::now();
+                    let r = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                    assert_eq!(r.status(), 200, "{url}");
+                    std::hint::black_box(r.bytes().await.unwrap());
+                    took.push(t.elapsed());
+                }
+                took
+            }));
+        }
+        let mut runs: Vec<Duration> = Vec::new();
+        for t in tasks {
+            runs.extend(t.await.unwrap());
+        }
+        runs.sort();
+        let p = |q: f64| runs[((runs.len() as f64 - 1.0) * q).round() as usize];
+        println!(
+            "{name:<40} p50 {:>9.2} ms   p99 {:>9.2} ms   ({CLIENTS} clients)",
+            p(0.5).as_secs_f64() * 1e3,
+            p(0.99).as_secs_f64() * 1e3
+        );
+    }
 }
+
+/// Concurrent clients per page, and requests each.
+const CLIENTS: usize = 50;
+const PER_CLIENT: usize = 4;
