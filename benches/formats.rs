@@ -1,5 +1,6 @@
-//! Build and parse of a 100,000-case BFÖ file (throughput in bytes). Parsing streams from a reader: memory is one
-//! record buffer whatever the file size.
+//! Build and parse of a 100,000-case BFÖ file (throughput in bytes), in each edition: FOGD-REF-1 (`bfo-100k`) and
+//! FOGD-REF-2 (`bfo-100k-ref2`, with its longer records, Sökande, Ombud and Överlåtelse records). Parsing streams
+//! from a reader: memory is one record buffer whatever the file size.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::NaiveDate;
@@ -7,12 +8,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fogd::domain::{Case, CaseKind};
 use fogd::formats::{self, FileFacts, FileStatus, LayoutSet};
 
-fn cases(n: usize) -> Vec<Case> {
-    let json = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/golden/cases/bfo-ansokan.json"
-    ))
-    .unwrap();
+fn cases(golden: &str, n: usize) -> Vec<Case> {
+    let json =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(golden))
+            .unwrap();
     let base: Vec<Case> = serde_json::from_str(&json).unwrap();
     (0..n)
         .map(|i| {
@@ -24,7 +23,24 @@ fn cases(n: usize) -> Vec<Case> {
 }
 
 fn bench(c: &mut Criterion) {
-    let set = LayoutSet::embedded();
+    for (group, edition, golden) in [
+        (
+            "bfo-100k",
+            "FOGD-REF-1",
+            "fixtures/golden/cases/bfo-ansokan.json",
+        ),
+        (
+            "bfo-100k-ref2",
+            "FOGD-REF-2",
+            "fixtures/golden/fogd-ref-2/cases/bfo-ansokan.json",
+        ),
+    ] {
+        bench_edition(c, group, edition, golden);
+    }
+}
+
+fn bench_edition(c: &mut Criterion, group: &str, edition: &str, golden: &str) {
+    let set = LayoutSet::embedded_edition(edition).unwrap();
     let facts = FileFacts {
         intressentkod: "DEV".into(),
         lopnummer: 1,
@@ -36,11 +52,11 @@ fn bench(c: &mut Criterion) {
         contact_name: "Drift".into(),
         contact_phone: "08".into(),
     };
-    let cases = cases(100_000);
+    let cases = cases(golden, 100_000);
     let built =
         formats::build_file(&set, CaseKind::Betalningsforelaggande, &cases, &facts).unwrap();
     let layout = set.get("bfo-ansokan").unwrap();
-    let mut g = c.benchmark_group("bfo-100k");
+    let mut g = c.benchmark_group(group);
     g.sample_size(10);
     g.throughput(Throughput::Bytes(built.bytes.len() as u64));
     g.bench_function("build", |b| {

@@ -353,8 +353,23 @@ impl Default for ScheduleConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct LayoutsConfig {
-    /// A directory of layout TOML files overriding the embedded FOGD-REF-1 ones (by file name).
+    /// A directory of layout TOML files overriding the chosen edition's embedded ones (by layout name).
     pub dir: Option<PathBuf>,
+    /// The edition of the files fogd builds: `"FOGD-REF-1"` or `"FOGD-REF-2"` (fogd-ref-2.md §1). Unset, a
+    /// database keeps the edition it was started with: a new database records FOGD-REF-2 at the daemon's first
+    /// start, a database that held cases or files before editions were recorded (migration 0008) records FOGD-REF-1.
+    /// Set, it applies to this run (the database's record stays as it was, so removing the line goes back to it).
+    /// Commands without a database (`fogd build`, `fogd inspect`) use it, else FOGD-REF-2.
+    pub edition: Option<String>,
+}
+
+impl LayoutsConfig {
+    /// The edition named here, else the default for a new installation (for commands without a database).
+    pub fn edition_or_default(&self) -> &str {
+        self.edition
+            .as_deref()
+            .unwrap_or(crate::formats::edition::DEFAULT_EDITION)
+    }
 }
 
 /// `[interest]`.
@@ -735,6 +750,17 @@ impl Config {
                 "must be at least 1".into(),
             ));
         }
+        if let Some(e) = &self.layouts.edition {
+            if !crate::formats::edition::EDITIONS.contains(&e.as_str()) {
+                return Err(bad(
+                    "layouts.edition",
+                    format!(
+                        "{e:?} is not an edition fogd ships ({})",
+                        crate::formats::edition::EDITIONS.join(", ")
+                    ),
+                ));
+            }
+        }
         if self.batch.max_cases_per_file == 0 {
             return Err(bad("batch.max_cases_per_file", "must be at least 1".into()));
         }
@@ -1055,6 +1081,18 @@ mod tests {
     #[test]
     fn defaults_validate() {
         Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn layouts_edition_is_one_fogd_ships() {
+        let cfg = Config::from_toml("[layouts]\nedition = \"FOGD-REF-1\"\n", "t.toml").unwrap();
+        assert_eq!(cfg.layouts.edition_or_default(), "FOGD-REF-1");
+        assert_eq!(Config::default().layouts.edition_or_default(), "FOGD-REF-2");
+        let e = Config::from_toml("[layouts]\nedition = \"FOGD-REF-9\"\n", "t.toml")
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("layouts.edition"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Reads the layout set that a configuration names: the embedded FOGD-REF-1 layouts plus the `*.toml` files of
-//! `[layouts] dir`, which override them by name. The one place that does this I/O (`formats` itself does none); used
+//! Reads the layout set that a configuration names: the embedded layouts of an edition (FOGD-REF-1 or FOGD-REF-2)
+//! plus the `*.toml` files of `[layouts] dir`, which override them by name. The one place that does this I/O (`formats` itself does none); used
 //! by the CLI, the simulator and the engine. [`load_xml`] does the same for the XML layouts (FOGD-REF-2).
 
 use crate::config::Config;
@@ -23,17 +23,22 @@ pub enum LayoutFilesError {
     Invalid(String),
 }
 
-/// The layout set for `config`: the FOGD-REF-1 layouts with `[layouts] dir`'s overrides, plus the FOGD-REF-2
-/// transactions that have no FOGD-REF-1 counterpart (the begäran, `bfo-begaran`).
+/// The layout set for `config` without a database: the edition `[layouts] edition` names, else the default
+/// (see [`crate::config::LayoutsConfig::edition`]).
 pub fn load(config: &Config) -> Result<LayoutSet, LayoutFilesError> {
-    let mut set = match &config.layouts.dir {
-        None => LayoutSet::embedded(),
-        Some(dir) => {
-            let files = read_toml_files(dir)?;
-            LayoutSet::with_overrides(&files)
-                .map_err(|e| LayoutFilesError::Invalid(e.to_string()))?
-        }
+    load_edition(config, config.layouts.edition_or_default())
+}
+
+/// The layout set of `edition` (`FOGD-REF-1`, `FOGD-REF-2`) with the `*.toml` files of `[layouts] dir` overriding
+/// its layouts by name, plus the FOGD-REF-2 begäran (`bfo-begaran`) where the edition has none (FOGD-REF-1 has no
+/// begäran transaction; such an installation files it with FOGD-REF-2's layout).
+pub fn load_edition(config: &Config, edition: &str) -> Result<LayoutSet, LayoutFilesError> {
+    let files = match &config.layouts.dir {
+        Some(dir) => read_toml_files(dir)?,
+        None => Vec::new(),
     };
+    let mut set = LayoutSet::with_overrides_for(edition, &files)
+        .map_err(|e| LayoutFilesError::Invalid(e.to_string()))?;
     set.add_missing(
         crate::formats::edition::embedded_fixed("FOGD-REF-2")
             .into_iter()

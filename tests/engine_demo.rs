@@ -27,6 +27,16 @@ fn demo_runs_end_to_end() {
         stdout.contains("10 of 10 case(s) reached their expected state"),
         "{stdout}"
     );
+    // FOGD-REF-2 (fogd-ref-2.md §2.1): the edition, and an application with an ombud, a bought claim, both requests
+    // and rättegångskostnader.
+    assert!(
+        stdout.contains("files are built in edition FOGD-REF-2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("D-BFO-3: ombud Ombudsbyrån i Stockholm AB (ref OMB-2026-17), bought from Fastighets AB Götgatan on 2026-05-04, requests enforcement of the utslag, hand-over to tingsrätt if disputed, rättegångskostnader 680.00 kr"),
+        "{stdout}"
+    );
     // The whole-file rejection and the löpnummer reset are visible.
     assert!(stdout.contains("superseded by file"), "{stdout}");
     assert!(

@@ -37,6 +37,7 @@ fn build_then_inspect_json_then_corrupt() {
         .arg(root().join("fixtures/golden/cases/bfo-ansokan.json"))
         .arg("--out")
         .arg(&out)
+        .env("FOGD_LAYOUTS_EDITION", "FOGD-REF-1")
         .output()
         .unwrap();
     assert_eq!(
@@ -159,14 +160,14 @@ fn layout_check_takes_an_edition_and_its_felkod_table() {
     // The felkod table alone no longer fails.
     let (code, out) = check(&root().join("layouts/fogd-ref-1/felkoder.toml"));
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("felkod table, 19 codes"), "{out}");
-    // Whole editions: every file named, the table checked with them (FOGD-REF-2 runs with the embedded one).
-    for (dir, files) in [("layouts/fogd-ref-1", 11), ("layouts/fogd-ref-2", 8)] {
+    assert!(out.contains("felkod table, 20 codes"), "{out}");
+    // Whole editions: every file named, the table checked with them (each edition has its own).
+    for (dir, files) in [("layouts/fogd-ref-1", 11), ("layouts/fogd-ref-2", 18)] {
         let (code, out) = check(&root().join(dir));
         assert_eq!(code, Some(0), "{dir}: {out}");
         assert_eq!(
             out.lines().filter(|l| l.ends_with(": ok")).count(),
-            files + usize::from(dir.ends_with("2")),
+            files,
             "{out}"
         );
         assert!(out.contains(", XML, ") == dir.ends_with('2'), "{out}");
@@ -212,4 +213,41 @@ fn layout_check_takes_an_edition_and_its_felkod_table() {
     std::fs::remove_file(ed.join("utslag-copy.toml")).unwrap();
     let (code, out) = check(&ed);
     assert_eq!(code, Some(0), "{out}");
+}
+
+/// `fogd build` without a database builds the edition `[layouts] edition` names, FOGD-REF-2 when unset
+/// (fogd-ref-2.md §1): the FOGD-REF-2 golden file, byte for byte.
+#[test]
+fn build_uses_fogd_ref_2_unless_configured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = fogd(tmp.path())
+        .args([
+            "build",
+            "--internal",
+            "--kind",
+            "betalningsforelaggande",
+            "--lopnummer",
+            "7",
+            "--intressentkod",
+            "DEV",
+            "--created",
+            "2024-03-01T09:30:05",
+        ])
+        .arg("--input")
+        .arg(root().join("fixtures/golden/fogd-ref-2/cases/bfo-ansokan.json"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let built = std::fs::read(out.join("DEV.ANSOKAN")).unwrap();
+    let want =
+        std::fs::read(root().join("fixtures/golden/fogd-ref-2/bfo-ansokan/DEV.ANSOKAN")).unwrap();
+    assert!(built == want, "not the FOGD-REF-2 golden file");
 }

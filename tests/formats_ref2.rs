@@ -236,6 +236,10 @@ fn layout_check_takes_both_kinds() {
             .unwrap();
         let out = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{}: {out}", path.display());
+        if path.ends_with("felkoder.toml") {
+            assert!(out.contains("felkod table"), "{out}");
+            continue;
+        }
         let xml = std::fs::read_to_string(&path)
             .unwrap()
             .contains("format = \"xml\"");
@@ -326,4 +330,45 @@ fn the_layout_docs_are_generated_from_the_layouts() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// `fogd inspect` reads an outbound file with the edition its head names (`utgava`), and prints FOGD-REF-2's new
+/// fields under their contract names (fogd-ref-2.md §2.1).
+#[test]
+fn inspect_reads_either_edition_by_its_utgava() {
+    let (code, v) = inspect_json(&root().join("fixtures/golden/bfo-ansokan/DEV.ANSOKAN"));
+    assert_eq!((code, &v["edition"]), (0, &serde_json::json!("FOGD-REF-1")));
+    let (code, v) =
+        inspect_json(&root().join("fixtures/golden/fogd-ref-2/bfo-ansokan/DEV.ANSOKAN"));
+    assert_eq!((code, &v["edition"]), (0, &serde_json::json!("FOGD-REF-2")));
+    let records = v["records"].as_array().unwrap();
+    let first = |code: &str| {
+        records
+            .iter()
+            .find(|r| r["code"] == code)
+            .unwrap_or_else(|| panic!("no record {code}"))
+            .clone()
+    };
+    assert_eq!(first("10")["fields"]["yrkande_verkstallighet"], "J");
+    assert_eq!(first("10")["fields"]["yrkande_overlamnande"], "J");
+    assert_eq!(first("11")["fields"]["postort"], "Stockholm");
+    assert_eq!(first("12")["fields"]["ombud_referens"], "OMB-2024-17");
+    assert_eq!(
+        first("13")["fields"]["ursprunglig_borgenar_namn"],
+        "Elektronikhandeln i Norden AB"
+    );
+    assert_eq!(first("30")["fields"]["uppkomstdatum"], "20240115");
+    assert!(records
+        .iter()
+        .any(|r| r["code"] == "30" && r["fields"]["delkravstyp"] == "08"));
+    // A file naming an edition fogd does not know is refused with a usage error that says so.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes =
+        std::fs::read(root().join("fixtures/golden/fogd-ref-2/bfo-ansokan/DEV.ANSOKAN")).unwrap();
+    bytes[33..43].copy_from_slice(b"FOGD-REF-9");
+    let file = tmp.path().join("DEV.ANSOKAN");
+    std::fs::write(&file, bytes).unwrap();
+    let o = fogd(root()).arg("inspect").arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("FOGD-REF-9"));
 }

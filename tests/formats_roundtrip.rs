@@ -5,8 +5,8 @@
 
 use chrono::NaiveDate;
 use fogd::domain::case::{
-    Change, ChangeKind, Claim, ClaimKind, Debtor, FollowUpReason, Interest, InterestKind, Party,
-    Title, TitleKind,
+    Change, ChangeKind, Claim, ClaimKind, Debtor, FollowUpReason, Interest, InterestKind,
+    OriginalCreditor, Party, Requests, Security, SecurityKind, Title, TitleKind,
 };
 use fogd::domain::{Amount, Case, CaseKind, IdNumber};
 use fogd::formats::{self, FileFacts, FileStatus, Layout, LayoutSet};
@@ -360,6 +360,160 @@ proptest! {
         let (head, back) = formats::read_cases_with(&alt, &built.bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(head, facts());
         prop_assert_eq!(back, cases);
+    }
+}
+
+fn ref2() -> LayoutSet {
+    LayoutSet::embedded_edition("FOGD-REF-2").unwrap()
+}
+
+fn postal_code() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of(proptest::string::string_regex("[1-9][0-9]{4}").unwrap())
+}
+
+/// A party with FOGD-REF-2's address and contact (and, for an agent, a reference).
+fn ref2_party(agent: bool) -> impl Strategy<Value = Party> {
+    (
+        id(),
+        text(40),
+        proptest::option::of(text(35)),
+        postal_code(),
+        proptest::option::of(text(25)),
+        proptest::option::of(text(20)),
+        proptest::option::of(text(60)),
+        proptest::option::of(text(20)),
+    )
+        .prop_map(
+            move |(id, name, street, postal_code, city, phone, email, reference)| Party {
+                id,
+                name,
+                street,
+                postal_code,
+                city,
+                phone,
+                email,
+                reference: if agent { reference } else { None },
+            },
+        )
+}
+
+/// A FOGD-REF-2 debtor: any `business` flag, phone and e-mail.
+fn ref2_debtor() -> impl Strategy<Value = Debtor> {
+    (
+        bfo_debtor(),
+        any::<bool>(),
+        proptest::option::of(text(20)),
+        proptest::option::of(text(60)),
+    )
+        .prop_map(|(mut d, business, phone, email)| {
+            d.business = business;
+            d.phone = phone;
+            d.email = email;
+            d
+        })
+}
+
+fn ref2_claim() -> impl Strategy<Value = Claim> {
+    (
+        bfo_claim(),
+        prop_oneof![
+            claim_kind(),
+            Just(ClaimKind::Ansokningsavgift),
+            Just(ClaimKind::Ombudsarvode),
+            Just(ClaimKind::Amorteringsplan)
+        ],
+        proptest::option::of(date()),
+    )
+        .prop_map(|(mut c, kind, arose)| {
+            c.kind = kind;
+            c.arose = arose;
+            c
+        })
+}
+
+prop_compose! {
+    fn ref2_bfo_case()(r in reference(), creditor in ref2_party(false), agent in proptest::option::of(ref2_party(true)),
+                       original in proptest::option::of((id(), text(40), date())),
+                       enforcement in any::<bool>(), court_if_disputed in any::<bool>(),
+                       cust in proptest::option::of(text(15)), note in any::<bool>(),
+                       debtors in proptest::collection::vec(ref2_debtor(), 1..=9),
+                       claims in proptest::collection::vec(ref2_claim(), 1..=20)) -> Case {
+        let mut c = bare_case(r, CaseKind::Betalningsforelaggande);
+        c.creditor = Some(creditor);
+        c.agent = agent;
+        c.original_creditor = original.map(|(id, name, transfer_date)| OriginalCreditor { id, name, transfer_date });
+        c.requests = Requests { enforcement, court_if_disputed };
+        c.customer_number = cust;
+        c.promissory_note = note;
+        c.debtors = debtors;
+        c.claims = claims;
+        c
+    }
+}
+
+prop_compose! {
+    fn ref2_vst_case()(r in reference(), creditor in ref2_party(false),
+                       tk in prop_oneof![Just(TitleKind::Utslag), Just(TitleKind::Dom), Just(TitleKind::Forlikning), Just(TitleKind::Skiljedom), Just(TitleKind::Annan)],
+                       tr in text(20), td in date(), court in proptest::option::of(text(40)),
+                       paid in proptest::option::of(amount()), debtor in ref2_debtor(),
+                       claims in proptest::collection::vec(vst_claim(false), 1..=20)) -> Case {
+        let mut c = bare_case(r, CaseKind::Verkstallighet);
+        c.creditor = Some(creditor);
+        c.title = Some(Title { kind: tk, reference: tr, date: td, court });
+        c.paid_since_title = paid;
+        c.debtors = vec![debtor];
+        c.claims = claims;
+        c
+    }
+}
+
+fn ref2_sks_claim() -> impl Strategy<Value = Claim> {
+    (vst_claim(true), interest(), proptest::option::of(date())).prop_map(|(mut c, i, arose)| {
+        c.interest = i;
+        c.arose = arose;
+        c
+    })
+}
+
+prop_compose! {
+    fn ref2_sks_case()(r in reference(), s in text(20), creditor in ref2_party(false), d in named_debtor(),
+                       decision in proptest::option::of(date()), publication in proptest::option::of(date()),
+                       deadline in proptest::option::of(date()),
+                       security in proptest::option::of((prop_oneof![Just(SecurityKind::None), Just(SecurityKind::Borgen), Just(SecurityKind::Pant)], proptest::option::of(text(60)))),
+                       claims in proptest::collection::vec(ref2_sks_claim(), 1..=20)) -> Case {
+        let mut c = bare_case(r, CaseKind::Fordringsanmalan);
+        c.creditor = Some(creditor);
+        c.debt_restructuring_case = Some(s);
+        c.debtors = vec![d];
+        c.decision_date = decision;
+        c.publication_date = publication;
+        c.deadline = deadline;
+        c.security = security.map(|(kind, text)| Security { kind, text });
+        c.claims = claims;
+        c
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// FOGD-REF-2 (fogd-ref-2.md §2.1): every new field of a BFÖ application survives build → parse.
+    #[test]
+    fn ref2_bfo_ansokan_round_trips(cases in proptest::collection::vec(ref2_bfo_case(), 1..6)) {
+        round_trip(&ref2(), CaseKind::Betalningsforelaggande, &cases)?;
+    }
+
+    /// FOGD-REF-2 §2.2–§2.3 and the follow-ups, which keep their FOGD-REF-1 records.
+    #[test]
+    fn ref2_other_kinds_round_trip(v in proptest::collection::vec(ref2_vst_case(), 1..5), s in proptest::collection::vec(ref2_sks_case(), 1..5),
+                                   n in proptest::collection::vec(neds_case(), 1..4), a in proptest::collection::vec(atk_case(), 1..4),
+                                   c in proptest::collection::vec(andring_case(), 1..4)) {
+        let set = ref2();
+        round_trip(&set, CaseKind::Verkstallighet, &v)?;
+        round_trip(&set, CaseKind::Fordringsanmalan, &s)?;
+        round_trip(&set, CaseKind::Nedsattning, &n)?;
+        round_trip(&set, CaseKind::Aterkallelse, &a)?;
+        round_trip(&set, CaseKind::VerkstallighetAndring, &c)?;
     }
 }
 

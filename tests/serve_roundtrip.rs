@@ -132,7 +132,9 @@ async fn jobs_metrics_api_page_and_report_after_a_round_trip() {
 
     let latency: Arc<Histogram> = Arc::default();
     let engine = timed_engine(
-        Engine::from_config(store.clone(), config.clone()).unwrap(),
+        Engine::from_config(store.clone(), config.clone())
+            .await
+            .unwrap(),
         latency.clone(),
     );
     let alerter = Arc::new(Alerter::new(&config.alerts));

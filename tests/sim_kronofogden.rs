@@ -864,3 +864,92 @@ async fn fogd_sim_binary_answers_as_kronofogden() {
     let (_, kv) = env.kvittens(&corr).await;
     assert_eq!((kv.status, kv.antal_godkanda), (KvittensStatus::Godkand, 1));
 }
+
+/// FOGD-REF-2 end to end (fogd-ref-2.md §1, §2.1): an application with an ombud, a bought claim, both requests and
+/// rättegångskostnader is imported (the intake form, validated), built in FOGD-REF-2, and accepted by the node (G);
+/// the same file naming an edition the node does not know gets U with felkod 0005; a FOGD-REF-1 file is still
+/// served by the same node.
+#[tokio::test]
+async fn a_fogd_ref_2_application_is_accepted_and_an_unknown_edition_gets_0005() {
+    use fogd::domain::intake::open_source;
+    use fogd::domain::validate::{validate, Rules, ValidationContext};
+    let mut env = Env::new(|_| {}).await;
+    env.set = LayoutSet::embedded_edition("FOGD-REF-2").unwrap();
+    let input = serde_json::json!([{
+        "reference": "R2-E2E-1", "kind": "betalningsforelaggande",
+        "creditor": { "id": "559999-9991", "name": "Utvecklings Inkasso AB", "street": "Box 1",
+                      "postal_code": "111 22", "city": "Stockholm", "email": "inkasso@example.se" },
+        "agent": { "id": "556036-0793", "name": "Ombud AB", "street": "Gatan 2", "postal_code": "41101",
+                   "city": "Göteborg", "reference": "OMB-1" },
+        "original_creditor": { "id": "556677-8808", "name": "Säljaren AB", "transfer_date": "2025-10-01" },
+        "requests": { "enforcement": true, "court_if_disputed": true },
+        "debtors": [ { "id": "19121212-1212", "name": "Tolvan Tolvansson", "business": true,
+                       "street": "Storgatan 1", "postal_code": "11122", "city": "Stockholm" } ],
+        "claims": [
+          { "kind": "kapital", "amount": "4500", "due_date": "2025-09-30", "arose": "2025-08-15",
+            "basis": "Obetald faktura 1001" },
+          { "kind": "ansokningsavgift", "amount": "300", "basis": "Ansökningsavgift" },
+          { "kind": "ombudsarvode", "amount": "380", "basis": "Ombudsarvode" }
+        ]
+    }]);
+    let ctx = ValidationContext {
+        rules: Rules::default(),
+        today: t0().date_naive(),
+        default_intressentkod: "DEV".into(),
+    };
+    let text = input.to_string();
+    let src = open_source(text.as_bytes(), None).unwrap();
+    let cases: Vec<Case> = src
+        .records()
+        .unwrap()
+        .map(|r| {
+            let v = validate(r.input.as_ref().unwrap(), &ctx);
+            v.case.unwrap_or_else(|| panic!("{:#?}", v.issues))
+        })
+        .collect();
+    let case = &cases[0];
+    assert!(case.agent.is_some() && case.original_creditor.is_some());
+    assert!(case.requests.enforcement && case.requests.court_if_disputed);
+
+    let kind = CaseKind::Betalningsforelaggande;
+    let b = env.build(kind, &cases, 1);
+    assert_eq!(&b.bytes[33..43], b"FOGD-REF-2");
+    let corr = env.send(kind, &b).await;
+    let (_, k) = env.kvittens(&corr).await;
+    assert_eq!(k.status, KvittensStatus::Godkand, "{:?}", k.errors);
+    assert!(k.errors.is_empty(), "{:?}", k.errors);
+    assert_eq!((k.antal_godkanda, k.antal_underkanda), (1, 0));
+
+    // The same application, naming an edition the node does not know.
+    let mut other = cases.clone();
+    other[0].reference = "R2-E2E-2".into();
+    let mut b = env.build(kind, &other, 2);
+    b.bytes[33..43].copy_from_slice(b"FOGD-REF-9");
+    let corr = env.send(kind, &b).await;
+    let (_, k) = env.kvittens(&corr).await;
+    assert_eq!(k.status, KvittensStatus::Underkand);
+    assert_eq!(k.errors[0].felkod, "0005", "{:?}", k.errors);
+    assert_eq!(k.errors[0].niva, Niva::F);
+
+    // The U file did not use löpnummer 2: a FOGD-REF-1 file takes it, read with FOGD-REF-1's layouts.
+    let ref1 = LayoutSet::embedded();
+    let mut old = cases.clone();
+    old[0].reference = "R1-E2E-3".into();
+    old[0].agent.as_mut().unwrap().name = String::new();
+    let b = build_file(
+        &ref1,
+        kind,
+        &[fogd::domain::Case {
+            original_creditor: None,
+            requests: Default::default(),
+            claims: old[0].claims[..1].to_vec(),
+            ..old[0].clone()
+        }],
+        &facts(2),
+    )
+    .unwrap();
+    assert_eq!(&b.bytes[33..43], b"FOGD-REF-1");
+    let corr = env.send(kind, &b).await;
+    let (_, k) = env.kvittens(&corr).await;
+    assert_eq!(k.status, KvittensStatus::Godkand, "{:?}", k.errors);
+}

@@ -46,6 +46,63 @@ pub const EXPECTED: &[(&str, &str, CaseState)] = &[
     ("D-BAD-1", "betalningsforelaggande", CaseState::Invalid),
 ];
 
+/// What the story tells of the FOGD-REF-2 content of the demo's applications (fogd-ref-2.md §2.1): per BFÖ case
+/// with an ombud, a bought claim, requests or rättegångskostnader, one line naming them.
+async fn ref2_story(store: &Store) -> anyhow::Result<Vec<String>> {
+    use crate::domain::case::ClaimKind;
+    let mut out = Vec::new();
+    for row in store
+        .list_cases(&[CaseState::Journal, CaseState::Approved])
+        .await?
+    {
+        let Some(case) = row
+            .case_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<crate::domain::Case>(j).ok())
+        else {
+            continue;
+        };
+        let mut parts = Vec::new();
+        if let Some(a) = &case.agent {
+            parts.push(format!(
+                "ombud {} (ref {})",
+                a.name,
+                a.reference.as_deref().unwrap_or("-")
+            ));
+        }
+        if let Some(o) = &case.original_creditor {
+            parts.push(format!("bought from {} on {}", o.name, o.transfer_date));
+        }
+        if case.requests.enforcement {
+            parts.push("requests enforcement of the utslag".into());
+        }
+        if case.requests.court_if_disputed {
+            parts.push("hand-over to tingsrätt if disputed".into());
+        }
+        let costs: i64 = case
+            .claims
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    ClaimKind::Ansokningsavgift | ClaimKind::Ombudsarvode
+                )
+            })
+            .map(|c| c.amount.0)
+            .sum();
+        if costs > 0 {
+            parts.push(format!(
+                "rättegångskostnader {} kr",
+                crate::domain::Amount(costs)
+            ));
+        }
+        if !parts.is_empty() {
+            out.push(format!("  {}: {}", case.reference, parts.join(", ")));
+        }
+    }
+    Ok(out)
+}
+
 /// Arguments of `fogd demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -259,7 +316,14 @@ async fn drive(
         let mut w = stdout.lock();
         writeln!(w, "{line}")
     };
-    let engine = Engine::from_config(store.clone(), config.clone())?;
+    let engine = Engine::from_config(store.clone(), config.clone()).await?;
+    say(format!(
+        "files are built in edition {} (the edition this new database records)",
+        engine.layouts.edition().unwrap_or("?")
+    ))?;
+    for line in ref2_story(store).await? {
+        say(line)?;
+    }
     let deadline = started + Duration::from_secs(args.timeout_secs);
     let mut evenings = 0;
     loop {

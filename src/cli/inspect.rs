@@ -111,10 +111,29 @@ pub async fn run(config: Config, args: InspectArgs) -> anyhow::Result<u8> {
             }
         }
         None => {
-            let ref2 =
-                crate::formats::LayoutSet::from_layouts(edition::embedded_fixed("FOGD-REF-2"));
-            let set = crate::cli::build::load_layouts(&config)?;
-            match ref2.recognise(&bytes).or_else(|| set.recognise(&bytes)) {
+            // The configured set first (it carries `[layouts] dir`), then every shipped edition: a file that names
+            // its edition in its head (utgava) is read with that edition's layouts, any other (inbound files) with
+            // the first set that recognises it.
+            let mut sets = vec![crate::cli::build::load_layouts(&config)?];
+            sets.extend(
+                edition::EDITIONS
+                    .iter()
+                    .rev()
+                    .filter_map(|e| crate::formats::LayoutSet::embedded_edition(e)),
+            );
+            let chosen = match edition::set_for_file(&sets, &bytes) {
+                Ok(Some(set)) => set.recognise(&bytes),
+                Ok(None) => sets.iter().find_map(|s| s.recognise(&bytes)),
+                Err(named) => {
+                    eprintln!(
+                        "fogd inspect: {}: edition {named:?} is not one fogd knows ({})",
+                        args.file.display(),
+                        edition::EDITIONS.join(", ")
+                    );
+                    return Ok(crate::cli::EXIT_USAGE);
+                }
+            };
+            match chosen {
                 Some(l) => fixed(l, &bytes, &args.format),
                 None => not_known(),
             }

@@ -15,7 +15,7 @@ pub async fn run(config: Config, _args: PollArgs) -> anyhow::Result<u8> {
     crate::certs::ensure_dev_certs(&config)?;
     crate::cli::require_private_key(&config.tls.identity)?;
     let store = open_store(&config).await?;
-    let engine = Engine::from_config(store.clone(), config)?;
+    let engine = Engine::from_config(store.clone(), config).await?;
     let r = engine.poll_pass().await;
     store.close().await;
     let r = r?;

@@ -23,7 +23,7 @@ pub async fn run(config: Config, args: SendArgs) -> anyhow::Result<u8> {
     crate::certs::ensure_dev_certs(&config)?;
     crate::cli::require_private_key(&config.tls.identity)?;
     let store = open_store(&config).await?;
-    let engine = Engine::from_config(store.clone(), config)?;
+    let engine = Engine::from_config(store.clone(), config).await?;
     // A one-shot process owns no claims of its own from before: a file left `sending` is a crash's leftover
     // (see `Store::recover_sending` for several instances).
     engine.recover().await?;

@@ -138,7 +138,7 @@ pub async fn serve(
         crate::certs::ensure_dev_certs(&config)?;
         crate::certs::check_key_private(&config.tls.identity)
             .map_err(DaemonError::KeyNotPrivate)?;
-        let engine = Engine::from_config(store.clone(), config.clone())?;
+        let engine = Engine::from_config(store.clone(), config.clone()).await?;
         let engine = timed_engine(engine, send_latency.clone());
         // As `fogd send`: on SQLite this process is the only sender, so a file left `sending` is a crash's
         // leftover; on PostgreSQL other instances may hold live claims (expired ones are taken over instead).

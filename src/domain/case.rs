@@ -8,6 +8,13 @@ use super::ids::IdNumber;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod ref2;
+use ref2::DebtorRepr;
+pub use ref2::{
+    OriginalCreditor, OriginalCreditorInput, Requests, RequestsInput, Security, SecurityInput,
+    SecurityKind,
+};
+
 /// The six kinds of case fogd files with Kronofogden.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -263,63 +270,12 @@ impl Party {
     }
 }
 
-/// The original creditor of a transferred (bought) claim (fogd-ref-2.md §2.1, record `13` Överlåtelse).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OriginalCreditor {
-    /// Identity number of the original creditor.
-    pub id: IdNumber,
-    /// Name of the original creditor.
-    pub name: String,
-    /// The date the claim was transferred.
-    pub transfer_date: NaiveDate,
-}
-
-/// What the sökande asks of Kronofogden besides the utslag (fogd-ref-2.md §2.1, record `10`; BfL 34 §).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Requests {
-    /// Enforce the utslag at once (`yrkande_verkstallighet`).
-    #[serde(default)]
-    pub enforcement: bool,
-    /// Hand the case over to tingsrätt if the debtor disputes it (`yrkande_overlamnande`).
-    #[serde(default)]
-    pub court_if_disputed: bool,
-}
-
-impl Requests {
-    /// True when nothing is requested (then the case leaves the field out when serialised).
-    pub fn is_none(&self) -> bool {
-        !self.enforcement && !self.court_if_disputed
-    }
-}
-
-/// The security a fordringsanmälan names (fogd-ref-2.md §2.3, `sakerhet`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SecurityKind {
-    /// No security.
-    None,
-    /// A guarantee (borgen).
-    Borgen,
-    /// A pledge (pant).
-    Pant,
-}
-
-/// Security for the claims of a fordringsanmälan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Security {
-    /// Kind of security.
-    pub kind: SecurityKind,
-    /// What the security is (free text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-}
-
 /// A debtor (svarande / gäldenär). Several debtors of one case are jointly and severally liable.
 ///
-/// Serialised through [`DebtorRepr`]: `business` is written only when it differs from its default for the identity
-/// number (true for an organisationsnummer, false otherwise), and a stored debtor without it reads that default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "DebtorRepr", into = "DebtorRepr")]
+/// In JSON (`case/ref2.rs`) `business` is written only when it differs from its default for the identity number
+/// (true for an organisationsnummer, false otherwise), and a stored debtor without it reads that default.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "DebtorRepr")]
 pub struct Debtor {
     /// Identity number; `None` when unknown (id_typ U).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -359,68 +315,6 @@ impl Debtor {
     /// `business` when the input does not say: true for an organisationsnummer, false otherwise.
     pub fn default_business(id: Option<&IdNumber>) -> bool {
         id.is_some_and(IdNumber::is_organisation)
-    }
-}
-
-/// The serialised form of a [`Debtor`] (see there).
-#[derive(Serialize, Deserialize)]
-struct DebtorRepr {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<IdNumber>,
-    name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    care_of: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    street: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    postal_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    city: Option<String>,
-    country: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    email: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    business: Option<bool>,
-}
-
-impl From<DebtorRepr> for Debtor {
-    fn from(r: DebtorRepr) -> Debtor {
-        let business = r
-            .business
-            .unwrap_or_else(|| Debtor::default_business(r.id.as_ref()));
-        Debtor {
-            id: r.id,
-            name: r.name,
-            care_of: r.care_of,
-            street: r.street,
-            postal_code: r.postal_code,
-            city: r.city,
-            country: r.country,
-            phone: r.phone,
-            email: r.email,
-            business,
-        }
-    }
-}
-
-impl From<Debtor> for DebtorRepr {
-    fn from(d: Debtor) -> DebtorRepr {
-        let business =
-            (d.business != Debtor::default_business(d.id.as_ref())).then_some(d.business);
-        DebtorRepr {
-            id: d.id,
-            name: d.name,
-            care_of: d.care_of,
-            street: d.street,
-            postal_code: d.postal_code,
-            city: d.city,
-            country: d.country,
-            phone: d.phone,
-            email: d.email,
-            business,
-        }
     }
 }
 
@@ -845,45 +739,6 @@ pub struct PartyInput {
     /// Agent only: the agent's own reference (ombudets referens).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
-}
-
-/// The original creditor of a bought claim as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OriginalCreditorInput {
-    /// Identity number text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name as registered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Date of the transfer, `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer_date: Option<String>,
-}
-
-/// The requests of a BFÖ application as they arrive (absent = false).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestsInput {
-    /// Enforce the utslag at once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub enforcement: Option<bool>,
-    /// Hand over to tingsrätt if the debtor disputes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub court_if_disputed: Option<bool>,
-}
-
-/// Security as it arrives.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SecurityInput {
-    /// `none`, `borgen` or `pant`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// What the security is.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
 }
 
 /// A debtor as it arrives.

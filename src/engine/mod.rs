@@ -186,9 +186,19 @@ impl Engine {
         }
     }
 
-    /// An engine from configuration with the real SHS client (mutual TLS) and the system clock.
-    pub fn from_config(store: Store, config: Config) -> Result<Engine, EngineError> {
-        let layouts = crate::layout_files::load(&config)?;
+    /// An engine from configuration with the real SHS client (mutual TLS) and the system clock. It builds files
+    /// of the edition `[layouts] edition` names, else of the edition the database started with
+    /// ([`Store::layouts_edition`]; a new database records FOGD-REF-2).
+    pub async fn from_config(store: Store, config: Config) -> Result<Engine, EngineError> {
+        let edition = match &config.layouts.edition {
+            Some(e) => e.clone(),
+            None => {
+                store
+                    .layouts_edition(crate::formats::edition::DEFAULT_EDITION)
+                    .await?
+            }
+        };
+        let layouts = crate::layout_files::load_edition(&config, &edition)?;
         let client = ShsClient::new(crate::shs::ClientSettings::from_config(&config))?;
         Ok(Engine::new(
             store,

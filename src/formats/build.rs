@@ -230,6 +230,23 @@ fn opt_amount(a: Option<Amount>) -> Value<'static> {
     a.map_or(Value::None, |a| Value::Amount(a.0))
 }
 
+fn yes_no(b: bool) -> Value<'static> {
+    Value::Code(Cow::Borrowed(if b { names::YES } else { names::NO }))
+}
+
+/// A creditor's or agent's address or contact field, by its source.
+fn party_field(p: &crate::domain::case::Party, s: Source) -> Option<&str> {
+    match s {
+        Source::CreditorStreet | Source::AgentStreet => p.street.as_deref(),
+        Source::CreditorPostalCode | Source::AgentPostalCode => p.postal_code.as_deref(),
+        Source::CreditorCity | Source::AgentCity => p.city.as_deref(),
+        Source::CreditorPhone | Source::AgentPhone => p.phone.as_deref(),
+        Source::CreditorEmail | Source::AgentEmail => p.email.as_deref(),
+        Source::AgentReference => p.reference.as_deref(),
+        _ => None,
+    }
+}
+
 impl<'a> Ctx<'a> {
     fn value(&self, s: Source) -> Value<'a> {
         let case = self.case;
@@ -314,6 +331,61 @@ impl<'a> Ctx<'a> {
             Source::AgentName => {
                 opt_text(case.and_then(|c| c.agent.as_ref()).map(|p| p.name.as_str()))
             }
+            Source::CreditorStreet
+            | Source::CreditorPostalCode
+            | Source::CreditorCity
+            | Source::CreditorPhone
+            | Source::CreditorEmail => opt_text(
+                case.and_then(|c| c.creditor.as_ref())
+                    .and_then(|p| party_field(p, s)),
+            ),
+            Source::AgentStreet
+            | Source::AgentPostalCode
+            | Source::AgentCity
+            | Source::AgentPhone
+            | Source::AgentEmail
+            | Source::AgentReference => opt_text(
+                case.and_then(|c| c.agent.as_ref())
+                    .and_then(|p| party_field(p, s)),
+            ),
+            Source::OriginalCreditorId => opt_text(
+                case.and_then(|c| c.original_creditor.as_ref())
+                    .map(|o| o.id.digits.as_str()),
+            ),
+            Source::OriginalCreditorName => opt_text(
+                case.and_then(|c| c.original_creditor.as_ref())
+                    .map(|o| o.name.as_str()),
+            ),
+            Source::OriginalCreditorTransferDate => case
+                .and_then(|c| c.original_creditor.as_ref())
+                .map_or(Value::None, |o| Value::Date(o.transfer_date)),
+            Source::RequestsEnforcement => yes_no(case.is_some_and(|c| c.requests.enforcement)),
+            Source::RequestsCourtIfDisputed => {
+                yes_no(case.is_some_and(|c| c.requests.court_if_disputed))
+            }
+            Source::TitleCourt => opt_text(
+                case.and_then(|c| c.title.as_ref())
+                    .and_then(|t| t.court.as_deref()),
+            ),
+            Source::CasePaidSinceTitle => opt_amount(case.and_then(|c| c.paid_since_title)),
+            Source::CaseDecisionDate => case
+                .and_then(|c| c.decision_date)
+                .map_or(Value::None, Value::Date),
+            Source::CasePublicationDate => case
+                .and_then(|c| c.publication_date)
+                .map_or(Value::None, Value::Date),
+            Source::CaseDeadline => case
+                .and_then(|c| c.deadline)
+                .map_or(Value::None, Value::Date),
+            Source::SecurityKind => case
+                .and_then(|c| c.security.as_ref())
+                .map_or(Value::None, |sec| {
+                    Value::Code(Cow::Borrowed(names::security_kind(sec.kind)))
+                }),
+            Source::SecurityText => opt_text(
+                case.and_then(|c| c.security.as_ref())
+                    .and_then(|sec| sec.text.as_deref()),
+            ),
             Source::FirstDebtorId => opt_text(
                 case.and_then(|c| c.debtors.first())
                     .and_then(|d| d.id.as_ref())
@@ -340,6 +412,9 @@ impl<'a> Ctx<'a> {
             Source::DebtorPostalCode => opt_text(debtor.and_then(|d| d.postal_code.as_deref())),
             Source::DebtorCity => opt_text(debtor.and_then(|d| d.city.as_deref())),
             Source::DebtorCountry => opt_text(debtor.map(|d| d.country.as_str())),
+            Source::DebtorBusiness => yes_no(debtor.is_some_and(|d| d.business)),
+            Source::DebtorPhone => opt_text(debtor.and_then(|d| d.phone.as_deref())),
+            Source::DebtorEmail => opt_text(debtor.and_then(|d| d.email.as_deref())),
             Source::ClaimIndex => Value::Num(self.claim.map_or(0, |(i, _)| i as u64)),
             Source::ClaimKind => {
                 claim.map_or(Value::None, |c| Value::Code(Cow::Borrowed(c.kind.as_str())))
@@ -362,6 +437,11 @@ impl<'a> Ctx<'a> {
                 .map_or(Value::None, |i| Value::Date(i.from)),
             Source::ClaimAccruedInterest => opt_amount(claim.and_then(|c| c.accrued_interest)),
             Source::ClaimCosts => opt_amount(claim.and_then(|c| c.costs)),
+            Source::ClaimArose => claim.and_then(|c| c.arose).map_or(Value::None, Value::Date),
+            Source::ClaimInterestTo => claim
+                .filter(|c| c.interest.is_some())
+                .and(case.and_then(|c| c.decision_date))
+                .map_or(Value::None, Value::Date),
             Source::LineIndex => Value::Num(self.line.map_or(0, |(i, _)| i as u64)),
             Source::LineText => opt_text(self.line.map(|(_, t)| t)),
             _ => Value::None,
@@ -523,6 +603,12 @@ pub fn build_transaction(
         ctx.line = None;
         let r = Some(case.reference.as_str());
         for rec in layout.records_of(Scope::Case) {
+            if rec
+                .only_with
+                .is_some_and(|s| matches!(ctx.value(s), Value::None))
+            {
+                continue;
+            }
             w.record(rec, r, |s| ctx.value(s))?;
         }
         for (i, d) in case.debtors.iter().enumerate() {

@@ -106,9 +106,13 @@ pub fn fixed_markdown(l: &Layout) -> String {
         let _ = writeln!(s, "Answered by: {}.", r.join(", "));
     }
     for r in &l.records {
+        let only = r
+            .only_with
+            .map(|src| format!(", only when `{}` has a value", src.as_str()))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "\nRecord `{}` {} — {}\n",
+            "\nRecord `{}` {} — {}{only}\n",
             r.code,
             cell(&r.name),
             scope_text(r.scope)

@@ -1,7 +1,7 @@
 //! Kronofogden's file formats as data (kronofogden.md §2–3): pure codecs, no I/O.
 //!
-//! - [`layout`]: the layout model, loader and checker; [`LayoutSet`] holds the embedded FOGD-REF-1 layouts
-//!   (`layouts/fogd-ref-1/*.toml`) and overrides from a configured directory (the caller reads the files).
+//! - [`layout`]: the layout model, loader and checker; [`LayoutSet`] holds an edition's embedded layouts
+//!   (`layouts/fogd-ref-1/*.toml`, `layouts/fogd-ref-2/*.toml`) and overrides from a configured directory (the caller reads the files).
 //! - [`source`]: the one vocabulary between layout fields and domain values.
 //! - [`codec`]: field encoding/decoding per kind (C/A/N/B/D/T/K), Latin-1 by code point, allowed characters.
 //! - [`build`]: cases + [`FileFacts`] → transaction file and missiv ([`build_file`]).

@@ -3,7 +3,7 @@
 //! These are the serde (snake_case) names of the domain enums, spelled out so the builder does not go through
 //! serde per field. One place: a layout's code table maps these names to the codes it writes.
 
-use crate::domain::case::{ChangeKind, FollowUpReason, InterestKind, TitleKind};
+use crate::domain::case::{ChangeKind, FollowUpReason, InterestKind, SecurityKind, TitleKind};
 use crate::domain::IdKind;
 
 /// `reference_plus` / `fixed`.
@@ -100,6 +100,22 @@ pub fn id_kind(k: IdKind) -> &'static str {
 
 /// The name for "no id".
 pub const NO_ID: &str = "none";
+
+/// The code-table name of a kind of security (`none`, `borgen`, `pant`).
+pub fn security_kind(k: SecurityKind) -> &'static str {
+    match k {
+        SecurityKind::None => "none",
+        SecurityKind::Borgen => "borgen",
+        SecurityKind::Pant => "pant",
+    }
+}
+
+/// Parses a kind of security's code-table name.
+pub fn parse_security_kind(s: &str) -> Option<SecurityKind> {
+    [SecurityKind::None, SecurityKind::Borgen, SecurityKind::Pant]
+        .into_iter()
+        .find(|k| security_kind(*k) == s)
+}
 /// Boolean names.
 pub const YES: &str = "yes";
 /// Boolean names.

@@ -11,7 +11,9 @@ use super::names;
 use super::parse::{parse_file, ParseError, ParsedRecord};
 use super::source::Source;
 use super::{FileFacts, FileStatus};
-use crate::domain::case::{Change, Claim, ClaimKind, Debtor, Interest, Party, Title};
+use crate::domain::case::{
+    Change, Claim, ClaimKind, Debtor, Interest, OriginalCreditor, Party, Security, Title,
+};
 use crate::domain::{Amount, Case, IdNumber};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
@@ -135,6 +137,36 @@ struct ClaimAcc {
     lines: Vec<String>,
 }
 
+/// The case values read from several fields that make one domain value (FOGD-REF-2), finished when the case
+/// closes: the original creditor needs id, name and date; a security its kind.
+#[derive(Default)]
+struct CaseAcc {
+    title_court: Option<String>,
+    original_id: Option<IdNumber>,
+    original_name: Option<String>,
+    original_date: Option<NaiveDate>,
+    security_kind: Option<String>,
+    security_text: Option<String>,
+}
+
+/// A postal code as read: none when the field holds only zeros (what an empty N field is written as).
+fn postal_code_of(v: Option<Value<'static>>) -> Option<String> {
+    text_of(v).filter(|t| !t.bytes().all(|b| b == b'0'))
+}
+
+/// The creditor's or agent's address or contact field a source names.
+fn party_slot(p: &mut Party, s: Source) -> Option<&mut Option<String>> {
+    match s {
+        Source::CreditorStreet | Source::AgentStreet => Some(&mut p.street),
+        Source::CreditorPostalCode | Source::AgentPostalCode => Some(&mut p.postal_code),
+        Source::CreditorCity | Source::AgentCity => Some(&mut p.city),
+        Source::CreditorPhone | Source::AgentPhone => Some(&mut p.phone),
+        Source::CreditorEmail | Source::AgentEmail => Some(&mut p.email),
+        Source::AgentReference => Some(&mut p.reference),
+        _ => None,
+    }
+}
+
 fn new_debtor() -> Debtor {
     Debtor {
         id: None,
@@ -197,12 +229,34 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
     let mut claim_acc: Option<ClaimAcc> = None;
     let mut title: (Option<String>, Option<String>, Option<NaiveDate>) = (None, None, None);
     let mut change: (Option<String>, Option<Amount>, Option<NaiveDate>) = (None, None, None);
+    let mut acc = CaseAcc::default();
 
     let close = |cases: &mut Vec<Case>,
                  claim_acc: &mut Option<ClaimAcc>,
                  title: &mut (Option<String>, Option<String>, Option<NaiveDate>),
-                 change: &mut (Option<String>, Option<Amount>, Option<NaiveDate>)| {
+                 change: &mut (Option<String>, Option<Amount>, Option<NaiveDate>),
+                 acc: &mut CaseAcc| {
+        let a = std::mem::take(acc);
         let Some(case) = cases.last_mut() else { return };
+        if let (Some(id), Some(name), Some(transfer_date)) =
+            (a.original_id, a.original_name, a.original_date)
+        {
+            case.original_creditor = Some(OriginalCreditor {
+                id,
+                name,
+                transfer_date,
+            });
+        }
+        if let Some(kind) = a
+            .security_kind
+            .as_deref()
+            .and_then(names::parse_security_kind)
+        {
+            case.security = Some(Security {
+                kind,
+                text: a.security_text,
+            });
+        }
         if let Some(c) = claim_acc.take().and_then(finish_claim) {
             case.claims.push(c);
         }
@@ -214,7 +268,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 kind: k,
                 reference: r,
                 date: d,
-                court: None,
+                court: a.title_court,
             });
         }
         let ch = std::mem::take(change);
@@ -238,7 +292,13 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
             Scope::FileTail | Scope::Entry => {}
             Scope::Case => {
                 if Some(idx) == opener {
-                    close(&mut cases, &mut claim_acc, &mut title, &mut change);
+                    close(
+                        &mut cases,
+                        &mut claim_acc,
+                        &mut title,
+                        &mut change,
+                        &mut acc,
+                    );
                     let intressentkod = facts
                         .as_ref()
                         .map(|f| f.intressentkod.clone())
@@ -354,10 +414,63 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                     }
                 }
                 Source::AgentId => {
+                    // The id may stand in two records (FOGD-REF-2: `10` and the Ombud record `12`).
                     if let Some(id) = id_of(line, src, v)? {
-                        case.agent = Some(Party::new(id, String::new()));
+                        if case.agent.as_ref().is_none_or(|a| a.id != id) {
+                            case.agent = Some(Party::new(id, String::new()));
+                        }
                     }
                 }
+                Source::CreditorStreet
+                | Source::CreditorPostalCode
+                | Source::CreditorCity
+                | Source::CreditorPhone
+                | Source::CreditorEmail
+                | Source::AgentStreet
+                | Source::AgentPostalCode
+                | Source::AgentCity
+                | Source::AgentPhone
+                | Source::AgentEmail
+                | Source::AgentReference => {
+                    let creditor = matches!(
+                        src,
+                        Source::CreditorStreet
+                            | Source::CreditorPostalCode
+                            | Source::CreditorCity
+                            | Source::CreditorPhone
+                            | Source::CreditorEmail
+                    );
+                    let party = if creditor {
+                        case.creditor.as_mut()
+                    } else {
+                        case.agent.as_mut()
+                    };
+                    let postal =
+                        matches!(src, Source::CreditorPostalCode | Source::AgentPostalCode);
+                    if let Some(slot) = party.and_then(|p| party_slot(p, src)) {
+                        *slot = if postal {
+                            postal_code_of(v)
+                        } else {
+                            text_of(v)
+                        };
+                    }
+                }
+                Source::OriginalCreditorId => acc.original_id = id_of(line, src, v)?,
+                Source::OriginalCreditorName => acc.original_name = text_of(v),
+                Source::OriginalCreditorTransferDate => acc.original_date = date_of(v),
+                Source::RequestsEnforcement => {
+                    case.requests.enforcement = code_of(v).as_deref() == Some(names::YES)
+                }
+                Source::RequestsCourtIfDisputed => {
+                    case.requests.court_if_disputed = code_of(v).as_deref() == Some(names::YES)
+                }
+                Source::TitleCourt => acc.title_court = text_of(v),
+                Source::CasePaidSinceTitle => case.paid_since_title = amount_of(v),
+                Source::CaseDecisionDate => case.decision_date = date_of(v),
+                Source::CasePublicationDate => case.publication_date = date_of(v),
+                Source::CaseDeadline => case.deadline = date_of(v),
+                Source::SecurityKind => acc.security_kind = code_of(v),
+                Source::SecurityText => acc.security_text = text_of(v),
                 Source::AgentName => {
                     if let (Some(p), Some(n)) = (case.agent.as_mut(), text_of(v)) {
                         p.name = n;
@@ -382,7 +495,10 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 | Source::DebtorStreet
                 | Source::DebtorPostalCode
                 | Source::DebtorCity
-                | Source::DebtorCountry => {
+                | Source::DebtorCountry
+                | Source::DebtorBusiness
+                | Source::DebtorPhone
+                | Source::DebtorEmail => {
                     let Some(d) = case.debtors.last_mut() else {
                         continue;
                     };
@@ -398,6 +514,11 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                             d.postal_code = text_of(v).filter(|t| !t.bytes().all(|b| b == b'0'))
                         }
                         Source::DebtorCity => d.city = text_of(v),
+                        Source::DebtorBusiness => {
+                            d.business = code_of(v).as_deref() == Some(names::YES)
+                        }
+                        Source::DebtorPhone => d.phone = text_of(v),
+                        Source::DebtorEmail => d.email = text_of(v),
                         _ => d.country = text_of(v).unwrap_or_else(|| "SE".into()),
                     }
                 }
@@ -410,6 +531,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                 | Source::ClaimInterestFrom
                 | Source::ClaimAccruedInterest
                 | Source::ClaimCosts
+                | Source::ClaimArose
                 | Source::LineText => {
                     let Some(acc) = claim_acc.as_mut() else {
                         continue;
@@ -436,6 +558,7 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
                         Source::ClaimInterestRate => acc.interest_rate = num_of(v),
                         Source::ClaimInterestFrom => acc.interest_from = date_of(v),
                         Source::ClaimAccruedInterest => c.accrued_interest = amount_of(v),
+                        Source::ClaimArose => c.arose = date_of(v),
                         _ => c.costs = amount_of(v),
                     }
                 }
@@ -443,7 +566,13 @@ pub fn read_cases_with(layout: &Layout, bytes: &[u8]) -> Result<(FileFacts, Vec<
             }
         }
     }
-    close(&mut cases, &mut claim_acc, &mut title, &mut change);
+    close(
+        &mut cases,
+        &mut claim_acc,
+        &mut title,
+        &mut change,
+        &mut acc,
+    );
     let facts = facts.unwrap_or_else(|| FileFacts {
         intressentkod: String::new(),
         lopnummer: 0,

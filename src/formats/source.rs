@@ -128,6 +128,52 @@ sources! {
     AgentId = "agent.id", Case;
     /// Agent name.
     AgentName = "agent.name", Case;
+    /// Creditor street address (FOGD-REF-2).
+    CreditorStreet = "creditor.street", Case;
+    /// Creditor postal code.
+    CreditorPostalCode = "creditor.postal_code", Case;
+    /// Creditor postal town.
+    CreditorCity = "creditor.city", Case;
+    /// Creditor phone.
+    CreditorPhone = "creditor.phone", Case;
+    /// Creditor e-mail.
+    CreditorEmail = "creditor.email", Case;
+    /// Agent street address (FOGD-REF-2).
+    AgentStreet = "agent.street", Case;
+    /// Agent postal code.
+    AgentPostalCode = "agent.postal_code", Case;
+    /// Agent postal town.
+    AgentCity = "agent.city", Case;
+    /// Agent phone.
+    AgentPhone = "agent.phone", Case;
+    /// Agent e-mail.
+    AgentEmail = "agent.email", Case;
+    /// The agent's own reference (ombudets referens).
+    AgentReference = "agent.reference", Case;
+    /// Original creditor of a bought claim: id (12 digits).
+    OriginalCreditorId = "original_creditor.id", Case;
+    /// Original creditor's name.
+    OriginalCreditorName = "original_creditor.name", Case;
+    /// Date the claim was transferred.
+    OriginalCreditorTransferDate = "original_creditor.transfer_date", Case;
+    /// Request: enforce the utslag at once (`yes`, `no`).
+    RequestsEnforcement = "requests.enforcement", Case;
+    /// Request: hand over to tingsrätt if disputed (`yes`, `no`).
+    RequestsCourtIfDisputed = "requests.court_if_disputed", Case;
+    /// Verkställighet: the court of a dom or förlikning.
+    TitleCourt = "title.court", Case;
+    /// Verkställighet: payments received since the title.
+    CasePaidSinceTitle = "case.paid_since_title", Case;
+    /// Fordringsanmälan: date of the decision opening the skuldsanering.
+    CaseDecisionDate = "case.decision_date", Case;
+    /// Fordringsanmälan: date the decision was published.
+    CasePublicationDate = "case.publication_date", Case;
+    /// Fordringsanmälan: the last day to file, when given.
+    CaseDeadline = "case.deadline", Case;
+    /// Fordringsanmälan: kind of security (`none`, `borgen`, `pant`; blank when not stated).
+    SecurityKind = "security.kind", Case;
+    /// Fordringsanmälan: what the security is.
+    SecurityText = "security.text", Case;
     /// The first debtor's id, in a case record (layouts without debtor records).
     FirstDebtorId = "first_debtor.id", Case;
     /// The first debtor's name, in a case record.
@@ -150,6 +196,12 @@ sources! {
     DebtorCity = "debtor.city", Debtor;
     /// Country (ISO 3166 alpha-2).
     DebtorCountry = "debtor.country", Debtor;
+    /// A business (näringsidkare) (`yes`, `no`).
+    DebtorBusiness = "debtor.business", Debtor;
+    /// Debtor phone.
+    DebtorPhone = "debtor.phone", Debtor;
+    /// Debtor e-mail.
+    DebtorEmail = "debtor.email", Debtor;
     /// Claim index 1..
     ClaimIndex = "claim.index", Claim;
     /// Claim kind (`kapital`, `upplupen_ranta`, …).
@@ -170,6 +222,10 @@ sources! {
     ClaimAccruedInterest = "claim.accrued_interest", Claim;
     /// Costs (verkställighet, fordringsanmälan).
     ClaimCosts = "claim.costs", Claim;
+    /// When the claim arose (uppkomstdatum), where given.
+    ClaimArose = "claim.arose", Claim;
+    /// The day interest is computed to: the case's decision date, for a claim with interest (fordringsanmälan).
+    ClaimInterestTo = "claim.interest_to", Claim;
     /// Text line index 1..
     LineIndex = "line.index", Line;
     /// Text line (the claim's basis, wrapped at word boundaries).

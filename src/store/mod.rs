@@ -26,6 +26,7 @@ pub mod retention;
 /// "Retry now": files waiting for a send retry made due at once.
 pub mod retry;
 mod search_keys;
+pub mod settings;
 mod sqlite;
 /// API tokens and the run log of scheduled jobs.
 pub mod tokens;

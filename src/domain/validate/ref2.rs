@@ -1,6 +1,8 @@
 //! Validation of the case-level fields FOGD-REF-2 added (fogd-ref-2.md §2.1–§2.3): the original creditor of a
 //! bought claim and the requests (BFÖ), payments since the title (verkställighet), and the decision, publication,
 //! deadline and security of a fordringsanmälan. Each belongs to one kind; elsewhere it is `field.not_allowed`.
+//! And what a verkställighet application must carry (§2.2): one debtor, with identity number and postal address,
+//! the court of a `dom` or `forlikning`, and no löpande skuldebrev.
 
 use super::*;
 use crate::domain::case::{OriginalCreditor, Requests, Security, SecurityKind};
@@ -59,6 +61,10 @@ impl Validator<'_> {
             ("security", input.security.is_some()),
         ] {
             only(self, path, present, CaseKind::Fordringsanmalan);
+        }
+
+        if kind_known && kind == CaseKind::Verkstallighet {
+            ok &= self.verkstallighet_content(input);
         }
 
         let original_creditor = match &input.original_creditor {
@@ -201,6 +207,75 @@ impl Validator<'_> {
             deadline,
             security,
         })
+    }
+}
+
+impl Validator<'_> {
+    /// fogd-ref-2.md §2.2: one debtor per application (jointly liable debtors get one each), identified and with a
+    /// postal address; the court of a dom or förlikning; no löpande skuldebrev. False when any is broken.
+    fn verkstallighet_content(&mut self, input: &CaseInput) -> bool {
+        let mut ok = true;
+        let n = input.debtors.len();
+        if n > 1 {
+            self.err(
+                "debtors",
+                "verkstallighet.one_debtor",
+                Some(&n.to_string()),
+                format!("a verkställighet application names one debtor, got {n}: file one application per jointly liable debtor"),
+            );
+            ok = false;
+        }
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        for (i, d) in input.debtors.iter().enumerate() {
+            let at = Indexed("debtors", i);
+            if blank(&d.id) {
+                self.err(
+                    Field(&at, "id"),
+                    "verkstallighet.debtor_id",
+                    None,
+                    "a verkställighet application needs the debtor's identity number".into(),
+                );
+                ok = false;
+            }
+            for (field, v) in [
+                ("street", &d.street),
+                ("postal_code", &d.postal_code),
+                ("city", &d.city),
+            ] {
+                if blank(v) {
+                    self.err(
+                        Field(&at, field),
+                        "verkstallighet.debtor_address",
+                        None,
+                        "a verkställighet application needs the debtor's postal address (street, postal code, city)"
+                            .into(),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if let Some(t) = &input.title {
+            let kind = t.kind.as_deref().map(str::trim);
+            if matches!(kind, Some("dom" | "forlikning")) && blank(&t.court) {
+                self.err(
+                    "title.court",
+                    "verkstallighet.court",
+                    kind,
+                    "the court is required for a dom or förlikning".into(),
+                );
+                ok = false;
+            }
+        }
+        if input.promissory_note == Some(true) {
+            self.err(
+                "promissory_note",
+                "verkstallighet.promissory_note",
+                Some("true"),
+                "a claim resting on a löpande skuldebrev cannot be enforced from an electronic application".into(),
+            );
+            ok = false;
+        }
+        ok
     }
 }
 
@@ -386,6 +461,55 @@ mod tests {
             run(jan).case.unwrap().filing_deadline(),
             Some(d("2026-02-28"))
         );
+    }
+
+    #[test]
+    fn verkstallighet_carries_one_identified_debtor_with_address_and_the_court() {
+        let base = json!({
+          "reference": "V-2", "kind": "verkstallighet",
+          "creditor": { "id": "202100-5489", "name": "Kredit AB" },
+          "title": { "kind": "dom", "reference": "T 1-26", "date": "2026-06-01", "court": "Solna tingsrätt" },
+          "debtors": [ { "id": "19121212-1212", "name": "T", "street": "S 1", "postal_code": "11122", "city": "X" } ],
+          "claims": [ { "kind": "kapital", "amount": "5000", "due_date": "2026-01-01", "basis": "Dom" } ]
+        });
+        assert!(run(base.clone()).case.is_some());
+        let mut two = base.clone();
+        two["debtors"] = json!([
+            { "id": "19121212-1212", "name": "T", "street": "S 1", "postal_code": "11122", "city": "X" },
+            { "name": "U", "street": "S 2", "postal_code": "11122", "city": "X" }
+        ]);
+        two["title"]["court"] = json!(" ");
+        two["promissory_note"] = json!(true);
+        let got = rules(&run(two));
+        for want in [
+            ("debtors", "verkstallighet.one_debtor"),
+            ("debtors[1].id", "verkstallighet.debtor_id"),
+            ("title.court", "verkstallighet.court"),
+            ("promissory_note", "verkstallighet.promissory_note"),
+        ] {
+            assert!(
+                got.iter().any(|(p, r)| p == want.0 && r == want.1),
+                "{want:?} missing from {got:#?}"
+            );
+        }
+        let mut no_address = base.clone();
+        no_address["debtors"][0]["street"] = json!(null);
+        no_address["debtors"][0]["city"] = json!("");
+        let got = rules(&run(no_address));
+        assert_eq!(
+            got.iter()
+                .filter(|(_, r)| r == "verkstallighet.debtor_address")
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>(),
+            ["debtors[0].street", "debtors[0].city"]
+        );
+        // An utslag needs no court; a BFÖ may rest on a löpande skuldebrev.
+        let mut utslag = base;
+        utslag["title"] = json!({ "kind": "utslag", "reference": "12-1-26", "date": "2026-06-01" });
+        assert!(run(utslag).case.is_some());
+        let mut bfo = full_bfo();
+        bfo["promissory_note"] = json!(true);
+        assert!(run(bfo).case.is_some());
     }
 
     fn rules(v: &Validation) -> Vec<(String, String)> {

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::CaseKind;
+use crate::formats::source::Category;
 use std::collections::HashSet;
 
 /// The problems found so far in one layout file.
@@ -246,12 +247,35 @@ fn record(
         }
     }
     code_field(raw, rr, &fields, p);
+    let only_with = match rr.only_with.as_deref() {
+        None => None,
+        Some(name) => match Source::parse(name) {
+            Some(s) if scope == Scope::Case && s.category() == Category::Case => Some(s),
+            Some(_) => {
+                p.add(
+                    rc,
+                    None,
+                    format!("only_with {name:?}: only a case record can be left out, and only for a case value"),
+                );
+                None
+            }
+            None => {
+                p.add(
+                    rc,
+                    None,
+                    format!("only_with {name:?} is not a known source"),
+                );
+                None
+            }
+        },
+    };
     Some(RecordDef {
         code: rr.code.clone(),
         name: rr.name.clone(),
         scope,
         fields,
         total_fields: Vec::new(),
+        only_with,
     })
 }
 

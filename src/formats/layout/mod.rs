@@ -239,6 +239,9 @@ pub struct RecordDef {
     pub fields: Vec<FieldDef>,
     /// Indices of fields summed into TOT-BEL.
     pub total_fields: Vec<usize>,
+    /// A case record written only when the case has a value for this source (`only_with = "agent.id"`: the
+    /// Ombud record of a case with an agent); readers take its absence as "none".
+    pub only_with: Option<Source>,
 }
 
 impl RecordDef {
@@ -415,6 +418,8 @@ struct RawRecord {
     code: String,
     name: String,
     scope: String,
+    #[serde(default)]
+    only_with: Option<String>,
     fields: Vec<RawField>,
 }
 
@@ -488,7 +493,8 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The layouts in use: the embedded FOGD-REF-1 set, optionally with files from a configured directory replacing
+/// The layouts in use: an edition's embedded set ([`LayoutSet::embedded_edition`]; [`LayoutSet::embedded`] is
+/// FOGD-REF-1), optionally with files from a configured directory replacing
 /// layouts of the same `name` (or adding new ones). The caller reads the directory; this does no I/O.
 #[derive(Debug, Clone)]
 pub struct LayoutSet {
@@ -517,11 +523,59 @@ impl LayoutSet {
         }
     }
 
+    /// The embedded layouts and felkod table of an edition (`FOGD-REF-1`, `FOGD-REF-2`); `None` for an edition
+    /// fogd does not ship. Inbound XML layouts are not in a [`LayoutSet`] (see [`super::edition::embedded_xml`]).
+    pub fn embedded_edition(edition: &str) -> Option<LayoutSet> {
+        let files = super::edition::embedded_files(edition)?;
+        let felkoder = super::edition::embedded_felkoder(edition)
+            .and_then(|t| super::felkod::Felkoder::from_toml(t).ok())
+            .unwrap_or_else(super::felkod::Felkoder::embedded);
+        let layouts = files
+            .iter()
+            .filter(|(_, text)| !super::xml::is_xml_layout(text))
+            .filter_map(|(file, text)| Layout::from_toml(text, file).ok())
+            .map(|l| (l.name.clone(), l))
+            .collect();
+        Some(LayoutSet { layouts, felkoder })
+    }
+
+    /// [`LayoutSet::with_overrides`] on the embedded set of `edition`; an unknown edition is a problem.
+    pub fn with_overrides_for(
+        edition: &str,
+        files: &[(String, String)],
+    ) -> Result<LayoutSet, LayoutSetError> {
+        let base = LayoutSet::embedded_edition(edition).ok_or_else(|| {
+            LayoutSetError(vec![LayoutProblem {
+                file: String::new(),
+                record: None,
+                field: None,
+                message: format!(
+                    "edition {edition:?} is not one fogd ships ({})",
+                    super::edition::EDITIONS.join(", ")
+                ),
+            }])
+        })?;
+        base.overridden(files)
+    }
+
+    /// The edition of this set's transaction layouts (the first one's; `None` without any).
+    pub fn edition(&self) -> Option<&str> {
+        self.layouts
+            .values()
+            .find(|l| l.role == LayoutRole::Transaction)
+            .map(|l| l.edition.as_str())
+    }
+
     /// The embedded set with overrides: `files` are (file name, TOML text) pairs, e.g. every `*.toml` of
     /// `[layouts] dir`; a file whose `name` matches an embedded layout replaces it. `felkoder.toml` replaces the
     /// felkod table. Every problem of every file is returned at once.
     pub fn with_overrides(files: &[(String, String)]) -> Result<LayoutSet, LayoutSetError> {
-        let mut set = LayoutSet::embedded();
+        LayoutSet::embedded().overridden(files)
+    }
+
+    /// This set with `files` replacing (or adding) layouts and the felkod table, as [`LayoutSet::with_overrides`].
+    fn overridden(self, files: &[(String, String)]) -> Result<LayoutSet, LayoutSetError> {
+        let mut set = self;
         let mut problems = Vec::new();
         for (file, text) in files {
             if file.ends_with("felkoder.toml") {

@@ -120,6 +120,8 @@ fn error_with(
 pub mod rule_felkod {
     /// A parse-error class the table has no code for (FOGD-REF-1's "unknown record").
     pub const FALLBACK: &str = "0001";
+    /// The file names an edition (utgava) the node does not know (fogd-ref-2.md §1).
+    pub const UNKNOWN_EDITION: &str = "0005";
     /// The löpnummer is not last approved + 1.
     pub const LOPNUMMER_NOT_NEXT: &str = "0010";
     /// The löpnummer was approved already.
@@ -135,6 +137,7 @@ pub mod rule_felkod {
     /// Every one of them.
     pub const ALL: &[&str] = &[
         FALLBACK,
+        UNKNOWN_EDITION,
         LOPNUMMER_NOT_NEXT,
         LOPNUMMER_APPROVED,
         AMOUNT_OVER_REMAINING,

@@ -7,10 +7,10 @@ impl KronofogdenBehaviour {
         &self,
         ctx: &SimContext,
     ) -> Result<Vec<OutboundReply>, BehaviourError> {
-        let set = &self.layouts;
         let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
         let rows = sqlx::query(
-            "SELECT c.id, c.kind, c.handlingsref, c.file_id, f.intressentkod, f.sender, f.corr_id, f.lopnummer
+            "SELECT c.id, c.kind, c.handlingsref, c.file_id, f.intressentkod, f.sender, f.corr_id, f.lopnummer,
+               f.edition
              FROM kf_cases c JOIN kf_files f ON f.id = c.file_id
              WHERE c.status = ? AND c.kind IN (?, ?) ORDER BY c.file_id, c.id",
         )
@@ -53,6 +53,7 @@ impl KronofogdenBehaviour {
                 sender: r.try_get("sender")?,
                 corr: r.try_get("corr_id")?,
                 lop: r.try_get::<Option<i64>, _>("lopnummer")?.unwrap_or(0),
+                edition: r.try_get("edition")?,
                 entries: Vec::new(),
             });
             entry.entries.push(BekraftelseEntry {
@@ -73,10 +74,12 @@ impl KronofogdenBehaviour {
                 sender,
                 corr,
                 lop,
+                edition,
                 entries,
             },
         ) in per_file
         {
+            let set = self.edition_set(edition.as_deref());
             let doc = Bekraftelse {
                 intressentkod: intressentkod.clone(),
                 filtyp: if kind == CaseKind::Verkstallighet {
@@ -138,11 +141,11 @@ impl KronofogdenBehaviour {
         &self,
         ctx: &SimContext,
     ) -> Result<Vec<OutboundReply>, BehaviourError> {
-        let set = &self.layouts;
         let mut tx = crate::sim::db::begin_write(&ctx.pool).await?;
         let rows = sqlx::query(
             "SELECT c.id, c.intressentkod, c.sender, c.handlingsref, c.malnummer, c.status, c.current_ore,
-               l.case_id AS followed FROM kf_cases c LEFT JOIN kf_life l ON l.case_id = c.id
+               f.edition, l.case_id AS followed
+             FROM kf_cases c JOIN kf_files f ON f.id = c.file_id LEFT JOIN kf_life l ON l.case_id = c.id
              WHERE c.kind = ? AND c.decision IS NULL AND c.utslag_due IS NOT NULL AND c.utslag_due <= ?
                AND c.malnummer IS NOT NULL AND c.status IN (?, ?) ORDER BY c.id",
         )
@@ -157,7 +160,9 @@ impl KronofogdenBehaviour {
         }
         let today = ctx.now_local.date();
         let share = ctx.config.sim.disputed_share;
-        let mut groups: BTreeMap<(String, String), Vec<Decision>> = BTreeMap::new();
+        // One report per sender, intressentkod and edition (each case is answered in its file's edition).
+        type Group = (String, String, Option<String>);
+        let mut groups: BTreeMap<Group, Vec<Decision>> = BTreeMap::new();
         let mut life_out = life::Outbox::default();
         for r in rows {
             let id: i64 = r.try_get("id")?;
@@ -212,7 +217,7 @@ impl KronofogdenBehaviour {
                 String::new()
             };
             groups
-                .entry((r.try_get("sender")?, intressentkod))
+                .entry((r.try_get("sender")?, intressentkod, r.try_get("edition")?))
                 .or_default()
                 .push(Decision {
                     reference: href,
@@ -225,7 +230,8 @@ impl KronofogdenBehaviour {
         }
         let product = product_for(&ctx.config, "utslag")?;
         let mut replies = Vec::new();
-        for ((sender, intressentkod), decisions) in groups {
+        for ((sender, intressentkod, edition), decisions) in groups {
+            let set = self.edition_set(edition.as_deref());
             let doc = UtslagReport {
                 intressentkod: intressentkod.clone(),
                 datum: today,

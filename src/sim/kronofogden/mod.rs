@@ -1,5 +1,10 @@
-//! Kronofogden in the FOGD-REF-1 profile behind the simulated SHS node (kronofogden.md §2.3–2.6): the
+//! Kronofogden in the reference profile (FOGD-REF-1 and FOGD-REF-2) behind the simulated SHS node (kronofogden.md §2.3–2.6): the
 //! [`Behaviour`] that `fogd sim` runs.
+//!
+//! - **Editions** (fogd-ref-2.md §1): a received file is read with the layouts of the edition its head names
+//!   (`utgava`), FOGD-REF-1 or FOGD-REF-2, and answered in it (kvittens, bekräftelse, utslag report); an edition
+//!   the node does not know → kvittens U with felkod 0005. FOGD-REF-2 applications are also checked for content
+//!   ([`content`]).
 //!
 //! - **Received file** ([`Behaviour::on_message`]): the product must name a transaction layout in `shs.products`;
 //!   the data parts are the transaktionsfil (the part typed `transaktionsfil`, else the first) and the missiv (the
@@ -39,6 +44,7 @@
 //! serialised by one lock.
 
 pub mod check;
+pub mod content;
 pub mod life;
 
 use super::behaviour::{Behaviour, BehaviourError, OutboundReply, Rejection, SimContext};
@@ -108,7 +114,7 @@ const SCHEMA: &[&str] = &[
         name TEXT NOT NULL, missiv_name TEXT, layout TEXT NOT NULL, kind TEXT NOT NULL, filtyp TEXT NOT NULL,
         intressentkod TEXT NOT NULL, lopnummer INTEGER, sha256 TEXT NOT NULL, status TEXT NOT NULL,
         errors_json TEXT NOT NULL, handlingsrefs_json TEXT NOT NULL, kvittens_name TEXT NOT NULL,
-        bekraftelse_sent INTEGER NOT NULL DEFAULT 0)",
+        bekraftelse_sent INTEGER NOT NULL DEFAULT 0, edition TEXT)",
     "CREATE TABLE IF NOT EXISTS kf_cases (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         file_id INTEGER NOT NULL REFERENCES kf_files(id),
@@ -121,10 +127,13 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS kf_cases_status ON kf_cases (status, kind)",
 ];
 
-/// Kronofogden's behaviour in the FOGD-REF-1 profile (see the module doc).
+/// Kronofogden's behaviour in the reference profile, either edition (see the module doc).
 pub struct KronofogdenBehaviour {
     layouts: LayoutSet,
     life: life::docs::LifeLayouts,
+    /// The layouts of every edition it serves: `layouts` first, then each other shipped edition; a file is read
+    /// with the edition its head names (fogd-ref-2.md §1).
+    editions: Vec<LayoutSet>,
     lock: tokio::sync::Mutex<()>,
 }
 
@@ -152,14 +161,23 @@ impl KronofogdenBehaviour {
                 layouts = layouts.with_layout(b);
             }
         }
+        let mut editions = vec![layouts.clone()];
+        editions.extend(
+            crate::formats::edition::EDITIONS
+                .iter()
+                .filter(|e| layouts.edition() != Some(**e))
+                .filter_map(|e| LayoutSet::embedded_edition(e)),
+        );
         Self {
             layouts,
             life,
+            editions,
             lock: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The embedded FOGD-REF-1 layouts, overridden by the `*.toml` files of `[layouts] dir` when configured.
+    /// The configured edition's embedded layouts (`[layouts] edition`, FOGD-REF-2 when unset), overridden by the
+    /// `*.toml` files of `[layouts] dir`; every other shipped edition is served too.
     pub fn from_config(config: &Config) -> Result<Self, BehaviourError> {
         Ok(Self::with_life(
             layouts_from_config(config)?,
@@ -171,10 +189,20 @@ impl KronofogdenBehaviour {
     pub fn layouts(&self) -> &LayoutSet {
         &self.layouts
     }
+
+    /// The layouts of `edition` (what a received file named), to answer in the edition the ingivare sent; a file
+    /// recorded before editions were (`None`) was FOGD-REF-1; an edition the node does not serve: `layouts`.
+    fn edition_set(&self, edition: Option<&str>) -> &LayoutSet {
+        let edition = edition.unwrap_or("FOGD-REF-1");
+        self.editions
+            .iter()
+            .find(|s| s.edition() == Some(edition))
+            .unwrap_or(&self.layouts)
+    }
 }
 
-/// The layout set for `config`: embedded FOGD-REF-1 plus the `*.toml` files of `[layouts] dir` (read here; the
-/// sim may do I/O, `formats` may not).
+/// The layout set for `config`: the configured edition's embedded layouts plus the `*.toml` files of
+/// `[layouts] dir` (read here; the sim may do I/O, `formats` may not).
 pub fn layouts_from_config(config: &Config) -> Result<LayoutSet, BehaviourError> {
     crate::layout_files::load(config).map_err(|e| BehaviourError::Other(e.to_string()))
 }
@@ -252,6 +280,8 @@ struct FileRegistrations {
     sender: String,
     corr: String,
     lop: i64,
+    /// The edition the file named (`None`: recorded before editions were).
+    edition: Option<String>,
     entries: Vec<BekraftelseEntry>,
 }
 
@@ -283,7 +313,19 @@ impl KronofogdenBehaviour {
         {
             return Ok(Vec::new());
         }
-        let set = &self.layouts;
+        let file_bytes = msg
+            .parts
+            .iter()
+            .find(|p| p.datapart_type.eq_ignore_ascii_case("transaktionsfil"))
+            .or_else(|| msg.parts.first())
+            .and_then(|p| p.bytes());
+        // The edition the file names in its head picks the layouts; one the node does not know → 0005.
+        let (set, unknown_edition) =
+            match file_bytes.map(|b| crate::formats::edition::set_for_file(&self.editions, b)) {
+                Some(Ok(Some(set))) => (set, None),
+                Some(Err(named)) => (&self.layouts, Some(named)),
+                _ => (&self.layouts, None),
+            };
         let layout = ctx
             .config
             .shs
@@ -335,6 +377,15 @@ impl KronofogdenBehaviour {
         }
 
         let mut check = check_file(set, layout, file, missiv.map(|b| b.as_ref()));
+        if let Some(named) = &unknown_edition {
+            let e = file_error(
+                set,
+                rule_felkod::UNKNOWN_EDITION,
+                Some(&format!("okand utgava {named}")),
+            );
+            check.file_errors.insert(0, e);
+        }
+        content::check_content(set, layout, file, &mut check);
         let intressentkod = check
             .intressentkod
             .clone()
@@ -395,8 +446,8 @@ impl KronofogdenBehaviour {
         let handlingsrefs: Vec<&str> = check.cases.iter().map(|c| c.reference.as_str()).collect();
         let file_id: i64 = sqlx::query_scalar(
             "INSERT INTO kf_files (tx_id, corr_id, sender, received_at, name, missiv_name, layout, kind, filtyp,
-               intressentkod, lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?) RETURNING id",
+               intressentkod, lopnummer, sha256, status, errors_json, handlingsrefs_json, kvittens_name, edition)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, ?, ?) RETURNING id",
         )
         .bind(&msg.label.tx_id)
         .bind(&msg.label.corr_id)
@@ -413,6 +464,7 @@ impl KronofogdenBehaviour {
         .bind(kvittens_status.as_str())
         .bind(serde_json::to_string(&handlingsrefs).unwrap_or_default())
         .bind(&kvittens_name)
+        .bind(&layout.edition)
         .fetch_one(&mut *tx)
         .await
         .map_err(db_rejection)?;
@@ -573,6 +625,17 @@ impl Behaviour for KronofogdenBehaviour {
         Box::pin(async move {
             for s in SCHEMA.iter().chain(life::SCHEMA) {
                 sqlx::query(s).execute(pool).await?;
+            }
+            // A sim database made before files recorded their edition gets the column (NULL: FOGD-REF-1).
+            let has_edition: Option<(String,)> = sqlx::query_as(
+                "SELECT name FROM pragma_table_info('kf_files') WHERE name = 'edition'",
+            )
+            .fetch_optional(pool)
+            .await?;
+            if has_edition.is_none() {
+                sqlx::query("ALTER TABLE kf_files ADD COLUMN edition TEXT")
+                    .execute(pool)
+                    .await?;
             }
             Ok(())
         })
