@@ -85,35 +85,29 @@ fn amount_or(a: Option<crate::domain::Amount>, unknown: &str) -> String {
 pub async fn life_of(state: &AppState, row: &CaseRow) -> Result<LifeView, StoreError> {
     let mut v = LifeView::default();
     let today = format::day_of(state.clock.now());
-    match crate::interest_table::load(&state.config) {
-        Ok(table) => {
-            if let Some(l) =
-                crate::engine::ledger::case_ledger(&state.store, row, today, &table).await?
-            {
-                let f = |label: &'static str, value: String| Fact { label, value };
-                v.ledger = vec![
-                    f("Claimed", format::amount(l.claimed.ore())),
-                    f(
-                        "Reductions (nedsättningar)",
-                        format::amount(l.reductions.ore()),
-                    ),
-                    f("Interest to today", amount_or(l.interest, "unknown")),
-                    f("Fees (avgifter)", format::amount(l.fees.ore())),
-                    f("Paid out", format::amount(l.paid_out.ore())),
-                    f(
-                        "Remaining (återstår)",
-                        amount_or(l.remaining, "not reported yet"),
-                    ),
-                ];
-                v.ledger_note = match &l.interest_problem {
-                    Some(p) => format!("As of {}; interest unknown: {p}", l.as_of),
-                    None => format!("As of {}.", l.as_of),
-                };
-            }
-        }
-        Err(e) => {
-            v.ledger_note = format!("No ledger: the referensränta table does not read ({e}).")
-        }
+    // The referensränta table the daemon checked at start (not read per page).
+    if let Some(l) =
+        crate::engine::ledger::case_ledger(&state.store, row, today, &state.interest).await?
+    {
+        let f = |label: &'static str, value: String| Fact { label, value };
+        v.ledger = vec![
+            f("Claimed", format::amount(l.claimed.ore())),
+            f(
+                "Reductions (nedsättningar)",
+                format::amount(l.reductions.ore()),
+            ),
+            f("Interest to today", amount_or(l.interest, "unknown")),
+            f("Fees (avgifter)", format::amount(l.fees.ore())),
+            f("Paid out", format::amount(l.paid_out.ore())),
+            f(
+                "Remaining (återstår)",
+                amount_or(l.remaining, "not reported yet"),
+            ),
+        ];
+        v.ledger_note = match &l.interest_problem {
+            Some(p) => format!("As of {}; interest unknown: {p}", l.as_of),
+            None => format!("As of {}.", l.as_of),
+        };
     }
     v.deadlines = state
         .store
