@@ -169,7 +169,17 @@ pub async fn page(
         Err(e) => return failed(&caller, "alerts", &e),
     };
     let recent = match state.store.recent_alerts(RECENT).await {
-        Ok(r) => r.iter().map(AlertItem::of_log).collect(),
+        Ok(r) => r
+            .iter()
+            .map(|row| {
+                let mut item = AlertItem::of_log(row);
+                // A row left open by a daemon that stopped (or by another instance) is not active here.
+                if row.cleared_at.is_none() && !current.iter().any(|c| c.id == Some(row.id)) {
+                    item.cleared = "not active in this daemon".into();
+                }
+                item
+            })
+            .collect(),
         Err(e) => return failed(&caller, "alerts", &e),
     };
     html(&AlertsPage {
