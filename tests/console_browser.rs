@@ -14,143 +14,19 @@
 //! too. Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "console_support/alerts.rs"]
+mod alerts;
+#[path = "console_support/driver.rs"]
+mod driver;
 #[path = "serve_support/mod.rs"]
 mod serve_support;
 
-use base64::Engine as _;
+use alerts::alert_forms;
+use driver::Driver;
 use serde_json::{json, Value};
 use serve_support::{example_cases, hidden_field, set_cookie, sign_in, Install};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-struct Driver {
-    http: reqwest::Client,
-    base: String,
-    session: String,
-}
-
-impl Driver {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut req = self.http.request(method.clone(), &url);
-        if method != reqwest::Method::GET {
-            req = req.json(&body);
-        }
-        let v: Value = req.send().await.unwrap().json().await.unwrap();
-        assert!(v["value"].get("error").is_none(), "{path}: {v}");
-        v["value"].clone()
-    }
-    async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
-            .await;
-    }
-    async fn find_by(&self, using: &str, value: &str) -> String {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                json!({"using": using, "value": value}),
-            )
-            .await;
-        v[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("find {value}: {v}"))
-            .to_string()
-    }
-    async fn find(&self, css: &str) -> String {
-        self.find_by("css selector", css).await
-    }
-    async fn text(&self, css: &str) -> String {
-        let e = self.find(css).await;
-        let v = self
-            .call(
-                reqwest::Method::GET,
-                &format!("/element/{e}/text"),
-                Value::Null,
-            )
-            .await;
-        v.as_str().unwrap().to_string()
-    }
-    async fn type_into(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/value"),
-            json!({ "text": text }),
-        )
-        .await;
-    }
-    async fn click_element(&self, e: &str) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            json!({}),
-        )
-        .await;
-    }
-    async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.click_element(&e).await;
-    }
-    /// Clicks `css` (a link or a form's button) and waits until the page it was on is gone.
-    async fn click_and_wait(&self, css: &str) {
-        let page = self.find("html").await;
-        self.click(css).await;
-        for _ in 0..100 {
-            let url = format!("{}/session/{}/element/{page}/name", self.base, self.session);
-            let v: Value = self
-                .http
-                .get(&url)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if v["value"].get("error").is_some() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("clicking {css} left the page as it was");
-    }
-    async fn script(&self, script: &str) -> Value {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({"script": script, "args": []}),
-        )
-        .await
-    }
-    async fn current_url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", Value::Null)
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-    /// Saves a screenshot of the window as `name.png` (test artefact, and in `FOGD_SCREENSHOT_DIR` when set).
-    async fn screenshot(&self, name: &str) {
-        let v = self
-            .call(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap())
-            .unwrap();
-        assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
-        let mut dirs =
-            vec![std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screens")];
-        if let Some(d) = std::env::var_os("FOGD_SCREENSHOT_DIR") {
-            dirs.push(d.into());
-        }
-        for d in dirs {
-            std::fs::create_dir_all(&d).unwrap();
-            std::fs::write(d.join(format!("{name}.png")), &png).unwrap();
-        }
-    }
-}
 
 /// An invalid case (bad personnummer checksum) next to the valid examples, and a nedsättning naming a målnummer
 /// the simulated Kronofogden does not know (it rejects the case with felkod 0050).
@@ -719,42 +595,6 @@ async fn console_in_headless_chromium() {
     let _ = driver.wait();
     let (result, file_url, jobs) = result;
 
-    // Alerts: a viewer sees them but no acknowledge button and may not acknowledge; an operator's form without
-    // the session's anti-forgery token changes nothing.
-    let page = http
-        .get(jobs.url("/console/alerts"))
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        page.contains("file_rejected") && !page.contains("Acknowledge</button>"),
-        "{page}"
-    );
-    let ack_path = hidden_ack_path(
-        &http
-            .get(jobs.url("/console/alerts"))
-            .bearer_auth(&operator)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    let r = http
-        .post(jobs.url(&ack_path))
-        .bearer_auth(&viewer)
-        .header("origin", jobs.base.clone())
-        .form(&[("csrf", "")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-
     // A search by person as a viewer: no hits by debtor, and a note saying why.
     let page = http
         .get(srv.url("/console/search?q=19121212-1212"))
@@ -913,15 +753,6 @@ async fn console_in_headless_chromium() {
         .unwrap();
     assert!(html.contains("note with 303") && !html.contains("note with 403"));
     let r = no_redirect
-        .post(jobs.url(&ack_path))
-        .header("cookie", &cookie)
-        .header("origin", jobs.base.clone())
-        .form(&[("csrf", "forged")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403, "ack without the anti-forgery token");
-    let r = no_redirect
         .post(srv.url(&format!("{case_path}/decision")))
         .header("cookie", &cookie)
         .header("origin", srv.base.clone())
@@ -938,43 +769,14 @@ async fn console_in_headless_chromium() {
         403,
         "paper decision without the anti-forgery token"
     );
-    let page = http
-        .get(jobs.url("/console/alerts"))
-        .bearer_auth(&operator)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(hidden_ack_path(&page), ack_path, "still unacknowledged");
-    let r = no_redirect
-        .post(jobs.url(&ack_path))
-        .header("cookie", &cookie)
-        .header("origin", jobs.base.clone())
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let page = http
-        .get(jobs.url("/console/alerts"))
-        .bearer_auth(&operator)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(!page.contains(&ack_path), "acknowledged: {page}");
-}
-
-/// The action of the first acknowledge form on an alerts page.
-fn hidden_ack_path(html: &str) -> String {
-    let start = html
-        .find("action=\"/console/alerts/")
-        .expect("an acknowledge form")
-        + 8;
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_string()
+    alert_forms(
+        &http,
+        &no_redirect,
+        &jobs,
+        &viewer,
+        &operator,
+        &cookie,
+        &csrf,
+    )
+    .await;
 }

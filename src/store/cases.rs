@@ -327,16 +327,11 @@ impl Store {
                             outcomes[i] = Some(UpsertOutcome::Unchanged { id: *id, state });
                         } else if replaceable {
                             // The old content's debtor keys, to delete by the table's own key.
-                            let (old_json,): (Option<String>,) =
-                                sqlx::query_as("SELECT case_json FROM cases WHERE id = $1")
-                                    .bind(*id)
-                                    .fetch_one(&mut **tx)
-                                    .await?;
-                            replaced_debtors.push((
-                                *id,
-                                super::debtor_keys::keys_of_json(old_json.as_deref()),
-                                super::debtor_keys::debtor_keys(c),
-                            ));
+                            let old = sqlx::query_scalar(super::debtor_keys::OLD_JSON_SQL)
+                                .bind(*id)
+                                .fetch_one(&mut **tx)
+                                .await?;
+                            replaced_debtors.push(super::debtor_keys::replaced(*id, old, c));
                             sqlx::query(
                                 "UPDATE cases SET state = $1, input_json = $2, case_json = $3, content_hash = $4, \
                                  issues_json = $5, hold_reason = $6, concerns = $7, malnummer = $8, source = $9, \

@@ -150,6 +150,14 @@ pub(crate) async fn insert_debtor_keys(
 /// A replaced case's debtor keys: its id, the keys of its old content, those of its new.
 pub(crate) type Replaced = (i64, Vec<String>, Vec<String>);
 
+/// The validated JSON a case has before its replacement (`$1` its id).
+pub(crate) const OLD_JSON_SQL: &str = "SELECT case_json FROM cases WHERE id = $1";
+
+/// The [`Replaced`] of case `id`, from its old validated JSON and its new content.
+pub(crate) fn replaced(id: i64, old_json: Option<String>, new: &NewCase) -> Replaced {
+    (id, keys_of_json(old_json.as_deref()), debtor_keys(new))
+}
+
 /// Replaces the keys of the cases in `replaced`: the old ones are deleted by the table's own key (key, case_id),
 /// so the table needs no index by case.
 pub(crate) async fn replace_debtor_keys(
