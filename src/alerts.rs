@@ -76,6 +76,11 @@ impl AlertKind {
             AlertKind::InterestRateUnknown => "interest_rate_unknown",
         }
     }
+
+    /// The kind named `name` ([`AlertKind::as_str`]).
+    pub fn parse(name: &str) -> Option<AlertKind> {
+        AlertKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
 }
 
 /// An active alert.
@@ -101,6 +106,7 @@ pub struct Alerter {
     active: Mutex<BTreeMap<String, Alert>>,
     mailer: Option<crate::email::Mailer>,
     email_to: Vec<lettre::message::Mailbox>,
+    log: Option<Store>,
 }
 
 impl Alerter {
@@ -118,7 +124,15 @@ impl Alerter {
             mailer: None,
             email_to: crate::email::parse_recipients("alerts.email_to", &cfg.email_to)
                 .unwrap_or_default(),
+            log: None,
         }
+    }
+
+    /// The same alerter, also recording every alert raised and cleared in `store`'s alert log (the console's
+    /// alerts page reads it and operators acknowledge there).
+    pub fn with_log(mut self, store: Store) -> Alerter {
+        self.log = Some(store);
+        self
     }
 
     /// The same alerter, also e-mailing every notice to `[alerts] email_to` through `mailer` (none: no e-mail).
@@ -163,6 +177,14 @@ impl Alerter {
         };
         if changed {
             tracing::warn!(alert = kind.as_str(), key, "alert: {message}");
+            if let Some(store) = &self.log {
+                if let Err(e) = store
+                    .log_alert_raised(key, kind.as_str(), message, now)
+                    .await
+                {
+                    tracing::error!(key, error = %e, "alert log: raised not recorded");
+                }
+            }
             self.notify("firing", kind, key, message, now).await;
         }
         changed
@@ -180,6 +202,11 @@ impl Alerter {
                     "alert recovered: {}",
                     alert.message
                 );
+                if let Some(store) = &self.log {
+                    if let Err(e) = store.log_alert_cleared(key, now).await {
+                        tracing::error!(key, error = %e, "alert log: cleared not recorded");
+                    }
+                }
                 self.notify("recovered", alert.kind, key, &message, now)
                     .await;
                 true
@@ -670,6 +697,55 @@ mod tests {
         assert_eq!(got[0]["status"], "firing");
         assert_eq!(got[0]["kind"], "shs_unreachable");
         assert_eq!(got[1]["status"], "recovered");
+    }
+
+    #[tokio::test]
+    async fn raised_and_cleared_alerts_are_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("a.db").display());
+        let store = Store::open(&url, 1).await.unwrap();
+        let a = Alerter::new(&AlertsConfig::default()).with_log(store.clone());
+        let at = |h: u32| {
+            DateTime::parse_from_rfc3339(&format!("2026-02-02T{h:02}:00:00Z"))
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let cert = AlertKind::CertificateExpiry;
+        assert!(a.raise("cert:/c.pem", cert, "within 60 days", at(8)).await);
+        // The same message again is no new notice and no new row.
+        assert!(!a.raise("cert:/c.pem", cert, "within 60 days", at(9)).await);
+        assert!(a.raise("cert:/c.pem", cert, "within 30 days", at(10)).await);
+        assert!(
+            a.raise("shs", AlertKind::ShsUnreachable, "down", at(10))
+                .await
+        );
+        assert!(a.clear("shs", at(11)).await);
+        let log = store.recent_alerts(10).await.unwrap();
+        let got: Vec<(&str, &str, &str, bool)> = log
+            .iter()
+            .map(|r| {
+                (
+                    r.key.as_str(),
+                    r.kind.as_str(),
+                    r.message.as_str(),
+                    r.cleared_at.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("shs", "shs_unreachable", "down", true),
+                ("cert:/c.pem", "certificate_expiry", "within 30 days", false),
+                ("cert:/c.pem", "certificate_expiry", "within 60 days", true),
+            ]
+        );
+        assert_eq!(log[2].cleared_at.map(|t| t.0), Some(at(10)));
+        assert_eq!(
+            AlertKind::parse("shs_unreachable"),
+            Some(AlertKind::ShsUnreachable)
+        );
+        assert_eq!(AlertKind::parse("nothing"), None);
     }
 
     #[tokio::test]

@@ -3,148 +3,30 @@
 //! the case page's actions (hold with a reason, release, add a note: each shown on the page with who did it), the
 //! overview (totals per state and kind with amounts, what needs a person, the chart's bars), the cases list (a
 //! filter through the form, the debtors' numbers in full for an operator) and its CSV/xlsx export; a viewer sees
-//! the numbers masked and no actions; a form without the session's anti-forgery token changes nothing. Each page's
+//! the numbers masked and no actions; a form without the session's anti-forgery token changes nothing. The kvittens
+//! latency chart on the overview; the search by a debtor's number (another spelling) and name (another case and
+//! spacing) for an operator, a note and no hits for a viewer. The case after registration: ledger, a deadline, a
+//! paper utslag recorded with a note, a begäran for verkställighet, refusals shown with the rule. The alerts page on
+//! a second daemon with its jobs (the unreachable SHS node and the rejected case, each linking to what it
+//! concerns), acknowledged by the operator (who and when shown; the overview's count drops), refused to a viewer and
+//! without the anti-forgery token. Each page's
 //! screenshot is written under `CARGO_TARGET_TMPDIR/console-screens/` and, when `FOGD_SCREENSHOT_DIR` is set, there
 //! too. Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "console_support/alerts.rs"]
+mod alerts;
+#[path = "console_support/driver.rs"]
+mod driver;
 #[path = "serve_support/mod.rs"]
 mod serve_support;
 
-use base64::Engine as _;
+use alerts::alert_forms;
+use driver::Driver;
 use serde_json::{json, Value};
 use serve_support::{example_cases, hidden_field, set_cookie, sign_in, Install};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-struct Driver {
-    http: reqwest::Client,
-    base: String,
-    session: String,
-}
-
-impl Driver {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let mut req = self.http.request(method.clone(), &url);
-        if method != reqwest::Method::GET {
-            req = req.json(&body);
-        }
-        let v: Value = req.send().await.unwrap().json().await.unwrap();
-        assert!(v["value"].get("error").is_none(), "{path}: {v}");
-        v["value"].clone()
-    }
-    async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({ "url": url }))
-            .await;
-    }
-    async fn find_by(&self, using: &str, value: &str) -> String {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                json!({"using": using, "value": value}),
-            )
-            .await;
-        v[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("find {value}: {v}"))
-            .to_string()
-    }
-    async fn find(&self, css: &str) -> String {
-        self.find_by("css selector", css).await
-    }
-    async fn text(&self, css: &str) -> String {
-        let e = self.find(css).await;
-        let v = self
-            .call(
-                reqwest::Method::GET,
-                &format!("/element/{e}/text"),
-                Value::Null,
-            )
-            .await;
-        v.as_str().unwrap().to_string()
-    }
-    async fn type_into(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/value"),
-            json!({ "text": text }),
-        )
-        .await;
-    }
-    async fn click_element(&self, e: &str) {
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            json!({}),
-        )
-        .await;
-    }
-    async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.click_element(&e).await;
-    }
-    /// Clicks `css` (a link or a form's button) and waits until the page it was on is gone.
-    async fn click_and_wait(&self, css: &str) {
-        let page = self.find("html").await;
-        self.click(css).await;
-        for _ in 0..100 {
-            let url = format!("{}/session/{}/element/{page}/name", self.base, self.session);
-            let v: Value = self
-                .http
-                .get(&url)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if v["value"].get("error").is_some() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("clicking {css} left the page as it was");
-    }
-    async fn script(&self, script: &str) -> Value {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            json!({"script": script, "args": []}),
-        )
-        .await
-    }
-    async fn current_url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", Value::Null)
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-    /// Saves a screenshot of the window as `name.png` (test artefact, and in `FOGD_SCREENSHOT_DIR` when set).
-    async fn screenshot(&self, name: &str) {
-        let v = self
-            .call(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap())
-            .unwrap();
-        assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
-        let mut dirs =
-            vec![std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screens")];
-        if let Some(d) = std::env::var_os("FOGD_SCREENSHOT_DIR") {
-            dirs.push(d.into());
-        }
-        for d in dirs {
-            std::fs::create_dir_all(&d).unwrap();
-            std::fs::write(d.join(format!("{name}.png")), &png).unwrap();
-        }
-    }
-}
 
 /// An invalid case (bad personnummer checksum) next to the valid examples, and a nedsättning naming a målnummer
 /// the simulated Kronofogden does not know (it rejects the case with felkod 0050).
@@ -407,6 +289,26 @@ async fn console_in_headless_chromium() {
             .script("return getComputedStyle(document.querySelector('#chart rect.bar-sent')).fill")
             .await;
         assert_eq!(fill.as_str(), Some("rgb(74, 120, 194)"));
+        // The kvittens latency chart: one day with files, its median and longest bar, the figures under it.
+        let latency = d
+            .script(
+                "return document.querySelectorAll('#latency-chart rect.bar-latency-median').length + ':' + \
+                     document.querySelectorAll('#latency-chart rect.bar-latency-max').length",
+            )
+            .await;
+        assert_eq!(latency.as_str(), Some("1:1"), "one day with receipts");
+        let fill = d
+            .script("return getComputedStyle(document.querySelector('#latency-chart rect.bar-latency-median')).fill")
+            .await;
+        assert_eq!(fill.as_str(), Some("rgb(44, 79, 138)"));
+        let desc = d
+            .script("return document.querySelector('#latency-desc').textContent")
+            .await;
+        let receipted = files.len();
+        assert!(
+            desc.as_str().unwrap().contains(&format!("{receipted} file(s) receipted")),
+            "{desc}"
+        );
         d.screenshot("overview").await;
         // Its link to the review queue lists the held case.
         d.click_and_wait("#need-review a").await;
@@ -467,6 +369,20 @@ async fn console_in_headless_chromium() {
             "{results}"
         );
         d.screenshot("search").await;
+        // An operator finds cases by a debtor's number in another spelling, and by name whatever its case.
+        d.go(&srv.url("/console/search?q=121212%2B1212")).await;
+        let by_number = d.text("#debtor-results").await;
+        assert!(
+            by_number.contains("A-2026-000123") && !by_number.contains("A-2026-000124"),
+            "{by_number}"
+        );
+        d.go(&srv.url("/console/search")).await;
+        d.type_into("#q", "  åsa   ÖBERG\u{E007}").await;
+        d.find("#result-count").await;
+        assert!(d.text("#debtor-results").await.contains("A-2026-000123"));
+        d.screenshot("search-debtor").await;
+        d.go(&srv.url("/console/search?q=556677-8808")).await;
+        assert!(d.text("#debtor-results").await.contains("A-2026-000124"));
         let tx = files[0]["tx_id"].as_str().unwrap().to_string();
         d.go(&srv.url(&format!("/console/search?q={tx}"))).await;
         let hit = d.text("#file-results").await;
@@ -508,6 +424,99 @@ async fn console_in_headless_chromium() {
         );
         d.screenshot("case").await;
 
+        // After registration: the ledger as of today, a tracked deadline, and the operator's actions (a paper
+        // decision with a note, then a begäran for verkställighet), each through the engine as the CLI does.
+        let life_url = d.current_url().await;
+        let life_id: i64 = life_url.rsplit('/').next().unwrap().parse().unwrap();
+        let ledger = d.text("#ledger").await;
+        assert!(
+            ledger.contains("Claimed")
+                && ledger.contains("Interest to today")
+                && ledger.contains("not reported yet"),
+            "{ledger}"
+        );
+        assert!(d.text("#ledger-note").await.starts_with("As of "));
+        {
+            // A deadline as the poll records one from a BESTRID (the store's own call).
+            let url = format!("sqlite://{}/fogd.db", inst.path().display());
+            let store = fogd::store::Store::open(&url, 1).await.unwrap();
+            let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 18).unwrap();
+            store
+                .set_deadline(life_id, "overlamnande", due, "BESTRID SUPRO.DEV.BESTRID")
+                .await
+                .unwrap();
+            store.close().await;
+        }
+        d.go(&life_url).await;
+        let deadlines = d.text("#deadlines").await;
+        assert!(
+            deadlines.contains("overlamnande") && deadlines.contains("2026-12-18"),
+            "{deadlines}"
+        );
+        let none = d
+            .script("return document.querySelector('#request-enforcement') === null")
+            .await;
+        assert_eq!(none.as_bool(), Some(true), "no utslag yet, no begäran V");
+        d.click("#decision option[value='utslag']").await;
+        d.type_into("#decision-note", "Utslag received on paper, dated 2026-11-30")
+            .await;
+        d.click_and_wait("#record-decision").await;
+        assert_eq!(d.text("#case-state").await, "decided");
+        let timeline = d.text("#timeline").await;
+        assert!(
+            timeline.contains("accepted → decided")
+                && timeline.contains("paper decision")
+                && timeline.contains("Utslag received on paper"),
+            "{timeline}"
+        );
+        d.click_and_wait("#request-enforcement").await;
+        let requests = d.text("#requests").await;
+        assert!(
+            requests.contains("A-2026-000124-V") && requests.contains("approved"),
+            "{requests}"
+        );
+        let none = d
+            .script("return document.querySelector('#request-enforcement') === null")
+            .await;
+        assert_eq!(none.as_bool(), Some(true), "requested once, not offered again");
+        d.screenshot("case-life").await;
+        // What the engine refuses comes back as a page saying why, and changes nothing: a decided case cannot be
+        // written off, nor handed to a court (only a disputed one can).
+        for (form, status, why) in [
+            (
+                vec![("decision", "written_off"), ("note", "avskrivning")],
+                409,
+                "cannot become written_off",
+            ),
+            (vec![("request", "court")], 422, "begaran.court_not_disputed"),
+        ] {
+            let action = if form[0].0 == "decision" { "decision" } else { "request" };
+            let r = http
+                .post(srv.url(&format!("/console/case/{life_id}/{action}")))
+                .bearer_auth(&operator)
+                .header("origin", srv.base.clone())
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), status, "{action}");
+            let text = r.text().await.unwrap();
+            assert!(text.contains(why), "{text}");
+        }
+        d.go(&life_url).await;
+        assert_eq!(d.text("#case-state").await, "decided");
+        d.script("document.querySelector('#ledger-h').scrollIntoView(); return null")
+            .await;
+        d.screenshot("case-life-ledger").await;
+        // The new states in the overview's table and the cases list's filter.
+        d.go(&srv.url("/console")).await;
+        assert!(d.text("#per-state").await.contains("decided"));
+        d.go(&srv.url("/console/cases")).await;
+        d.find("#f-state option[value='disputed']").await;
+        d.click("#f-state option[value='decided']").await;
+        d.click_and_wait("#filter-button").await;
+        assert!(d.text("#cases").await.contains("A-2026-000124"));
+
         // The invalid case: every issue with field, rule and value.
         d.go(&srv.url("/console/cases?state=invalid")).await;
         let link = d.find_by("link text", "BAD-2026-1").await;
@@ -519,7 +528,63 @@ async fn console_in_headless_chromium() {
             "{issues}"
         );
         d.screenshot("case-invalid").await;
-        (case_url, file_url)
+
+        // Alerts: a second daemon with its jobs on the same database raises, at start, the SHS node it cannot
+        // reach and the case Kronofogden rejected; it records both in the alert log.
+        let jobs = inst.serve(&[], &[]);
+        let mut alerts_page = String::new();
+        for _ in 0..100 {
+            alerts_page = http
+                .get(jobs.url("/console/alerts"))
+                .bearer_auth(&operator)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if alerts_page.contains("shs_unreachable") && alerts_page.contains("file_rejected") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(alerts_page.contains("file_rejected"), "{alerts_page}");
+        // The browser's session (cookies are per host) works on it; the overview counts both, unacknowledged.
+        d.go(&jobs.url("/console")).await;
+        assert!(d.text("#need-alerts").await.starts_with("2 "), "{}", d.text("#need-alerts").await);
+        d.click_and_wait("#need-alerts a").await;
+        assert!(d.current_url().await.ends_with("/console/alerts"));
+        let current = d.text("#current-alerts").await;
+        assert!(
+            current.contains("shs_unreachable")
+                && current.contains("SHS node")
+                && current.contains("Kronofogden rejected 1 case(s)")
+                && current.contains("N-2026-9"),
+            "{current}"
+        );
+        // The rejection links to its file.
+        let link = d.find_by("partial link text", "file ").await;
+        let href = d
+            .call(reqwest::Method::GET, &format!("/element/{link}/attribute/href"), Value::Null)
+            .await;
+        assert!(href.as_str().unwrap().contains("/console/file/"), "{href}");
+        d.screenshot("alerts").await;
+        // Acknowledge the SHS alert: it shows who acknowledged it, and the overview counts one.
+        let ack = d
+            .script(
+                "return [...document.querySelectorAll('#current-alerts tbody tr')]\
+                 .find(r => r.textContent.includes('shs_unreachable')).querySelector('button').id",
+            )
+            .await;
+        d.click_and_wait(&format!("#{}", ack.as_str().unwrap())).await;
+        let current = d.text("#current-alerts").await;
+        assert!(current.contains("by api:ops"), "{current}");
+        let recent = d.text("#recent-alerts").await;
+        assert!(recent.contains("shs_unreachable") && recent.contains("by api:ops"), "{recent}");
+        d.screenshot("alerts-acknowledged").await;
+        d.go(&jobs.url("/console")).await;
+        assert!(d.text("#need-alerts").await.starts_with("1 "));
+        (case_url, file_url, jobs)
     }
     .await;
     let _ = http
@@ -528,15 +593,32 @@ async fn console_in_headless_chromium() {
         .await;
     let _ = driver.kill();
     let _ = driver.wait();
-    let (result, file_url) = result;
+    let (result, file_url, jobs) = result;
+
+    // A search by person as a viewer: no hits by debtor, and a note saying why.
+    let page = http
+        .get(srv.url("/console/search?q=19121212-1212"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"person-note\"")
+            && page.contains("personal data")
+            && !page.contains("debtor-results"),
+        "{page}"
+    );
     let case_path = result
         .split_once("/console/")
         .map(|(_, p)| format!("/console/{p}"))
         .unwrap();
 
-    // Export: Swedish CSV, and a workbook.
+    // Export: Swedish CSV, and a workbook (A-2026-000124 is decided since its paper utslag above).
     let csv = http
-        .get(srv.url("/console/cases.csv?state=accepted"))
+        .get(srv.url("/console/cases.csv?state=decided"))
         .bearer_auth(&operator)
         .send()
         .await
@@ -549,7 +631,7 @@ async fn console_in_headless_chromium() {
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with("\u{feff}Reference;Kind;State;"), "{csv}");
     assert!(
-        csv.contains("A-2026-000124;betalningsforelaggande;accepted;DEV;"),
+        csv.contains("A-2026-000124;betalningsforelaggande;decided;DEV;"),
         "{csv}"
     );
     assert!(!csv.contains("A-2026-000123"), "{csv}");
@@ -567,7 +649,7 @@ async fn console_in_headless_chromium() {
         "{all}"
     );
     let xlsx = http
-        .get(srv.url("/console/cases.xlsx?state=accepted"))
+        .get(srv.url("/console/cases.xlsx?state=decided"))
         .bearer_auth(&operator)
         .send()
         .await
@@ -608,6 +690,7 @@ async fn console_in_headless_chromium() {
         .unwrap();
     assert!(page.contains("19121212-****") && !page.contains("19121212-1212"));
     assert!(!page.contains("hold-form") && !page.contains("note-form"));
+    assert!(!page.contains("decision-form") && !page.contains("request-court-form"));
     let csv = http
         .get(srv.url("/console/cases.csv"))
         .bearer_auth(&viewer)
@@ -669,4 +752,31 @@ async fn console_in_headless_chromium() {
         .await
         .unwrap();
     assert!(html.contains("note with 303") && !html.contains("note with 403"));
+    let r = no_redirect
+        .post(srv.url(&format!("{case_path}/decision")))
+        .header("cookie", &cookie)
+        .header("origin", srv.base.clone())
+        .form(&[
+            ("csrf", "forged"),
+            ("decision", "written_off"),
+            ("note", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "paper decision without the anti-forgery token"
+    );
+    alert_forms(
+        &http,
+        &no_redirect,
+        &jobs,
+        &viewer,
+        &operator,
+        &cookie,
+        &csrf,
+    )
+    .await;
 }

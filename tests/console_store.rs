@@ -5,10 +5,11 @@
 //! state add up the claimed amounts; state changes are counted per hour; notes are kept in order.
 
 use chrono::{DateTime, TimeZone, Utc};
-use fogd::domain::case::Party;
+use fogd::domain::case::{Debtor, Party};
 use fogd::domain::state::Cause;
 use fogd::domain::{Amount, Case, CaseKind, CaseState, Claim, ClaimKind, IdKind, IdNumber};
 use fogd::store::console::CaseFilter;
+use fogd::store::debtor_keys::query_key;
 use fogd::store::{CaseMove, CaseSelection, NewCase, Store, UpsertOutcome};
 
 fn at(h: u32) -> DateTime<Utc> {
@@ -268,6 +269,216 @@ async fn console_queries(store: &Store) {
     store.upsert_cases(&[bad], "test", at(16)).await.unwrap();
     assert_eq!(search("R-0500").await, ["R-0500"]);
     assert!(search("F-0500").await.is_empty());
+}
+
+/// An alert log row's id, when it cleared, who acknowledged it and when.
+type AlertFacts<'a> = (
+    i64,
+    Option<DateTime<Utc>>,
+    Option<&'a str>,
+    Option<DateTime<Utc>>,
+);
+
+/// A case of [`new_case`] with these debtors (identity digits, name).
+fn case_with_debtors(i: usize, debtors: &[(Option<&str>, &str)]) -> NewCase {
+    let mut c = new_case(i);
+    let mut case: Case = serde_json::from_str(c.case_json.as_deref().unwrap()).unwrap();
+    case.debtors = debtors
+        .iter()
+        .map(|(digits, name)| Debtor {
+            id: digits.map(|d| IdNumber {
+                kind: if d.starts_with("16") {
+                    IdKind::Organisationsnummer
+                } else {
+                    IdKind::Personnummer
+                },
+                digits: d.into(),
+            }),
+            name: (*name).into(),
+            care_of: None,
+            street: Some("Gatan 1".into()),
+            postal_code: Some("11122".into()),
+            city: Some("Stockholm".into()),
+            country: "SE".into(),
+            phone: None,
+            email: None,
+            business: digits.is_some_and(|d| d.starts_with("16")),
+        })
+        .collect();
+    c.case_json = Some(serde_json::to_string(&case).unwrap());
+    c
+}
+
+/// The alert log (raised, raised again with a new message, cleared, acknowledged once: who and when), the debtor
+/// search (exact number in any spelling, exact name whatever its case and spacing, replaced with the case's
+/// content, gone with the case) and the kvittens latency query.
+async fn alerts_debtors_and_latency(store: &Store) {
+    // The alert log.
+    let a = store
+        .log_alert_raised(
+            "cert:/id.pem",
+            "certificate_expiry",
+            "expires within 60 days",
+            at(8),
+        )
+        .await
+        .unwrap();
+    let b = store
+        .log_alert_raised("file_rejected:7", "file_rejected", "rejected whole", at(9))
+        .await
+        .unwrap();
+    // A new message for an open key closes the old row and opens a new one.
+    let a2 = store
+        .log_alert_raised(
+            "cert:/id.pem",
+            "certificate_expiry",
+            "expires within 30 days",
+            at(10),
+        )
+        .await
+        .unwrap();
+    assert!(a2 > b && b > a);
+    let open = store.open_alerts().await.unwrap();
+    let open: Vec<(i64, &str)> = open.iter().map(|r| (r.id, r.message.as_str())).collect();
+    assert_eq!(
+        open,
+        vec![(b, "rejected whole"), (a2, "expires within 30 days")]
+    );
+    assert!(store
+        .log_alert_cleared("file_rejected:7", at(11))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .log_alert_cleared("file_rejected:7", at(12))
+            .await
+            .unwrap(),
+        "cleared once"
+    );
+    assert!(store
+        .acknowledge_alert(a2, "api:ops", at(12))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .acknowledge_alert(a2, "api:boss", at(13))
+            .await
+            .unwrap(),
+        "the first acknowledgement stays"
+    );
+    assert!(!store
+        .acknowledge_alert(9_999, "api:ops", at(13))
+        .await
+        .unwrap());
+    let recent = store.recent_alerts(10).await.unwrap();
+    let got: Vec<AlertFacts> = recent
+        .iter()
+        .map(|r| {
+            (
+                r.id,
+                r.cleared_at.map(|t| t.0),
+                r.acked_by.as_deref(),
+                r.acked_at.map(|t| t.0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (a2, None, Some("api:ops"), Some(at(12))),
+            (b, Some(at(11)), None, None),
+            (a, Some(at(10)), None, None),
+        ]
+    );
+    assert_eq!(store.recent_alerts(1).await.unwrap().len(), 1, "bounded");
+
+    // The debtor search.
+    let cases = vec![
+        case_with_debtors(1, &[(Some("191212121212"), "Tolvan  Tolvansson")]),
+        case_with_debtors(
+            2,
+            &[
+                (Some("191212121212"), "TOLVAN TOLVANSSON"),
+                (None, "Åsa Öberg"),
+            ],
+        ),
+        case_with_debtors(3, &[(Some("165560360793"), "Exempel Kredit AB")]),
+    ];
+    let mut ids = Vec::new();
+    for o in store.upsert_cases(&cases, "test", at(8)).await.unwrap() {
+        match o {
+            UpsertOutcome::Inserted { id } => ids.push(id),
+            other => panic!("{other:?}"),
+        }
+    }
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let by = |q: &'static str| async move {
+        let key = query_key(q, today).unwrap();
+        let rows = store.search_debtor_key(&key, 100).await.unwrap();
+        rows.into_iter().map(|r| r.reference).collect::<Vec<_>>()
+    };
+    for q in [
+        "19121212-1212",
+        "121212+1212",
+        "191212121212",
+        " tolvan tolvansson ",
+    ] {
+        assert_eq!(by(q).await, ["R-0002", "R-0001"], "{q}");
+    }
+    assert_eq!(by("ÅSA ÖBERG").await, ["R-0002"]);
+    assert_eq!(by("556036-0793").await, ["R-0003"]);
+    assert!(by("Tolvan").await.is_empty(), "names are exact");
+    assert!(by("19121212-1213").await.is_empty());
+    let one = store
+        .search_debtor_key(&query_key("19121212-1212", today).unwrap(), 1)
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1, "bounded");
+    // A replacement rewrites the case's debtor keys.
+    let mut replaced = case_with_debtors(1, &[(None, "Ny Gäldenär")]);
+    replaced.content_hash = "changed".into();
+    store
+        .upsert_cases(&[replaced], "test", at(9))
+        .await
+        .unwrap();
+    assert_eq!(by("19121212-1212").await, ["R-0002"]);
+    assert_eq!(by("ny gäldenär").await, ["R-0001"]);
+    // An invalid case (no validated content) has no debtor keys.
+    let mut bad = case_with_debtors(4, &[(Some("191212121212"), "Tolvan Tolvansson")]);
+    bad.case_json = None;
+    bad.input_json = "{}".into();
+    bad.state = CaseState::Invalid;
+    store.upsert_cases(&[bad], "test", at(9)).await.unwrap();
+    assert_eq!(by("19121212-1212").await, ["R-0002"]);
+
+    // No file receipted yet: the latency query finds none.
+    assert!(store
+        .kvittens_latencies(at(0), 100)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn sqlite_alerts_debtors_and_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = Store::open(&url, 2).await.unwrap();
+    alerts_debtors_and_latency(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_alerts_debtors_and_latency() {
+    let Ok(url) = std::env::var("FOGD_TEST_POSTGRES_URL") else {
+        eprintln!("FOGD_TEST_POSTGRES_URL not set; skipping the PostgreSQL alert-log and debtor-search test");
+        return;
+    };
+    let schema = format!("fogd_console_{}", uuid::Uuid::new_v4().simple());
+    let store = Store::open_with_schema(&url, 2, Some(&schema))
+        .await
+        .unwrap();
+    alerts_debtors_and_latency(&store).await;
+    store.drop_test_schema(&schema).await.unwrap();
 }
 
 #[tokio::test]

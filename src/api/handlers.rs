@@ -222,7 +222,7 @@ pub async fn post_cases(
 }
 
 /// The validation context: rules from the configuration, today in Stockholm (as `fogd import`).
-pub(super) fn validation_context(
+pub(crate) fn validation_context(
     state: &AppState,
 ) -> Result<crate::domain::validate::ValidationContext, ApiError> {
     let rules = crate::domain::validate::Rules::from_config(&state.config.rules);

@@ -134,6 +134,7 @@ struct CasePage {
     can_act: bool,
     can_hold: bool,
     can_release: bool,
+    life: super::case_life::LifeView,
 }
 
 /// `GET /console/case/{id}`.
@@ -314,18 +315,20 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
             None => format!("Received as {}", e.to_state),
             Some(f) => format!("{f} → {}", e.to_state),
         };
+        // A move made by a Kronofogden message names it in its reason; the creation names the input.
+        let (message_source, detail) =
+            super::case_life::split_source(e.reason.as_deref().unwrap_or_default());
+        let source = match &row.source {
+            Some(s) if e.from_state.is_none() => s.clone(),
+            _ => message_source,
+        };
         timeline.push(Entry {
             sort: e.at.clone(),
             at: format::stored_time(Some(&e.at)),
             what,
-            detail: e.reason.clone().unwrap_or_default(),
+            detail,
             advice: String::new(),
-            source: row
-                .source
-                .as_ref()
-                .filter(|_| e.from_state.is_none())
-                .cloned()
-                .unwrap_or_default(),
+            source,
             who: e.actor.clone(),
         });
     }
@@ -340,6 +343,19 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
             who: n.actor.clone(),
         });
     }
+    // What Kronofogden reported into the ledger (paid out, fees, remaining), each with its message.
+    for r in state.store.ledger_entries(row.id).await? {
+        timeline.push(Entry {
+            sort: r.at.clone(),
+            at: r.at.clone(),
+            what: format!("Ledger: {}", r.kind.replace('_', " ")),
+            detail: format::amount(r.amount_ore),
+            advice: String::new(),
+            source: r.source,
+            who: "Kronofogden".into(),
+        });
+    }
+    let life = super::case_life::life_of(state, &row).await?;
     let rejection = info
         .first()
         .map(|i| i.rejections())
@@ -460,6 +476,7 @@ async fn build(state: &AppState, caller: &Caller, row: CaseRow) -> Result<CasePa
         can_act: caller.token.role.allows(Permission::Approve),
         can_hold: can(Cause::Hold, CaseState::Held, row.state),
         can_release: can(Cause::Release, CaseState::Journal, row.state),
+        life,
     })
 }
 
@@ -494,7 +511,11 @@ pub struct NoteForm {
 }
 
 /// The caller, its case id, and the check that it may act with this form; or the answer.
-fn acting(caller: Option<Caller>, id: &str, csrf: &str) -> Result<(Caller, i64), Response> {
+pub(super) fn acting(
+    caller: Option<Caller>,
+    id: &str,
+    csrf: &str,
+) -> Result<(Caller, i64), Response> {
     let caller = viewer(caller)?;
     require(&caller, Permission::Approve)?;
     check_csrf(&caller, csrf)?;
@@ -505,7 +526,7 @@ fn acting(caller: Option<Caller>, id: &str, csrf: &str) -> Result<(Caller, i64),
 }
 
 /// A text field's value, or the answer saying what is wrong with it.
-fn text_field(caller: &Caller, field: &str, text: &str) -> Result<String, Response> {
+pub(super) fn text_field(caller: &Caller, field: &str, text: &str) -> Result<String, Response> {
     let t = text.trim();
     if t.is_empty() {
         return Err(message(

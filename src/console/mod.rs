@@ -2,10 +2,12 @@
 //! (checked at compile time, HTML-escaped by default), one stylesheet (`/fogd.css`), no script, so the strict CSP
 //! of [`crate::api::security`] holds. One file per page: [`overview`] (cases per state and kind with amounts, what
 //! needs a person now, the chart of cases sent/accepted/rejected per day), [`cases`] (filtered list with keyset
-//! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note), [`review`] (the
+//! paging and CSV/xlsx export), [`case`] (content, timeline, files, notes; hold, release, note) with
+//! [`case_life`] (ledger, deadlines, begäran; request överlämnande/verkställighet, paper decision), [`review`] (the
 //! journal: what each case claims; approve or hold selected or all shown), [`files`] (list and detail: attempts,
 //! kvittens with felkod and advice, the cases carried), [`problems`] (invalid and rejected cases, every error and
-//! what to do), [`search`] (reference, målnummer, invoice and customer number, tx.id, file name; index-backed).
+//! what to do), [`search`] (reference, målnummer, invoice and customer number, tx.id, file name, and for operators
+//! the debtor's number or name; index-backed), [`alerts`] (active and recent alerts; acknowledge).
 //!
 //! Sign-in is the ops page's (a session cookie, or a bearer token); every page needs [`Permission::View`]. Every
 //! form that changes something carries the session's anti-forgery token, checked here ([`check_csrf`]), and the
@@ -17,11 +19,14 @@
 // once, so boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+pub mod alerts;
 pub mod case;
+pub mod case_life;
 pub mod cases;
 pub mod chart;
 pub mod files;
 pub mod format;
+pub mod latency;
 pub mod overview;
 pub mod problems;
 pub mod review;
@@ -50,10 +55,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/console/file/{id}", get(files::detail))
         .route("/console/problems", get(problems::page))
         .route("/console/search", get(search::page))
+        .route("/console/alerts", get(alerts::page))
+        .route("/console/alerts/{id}/ack", post(alerts::acknowledge))
         .route("/console/case/{id}", get(case::page))
         .route("/console/case/{id}/hold", post(case::hold))
         .route("/console/case/{id}/release", post(case::release))
         .route("/console/case/{id}/note", post(case::note))
+        .route("/console/case/{id}/request", post(case_life::request))
+        .route("/console/case/{id}/decision", post(case_life::decision))
 }
 
 /// What every page shows around its content: title, the current navigation item, who is signed in and the

@@ -1,8 +1,10 @@
 //! `GET /console`: the overview. Cases per state and per kind with the amounts they claim, what needs a person now
 //! (rejected and invalid cases, the review queue, files whose kvittens is overdue, active alerts), each linking to
-//! its list, and the chart of cases sent, accepted and rejected per day ([`super::chart`]).
+//! its list, the chart of cases sent, accepted and rejected per day ([`super::chart`]) and the kvittens latency
+//! chart ([`super::latency`]). "Active alerts" counts those nobody has acknowledged ([`super::alerts`]).
 
 use super::chart::{self, Chart};
+use super::latency::{self, LatencyChart};
 use super::{failed, format, html, viewer, Chrome};
 use crate::api::auth::MaybeCaller;
 use crate::api::AppState;
@@ -50,6 +52,7 @@ struct OverviewPage {
     per_kind: Vec<TotalRow>,
     total: TotalRow,
     chart: Chart,
+    latency: LatencyChart,
 }
 
 /// `GET /console`.
@@ -76,13 +79,14 @@ pub async fn page(
     }
     let generation = state.cache.generation();
     let page = match build(&state).await {
-        Ok((needs, per_state, per_kind, total, chart)) => OverviewPage {
+        Ok((needs, per_state, per_kind, total, chart, latency)) => OverviewPage {
             c: chrome,
             needs,
             per_state,
             per_kind,
             total,
             chart,
+            latency,
         },
         Err(e) => return failed(&caller, "overview", &e),
     };
@@ -96,7 +100,14 @@ pub async fn page(
     }
 }
 
-type Built = (Vec<Need>, Vec<TotalRow>, Vec<TotalRow>, TotalRow, Chart);
+type Built = (
+    Vec<Need>,
+    Vec<TotalRow>,
+    Vec<TotalRow>,
+    TotalRow,
+    Chart,
+    LatencyChart,
+);
 
 async fn build(state: &AppState) -> Result<Built, StoreError> {
     let totals = state.store.kind_state_totals().await?;
@@ -114,10 +125,7 @@ async fn build(state: &AppState) -> Result<Built, StoreError> {
         .store
         .count_kvittens_overdue(now - chrono::Duration::minutes(overdue_minutes))
         .await?;
-    let alerts = state
-        .alerter
-        .as_ref()
-        .map_or(0, |a| a.active().len() as i64);
+    let alerts = super::alerts::unacknowledged(state).await?;
     let needs = vec![
         Need {
             id: "need-rejected",
@@ -145,9 +153,9 @@ async fn build(state: &AppState) -> Result<Built, StoreError> {
         },
         Need {
             id: "need-alerts",
-            label: "Active alerts",
+            label: "Active alerts nobody has acknowledged",
             count: alerts,
-            href: "/".to_string(),
+            href: "/console/alerts".to_string(),
         },
     ];
     let today = format::day_of(now);
@@ -157,7 +165,12 @@ async fn build(state: &AppState) -> Result<Built, StoreError> {
         .state_changes_per_hour(chart::SERIES, since)
         .await?;
     let chart = chart::draw(today, &changes);
-    Ok((needs, per_state, per_kind, total, chart))
+    let receipts = state
+        .store
+        .kvittens_latencies(since, latency::MAX_FILES)
+        .await?;
+    let latency = latency::draw(today, &receipts);
+    Ok((needs, per_state, per_kind, total, chart, latency))
 }
 
 /// The cases list filtered to `states`.

@@ -1,13 +1,18 @@
 //! `GET /console/search?q=`: one box for case reference, målnummer (with the follow-ups that name it), invoice
 //! number, customer number (each exact or as a prefix), a file's tx.id or name (exact). Index-backed
 //! ([`crate::store::Store::search_case_keys`]: a range of the `case_keys` index), so it answers alike at a million
-//! cases.
+//! cases. For roles that may see personal data ([`Permission::PersonalNumbers`]) the same box finds cases by a
+//! debtor's personal or organisation number (exact, any common spelling) or name (exact, case and whitespace
+//! ignored) through `debtor_keys` ([`crate::store::Store::search_debtor_key`]); other roles get no hits by person
+//! and a note saying why.
 
 use super::cases::CaseItem;
 use super::files::FileItem;
 use super::{failed, html, message, viewer_query, Chrome};
 use crate::api::auth::MaybeCaller;
 use crate::api::AppState;
+use crate::store::debtor_keys::query_key;
+use crate::store::Permission;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -33,6 +38,10 @@ struct SearchPage {
     q: String,
     cases: Vec<CaseItem>,
     files: Vec<FileItem>,
+    /// Cases found by a debtor's number or name.
+    debtors: Vec<CaseItem>,
+    /// Why the search did not look at debtors (empty when it did).
+    person_note: String,
 }
 
 /// `GET /console/search`.
@@ -56,6 +65,8 @@ pub async fn page(
         q: text.clone(),
         cases: Vec::new(),
         files: Vec::new(),
+        debtors: Vec::new(),
+        person_note: String::new(),
     };
     if text.is_empty() {
         return html(&page);
@@ -73,6 +84,26 @@ pub async fn page(
     match state.store.search_files(&text, HITS).await {
         Ok(files) => page.files = files.iter().map(FileItem::of).collect(),
         Err(e) => return failed(&caller, "search", &e),
+    }
+    if !caller.token.role.allows(Permission::PersonalNumbers) {
+        page.person_note = format!(
+            "Debtors' names and personal numbers are not searched for your role ({}): they are personal data.",
+            caller.token.role
+        );
+        return html(&page);
+    }
+    let today = super::format::day_of(state.clock.now());
+    if let Some(key) = query_key(&text, today) {
+        let rows = match state.store.search_debtor_key(&key, HITS).await {
+            Ok(r) => r,
+            Err(e) => return failed(&caller, "search", &e),
+        };
+        for r in &rows {
+            match CaseItem::of(&caller, r) {
+                Ok(i) => page.debtors.push(i),
+                Err(e) => return failed(&caller, "search", &e),
+            }
+        }
     }
     html(&page)
 }

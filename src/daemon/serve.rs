@@ -125,7 +125,9 @@ pub async fn serve(
     let interest = Arc::new(crate::interest_table::load(&config)?);
     let store = Store::open(&config.database.url, config.database.max_connections).await?;
     let alerter = Arc::new(
-        Alerter::new(&config.alerts).with_email(crate::email::Mailer::from_config(&config.email)?),
+        Alerter::new(&config.alerts)
+            .with_email(crate::email::Mailer::from_config(&config.email)?)
+            .with_log(store.clone()),
     );
     let send_latency: Arc<Histogram> = Arc::default();
 

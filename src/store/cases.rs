@@ -304,6 +304,8 @@ impl Store {
                     .push((intressentkod, kind, id, state, hash));
             }
             let mut outcomes: Vec<Option<UpsertOutcome>> = vec![None; batch.len()];
+            // The debtor search keys of replaced cases (see `debtor_keys`).
+            let mut replaced_debtors: Vec<super::debtor_keys::Replaced> = Vec::new();
             let mut to_insert: Vec<usize> = Vec::new();
             for (i, c) in batch.iter().enumerate() {
                 let found = existing.get(c.reference.as_str()).and_then(|rows| {
@@ -327,6 +329,12 @@ impl Store {
                         if *hash == c.content_hash {
                             outcomes[i] = Some(UpsertOutcome::Unchanged { id: *id, state });
                         } else if replaceable {
+                            // The old content's debtor keys, to delete by the table's own key.
+                            let old = sqlx::query_scalar(super::debtor_keys::OLD_JSON_SQL)
+                                .bind(*id)
+                                .fetch_one(&mut **tx)
+                                .await?;
+                            replaced_debtors.push(super::debtor_keys::replaced(*id, old, c));
                             sqlx::query(
                                 "UPDATE cases SET state = $1, input_json = $2, case_json = $3, content_hash = $4, \
                                  issues_json = $5, hold_reason = $6, concerns = $7, malnummer = $8, source = $9, \
@@ -371,12 +379,17 @@ impl Store {
             let mut inserted_ranges: Vec<(i64, i64)> = Vec::new();
             // The console's search keys of the inserted cases (see `search_keys`).
             let mut key_rows: Vec<(i64, String)> = Vec::new();
+            let mut debtor_rows: Vec<(i64, String)> = Vec::new();
             for chunk in to_insert.chunks(INSERT_CHUNK) {
                 // The values of the chunk's rows, column by column (see `InsertCell`); the JSON and the hash are
                 // moved, not copied.
                 let chunk_keys: Vec<Vec<String>> = chunk
                     .iter()
                     .map(|&i| super::search_keys::search_keys(&mut batch[i]))
+                    .collect();
+                let chunk_debtors: Vec<Vec<String>> = chunk
+                    .iter()
+                    .map(|&i| super::debtor_keys::debtor_keys(&batch[i]))
                     .collect();
                 let rows: Vec<[InsertCell<'_>; INSERT_COLUMNS.len()]> = {
                     let mut moved: Vec<(String, Option<String>, String)> = chunk
@@ -494,10 +507,13 @@ impl Store {
                         })
                         .collect::<Result<_, _>>()?
                 };
-                for ((&i, id), keys) in chunk.iter().zip(ids).zip(chunk_keys) {
+                for (((&i, id), keys), debtors) in
+                    chunk.iter().zip(ids).zip(chunk_keys).zip(chunk_debtors)
+                {
                     let c = &batch[i];
                     outcomes[i] = Some(UpsertOutcome::Inserted { id });
                     key_rows.extend(keys.into_iter().map(|k| (id, k)));
+                    debtor_rows.extend(debtors.into_iter().map(|k| (id, k)));
                     if is_sqlite {
                         continue; // its event comes from `inserted_ranges`
                     }
@@ -518,10 +534,18 @@ impl Store {
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            (outcomes, inserted_ranges, key_rows)
+            (
+                outcomes,
+                inserted_ranges,
+                key_rows,
+                debtor_rows,
+                replaced_debtors,
+            )
         });
-        let (outcomes, inserted_ranges, key_rows) = outcomes;
+        let (outcomes, inserted_ranges, key_rows, debtor_rows, replaced_debtors) = outcomes;
         super::search_keys::insert_case_keys(&mut stx, &key_rows).await?;
+        super::debtor_keys::insert_debtor_keys(&mut stx, &debtor_rows).await?;
+        super::debtor_keys::replace_debtor_keys(&mut stx, &replaced_debtors).await?;
         for (first, last) in inserted_ranges {
             insert_creation_events(&mut stx, first, last, actor, at).await?;
         }

@@ -219,6 +219,23 @@ impl Store {
         Ok(n)
     }
 
+    /// The (sent, kvittens) times of the files receipted at or after `since`, at most `limit`, oldest receipt
+    /// first (the kvittens latency chart; a range of the `files_receipted_at` index).
+    pub async fn kvittens_latencies(
+        &self,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(StoredTime, StoredTime)> = with_pool!(self, |pool, DB| {
+            sqlx::query_as(KVITTENS_LATENCY_SQL)
+                .bind(StoredTime(since))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(|(s, r)| (s.0, r.0)).collect())
+    }
+
     /// Cases with a search key (reference, målnummer, customer number, invoice number, a follow-up's målnummer)
     /// equal to or starting with `q`: up to `limit` of each kind in key order, each read as a range of an index
     /// (`cases_reference`, `cases_malnummer`, `case_keys_key`; `q` ≤ key < `q` + U+10FFFF, bytewise in both
@@ -281,6 +298,23 @@ impl Store {
         }))
     }
 
+    /// A case's tracked deadlines (`case_deadlines`, by its primary key), earliest first.
+    pub async fn deadlines_of_case(
+        &self,
+        case_id: i64,
+    ) -> Result<Vec<super::life::DeadlineRow>, StoreError> {
+        Ok(with_pool!(self, |pool, DB| {
+            sqlx::query_as(
+                "SELECT d.case_id, c.reference, c.state, d.kind, d.due, d.source, d.alerted_at \
+                 FROM case_deadlines d JOIN cases c ON c.id = d.case_id WHERE d.case_id = $1 \
+                 ORDER BY d.due, d.kind",
+            )
+            .bind(case_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// Adds a note to a case; returns its id.
     pub async fn add_case_note(
         &self,
@@ -315,6 +349,11 @@ impl Store {
         }))
     }
 }
+
+/// The kvittens latency chart's statement: `$1` the earliest receipt time, `$2` the limit.
+pub(crate) const KVITTENS_LATENCY_SQL: &str = "SELECT sent_at, receipted_at FROM files \
+     WHERE receipted_at IS NOT NULL AND receipted_at >= $1 AND sent_at IS NOT NULL \
+     ORDER BY receipted_at LIMIT $2";
 
 /// The predicate list of the partial index `case_events_charted` as migration 0010 writes it: `'sent', 'accepted',
 /// 'rejected'`.

@@ -11,8 +11,10 @@
 
 use std::time::Duration;
 
+pub mod alert_log;
 pub mod cases;
 pub mod console;
+pub mod debtor_keys;
 pub mod files;
 pub mod inbound;
 pub mod life;
@@ -560,11 +562,12 @@ mod tests {
             .await
             .unwrap();
             // The seven of 0001–0003, rebuilt by 0004, 0005's session index, 0006's console indexes as 0010 left
-            // them, and 0009's follow-up index.
+            // them, 0009's follow-up index, and 0011's open alerts and files by receipt time.
             let names: Vec<&str> = idx.iter().map(|(n,)| n.as_str()).collect();
             assert_eq!(
                 names,
                 [
+                    "alert_log_open",
                     "api_sessions_expires_at",
                     "case_deadlines_due",
                     "case_events_case",
@@ -579,6 +582,7 @@ mod tests {
                     "cases_state",
                     "file_cases_case",
                     "files_file_name",
+                    "files_receipted_at",
                     "files_series",
                     "files_state",
                     "ledger_entries_case",
@@ -632,6 +636,38 @@ mod tests {
         .await;
         assert!(chart.contains("case_events_charted"), "{chart}");
         assert!(!full_scan(&chart), "a full scan:\n{chart}");
+        // The debtor search is a range of `debtor_keys`' primary key, the latency chart one of its index.
+        let plan2 = |sql: String, a: String| {
+            let store = &store;
+            async move {
+                with_pool!(store, |pool, DB| {
+                    let rows: Vec<(i64, i64, i64, String)> =
+                        sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                            .bind(a)
+                            .bind(10i64)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+                })
+            }
+        };
+        let debtors = plan2(debtor_keys::debtor_search_sql(), "id:191212121212".into()).await;
+        assert!(
+            debtors.contains("SEARCH debtor_keys USING PRIMARY KEY (key=?)"),
+            "{debtors}"
+        );
+        assert!(!full_scan(&debtors), "a full scan:\n{debtors}");
+        let latency = plan2(
+            console::KVITTENS_LATENCY_SQL.to_string(),
+            "2026-11-01T00:00:00Z".into(),
+        )
+        .await;
+        assert!(latency.contains("files_receipted_at"), "{latency}");
+        assert!(
+            !latency.contains("SCAN files\n") && !latency.ends_with("SCAN files"),
+            "{latency}"
+        );
         // The follow-up checks' look-up of earlier nedsättningar uses the partial index of 0009.
         let reductions = with_pool!(store, |pool, DB| {
             let rows: Vec<(i64, i64, i64, String)> =
