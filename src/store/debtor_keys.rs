@@ -218,6 +218,7 @@ mod tests {
             malnummer: None,
             source: None,
             source_line: None,
+            search_keys: None,
         };
         assert_eq!(
             debtor_keys(&case),
