@@ -392,3 +392,41 @@ fn the_log_section_decides_the_shape_and_filter_of_stderr() {
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(err.contains("log.level"), "{err}");
 }
+
+/// Intake's FOGD-REF-2 rules follow the installation's edition: a database that recorded FOGD-REF-1 (one made
+/// before editions existed) keeps taking a verkställighet with a co-debtor (FOGD-REF-1's record 04); a new database
+/// (FOGD-REF-2) refuses it with `verkstallighet.one_debtor`.
+#[test]
+fn verkstallighet_rules_follow_the_database_edition() {
+    let case = br#"{"reference":"V-1","kind":"verkstallighet","creditor":{"id":"556036-0793","name":"Kredit AB"},
+        "title":{"kind":"utslag","reference":"12-123456-26","date":"2026-04-20"},
+        "debtors":[{"id":"198211059954","name":"A","street":"G 1","postal_code":"83134","city":"X"},
+                   {"name":"B","street":"G 2","postal_code":"83134","city":"X"}],
+        "claims":[{"kind":"kapital","amount":"9800","due_date":"2026-01-31","basis":"Utslag"}]}"#;
+    let new = Env::new();
+    let file = new.write("v.json", case);
+    let o = new.import(&file, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("verkstallighet.one_debtor"),
+        "{}",
+        stdout(&o)
+    );
+
+    let old = Env::new();
+    let file = old.write("v.json", case);
+    // Make the database, then record FOGD-REF-1 as a database from before 0008 would have it.
+    let o = old.fogd(&["status"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let db = old.dir.path().join("data/fogd.db");
+    let s = Command::new("sqlite3")
+        .arg(&db)
+        .arg(
+            "INSERT OR REPLACE INTO settings (key, value) VALUES ('layouts.edition', 'FOGD-REF-1')",
+        )
+        .status()
+        .unwrap();
+    assert!(s.success());
+    let o = old.import(&file, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+}

@@ -225,7 +225,8 @@ pub async fn post_cases(
 pub(crate) fn validation_context(
     state: &AppState,
 ) -> Result<crate::domain::validate::ValidationContext, ApiError> {
-    let rules = crate::domain::validate::Rules::from_config(&state.config.rules);
+    let rules = crate::domain::validate::Rules::from_config(&state.config.rules)
+        .for_edition(&state.edition);
     let today = state
         .clock
         .now()

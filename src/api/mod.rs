@@ -57,6 +57,9 @@ pub struct AppState {
     pub sender: Option<crate::engine::Engine>,
     /// The referensränta table intake computes interest with (`[interest] referensranta`, checked at start).
     pub interest: Arc<crate::domain::interest::ReferensrantaTable>,
+    /// The edition this installation files ([`crate::engine::installation_edition`]; the daemon reads it from the
+    /// database at start), which intake's rules follow.
+    pub edition: String,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             crate::domain::interest::ReferensrantaTable::empty()
         });
         AppState {
+            edition: config.layouts.edition_or_default().to_string(),
             interest: Arc::new(interest),
             store,
             config,

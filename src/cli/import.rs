@@ -88,7 +88,7 @@ pub fn validation_context(
     config: &Config,
     clock: &dyn crate::clock::Clock,
 ) -> anyhow::Result<ValidationContext> {
-    let rules = Rules::from_config(&config.rules);
+    let rules = Rules::from_config(&config.rules).for_edition(config.layouts.edition_or_default());
     let today = clock
         .now()
         .with_timezone(&chrono_tz::Europe::Stockholm)
@@ -127,6 +127,10 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<u8> {
     } else {
         Some(open_store(&config).await?)
     };
+    if let Some(store) = &store {
+        let edition = crate::engine::installation_edition(store, &config).await?;
+        ctx.rules = ctx.rules.clone().for_edition(&edition);
+    }
     let source_name = args
         .file
         .file_name()

@@ -184,12 +184,14 @@ pub async fn serve(
         }
     }
 
+    let edition = crate::engine::installation_edition(&store, &config).await?;
     let state = Arc::new(AppState {
         jobs: scheduler.stats(),
         alerter: Some(alerter.clone()),
         send_latency,
         sender,
         interest,
+        edition,
         ..AppState::new(store.clone(), config.clone(), clock.clone())
     });
     state.ready.store(false, Ordering::SeqCst);

@@ -190,14 +190,7 @@ impl Engine {
     /// of the edition `[layouts] edition` names, else of the edition the database started with
     /// ([`Store::layouts_edition`]; a new database records FOGD-REF-2).
     pub async fn from_config(store: Store, config: Config) -> Result<Engine, EngineError> {
-        let edition = match &config.layouts.edition {
-            Some(e) => e.clone(),
-            None => {
-                store
-                    .layouts_edition(crate::formats::edition::DEFAULT_EDITION)
-                    .await?
-            }
-        };
+        let edition = installation_edition(&store, &config).await?;
         let layouts = crate::layout_files::load_edition(&config, &edition)?;
         let client = ShsClient::new(crate::shs::ClientSettings::from_config(&config))?;
         Ok(Engine::new(
@@ -249,5 +242,21 @@ pub fn failpoint_hit(name: &str) {
     if std::env::var("FOGD_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("fogd: fail point {name} reached; aborting");
         std::process::abort();
+    }
+}
+
+/// The edition this installation files: `[layouts] edition`, else the one its database started with
+/// ([`Store::layouts_edition`]; a new database records FOGD-REF-2). The builder and intake's rules both follow it.
+pub async fn installation_edition(
+    store: &Store,
+    config: &crate::config::Config,
+) -> Result<String, crate::store::StoreError> {
+    match &config.layouts.edition {
+        Some(e) => Ok(e.clone()),
+        None => {
+            store
+                .layouts_edition(crate::formats::edition::DEFAULT_EDITION)
+                .await
+        }
     }
 }

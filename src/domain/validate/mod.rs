@@ -102,6 +102,10 @@ pub struct Rules {
     pub max_debtors: usize,
     /// Most claims per case.
     pub max_claims: usize,
+    /// The installation files FOGD-REF-1 (`[layouts] edition`, else the edition its database recorded): the
+    /// FOGD-REF-2 content rules of a verkställighet (fogd-ref-2.md §2.2: one debtor, id and address, the court) do
+    /// not apply, as FOGD-REF-1 carries co-debtors in its record 04.
+    pub fogd_ref_1: bool,
 }
 
 impl Default for Rules {
@@ -118,12 +122,20 @@ impl Default for Rules {
             limitation_years_other: 10,
             max_debtors: 9,
             max_claims: 20,
+            fogd_ref_1: false,
         }
     }
 }
 
 impl Rules {
-    /// The rules of the `[rules]` configuration section (read into types at load).
+    /// These rules for an installation on `edition` (see [`Rules::fogd_ref_1`]).
+    pub fn for_edition(mut self, edition: &str) -> Rules {
+        self.fogd_ref_1 = edition == "FOGD-REF-1";
+        self
+    }
+
+    /// The rules of the `[rules]` configuration section (read into types at load), for FOGD-REF-2 until
+    /// [`Rules::for_edition`] says otherwise.
     pub fn from_config(cfg: &crate::config::RulesConfig) -> Rules {
         Rules {
             cap_paminnelseavgift: cfg.cap_paminnelseavgift.0,
@@ -136,6 +148,7 @@ impl Rules {
             limitation_years_other: cfg.limitation_years_other,
             max_debtors: cfg.max_debtors as usize,
             max_claims: cfg.max_claims as usize,
+            fogd_ref_1: false,
         }
     }
 }

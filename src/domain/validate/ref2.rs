@@ -63,7 +63,7 @@ impl Validator<'_> {
             only(self, path, present, CaseKind::Fordringsanmalan);
         }
 
-        if kind_known && kind == CaseKind::Verkstallighet {
+        if kind_known && kind == CaseKind::Verkstallighet && !self.ctx.rules.fogd_ref_1 {
             ok &= self.verkstallighet_content(input);
         }
 
@@ -460,6 +460,29 @@ mod tests {
         assert_eq!(
             run(jan).case.unwrap().filing_deadline(),
             Some(d("2026-02-28"))
+        );
+    }
+
+    #[test]
+    fn a_fogd_ref_1_installation_keeps_its_co_debtors() {
+        // FOGD-REF-1 carries jointly liable debtors of a verkställighet in record 04: §2.2's rules are FOGD-REF-2's.
+        let two = json!({
+          "reference": "V-3", "kind": "verkstallighet",
+          "creditor": { "id": "202100-5489", "name": "Kredit AB" },
+          "title": { "kind": "utslag", "reference": "12-1-26", "date": "2026-06-01" },
+          "debtors": [ { "id": "19121212-1212", "name": "T", "street": "S 1", "postal_code": "11122", "city": "X" },
+                       { "name": "U", "street": "S 2", "postal_code": "11122", "city": "X" } ],
+          "claims": [ { "kind": "kapital", "amount": "5000", "due_date": "2026-01-01", "basis": "Utslag" } ]
+        });
+        let input: CaseInput = serde_json::from_value(two).unwrap();
+        let mut ref1 = ctx();
+        ref1.rules = ref1.rules.for_edition("FOGD-REF-1");
+        let v = validate(&input, &ref1);
+        assert!(v.case.is_some(), "{:#?}", rules(&v));
+        let got = rules(&validate(&input, &ctx()));
+        assert!(
+            got.iter().any(|(_, r)| r == "verkstallighet.one_debtor"),
+            "{got:#?}"
         );
     }
 
