@@ -33,6 +33,7 @@ fn registered(reference: &str, malnummer: &str) -> NewCase {
         source: None,
         source_line: None,
         search_keys: None,
+        debtor_keys: None,
     }
 }
 

@@ -92,6 +92,7 @@ fn new_case(i: usize) -> NewCase {
         source: None,
         source_line: None,
         search_keys: None,
+        debtor_keys: None,
     }
 }
 

@@ -138,6 +138,7 @@ fn new_case(reference: String) -> NewCase {
         source: Some("t.csv".into()),
         source_line: Some(2),
         search_keys: None,
+        debtor_keys: None,
     }
 }
 

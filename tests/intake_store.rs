@@ -23,6 +23,7 @@ fn case(reference: &str, hash: &str, state: CaseState) -> NewCase {
         source: Some("t.csv".into()),
         source_line: Some(2),
         search_keys: None,
+        debtor_keys: None,
     }
 }
 

@@ -25,6 +25,7 @@ fn case(reference: String, state: CaseState) -> NewCase {
         source: None,
         source_line: None,
         search_keys: None,
+        debtor_keys: None,
     }
 }
 

@@ -630,6 +630,14 @@ pub fn prepare(
         source: Some(opts.source.clone()),
         source_line: Some(rec.line as i64),
         search_keys: Some(search_keys),
+        // The debtor search keys likewise, for a validated case (an invalid one has none).
+        debtor_keys: Some(case.map_or_else(Vec::new, |c| {
+            crate::store::debtor_keys::keys_of_debtors(
+                c.debtors
+                    .iter()
+                    .map(|d| (d.id.as_ref().map(|i| i.digits.as_str()), d.name.as_str())),
+            )
+        })),
     };
     Ok((Some(new), problems, state))
 }

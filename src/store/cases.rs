@@ -111,6 +111,9 @@ pub struct NewCase {
     /// The console's search keys (`case_keys`), computed by the producer from the typed case or input
     /// ([`super::keys_of`]); `None` makes the store find them in the case's JSON (same rule, one parse per case).
     pub search_keys: Option<Vec<String>>,
+    /// The debtor search keys (`debtor_keys`), computed by the producer from the typed case
+    /// ([`super::debtor_keys::keys_of_debtors`]); `None` makes the store find them in the case's JSON.
+    pub debtor_keys: Option<Vec<String>>,
 }
 
 /// What an upsert did with one case.

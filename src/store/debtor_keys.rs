@@ -102,9 +102,33 @@ impl Store {
     }
 }
 
-/// The debtor keys of `case` (call before its JSON is moved out), without repeats.
+/// The debtor keys of `case` (call before its JSON is moved out), without repeats: those the engine computed from the
+/// typed case ([`NewCase::debtor_keys`]), else found in its validated JSON.
 pub(crate) fn debtor_keys(case: &NewCase) -> Vec<String> {
-    keys_of_json(case.case_json.as_deref())
+    match &case.debtor_keys {
+        Some(keys) => keys.clone(),
+        None => keys_of_json(case.case_json.as_deref()),
+    }
+}
+
+/// The rule over typed values: per debtor (identity digits, name), the identity key and the name key, non-empty,
+/// each once — what [`keys_of_json`] finds in the JSON of a case holding these debtors, without parsing it.
+pub fn keys_of_debtors<'a>(
+    debtors: impl Iterator<Item = (Option<&'a str>, &'a str)>,
+) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for (digits, name) in debtors {
+        let id = digits.map(id_key);
+        let name = Some(normalise_name(name))
+            .filter(|n| !n.is_empty())
+            .map(|n| format!("name:{n}"));
+        for k in [id, name].into_iter().flatten() {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
 }
 
 /// The debtor keys of a stored validated case's JSON (none without one).
@@ -115,19 +139,11 @@ pub(crate) fn keys_of_json(json: Option<&str>) -> Vec<String> {
     let Ok(doc) = serde_json::from_str::<DebtorFields>(json) else {
         return Vec::new();
     };
-    let mut keys: Vec<String> = Vec::new();
-    for d in doc.debtors {
-        let id = d.id.map(|i| id_key(&i.digits));
-        let name = Some(normalise_name(&d.name))
-            .filter(|n| !n.is_empty())
-            .map(|n| format!("name:{n}"));
-        for k in [id, name].into_iter().flatten() {
-            if !keys.contains(&k) {
-                keys.push(k);
-            }
-        }
-    }
-    keys
+    keys_of_debtors(
+        doc.debtors
+            .iter()
+            .map(|d| (d.id.as_ref().map(|i| i.digits.as_str()), d.name.as_str())),
+    )
 }
 
 /// Writes `(case id, key)` rows.
@@ -201,6 +217,21 @@ mod tests {
     use crate::domain::CaseState;
 
     #[test]
+    fn typed_debtor_keys_follow_the_same_rule() {
+        let json = r#"{"debtors":[{"id":{"kind":"personnummer","digits":"191212121212"},"name":"  Tolvan   TOLVANSSON "},
+            {"name":"Åsa Öberg"},{"id":{"kind":"personnummer","digits":"191212121212"},"name":"tolvan tolvansson"}]}"#;
+        let typed = keys_of_debtors(
+            [
+                (Some("191212121212"), "  Tolvan   TOLVANSSON "),
+                (None, "Åsa Öberg"),
+                (Some("191212121212"), "tolvan tolvansson"),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(typed, keys_of_json(Some(json)));
+    }
+
+    #[test]
     fn keys_of_the_validated_debtors() {
         let json = r#"{"debtors":[{"id":{"kind":"personnummer","digits":"191212121212"},"name":"  Tolvan   TOLVANSSON "},
             {"name":"Åsa Öberg"},{"id":{"kind":"personnummer","digits":"191212121212"},"name":"tolvan tolvansson"}]}"#;
@@ -219,6 +250,7 @@ mod tests {
             source: None,
             source_line: None,
             search_keys: None,
+            debtor_keys: None,
         };
         assert_eq!(
             debtor_keys(&case),

@@ -433,6 +433,7 @@ mod tests {
             source: None,
             source_line: None,
             search_keys: None,
+            debtor_keys: None,
         }
     }
 

@@ -177,6 +177,7 @@ pub fn new_case(reference: &str, kind: &str, state: CaseState, malnummer: Option
         source: None,
         source_line: None,
         search_keys: None,
+        debtor_keys: None,
     }
 }
 
