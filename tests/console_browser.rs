@@ -466,8 +466,8 @@ async fn console_in_headless_chromium() {
         assert!(
             timeline.contains("accepted → decided")
                 && timeline.contains("paper decision")
-                && timeline.contains("Utslag received on paper"),
-            "{timeline}"
+                && timeline.matches("Utslag received on paper").count() == 1,
+            "the paper decision's note once: {timeline}"
         );
         d.click_and_wait("#request-enforcement").await;
         let requests = d.text("#requests").await;
@@ -584,6 +584,63 @@ async fn console_in_headless_chromium() {
         d.screenshot("alerts-acknowledged").await;
         d.go(&jobs.url("/console")).await;
         assert!(d.text("#need-alerts").await.starts_with("1 "));
+
+        // A disputed case within its window: the operator asks for överlämnande to the tingsrätt and it is
+        // approved. The dispute is stored as the poll stores a BESTRID (the case moves, its sista_dag is kept).
+        let court_id = {
+            let url = format!("sqlite://{}/fogd.db", inst.path().display());
+            let store = fogd::store::Store::open(&url, 1).await.unwrap();
+            let row = store.case_by_id(life_id).await.unwrap().unwrap();
+            let mut case: Value = serde_json::from_str(row.case_json.as_deref().unwrap()).unwrap();
+            case["reference"] = json!("K-2026-000900");
+            case["requests"] = json!({"enforcement": false, "court_if_disputed": false});
+            let disputed = fogd::store::NewCase {
+                reference: "K-2026-000900".into(),
+                kind: row.kind.clone(),
+                intressentkod: row.intressentkod.clone(),
+                state: fogd::domain::CaseState::Disputed,
+                input_json: String::new(),
+                case_json: Some(case.to_string()),
+                content_hash: "K-2026-000900".into(),
+                issues_json: "[]".into(),
+                hold_reason: None,
+                concerns: None,
+                malnummer: Some("BF-900".into()),
+                source: None,
+                source_line: None,
+                search_keys: None,
+                debtor_keys: None,
+            };
+            store
+                .upsert_cases(&[disputed], "test", chrono::Utc::now())
+                .await
+                .unwrap();
+            let id = store
+                .cases_by_reference("K-2026-000900", None)
+                .await
+                .unwrap()[0]
+                .id;
+            let due = chrono::Utc::now().date_naive() + chrono::Days::new(28);
+            store
+                .set_deadline(id, "overlamnande", due, "BESTRID SUPRO.DEV.BESTRID")
+                .await
+                .unwrap();
+            store.close().await;
+            id
+        };
+        d.go(&srv.url(&format!("/console/case/{court_id}"))).await;
+        assert_eq!(d.text("#case-state").await, "disputed");
+        d.click_and_wait("#request-court").await;
+        let requests = d.text("#requests").await;
+        assert!(
+            requests.contains("K-2026-000900-O") && requests.contains("approved"),
+            "{requests}"
+        );
+        let none = d
+            .script("return document.querySelector('#request-court') === null")
+            .await;
+        assert_eq!(none.as_bool(), Some(true), "requested once, not offered again");
+        d.screenshot("case-court-request").await;
         (case_url, file_url, jobs)
     }
     .await;

@@ -89,6 +89,10 @@ pub struct ImportOptions {
     pub actor: String,
     /// Cases per transaction.
     pub batch_size: usize,
+    /// Store invalid cases (true for files and the API: the agency corrects the source and imports again). False
+    /// for an operator's own request (a begäran): one fogd refuses is answered with the reasons and not kept as an
+    /// invalid case for someone to clear up.
+    pub keep_invalid: bool,
 }
 
 impl ImportOptions {
@@ -99,6 +103,7 @@ impl ImportOptions {
             dry_run: false,
             actor: "import".into(),
             batch_size: DEFAULT_BATCH,
+            keep_invalid: true,
         }
     }
 }
@@ -396,6 +401,26 @@ async fn flush(
         // one connection cannot wait on itself.
         *session = None;
         super::follow_ups::check_follow_ups(store, news, batch, opts, today).await?;
+    }
+    if !opts.keep_invalid {
+        let (kept_news, kept_batch): (Vec<_>, Vec<_>) = std::mem::take(news)
+            .into_iter()
+            .zip(std::mem::take(batch))
+            .filter_map(|(new, p)| {
+                if p.state == CaseState::Invalid {
+                    out.summary.invalid += 1;
+                    out.problems.extend(p.problems);
+                    None
+                } else {
+                    Some((new, p))
+                }
+            })
+            .unzip();
+        *news = kept_news;
+        *batch = kept_batch;
+        if batch.is_empty() {
+            return Ok(());
+        }
     }
     let session = match session {
         Some(s) => s,

@@ -1,7 +1,8 @@
 //! Decisions Kronofogden sends only on paper (issue 16; e.g. an avskrivningsbeslut): an operator enters one with
 //! a note. The case moves by the transition table under the decision's cause (as if the message had come), the
-//! event names the operator and carries the note, the note is kept with the case, and the decision is its
-//! `outcome` (`"paper": true`). One transaction.
+//! event names the operator and carries the note, and the decision is its `outcome` (`"paper": true`, with the
+//! note). One transaction. The note is not also written as a case note: the case page shows events and notes in
+//! one timeline, where it would appear twice.
 
 use super::EngineError;
 use crate::clock::Clock;
@@ -132,7 +133,6 @@ pub async fn record_paper_decision(
         tx.rollback().await?;
         return Ok(refuse(Some(row.state), "the case changed meanwhile".into()));
     }
-    tx.add_note(row.id, actor, now, &reason).await?;
     tx.commit().await?;
     tracing::info!(
         case = row.id,

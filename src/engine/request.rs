@@ -66,6 +66,7 @@ pub async fn request_begaran(
     };
     let opts = ImportOptions {
         actor: actor.to_string(),
+        keep_invalid: false,
         ..ImportOptions::file("request")
     };
     let out = import(
